@@ -1,0 +1,52 @@
+/**
+ * Error responses: one JSON shape for every failure, `{error: {code, message, field?}}`. zod
+ * failures name the offending field; expected failures are HTTPExceptions; anything else is a
+ * real bug, logged with the request id and answered 500 without internals.
+ */
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { Logger } from 'pino';
+import type { ZodError } from 'zod';
+
+export interface ErrorBody {
+  error: { code: string; message: string; field?: string; issues?: { field: string; message: string }[] };
+}
+
+export function zodErrorBody(err: ZodError, prefix = ''): ErrorBody {
+  const issues = err.issues.map((i) => ({
+    field: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(body)',
+    message: i.message,
+  }));
+  const first = issues[0] ?? { field: '(body)', message: 'invalid' };
+  return {
+    error: {
+      code: 'invalid_request',
+      message: `${first.field}: ${first.message}`,
+      field: first.field,
+      issues,
+    },
+  };
+}
+
+export function apiError(
+  status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503,
+  code: string,
+  message: string,
+  field?: string,
+) {
+  const body: ErrorBody = { error: { code, message, ...(field ? { field } : {}) } };
+  return new HTTPException(status, { res: Response.json(body, { status }) });
+}
+
+export function onError(log: Logger) {
+  return (err: Error, c: Context) => {
+    if (err instanceof HTTPException) {
+      const res = err.getResponse();
+      if (res.headers.get('content-type')?.includes('json')) return res;
+      return c.json({ error: { code: 'http_error', message: err.message || res.statusText } }, err.status);
+    }
+    const requestId = c.get('requestId' as never) as string | undefined;
+    log.error({ err, requestId, path: c.req.path }, 'unhandled error');
+    return c.json({ error: { code: 'internal', message: 'internal error', request_id: requestId } }, 500);
+  };
+}

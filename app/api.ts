@@ -1,0 +1,28 @@
+/**
+ * `npm run api`: only the HTTP API and the intake outbox, for deployments that scale the API apart
+ * from the workers. It connects to TEMPORAL_ADDRESS, or to the local dev server `npm start` embeds.
+ */
+import { ConfigError, loadConfig } from './config';
+import { createLogger } from './logger';
+import { openServices, resolveTemporal, startApi } from './runtime';
+
+async function main() {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel, 'firebreak-api');
+  const services = openServices(config);
+  const target = await resolveTemporal(config, false, log);
+  const api = await startApi(config, target, services, log);
+  const stop = async () => {
+    await api.close();
+    services.db.$client.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  console.log(`Firebreak API ready: ${config.publicUrl ?? api.url}  Temporal ${target.address}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : `Firebreak API failed: ${String(err)}`);
+  process.exit(1);
+});

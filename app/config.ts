@@ -1,0 +1,121 @@
+/**
+ * Configuration: the one place that reads the environment. It is parsed with zod once at start,
+ * and a bad value stops start-up with the variable's name; everything else receives the parsed
+ * `Config` by injection. The optional YAML config file (FIREBREAK_CONFIG) carries what does not fit
+ * in variables: alert sources and routing rules.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const EnvSchema = z.object({
+  DATA_DIR: z.string().min(1).default('./data'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port.default(3000),
+  PUBLIC_URL: z.url().optional(),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  FIREBREAK_CONFIG: z.string().min(1).optional(),
+  FIREBREAK_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  FIREBREAK_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('firebreak'),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS: bool.optional(),
+  TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_CA_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  TEMPORAL_UI_URL: z.url().optional(),
+  TEMPORAL_CLI: z.string().min(1).optional(),
+  TEMPORAL_DEV_PORT: port.default(7233),
+  TEMPORAL_DEV_UI_PORT: port.default(8233),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface TemporalConfig {
+  /** undefined: start an embedded dev server under DATA_DIR. */
+  address: string | undefined;
+  namespace: string;
+  taskQueue: string;
+  apiKey: string | undefined;
+  tls: undefined | { certPath?: string; keyPath?: string; caPath?: string; serverName?: string };
+  uiUrl: string | undefined;
+  cliPath: string | undefined;
+  devPort: number;
+  devUiPort: number;
+}
+
+export interface Config {
+  dataDir: string;
+  host: string;
+  port: number;
+  publicUrl: string | undefined;
+  logLevel: Env['LOG_LEVEL'];
+  configFile: string | undefined;
+  adminToken: string | undefined;
+  webhookSecret: string | undefined;
+  temporal: TemporalConfig;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses `env` (default: process.env). Throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const wantsTls =
+    e.TEMPORAL_TLS ?? Boolean(e.TEMPORAL_TLS_CERT_PATH || e.TEMPORAL_TLS_CA_PATH || e.TEMPORAL_API_KEY);
+  if (!e.TEMPORAL_ADDRESS && (e.TEMPORAL_API_KEY || e.TEMPORAL_TLS_CERT_PATH)) {
+    throw new ConfigError(
+      'Invalid configuration:\n  TEMPORAL_ADDRESS: required when TLS or an API key is set',
+    );
+  }
+  if (Boolean(e.TEMPORAL_TLS_CERT_PATH) !== Boolean(e.TEMPORAL_TLS_KEY_PATH)) {
+    throw new ConfigError(
+      'Invalid configuration:\n  TEMPORAL_TLS_KEY_PATH: TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together',
+    );
+  }
+  return {
+    dataDir: path.resolve(e.DATA_DIR),
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl: e.PUBLIC_URL,
+    logLevel: e.LOG_LEVEL,
+    configFile: e.FIREBREAK_CONFIG,
+    adminToken: e.FIREBREAK_ADMIN_TOKEN,
+    webhookSecret: e.FIREBREAK_WEBHOOK_SECRET,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      apiKey: e.TEMPORAL_API_KEY,
+      tls:
+        e.TEMPORAL_ADDRESS && wantsTls
+          ? {
+              certPath: e.TEMPORAL_TLS_CERT_PATH,
+              keyPath: e.TEMPORAL_TLS_KEY_PATH,
+              caPath: e.TEMPORAL_TLS_CA_PATH,
+              serverName: e.TEMPORAL_TLS_SERVER_NAME,
+            }
+          : undefined,
+      uiUrl: e.TEMPORAL_UI_URL,
+      cliPath: e.TEMPORAL_CLI,
+      devPort: e.TEMPORAL_DEV_PORT,
+      devUiPort: e.TEMPORAL_DEV_UI_PORT,
+    },
+  };
+}

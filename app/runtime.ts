@@ -1,0 +1,105 @@
+/**
+ * The composition root shared by `npm start`, `npm run worker` and `npm run api`: resolves where
+ * Temporal is (embedded dev server or an existing cluster), opens the DB, and builds the worker
+ * and the HTTP server from the same parsed config.
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import type { Worker } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createActivities } from '../activities';
+import { createApp } from '../api/app';
+import { Outbox } from '../api/outbox';
+import { dbFile, openDb, type Db } from '../db/client';
+import { findTemporalCli } from '../temporal/cli-binary';
+import { connectTemporal, type TemporalHandle } from '../temporal/client';
+import { startDevServer, type DevServer } from '../temporal/dev-server';
+import { createWorker } from '../temporal/worker';
+import type { Config } from './config';
+import { loadCredentials, type Credentials } from './credentials';
+
+export interface TemporalTarget {
+  address: string;
+  uiUrl: string | undefined;
+  devServer: DevServer | undefined;
+}
+
+/** With TEMPORAL_ADDRESS, the cluster; otherwise start (embed) or reuse the local dev server. */
+export async function resolveTemporal(config: Config, embed: boolean, log: Logger): Promise<TemporalTarget> {
+  const t = config.temporal;
+  if (t.address) return { address: t.address, uiUrl: t.uiUrl, devServer: undefined };
+  if (!embed) {
+    return {
+      address: `127.0.0.1:${t.devPort}`,
+      uiUrl: t.uiUrl ?? `http://127.0.0.1:${t.devUiPort}`,
+      devServer: undefined,
+    };
+  }
+  const cliPath = findTemporalCli(t.cliPath);
+  log.info({ cliPath }, 'starting embedded Temporal dev server');
+  const devServer = await startDevServer({
+    cliPath,
+    dataDir: config.dataDir,
+    port: t.devPort,
+    uiPort: t.devUiPort,
+    namespace: t.namespace,
+  });
+  return { address: devServer.address, uiUrl: t.uiUrl ?? devServer.uiUrl, devServer };
+}
+
+export interface Services {
+  db: Db;
+  credentials: Credentials;
+}
+
+export function openServices(config: Config): Services {
+  const credentials = loadCredentials(config.dataDir, {
+    adminToken: config.adminToken,
+    webhookSecret: config.webhookSecret,
+  });
+  return { db: openDb(dbFile(config.dataDir)), credentials };
+}
+
+export async function startWorker(config: Config, target: TemporalTarget, db: Db): Promise<Worker> {
+  const { worker } = await createWorker({
+    address: target.address,
+    temporal: config.temporal,
+    activities: createActivities({ db }),
+  });
+  return worker;
+}
+
+export interface RunningApi {
+  url: string;
+  server: ServerType;
+  outbox: Outbox;
+  temporal: TemporalHandle;
+  close(): Promise<void>;
+}
+
+export async function startApi(
+  config: Config,
+  target: TemporalTarget,
+  services: Services,
+  log: Logger,
+): Promise<RunningApi> {
+  const temporal = await connectTemporal(config.temporal, target.address);
+  const outbox = new Outbox({ db: services.db, temporal, log });
+  const app = createApp({ db: services.db, temporal, credentials: services.credentials, outbox, log });
+  const server = await new Promise<ServerType>((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  outbox.kick(); // alerts stored before a crash reach their incidents now
+  return {
+    url: `http://${config.host}:${port}`,
+    server,
+    outbox,
+    temporal,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await outbox.stop();
+      await temporal.connection.close();
+    },
+  };
+}

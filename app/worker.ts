@@ -1,0 +1,25 @@
+/**
+ * `npm run worker`: only the Temporal worker, for deployments that scale workers apart from the
+ * API. It connects to TEMPORAL_ADDRESS, or to the local dev server that `npm start` embeds.
+ */
+import { ConfigError, loadConfig } from './config';
+import { createLogger } from './logger';
+import { openServices, resolveTemporal, startWorker } from './runtime';
+
+async function main() {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel, 'firebreak-worker');
+  const services = openServices(config);
+  const target = await resolveTemporal(config, false, log);
+  const worker = await startWorker(config, target, services.db);
+  process.on('SIGINT', () => worker.shutdown());
+  process.on('SIGTERM', () => worker.shutdown());
+  console.log(`Firebreak worker ready: Temporal ${target.address} task queue ${config.temporal.taskQueue}`);
+  await worker.run();
+  services.db.$client.close();
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : `Firebreak worker failed: ${String(err)}`);
+  process.exit(1);
+});

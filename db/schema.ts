@@ -1,0 +1,96 @@
+/**
+ * The stored data, in one module: the source of truth for SQLite tables (drizzle-kit generates
+ * migrations from it) and, through drizzle-zod where it fits, for API shapes.
+ *
+ * - `incidents` is the projection of incident workflows that the API reads.
+ * - `alerts` is the intake outbox: a row is written before the 202 is sent, and `dispatchedAt`
+ *   is set once its incident workflow has been told; undispatched rows are replayed on start.
+ * - `timeline` is every event of an incident, in order.
+ */
+import { sql } from 'drizzle-orm';
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+export const incidents = sqliteTable(
+  'incidents',
+  {
+    id: text('id').primaryKey(),
+    /** The dedup/grouping key the incident was opened for (source + key). */
+    key: text('key').notNull(),
+    seq: integer('seq').notNull(),
+    workflowId: text('workflow_id').notNull(),
+    source: text('source').notNull(),
+    title: text('title').notNull(),
+    severity: text('severity', { enum: ['critical', 'high', 'medium', 'low', 'info'] }).notNull(),
+    status: text('status', { enum: ['open', 'resolved', 'closed'] }).notNull(),
+    mode: text('mode', { enum: ['live', 'drill'] }).notNull(),
+    phase: text('phase').notNull(),
+    agentId: text('agent_id'),
+    playbookId: text('playbook_id'),
+    alertCount: integer('alert_count').notNull().default(0),
+    latestAlertId: text('latest_alert_id'),
+    firstAlertAt: text('first_alert_at').notNull(),
+    lastAlertAt: text('last_alert_at').notNull(),
+    openedAt: text('opened_at').notNull(),
+    /** Set by the workflow's first activity: proof the incident workflow is running. */
+    startedAt: text('started_at'),
+    updatedAt: text('updated_at').notNull(),
+    closedAt: text('closed_at'),
+  },
+  (t) => [
+    // At most one incident per key that is not closed: concurrent alerts for a key cannot open two.
+    uniqueIndex('incidents_open_key')
+      .on(t.key)
+      .where(sql`status != 'closed'`),
+    uniqueIndex('incidents_key_seq').on(t.key, t.seq),
+    index('incidents_status').on(t.status, t.severity),
+  ],
+);
+
+export const alerts = sqliteTable(
+  'alerts',
+  {
+    /** Monotonic: the incident workflow ignores a re-sent batch whose seq it has already seen. */
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    id: text('id').notNull().unique(),
+    incidentId: text('incident_id')
+      .notNull()
+      .references(() => incidents.id),
+    source: text('source').notNull(),
+    format: text('format', { enum: ['generic', 'alertmanager', 'pagerduty'] }).notNull(),
+    dedupKey: text('dedup_key').notNull(),
+    title: text('title').notNull(),
+    severity: text('severity').notNull(),
+    status: text('status', { enum: ['firing', 'resolved'] }).notNull(),
+    agentId: text('agent_id'),
+    labels: text('labels', { mode: 'json' }).$type<Record<string, string>>().notNull(),
+    details: text('details', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    occurredAt: text('occurred_at').notNull(),
+    receivedAt: text('received_at').notNull(),
+    dispatchedAt: text('dispatched_at'),
+  },
+  (t) => [
+    index('alerts_undispatched').on(t.dispatchedAt, t.seq),
+    index('alerts_incident').on(t.incidentId, t.receivedAt),
+  ],
+);
+
+export const timeline = sqliteTable(
+  'timeline',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    incidentId: text('incident_id')
+      .notNull()
+      .references(() => incidents.id),
+    at: text('at').notNull(),
+    kind: text('kind').notNull(),
+    actor: text('actor').notNull(),
+    message: text('message').notNull(),
+    data: text('data', { mode: 'json' }).$type<Record<string, unknown>>(),
+    /** Idempotency key: an activity retried after a crash does not write the event twice. */
+    eventKey: text('event_key'),
+  },
+  (t) => [
+    index('timeline_incident').on(t.incidentId, t.id),
+    uniqueIndex('timeline_event_key').on(t.eventKey),
+  ],
+);

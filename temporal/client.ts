@@ -1,0 +1,57 @@
+/**
+ * The one Temporal-client module: connection options for an embedded dev server, a self-hosted
+ * cluster or Temporal Cloud; the task queue; and the workflow-id helpers. api/, slack/ and cli/
+ * start, signal and update workflows only through here.
+ */
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import fs from 'node:fs';
+import type { TemporalConfig } from '../app/config';
+
+export function incidentWorkflowId(incidentId: string): string {
+  return `incident-${incidentId}`;
+}
+
+export function connectionOptions(cfg: TemporalConfig, address: string): ConnectionOptions {
+  const opts: ConnectionOptions = { address };
+  if (cfg.tls) {
+    opts.tls = {
+      serverNameOverride: cfg.tls.serverName,
+      serverRootCACertificate: cfg.tls.caPath ? fs.readFileSync(cfg.tls.caPath) : undefined,
+      clientCertPair:
+        cfg.tls.certPath && cfg.tls.keyPath
+          ? { crt: fs.readFileSync(cfg.tls.certPath), key: fs.readFileSync(cfg.tls.keyPath) }
+          : undefined,
+    };
+  }
+  if (cfg.apiKey) opts.apiKey = cfg.apiKey;
+  return opts;
+}
+
+export interface TemporalHandle {
+  client: Client;
+  connection: Connection;
+  taskQueue: string;
+  namespace: string;
+}
+
+export async function connectTemporal(cfg: TemporalConfig, address: string): Promise<TemporalHandle> {
+  const connection = await Connection.connect(connectionOptions(cfg, address));
+  return {
+    client: new Client({ connection, namespace: cfg.namespace }),
+    connection,
+    taskQueue: cfg.taskQueue,
+    namespace: cfg.namespace,
+  };
+}
+
+/** For /healthz: true when the frontend answers within the timeout. */
+export async function pingTemporal(handle: TemporalHandle, timeoutMs = 2000): Promise<boolean> {
+  try {
+    await handle.connection.withDeadline(Date.now() + timeoutMs, () =>
+      handle.connection.workflowService.getSystemInfo({}),
+    );
+    return true;
+  } catch {
+    return false;
+  }
+}

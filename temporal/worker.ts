@@ -1,0 +1,46 @@
+/**
+ * Builds the Temporal worker that runs Firebreak's workflows and activities. Workflow code is
+ * bundled from workflows/index.ts (or a prebuilt bundle, which tests share across files).
+ */
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { TemporalConfig } from '../app/config';
+import { projectRoot } from './cli-binary';
+
+export const workflowsPath = path.join(projectRoot, 'workflows', 'index.ts');
+
+export interface WorkerOptions {
+  address: string;
+  temporal: TemporalConfig;
+  activities: object;
+  workflowBundle?: WorkflowBundleOption;
+}
+
+export async function createWorker(
+  opts: WorkerOptions,
+): Promise<{ worker: Worker; connection: NativeConnection }> {
+  const tls = opts.temporal.tls;
+  const connection = await NativeConnection.connect({
+    address: opts.address,
+    tls: tls
+      ? {
+          serverNameOverride: tls.serverName,
+          serverRootCACertificate: tls.caPath ? fs.readFileSync(tls.caPath) : undefined,
+          clientCertPair:
+            tls.certPath && tls.keyPath
+              ? { crt: fs.readFileSync(tls.certPath), key: fs.readFileSync(tls.keyPath) }
+              : undefined,
+        }
+      : undefined,
+    apiKey: opts.temporal.apiKey,
+  });
+  const worker = await Worker.create({
+    connection,
+    namespace: opts.temporal.namespace,
+    taskQueue: opts.temporal.taskQueue,
+    activities: opts.activities,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
+  });
+  return { worker, connection };
+}

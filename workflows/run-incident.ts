@@ -1,0 +1,117 @@
+/**
+ * runIncident: the durable life of one incident.
+ *
+ * States: started → open (phase `assess`) → closed.
+ * Messages:
+ *   - signal `alertsAttached(batch)`: more alerts for this incident; counts and latest are kept in
+ *     workflow state (batched by the intake outbox, so a storm adds few events).
+ *   - query `incidentState`: status, phase, alert count and latest alert.
+ *   - update `closeIncident({actor, reason})`: records the close and ends the workflow.
+ * Timers: none yet; an open incident waits for messages indefinitely. The history stays bounded
+ * by continuing-as-new once the server suggests it.
+ */
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { AlertBatch, IncidentStart, IncidentState } from '../domain/incident';
+import { alertsAttached, closeIncident, incidentState } from './messages';
+
+const { recordIncidentStarted, recordAlertBatch, recordIncidentClosed } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
+});
+
+export interface RunIncidentCarry {
+  state: IncidentState;
+  started: boolean;
+}
+
+export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry): Promise<IncidentState> {
+  const state: IncidentState = carry?.state ?? {
+    incidentId: input.incidentId,
+    status: 'open',
+    phase: 'assess',
+    alertCount: 0,
+    latestAlertId: undefined,
+    lastSeenAt: undefined,
+    lastAlertSeq: 0,
+  };
+  const pending: AlertBatch[] = [];
+  let closing: { actor: string; reason: string } | undefined;
+
+  setHandler(alertsAttached, (batch) => {
+    // At-least-once delivery from the outbox: a batch already counted is dropped here.
+    const lastQueued = pending.length > 0 ? pending[pending.length - 1]!.toSeq : state.lastAlertSeq;
+    if (batch.toSeq > lastQueued) pending.push(batch);
+  });
+  setHandler(incidentState, () => state);
+  setHandler(
+    closeIncident,
+    async (req) => {
+      closing = req;
+      await condition(() => state.status === 'closed');
+      return state;
+    },
+    {
+      validator: (req) => {
+        if (!req.actor) throw new Error('actor is required');
+        if (state.status === 'closed' || closing) throw new Error('incident is already closed');
+      },
+    },
+  );
+
+  if (!carry?.started) {
+    await recordIncidentStarted({
+      incidentId: input.incidentId,
+      phase: 'assess',
+      at: new Date().toISOString(),
+    });
+  }
+
+  for (;;) {
+    await condition(
+      () => pending.length > 0 || closing !== undefined || workflowInfo().continueAsNewSuggested,
+    );
+    while (pending.length > 0) {
+      const batches = pending.splice(0, pending.length);
+      const before = state.alertCount;
+      for (const b of batches) {
+        state.alertCount = Math.max(state.alertCount, b.totalCount);
+        state.lastAlertSeq = b.toSeq;
+        state.latestAlertId = b.latestAlertId;
+        state.lastSeenAt = b.lastSeenAt;
+      }
+      const last = batches[batches.length - 1]!;
+      await recordAlertBatch({
+        incidentId: input.incidentId,
+        count: state.alertCount - before,
+        latestAlertId: last.latestAlertId,
+        latestTitle: last.latestTitle,
+        latestStatus: last.latestStatus,
+        lastSeenAt: last.lastSeenAt,
+      });
+    }
+    if (closing) {
+      await recordIncidentClosed({
+        incidentId: input.incidentId,
+        actor: closing.actor,
+        reason: closing.reason,
+      });
+      state.status = 'closed';
+      state.phase = 'closed';
+      return state;
+    }
+    if (workflowInfo().continueAsNewSuggested && pending.length === 0) {
+      // Signals that race with this are not lost: the server rejects a continue-as-new completion
+      // while new events are pending, and the task runs again with them.
+      await condition(allHandlersFinished);
+      return await continueAsNew<typeof runIncident>(input, { state, started: true });
+    }
+  }
+}
