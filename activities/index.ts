@@ -3,11 +3,14 @@
  * real local services (SQLite files, fake Slack over HTTP) instead of mocks.
  */
 import type { Db } from '../db/client';
+import { createActionActivities, type LiveConnectors } from './actions';
 import { createIncidentActivities, type Clock } from './incidents';
 
 export interface ActivityDeps {
   db: Db;
   clock?: Clock;
+  /** Live connectors, built on first live use (never in drill mode). */
+  liveConnectors?: () => LiveConnectors;
 }
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -16,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
   const clock = deps.clock ?? systemClock;
   return {
     ...createIncidentActivities({ db: deps.db, clock }),
+    ...createActionActivities({ db: deps.db, clock, liveConnectors: deps.liveConnectors ?? (() => ({})) }),
   };
 }
 

@@ -94,3 +94,26 @@ export const timeline = sqliteTable(
     uniqueIndex('timeline_event_key').on(t.eventKey),
   ],
 );
+
+/**
+ * One row per (incident, step) action: the idempotency record. A retried activity finds the row
+ * and returns its stored result instead of acting again. `status` is `started` while the action
+ * runs, so a crash between acting and recording is visible and re-checked, not blindly repeated.
+ */
+export const actionRuns = sqliteTable(
+  'action_runs',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    incidentId: text('incident_id').notNull(),
+    stepId: text('step_id').notNull(),
+    action: text('action').notNull(),
+    mode: text('mode', { enum: ['live', 'drill'] }).notNull(),
+    status: text('status', { enum: ['started', 'succeeded', 'failed'] }).notNull(),
+    /** Params with secrets redacted. */
+    params: text('params', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    result: text('result', { mode: 'json' }).$type<Record<string, unknown>>(),
+    startedAt: text('started_at').notNull(),
+    finishedAt: text('finished_at'),
+  },
+  (t) => [uniqueIndex('action_runs_step').on(t.incidentId, t.stepId)],
+);

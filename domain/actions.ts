@@ -143,3 +143,25 @@ export interface ActionResult {
   summary: string;
   output: Record<string, unknown>;
 }
+
+export type IncidentModeForAction = 'live' | 'drill';
+
+/** What a drill scenario (or a test) scripts as an action's outcome instead of acting. */
+export interface ScriptedOutcome {
+  ok: boolean;
+  verified?: boolean;
+  summary?: string;
+  output?: Record<string, unknown>;
+}
+
+export interface ActionRequest {
+  incidentId: string;
+  /** Idempotency key with incidentId: the same (incident, step) never acts twice. */
+  stepId: string;
+  action: ActionName;
+  params: Record<string, unknown>;
+  mode: IncidentModeForAction;
+  actor: string;
+  /** Drill mode only: the scenario's scripted outcome for this step. */
+  scripted?: ScriptedOutcome;
+}

@@ -1,3 +1,17 @@
+CREATE TABLE `action_runs` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`incident_id` text NOT NULL,
+	`step_id` text NOT NULL,
+	`action` text NOT NULL,
+	`mode` text NOT NULL,
+	`status` text NOT NULL,
+	`params` text NOT NULL,
+	`result` text,
+	`started_at` text NOT NULL,
+	`finished_at` text
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `action_runs_step` ON `action_runs` (`incident_id`,`step_id`);--> statement-breakpoint
 CREATE TABLE `alerts` (
 	`seq` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`id` text NOT NULL,
