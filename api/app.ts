@@ -12,7 +12,9 @@ import { pingDb } from '../db/client';
 import { pingTemporal, type TemporalHandle } from '../temporal/client';
 import { onError } from './errors';
 import type { Outbox } from './outbox';
+import { agentRoutes } from './routes/agents';
 import { alertRoutes } from './routes/alerts';
+import { evidenceRoutes } from './routes/evidence';
 import { incidentRoutes } from './routes/incidents';
 
 export interface ApiDeps {
@@ -43,6 +45,8 @@ export function createApp(deps: ApiDeps) {
 
   app.route('/v1/alerts', alertRoutes(deps));
   app.route('/v1/incidents', incidentRoutes(deps));
+  app.route('/v1/agents', agentRoutes(deps));
+  app.route('/v1/incidents', evidenceRoutes(deps));
   return app;
 }
 
