@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import { asc, desc } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { auditLog } from '../db/schema';
-import { redactValue } from '../connectors/redact';
+import { redactString, redactValue } from '../connectors/redact';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -65,9 +65,9 @@ export function appendAudit(db: Db, e: AuditEntry): Row {
       const base: Omit<Row, 'hash'> = {
         seq: (head?.seq ?? 0) + 1,
         at: e.at,
-        actor: e.actor,
+        actor: redactString(e.actor),
         action: e.action,
-        target: e.target,
+        target: redactString(e.target),
         incidentId: e.incidentId ?? null,
         stepId: e.stepId ?? null,
         inputs: redactValue(e.inputs) as Record<string, unknown>,
