@@ -50,11 +50,21 @@ export function postgresConnector(o: PostgresOptions) {
       return withAdmin(async (c) => {
         await roleExists(c, role);
         await c.query(`alter role ${c.escapeIdentifier(role)} nologin`);
-        const t = await c.query(
-          'select pg_terminate_backend(pid) as ok from pg_stat_activity where usename = $1 and pid <> pg_backend_pid()',
+        const sessions = await c.query(
+          'select pid from pg_stat_activity where usename = $1 and pid <> pg_backend_pid()',
           [role],
         );
-        return { terminated_sessions: t.rows.filter((r: { ok: boolean }) => r.ok).length };
+        // One at a time: an admin without pg_signal_backend cannot end them, and verification
+        // must then report the surviving sessions rather than the whole action erroring out.
+        let terminated = 0;
+        for (const { pid } of sessions.rows as { pid: number }[]) {
+          const ok = await c.query('select pg_terminate_backend($1) as ok', [pid]).then(
+            (r) => (r.rows[0] as { ok: boolean }).ok,
+            () => false,
+          );
+          if (ok) terminated += 1;
+        }
+        return { terminated_sessions: terminated };
       });
     },
     async restore(role) {
@@ -66,15 +76,20 @@ export function postgresConnector(o: PostgresOptions) {
     },
     async canAccess(role) {
       return withAdmin(async (c) => {
-        const r = await c.query(
-          `select r.rolcanlogin and (r.rolvaliduntil is null or r.rolvaliduntil > now()) as can_login,
-                  (select count(*) from pg_stat_activity a where a.usename = r.rolname)::int as sessions
-             from pg_roles r where r.rolname = $1`,
-          [role],
-        );
-        const row = r.rows[0] as { can_login: boolean; sessions: number } | undefined;
-        if (!row) throw new ConnectorError(`PostgreSQL role ${role} does not exist`);
-        return row.can_login || row.sessions > 0;
+        // A terminated backend lingers in pg_stat_activity for a moment: give it up to 2 s.
+        for (let attempt = 0; ; attempt++) {
+          const r = await c.query(
+            `select r.rolcanlogin and (r.rolvaliduntil is null or r.rolvaliduntil > now()) as can_login,
+                    (select count(*) from pg_stat_activity a where a.usename = r.rolname)::int as sessions
+               from pg_roles r where r.rolname = $1`,
+            [role],
+          );
+          const row = r.rows[0] as { can_login: boolean; sessions: number } | undefined;
+          if (!row) throw new ConnectorError(`PostgreSQL role ${role} does not exist`);
+          if (row.can_login || row.sessions === 0 || attempt >= 20) return row.can_login || row.sessions > 0;
+          await new Promise((res) => setTimeout(res, 100));
+          await c.query('select pg_stat_clear_snapshot()');
+        }
       });
     },
   };
