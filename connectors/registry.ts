@@ -115,3 +115,9 @@ function notifyHandler(db: Db, now?: () => Date) {
     },
   });
 }
+
+/** Builds on first use and reuses after: drill incidents never build, live ones build once. */
+export function lazyLiveConnectors(build: () => LiveConnectors): () => LiveConnectors {
+  let built: LiveConnectors | undefined;
+  return () => (built ??= build());
+}
