@@ -1,14 +1,18 @@
 /**
  * The audit log: append-only and hash-chained. Every entry stores the previous entry's hash and
  * its own sha256 over a canonical JSON (sorted keys) of its content plus that previous hash, so
- * `verifyAuditChain` finds the first entry that was modified, removed or moved. Inputs are
- * redacted before they get here; triggers in the migration refuse UPDATE and DELETE.
+ * `verifyAuditChain` finds the first entry that was modified, removed or moved. The chain head
+ * (seq and hash) is also kept in DATA_DIR/audit-head.json, so cutting entries off the end is
+ * caught too. Inputs are redacted here; triggers in the migration refuse UPDATE and DELETE.
  */
 import crypto from 'node:crypto';
-import { asc, desc } from 'drizzle-orm';
+import fs from 'node:fs';
+import path from 'node:path';
+import { asc, desc, eq, like, or } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { auditLog } from '../db/schema';
 import { redactString, redactValue } from '../connectors/redact';
+import { dataDirOf } from './evidence-store';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -59,7 +63,7 @@ function entryHash(row: Omit<Row, 'hash'>): string {
 
 /** Appends one entry; reading the chain head and inserting happen in one write transaction. */
 export function appendAudit(db: Db, e: AuditEntry): Row {
-  return db.transaction(
+  const row = db.transaction(
     (tx) => {
       const head = tx.select().from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
       const base: Omit<Row, 'hash'> = {
@@ -82,6 +86,27 @@ export function appendAudit(db: Db, e: AuditEntry): Row {
     },
     { behavior: 'immediate' },
   );
+  writeHead(db, row);
+  return row;
+}
+
+function headFile(db: Db): string | undefined {
+  return db.$client.memory ? undefined : path.join(dataDirOf(db), 'audit-head.json');
+}
+
+/** Written after the commit: a crash in between leaves the file one entry behind, which verifies. */
+function writeHead(db: Db, row: Row): void {
+  const file = headFile(db);
+  if (!file) return;
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify({ seq: row.seq, hash: row.hash }) + '\n', { mode: 0o600 });
+  fs.renameSync(tmp, file);
+}
+
+function readHead(db: Db): { seq: number; hash: string } | undefined {
+  const file = headFile(db);
+  if (!file || !fs.existsSync(file)) return undefined;
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as { seq: number; hash: string };
 }
 
 export interface AuditVerification {
@@ -112,6 +137,17 @@ export function verifyAuditChain(db: Db): AuditVerification {
     prev = hash;
     expectedSeq += 1;
   }
+  const head = readHead(db);
+  if (head && head.seq > rows.length) {
+    return bad(
+      rows.length,
+      rows.length + 1,
+      `entries ${rows.length + 1}..${head.seq} were removed from the end`,
+    );
+  }
+  if (head && head.seq > 0 && rows[head.seq - 1]?.hash !== head.hash) {
+    return bad(rows.length, head.seq, 'does not match the recorded chain head: modified or replaced');
+  }
   return { ok: true, entries: rows.length };
 }
 
@@ -124,7 +160,7 @@ export function auditEntriesFor(db: Db, target: string): Row[] {
   return db
     .select()
     .from(auditLog)
+    .where(or(eq(auditLog.target, target), like(auditLog.target, `${target}/%`)))
     .orderBy(asc(auditLog.seq))
-    .all()
-    .filter((r) => r.target === target || r.target.startsWith(`${target}/`));
+    .all();
 }

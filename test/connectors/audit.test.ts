@@ -91,7 +91,12 @@ describe('hash-chained audit log', () => {
       update audit_log set seq = 2 where seq = 4;
       update audit_log set seq = 4 where seq = 100;`);
     expect(verifyAuditChain(db).ok).toBe(true);
-    tamper('delete from audit_log where seq = 4');
-    expect(verifyAuditChain(db).firstBad).toEqual({ seq: 5, reason: expect.stringMatching(/removed/) });
+    tamper('delete from audit_log where seq = 5');
+    expect(verifyAuditChain(db).firstBad).toEqual({
+      seq: 5,
+      reason: 'entries 5..5 were removed from the end',
+    });
+    tamper('delete from audit_log where seq = 3');
+    expect(verifyAuditChain(db).firstBad).toEqual({ seq: 4, reason: expect.stringMatching(/removed/) });
   });
 });
