@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { verifyAuditChain } from '../../activities/audit';
@@ -188,7 +191,7 @@ describe('generic signed HTTP connector', () => {
     }
   });
 
-  it('never stores a secret: not in the DB, its WAL, evidence, the audit log, or errors', async () => {
+  it('never stores a secret: not in the DB, its WAL, evidence, the audit log, errors or logs', async () => {
     const acts = actionsFor(stack, () => live());
     const r = await acts.executeAction(
       req('credentials.revoke', {
@@ -203,6 +206,14 @@ describe('generic signed HTTP connector', () => {
       .executeAction(req('access.restrict', { agent_id: 'agent-h', resource: `http:billing:${SECRET}` }))
       .catch((e: Error) => e);
     expect(String((err as Error).message)).not.toContain(SECRET);
+    // What a worker logs of these: the result and the failure, as JSON lines in DATA_DIR.
+    const log = pino(
+      { level: 'info' },
+      pino.destination({ dest: path.join(stack.dataDir, 'worker.log'), sync: true }),
+    );
+    log.info({ result: r }, 'action finished');
+    log.error({ err }, 'activity failed');
+    expect(fs.readFileSync(path.join(stack.dataDir, 'worker.log'), 'utf8')).toContain('action finished');
     stack.db.$client.pragma('wal_checkpoint(TRUNCATE)');
     expect(filesContaining(stack.dataDir, SECRET)).toEqual([]);
     expect(JSON.stringify(stack.db.select().from(auditLog).all())).toContain('[redacted]');
