@@ -194,6 +194,7 @@ export function createActionActivities(deps: ActionActivityDeps) {
 
       const h = deps.liveConnectors()[req.action];
       if (!h) {
+        audit(req, params, defaultTarget, 'not_configured', t0, {});
         throw ApplicationFailure.nonRetryable(
           `no live connector is configured for ${req.action}: configure one or run this playbook as a drill`,
           'ConnectorNotConfigured',

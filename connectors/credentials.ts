@@ -101,16 +101,30 @@ export function credentialsConnector(db: Db, providers: CredentialProviders): Re
         output: { agent_id: p.agent_id, credentials: out, issued },
       };
     },
+    // After a crash `output` is unknown: the replacements are found in the inventory instead,
+    // so a retry that finds the rotation done does not rotate a second time.
     async verify(p, output) {
+      const olds = select(p, true);
       const out = [];
-      for (const { c, prov } of select(p, true))
-        out.push(view(c, (await prov.isActive(c)) ? 'active' : 'inactive'));
+      for (const { c, prov } of olds) out.push(view(c, (await prov.isActive(c)) ? 'active' : 'inactive'));
+      const issued =
+        output?.issued ??
+        agentCredentialsOf(db, [p.agent_id])
+          .filter((n) => n.status === 'active' && olds.some((o) => n.id.startsWith(`${o.c.id}~`)))
+          .map((n) => ({ id: n.id, reference: n.reference }));
+      const newActive = [];
+      for (const n of issued) {
+        const row = agentCredentialsOf(db, [p.agent_id]).find((c) => c.id === n.id);
+        const prov = row && providers[row.provider];
+        if (row && prov && (await prov.isActive(row))) newActive.push(n);
+      }
       const stillActive = out.filter((c) => c.status === 'active');
       return {
-        verified: stillActive.length === 0 && (output?.issued?.length ?? 0) > 0,
+        verified: stillActive.length === 0 && newActive.length > 0 && newActive.length === issued.length,
         detail: stillActive.length
           ? `old credential still active: ${stillActive.map((c) => c.id).join(', ')}`
-          : 'old credentials inactive',
+          : `old credentials inactive; ${newActive.length} of ${issued.length} new active`,
+        output: { agent_id: p.agent_id, credentials: out, issued },
       };
     },
   });

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../activities/audit';
+import type { LiveConnectors } from '../../connectors/types';
 import { agentCredentials } from '../../db/schema';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { actionsFor, filesContaining, importAgents, liveFor, req } from '../connectors/fixtures';
@@ -112,6 +113,41 @@ describe('AWS IAM connector against moto', () => {
     expect(filesContaining(stack.dataDir, firstSecret)).toEqual([]);
     expect(JSON.stringify(r)).not.toContain(next.secret);
     expect(verifyAuditChain(stack.db).ok).toBe(true);
+  });
+
+  it('a rotation interrupted after acting is not repeated on retry (counted at IAM)', async () => {
+    await iam.send(new CreateUserCommand({ UserName: 'crash-bot' }));
+    const k = await iam.send(new CreateAccessKeyCommand({ UserName: 'crash-bot' }));
+    await importAgents(stack, [
+      {
+        id: 'agent-crash',
+        name: 'Crash bot',
+        owner: 'x@example.com',
+        environment: 'prod',
+        credentials: [
+          { id: 'crash-key', provider: 'aws_iam', reference: `crash-bot/${k.AccessKey!.AccessKeyId}` },
+        ],
+      },
+    ]);
+    const r = req('credentials.rotate', { agent_id: 'agent-crash' });
+    const crashing = (): LiveConnectors => {
+      const real = live()['credentials.rotate']!;
+      return {
+        'credentials.rotate': {
+          ...real,
+          act: async (p, ctx) => {
+            await real.act(p, ctx);
+            throw new Error('worker killed');
+          },
+        },
+      };
+    };
+    await expect(actionsFor(stack, crashing).executeAction(r)).rejects.toThrow(/worker killed/);
+    const retried = await actionsFor(stack, live).executeAction(r);
+    expect(retried).toMatchObject({ ok: true, verified: true, replayed: false });
+    expect(retried.summary).toMatch(/already in effect/);
+    const keys = await iam.send(new ListAccessKeysCommand({ UserName: 'crash-bot' }));
+    expect(keys.AccessKeyMetadata?.map((m) => m.Status).sort()).toEqual(['Active', 'Inactive']);
   });
 
   it('an unknown key fails non-retryably saying to check the reference', async () => {
