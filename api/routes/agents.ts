@@ -28,7 +28,8 @@ export function agentRoutes(deps: ApiDeps & { statusSigningKey?: Buffer }) {
     deps.statusSigningKey ??
     statusSigningKey({ dataDir: dataDirOf(deps.db), webhookSecret: deps.credentials.webhookSecret });
   const now = () => (deps.now?.() ?? new Date()).toISOString();
-  const admin = requireAdmin(deps.credentials, 'agents');
+  const admin = requireAdmin(deps.credentials, 'admin');
+  const read = requireAdmin(deps.credentials, 'read');
 
   app.get('/:id/status', (c) => {
     const doc = statusDocument(deps.db, key, c.req.param('id'), now());
@@ -50,7 +51,7 @@ export function agentRoutes(deps: ApiDeps & { statusSigningKey?: Buffer }) {
     return c.json(upsertAgents(deps.db, parsed.data.agents, now()), 200);
   });
 
-  app.get('/', admin, (c) => {
+  app.get('/', read, (c) => {
     const rows = deps.db.select().from(agents).orderBy(asc(agents.id)).all();
     const creds = agentCredentialsOf(
       deps.db,
@@ -59,7 +60,7 @@ export function agentRoutes(deps: ApiDeps & { statusSigningKey?: Buffer }) {
     return c.json({ agents: rows.map((a) => agentView(a, creds)) });
   });
 
-  app.get('/:id', admin, (c) => {
+  app.get('/:id', read, (c) => {
     const a = getAgent(deps.db, c.req.param('id'));
     if (!a) throw apiError(404, 'not_found', `no agent ${c.req.param('id')}`, 'id');
     return c.json(agentView(a, agentCredentialsOf(deps.db, [a.id])));

@@ -12,8 +12,8 @@ import { requireAdmin } from './require-admin';
 export function evidenceRoutes(deps: ApiDeps & { evidenceDir?: string }) {
   const app = new Hono();
   const store = new EvidenceStore(deps.db, deps.evidenceDir);
-  app.use('/:id/evidence', requireAdmin(deps.credentials, 'evidence:read'));
-  app.use('/:id/evidence/*', requireAdmin(deps.credentials, 'evidence:read'));
+  app.use('/:id/evidence', requireAdmin(deps.credentials, 'read'));
+  app.use('/:id/evidence/*', requireAdmin(deps.credentials, 'read'));
 
   app.get('/:id/evidence', (c) => {
     const rows = store.list(c.req.param('id'));
