@@ -1,19 +1,51 @@
 /**
  * The evidence API, under /v1/incidents: `GET /:id/evidence` lists an incident's artifacts with
  * their chain-of-custody records, `GET /:id/evidence/:sha256` serves one artifact's bytes after
- * re-checking its hash. Admin token for now (see require-admin.ts).
+ * re-checking its hash; `POST /:id/evidence?kind=&source=` lets a person add an artifact they
+ * collected by hand (custody names them). Admin token for now (see require-admin.ts).
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { EvidenceStore } from '../../activities/evidence-store';
 import type { ApiDeps } from '../app';
 import { apiError } from '../errors';
 import { requireAdmin } from './require-admin';
+
+const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
+
+/** Who is uploading: the scoped-token user once requireScope sets it, else the admin token. */
+function collector(c: Context): string {
+  const user = c.get('user' as never) as { id?: string } | undefined;
+  return user?.id ?? 'admin';
+}
 
 export function evidenceRoutes(deps: ApiDeps & { evidenceDir?: string }) {
   const app = new Hono();
   const store = new EvidenceStore(deps.db, deps.evidenceDir);
   app.use('/:id/evidence', requireAdmin(deps.credentials, 'read'));
   app.use('/:id/evidence/*', requireAdmin(deps.credentials, 'read'));
+
+  app.post('/:id/evidence', requireAdmin(deps.credentials, 'respond'), async (c) => {
+    const kind = c.req.query('kind');
+    const source = c.req.query('source');
+    if (!kind || !/^[a-z_]{1,40}$/.test(kind))
+      throw apiError(400, 'invalid_request', 'kind: required, a-z and _', 'kind');
+    if (!source || source.length > 500)
+      throw apiError(400, 'invalid_request', 'source: where it came from', 'source');
+    const body = Buffer.from(await c.req.arrayBuffer());
+    if (body.length === 0) throw apiError(400, 'invalid_request', 'body: the artifact bytes', 'body');
+    if (body.length > MAX_UPLOAD_BYTES)
+      throw apiError(413, 'too_large', `artifacts are limited to ${MAX_UPLOAD_BYTES} bytes`);
+    const art = store.put(body, {
+      incidentId: c.req.param('id'),
+      kind,
+      mediaType: c.req.header('content-type') ?? 'application/octet-stream',
+      source,
+      collectedBy: `person:${collector(c)}`,
+      collectedAt: (deps.now?.() ?? new Date()).toISOString(),
+      agentId: c.req.query('agent_id') ?? null,
+    });
+    return c.json({ sha256: art.sha256, size: art.size }, 201);
+  });
 
   app.get('/:id/evidence', (c) => {
     const rows = store.list(c.req.param('id'));

@@ -102,6 +102,38 @@ describe('evidence', () => {
     expect((await api(body.evidence[0].href)).status).toBe(503);
   });
 
+  it('accepts an artifact a person collected, with custody naming them', async () => {
+    const content = 'raw proxy log line 1\nline 2\n';
+    const res = await fetch(
+      `${stack.url}/v1/incidents/inc-e3/evidence?kind=access_logs&source=proxy-01:/var/log/squid`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'text/plain' },
+        body: content,
+      },
+    );
+    expect(res.status).toBe(201);
+    const { sha256 } = (await res.json()) as any;
+    expect(sha256).toBe(crypto.createHash('sha256').update(content).digest('hex'));
+    const list = (await (await api('/v1/incidents/inc-e3/evidence')).json()) as any;
+    expect(list.evidence).toEqual([
+      expect.objectContaining({
+        sha256,
+        kind: 'access_logs',
+        source: 'proxy-01:/var/log/squid',
+        collected_by: 'person:admin',
+        media_type: 'text/plain',
+      }),
+    ]);
+    expect(await (await api(list.evidence[0].href)).text()).toBe(content);
+    const noKind = await fetch(`${stack.url}/v1/incidents/inc-e3/evidence?source=x`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+      body: 'x',
+    });
+    expect(noKind.status).toBe(400);
+  });
+
   it('collects alerts and timeline kinds from the DB', async () => {
     const acts = actionsFor(stack, () => liveFor(stack));
     for (const kind of ['alerts', 'traces', 'auth_attempts', 'infra_changes', 'data_changes']) {
