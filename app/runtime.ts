@@ -4,7 +4,7 @@
  * and the HTTP server from the same parsed config.
  */
 import { serve, type ServerType } from '@hono/node-server';
-import type { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import { createApp } from '../api/app';
@@ -59,7 +59,21 @@ export function openServices(config: Config): Services {
   return { db: openDb(dbFile(config.dataDir)), credentials };
 }
 
+let runtimeInstalled = false;
+
+/**
+ * The SDK's runtime, installed once: we own SIGINT/SIGTERM (the SDK would otherwise stop workers
+ * behind our back, racing our ordered shutdown), and its logs follow LOG_LEVEL.
+ */
+function installRuntime(level: Config['logLevel']): void {
+  if (runtimeInstalled) return;
+  const sdkLevel = level === 'trace' ? 'TRACE' : level === 'debug' ? 'DEBUG' : level === 'info' ? 'WARN' : 'ERROR';
+  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(sdkLevel) });
+  runtimeInstalled = true;
+}
+
 export async function startWorker(config: Config, target: TemporalTarget, db: Db): Promise<Worker> {
+  installRuntime(config.logLevel);
   const { worker } = await createWorker({
     address: target.address,
     temporal: config.temporal,
