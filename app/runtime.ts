@@ -67,7 +67,8 @@ let runtimeInstalled = false;
  */
 function installRuntime(level: Config['logLevel']): void {
   if (runtimeInstalled) return;
-  const sdkLevel = level === 'trace' ? 'TRACE' : level === 'debug' ? 'DEBUG' : level === 'info' ? 'WARN' : 'ERROR';
+  const sdkLevel =
+    level === 'trace' ? 'TRACE' : level === 'debug' ? 'DEBUG' : level === 'info' ? 'WARN' : 'ERROR';
   Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(sdkLevel) });
   runtimeInstalled = true;
 }

@@ -10,7 +10,12 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({ host: '127.0.0.1', port: 3000, logLevel: 'info' });
     expect(c.dataDir).toBe(path.resolve('./data'));
-    expect(c.temporal).toMatchObject({ address: undefined, namespace: 'default', taskQueue: 'firebreak', devPort: 7233 });
+    expect(c.temporal).toMatchObject({
+      address: undefined,
+      namespace: 'default',
+      taskQueue: 'firebreak',
+      devPort: 7233,
+    });
   });
 
   it.each([
@@ -26,7 +31,11 @@ describe('loadConfig', () => {
   });
 
   it('configures TLS and an API key for Temporal Cloud', () => {
-    const c = loadConfig({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'ns.acct', TEMPORAL_API_KEY: 'key' });
+    const c = loadConfig({
+      TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'ns.acct',
+      TEMPORAL_API_KEY: 'key',
+    });
     expect(c.temporal.tls).toBeDefined();
     expect(c.temporal.apiKey).toBe('key');
   });

@@ -34,7 +34,8 @@ export function runEntry(entry: string, env: Record<string, string>): Child {
       for (;;) {
         const m = pattern.exec(out);
         if (m) return m;
-        if (proc.exitCode !== null) throw new Error(`${entry} exited (${proc.exitCode}) before ${pattern}:\n${out}`);
+        if (proc.exitCode !== null)
+          throw new Error(`${entry} exited (${proc.exitCode}) before ${pattern}:\n${out}`);
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern} from ${entry}:\n${out}`);
         await new Promise((r) => setTimeout(r, 100));
       }
