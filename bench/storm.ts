@@ -35,6 +35,7 @@ export async function benchStorm() {
       }),
     );
     const accepted = performance.now() - t0;
+    await stack.api.outbox.drained();
     const client = stack.api.temporal.client;
     let counted = 0;
     for (;;) {
