@@ -11,7 +11,11 @@ export const PagerDutyPayload = z.object({
   summary: z.string().min(1).max(1024),
   source: z.string().min(1).max(255),
   severity: z.enum(['critical', 'error', 'warning', 'info']),
-  timestamp: z.iso.datetime({ offset: true }).optional(),
+  /** PagerDuty's own examples write offsets as +0000, which strict ISO-8601 parsers reject. */
+  timestamp: z
+    .string()
+    .refine((t) => !Number.isNaN(Date.parse(t)), 'an ISO-8601 date-time')
+    .optional(),
   component: z.string().optional(),
   group: z.string().optional(),
   class: z.string().optional(),
