@@ -4,7 +4,6 @@
  * one `app.route` line each; this module wires request ids, the API-token registry that
  * `requireScope` reads, error mapping, health and the OpenAPI document.
  */
-import { Scalar } from '@scalar/hono-api-reference';
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
@@ -14,6 +13,7 @@ import type { Db } from '../db/client';
 import { pingDb } from '../db/client';
 import { pingTemporal, type TemporalHandle } from '../temporal/client';
 import { tokenRegistry, TokenRegistry, type ApiEnv } from './auth';
+import { docsPage } from './docs-page';
 import { onError } from './errors';
 import { createIntake } from './intake';
 import { IntakeMetrics } from './intake-metrics';
@@ -55,7 +55,7 @@ export function createApp(deps: ApiDeps) {
   });
   const openapi = openApiDocument();
   app.get('/openapi.json', (c) => c.json(openapi));
-  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'Firebreak API' }));
+  app.get('/docs', (c) => c.html(docsPage('/openapi.json', 'Firebreak API')));
 
   const accept = createIntake({
     db: deps.db,
