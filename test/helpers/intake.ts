@@ -3,6 +3,7 @@
  * PagerDuty's Events API v2 "trigger" example), and senders that sign or authenticate them the
  * way a real source would: bearer secret, Firebreak HMAC signature, or PagerDuty routing key.
  */
+import http from 'node:http';
 import { signBody } from '../../api/intake-auth';
 
 export function alertmanagerBody(
@@ -93,4 +94,29 @@ export async function post(url: string, body: unknown, headers: Record<string, s
     json = undefined;
   }
   return { status: res.status, headers: res.headers, json, text };
+}
+
+/**
+ * POST over a fresh connection with node:http, returning the status even when the server answers
+ * early and closes while the body is still being sent (as a 413 does); fetch reports that as a
+ * network error and would reuse the closed socket.
+ */
+export function rawPost(
+  url: string,
+  headers: Record<string, string>,
+  write: (req: http.ClientRequest) => void,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ECONNRESET') reject(err);
+    });
+    write(req);
+  });
 }
