@@ -98,6 +98,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   });
   const addr = server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  outbox.kick(); // as startApi does: alerts a previous process stored reach their incidents now
   return {
     url,
     app,
