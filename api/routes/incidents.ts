@@ -7,7 +7,9 @@ import { and, asc, desc, eq, gt, lt, or, type SQL } from 'drizzle-orm';
 import { Hono } from 'hono';
 import type { Db } from '../../db/client';
 import { alerts, incidents, timeline } from '../../db/schema';
+import type { IncidentState } from '../../domain/incident';
 import type { TemporalHandle } from '../../temporal/client';
+import { incidentState } from '../../workflows/messages';
 import { requireScope, type ApiEnv } from '../auth';
 import { apiError, zodErrorBody } from '../errors';
 import { IncidentListQuery, TimelineQuery, type IncidentDetail, type IncidentSummary } from '../schemas';
@@ -50,12 +52,14 @@ function decodeCursor(cursor: string): [string, string] {
 /** The workflow's pending approvals, if it tracks them; [] when it does not or does not answer. */
 async function pendingApprovals(temporal: TemporalHandle, inc: IncidentRow): Promise<unknown[]> {
   if (inc.status === 'closed' || !inc.startedAt) return [];
+  // pendingApprovals joins IncidentState with the approvals work; until then it is absent.
   const query = temporal.client.workflow
     .getHandle(inc.workflowId)
-    .query<Record<string, unknown>>('incidentState');
+    .query(incidentState)
+    .then((st) => st as IncidentState & { pendingApprovals?: unknown });
   const timeout = new Promise<undefined>((r) => setTimeout(() => r(undefined), 2000).unref());
   const state = await Promise.race([query.catch(() => undefined), timeout]);
-  const pending = state?.['pendingApprovals'];
+  const pending = state?.pendingApprovals;
   return Array.isArray(pending) ? pending : [];
 }
 
