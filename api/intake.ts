@@ -3,6 +3,7 @@
  * rate limit, parse and validate, normalize to `Alert`s, route them, store them durably in one
  * transaction, then kick the outbox. Every refusal is an expected 4xx, never a 5xx.
  */
+import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -41,6 +42,15 @@ export function intakeSources(file: FileConfig, webhookSecret: string): SourceCo
     routingKey: fromFile?.routingKey ?? fromFile?.secret ?? webhookSecret,
   };
   return [def, ...file.sources.filter((s) => s.id !== DEFAULT_SOURCE)];
+}
+
+/** The peer address on a real socket; undefined under app.request() in tests. */
+function remoteAddress(c: Context): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined;
+  }
 }
 
 export type Normalize<T> = (body: T, source: SourceConfig, receivedAt: string) => Alert[];
@@ -89,7 +99,10 @@ export function createIntake(deps: IntakeDeps) {
     );
     if (!auth.ok) {
       deps.metrics.authFailures[auth.reason] += 1;
-      deps.log.warn({ path: c.req.path, reason: auth.reason }, 'alert rejected: authentication failed');
+      deps.log.warn(
+        { path: c.req.path, reason: auth.reason, remote: remoteAddress(c) },
+        'alert rejected: authentication failed',
+      );
       throw apiError(401, 'unauthorized', 'missing or invalid alert source credentials');
     }
     const source = auth.source;
