@@ -99,7 +99,14 @@ export async function startApi(
 ): Promise<RunningApi> {
   const temporal = await connectTemporal(config.temporal, target.address);
   const outbox = new Outbox({ db: services.db, temporal, log });
-  const app = createApp({ db: services.db, temporal, credentials: services.credentials, outbox, log });
+  const app = createApp({
+    db: services.db,
+    temporal,
+    credentials: services.credentials,
+    outbox,
+    log,
+    fileConfig: config.file,
+  });
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
   });
