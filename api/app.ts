@@ -19,7 +19,9 @@ import { createIntake } from './intake';
 import { IntakeMetrics } from './intake-metrics';
 import { openApiDocument } from './openapi';
 import type { Outbox } from './outbox';
+import { agentRoutes } from './routes/agents';
 import { alertRoutes } from './routes/alerts';
+import { evidenceRoutes } from './routes/evidence';
 import { incidentRoutes } from './routes/incidents';
 
 export interface ApiDeps {
@@ -68,6 +70,8 @@ export function createApp(deps: ApiDeps) {
   });
   app.route('/v1/alerts', alertRoutes(accept));
   app.route('/v1/incidents', incidentRoutes(deps));
+  app.route('/v1/agents', agentRoutes(deps));
+  app.route('/v1/incidents', evidenceRoutes(deps));
   return app;
 }
 

@@ -6,6 +6,9 @@
  * - `alerts` is the intake outbox: a row is written before the 202 is sent, and `dispatchedAt`
  *   is set once its incident workflow has been told; undispatched rows are replayed on start.
  * - `timeline` is every event of an incident, in order.
+ * - `agents`, `agent_credentials` are the AI agent inventory (credentials by reference only).
+ * - `audit_log` is the append-only, hash-chained record of every connector action.
+ * - `evidence` is the chain-of-custody record of each content-addressed artifact.
  */
 import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
@@ -121,4 +124,83 @@ export const actionRuns = sqliteTable(
     finishedAt: text('finished_at'),
   },
   (t) => [uniqueIndex('action_runs_step').on(t.incidentId, t.stepId)],
+);
+
+/** AI agent inventory. `status` is the kill switch the signed status endpoint serves. */
+export const agents = sqliteTable('agents', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  owner: text('owner').notNull(),
+  team: text('team'),
+  environment: text('environment').notNull(),
+  /** Where the agent runs (deployment, runtime id, gateway route). */
+  runtimeRef: text('runtime_ref'),
+  status: text('status', { enum: ['enabled', 'disabled'] }).notNull(),
+  /** Bumped on every status change: runtimes reject a status older than the one they hold. */
+  statusVersion: integer('status_version').notNull().default(1),
+  statusChangedAt: text('status_changed_at').notNull(),
+  tools: text('tools', { mode: 'json' }).$type<{ name: string; description?: string }[]>().notNull(),
+  permissions: text('permissions', { mode: 'json' }).$type<string[]>().notNull(),
+  createdAt: text('created_at').notNull(),
+  updatedAt: text('updated_at').notNull(),
+});
+
+/** An agent's credentials, by provider reference (access key id, role name): never the secret. */
+export const agentCredentials = sqliteTable(
+  'agent_credentials',
+  {
+    id: text('id').primaryKey(),
+    agentId: text('agent_id')
+      .notNull()
+      .references(() => agents.id),
+    provider: text('provider', { enum: ['aws_iam', 'postgres', 'firebreak', 'http'] }).notNull(),
+    /** The provider's identifier: `<user>/<access key id>`, a role name, a token id. */
+    reference: text('reference').notNull(),
+    scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull(),
+    status: text('status', { enum: ['active', 'inactive'] }).notNull(),
+    createdAt: text('created_at').notNull(),
+    lastUsedAt: text('last_used_at'),
+  },
+  (t) => [index('agent_credentials_agent').on(t.agentId)],
+);
+
+/**
+ * Append-only audit log. Each row's `hash` is sha256 over the canonical JSON of its content and
+ * `prevHash`, so any modified, removed or reordered row breaks the chain `audit verify` walks.
+ */
+export const auditLog = sqliteTable('audit_log', {
+  seq: integer('seq').primaryKey(),
+  at: text('at').notNull(),
+  actor: text('actor').notNull(),
+  action: text('action').notNull(),
+  target: text('target').notNull(),
+  incidentId: text('incident_id'),
+  stepId: text('step_id'),
+  /** Inputs with secrets redacted. */
+  inputs: text('inputs', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  outcome: text('outcome').notNull(),
+  detail: text('detail', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  durationMs: integer('duration_ms').notNull(),
+  prevHash: text('prev_hash').notNull(),
+  hash: text('hash').notNull(),
+});
+
+/** Chain of custody: one row per artifact per incident; content lives in DATA_DIR/evidence/. */
+export const evidence = sqliteTable(
+  'evidence',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    incidentId: text('incident_id').notNull(),
+    sha256: text('sha256').notNull(),
+    size: integer('size').notNull(),
+    kind: text('kind').notNull(),
+    mediaType: text('media_type').notNull(),
+    /** Where the data came from (table, endpoint, database). */
+    source: text('source').notNull(),
+    /** The step (`step:<id>`) or person that collected it. */
+    collectedBy: text('collected_by').notNull(),
+    collectedAt: text('collected_at').notNull(),
+    agentId: text('agent_id'),
+  },
+  (t) => [uniqueIndex('evidence_incident_sha').on(t.incidentId, t.sha256)],
 );

@@ -1,0 +1,156 @@
+/**
+ * evidence.collect: gathers what Firebreak can read locally for an agent and incident — alerts
+ * and the timeline from the DB, the agent's inventory config, audit entries about it, and (when a
+ * PostgreSQL connector is configured) pg_stat_activity and role state for its database roles —
+ * into one JSON artifact per call, stored content-addressed with a custody record. The output
+ * carries only hashes, so workflow history never holds the data itself.
+ */
+import { and, asc, eq, gte, or } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { alerts, timeline } from '../db/schema';
+import { redactValue } from '../connectors/redact';
+import { agentCredentialsOf, agentView, getAgent } from '../connectors/inventory';
+import { handler, type ActionHandler } from '../connectors/types';
+import { auditEntriesFor } from './audit';
+import { EvidenceStore } from './evidence-store';
+
+export type EvidenceKind =
+  'access_logs' | 'auth_attempts' | 'infra_changes' | 'data_changes' | 'agent_config' | 'traces' | 'alerts';
+
+/** Optional live sources; absent ones are simply not part of the artifact. */
+export interface EvidenceSources {
+  postgres?: { sessions(roles: string[]): Promise<unknown[]>; roles(roles: string[]): Promise<unknown[]> };
+}
+
+export interface EvidenceDeps {
+  db: Db;
+  store?: EvidenceStore;
+  sources?: EvidenceSources;
+  now?: () => Date;
+}
+
+export function createEvidenceCollector(deps: EvidenceDeps) {
+  const store = deps.store ?? new EvidenceStore(deps.db);
+  const now = () => deps.now?.() ?? new Date();
+
+  async function gather(kind: EvidenceKind, agentId: string, incidentId: string, windowMinutes: number) {
+    const since = new Date(now().getTime() - windowMinutes * 60_000).toISOString();
+    const db = deps.db;
+    const agent = getAgent(db, agentId);
+    const creds = agent ? agentCredentialsOf(db, [agentId]) : [];
+    const pgRoles = creds.filter((c) => c.provider === 'postgres').map((c) => c.reference);
+    const audit = () => auditEntriesFor(db, `agent:${agentId}`).filter((e) => e.at >= since);
+    const tl = () =>
+      db.select().from(timeline).where(eq(timeline.incidentId, incidentId)).orderBy(asc(timeline.id)).all();
+    const pg = deps.sources?.postgres;
+    const data: Record<string, unknown> = {};
+    const sources: string[] = [];
+    const add = (name: string, value: unknown) => {
+      data[name] = value;
+      sources.push(name);
+    };
+    switch (kind) {
+      case 'alerts':
+        add(
+          'db:alerts',
+          db
+            .select()
+            .from(alerts)
+            .where(
+              or(
+                eq(alerts.incidentId, incidentId),
+                and(eq(alerts.agentId, agentId), gte(alerts.receivedAt, since)),
+              ),
+            )
+            .orderBy(asc(alerts.seq))
+            .all(),
+        );
+        break;
+      case 'agent_config':
+        add('inventory', agent ? agentView(agent, creds) : null);
+        break;
+      case 'access_logs':
+        add('audit_log', audit());
+        if (pg && pgRoles.length) add('postgres:pg_stat_activity', await pg.sessions(pgRoles));
+        break;
+      case 'auth_attempts':
+        add('inventory:credentials', agent ? agentView(agent, creds).credentials : []);
+        add(
+          'audit_log',
+          audit().filter((e) => e.action.startsWith('credentials.') || e.action.startsWith('access.')),
+        );
+        if (pg && pgRoles.length) add('postgres:pg_roles', await pg.roles(pgRoles));
+        break;
+      case 'infra_changes':
+      case 'data_changes':
+        add('audit_log', audit());
+        add('db:timeline', tl());
+        break;
+      case 'traces':
+        add('db:timeline', tl());
+        break;
+    }
+    return { data, sources };
+  }
+
+  return {
+    store,
+    async collect(p: {
+      kind: EvidenceKind;
+      agentId: string;
+      incidentId: string;
+      windowMinutes: number;
+      collectedBy: string;
+    }) {
+      const at = now().toISOString();
+      const { data, sources } = await gather(p.kind, p.agentId, p.incidentId, p.windowMinutes);
+      const doc = {
+        kind: p.kind,
+        agent_id: p.agentId,
+        incident_id: p.incidentId,
+        window_minutes: p.windowMinutes,
+        collected_at: at,
+        sources: data,
+      };
+      const bytes = Buffer.from(JSON.stringify(redactValue(doc), null, 2) + '\n');
+      return store.put(bytes, {
+        incidentId: p.incidentId,
+        kind: p.kind,
+        mediaType: 'application/json',
+        source: sources.join(',') || 'none',
+        collectedBy: p.collectedBy,
+        collectedAt: at,
+        agentId: p.agentId,
+      });
+    },
+  };
+}
+
+/** The evidence.collect action: collect, then verify by re-hashing the stored artifact. */
+export function evidenceCollectHandler(deps: EvidenceDeps): ActionHandler {
+  const collector = createEvidenceCollector(deps);
+  return handler('evidence.collect', {
+    target: (p) => `agent:${p.agent_id}`,
+    async act(p, ctx) {
+      const art = await collector.collect({
+        kind: p.kind,
+        agentId: p.agent_id,
+        incidentId: ctx.incidentId,
+        windowMinutes: p.window_minutes,
+        collectedBy: `step:${ctx.stepId}`,
+      });
+      return {
+        summary: `collected ${p.kind} for ${p.agent_id}: ${art.size} bytes, sha256 ${art.sha256}`,
+        output: { agent_id: p.agent_id, kind: p.kind, artifacts: [art] },
+      };
+    },
+    async verify(_p, out) {
+      const arts = out?.artifacts ?? [];
+      const bad = arts.filter((a) => !collector.store.intact(a.sha256, a.size));
+      return {
+        verified: arts.length > 0 && bad.length === 0,
+        detail: bad.length ? `corrupt: ${bad.map((a) => a.sha256).join(', ')}` : 're-hashed',
+      };
+    },
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * The agent inventory API: `POST /v1/agents` bulk upsert, `GET /v1/agents`, `GET /v1/agents/:id`
+ * (admin token), and the public, signed kill-switch status `GET /v1/agents/:id/status` that agent
+ * runtimes and gateways poll (no auth: it reveals only enabled/disabled, and is signed).
+ */
+import { asc } from 'drizzle-orm';
+import { Hono } from 'hono';
+import { dataDirOf } from '../../activities/evidence-store';
+import {
+  agentCredentialsOf,
+  agentView,
+  AgentsImport,
+  getAgent,
+  upsertAgents,
+} from '../../connectors/inventory';
+import { STATUS_SIGNATURE_HEADER, statusDocument, statusSigningKey } from '../../connectors/kill-switch';
+import { agents } from '../../db/schema';
+import type { ApiDeps } from '../app';
+import { apiError, zodErrorBody } from '../errors';
+import { requireAdmin } from './require-admin';
+
+/** How long a runtime may cache a status: the kill switch takes effect within this many seconds. */
+export const STATUS_MAX_AGE_SECONDS = 5;
+
+export function agentRoutes(deps: ApiDeps & { statusSigningKey?: Buffer }) {
+  const app = new Hono();
+  const key =
+    deps.statusSigningKey ??
+    statusSigningKey({ dataDir: dataDirOf(deps.db), webhookSecret: deps.credentials.webhookSecret });
+  const now = () => (deps.now?.() ?? new Date()).toISOString();
+  const admin = requireAdmin(deps.credentials, 'agents');
+
+  app.get('/:id/status', (c) => {
+    const doc = statusDocument(deps.db, key, c.req.param('id'), now());
+    if (!doc) throw apiError(404, 'not_found', `no agent ${c.req.param('id')}`, 'id');
+    c.header('Cache-Control', `max-age=${STATUS_MAX_AGE_SECONDS}, must-revalidate`);
+    c.header('ETag', doc.etag);
+    if (c.req.header('if-none-match') === doc.etag) return c.body(null, 304);
+    c.header(STATUS_SIGNATURE_HEADER, doc.signature);
+    c.header('Content-Type', 'application/json');
+    return c.body(doc.body, 200);
+  });
+
+  app.post('/', admin, async (c) => {
+    const raw: unknown = await c.req.json().catch(() => {
+      throw apiError(400, 'invalid_json', 'body is not valid JSON');
+    });
+    const parsed = AgentsImport.safeParse(Array.isArray(raw) ? { agents: raw } : raw);
+    if (!parsed.success) return c.json(zodErrorBody(parsed.error), 400);
+    return c.json(upsertAgents(deps.db, parsed.data.agents, now()), 200);
+  });
+
+  app.get('/', admin, (c) => {
+    const rows = deps.db.select().from(agents).orderBy(asc(agents.id)).all();
+    const creds = agentCredentialsOf(
+      deps.db,
+      rows.map((r) => r.id),
+    );
+    return c.json({ agents: rows.map((a) => agentView(a, creds)) });
+  });
+
+  app.get('/:id', admin, (c) => {
+    const a = getAgent(deps.db, c.req.param('id'));
+    if (!a) throw apiError(404, 'not_found', `no agent ${c.req.param('id')}`, 'id');
+    return c.json(agentView(a, agentCredentialsOf(deps.db, [a.id])));
+  });
+
+  return app;
+}

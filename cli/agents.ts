@@ -1,0 +1,77 @@
+/**
+ * `agents import <file>`: loads the AI agent inventory from a YAML or JSON file, validated with the
+ * same zod schema as `POST /v1/agents`, and upserts it. Problems are reported as file:line:column
+ * so they can be fixed in the file; nothing is written unless the whole file is valid.
+ */
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { LineCounter, parseDocument } from 'yaml';
+import { AgentsImport, upsertAgents } from '../connectors/inventory';
+import type { Db } from '../db/client';
+import { openCliDb } from './db';
+
+export type ImportResult =
+  { ok: true; created: string[]; updated: string[] } | { ok: false; errors: string[] };
+
+/** Parses and validates `file` (YAML or JSON); on success upserts into `db`. */
+export function importAgentsFile(db: Db, file: string, at = new Date().toISOString()): ImportResult {
+  const text = fs.readFileSync(file, 'utf8');
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const where = (offset: number | undefined) => {
+    if (offset === undefined) return file;
+    const p = lines.linePos(offset);
+    return `${file}:${p.line}:${p.col}`;
+  };
+  if (doc.errors.length > 0) {
+    return { ok: false, errors: doc.errors.map((e) => `${where(e.pos[0])}: ${e.message.split('\n')[0]}`) };
+  }
+  const raw: unknown = doc.toJS();
+  const parsed = AgentsImport.safeParse(Array.isArray(raw) ? { agents: raw } : raw);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      errors: parsed.error.issues.map((i) => {
+        const docPath = Array.isArray(raw) ? i.path.slice(1) : i.path;
+        // The node at the failing path, or the nearest ancestor that exists in the file.
+        let node: unknown;
+        for (let n = docPath.length; n >= 0 && !node; n--) {
+          node = n === 0 ? doc.contents : doc.getIn(docPath.slice(0, n) as (string | number)[], true);
+        }
+        const range = (node as { range?: [number, number, number] } | undefined)?.range;
+        return `${where(range?.[0])}: ${i.path.join('.') || '(file)'}: ${i.message}`;
+      }),
+    };
+  }
+  return { ok: true, ...upsertAgents(db, parsed.data.agents, at) };
+}
+
+export function registerAgentCommands(program: Command, open: () => Db = openCliDb): void {
+  const agents = program.command('agents').description('AI agent inventory');
+  agents
+    .command('import')
+    .description('import or update agents from a YAML or JSON file')
+    .argument('<file>', 'YAML or JSON file with `agents: [...]`')
+    .action((file: string) => {
+      if (!fs.existsSync(file)) {
+        console.error(`${file}: no such file`);
+        process.exitCode = 2;
+        return;
+      }
+      const db = open();
+      try {
+        const r = importAgentsFile(db, file);
+        if (!r.ok) {
+          for (const e of r.errors) console.error(e);
+          console.error(`nothing imported: fix ${r.errors.length} problem(s) above`);
+          process.exitCode = 1;
+          return;
+        }
+        console.log(
+          `imported ${r.created.length + r.updated.length} agent(s): ${r.created.length} new, ${r.updated.length} updated`,
+        );
+      } finally {
+        db.$client.close();
+      }
+    });
+}

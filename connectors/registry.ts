@@ -1,0 +1,123 @@
+/**
+ * Builds the live connectors from configuration: the kill switch, credentials (AWS IAM,
+ * PostgreSQL, HTTP systems), access restriction, evidence collection and notify. Called only
+ * through the lazy `liveConnectors()` of executeAction, so drill incidents never construct a live
+ * client; clients themselves connect per call.
+ */
+import type { Db } from '../db/client';
+import { appendTimelineEvent } from '../activities/incidents';
+import { evidenceCollectHandler, type EvidenceSources } from '../activities/evidence';
+import { incidents } from '../db/schema';
+import { eq } from 'drizzle-orm';
+import { accessConnector, type AccessProviders } from './access';
+import { awsIamConnector, type AwsIamOptions } from './aws-iam';
+import type { ConnectorConfig } from './config';
+import { credentialsConnector, type CredentialProviders } from './credentials';
+import { killSwitchConnector, statusSigningKey } from './kill-switch';
+import { postgresConnector } from './postgres';
+import { httpSystem } from './signed-http';
+import { ConnectorError, handler, type CredentialProvider, type LiveConnectors } from './types';
+
+export interface LiveConnectorDeps {
+  db: Db;
+  dataDir: string;
+  webhookSecret: string;
+  config: ConnectorConfig;
+  /** Overrides for AWS (explicit credentials, secret handoff for rotation). */
+  aws?: Omit<AwsIamOptions, 'endpoint' | 'region'>;
+  now?: () => Date;
+}
+
+export function buildLiveConnectors(deps: LiveConnectorDeps): LiveConnectors {
+  const { db, config } = deps;
+  const access: AccessProviders = {};
+  const creds: CredentialProviders = {};
+  const sources: EvidenceSources = {};
+
+  if (config.pgAdminUrl) {
+    const pg = postgresConnector({ adminUrl: config.pgAdminUrl });
+    access.postgres = pg.access;
+    creds.postgres = pg.credentials;
+    sources.postgres = pg.evidence;
+  }
+  if (config.aws)
+    creds.aws_iam = awsIamConnector({
+      ...deps.aws,
+      endpoint: config.aws.endpoint,
+      region: config.aws.region,
+    });
+  const systems = config.httpSystems.map(httpSystem);
+  for (const s of systems) access[`http:${s.name}`] = s.access;
+  if (systems.length)
+    creds.http = httpCredentials(Object.fromEntries(systems.map((s) => [s.name, s.credentials])));
+
+  const key = statusSigningKey({ dataDir: deps.dataDir, webhookSecret: deps.webhookSecret });
+  return {
+    ...killSwitchConnector({ db, key, statusBaseUrl: config.statusBaseUrl, now: deps.now }),
+    ...credentialsConnector(db, creds),
+    ...accessConnector(access),
+    'evidence.collect': evidenceCollectHandler({ db, sources, now: deps.now }),
+    notify: notifyHandler(db, deps.now),
+  };
+}
+
+/** Provider `http` credentials have references `<system>:<name>`. */
+function httpCredentials(systems: Record<string, CredentialProvider>): CredentialProvider {
+  const pick = (reference: string) => {
+    const m = /^([a-z0-9_-]+):(.+)$/.exec(reference);
+    const s = m && systems[m[1]!];
+    if (!m || !s)
+      throw new ConnectorError(`http credential ${reference}: no configured system for it (<system>:<name>)`);
+    return { s, ref: m[2]! };
+  };
+  return {
+    revoke: (c, ctx) => {
+      const { s, ref } = pick(c.reference);
+      return s.revoke({ ...c, reference: ref }, ctx);
+    },
+    reactivate: (c, ctx) => {
+      const { s, ref } = pick(c.reference);
+      return s.reactivate({ ...c, reference: ref }, ctx);
+    },
+    isActive: (c) => {
+      const { s, ref } = pick(c.reference);
+      return s.isActive({ ...c, reference: ref });
+    },
+  };
+}
+
+/** notify, for now: recorded on the incident timeline (and, like every action, in the audit log). */
+function notifyHandler(db: Db, now?: () => Date) {
+  return handler('notify', {
+    target: (p) => p.target ?? 'incident-channel',
+    async act(p, ctx) {
+      const target = p.target ?? 'incident-channel';
+      const exists = db
+        .select({ id: incidents.id })
+        .from(incidents)
+        .where(eq(incidents.id, ctx.incidentId))
+        .get();
+      if (exists) {
+        appendTimelineEvent(
+          db,
+          {
+            incidentId: ctx.incidentId,
+            kind: 'notify',
+            actor: ctx.actor,
+            message: p.message,
+            data: { target },
+            eventKey: `notify:${ctx.incidentId}:${ctx.stepId}`,
+          },
+          (now?.() ?? new Date()).toISOString(),
+        );
+      }
+      return { summary: `notified ${target}`, output: { recorded: true as const, target } };
+    },
+  });
+}
+
+/** Builds on first use and reuses after: drill incidents never build, live ones build once. */
+export function lazyLiveConnectors(build: () => LiveConnectors): () => LiveConnectors {
+  let built: LiveConnectors | undefined;
+  return () => (built ??= build());
+}

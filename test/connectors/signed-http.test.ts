@@ -1,0 +1,222 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { verifyAuditChain } from '../../activities/audit';
+import { actionRuns, auditLog } from '../../db/schema';
+import { verifySignature, type HttpSystemConfig } from '../../connectors/signed-http';
+import type { LiveConnectors } from '../../connectors/types';
+import { startTestStack, type TestStack } from '../helpers/stack';
+import {
+  actionsFor,
+  filesContaining,
+  importAgents,
+  liveFor,
+  localServer,
+  readBody,
+  req,
+  type LocalServer,
+} from './fixtures';
+
+const SECRET = 'billing-hmac-secret-do-not-leak-4242';
+
+/** An in-house system: checks every signature, counts effects, and can refuse to apply some. */
+const target = {
+  restricted: new Set<string>(),
+  restrictCalls: 0,
+  badSignatures: 0,
+  ignore: new Set<string>(),
+  slow: false,
+};
+
+let stack: TestStack;
+let billing: LocalServer;
+beforeAll(async () => {
+  stack = await startTestStack({ withWorker: false });
+  billing = await localServer(async (q, s) => {
+    const body = await readBody(q);
+    if (!verifySignature(SECRET, q.headers['x-firebreak-signature'] as string, body)) {
+      target.badSignatures += 1;
+      s.writeHead(401).end('{}');
+      return;
+    }
+    const m = /^\/(restrict|restore|access)\/(.+)$/.exec(q.url ?? '');
+    const name = decodeURIComponent(m?.[2] ?? '');
+    if (target.slow) await new Promise((r) => setTimeout(r, 1500));
+    if (m?.[1] === 'restrict') {
+      target.restrictCalls += 1;
+      if (!target.ignore.has(name)) target.restricted.add(name);
+      s.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({ ok: true, state: 'restricted' }),
+      );
+    } else if (m?.[1] === 'restore') {
+      target.restricted.delete(name);
+      s.writeHead(200).end(JSON.stringify({ ok: true, state: 'active' }));
+    } else if (m?.[1] === 'access') {
+      s.writeHead(200).end(JSON.stringify({ active: !target.restricted.has(name) }));
+    } else s.writeHead(404).end('{}');
+  });
+  await importAgents(stack, [
+    {
+      id: 'agent-h',
+      name: 'Billing agent',
+      owner: 'fin@example.com',
+      environment: 'prod',
+      credentials: [{ id: 'agent-h-billing', provider: 'http', reference: 'billing:svc-agent-h' }],
+    },
+  ]);
+});
+afterAll(async () => {
+  await billing?.close();
+  await stack?.close();
+});
+
+function system(over: Partial<HttpSystemConfig> = {}): HttpSystemConfig {
+  return {
+    name: 'billing',
+    base_url: billing.url,
+    secret: SECRET,
+    timeout_ms: 1000,
+    restrict: {
+      method: 'POST',
+      path: '/restrict/{name}',
+      response: z.object({ ok: z.literal(true), state: z.string() }),
+    },
+    restore: {
+      method: 'POST',
+      path: '/restore/{name}',
+      response: { type: 'object', required: ['ok'], properties: { ok: { const: true } } },
+    },
+    check: { method: 'GET', path: '/access/{name}', active_field: 'active' },
+    ...over,
+  };
+}
+const live = (over: Partial<HttpSystemConfig> = {}) => liveFor(stack, { httpSystems: [system(over)] });
+
+describe('generic signed HTTP connector', () => {
+  it('restricts with a signed request, validates the response, verifies with the check request', async () => {
+    const acts = actionsFor(stack, () => live());
+    const r = await acts.executeAction(
+      req('access.restrict', { agent_id: 'agent-h', resource: 'http:billing:svc-a' }),
+    );
+    expect(r).toMatchObject({
+      ok: true,
+      verified: true,
+      output: { can_login: false, response: { ok: true, state: 'restricted' } },
+    });
+    expect(target.restricted.has('svc-a')).toBe(true);
+    expect(target.badSignatures).toBe(0);
+    const undo = await acts.executeAction(
+      req('access.restore', { agent_id: 'agent-h', resource: 'http:billing:svc-a' }),
+    );
+    expect(undo).toMatchObject({ ok: true, verified: true, output: { can_login: true } });
+    expect(target.restricted.has('svc-a')).toBe(false);
+  });
+
+  it('revokes an http credential by its <system>:<name> reference', async () => {
+    const acts = actionsFor(stack, () => live());
+    const r = await acts.executeAction(req('credentials.revoke', { agent_id: 'agent-h', provider: 'http' }));
+    expect(r).toMatchObject({ ok: true, verified: true });
+    expect(r.output.credentials).toEqual([
+      { id: 'agent-h-billing', provider: 'http', reference: 'billing:svc-agent-h', status: 'inactive' },
+    ]);
+    expect(target.restricted.has('svc-agent-h')).toBe(true);
+  });
+
+  it('does not act twice when the worker crashed between acting and recording', async () => {
+    const before = target.restrictCalls;
+    const r = req('access.restrict', { agent_id: 'agent-h', resource: 'http:billing:svc-crash' });
+    // The first attempt acts at the target, then the process dies before finishing the record.
+    const crashing = (): LiveConnectors => {
+      const real = live()['access.restrict']!;
+      return {
+        'access.restrict': {
+          ...real,
+          act: async (p, ctx) => {
+            await real.act(p, ctx);
+            throw new Error('worker killed');
+          },
+        },
+      };
+    };
+    await expect(actionsFor(stack, crashing).executeAction(r)).rejects.toThrow(/worker killed/);
+    const row = stack.db
+      .select()
+      .from(actionRuns)
+      .all()
+      .find((x) => x.stepId === r.stepId)!;
+    expect(row.status).toBe('started');
+
+    const retried = await actionsFor(stack, () => live()).executeAction(r);
+    expect(retried).toMatchObject({ ok: true, verified: true, replayed: false });
+    expect(retried.summary).toMatch(/already in effect/);
+    expect(target.restrictCalls - before).toBe(1); // counted at the target: exactly one effect
+    const again = await actionsFor(stack, () => live()).executeAction(r);
+    expect(again).toEqual({ ...retried, replayed: true });
+    expect(target.restrictCalls - before).toBe(1);
+  });
+
+  it('yields verified:false and ok:false when the check says access still works', async () => {
+    target.ignore.add('svc-stubborn');
+    const r = await actionsFor(stack, () => live()).executeAction(
+      req('access.restrict', { agent_id: 'agent-h', resource: 'http:billing:svc-stubborn' }),
+    );
+    expect(r).toMatchObject({ ok: false, verified: false });
+    expect(r.summary).toMatch(/still works/);
+  });
+
+  it('fails when the response does not match the declared schema, and on timeout', async () => {
+    const strict = live({
+      restrict: {
+        method: 'POST',
+        path: '/restrict/{name}',
+        response: z.object({ ok: z.literal(true), state: z.literal('gone') }),
+      },
+    });
+    await expect(
+      actionsFor(stack, () => strict).executeAction(
+        req('access.restrict', { agent_id: 'agent-h', resource: 'http:billing:svc-s' }),
+      ),
+    ).rejects.toThrow(/response does not match its schema: state/);
+    target.slow = true;
+    try {
+      await expect(
+        actionsFor(stack, () => live()).executeAction(
+          req('access.restrict', { agent_id: 'agent-h', resource: 'http:billing:svc-t' }),
+        ),
+      ).rejects.toThrow(/failed: .*(timeout|aborted)/i);
+    } finally {
+      target.slow = false;
+    }
+  });
+
+  it('never stores a secret: not in the DB, its WAL, evidence, the audit log, errors or logs', async () => {
+    const acts = actionsFor(stack, () => live());
+    const r = await acts.executeAction(
+      req('credentials.revoke', {
+        agent_id: 'agent-h',
+        credential_id: 'agent-h-billing',
+        reason: `leaked: postgres://agent:${SECRET}@db/x and token=${SECRET}`,
+      }),
+    );
+    expect(JSON.stringify(r)).not.toContain(SECRET);
+    const wrong = live({ base_url: 'http://127.0.0.1:9/' });
+    const err = await actionsFor(stack, () => wrong)
+      .executeAction(req('access.restrict', { agent_id: 'agent-h', resource: `http:billing:${SECRET}` }))
+      .catch((e: Error) => e);
+    expect(String((err as Error).message)).not.toContain(SECRET);
+    // What a worker logs of these: the result and the failure, as JSON lines in DATA_DIR.
+    const log = pino(
+      { level: 'info' },
+      pino.destination({ dest: path.join(stack.dataDir, 'worker.log'), sync: true }),
+    );
+    log.info({ result: r }, 'action finished');
+    log.error({ err }, 'activity failed');
+    expect(fs.readFileSync(path.join(stack.dataDir, 'worker.log'), 'utf8')).toContain('action finished');
+    stack.db.$client.pragma('wal_checkpoint(TRUNCATE)');
+    expect(filesContaining(stack.dataDir, SECRET)).toEqual([]);
+    expect(JSON.stringify(stack.db.select().from(auditLog).all())).toContain('[redacted]');
+    expect(verifyAuditChain(stack.db).ok).toBe(true);
+  });
+});

@@ -1,0 +1,137 @@
+import {
+  CreateAccessKeyCommand,
+  CreateUserCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+} from '@aws-sdk/client-iam';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyAuditChain } from '../../activities/audit';
+import { agentCredentials } from '../../db/schema';
+import { startTestStack, type TestStack } from '../helpers/stack';
+import { actionsFor, filesContaining, importAgents, liveFor, req } from '../connectors/fixtures';
+import { startMoto, type LocalMoto } from './services';
+
+const creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+let stack: TestStack;
+let moto: LocalMoto;
+let iam: IAMClient;
+let keyId: string;
+let firstSecret: string;
+const handedOff: { keyId: string; secret: string }[] = [];
+
+beforeAll(async () => {
+  moto = await startMoto();
+  stack = await startTestStack({ withWorker: false });
+  iam = new IAMClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials: creds });
+  await iam.send(new CreateUserCommand({ UserName: 'support-bot' }));
+  const k = await iam.send(new CreateAccessKeyCommand({ UserName: 'support-bot' }));
+  keyId = k.AccessKey!.AccessKeyId!;
+  firstSecret = k.AccessKey!.SecretAccessKey!;
+  await importAgents(stack, [
+    {
+      id: 'agent-aws',
+      name: 'Support bot',
+      owner: 'support@example.com',
+      environment: 'prod',
+      credentials: [
+        {
+          id: 'agent-aws-key',
+          provider: 'aws_iam',
+          reference: `support-bot/${keyId}`,
+          scopes: ['s3:GetObject'],
+        },
+      ],
+    },
+  ]);
+});
+afterAll(async () => {
+  iam?.destroy();
+  await stack?.close();
+  await moto?.stop();
+});
+
+const live = () =>
+  liveFor(
+    stack,
+    { aws: { endpoint: moto.endpoint, region: 'us-east-1' } },
+    {
+      aws: {
+        credentials: creds,
+        deliverSecret: async (_c, id, secret) => void handedOff.push({ keyId: id, secret }),
+      },
+    },
+  );
+
+async function keyStatus(id: string) {
+  const r = await iam.send(new ListAccessKeysCommand({ UserName: 'support-bot' }));
+  return r.AccessKeyMetadata?.find((k) => k.AccessKeyId === id)?.Status;
+}
+
+describe('AWS IAM connector against moto', () => {
+  it('revokes an access key (Inactive, verified with ListAccessKeys) and replays the step', async () => {
+    expect(await keyStatus(keyId)).toBe('Active');
+    const acts = actionsFor(stack, live);
+    const r = req('credentials.revoke', { agent_id: 'agent-aws', provider: 'aws_iam' });
+    const first = await acts.executeAction(r);
+    expect(first).toMatchObject({ ok: true, verified: true, replayed: false });
+    expect(first.output.credentials).toEqual([
+      { id: 'agent-aws-key', provider: 'aws_iam', reference: `support-bot/${keyId}`, status: 'inactive' },
+    ]);
+    expect(await keyStatus(keyId)).toBe('Inactive');
+    expect(await acts.executeAction(r)).toEqual({ ...first, replayed: true });
+    const row = stack.db
+      .select()
+      .from(agentCredentials)
+      .all()
+      .find((c) => c.id === 'agent-aws-key');
+    expect(row?.status).toBe('inactive');
+  });
+
+  it('reactivates the key as the undo', async () => {
+    const r = await actionsFor(stack, live).executeAction(
+      req('credentials.reactivate', { agent_id: 'agent-aws' }),
+    );
+    expect(r).toMatchObject({ ok: true, verified: true });
+    expect(await keyStatus(keyId)).toBe('Active');
+  });
+
+  it('rotates: a new key is handed off, the old one is inactive, no secret is stored', async () => {
+    const r = await actionsFor(stack, live).executeAction(
+      req('credentials.rotate', { agent_id: 'agent-aws', credential_id: 'agent-aws-key' }),
+    );
+    expect(r).toMatchObject({ ok: true, verified: true });
+    expect(handedOff).toHaveLength(1);
+    const next = handedOff[0]!;
+    expect(r.output.issued).toEqual([
+      { id: expect.stringMatching(/^agent-aws-key~/), reference: `support-bot/${next.keyId}` },
+    ]);
+    expect(await keyStatus(keyId)).toBe('Inactive');
+    expect(await keyStatus(next.keyId)).toBe('Active');
+    stack.db.$client.pragma('wal_checkpoint(TRUNCATE)');
+    expect(filesContaining(stack.dataDir, next.secret)).toEqual([]);
+    expect(filesContaining(stack.dataDir, firstSecret)).toEqual([]);
+    expect(JSON.stringify(r)).not.toContain(next.secret);
+    expect(verifyAuditChain(stack.db).ok).toBe(true);
+  });
+
+  it('an unknown key fails non-retryably saying to check the reference', async () => {
+    await importAgents(stack, [
+      {
+        id: 'agent-ghost',
+        name: 'Ghost',
+        owner: 'x@example.com',
+        environment: 'prod',
+        credentials: [
+          { id: 'ghost-key', provider: 'aws_iam', reference: 'support-bot/AKIAAAAAAAAAAAAAAAAA' },
+        ],
+      },
+    ]);
+    const err = await actionsFor(stack, live)
+      .executeAction(req('credentials.revoke', { agent_id: 'agent-ghost' }))
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      nonRetryable: true,
+      message: expect.stringMatching(/check the credential reference/),
+    });
+  });
+});
