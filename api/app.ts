@@ -1,16 +1,23 @@
 /**
  * The HTTP edge: builds the Hono app from injected dependencies (no globals), so tests drive it
- * with app.request() or a real listening server. Routes live in api/routes/; this module wires
- * request ids, error mapping and health.
+ * with app.request() or a real listening server. Routes live in api/routes/ and are mounted with
+ * one `app.route` line each; this module wires request ids, the API-token registry that
+ * `requireScope` reads, error mapping, health and the OpenAPI document.
  */
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
+import { EMPTY_FILE_CONFIG, type FileConfig } from '../app/config-file';
 import type { Credentials } from '../app/credentials';
 import type { Db } from '../db/client';
 import { pingDb } from '../db/client';
 import { pingTemporal, type TemporalHandle } from '../temporal/client';
+import { tokenRegistry, TokenRegistry, type ApiEnv } from './auth';
+import { docsPage } from './docs-page';
 import { onError } from './errors';
+import { createIntake } from './intake';
+import { IntakeMetrics } from './intake-metrics';
+import { openApiDocument } from './openapi';
 import type { Outbox } from './outbox';
 import { agentRoutes } from './routes/agents';
 import { alertRoutes } from './routes/alerts';
@@ -23,12 +30,18 @@ export interface ApiDeps {
   credentials: Credentials;
   outbox: Outbox;
   log: Logger;
+  /** Sources, routing rules and users from FIREBREAK_CONFIG; none when omitted. */
+  fileConfig?: FileConfig;
+  /** Intake counters, for the metrics endpoint to export; a fresh set when omitted. */
+  metrics?: IntakeMetrics;
   now?: () => Date;
 }
 
 export function createApp(deps: ApiDeps) {
-  const app = new Hono();
+  const file = deps.fileConfig ?? EMPTY_FILE_CONFIG;
+  const app = new Hono<ApiEnv>();
   app.use(requestId());
+  app.use(tokenRegistry(new TokenRegistry(file.users, deps.credentials.adminToken)));
   app.onError(onError(deps.log));
   app.notFound((c) =>
     c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404),
@@ -42,8 +55,20 @@ export function createApp(deps: ApiDeps) {
       ok ? 200 : 503,
     );
   });
+  const openapi = openApiDocument();
+  app.get('/openapi.json', (c) => c.json(openapi));
+  app.get('/docs', (c) => c.html(docsPage('/openapi.json', 'Firebreak API')));
 
-  app.route('/v1/alerts', alertRoutes(deps));
+  const accept = createIntake({
+    db: deps.db,
+    outbox: deps.outbox,
+    log: deps.log,
+    metrics: deps.metrics ?? new IntakeMetrics(),
+    file,
+    webhookSecret: deps.credentials.webhookSecret,
+    now: deps.now ?? (() => new Date()),
+  });
+  app.route('/v1/alerts', alertRoutes(accept));
   app.route('/v1/incidents', incidentRoutes(deps));
   app.route('/v1/agents', agentRoutes(deps));
   app.route('/v1/incidents', evidenceRoutes(deps));

@@ -1,8 +1,18 @@
 /**
  * Authentication at the HTTP edge. Secrets are compared in constant time (over their SHA-256
  * digests, so lengths leak nothing) and never logged or echoed in errors.
+ *
+ * API tokens belong to named users (config file `users:`); only their SHA-256 digests are kept in
+ * memory. The admin token (FIREBREAK_ADMIN_TOKEN) is the built-in user `admin` with every scope.
+ * `requireScope(scope)` guards a route and sets `c.var.user`; createApp installs the token
+ * registry it reads, so any router mounted on the app can use it.
  */
 import crypto from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { SCOPES, sha256Hex, type Scope, type UserConfig } from '../app/config-file';
+import { apiError } from './errors';
+
+export type { Scope };
 
 export function safeEqual(a: string, b: string): boolean {
   const da = crypto.createHash('sha256').update(a).digest();
@@ -15,4 +25,71 @@ export function bearerToken(header: string | undefined): string | undefined {
   if (!header) return undefined;
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return m?.[1];
+}
+
+export interface ApiUser {
+  id: string;
+  name: string;
+  slackUserId: string | undefined;
+  roles: string[];
+  /** The scopes of the token used for this request (admin implies all). */
+  scopes: Scope[];
+}
+
+export interface ApiEnv {
+  Variables: { user: ApiUser; tokens: TokenRegistry };
+}
+
+export class TokenRegistry {
+  /** sha256(token) hex → user with that token's scopes. */
+  private readonly byDigest = new Map<string, ApiUser>();
+
+  constructor(users: UserConfig[], adminToken: string | undefined) {
+    for (const u of users) {
+      for (const t of u.tokens) {
+        const scopes: Scope[] = t.scopes.includes('admin') ? [...SCOPES] : t.scopes;
+        this.byDigest.set(t.sha256, {
+          id: u.id,
+          name: u.name,
+          slackUserId: u.slackUserId,
+          roles: u.roles,
+          scopes,
+        });
+      }
+    }
+    if (adminToken) {
+      this.byDigest.set(sha256Hex(adminToken), {
+        id: 'admin',
+        name: 'Administrator',
+        slackUserId: undefined,
+        roles: ['admin'],
+        scopes: [...SCOPES],
+      });
+    }
+  }
+
+  /** A digest lookup: the token itself is never compared byte by byte. */
+  lookup(token: string): ApiUser | undefined {
+    return this.byDigest.get(sha256Hex(token));
+  }
+}
+
+/** Installs the registry that requireScope reads; createApp does this for the whole app. */
+export function tokenRegistry(registry: TokenRegistry): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    c.set('tokens', registry);
+    await next();
+  };
+}
+
+/** 401 without a known token, 403 when its scopes lack `scope` (admin has all); sets c.var.user. */
+export function requireScope(scope: Scope): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    const token = bearerToken(c.req.header('authorization'));
+    const user = token ? c.var.tokens.lookup(token) : undefined;
+    if (!user) throw apiError(401, 'unauthorized', 'missing or invalid API token');
+    if (!user.scopes.includes(scope)) throw apiError(403, 'forbidden', `this token lacks the ${scope} scope`);
+    c.set('user', user);
+    await next();
+  };
 }

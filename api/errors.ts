@@ -33,9 +33,17 @@ export function apiError(
   code: string,
   message: string,
   field?: string,
+  fullBody?: ErrorBody,
 ) {
-  const body: ErrorBody = { error: { code, message, ...(field ? { field } : {}) } };
+  const body: ErrorBody = fullBody ?? { error: { code, message, ...(field ? { field } : {}) } };
   return new HTTPException(status, { res: Response.json(body, { status }) });
+}
+
+/** 429 with Retry-After (whole seconds), so well-behaved senders back off. */
+export function rateLimited(message: string, retryAfterS: number) {
+  const body: ErrorBody = { error: { code: 'rate_limited', message } };
+  const res = Response.json(body, { status: 429, headers: { 'retry-after': String(retryAfterS) } });
+  return new HTTPException(429, { res });
 }
 
 export function onError(log: Logger) {

@@ -1,26 +1,29 @@
 /**
- * The durable half of alert intake: in one SQLite transaction, find the open incident for the
- * alert's key (or open a new one) and store the alert in the outbox. When this returns, the alert
- * survives a crash, so the caller may answer 202. The unique index on open incident keys makes
- * concurrent deliveries of one alert converge on one incident.
+ * The durable half of alert intake: in one SQLite transaction, route each alert to the open
+ * incident for its key (or open a new one) and store it in the outbox. When this returns, the
+ * alerts survive a crash, so the caller may answer 202. The transaction takes the write lock up
+ * front (`immediate`), so lookup-then-insert is atomic and concurrent deliveries of one alert
+ * converge on one incident; the unique index on open incident keys backs that up.
  */
-import { and, eq, max, ne } from 'drizzle-orm';
+import { and, desc, eq, gte, max, ne } from 'drizzle-orm';
 import crypto from 'node:crypto';
 import type { Db } from '../db/client';
-import { alerts, incidents } from '../db/schema';
+import { alerts, incidents, timeline } from '../db/schema';
 import type { Alert } from '../domain/alert';
 import type { IncidentMode } from '../domain/incident';
 import { incidentWorkflowId } from '../temporal/client';
+import { defaultKey, type Route } from './routing';
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 export interface StoredAlert {
-  alertId: string;
-  incidentId: string;
+  /** null when a resolve/acknowledge found no open incident: nothing was stored. */
+  alertId: string | null;
+  incidentId: string | null;
   deduplicated: boolean;
 }
 
-export function incidentKey(alert: Pick<Alert, 'source' | 'dedupKey'>): string {
-  return `${alert.source}:${alert.dedupKey}`;
-}
+export const incidentKey = defaultKey;
 
 /** `inc-<10 hex of the key's hash>-<n>`: stable for a key, new after each close. */
 export function incidentIdFor(key: string, seq: number): string {
@@ -31,85 +34,173 @@ export function newAlertId(): string {
   return `alt_${crypto.randomBytes(12).toString('base64url')}`;
 }
 
+/** One alert: kept for callers that route by key alone. */
 export function storeAlert(
   db: Db,
   alert: Alert,
   opts: { receivedAt: string; mode?: IncidentMode; key?: string },
 ): StoredAlert {
-  const key = opts.key ?? incidentKey(alert);
+  const route: Route = {
+    key: opts.key ?? defaultKey(alert),
+    grouped: false,
+    windowMs: undefined,
+    playbookId: undefined,
+    severity: alert.severity,
+    mode: opts.mode ?? 'live',
+    onResolved: 'annotate',
+    rule: undefined,
+  };
+  return storeAlerts(db, [{ alert, route }], opts.receivedAt)[0]!;
+}
+
+export function storeAlerts(
+  db: Db,
+  items: { alert: Alert; route: Route }[],
+  receivedAt: string,
+): StoredAlert[] {
+  return db.transaction((tx) => items.map((i) => storeOne(tx, i.alert, i.route, receivedAt)), {
+    behavior: 'immediate',
+  });
+}
+
+/** The key to use: a grouped alert joins its group's incident still inside the window. */
+function resolveKey(tx: Tx, route: Route, receivedAt: string): string {
+  if (!route.grouped) return route.key;
+  if (route.windowMs === undefined) return route.key;
+  const cutoff = new Date(Date.parse(receivedAt) - route.windowMs).toISOString();
+  const open = tx
+    .select({ key: incidents.key })
+    .from(incidents)
+    .where(
+      and(
+        eq(incidents.groupKey, route.key),
+        ne(incidents.status, 'closed'),
+        gte(incidents.lastAlertAt, cutoff),
+      ),
+    )
+    .orderBy(desc(incidents.lastAlertAt))
+    .get();
+  return open?.key ?? `${route.key}@${receivedAt}`;
+}
+
+function note(tx: Tx, incidentId: string, alertId: string, kind: string, message: string, at: string) {
+  tx.insert(timeline)
+    .values({
+      incidentId,
+      at,
+      kind,
+      actor: 'intake',
+      message,
+      data: { alertId },
+      eventKey: `${incidentId}:${kind}:${alertId}`,
+    })
+    .onConflictDoNothing()
+    .run();
+}
+
+function storeOne(tx: Tx, alert: Alert, route: Route, receivedAt: string): StoredAlert {
+  const key = resolveKey(tx, route, receivedAt);
   const alertId = newAlertId();
-  return db.transaction(
-    (tx) => {
-      const open = tx
-        .select({ id: incidents.id })
-        .from(incidents)
-        .where(and(eq(incidents.key, key), ne(incidents.status, 'closed')))
-        .get();
-      let incidentId: string;
-      if (open) {
-        incidentId = open.id;
-      } else {
-        const last = tx
-          .select({ seq: max(incidents.seq) })
-          .from(incidents)
-          .where(eq(incidents.key, key))
-          .get();
-        const seq = (last?.seq ?? 0) + 1;
-        incidentId = incidentIdFor(key, seq);
-        tx.insert(incidents)
-          .values({
-            id: incidentId,
-            key,
-            seq,
-            workflowId: incidentWorkflowId(incidentId),
-            source: alert.source,
-            title: alert.title,
-            severity: alert.severity,
-            status: 'open',
-            mode: opts.mode ?? 'live',
-            phase: 'new',
-            agentId: alert.agentId ?? null,
-            alertCount: 0,
-            firstAlertAt: opts.receivedAt,
-            lastAlertAt: opts.receivedAt,
-            openedAt: opts.receivedAt,
-            updatedAt: opts.receivedAt,
-          })
-          .run();
-      }
-      tx.insert(alerts)
-        .values({
-          id: alertId,
-          incidentId,
-          source: alert.source,
-          format: alert.format,
-          dedupKey: alert.dedupKey,
-          title: alert.title,
-          severity: alert.severity,
-          status: alert.status,
-          agentId: alert.agentId ?? null,
-          labels: alert.labels,
-          details: alert.details,
-          occurredAt: alert.occurredAt,
-          receivedAt: opts.receivedAt,
-        })
-        .run();
-      const current = tx
-        .select({ alertCount: incidents.alertCount })
-        .from(incidents)
-        .where(eq(incidents.id, incidentId))
-        .get();
-      tx.update(incidents)
-        .set({
-          alertCount: (current?.alertCount ?? 0) + 1,
-          latestAlertId: alertId,
-          lastAlertAt: opts.receivedAt,
-          updatedAt: opts.receivedAt,
-        })
-        .where(eq(incidents.id, incidentId))
-        .run();
-      return { alertId, incidentId, deduplicated: open !== undefined };
-    },
-    { behavior: 'immediate' },
-  );
+  const open = tx
+    .select({ id: incidents.id, status: incidents.status, alertCount: incidents.alertCount })
+    .from(incidents)
+    .where(and(eq(incidents.key, key), ne(incidents.status, 'closed')))
+    .get();
+  const attachOnly = alert.status === 'resolved' || alert.acknowledgement === true;
+  if (!open && attachOnly) return { alertId: null, incidentId: null, deduplicated: false };
+  let incidentId: string;
+  let status: 'open' | 'resolved' = 'open';
+  let resolvedAt: string | null | undefined;
+  if (open) {
+    incidentId = open.id;
+    status = open.status === 'resolved' ? 'resolved' : 'open';
+  } else {
+    const last = tx
+      .select({ seq: max(incidents.seq) })
+      .from(incidents)
+      .where(eq(incidents.key, key))
+      .get();
+    const seq = (last?.seq ?? 0) + 1;
+    incidentId = incidentIdFor(key, seq);
+    tx.insert(incidents)
+      .values({
+        id: incidentId,
+        key,
+        seq,
+        groupKey: route.grouped ? route.key : null,
+        workflowId: incidentWorkflowId(incidentId),
+        source: alert.source,
+        title: alert.title,
+        severity: route.severity,
+        status: 'open',
+        mode: route.mode,
+        phase: 'new',
+        agentId: alert.agentId ?? null,
+        playbookId: route.playbookId ?? null,
+        alertCount: 0,
+        firstAlertAt: receivedAt,
+        lastAlertAt: receivedAt,
+        openedAt: receivedAt,
+        updatedAt: receivedAt,
+      })
+      .run();
+  }
+  if (open && alert.status === 'resolved') {
+    if (route.onResolved === 'resolve' && status === 'open') {
+      status = 'resolved';
+      resolvedAt = receivedAt;
+      note(
+        tx,
+        incidentId,
+        alertId,
+        'incident.resolved',
+        `Resolved by source ${alert.source}: ${alert.title}`,
+        receivedAt,
+      );
+    } else {
+      note(
+        tx,
+        incidentId,
+        alertId,
+        'alert.resolved',
+        `Source ${alert.source} reports resolved: ${alert.title}`,
+        receivedAt,
+      );
+    }
+  } else if (open && alert.acknowledgement) {
+    note(tx, incidentId, alertId, 'alert.acknowledged', `Source ${alert.source}: ${alert.title}`, receivedAt);
+  } else if (open && status === 'resolved') {
+    status = 'open';
+    resolvedAt = null;
+    note(tx, incidentId, alertId, 'incident.reopened', `Firing again: ${alert.title}`, receivedAt);
+  }
+  tx.insert(alerts)
+    .values({
+      id: alertId,
+      incidentId,
+      source: alert.source,
+      format: alert.format,
+      dedupKey: alert.dedupKey,
+      title: alert.title,
+      severity: route.severity,
+      status: alert.status,
+      agentId: alert.agentId ?? null,
+      labels: alert.labels,
+      details: alert.details,
+      occurredAt: alert.occurredAt,
+      receivedAt,
+    })
+    .run();
+  tx.update(incidents)
+    .set({
+      alertCount: (open?.alertCount ?? 0) + 1,
+      latestAlertId: alertId,
+      lastAlertAt: receivedAt,
+      updatedAt: receivedAt,
+      status,
+      ...(resolvedAt !== undefined ? { resolvedAt } : {}),
+    })
+    .where(eq(incidents.id, incidentId))
+    .run();
+  return { alertId, incidentId, deduplicated: open !== undefined };
 }

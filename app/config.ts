@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { EMPTY_FILE_CONFIG, loadFileConfig, type FileConfig } from './config-file';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -59,6 +60,8 @@ export interface Config {
   publicUrl: string | undefined;
   logLevel: Env['LOG_LEVEL'];
   configFile: string | undefined;
+  /** The parsed config file, or empty sections when FIREBREAK_CONFIG is not set. */
+  file: FileConfig;
   adminToken: string | undefined;
   webhookSecret: string | undefined;
   temporal: TemporalConfig;
@@ -89,6 +92,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'Invalid configuration:\n  TEMPORAL_TLS_KEY_PATH: TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together',
     );
   }
+  let file = EMPTY_FILE_CONFIG;
+  if (e.FIREBREAK_CONFIG) {
+    try {
+      file = loadFileConfig(e.FIREBREAK_CONFIG, env);
+    } catch (err) {
+      throw new ConfigError(`Invalid configuration:\n  ${(err as Error).message}`, { cause: err });
+    }
+  }
   return {
     dataDir: path.resolve(e.DATA_DIR),
     host: e.HOST,
@@ -96,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: e.PUBLIC_URL,
     logLevel: e.LOG_LEVEL,
     configFile: e.FIREBREAK_CONFIG,
+    file,
     adminToken: e.FIREBREAK_ADMIN_TOKEN,
     webhookSecret: e.FIREBREAK_WEBHOOK_SECRET,
     temporal: {

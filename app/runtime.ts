@@ -4,7 +4,7 @@
  * and the HTTP server from the same parsed config.
  */
 import { serve, type ServerType } from '@hono/node-server';
-import type { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import { createApp } from '../api/app';
@@ -59,7 +59,22 @@ export function openServices(config: Config): Services {
   return { db: openDb(dbFile(config.dataDir)), credentials };
 }
 
+let runtimeInstalled = false;
+
+/**
+ * The SDK's runtime, installed once: we own SIGINT/SIGTERM (the SDK would otherwise stop workers
+ * behind our back, racing our ordered shutdown), and its logs follow LOG_LEVEL.
+ */
+function installRuntime(level: Config['logLevel']): void {
+  if (runtimeInstalled) return;
+  const sdkLevel =
+    level === 'trace' ? 'TRACE' : level === 'debug' ? 'DEBUG' : level === 'info' ? 'WARN' : 'ERROR';
+  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger(sdkLevel) });
+  runtimeInstalled = true;
+}
+
 export async function startWorker(config: Config, target: TemporalTarget, db: Db): Promise<Worker> {
+  installRuntime(config.logLevel);
   const { worker } = await createWorker({
     address: target.address,
     temporal: config.temporal,
@@ -84,7 +99,14 @@ export async function startApi(
 ): Promise<RunningApi> {
   const temporal = await connectTemporal(config.temporal, target.address);
   const outbox = new Outbox({ db: services.db, temporal, log });
-  const app = createApp({ db: services.db, temporal, credentials: services.credentials, outbox, log });
+  const app = createApp({
+    db: services.db,
+    temporal,
+    credentials: services.credentials,
+    outbox,
+    log,
+    fileConfig: config.file,
+  });
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
   });

@@ -29,6 +29,9 @@ export const incidents = sqliteTable(
     phase: text('phase').notNull(),
     agentId: text('agent_id'),
     playbookId: text('playbook_id'),
+    /** For incidents opened by a grouping rule: the group's base key; `key` adds the window start. */
+    groupKey: text('group_key'),
+    resolvedAt: text('resolved_at'),
     alertCount: integer('alert_count').notNull().default(0),
     latestAlertId: text('latest_alert_id'),
     firstAlertAt: text('first_alert_at').notNull(),
@@ -46,6 +49,8 @@ export const incidents = sqliteTable(
       .where(sql`status != 'closed'`),
     uniqueIndex('incidents_key_seq').on(t.key, t.seq),
     index('incidents_status').on(t.status, t.severity),
+    index('incidents_group').on(t.groupKey, t.lastAlertAt),
+    index('incidents_opened').on(t.openedAt, t.id),
   ],
 );
 

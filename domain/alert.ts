@@ -12,20 +12,23 @@ export type Severity = z.infer<typeof Severity>;
 export const AlertStatus = z.enum(['firing', 'resolved']);
 export type AlertStatus = z.infer<typeof AlertStatus>;
 
-export const GenericAlert = z.object({
-  title: z.string().trim().min(1).max(500),
-  severity: Severity,
-  source: z.string().trim().min(1).max(200),
-  dedup_key: z.string().trim().min(1).max(500).optional(),
-  agent_id: z.string().trim().min(1).max(200).optional(),
-  status: AlertStatus.default('firing'),
-  labels: z.record(z.string(), z.string().max(2000)).default({}),
-  details: z.record(z.string(), z.unknown()).default({}),
-  occurred_at: z.iso.datetime({ offset: true }).optional(),
-});
+export const GenericAlert = z
+  .object({
+    title: z.string().trim().min(1).max(500),
+    severity: Severity,
+    source: z.string().trim().min(1).max(200),
+    dedup_key: z.string().trim().min(1).max(500).optional(),
+    agent_id: z.string().trim().min(1).max(200).optional(),
+    status: AlertStatus.default('firing'),
+    labels: z.record(z.string(), z.string().max(2000)).default({}),
+    details: z.record(z.string(), z.unknown()).default({}),
+    occurred_at: z.iso.datetime({ offset: true }).optional(),
+  })
+  .meta({ id: 'GenericAlert', description: 'Firebreak alert format' });
 export type GenericAlert = z.infer<typeof GenericAlert>;
 
-export type AlertFormat = 'generic' | 'alertmanager' | 'pagerduty';
+export const AlertFormat = z.enum(['generic', 'alertmanager', 'pagerduty']);
+export type AlertFormat = z.infer<typeof AlertFormat>;
 
 /** One alert after normalization, whatever format it arrived in. */
 export interface Alert {
@@ -42,4 +45,31 @@ export interface Alert {
   labels: Record<string, string>;
   details: Record<string, unknown>;
   occurredAt: string;
+  /** A PagerDuty acknowledge: it annotates an open incident and never opens one. */
+  acknowledgement?: boolean;
+}
+
+/** Severity words vendors use, mapped onto ours; unknown words are `medium`, never dropped. */
+export function mapSeverity(word: string | undefined): Severity {
+  switch (word?.trim().toLowerCase()) {
+    case 'critical':
+    case 'crit':
+    case 'fatal':
+    case 'emergency':
+    case 'page':
+      return 'critical';
+    case 'high':
+    case 'error':
+    case 'major':
+      return 'high';
+    case 'low':
+    case 'minor':
+      return 'low';
+    case 'info':
+    case 'informational':
+    case 'none':
+      return 'info';
+    default:
+      return 'medium';
+  }
 }

@@ -1,65 +1,74 @@
 /**
- * Alert intake: authenticate, validate, store durably, answer 202, then let the outbox dispatch.
- * The 202 is sent only after the alert is committed to SQLite (see intake-store.ts).
+ * Alert intake endpoints, one per sender format: Firebreak's own (`/v1/alerts`), Prometheus
+ * Alertmanager's webhook and PagerDuty's Events API v2. Each is a thin adapter: its schema and
+ * normalizer go into the shared pipeline (api/intake.ts), which answers 202 only after the alerts
+ * are committed to SQLite. Bodies over 1 MiB are refused with 413 before anything is read.
  */
 import { Hono } from 'hono';
-import crypto from 'node:crypto';
-import { GenericAlert, type Alert } from '../../domain/alert';
-import type { ApiDeps } from '../app';
-import { bearerToken, safeEqual } from '../auth';
-import { apiError, zodErrorBody } from '../errors';
-import { storeAlert } from '../intake-store';
+import { bodyLimit } from 'hono/body-limit';
+import { GenericAlert } from '../../domain/alert';
+import type { ApiEnv } from '../auth';
+import { apiError } from '../errors';
+import { AlertmanagerWebhook, normalizeAlertmanager } from '../formats/alertmanager';
+import { normalizeGeneric } from '../formats/generic';
+import { normalizePagerDuty, PagerDutyEvent } from '../formats/pagerduty';
+import type { Intake } from '../intake';
+import type { AlertmanagerIntakeResponse, IntakeResponse } from '../schemas';
 
-export const DEFAULT_SOURCE = 'default';
+export const MAX_BODY_BYTES = 1024 * 1024;
 
-function genericDedupKey(a: GenericAlert): string {
-  return crypto
-    .createHash('sha256')
-    .update(`${a.source}\0${a.title}\0${a.agent_id ?? ''}`)
-    .digest('hex')
-    .slice(0, 24);
-}
-
-export function normalizeGeneric(a: GenericAlert, source: string, receivedAt: string): Alert {
-  return {
-    format: 'generic',
-    source,
-    origin: a.source,
-    dedupKey: a.dedup_key ?? genericDedupKey(a),
-    title: a.title,
-    severity: a.severity,
-    status: a.status,
-    agentId: a.agent_id ?? a.labels['agent_id'],
-    labels: a.labels,
-    details: a.details,
-    occurredAt: a.occurred_at ?? receivedAt,
-  };
-}
-
-export function alertRoutes(deps: ApiDeps) {
-  const app = new Hono();
-  const now = deps.now ?? (() => new Date());
+export function alertRoutes(accept: Intake) {
+  const app = new Hono<ApiEnv>();
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw apiError(413, 'payload_too_large', `body exceeds ${MAX_BODY_BYTES} bytes`, '(body)');
+      },
+    }),
+  );
 
   app.post('/', async (c) => {
-    const token = bearerToken(c.req.header('authorization'));
-    if (!token || !safeEqual(token, deps.credentials.webhookSecret)) {
-      deps.log.warn({ path: c.req.path }, 'alert rejected: missing or invalid credentials');
-      throw apiError(401, 'unauthorized', 'missing or invalid alert source credentials');
-    }
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      throw apiError(400, 'invalid_json', 'body is not valid JSON', '(body)');
-    }
-    const parsed = GenericAlert.safeParse(body);
-    if (!parsed.success) return c.json(zodErrorBody(parsed.error), 400);
-    const receivedAt = now().toISOString();
-    const alert = normalizeGeneric(parsed.data, DEFAULT_SOURCE, receivedAt);
-    const stored = storeAlert(deps.db, alert, { receivedAt });
-    deps.outbox.kick();
+    const { stored } = await accept(c, GenericAlert, (a, source, at) => [normalizeGeneric(a, source.id, at)]);
+    const s = stored[0]!;
+    return c.json<IntakeResponse>(
+      { incident_id: s.incidentId, alert_id: s.alertId, deduplicated: s.deduplicated },
+      202,
+    );
+  });
+
+  app.post('/alertmanager', async (c) => {
+    const { alerts, stored } = await accept(c, AlertmanagerWebhook, (body, source, at) =>
+      normalizeAlertmanager(body, source.id, source.alertmanagerKey, at),
+    );
+    const incidents = stored.map((s, i) => ({
+      incident_id: s.incidentId,
+      deduplicated: s.deduplicated,
+      fingerprint: String(alerts[i]!.details['fingerprint']),
+    }));
+    return c.json<AlertmanagerIntakeResponse>(
+      { incident_id: incidents[0]?.incident_id ?? null, incidents },
+      202,
+    );
+  });
+
+  app.post('/pagerduty', async (c) => {
+    const { alerts, stored } = await accept(
+      c,
+      PagerDutyEvent,
+      (e, source, at) => [normalizePagerDuty(e, source.id, at)],
+      { routingKeyAuth: true },
+    );
+    const s = stored[0]!;
     return c.json(
-      { incident_id: stored.incidentId, alert_id: stored.alertId, deduplicated: stored.deduplicated },
+      {
+        incident_id: s.incidentId,
+        alert_id: s.alertId,
+        deduplicated: s.deduplicated,
+        status: 'success',
+        dedup_key: alerts[0]!.dedupKey,
+      },
       202,
     );
   });

@@ -12,6 +12,35 @@ CREATE TABLE `action_runs` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `action_runs_step` ON `action_runs` (`incident_id`,`step_id`);--> statement-breakpoint
+CREATE TABLE `agent_credentials` (
+	`id` text PRIMARY KEY NOT NULL,
+	`agent_id` text NOT NULL,
+	`provider` text NOT NULL,
+	`reference` text NOT NULL,
+	`scopes` text NOT NULL,
+	`status` text NOT NULL,
+	`created_at` text NOT NULL,
+	`last_used_at` text,
+	FOREIGN KEY (`agent_id`) REFERENCES `agents`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `agent_credentials_agent` ON `agent_credentials` (`agent_id`);--> statement-breakpoint
+CREATE TABLE `agents` (
+	`id` text PRIMARY KEY NOT NULL,
+	`name` text NOT NULL,
+	`owner` text NOT NULL,
+	`team` text,
+	`environment` text NOT NULL,
+	`runtime_ref` text,
+	`status` text NOT NULL,
+	`status_version` integer DEFAULT 1 NOT NULL,
+	`status_changed_at` text NOT NULL,
+	`tools` text NOT NULL,
+	`permissions` text NOT NULL,
+	`created_at` text NOT NULL,
+	`updated_at` text NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `alerts` (
 	`seq` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`id` text NOT NULL,
@@ -34,6 +63,36 @@ CREATE TABLE `alerts` (
 CREATE UNIQUE INDEX `alerts_id_unique` ON `alerts` (`id`);--> statement-breakpoint
 CREATE INDEX `alerts_undispatched` ON `alerts` (`dispatched_at`,`seq`);--> statement-breakpoint
 CREATE INDEX `alerts_incident` ON `alerts` (`incident_id`,`received_at`);--> statement-breakpoint
+CREATE TABLE `audit_log` (
+	`seq` integer PRIMARY KEY NOT NULL,
+	`at` text NOT NULL,
+	`actor` text NOT NULL,
+	`action` text NOT NULL,
+	`target` text NOT NULL,
+	`incident_id` text,
+	`step_id` text,
+	`inputs` text NOT NULL,
+	`outcome` text NOT NULL,
+	`detail` text NOT NULL,
+	`duration_ms` integer NOT NULL,
+	`prev_hash` text NOT NULL,
+	`hash` text NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `evidence` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`incident_id` text NOT NULL,
+	`sha256` text NOT NULL,
+	`size` integer NOT NULL,
+	`kind` text NOT NULL,
+	`media_type` text NOT NULL,
+	`source` text NOT NULL,
+	`collected_by` text NOT NULL,
+	`collected_at` text NOT NULL,
+	`agent_id` text
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `evidence_incident_sha` ON `evidence` (`incident_id`,`sha256`);--> statement-breakpoint
 CREATE TABLE `incidents` (
 	`id` text PRIMARY KEY NOT NULL,
 	`key` text NOT NULL,
@@ -47,6 +106,8 @@ CREATE TABLE `incidents` (
 	`phase` text NOT NULL,
 	`agent_id` text,
 	`playbook_id` text,
+	`group_key` text,
+	`resolved_at` text,
 	`alert_count` integer DEFAULT 0 NOT NULL,
 	`latest_alert_id` text,
 	`first_alert_at` text NOT NULL,
@@ -60,6 +121,8 @@ CREATE TABLE `incidents` (
 CREATE UNIQUE INDEX `incidents_open_key` ON `incidents` (`key`) WHERE status != 'closed';--> statement-breakpoint
 CREATE UNIQUE INDEX `incidents_key_seq` ON `incidents` (`key`,`seq`);--> statement-breakpoint
 CREATE INDEX `incidents_status` ON `incidents` (`status`,`severity`);--> statement-breakpoint
+CREATE INDEX `incidents_group` ON `incidents` (`group_key`,`last_alert_at`);--> statement-breakpoint
+CREATE INDEX `incidents_opened` ON `incidents` (`opened_at`,`id`);--> statement-breakpoint
 CREATE TABLE `timeline` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`incident_id` text NOT NULL,

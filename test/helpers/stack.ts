@@ -12,7 +12,9 @@ import { pino } from 'pino';
 import { inject } from 'vitest';
 import { createActivities } from '../../activities';
 import { createApp, type App } from '../../api/app';
+import type { IntakeMetrics } from '../../api/intake-metrics';
 import { Outbox } from '../../api/outbox';
+import type { FileConfig } from '../../app/config-file';
 import { loadConfig, type Config } from '../../app/config';
 import type { Credentials } from '../../app/credentials';
 import { openDb, type Db } from '../../db/client';
@@ -43,9 +45,19 @@ export function quietTemporalRuntime(): void {
   runtimeInstalled = true;
 }
 
-export async function startTestStack(opts: { withWorker?: boolean } = {}): Promise<TestStack> {
+export interface TestStackOptions {
+  withWorker?: boolean;
+  /** Reuse a data dir (e.g. one a killed API process wrote); default: a fresh temp dir. */
+  dataDir?: string;
+  /** Sources, routing rules and users, as the config file would give them. */
+  fileConfig?: FileConfig;
+  metrics?: IntakeMetrics;
+  now?: () => Date;
+}
+
+export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
   quietTemporalRuntime();
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-test-'));
+  const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-test-'));
   const taskQueue = `test-${path.basename(dataDir)}`;
   const config = loadConfig({
     DATA_DIR: dataDir,
@@ -71,12 +83,22 @@ export async function startTestStack(opts: { withWorker?: boolean } = {}): Promi
   });
   const workerRun = opts.withWorker === false ? undefined : worker.run();
   const outbox = new Outbox({ db, temporal, log, retryDelayMs: 100 });
-  const app = createApp({ db, temporal, credentials, outbox, log });
+  const app = createApp({
+    db,
+    temporal,
+    credentials,
+    outbox,
+    log,
+    fileConfig: opts.fileConfig,
+    metrics: opts.metrics,
+    now: opts.now,
+  });
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
   });
   const addr = server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  outbox.kick(); // as startApi does: alerts a previous process stored reach their incidents now
   return {
     url,
     app,

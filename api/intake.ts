@@ -1,0 +1,133 @@
+/**
+ * One intake request, whatever the format: authenticate the source over the raw body, apply its
+ * rate limit, parse and validate, normalize to `Alert`s, route them, store them durably in one
+ * transaction, then kick the outbox. Every refusal is an expected 4xx, never a 5xx.
+ */
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context } from 'hono';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { FileConfig, SourceConfig } from '../app/config-file';
+import type { Db } from '../db/client';
+import type { Alert } from '../domain/alert';
+import { apiError, rateLimited, zodErrorBody } from './errors';
+import { authenticateSource, SIGNATURE_HEADER } from './intake-auth';
+import type { IntakeMetrics } from './intake-metrics';
+import { storeAlerts, type StoredAlert } from './intake-store';
+import type { Outbox } from './outbox';
+import { RateLimiter } from './rate-limit';
+import { routeAlert } from './routing';
+
+export const DEFAULT_SOURCE = 'default';
+
+export interface IntakeDeps {
+  db: Db;
+  outbox: Outbox;
+  log: Logger;
+  metrics: IntakeMetrics;
+  file: FileConfig;
+  webhookSecret: string;
+  now: () => Date;
+}
+
+/** The file's sources, plus `default` (FIREBREAK_WEBHOOK_SECRET) unless the file defines its secret. */
+export function intakeSources(file: FileConfig, webhookSecret: string): SourceConfig[] {
+  const fromFile = file.sources.find((s) => s.id === DEFAULT_SOURCE);
+  const def: SourceConfig = {
+    id: DEFAULT_SOURCE,
+    alertmanagerKey: 'fingerprint',
+    rateLimit: file.defaultRateLimit,
+    ...fromFile,
+    secret: fromFile?.secret ?? webhookSecret,
+    routingKey: fromFile?.routingKey ?? fromFile?.secret ?? webhookSecret,
+  };
+  return [def, ...file.sources.filter((s) => s.id !== DEFAULT_SOURCE)];
+}
+
+/** The peer address on a real socket; undefined under app.request() in tests. */
+function remoteAddress(c: Context): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined;
+  }
+}
+
+export type Normalize<T> = (body: T, source: SourceConfig, receivedAt: string) => Alert[];
+
+export function createIntake(deps: IntakeDeps) {
+  const sources = intakeSources(deps.file, deps.webhookSecret);
+  const limits = new Map(sources.map((s) => [s.id, s.rateLimit]));
+  const limiter = new RateLimiter((id) => limits.get(id) ?? deps.file.defaultRateLimit);
+
+  /** Runs the pipeline; returns the normalized alerts with where each was stored. */
+  return async function accept<S extends z.ZodType>(
+    c: Context,
+    schema: S,
+    normalize: Normalize<z.infer<S>>,
+    opts: { routingKeyAuth?: boolean } = {},
+  ): Promise<{ alerts: Alert[]; stored: StoredAlert[] }> {
+    const raw = new Uint8Array(await c.req.arrayBuffer());
+    let json: unknown;
+    let jsonOk: boolean | undefined;
+    const parse = (): boolean => {
+      if (jsonOk === undefined) {
+        try {
+          json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
+          jsonOk = true;
+        } catch {
+          jsonOk = false;
+        }
+      }
+      return jsonOk;
+    };
+    const nowMs = deps.now().getTime();
+    const auth = authenticateSource(
+      sources,
+      {
+        authorization: c.req.header('authorization'),
+        signature: c.req.header(SIGNATURE_HEADER),
+        rawBody: raw,
+      },
+      nowMs,
+      opts.routingKeyAuth
+        ? () => {
+            const key = parse() ? (json as { routing_key?: unknown } | null)?.routing_key : undefined;
+            return typeof key === 'string' ? key : undefined;
+          }
+        : undefined,
+    );
+    if (!auth.ok) {
+      deps.metrics.authFailures[auth.reason] += 1;
+      deps.log.warn(
+        { path: c.req.path, reason: auth.reason, remote: remoteAddress(c) },
+        'alert rejected: authentication failed',
+      );
+      throw apiError(401, 'unauthorized', 'missing or invalid alert source credentials');
+    }
+    const source = auth.source;
+    const wait = limiter.take(source.id, nowMs);
+    if (wait > 0) {
+      deps.metrics.count(deps.metrics.rateLimited, source.id);
+      throw rateLimited(`source ${source.id} is over its rate limit; retry in ${wait}s`, wait);
+    }
+    if (!parse()) {
+      deps.metrics.count(deps.metrics.invalid, source.id);
+      throw apiError(400, 'invalid_json', 'body is not valid JSON', '(body)');
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      deps.metrics.count(deps.metrics.invalid, source.id);
+      throw apiError(400, 'invalid_request', '', undefined, zodErrorBody(parsed.error));
+    }
+    const receivedAt = new Date(nowMs).toISOString();
+    const alerts = normalize(parsed.data, source, receivedAt);
+    const items = alerts.map((alert) => ({ alert, route: routeAlert(deps.file.rules, alert) }));
+    const stored = storeAlerts(deps.db, items, receivedAt);
+    deps.metrics.count(deps.metrics.accepted, source.id, stored.filter((s) => s.alertId).length);
+    deps.outbox.kick();
+    return { alerts, stored };
+  };
+}
+
+export type Intake = ReturnType<typeof createIntake>;

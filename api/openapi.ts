@@ -1,0 +1,166 @@
+/**
+ * The OpenAPI 3.1 document, generated from the same zod schemas the handlers validate with (zod
+ * v4's own JSON Schema output, which is the dialect OpenAPI 3.1 uses), served at /openapi.json; a
+ * Scalar page at /docs renders it for humans. Adding a route means adding its entry here.
+ */
+import { z } from 'zod';
+import { SIGNATURE_HEADER } from './intake-auth';
+import { IncidentListQuery, TimelineQuery } from './schemas';
+
+const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+const json = (id: string) => ({ content: { 'application/json': { schema: ref(id) } } });
+
+function components(): Record<string, unknown> {
+  const convert = (io: 'input' | 'output') =>
+    z.toJSONSchema(z.globalRegistry, {
+      target: 'draft-2020-12',
+      io,
+      uri: (id) => `#/components/schemas/${id}`,
+    }).schemas;
+  const inputs = convert('input');
+  const outputs = convert('output');
+  const pick = (from: Record<string, unknown>, ids: string[]) =>
+    Object.fromEntries(
+      ids.map((id) => {
+        const { $schema: _drop, ...schema } = (from[id] ?? {}) as Record<string, unknown>;
+        return [id, schema];
+      }),
+    );
+  return {
+    ...pick(inputs, ['GenericAlert', 'AlertmanagerWebhook', 'PagerDutyEvent']),
+    ...pick(outputs, [
+      'Error',
+      'IntakeResponse',
+      'AlertmanagerIntakeResponse',
+      'IncidentSummary',
+      'IncidentList',
+      'IncidentDetail',
+      'TimelineEvent',
+      'Timeline',
+    ]),
+  };
+}
+
+function queryParams(schema: z.ZodObject): unknown[] {
+  return Object.entries(schema.shape).map(([name, s]) => {
+    const { $schema: _drop, description, ...rest } = z.toJSONSchema(s as z.ZodType, { io: 'input' });
+    return {
+      name,
+      in: 'query',
+      required: !(s as z.ZodType).safeParse(undefined).success,
+      description,
+      schema: rest,
+    };
+  });
+}
+
+const errors = {
+  '400': {
+    description: 'Malformed JSON or a schema violation; `error.field` names the field',
+    ...json('Error'),
+  },
+  '401': { description: 'Missing or invalid credentials', ...json('Error') },
+};
+
+function intake(summary: string, body: string, response: string, security: unknown[]) {
+  return {
+    post: {
+      summary,
+      tags: ['intake'],
+      security,
+      requestBody: { required: true, ...json(body) },
+      responses: {
+        '202': {
+          description: 'Stored durably; the incident workflow is told asynchronously',
+          ...json(response),
+        },
+        ...errors,
+        '413': { description: 'Body larger than 1 MiB', ...json('Error') },
+        '429': { description: 'Source over its rate limit; see Retry-After', ...json('Error') },
+      },
+    },
+  };
+}
+
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+
+export function openApiDocument(): Record<string, unknown> {
+  const source = [{ sourceBearer: [] }, { sourceSignature: [] }];
+  const read = [{ apiToken: ['read'] }];
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Firebreak API',
+      version: '0.1.0',
+      description:
+        'Alert intake and incident API of Firebreak, incident response for AI-agent security incidents.',
+    },
+    components: {
+      schemas: components(),
+      securitySchemes: {
+        sourceBearer: { type: 'http', scheme: 'bearer', description: 'An alert source secret' },
+        sourceSignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: SIGNATURE_HEADER,
+          description: 't=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>, within ±300 s',
+        },
+        apiToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A user API token (scopes read, respond, admin)',
+        },
+      },
+    },
+    paths: {
+      '/v1/alerts': intake('Send an alert (Firebreak format)', 'GenericAlert', 'IntakeResponse', source),
+      '/v1/alerts/alertmanager': intake(
+        'Prometheus Alertmanager webhook (version 4); one incident entry per alert',
+        'AlertmanagerWebhook',
+        'AlertmanagerIntakeResponse',
+        source,
+      ),
+      '/v1/alerts/pagerduty': intake(
+        'PagerDuty Events API v2 event; `routing_key` may authenticate instead of a header',
+        'PagerDutyEvent',
+        'IntakeResponse',
+        [...source, {}],
+      ),
+      '/v1/incidents': {
+        get: {
+          summary: 'List incidents, newest first',
+          tags: ['incidents'],
+          security: read,
+          parameters: queryParams(IncidentListQuery),
+          responses: { '200': { description: 'A page of incidents', ...json('IncidentList') }, ...errors },
+        },
+      },
+      '/v1/incidents/{id}': {
+        get: {
+          summary: 'One incident with its alerts, phase and pending approvals',
+          tags: ['incidents'],
+          security: read,
+          parameters: [idParam],
+          responses: {
+            '200': { description: 'The incident', ...json('IncidentDetail') },
+            '404': { description: 'No such incident', ...json('Error') },
+            ...errors,
+          },
+        },
+      },
+      '/v1/incidents/{id}/timeline': {
+        get: {
+          summary: 'The incident’s timeline, oldest first',
+          tags: ['incidents'],
+          security: read,
+          parameters: [idParam, ...queryParams(TimelineQuery)],
+          responses: {
+            '200': { description: 'A page of timeline events', ...json('Timeline') },
+            '404': { description: 'No such incident', ...json('Error') },
+            ...errors,
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,214 @@
+/**
+ * The optional YAML config file (FIREBREAK_CONFIG): alert sources and their secrets, routing
+ * rules, and the users behind API tokens. It is parsed with zod once at start; secrets given as
+ * `*_env` are read from the environment here, so the rest of the service sees only resolved
+ * values (and API tokens only as SHA-256 digests). docs/config.md documents the format.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { AlertFormat, Severity } from '../domain/alert';
+
+export const SCOPES = ['read', 'respond', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+const id = z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i, 'letters, digits, ".", "_" or "-"');
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name');
+
+/** "90s", "15m", "2h", "1d" or a number of seconds → milliseconds. */
+const duration = z.union([z.number().positive(), z.string().regex(/^\d+(ms|s|m|h|d)$/)]).transform((v) => {
+  if (typeof v === 'number') return v * 1000;
+  const n = Number.parseInt(v, 10);
+  const unit = v.replace(/^\d+/, '');
+  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as 'ms' | 's' | 'm' | 'h' | 'd'];
+});
+
+const RateLimitSchema = z.strictObject({
+  per_second: z.number().positive(),
+  burst: z.number().int().positive(),
+});
+
+const SourceSchema = z.strictObject({
+  id,
+  secret: z.string().min(16).optional(),
+  secret_env: envName.optional(),
+  /** PagerDuty Events API v2 routing key; defaults to the secret. */
+  routing_key: z.string().min(8).optional(),
+  routing_key_env: envName.optional(),
+  alertmanager_key: z.enum(['fingerprint', 'group']).default('fingerprint'),
+  rate_limit: RateLimitSchema.optional(),
+});
+
+const RuleSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  match: z
+    .strictObject({
+      source: id.optional(),
+      format: AlertFormat.optional(),
+      severity: Severity.optional(),
+      labels: z.record(z.string(), z.string()).default({}),
+    })
+    .default({ labels: {} }),
+  playbook: z.string().min(1).optional(),
+  severity: Severity.optional(),
+  mode: z.enum(['live', 'drill']).optional(),
+  /** Alerts with the same value of this label (agent_id also reads the alert's agent) share one incident. */
+  group_by: z.string().min(1).optional(),
+  window: duration.optional(),
+  on_resolved: z.enum(['resolve', 'annotate']).default('annotate'),
+});
+
+const TokenSchema = z
+  .strictObject({
+    token_env: envName.optional(),
+    token_sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/i, 'a hex SHA-256 digest')
+      .optional(),
+    scopes: z.array(z.enum(SCOPES)).min(1),
+  })
+  .refine(
+    (t) => Boolean(t.token_env) !== Boolean(t.token_sha256),
+    'give exactly one of token_env, token_sha256',
+  );
+
+const UserSchema = z.strictObject({
+  id,
+  name: z.string().min(1),
+  slack_user_id: z.string().min(1).optional(),
+  roles: z.array(z.string().min(1)).default([]),
+  tokens: z.array(TokenSchema).default([]),
+});
+
+export const ConfigFileSchema = z.strictObject({
+  sources: z.array(SourceSchema).default([]),
+  rules: z.array(RuleSchema).default([]),
+  users: z.array(UserSchema).default([]),
+  /** Applies to sources without their own rate_limit. */
+  default_rate_limit: RateLimitSchema.default({ per_second: 500, burst: 5000 }),
+});
+export type ConfigFileInput = z.input<typeof ConfigFileSchema>;
+
+export interface RateLimit {
+  perSecond: number;
+  burst: number;
+}
+
+export interface SourceConfig {
+  id: string;
+  /** undefined: the source authenticates only by routing key, or (default) its secret is not known yet. */
+  secret: string | undefined;
+  routingKey: string | undefined;
+  alertmanagerKey: 'fingerprint' | 'group';
+  rateLimit: RateLimit;
+}
+
+export type RouteRule = z.infer<typeof RuleSchema>;
+
+export interface UserToken {
+  sha256: string;
+  scopes: Scope[];
+}
+
+export interface UserConfig {
+  id: string;
+  name: string;
+  slackUserId: string | undefined;
+  roles: string[];
+  tokens: UserToken[];
+}
+
+export interface FileConfig {
+  sources: SourceConfig[];
+  rules: RouteRule[];
+  users: UserConfig[];
+  defaultRateLimit: RateLimit;
+}
+
+export const EMPTY_FILE_CONFIG: FileConfig = {
+  sources: [],
+  rules: [],
+  users: [],
+  defaultRateLimit: { perSecond: 500, burst: 5000 },
+};
+
+export function sha256Hex(s: string): string {
+  return crypto.createHash('sha256').update(s).digest('hex');
+}
+
+/** Parses an already-loaded document; `where` names it in errors. Throws Error listing each problem. */
+export function parseFileConfig(doc: unknown, env: NodeJS.ProcessEnv, where: string): FileConfig {
+  const parsed = ConfigFileSchema.safeParse(doc ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`);
+    throw new Error(`${where}:\n  ${problems.join('\n  ')}`);
+  }
+  const f = parsed.data;
+  const problems: string[] = [];
+  const fromEnv = (name: string | undefined, at: string): string | undefined => {
+    if (!name) return undefined;
+    const v = env[name];
+    if (!v) problems.push(`${at}: environment variable ${name} is not set`);
+    return v || undefined;
+  };
+  const sources = f.sources.map((s, i): SourceConfig => {
+    const secret = s.secret ?? fromEnv(s.secret_env, `sources.${i}.secret_env`);
+    const routingKey = s.routing_key ?? fromEnv(s.routing_key_env, `sources.${i}.routing_key_env`) ?? secret;
+    if (!secret && !routingKey && s.id !== 'default')
+      problems.push(`sources.${i}: give secret, secret_env, routing_key or routing_key_env`);
+    return {
+      id: s.id,
+      secret,
+      routingKey,
+      alertmanagerKey: s.alertmanager_key,
+      rateLimit: s.rate_limit
+        ? { perSecond: s.rate_limit.per_second, burst: s.rate_limit.burst }
+        : { perSecond: f.default_rate_limit.per_second, burst: f.default_rate_limit.burst },
+    };
+  });
+  const users = f.users.map((u, i): UserConfig => ({
+    id: u.id,
+    name: u.name,
+    slackUserId: u.slack_user_id,
+    roles: u.roles,
+    tokens: u.tokens.flatMap((t, j) => {
+      const raw = fromEnv(t.token_env, `users.${i}.tokens.${j}.token_env`);
+      const digest = t.token_sha256?.toLowerCase() ?? (raw ? sha256Hex(raw) : undefined);
+      return digest ? [{ sha256: digest, scopes: t.scopes }] : [];
+    }),
+  }));
+  const dup = (xs: string[]) => xs.find((x, i) => xs.indexOf(x) !== i);
+  const dupSource = dup(sources.map((s) => s.id));
+  if (dupSource) problems.push(`sources: id ${dupSource} appears twice`);
+  const dupUser = dup(users.map((u) => u.id));
+  if (dupUser) problems.push(`users: id ${dupUser} appears twice`);
+  f.rules.forEach((r, i) => {
+    if (r.window !== undefined && !r.group_by) problems.push(`rules.${i}.window: needs group_by`);
+  });
+  if (problems.length > 0) throw new Error(`${where}:\n  ${problems.join('\n  ')}`);
+  return {
+    sources,
+    rules: f.rules,
+    users,
+    defaultRateLimit: { perSecond: f.default_rate_limit.per_second, burst: f.default_rate_limit.burst },
+  };
+}
+
+export function loadFileConfig(file: string, env: NodeJS.ProcessEnv): FileConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`FIREBREAK_CONFIG: cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new Error(`FIREBREAK_CONFIG: ${file} is not valid YAML: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  return parseFileConfig(doc, env, `FIREBREAK_CONFIG (${file})`);
+}

@@ -1,0 +1,84 @@
+/**
+ * ingest: throughput and latency of `POST /v1/alerts` with auth, validation, the durable SQLite
+ * write and dedup, against a baseline measured in the same run: a bare Hono handler on the same
+ * server library answering 202 to the same body. Target: ≥ 0.5× the baseline's throughput, and
+ * p99 < 25 ms at a fixed 1,000 alerts/s.
+ */
+import { serve } from '@hono/node-server';
+import autocannon from 'autocannon';
+import { Hono } from 'hono';
+import { BENCH_WEBHOOK_SECRET, freePort, report, startBenchStack } from './lib/stack';
+
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+
+function body(i: number) {
+  return JSON.stringify({
+    title: `Agent anomaly ${i % 200}`,
+    severity: 'high',
+    source: 'gateway',
+    dedup_key: `ingest-${i % 200}`,
+    agent_id: `agent-${i % 50}`,
+    labels: { env: 'prod' },
+  });
+}
+
+async function load(url: string, opts: { rate?: number }) {
+  let i = 0;
+  const result = await autocannon({
+    url: `${url}/v1/alerts`,
+    method: 'POST',
+    connections: 20,
+    duration: DURATION_S,
+    ...(opts.rate ? { overallRate: opts.rate } : {}),
+    headers: { authorization: `Bearer ${BENCH_WEBHOOK_SECRET}`, 'content-type': 'application/json' },
+    requests: [{ setupRequest: (req) => ({ ...req, body: body(i++) }) }],
+  });
+  const non2xx = result.non2xx + result.errors;
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx,
+    total: result.requests.total,
+  };
+}
+
+async function baselineServer() {
+  const app = new Hono();
+  app.post('/v1/alerts', async (c) => {
+    await c.req.json();
+    return c.json({ incident_id: 'inc-0', deduplicated: true }, 202);
+  });
+  const port = await freePort();
+  const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port });
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+export async function benchIngest() {
+  const base = await baselineServer();
+  const baseMax = await load(base.url, {});
+  const baseFixed = await load(base.url, { rate: 1000 });
+  await base.close();
+
+  const stack = await startBenchStack();
+  try {
+    const max = await load(stack.api.url, {});
+    const fixed = await load(stack.api.url, { rate: 1000 });
+    await stack.api.outbox.drained();
+    report('ingest', 'baseline_max_rps', baseMax.rps, 'req/s');
+    report('ingest', 'max_rps', max.rps, 'req/s', { errors: max.non2xx });
+    report('ingest', 'throughput_ratio_vs_baseline', max.rps / baseMax.rps, 'x', { target: '>= 0.5' });
+    report('ingest', 'p50_at_max', max.p50, 'ms');
+    report('ingest', 'p99_at_max', max.p99, 'ms');
+    report('ingest', 'baseline_p99_at_1000_rps', baseFixed.p99, 'ms');
+    report('ingest', 'p50_at_1000_rps', fixed.p50, 'ms');
+    report('ingest', 'p99_at_1000_rps', fixed.p99, 'ms', {
+      target: '< 25',
+      errors: fixed.non2xx,
+      achieved_rps: fixed.rps,
+    });
+    report('ingest', 'p99_ratio_vs_baseline_at_1000_rps', fixed.p99 / Math.max(baseFixed.p99, 1), 'x');
+  } finally {
+    await stack.close();
+  }
+}

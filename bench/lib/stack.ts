@@ -1,0 +1,76 @@
+/**
+ * A production-shaped Firebreak for benchmarks, built with the same composition root as
+ * `npm start` (app/runtime.ts): an embedded Temporal dev server in a temp DATA_DIR, the worker and
+ * the HTTP API on a free port. Also the tiny helpers every benchmark prints with.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { loadConfig } from '../../app/config';
+import { openServices, resolveTemporal, startApi, startWorker } from '../../app/runtime';
+
+export const BENCH_WEBHOOK_SECRET = 'bench-webhook-secret-0123456789';
+export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789ab';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+export async function startBenchStack() {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-bench-'));
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    PORT: String(await freePort()),
+    TEMPORAL_DEV_PORT: String(await freePort()),
+    TEMPORAL_DEV_UI_PORT: String(await freePort()),
+    FIREBREAK_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
+    FIREBREAK_WEBHOOK_SECRET: BENCH_WEBHOOK_SECRET,
+    LOG_LEVEL: 'error',
+  });
+  const log = pino({ level: 'error' });
+  const services = openServices(config);
+  const target = await resolveTemporal(config, true, log);
+  const worker = await startWorker(config, target, services.db);
+  const workerRun = worker.run();
+  const api = await startApi(config, target, services, log);
+  return {
+    config,
+    api,
+    services,
+    target,
+    worker,
+    async close() {
+      await api.close();
+      worker.shutdown();
+      await workerRun;
+      services.db.$client.close();
+      await target.devServer?.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** One machine-readable line per figure: `BENCH {"bench":…,"metric":…,"value":…}`. */
+export function report(
+  bench: string,
+  metric: string,
+  value: number,
+  unit: string,
+  extra: Record<string, unknown> = {},
+) {
+  console.log(`BENCH ${JSON.stringify({ bench, metric, value: Number(value.toFixed(3)), unit, ...extra })}`);
+}

@@ -1,0 +1,75 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { parseFileConfig, sha256Hex } from '../../app/config-file';
+import { ConfigError, loadConfig } from '../../app/config';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-config-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function withFile(yaml: string, env: Record<string, string> = {}) {
+  const file = path.join(dir, `c-${Math.random().toString(36).slice(2)}.yaml`);
+  fs.writeFileSync(file, yaml);
+  return () => loadConfig({ DATA_DIR: dir, FIREBREAK_CONFIG: file, ...env });
+}
+
+describe('the config file', () => {
+  it('accepts the example in docs/config.md', () => {
+    const md = fs.readFileSync(path.join(import.meta.dirname, '../../docs/config.md'), 'utf8');
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(md)![1]!;
+    const env = {
+      PROMETHEUS_WEBHOOK_SECRET: 'prom-secret-0123456789',
+      PD_ROUTING_KEY: 'pd-routing-key-0123456789',
+      PD_BRIDGE_SECRET: 'pd-bridge-secret-0123456789',
+      ALICE_API_TOKEN: 'alice-token-0123456789',
+    };
+    const f = parseFileConfig(parseYaml(yaml), env, 'docs/config.md');
+    expect(f.sources.map((s) => s.id)).toEqual(['default', 'prometheus', 'pagerduty-bridge']);
+    expect(f.sources[1]).toMatchObject({
+      secret: env.PROMETHEUS_WEBHOOK_SECRET,
+      alertmanagerKey: 'fingerprint',
+    });
+    expect(f.sources[2]).toMatchObject({ routingKey: env.PD_ROUTING_KEY, secret: env.PD_BRIDGE_SECRET });
+    expect(f.rules[0]).toMatchObject({ group_by: 'agent_id', window: 15 * 60_000, on_resolved: 'resolve' });
+    expect(f.users[0]!.tokens).toEqual([
+      { sha256: sha256Hex(env.ALICE_API_TOKEN), scopes: ['read', 'respond'] },
+      { sha256: sha256Hex('foo'), scopes: ['read'] },
+    ]);
+    expect(JSON.stringify(f.users)).not.toContain(env.ALICE_API_TOKEN);
+  });
+
+  it('is loaded through FIREBREAK_CONFIG with secrets from the environment', () => {
+    const config = withFile('sources:\n  - id: edr\n    secret_env: EDR_SECRET\n', {
+      EDR_SECRET: 'edr-secret-0123456789',
+    })();
+    expect(config.file.sources[0]).toMatchObject({ id: 'edr', secret: 'edr-secret-0123456789' });
+  });
+
+  it('fails start-up naming the field when a secret variable is unset, without printing secrets', () => {
+    const load = withFile(
+      'sources:\n  - id: edr\n    secret_env: EDR_SECRET\n  - id: x\n    secret: inline-secret-0123456789\n',
+    );
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(/sources\.0\.secret_env: environment variable EDR_SECRET is not set/);
+    expect(() => load()).not.toThrow(/inline-secret/);
+  });
+
+  it('rejects unknown keys, a window without group_by, and ambiguous tokens', () => {
+    expect(withFile('sources:\n  - id: a\n    secret: s-0123456789abcdef\n    colour: red\n')).toThrow(
+      /colour/,
+    );
+    expect(withFile('rules:\n  - window: 5m\n')).toThrow(/rules\.0\.window: needs group_by/);
+    expect(
+      withFile(
+        `users:\n  - id: u\n    name: U\n    tokens:\n      - token_env: T\n        token_sha256: ${sha256Hex('x')}\n        scopes: [read]\n`,
+        { T: 'token-0123456789' },
+      ),
+    ).toThrow(/exactly one of token_env, token_sha256/);
+    expect(withFile('sources: [\n')).toThrow(/not valid YAML/);
+    expect(() => loadConfig({ DATA_DIR: dir, FIREBREAK_CONFIG: path.join(dir, 'missing.yaml') })).toThrow(
+      /cannot read/,
+    );
+  });
+});

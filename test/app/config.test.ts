@@ -1,0 +1,62 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../app/config';
+import { loadCredentials } from '../../app/credentials';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 3000, logLevel: 'info' });
+    expect(c.dataDir).toBe(path.resolve('./data'));
+    expect(c.temporal).toMatchObject({
+      address: undefined,
+      namespace: 'default',
+      taskQueue: 'firebreak',
+      devPort: 7233,
+    });
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ FIREBREAK_ADMIN_TOKEN: 'short' }, 'FIREBREAK_ADMIN_TOKEN'],
+    [{ TEMPORAL_TLS: 'maybe' }, 'TEMPORAL_TLS'],
+    [{ TEMPORAL_API_KEY: 'k' }, 'TEMPORAL_ADDRESS'],
+    [{ TEMPORAL_ADDRESS: 'x:7233', TEMPORAL_TLS_CERT_PATH: '/c' }, 'TEMPORAL_TLS_KEY_PATH'],
+  ])('rejects %j naming %s', (env, name) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(name);
+  });
+
+  it('configures TLS and an API key for Temporal Cloud', () => {
+    const c = loadConfig({
+      TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'ns.acct',
+      TEMPORAL_API_KEY: 'key',
+    });
+    expect(c.temporal.tls).toBeDefined();
+    expect(c.temporal.apiKey).toBe('key');
+  });
+});
+
+describe('bootstrap credentials', () => {
+  it('generates both once, with mode 0600, and keeps them across starts', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-cred-'));
+    const a = loadCredentials(dir, { adminToken: undefined, webhookSecret: undefined });
+    expect(a.adminToken).toMatch(/^fbk_admin_/);
+    expect(a.webhookSecret).toMatch(/^fbk_whsec_/);
+    expect(a.generatedFile).toBe(path.join(dir, 'credentials.json'));
+    expect(fs.statSync(a.generatedFile!).mode & 0o777).toBe(0o600);
+    const b = loadCredentials(dir, { adminToken: undefined, webhookSecret: undefined });
+    expect(b).toEqual(a);
+  });
+
+  it('prefers the environment and writes nothing when both are set', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-cred-'));
+    const c = loadCredentials(dir, { adminToken: 'a'.repeat(20), webhookSecret: 'w'.repeat(20) });
+    expect(c.generatedFile).toBeUndefined();
+    expect(fs.existsSync(path.join(dir, 'credentials.json'))).toBe(false);
+  });
+});

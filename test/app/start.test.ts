@@ -1,0 +1,85 @@
+/**
+ * `npm start` as a user runs it: the embedded Temporal dev server, worker and API in one process,
+ * the ready line, an alert that becomes an incident, a clean Ctrl-C, and a restart that keeps it.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort, isAlive, runEntry, type Child } from '../helpers/process';
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-start-'));
+const children: Child[] = [];
+afterAll(() => {
+  for (const c of children) c.proc.kill('SIGKILL');
+  const pidFile = path.join(dataDir, 'temporal.pid');
+  if (fs.existsSync(pidFile)) process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function start(env: Record<string, string>) {
+  const child = runEntry('app/start.ts', { DATA_DIR: dataDir, ...env });
+  children.push(child);
+  const m = await child.waitFor(/Firebreak ready: API (\S+)\s+Temporal UI (\S+)\s+Temporal (\S+)/, 90_000);
+  return { child, api: m[1]!, ui: m[2]! };
+}
+
+describe('npm start (embedded Temporal)', () => {
+  it('starts, takes an alert, stops cleanly on SIGINT and keeps the incident across a restart', async () => {
+    const env = {
+      PORT: String(await freePort()),
+      TEMPORAL_DEV_PORT: String(await freePort()),
+      TEMPORAL_DEV_UI_PORT: String(await freePort()),
+    };
+    const first = await start(env);
+    expect(first.child.output()).toContain(path.join(dataDir, 'credentials.json'));
+    const creds = JSON.parse(fs.readFileSync(path.join(dataDir, 'credentials.json'), 'utf8'));
+    expect(fs.statSync(path.join(dataDir, 'credentials.json')).mode & 0o777).toBe(0o600);
+    expect(first.child.output()).not.toContain(creds.adminToken);
+    expect(first.child.output()).not.toContain(creds.webhookSecret);
+
+    expect((await fetch(`${first.api}/healthz`)).status).toBe(200);
+    const res = await fetch(`${first.api}/v1/alerts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${creds.webhookSecret}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        title: 'Agent exfiltrating data',
+        severity: 'critical',
+        source: 'gateway',
+        dedup_key: 'e2e-1',
+      }),
+    });
+    expect(res.status).toBe(202);
+    const { incident_id } = (await res.json()) as { incident_id: string };
+    const get = () =>
+      fetch(`${first.api}/v1/incidents/${incident_id}`, {
+        headers: { authorization: `Bearer ${creds.adminToken}` },
+      });
+    for (let i = 0; i < 100 && !((await (await get()).json()) as any).started_at; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(((await (await get()).json()) as any).phase).toBe('assess');
+
+    const temporalPid = Number(fs.readFileSync(path.join(dataDir, 'temporal.pid'), 'utf8'));
+    expect(isAlive(temporalPid)).toBe(true);
+    first.child.proc.kill('SIGINT');
+    expect(await first.child.exited).toBe(0);
+    for (let i = 0; i < 50 && isAlive(temporalPid); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(isAlive(temporalPid), 'embedded Temporal server left running after SIGINT').toBe(false);
+
+    const second = await start(env);
+    const again = await fetch(`${second.api}/v1/incidents/${incident_id}`, {
+      headers: { authorization: `Bearer ${creds.adminToken}` },
+    });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ id: incident_id, status: 'open', phase: 'assess' });
+    second.child.proc.kill('SIGTERM');
+    expect(await second.child.exited).toBe(0);
+  }, 180_000);
+
+  it('fails start-up naming the variable when a value is bad', async () => {
+    const child = runEntry('app/start.ts', { DATA_DIR: dataDir, PORT: 'eighty' });
+    children.push(child);
+    expect(await child.exited).toBe(1);
+    expect(child.output()).toMatch(/PORT/);
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * Runs Firebreak entry points as real child processes (as a user would), captures their output,
+ * and waits for a line. Used by the start-up and crash tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { projectRoot } from '../../temporal/cli-binary';
+
+export interface Child {
+  proc: ChildProcess;
+  output(): string;
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  exited: Promise<number | null>;
+}
+
+export function runEntry(entry: string, env: Record<string, string>): Child {
+  const tsx = path.join(projectRoot, 'node_modules', '.bin', 'tsx');
+  const proc = spawn(tsx, [path.join(projectRoot, entry)], {
+    cwd: projectRoot,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  return {
+    proc,
+    output: () => out,
+    exited,
+    async waitFor(pattern, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const m = pattern.exec(out);
+        if (m) return m;
+        if (proc.exitCode !== null)
+          throw new Error(`${entry} exited (${proc.exitCode}) before ${pattern}:\n${out}`);
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern} from ${entry}:\n${out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+  };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
