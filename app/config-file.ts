@@ -87,6 +87,8 @@ export const ConfigFileSchema = z.strictObject({
   users: z.array(UserSchema).default([]),
   /** Applies to sources without their own rate_limit. */
   default_rate_limit: RateLimitSchema.default({ per_second: 500, burst: 5000 }),
+  /** Live connector settings: validated by connectors/config.ts (loadConnectorConfig). */
+  connectors: z.unknown().optional(),
 });
 export type ConfigFileInput = z.input<typeof ConfigFileSchema>;
 

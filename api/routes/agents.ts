@@ -1,6 +1,6 @@
 /**
  * The agent inventory API: `POST /v1/agents` bulk upsert, `GET /v1/agents`, `GET /v1/agents/:id`
- * (admin token), and the public, signed kill-switch status `GET /v1/agents/:id/status` that agent
+ * (scoped tokens: `read` to list, `admin` to change), and the public, signed kill-switch status `GET /v1/agents/:id/status` that agent
  * runtimes and gateways poll (no auth: it reveals only enabled/disabled, and is signed).
  */
 import { asc } from 'drizzle-orm';
@@ -16,20 +16,20 @@ import {
 import { STATUS_SIGNATURE_HEADER, statusDocument, statusSigningKey } from '../../connectors/kill-switch';
 import { agents } from '../../db/schema';
 import type { ApiDeps } from '../app';
+import { requireScope, type ApiEnv } from '../auth';
 import { apiError, zodErrorBody } from '../errors';
-import { requireAdmin } from './require-admin';
 
 /** How long a runtime may cache a status: the kill switch takes effect within this many seconds. */
 export const STATUS_MAX_AGE_SECONDS = 5;
 
 export function agentRoutes(deps: ApiDeps & { statusSigningKey?: Buffer }) {
-  const app = new Hono();
+  const app = new Hono<ApiEnv>();
   const key =
     deps.statusSigningKey ??
     statusSigningKey({ dataDir: dataDirOf(deps.db), webhookSecret: deps.credentials.webhookSecret });
   const now = () => (deps.now?.() ?? new Date()).toISOString();
-  const admin = requireAdmin(deps.credentials, 'admin');
-  const read = requireAdmin(deps.credentials, 'read');
+  const admin = requireScope('admin');
+  const read = requireScope('read');
 
   app.get('/:id/status', (c) => {
     const doc = statusDocument(deps.db, key, c.req.param('id'), now());

@@ -2,29 +2,23 @@
  * The evidence API, under /v1/incidents: `GET /:id/evidence` lists an incident's artifacts with
  * their chain-of-custody records, `GET /:id/evidence/:sha256` serves one artifact's bytes after
  * re-checking its hash; `POST /:id/evidence?kind=&source=` lets a person add an artifact they
- * collected by hand (custody names them). Admin token for now (see require-admin.ts).
+ * collected by hand (custody names them). Scoped tokens: `read` to list and fetch, `respond` to add.
  */
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { EvidenceStore } from '../../activities/evidence-store';
 import type { ApiDeps } from '../app';
+import { requireScope, type ApiEnv } from '../auth';
 import { apiError } from '../errors';
-import { requireAdmin } from './require-admin';
 
 const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
 
-/** Who is uploading: the scoped-token user once requireScope sets it, else the admin token. */
-function collector(c: Context): string {
-  const user = c.get('user' as never) as { id?: string } | undefined;
-  return user?.id ?? 'admin';
-}
-
 export function evidenceRoutes(deps: ApiDeps & { evidenceDir?: string }) {
-  const app = new Hono();
+  const app = new Hono<ApiEnv>();
   const store = new EvidenceStore(deps.db, deps.evidenceDir);
-  app.use('/:id/evidence', requireAdmin(deps.credentials, 'read'));
-  app.use('/:id/evidence/*', requireAdmin(deps.credentials, 'read'));
+  app.use('/:id/evidence', requireScope('read'));
+  app.use('/:id/evidence/*', requireScope('read'));
 
-  app.post('/:id/evidence', requireAdmin(deps.credentials, 'respond'), async (c) => {
+  app.post('/:id/evidence', requireScope('respond'), async (c) => {
     const kind = c.req.query('kind');
     const source = c.req.query('source');
     if (!kind || !/^[a-z_]{1,40}$/.test(kind))
@@ -40,7 +34,7 @@ export function evidenceRoutes(deps: ApiDeps & { evidenceDir?: string }) {
       kind,
       mediaType: c.req.header('content-type') ?? 'application/octet-stream',
       source,
-      collectedBy: `person:${collector(c)}`,
+      collectedBy: `person:${c.var.user.id}`,
       collectedAt: (deps.now?.() ?? new Date()).toISOString(),
       agentId: c.req.query('agent_id') ?? null,
     });
