@@ -2,9 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createActivities } from '../../activities';
 import { loadConfig } from '../../app/config';
 import { loadConnectorConfig } from '../../connectors/config';
-import { lazyLiveConnectors } from '../../connectors/registry';
+import { actionContracts, missingConnectors } from '../../connectors/contract';
+import { buildLiveConnectors, lazyLiveConnectors } from '../../connectors/registry';
+import { openDb } from '../../db/client';
+import { ACTION_NAMES } from '../../domain/actions';
 
 describe('connector configuration', () => {
   it('reads env first, then the connectors section of the config file', () => {
@@ -53,5 +57,47 @@ describe('connector configuration', () => {
     live();
     live();
     expect(builds).toBe(1);
+  });
+});
+
+describe('action contracts', () => {
+  it('declare input and output schemas, mutation, verification and undo for every catalog action', () => {
+    const all = actionContracts();
+    expect(all.map((c) => c.name)).toEqual(ACTION_NAMES);
+    const disable = all.find((c) => c.name === 'agent.disable')!;
+    expect(disable).toMatchObject({ mutates: true, undo: 'agent.enable' });
+    expect((disable.input as any).required).toEqual(['agent_id']);
+    expect((disable.output as any).properties.status.enum).toEqual(['enabled', 'disabled']);
+    expect(all.find((c) => c.name === 'evidence.collect')).toMatchObject({ mutates: false, undo: undefined });
+    for (const c of all) expect(c.verification.length).toBeGreaterThan(10);
+  });
+
+  it('report which actions a configuration cannot run live', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-live-'));
+    const db = openDb(path.join(dir, 'firebreak.db'));
+    const config = loadConnectorConfig(loadConfig({ DATA_DIR: dir }), {});
+    const live = buildLiveConnectors({ db, dataDir: dir, webhookSecret: 'w'.repeat(32), config });
+    // Every action has a handler; providers that are not configured fail when used, naming them.
+    expect(missingConnectors(live)).toEqual([]);
+    expect(missingConnectors({ notify: live.notify }, ['notify', 'agent.disable'])).toEqual([
+      'agent.disable',
+    ]);
+    const acts = createActivities({ db, liveConnectors: () => live });
+    const err = await acts
+      .executeAction({
+        incidentId: 'i',
+        stepId: 's',
+        action: 'access.restrict',
+        params: { agent_id: 'a', resource: 'postgres:reporting' },
+        mode: 'live',
+        actor: 't',
+      })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      nonRetryable: true,
+      message: expect.stringMatching(/no connector is configured for postgres/),
+    });
+    db.$client.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
