@@ -16,7 +16,8 @@ type Params = { agent_id: string; credential_id?: string; provider?: CredentialR
 type Action = 'credentials.revoke' | 'credentials.reactivate' | 'credentials.rotate';
 
 export function credentialsConnector(db: Db, providers: CredentialProviders): Record<Action, ActionHandler> {
-  function select(p: Params, rotatedOnly = false): { c: CredentialRow; prov: CredentialProvider }[] {
+  /** The matching credentials; `prov` is undefined where no connector handles the provider. */
+  function select(p: Params, rotatedOnly = false): { c: CredentialRow; prov?: CredentialProvider }[] {
     const all = agentCredentialsOf(db, [p.agent_id]).filter(
       (c) => (!p.credential_id || c.id === p.credential_id) && (!p.provider || c.provider === p.provider),
     );
@@ -26,13 +27,26 @@ export function credentialsConnector(db: Db, providers: CredentialProviders): Re
         `agent ${p.agent_id} has no matching credential in the inventory: import it first`,
       );
     }
-    return chosen.map((c) => {
-      const prov = providers[c.provider];
+    const picked = chosen.map((c) => ({ c, prov: providers[c.provider] }));
+    if (picked.every((x) => !x.prov)) {
+      const kinds = [...new Set(chosen.map((c) => c.provider))].join(', ');
+      throw new ConnectorError(
+        `no connector is configured for ${kinds} credentials: configure one or run as a drill`,
+      );
+    }
+    return picked;
+  }
+  /** Every credential must have a connector (rotation cannot be partial). */
+  function selectAll(p: Params, rotatedOnly = false): { c: CredentialRow; prov: CredentialProvider }[] {
+    return select(p, rotatedOnly).map(({ c, prov }) => {
       if (!prov)
         throw new ConnectorError(`no connector is configured for ${c.provider} credentials (${c.id})`);
       return { c, prov };
     });
   }
+  const unhandled = (xs: { c: CredentialRow; prov?: CredentialProvider }[]) =>
+    xs.filter((x) => !x.prov).map((x) => `${x.c.id} (${x.c.provider})`);
+
   const view = (c: CredentialRow, status: 'active' | 'inactive') => ({
     id: c.id,
     provider: c.provider,
@@ -43,29 +57,43 @@ export function credentialsConnector(db: Db, providers: CredentialProviders): Re
   const flip = (action: 'credentials.revoke' | 'credentials.reactivate', want: 'active' | 'inactive') =>
     handler(action, {
       target: (p) => `agent:${p.agent_id}/credentials${p.credential_id ? `/${p.credential_id}` : ''}`,
+      // Containment acts on every credential it can and fails verification for the rest, rather
+      // than leaving all of them active because one provider is not configured.
       async act(p, ctx) {
         const out = [];
-        for (const { c, prov } of select(p)) {
+        const picked = select(p);
+        for (const { c, prov } of picked) {
+          if (!prov) {
+            out.push(view(c, c.status));
+            continue;
+          }
           await (want === 'inactive' ? prov.revoke(c, ctx) : prov.reactivate(c, ctx));
           setCredentialStatus(db, c.id, want);
           out.push(view(c, want));
         }
         const verb = want === 'inactive' ? 'revoked' : 'reactivated';
+        const skipped = unhandled(picked);
+        const done = out.filter((c) => c.status === want).map((c) => c.id);
         return {
-          summary: `${verb} ${out.map((c) => c.id).join(', ')}`,
+          summary: `${verb} ${done.join(', ')}${skipped.length ? `; no connector for ${skipped.join(', ')}` : ''}`,
           output: { agent_id: p.agent_id, credentials: out },
         };
       },
       async verify(p) {
         const out = [];
-        for (const { c, prov } of select(p))
-          out.push(view(c, (await prov.isActive(c)) ? 'active' : 'inactive'));
+        const picked = select(p);
+        for (const { c, prov } of picked) {
+          out.push(prov ? view(c, (await prov.isActive(c)) ? 'active' : 'inactive') : view(c, c.status));
+        }
         const wrong = out.filter((c) => c.status !== want);
+        const skipped = unhandled(picked);
         return {
-          verified: wrong.length === 0,
-          detail: wrong.length
-            ? `still ${wrong[0]!.status}: ${wrong.map((c) => c.id).join(', ')}`
-            : `all ${want}`,
+          verified: wrong.length === 0 && skipped.length === 0,
+          detail: skipped.length
+            ? `no connector could act on ${skipped.join(', ')}`
+            : wrong.length
+              ? `still ${wrong[0]!.status}: ${wrong.map((c) => c.id).join(', ')}`
+              : `all ${want}`,
           output: { agent_id: p.agent_id, credentials: out },
         };
       },
@@ -76,7 +104,7 @@ export function credentialsConnector(db: Db, providers: CredentialProviders): Re
     async act(p, ctx) {
       const out = [];
       const issued = [];
-      for (const { c, prov } of select(p, true)) {
+      for (const { c, prov } of selectAll(p, true)) {
         if (!prov.rotate)
           throw new ConnectorError(`${c.provider} credentials cannot be rotated: revoke instead`);
         const next = await prov.rotate(c, ctx);
@@ -104,7 +132,7 @@ export function credentialsConnector(db: Db, providers: CredentialProviders): Re
     // After a crash `output` is unknown: the replacements are found in the inventory instead,
     // so a retry that finds the rotation done does not rotate a second time.
     async verify(p, output) {
-      const olds = select(p, true);
+      const olds = selectAll(p, true);
       const out = [];
       for (const { c, prov } of olds) out.push(view(c, (await prov.isActive(c)) ? 'active' : 'inactive'));
       const issued =

@@ -124,6 +124,31 @@ describe('generic signed HTTP connector', () => {
     expect(target.restricted.has('svc-agent-h')).toBe(true);
   });
 
+  it('revokes what it can and fails verification for a credential no connector handles', async () => {
+    await importAgents(stack, [
+      {
+        id: 'agent-mixed',
+        name: 'Mixed',
+        owner: 'x@example.com',
+        environment: 'prod',
+        credentials: [
+          { id: 'mixed-http', provider: 'http', reference: 'billing:svc-mixed' },
+          { id: 'mixed-fbk', provider: 'firebreak', reference: 'tok_123' },
+        ],
+      },
+    ]);
+    const r = await actionsFor(stack, () => live()).executeAction(
+      req('credentials.revoke', { agent_id: 'agent-mixed' }),
+    );
+    expect(r).toMatchObject({ ok: false, verified: false });
+    expect(r.summary).toMatch(/revoked mixed-http; no connector for mixed-fbk \(firebreak\)/);
+    expect(target.restricted.has('svc-mixed')).toBe(true);
+    expect(r.output.credentials).toEqual([
+      expect.objectContaining({ id: 'mixed-http', status: 'inactive' }),
+      expect.objectContaining({ id: 'mixed-fbk', status: 'active' }),
+    ]);
+  });
+
   it('does not act twice when the worker crashed between acting and recording', async () => {
     const before = target.restrictCalls;
     const r = req('access.restrict', { agent_id: 'agent-h', resource: 'http:billing:svc-crash' });
