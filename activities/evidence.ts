@@ -1,7 +1,7 @@
 /**
  * evidence.collect: gathers what Firebreak can read locally for an agent and incident — alerts
- * and the timeline from the DB, the agent's inventory config, audit entries about it, and (when a
- * PostgreSQL connector is configured) pg_stat_activity and role state for its database roles —
+ * and the timeline from the DB, the agent's inventory config, audit entries about it, and (when
+ * configured) PostgreSQL pg_stat_activity and role state, and AWS access key status and last use —
  * into one JSON artifact per call, stored content-addressed with a custody record. The output
  * carries only hashes, so workflow history never holds the data itself.
  */
@@ -20,6 +20,7 @@ export type EvidenceKind =
 /** Optional live sources; absent ones are simply not part of the artifact. */
 export interface EvidenceSources {
   postgres?: { sessions(roles: string[]): Promise<unknown[]>; roles(roles: string[]): Promise<unknown[]> };
+  aws?: { describeKeys(references: string[]): Promise<unknown[]> };
 }
 
 export interface EvidenceDeps {
@@ -39,6 +40,8 @@ export function createEvidenceCollector(deps: EvidenceDeps) {
     const agent = getAgent(db, agentId);
     const creds = agent ? agentCredentialsOf(db, [agentId]) : [];
     const pgRoles = creds.filter((c) => c.provider === 'postgres').map((c) => c.reference);
+    const awsKeys = creds.filter((c) => c.provider === 'aws_iam').map((c) => c.reference);
+    const aws = deps.sources?.aws;
     const audit = () => auditEntriesFor(db, `agent:${agentId}`).filter((e) => e.at >= since);
     const tl = () =>
       db.select().from(timeline).where(eq(timeline.incidentId, incidentId)).orderBy(asc(timeline.id)).all();
@@ -80,6 +83,7 @@ export function createEvidenceCollector(deps: EvidenceDeps) {
           audit().filter((e) => e.action.startsWith('credentials.') || e.action.startsWith('access.')),
         );
         if (pg && pgRoles.length) add('postgres:pg_roles', await pg.roles(pgRoles));
+        if (aws && awsKeys.length) add('aws:iam_access_keys', await aws.describeKeys(awsKeys));
         break;
       case 'infra_changes':
       case 'data_changes':

@@ -1,12 +1,14 @@
 /**
  * AWS IAM access keys (credential provider `aws_iam`, reference `<user name>/<access key id>`):
- * revoke = UpdateAccessKey Status=Inactive, reactivate = Active, verification = ListAccessKeys.
+ * revoke = UpdateAccessKey Status=Inactive, reactivate = Active, verification = ListAccessKeys;
+ * evidence = each key's status and GetAccessKeyLastUsed.
  * Rotation creates a new key, hands its secret to the configured `deliverSecret` (never to the
  * DB, logs or results) and deactivates the old key. The endpoint is configurable so tests and
  * air-gapped installs can point it at moto or a proxy.
  */
 import {
   CreateAccessKeyCommand,
+  GetAccessKeyLastUsedCommand,
   IAMClient,
   ListAccessKeysCommand,
   UpdateAccessKeyCommand,
@@ -29,7 +31,12 @@ export function parseAwsReference(reference: string): { user: string; keyId: str
   return { user: m[1]!, keyId: m[2]! };
 }
 
-export function awsIamConnector(o: AwsIamOptions): CredentialProvider {
+export interface AwsIamConnector extends CredentialProvider {
+  /** Evidence: each key's status, creation and last use (service, region, when). */
+  describeKeys(references: string[]): Promise<unknown[]>;
+}
+
+export function awsIamConnector(o: AwsIamOptions): AwsIamConnector {
   const client = new IAMClient({
     region: o.region ?? 'us-east-1',
     ...(o.endpoint ? { endpoint: o.endpoint } : {}),
@@ -68,6 +75,28 @@ export function awsIamConnector(o: AwsIamOptions): CredentialProvider {
   };
 
   return {
+    async describeKeys(references) {
+      const out = [];
+      for (const reference of references) {
+        const { user, keyId } = parseAwsReference(reference);
+        const list = await call(`ListAccessKeys ${user}`, () =>
+          client.send(new ListAccessKeysCommand({ UserName: user })),
+        );
+        const key = list.AccessKeyMetadata?.find((k) => k.AccessKeyId === keyId);
+        const used = await call(`GetAccessKeyLastUsed ${keyId}`, () =>
+          client.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: keyId })),
+        );
+        out.push({
+          reference,
+          status: key?.Status ?? 'missing',
+          created_at: key?.CreateDate?.toISOString() ?? null,
+          last_used_at: used.AccessKeyLastUsed?.LastUsedDate?.toISOString() ?? null,
+          last_used_service: used.AccessKeyLastUsed?.ServiceName ?? null,
+          last_used_region: used.AccessKeyLastUsed?.Region ?? null,
+        });
+      }
+      return out;
+    },
     revoke: async (c) => void (await setStatus(c, 'Inactive')),
     reactivate: async (c) => void (await setStatus(c, 'Active')),
     async isActive(c) {

@@ -40,12 +40,11 @@ export function buildLiveConnectors(deps: LiveConnectorDeps): LiveConnectors {
     creds.postgres = pg.credentials;
     sources.postgres = pg.evidence;
   }
-  if (config.aws)
-    creds.aws_iam = awsIamConnector({
-      ...deps.aws,
-      endpoint: config.aws.endpoint,
-      region: config.aws.region,
-    });
+  if (config.aws) {
+    const aws = awsIamConnector({ ...deps.aws, endpoint: config.aws.endpoint, region: config.aws.region });
+    creds.aws_iam = aws;
+    sources.aws = aws;
+  }
   const systems = config.httpSystems.map(httpSystem);
   for (const s of systems) access[`http:${s.name}`] = s.access;
   if (systems.length)

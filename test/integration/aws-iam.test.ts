@@ -4,6 +4,8 @@ import {
   IAMClient,
   ListAccessKeysCommand,
 } from '@aws-sdk/client-iam';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../activities/audit';
 import type { LiveConnectors } from '../../connectors/types';
@@ -148,6 +150,23 @@ describe('AWS IAM connector against moto', () => {
     expect(retried.summary).toMatch(/already in effect/);
     const keys = await iam.send(new ListAccessKeysCommand({ UserName: 'crash-bot' }));
     expect(keys.AccessKeyMetadata?.map((m) => m.Status).sort()).toEqual(['Active', 'Inactive']);
+  });
+
+  it('collects access key status and last use as evidence', async () => {
+    const r = await actionsFor(stack, live).executeAction(
+      req('evidence.collect', { agent_id: 'agent-aws', kind: 'auth_attempts' }, { incidentId: 'inc-aws' }),
+    );
+    expect(r).toMatchObject({ ok: true, verified: true });
+    const art = (r.output.artifacts as any[])[0];
+    expect(art.source).toBe('inventory:credentials,audit_log,aws:iam_access_keys');
+    const doc = JSON.parse(
+      fs.readFileSync(path.join(stack.dataDir, 'evidence', art.sha256.slice(0, 2), art.sha256), 'utf8'),
+    );
+    expect(doc.sources['aws:iam_access_keys']).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ reference: `support-bot/${keyId}`, status: 'Inactive' }),
+      ]),
+    );
   });
 
   it('an unknown key fails non-retryably saying to check the reference', async () => {
