@@ -8,7 +8,6 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { GenericAlert } from '../../domain/alert';
 import type { ApiEnv } from '../auth';
-import { apiError } from '../errors';
 import { AlertmanagerWebhook, normalizeAlertmanager } from '../formats/alertmanager';
 import { normalizeGeneric } from '../formats/generic';
 import { normalizePagerDuty, PagerDutyEvent } from '../formats/pagerduty';
