@@ -8,7 +8,6 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { GenericAlert } from '../../domain/alert';
 import type { ApiEnv } from '../auth';
-import { apiError } from '../errors';
 import { AlertmanagerWebhook, normalizeAlertmanager } from '../formats/alertmanager';
 import { normalizeGeneric } from '../formats/generic';
 import { normalizePagerDuty, PagerDutyEvent } from '../formats/pagerduty';
@@ -23,9 +22,20 @@ export function alertRoutes(accept: Intake) {
     '*',
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw apiError(413, 'payload_too_large', `body exceeds ${MAX_BODY_BYTES} bytes`, '(body)');
-      },
+      onError: (c) =>
+        // The rest of the upload is never read, so the connection cannot carry another request:
+        // say so, or a keep-alive client reuses it and its next request dies with the socket.
+        c.json(
+          {
+            error: {
+              code: 'payload_too_large',
+              message: `body exceeds ${MAX_BODY_BYTES} bytes`,
+              field: '(body)',
+            },
+          },
+          413,
+          { connection: 'close' },
+        ),
     }),
   );
 

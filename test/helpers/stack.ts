@@ -72,7 +72,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     webhookSecret: TEST_WEBHOOK_SECRET,
     generatedFile: undefined,
   };
-  const log = pino({ level: 'silent' });
+  const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
   const db = openDb(path.join(dataDir, 'firebreak.db'));
   const temporal = await connectTemporal(config.temporal, config.temporal.address!);
   const { worker } = await createWorker({
