@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { asc, desc, eq, like, or } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, like, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { auditLog } from '../db/schema';
 import { redactString, redactValue } from '../connectors/redact';
@@ -155,12 +155,22 @@ function bad(entries: number, seq: number, reason: string): AuditVerification {
   return { ok: false, entries, firstBad: { seq, reason } };
 }
 
-/** Audit entries about one agent (evidence collection reads them). */
-export function auditEntriesFor(db: Db, target: string): Row[] {
+/** Audit entries about one agent: targeting it, or acting on its behalf (e.g. its DB role). */
+export function auditEntriesForAgent(db: Db, agentId: string, since: string): Row[] {
+  const target = `agent:${agentId}`;
   return db
     .select()
     .from(auditLog)
-    .where(or(eq(auditLog.target, target), like(auditLog.target, `${target}/%`)))
+    .where(
+      and(
+        gte(auditLog.at, since),
+        or(
+          eq(auditLog.target, target),
+          like(auditLog.target, `${target}/%`),
+          sql`json_extract(${auditLog.inputs}, '$.agent_id') = ${agentId}`,
+        ),
+      ),
+    )
     .orderBy(asc(auditLog.seq))
     .all();
 }

@@ -11,7 +11,7 @@ import { alerts, timeline } from '../db/schema';
 import { redactValue } from '../connectors/redact';
 import { agentCredentialsOf, agentView, getAgent } from '../connectors/inventory';
 import { handler, type ActionHandler } from '../connectors/types';
-import { auditEntriesFor } from './audit';
+import { auditEntriesForAgent } from './audit';
 import { EvidenceStore } from './evidence-store';
 
 export type EvidenceKind =
@@ -42,7 +42,7 @@ export function createEvidenceCollector(deps: EvidenceDeps) {
     const pgRoles = creds.filter((c) => c.provider === 'postgres').map((c) => c.reference);
     const awsKeys = creds.filter((c) => c.provider === 'aws_iam').map((c) => c.reference);
     const aws = deps.sources?.aws;
-    const audit = () => auditEntriesFor(db, `agent:${agentId}`).filter((e) => e.at >= since);
+    const audit = () => auditEntriesForAgent(db, agentId, since);
     const tl = () =>
       db.select().from(timeline).where(eq(timeline.incidentId, incidentId)).orderBy(asc(timeline.id)).all();
     const pg = deps.sources?.postgres;

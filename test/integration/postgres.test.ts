@@ -92,7 +92,17 @@ describe('PostgreSQL connector on a real local server', () => {
     const logs = await acts.executeAction(
       req('evidence.collect', { agent_id: 'agent-pg', kind: 'access_logs' }),
     );
-    expect((logs.output.artifacts as any[])[0].source).toBe('audit_log,postgres:pg_stat_activity');
+    const logArt = (logs.output.artifacts as any[])[0];
+    expect(logArt.source).toBe('audit_log,postgres:pg_stat_activity');
+    const logDoc = JSON.parse(
+      fs.readFileSync(path.join(stack.dataDir, 'evidence', logArt.sha256.slice(0, 2), logArt.sha256), 'utf8'),
+    );
+    // The restriction of its DB role is part of the agent's history, though its target is the role.
+    expect(logDoc.sources.audit_log).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ action: 'access.restrict', target: `postgres:${ROLE}` }),
+      ]),
+    );
   });
 
   it('access.restore (the undo) lets the role log in again', async () => {
