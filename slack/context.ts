@@ -1,0 +1,93 @@
+/**
+ * What every Slack listener shares: its dependencies, who the clicking user is as an incident
+ * actor (roles and groups from SLACK_USER_ROLES), how a rejected workflow update reads to a
+ * person, and the audit write for attempts the workflow never saw (unauthorized clicks).
+ */
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Logger } from 'pino';
+import { appendTimelineEvent } from '../activities/incidents';
+import type { Outbox } from '../api/outbox';
+import type { SlackConfig } from '../app/config';
+import type { Db } from '../db/client';
+import type { Actor } from '../domain/incident';
+import type { TemporalHandle } from '../temporal/client';
+
+export interface SlackDeps {
+  config: SlackConfig;
+  db: Db;
+  temporal: TemporalHandle;
+  outbox: Outbox;
+  log: Logger;
+  now?: () => Date;
+}
+
+export function nowIso(deps: Pick<SlackDeps, 'now'>): string {
+  return (deps.now?.() ?? new Date()).toISOString();
+}
+
+export function actorFor(config: SlackConfig, user: { id: string; name?: string; username?: string }): Actor {
+  const identity = config.identities[user.id];
+  return {
+    id: user.id,
+    name: user.name ?? user.username,
+    roles: identity?.roles ?? [],
+    groups: identity?.groups ?? [],
+    via: 'slack',
+  };
+}
+
+export type UpdateRefusal = 'unauthorized' | 'already' | 'expired' | 'closed' | 'unsupported' | 'invalid';
+
+function messageChain(err: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = err;
+  for (let i = 0; i < 5 && e instanceof Error; i++) {
+    parts.push(e.message);
+    e = (e as { cause?: unknown }).cause;
+  }
+  return parts.join(': ');
+}
+
+/** Why the workflow refused an update, from its validator's failure; undefined if not a refusal. */
+export function refusalOf(err: unknown): { kind: UpdateRefusal; detail: string } | undefined {
+  if (err instanceof WorkflowNotFoundError)
+    return { kind: 'closed', detail: 'the incident workflow is not running' };
+  if (!(err instanceof WorkflowUpdateFailedError)) return undefined;
+  const detail = messageChain(err.cause ?? err);
+  const type = String((err.cause as { type?: string } | undefined)?.type ?? '');
+  const text = `${type} ${detail}`;
+  if (/unauthori[sz]ed|not allowed|not authori[sz]ed|forbidden|may not|cannot approve|permission/i.test(text))
+    return { kind: 'unauthorized', detail };
+  if (/already|duplicate/i.test(text)) return { kind: 'already', detail };
+  if (/expired|deadline|too late|late|timed out|no longer|not pending|not waiting/i.test(text))
+    return { kind: 'expired', detail };
+  if (/closed|aborted|not running/i.test(text)) return { kind: 'closed', detail };
+  if (/no registered handler|unknown update|not found/i.test(text)) return { kind: 'unsupported', detail };
+  return { kind: 'invalid', detail };
+}
+
+/** Records an attempt the workflow refused before it reached its history (e.g. unauthorized). */
+export function audit(
+  deps: SlackDeps,
+  e: {
+    incidentId: string;
+    kind: string;
+    actor: Actor;
+    message: string;
+    key: string;
+    data?: Record<string, unknown>;
+  },
+): void {
+  appendTimelineEvent(
+    deps.db,
+    {
+      incidentId: e.incidentId,
+      kind: e.kind,
+      actor: e.actor.name ? `${e.actor.name} (${e.actor.id})` : e.actor.id,
+      message: e.message,
+      data: { via: 'slack', actorId: e.actor.id, ...e.data },
+      eventKey: `${e.incidentId}:${e.kind}:${e.key}`,
+    },
+    nowIso(deps),
+  );
+}
