@@ -16,6 +16,8 @@ import { Outbox } from '../../api/outbox';
 import { loadConfig, type Config } from '../../app/config';
 import type { Credentials } from '../../app/credentials';
 import { openDb, type Db } from '../../db/client';
+import type { SlackSurface } from '../../slack/app';
+import { slackNotifier, startSlack } from '../../slack/runtime';
 import { connectTemporal, type TemporalHandle } from '../../temporal/client';
 import { createWorker } from '../../temporal/worker';
 
@@ -32,6 +34,7 @@ export interface TestStack {
   temporal: TemporalHandle;
   outbox: Outbox;
   worker: Worker;
+  slackApp: SlackSurface | undefined;
   close(): Promise<void>;
 }
 
@@ -43,7 +46,9 @@ export function quietTemporalRuntime(): void {
   runtimeInstalled = true;
 }
 
-export async function startTestStack(opts: { withWorker?: boolean } = {}): Promise<TestStack> {
+export async function startTestStack(
+  opts: { withWorker?: boolean; env?: Record<string, string> } = {},
+): Promise<TestStack> {
   quietTemporalRuntime();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-test-'));
   const taskQueue = `test-${path.basename(dataDir)}`;
@@ -54,6 +59,7 @@ export async function startTestStack(opts: { withWorker?: boolean } = {}): Promi
     FIREBREAK_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     FIREBREAK_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
     LOG_LEVEL: 'silent',
+    ...opts.env,
   });
   const credentials: Credentials = {
     adminToken: TEST_ADMIN_TOKEN,
@@ -66,12 +72,13 @@ export async function startTestStack(opts: { withWorker?: boolean } = {}): Promi
   const { worker } = await createWorker({
     address: config.temporal.address!,
     temporal: config.temporal,
-    activities: createActivities({ db }),
+    activities: createActivities({ db, slack: slackNotifier(config, config.temporal.uiUrl) }),
     workflowBundle: { codePath: inject('workflowBundlePath') },
   });
   const workerRun = opts.withWorker === false ? undefined : worker.run();
   const outbox = new Outbox({ db, temporal, log, retryDelayMs: 100 });
-  const app = createApp({ db, temporal, credentials, outbox, log });
+  const slack = await startSlack(config, { db, temporal, outbox, log });
+  const app = createApp({ db, temporal, credentials, outbox, log, slack: slack?.http });
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
   });
@@ -87,8 +94,10 @@ export async function startTestStack(opts: { withWorker?: boolean } = {}): Promi
     temporal,
     outbox,
     worker,
+    slackApp: slack,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await slack?.stop();
       await outbox.stop();
       if (workerRun) {
         worker.shutdown();
