@@ -56,13 +56,13 @@ export function refusalOf(err: unknown): { kind: UpdateRefusal; detail: string }
   const detail = messageChain(err.cause ?? err);
   const type = String((err.cause as { type?: string } | undefined)?.type ?? '');
   const text = `${type} ${detail}`;
+  if (/no registered handler|unknown update/i.test(text)) return { kind: 'unsupported', detail };
   if (/unauthori[sz]ed|not allowed|not authori[sz]ed|forbidden|may not|cannot approve|permission/i.test(text))
     return { kind: 'unauthorized', detail };
-  if (/already|duplicate/i.test(text)) return { kind: 'already', detail };
-  if (/expired|deadline|too late|late|timed out|no longer|not pending|not waiting/i.test(text))
+  if (/\b(already|duplicate)\b/i.test(text)) return { kind: 'already', detail };
+  if (/\b(expired|deadline|too late|timed out|no longer pending|not pending|not waiting)\b/i.test(text))
     return { kind: 'expired', detail };
-  if (/closed|aborted|not running/i.test(text)) return { kind: 'closed', detail };
-  if (/no registered handler|unknown update|not found/i.test(text)) return { kind: 'unsupported', detail };
+  if (/\b(closed|aborted|not running)\b/i.test(text)) return { kind: 'closed', detail };
   return { kind: 'invalid', detail };
 }
 
