@@ -19,10 +19,11 @@ export function createNoteActivities({ db, clock }: { db: Db; clock: Clock }) {
         db,
         {
           incidentId: input.incidentId,
-          kind: 'note.added',
-          actor: input.actor.name ? `${input.actor.name} (${input.actor.id})` : input.actor.id,
+          // Same shape as feat/playbooks' addNote handler writes, so both agree on the timeline.
+          kind: 'note',
+          actor: input.actor.id,
           message: input.text,
-          data: { via: input.actor.via, actorId: input.actor.id, decisionId: input.decisionId },
+          data: { via: input.actor.via, decisionId: input.decisionId },
           eventKey: `${input.incidentId}:note:${input.decisionId}`,
         },
         clock.now().toISOString(),

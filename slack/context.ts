@@ -57,9 +57,16 @@ export function refusalOf(err: unknown): { kind: UpdateRefusal; detail: string }
   const type = String((err.cause as { type?: string } | undefined)?.type ?? '');
   const text = `${type} ${detail}`;
   if (/no registered handler|unknown update/i.test(text)) return { kind: 'unsupported', detail };
-  if (/unauthori[sz]ed|not allowed|not authori[sz]ed|forbidden|may not|cannot approve|permission/i.test(text))
+  if (
+    /unauthori[sz]ed|not allowed|not authori[sz]ed|not an approver|two-person rule|forbidden|permission/i.test(
+      text,
+    )
+  )
     return { kind: 'unauthorized', detail };
   if (/\b(already|duplicate)\b/i.test(text)) return { kind: 'already', detail };
+  // A step no longer waiting was decided (or timed out) before this click arrived.
+  const notWaiting = /not waiting for a decision \(status: (\w+)\)/i.exec(text);
+  if (notWaiting) return { kind: notWaiting[1] === 'failed' ? 'expired' : 'already', detail };
   if (/\b(expired|deadline|too late|timed out|no longer pending|not pending|not waiting)\b/i.test(text))
     return { kind: 'expired', detail };
   if (/\b(closed|aborted|not running)\b/i.test(text)) return { kind: 'closed', detail };

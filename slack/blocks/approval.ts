@@ -3,33 +3,13 @@
  * approve, the deadline and progress, with Approve/Reject buttons. Once decided (or expired) the
  * same message is re-rendered with the outcome and without buttons.
  */
+import type { ApprovalOutcome, ApprovalView } from '../../domain/slack-views';
 import { mentionUser, safeText, slackDate } from '../escape';
 import { context, plain, section, type Block, type SlackMessage } from './types';
 
 export const APPROVE_ACTION = 'approval_approve';
 export const REJECT_ACTION = 'approval_reject';
-
-export interface ApprovalView {
-  incidentId: string;
-  stepId: string;
-  action: string;
-  /** What the action acts on, e.g. `agent-7` or `postgres:reporting_rw`. */
-  target: string;
-  verification: string;
-  approvers: { roles?: string[]; groups?: string[]; users?: string[] };
-  /** k of k-of-n. */
-  required: number;
-  twoPerson: boolean;
-  deadline: string | undefined;
-  approvals: { id: string; name?: string; at: string }[];
-}
-
-export interface ApprovalOutcome {
-  decision: 'approved' | 'rejected' | 'expired';
-  by?: { id: string; name?: string };
-  at: string;
-  reason?: string;
-}
+export type { ApprovalOutcome, ApprovalView };
 
 /** What the buttons carry back: enough to address the workflow update. */
 export interface ApprovalButtonValue {

@@ -1,14 +1,9 @@
 /** Escalation notices: posted in the incident channel with a mention of the escalation target. */
+import type { EscalationView } from '../../domain/slack-views';
 import { mentionTarget, mentionUser, safeText } from '../escape';
 import { section, type SlackMessage } from './types';
 
-export interface EscalationView {
-  incidentId: string;
-  /** Slack user (U…) or user group (S…) id; anything else is shown as escaped text. */
-  target: string | undefined;
-  reason: string;
-  by: string | undefined;
-}
+export type { EscalationView };
 
 export function escalationMessage(v: EscalationView): SlackMessage {
   const to = v.target ? mentionTarget(v.target) : '<!here>';

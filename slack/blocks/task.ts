@@ -2,18 +2,13 @@
  * Manual tasks as checklist messages: what a human must do by hand, with a Done button that
  * becomes the workflow's `completeTask` update; once done, the button gives way to who and when.
  */
+import type { TaskView } from '../../domain/slack-views';
 import { mentionUser, safeText, slackDate } from '../escape';
 import { plain, section, type SlackMessage } from './types';
 
 export const TASK_DONE_ACTION = 'task_done';
 
-export interface TaskView {
-  incidentId: string;
-  stepId: string;
-  title: string;
-  instructions: string | undefined;
-  assignee: string | undefined;
-}
+export type { TaskView };
 
 export function taskMessage(v: TaskView): SlackMessage {
   const value = JSON.stringify({ incidentId: v.incidentId, stepId: v.stepId });

@@ -6,11 +6,10 @@
  */
 import type { App, BlockAction, ButtonAction, webApi } from '@slack/bolt';
 import type { Actor } from '../../../domain/incident';
-import { updateIncident } from '../../../temporal/client';
+import { queryIncident, updateIncident } from '../../../temporal/client';
 import {
   APPROVE_ACTION,
   decided,
-  progressText,
   REJECT_ACTION,
   withProgress,
   type ApprovalButtonValue,
@@ -18,14 +17,21 @@ import {
 import { rejectModal } from '../../blocks/modals';
 import type { SlackMessage } from '../../blocks/types';
 import { actorFor, audit, nowIso, refusalOf, type SlackDeps } from '../../context';
+import { mentionUser } from '../../escape';
 import { ephemeral, refusalText } from '../replies';
 
-/** What decideApproval is expected to return; without `status` the decision is taken as final. */
+/** What decideApproval returns (feat/playbooks): `duplicate` when this decisionId was applied before. */
 interface DecisionResult {
-  status?: 'pending' | 'approved' | 'rejected' | 'expired';
-  approvals?: { id: string; name?: string; at: string }[];
-  required?: number;
-  twoPerson?: boolean;
+  duplicate?: boolean;
+  stepStatus?: string;
+}
+
+/** The step's entry in the `playbookState` query while it still waits for approvals. */
+interface PendingApproval {
+  stepId: string;
+  minApprovals: number;
+  approvals: number;
+  requester: string | undefined;
 }
 
 export interface Decision {
@@ -63,14 +69,13 @@ export async function decide(deps: SlackDeps, client: webApi.WebClient, d: Decis
   };
   let result: DecisionResult | undefined;
   try {
-    result =
-      (await updateIncident<DecisionResult | undefined>(
-        deps.temporal,
-        d.incidentId,
-        'decideApproval',
-        payload,
-        d.decisionId,
-      )) ?? undefined;
+    result = await updateIncident<DecisionResult | undefined>(
+      deps.temporal,
+      d.incidentId,
+      'decideApproval',
+      payload,
+      d.decisionId,
+    );
   } catch (err) {
     const refusal = refusalOf(err);
     if (!refusal) throw err;
@@ -93,23 +98,30 @@ export async function decide(deps: SlackDeps, client: webApi.WebClient, d: Decis
     );
     return;
   }
-  if (!d.channel || !d.messageTs || !d.message) return;
-  const status = result?.status;
+  if (result?.duplicate || !d.channel || !d.messageTs || !d.message) return;
+  // The update returns before the playbook moves on; whether this approval completed k-of-n is
+  // read from the step's pending entry (which already counts it).
+  const pending =
+    d.decision === 'approve'
+      ? await queryIncident<{ pendingApprovals?: PendingApproval[] } | null>(
+          deps.temporal,
+          d.incidentId,
+          'playbookState',
+        )
+          .then((ps) => ps?.pendingApprovals?.find((p) => p.stepId === d.stepId))
+          .catch(() => undefined)
+      : undefined;
   const shown: SlackMessage =
-    status === 'pending'
+    pending && pending.approvals < pending.minApprovals
       ? {
           text: d.message.text,
           blocks: withProgress(
             d.message.blocks,
-            progressText({
-              approvals: result?.approvals ?? [],
-              required: result?.required ?? 1,
-              twoPerson: result?.twoPerson ?? false,
-            }),
+            `Approvals: *${pending.approvals} of ${pending.minApprovals}* (latest ${mentionUser(d.actor.id)})${pending.requester ? ' · two-person rule' : ''}`,
           ),
         }
       : decided(d.message, {
-          decision: status ?? (d.decision === 'approve' ? 'approved' : 'rejected'),
+          decision: d.decision === 'approve' ? 'approved' : 'rejected',
           by: { id: d.actor.id, ...(d.actor.name ? { name: d.actor.name } : {}) },
           at: nowIso(deps),
           ...(d.reason ? { reason: d.reason } : {}),
