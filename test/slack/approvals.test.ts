@@ -157,6 +157,8 @@ describe('approvals in Slack', () => {
       user: ALICE,
     });
     await ephemeralTo(ALICE.id, 'expired');
+    // The request itself shows it expired once the workflow's deadline fired (feat/playbooks wiring).
+    await eventually(() => renderedText(s.fake.message(posted.channel, posted.ts)!).includes('Expired'));
   });
 
   it('Reject asks for a reason in a modal, then records the rejection with it', async () => {

@@ -72,7 +72,8 @@ export async function postedFor(s: SlackStack, incidentId: string, ref: string) 
     20_000,
     `${ref} message (the interpreter must call slackShowApproval/slackShowTask; see docs/slack.md)`,
   );
-  const message = s.fake.message(r.channel, r.ts)!;
+  // A snapshot, as a person's Slack client shows it: later chat.updates do not change it.
+  const message = structuredClone(s.fake.message(r.channel, r.ts)!);
   return { channel: r.channel, ts: r.ts, message };
 }
 
