@@ -101,9 +101,12 @@ describe('approvals in Slack', () => {
       async () => (await stepStatus(s, incidentId, 'approve_disable')) === 'succeeded',
       20_000,
     );
-    const after = s.fake.message(posted.channel, posted.ts)!;
+    // The listener and the workflow both re-render the message; wait for it, do not race it.
+    const after = await eventually(() => {
+      const m = s.fake.message(posted.channel, posted.ts)!;
+      return renderedText(m).includes('Approved* by <@UALICE01>') ? m : undefined;
+    });
     expect((after.blocks as any[]).some((b) => b.block_id === 'approval_actions')).toBe(false);
-    expect(renderedText(after)).toContain('Approved* by <@UALICE01>');
     expect(events(incidentId, 'approval.approved')[0]?.actor).toBe('UALICE01');
   });
 
@@ -135,7 +138,9 @@ describe('approvals in Slack', () => {
       async () => (await stepStatus(s, incidentId, 'approve_disable')) === 'succeeded',
       20_000,
     );
-    expect(renderedText(s.fake.message(posted.channel, posted.ts)!)).toContain('Approved* by <@UCAROL01>');
+    await eventually(() =>
+      renderedText(s.fake.message(posted.channel, posted.ts)!).includes('Approved* by <@UCAROL01>'),
+    );
   });
 
   it('answers a click after the deadline with "expired"', async () => {
@@ -181,8 +186,10 @@ describe('approvals in Slack', () => {
     });
     expect(sub.status).toBe(200);
     await eventually(async () => (await stepStatus(s, incidentId, 'approve_disable')) === 'rejected', 20_000);
-    const after = renderedText(s.fake.message(posted.channel, posted.ts)!);
-    expect(after).toContain('Rejected* by <@UALICE01>');
+    const after = await eventually(() => {
+      const m = renderedText(s.fake.message(posted.channel, posted.ts)!);
+      return m.includes('Rejected* by <@UALICE01>') ? m : undefined;
+    });
     expect(after).toContain('&lt;!channel&gt; production traffic');
     expect(events(incidentId, 'approval.rejected')[0]?.message).toContain('production traffic');
   });
