@@ -54,13 +54,20 @@ export class FakeSlack {
   readonly messages = new Map<string, Message[]>();
   readonly users = new Map<string, { id: string; name: string; real_name: string }>();
   url = '';
+  /** When set, Web API calls with another bearer token get `invalid_auth`, as Slack answers. */
+  token: string | undefined;
 
   async start(): Promise<this> {
     this.server = http.createServer((req, res) => {
       let raw = '';
       req.on('data', (c: Buffer) => (raw += c.toString('utf8')));
       req.on('end', () => {
-        const answer = this.route(req.url ?? '', raw, req.headers['content-type'] ?? '');
+        const answer = this.route(
+          req.url ?? '',
+          raw,
+          req.headers['content-type'] ?? '',
+          req.headers.authorization,
+        );
         res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
         res.end(JSON.stringify(answer.body));
       });
@@ -120,7 +127,7 @@ export class FakeSlack {
     return `${1_700_000_000 + ++this.seq}.000${String(this.seq).padStart(3, '0')}`;
   }
 
-  private route(url: string, raw: string, contentType: string) {
+  private route(url: string, raw: string, contentType: string, authorization: string | undefined) {
     const path = url.split('?')[0] ?? '';
     const args = parseArgs(raw, contentType);
     if (path.startsWith('/respond/')) {
@@ -136,6 +143,10 @@ export class FakeSlack {
         body: { ok: false, error: status === 429 ? 'ratelimited' : 'internal_error' },
         headers: status === 429 ? { 'retry-after': String(retryAfter) } : {},
       };
+    }
+    if (this.token && authorization !== `Bearer ${this.token}`) {
+      this.calls.push({ method, args, failed: true });
+      return { status: 200, body: { ok: false, error: 'invalid_auth' }, headers: {} };
     }
     this.calls.push({ method, args, failed: false });
     return { status: 200, body: this.answer(method, args), headers: {} };
