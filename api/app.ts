@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Credentials } from '../app/credentials';
 import type { Db } from '../db/client';
 import { pingDb } from '../db/client';
-import type { SlackHttpHandler } from '../slack/receiver';
+import { slackEvents, type SlackHttpHandler } from '../slack/receiver';
 import { pingTemporal, type TemporalHandle } from '../temporal/client';
 import { onError } from './errors';
 import type { Outbox } from './outbox';
@@ -46,20 +46,7 @@ export function createApp(deps: ApiDeps) {
 
   app.route('/v1/alerts', alertRoutes(deps));
   app.route('/v1/incidents', incidentRoutes(deps));
-  app.post('/slack/events', (c) =>
-    deps.slack
-      ? deps.slack.handle(c.req.raw)
-      : c.json(
-          {
-            error: {
-              code: 'slack_not_configured',
-              message:
-                'Slack is not configured over HTTP: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode); see docs/slack.md',
-            },
-          },
-          404,
-        ),
-  );
+  app.post('/slack/events', slackEvents(deps.slack));
   return app;
 }
 

@@ -13,6 +13,23 @@ export interface SlackHttpHandler {
   handle(req: Request): Promise<Response>;
 }
 
+/** The POST /slack/events route: Bolt's receiver, or a clear 404 when Slack is not served over HTTP. */
+export function slackEvents(handler: SlackHttpHandler | undefined) {
+  return (c: { req: { raw: Request } }): Promise<Response> | Response =>
+    handler
+      ? handler.handle(c.req.raw)
+      : Response.json(
+          {
+            error: {
+              code: 'slack_not_configured',
+              message:
+                'Slack is not configured over HTTP: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode); see docs/slack.md',
+            },
+          },
+          { status: 404 },
+        );
+}
+
 const MAX_SKEW_SECONDS = 5 * 60;
 
 function unauthorized(message: string): Response {
