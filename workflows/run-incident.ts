@@ -17,6 +17,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -25,6 +26,9 @@ import type { Activities } from '../activities';
 import type { AlertBatch, IncidentStart, IncidentState } from '../domain/incident';
 import { addNote, alertsAttached, closeIncident, incidentState } from './messages';
 import { SlackSync } from './slack-sync';
+
+/** Marks histories that run the Slack side loop: incidents started before it replay without it. */
+export const SLACK_PATCH = 'slack-sync-v1';
 
 const { recordIncidentStarted, recordAlertBatch, recordIncidentClosed, recordNote } =
   proxyActivities<Activities>({
@@ -111,7 +115,7 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
       at: new Date().toISOString(),
     });
   }
-  slack.start();
+  if (patched(SLACK_PATCH)) slack.start();
 
   for (;;) {
     await condition(

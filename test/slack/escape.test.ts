@@ -3,6 +3,7 @@ import { approvalMessage } from '../../slack/blocks/approval';
 import { escalationMessage } from '../../slack/blocks/escalation';
 import { taskMessage } from '../../slack/blocks/task';
 import { escapeSlack, link, mentionTarget } from '../../slack/escape';
+import { eventually } from '../helpers/stack';
 import { openIncident, renderedText, startSlackStack, type SlackStack } from './setup';
 
 const EVIL =
@@ -70,7 +71,10 @@ describe('hostile alert text end to end', () => {
     const { channel } = await openIncident(s, { title: EVIL, agent_id: '<!here>', dedup_key: 'evil-1' });
     const card = s.fake.sent('chat.postMessage').find((c) => c.args.channel === channel)!;
     expectInert(renderedText(card.args));
-    const announce = s.fake.sent('chat.postMessage').find((c) => c.args.channel === s.announceChannel)!;
+    // The announcement follows the card in the same activity: wait for it.
+    const announce = await eventually(() =>
+      s.fake.sent('chat.postMessage').find((c) => c.args.channel === s.announceChannel),
+    );
     expectInert(renderedText(announce.args));
     // The channel name is a slug: nothing of the markup survives in it.
     expect(s.fake.channels.get(channel)?.name).toMatch(/^inc-[0-9a-f]{10}-1-[a-z0-9-]+$/);
