@@ -105,6 +105,105 @@ describe('Slack notifier failures as Temporal sees them', () => {
   });
 });
 
+describe('approval, task and escalation messages', () => {
+  const view = {
+    incidentId: '',
+    stepId: 'approve_disable',
+    action: 'agent.disable',
+    target: 'agent_id=agent-3',
+    verification: "Reads the agent's signed status endpoint back and checks it says disabled.",
+    approvers: { roles: ['incident_commander'], groups: ['S0SECLEADS'] },
+    required: 2,
+    twoPerson: true,
+    deadline: '2026-11-22T01:00:00.000Z',
+    approvals: [{ id: 'UALICE01', at: '2026-11-22T00:10:00.000Z' }],
+  };
+
+  it('posts an approval request with buttons in the incident channel, then re-renders the same message when decided', async () => {
+    const acts = activities('xoxb-good');
+    const v = { ...view, incidentId };
+    expect(await acts.slackShowApproval({ view: v })).toEqual({ enabled: true });
+    const post = fake
+      .sent('chat.postMessage')
+      .find((c) => String(c.args.text).startsWith('Approval needed'))!;
+    const shown = JSON.stringify(post.args.blocks);
+    for (const part of [
+      'agent.disable',
+      'agent_id=agent-3',
+      'checks it says disabled',
+      'role `incident_commander`',
+      'group `S0SECLEADS`',
+      '1 of 2',
+      'two-person rule',
+      '<@UALICE01>',
+      '<!date^',
+    ])
+      expect(shown).toContain(part);
+    expect(post.args.blocks.at(-1).elements.map((e: any) => e.action_id)).toEqual([
+      'approval_approve',
+      'approval_reject',
+    ]);
+
+    await acts.slackShowApproval({
+      view: v,
+      outcome: {
+        decision: 'rejected',
+        by: { id: 'UBOB0001' },
+        at: '2026-11-22T00:20:00.000Z',
+        reason: 'not <!here>',
+      },
+    });
+    const channel = post.args.channel as string;
+    const update = fake
+      .sent('chat.update')
+      .find((c) => c.args.channel === channel && String(c.args.text).endsWith('rejected'))!;
+    const after = JSON.stringify(update.args.blocks);
+    expect(after).toContain('Rejected* by <@UBOB0001>');
+    expect(after).toContain('not &lt;!here&gt;');
+    expect(after).not.toContain('approval_approve');
+    expect(
+      fake.sent('chat.postMessage').filter((c) => String(c.args.text).startsWith('Approval needed')),
+    ).toHaveLength(1);
+  });
+
+  it('posts a manual task with Done, and marks it done in place', async () => {
+    const acts = activities('xoxb-good');
+    const task = {
+      incidentId,
+      stepId: 'call_vendor',
+      title: 'Call the vendor',
+      instructions: '• ask for logs',
+      assignee: 'UCAROL01',
+    };
+    await acts.slackShowTask({ view: task });
+    const post = fake.sent('chat.postMessage').find((c) => String(c.args.text).includes('Call the vendor'))!;
+    expect(JSON.stringify(post.args.blocks)).toContain('"action_id":"task_done"');
+    await acts.slackShowTask({ view: task, done: { by: 'UCAROL01', at: '2026-11-22T00:30:00.000Z' } });
+    const update = fake.sent('chat.update').find((c) => String(c.args.text).includes('Call the vendor'))!;
+    expect(JSON.stringify(update.args.blocks)).toContain('Done by <@UCAROL01>');
+    expect(JSON.stringify(update.args.blocks)).not.toContain('"action_id":"task_done"');
+  });
+
+  it('posts an escalation once per key, mentioning the target group', async () => {
+    const acts = activities('xoxb-good');
+    const esc = {
+      incidentId,
+      target: 'S0SECLEADS',
+      reason: 'no decision in 30m',
+      by: 'UALICE01',
+      key: 'esc-1',
+    };
+    await acts.slackPostEscalation(esc);
+    await acts.slackPostEscalation(esc);
+    const posts = fake
+      .sent('chat.postMessage')
+      .filter((c) => String(c.args.text).includes('no decision in 30m'));
+    expect(posts).toHaveLength(1);
+    expect(posts[0]!.args.text).toContain('<!subteam^S0SECLEADS>');
+    expect(posts[0]!.args.text).toContain('by <@UALICE01>');
+  });
+});
+
 describe('Slack configuration', () => {
   it('is off without SLACK_BOT_TOKEN', () => {
     expect(loadConfig({}).slack).toBeUndefined();

@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
+import { createSlackApp } from '../../slack/app';
 import { sign } from '../helpers/slack-requests';
 import { eventually } from '../helpers/stack';
 import { startSlackStack, type SlackStack } from './setup';
@@ -91,5 +92,20 @@ describe('POST /slack/events transport', () => {
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('slack_not_configured');
     expect(body.error.message).toContain('SLACK_BOT_TOKEN');
+  });
+
+  it('uses Socket Mode, with no HTTP endpoint, when SLACK_APP_TOKEN is set', () => {
+    const surface = createSlackApp({
+      ...s.stack,
+      log: pino({ level: 'silent' }),
+      config: { ...s.stack.config.slack!, appToken: 'xapp-1-test', signingSecret: undefined },
+    });
+    expect(surface.http).toBeUndefined();
+    const http = createSlackApp({
+      ...s.stack,
+      log: pino({ level: 'silent' }),
+      config: s.stack.config.slack!,
+    });
+    expect(http.http).toBeDefined();
   });
 });
