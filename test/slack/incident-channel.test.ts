@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channelName } from '../../activities/slack-store';
 import { incidentIdFor, incidentKey } from '../../api/intake-store';
-import { DEFAULT_SOURCE } from '../../api/routes/alerts';
 import { bearer, eventually, TEST_WEBHOOK_SECRET } from '../helpers/stack';
 import {
   incidentChannel,
@@ -108,7 +107,10 @@ describe('incident channel', () => {
 
   it('reuses an existing channel of the same name (e.g. created just before a crash) by joining it', async () => {
     const dedup = 'chan-3';
-    const incidentId = incidentIdFor(incidentKey({ source: DEFAULT_SOURCE, dedupKey: dedup }), 1);
+    const incidentId = incidentIdFor(
+      incidentKey({ source: 'default', dedupKey: dedup }) /* the alert API's default source */,
+      1,
+    );
     const existing = s.fake.addChannel(
       channelName({ id: incidentId, title: 'Reused channel', mode: 'live' }),
     );

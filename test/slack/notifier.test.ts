@@ -37,7 +37,7 @@ beforeAll(async () => {
       occurredAt: at,
     },
     { receivedAt: at },
-  ).incidentId;
+  ).incidentId!;
 });
 afterAll(async () => {
   db?.$client.close();
