@@ -223,9 +223,14 @@ phases:
     );
   });
 
-  it('/incident escalate and /incident abort reach the workflow', async () => {
+  it('/incident status lists the pending approval; escalate and abort reach the workflow', async () => {
     const { incidentId } = await startPlaybookIncident(s, byRole);
     const { channel } = await postedFor(s, incidentId, 'approval:approve_disable');
+    const status = await s.slack.command('status', { channel });
+    const statusReply = await eventually(() =>
+      s.fake.sent('response_url').find((c) => c.args.path === status.responsePath),
+    );
+    expect(statusReply.args.text).toContain('waiting for approval: Disable the agent?');
     const { responsePath } = await s.slack.command('escalate <@UCAROL01|carol> nobody is answering', {
       channel,
     });

@@ -4,13 +4,13 @@
  * the incident whose channel they are typed in; changes go to the incident workflow as updates.
  */
 import type { App, RespondFn, SlashCommand } from '@slack/bolt';
-import { eq } from 'drizzle-orm';
 import { incidentForChannel } from '../../../activities/slack-store';
-import { incidentRoles, incidents } from '../../../db/schema';
-import { queryIncident, updateIncident } from '../../../temporal/client';
+import { incidentRoles } from '../../../db/schema';
+import { updateIncident } from '../../../temporal/client';
 import { confirmModal, declareModal } from '../../blocks/modals';
 import { actorFor, audit, nowIso, refusalOf, type SlackDeps } from '../../context';
 import { mentionUser, safeText } from '../../escape';
+import { statusText } from './status';
 
 export const USAGE = [
   '`/incident declare` open an incident by hand',
@@ -49,27 +49,7 @@ async function runUpdate(c: Ctx, update: string, payload: unknown, done: string)
 }
 
 async function status(c: Ctx): Promise<void> {
-  const inc = c.deps.db.select().from(incidents).where(eq(incidents.id, c.incidentId)).get();
-  if (!inc) return reply(c.respond, 'This incident no longer exists.');
-  const live = await queryIncident<{ phase: string; alertCount: number; status: string }>(
-    c.deps.temporal,
-    c.incidentId,
-    'incidentState',
-  ).catch(() => undefined);
-  const roles = c.deps.db
-    .select()
-    .from(incidentRoles)
-    .where(eq(incidentRoles.incidentId, c.incidentId))
-    .all();
-  const lines = [
-    `*${safeText(inc.id, 80)}* ${inc.mode === 'drill' ? '[DRILL] ' : ''}${safeText(inc.title, 300)}`,
-    `Severity ${inc.severity} · status ${live?.status ?? inc.status} · phase ${safeText(live?.phase ?? inc.phase, 40)} · ${live?.alertCount ?? inc.alertCount} alert(s)`,
-    `Agent: ${inc.agentId ? `\`${safeText(inc.agentId, 200)}\`` : 'unknown'}`,
-    roles.length > 0
-      ? `Roles: ${roles.map((r) => `${r.role} ${mentionUser(r.userId)}`).join(', ')}`
-      : 'Roles: none assigned',
-  ];
-  await reply(c.respond, lines.join('\n'));
+  await reply(c.respond, await statusText(c.deps, c.incidentId));
 }
 
 async function role(c: Ctx, args: string[]): Promise<void> {
