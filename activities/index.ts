@@ -5,12 +5,16 @@
 import type { Db } from '../db/client';
 import { createActionActivities, type LiveConnectors } from './actions';
 import { createIncidentActivities, type Clock } from './incidents';
+import { createNoteActivities } from './notes';
+import { createSlackActivities, type SlackNotifierDeps } from './slack';
 
 export interface ActivityDeps {
   db: Db;
   clock?: Clock;
   /** Live connectors, built on first live use (never in drill mode). */
   liveConnectors?: () => LiveConnectors;
+  /** Slack notifier (see activities/slack.ts); absent when Slack is not configured. */
+  slack?: SlackNotifierDeps['slack'];
 }
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -20,6 +24,8 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createIncidentActivities({ db: deps.db, clock }),
     ...createActionActivities({ db: deps.db, clock, liveConnectors: deps.liveConnectors ?? (() => ({})) }),
+    ...createNoteActivities({ db: deps.db, clock }),
+    ...createSlackActivities({ db: deps.db, clock, slack: deps.slack }),
   };
 }
 

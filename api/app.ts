@@ -11,6 +11,7 @@ import { EMPTY_FILE_CONFIG, type FileConfig } from '../app/config-file';
 import type { Credentials } from '../app/credentials';
 import type { Db } from '../db/client';
 import { pingDb } from '../db/client';
+import { slackEvents, type SlackHttpHandler } from '../slack/receiver';
 import { pingTemporal, type TemporalHandle } from '../temporal/client';
 import { tokenRegistry, TokenRegistry, type ApiEnv } from './auth';
 import { docsPage } from './docs-page';
@@ -35,6 +36,8 @@ export interface ApiDeps {
   /** Intake counters, for the metrics endpoint to export; a fresh set when omitted. */
   metrics?: IntakeMetrics;
   now?: () => Date;
+  /** Bolt's HTTP receiver for POST /slack/events; absent when Slack is off or in Socket Mode. */
+  slack?: SlackHttpHandler;
 }
 
 export function createApp(deps: ApiDeps) {
@@ -72,6 +75,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/v1/incidents', incidentRoutes(deps));
   app.route('/v1/agents', agentRoutes(deps));
   app.route('/v1/incidents', evidenceRoutes(deps));
+  app.post('/slack/events', slackEvents(deps.slack));
   return app;
 }
 

@@ -36,6 +36,18 @@ const EnvSchema = z.object({
   TEMPORAL_CLI: z.string().min(1).optional(),
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_DEV_UI_PORT: port.default(8233),
+  SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'must be a bot token (xoxb-…)').optional(),
+  SLACK_SIGNING_SECRET: z.string().min(8).optional(),
+  SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'must be an app-level token (xapp-…)').optional(),
+  SLACK_API_URL: z.url().optional(),
+  SLACK_ANNOUNCE_CHANNEL: z.string().min(1).optional(),
+  SLACK_TIMELINE_EMOJI: z
+    .string()
+    .regex(/^:?[a-z0-9_+'-]+:?$/, 'must be an emoji name such as pushpin')
+    .transform((v) => v.replace(/:/g, ''))
+    .default('pushpin'),
+  SLACK_RESPONDERS: z.string().optional(),
+  SLACK_USER_ROLES: z.string().optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -53,6 +65,80 @@ export interface TemporalConfig {
   devUiPort: number;
 }
 
+/** Roles and groups a Slack user acts with (approval decisions are checked against them). */
+export interface SlackIdentity {
+  roles: string[];
+  groups: string[];
+}
+
+export interface SlackConfig {
+  botToken: string;
+  /** Required for the HTTP transport; Socket Mode (appToken) does not sign requests. */
+  signingSecret: string | undefined;
+  appToken: string | undefined;
+  /** Web API base URL ending in `/`, e.g. `https://slack.com/api/`. */
+  apiUrl: string;
+  announceChannel: string | undefined;
+  timelineEmoji: string;
+  /** Slack user ids invited to every incident channel. */
+  responders: string[];
+  identities: Record<string, SlackIdentity>;
+}
+
+const SlackUserRoles = z.record(
+  z.string().regex(/^[UW][A-Z0-9]+$/, 'keys must be Slack user ids'),
+  z.object({ roles: z.array(z.string()).default([]), groups: z.array(z.string()).default([]) }),
+);
+
+function parseSlack(e: Env): SlackConfig | undefined {
+  const problems: string[] = [];
+  if (!e.SLACK_BOT_TOKEN) {
+    const stray = (['SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN'] as const).filter((k) => e[k]);
+    if (stray.length > 0) problems.push(`SLACK_BOT_TOKEN: required when ${stray.join(', ')} is set`);
+    if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    return undefined;
+  }
+  if (!e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET) {
+    problems.push(
+      'SLACK_SIGNING_SECRET: required for /slack/events unless SLACK_APP_TOKEN (Socket Mode) is set',
+    );
+  }
+  const responders = (e.SLACK_RESPONDERS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const badResponder = responders.find((r) => !/^[UW][A-Z0-9]+$/.test(r));
+  if (badResponder) problems.push(`SLACK_RESPONDERS: ${badResponder} is not a Slack user id (U…)`);
+  let identities: Record<string, SlackIdentity> = {};
+  if (e.SLACK_USER_ROLES) {
+    let json: unknown;
+    try {
+      json = JSON.parse(e.SLACK_USER_ROLES);
+    } catch {
+      problems.push(
+        'SLACK_USER_ROLES: must be JSON like {"U123":{"roles":["approver"],"groups":["secops"]}}',
+      );
+    }
+    const parsed = SlackUserRoles.safeParse(json);
+    if (json !== undefined && !parsed.success) {
+      problems.push(`SLACK_USER_ROLES: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    }
+    if (parsed.success) identities = parsed.data;
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  const apiUrl = e.SLACK_API_URL ?? 'https://slack.com/api/';
+  return {
+    botToken: e.SLACK_BOT_TOKEN,
+    signingSecret: e.SLACK_SIGNING_SECRET,
+    appToken: e.SLACK_APP_TOKEN,
+    apiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`,
+    announceChannel: e.SLACK_ANNOUNCE_CHANNEL,
+    timelineEmoji: e.SLACK_TIMELINE_EMOJI,
+    responders,
+    identities,
+  };
+}
+
 export interface Config {
   dataDir: string;
   host: string;
@@ -65,6 +151,8 @@ export interface Config {
   adminToken: string | undefined;
   webhookSecret: string | undefined;
   temporal: TemporalConfig;
+  /** undefined: Slack is not configured (no Bolt app; /slack/events answers 404). */
+  slack: SlackConfig | undefined;
 }
 
 export class ConfigError extends Error {
@@ -129,5 +217,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       devPort: e.TEMPORAL_DEV_PORT,
       devUiPort: e.TEMPORAL_DEV_UI_PORT,
     },
+    slack: parseSlack(e),
   };
 }

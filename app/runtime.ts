@@ -10,6 +10,7 @@ import { createActivities } from '../activities';
 import { createApp } from '../api/app';
 import { Outbox } from '../api/outbox';
 import { dbFile, openDb, type Db } from '../db/client';
+import { slackNotifier, startSlack } from '../slack/runtime';
 import { findTemporalCli } from '../temporal/cli-binary';
 import { connectTemporal, type TemporalHandle } from '../temporal/client';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
@@ -78,7 +79,7 @@ export async function startWorker(config: Config, target: TemporalTarget, db: Db
   const { worker } = await createWorker({
     address: target.address,
     temporal: config.temporal,
-    activities: createActivities({ db }),
+    activities: createActivities({ db, slack: slackNotifier(config, target.uiUrl) }),
   });
   return worker;
 }
@@ -99,6 +100,7 @@ export async function startApi(
 ): Promise<RunningApi> {
   const temporal = await connectTemporal(config.temporal, target.address);
   const outbox = new Outbox({ db: services.db, temporal, log });
+  const slack = await startSlack(config, { db: services.db, temporal, outbox, log });
   const app = createApp({
     db: services.db,
     temporal,
@@ -106,6 +108,7 @@ export async function startApi(
     outbox,
     log,
     fileConfig: config.file,
+    slack: slack?.http,
   });
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
@@ -120,6 +123,7 @@ export async function startApi(
     temporal,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await slack?.stop();
       await outbox.stop();
       await temporal.connection.close();
     },

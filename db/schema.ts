@@ -204,3 +204,38 @@ export const evidence = sqliteTable(
   },
   (t) => [uniqueIndex('evidence_incident_sha').on(t.incidentId, t.sha256)],
 );
+
+/**
+ * Where Firebreak's Slack messages live, so later activities update them instead of posting again:
+ * `ref` is `channel` (the incident channel itself, ts empty), `summary`, `approval:<stepId>`,
+ * `task:<stepId>`, `escalation:<key>` or `announce`. Also maps a channel back to its incident for
+ * slash commands and reactions.
+ */
+export const slackMessages = sqliteTable(
+  'slack_messages',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    incidentId: text('incident_id').notNull(),
+    ref: text('ref').notNull(),
+    channel: text('channel').notNull(),
+    ts: text('ts').notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('slack_messages_ref').on(t.incidentId, t.ref),
+    index('slack_messages_channel').on(t.channel, t.ref),
+  ],
+);
+
+/** Who holds which response role (commander, scribe, …) in an incident; the latest assignment wins. */
+export const incidentRoles = sqliteTable(
+  'incident_roles',
+  {
+    incidentId: text('incident_id').notNull(),
+    role: text('role').notNull(),
+    userId: text('user_id').notNull(),
+    assignedBy: text('assigned_by').notNull(),
+    assignedAt: text('assigned_at').notNull(),
+  },
+  (t) => [uniqueIndex('incident_roles_role').on(t.incidentId, t.role)],
+);

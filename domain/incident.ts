@@ -49,3 +49,19 @@ export interface CloseRequest {
   actor: string;
   reason: string;
 }
+
+/** Who did something to an incident, and through which surface. */
+export interface Actor {
+  id: string;
+  name?: string;
+  roles?: string[];
+  groups?: string[];
+  via: 'api' | 'slack' | 'cli';
+}
+
+/** `addNote`: a person's note on the timeline; decisionId makes a repeated request a no-op. */
+export interface NoteRequest {
+  decisionId: string;
+  actor: Actor;
+  text: string;
+}

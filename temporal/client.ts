@@ -55,3 +55,28 @@ export async function pingTemporal(handle: TemporalHandle, timeoutMs = 2000): Pr
     return false;
   }
 }
+
+/**
+ * Runs a workflow update on an incident by name (`decideApproval`, `completeTask`, `addNote`, …),
+ * so surfaces need not import the workflow's definitions. `updateId` makes a re-sent request
+ * (Slack retries, double submits of one interaction) return the first result instead of acting twice.
+ */
+export async function updateIncident<R = unknown>(
+  handle: TemporalHandle,
+  incidentId: string,
+  update: string,
+  payload: unknown,
+  updateId?: string,
+): Promise<R> {
+  return handle.client.workflow
+    .getHandle(incidentWorkflowId(incidentId))
+    .executeUpdate<R, [unknown]>(update, { args: [payload], ...(updateId ? { updateId } : {}) });
+}
+
+export async function queryIncident<R = unknown>(
+  handle: TemporalHandle,
+  incidentId: string,
+  query: string,
+): Promise<R> {
+  return handle.client.workflow.getHandle(incidentWorkflowId(incidentId)).query<R>(query);
+}

@@ -7,6 +7,9 @@
  *     workflow state (batched by the intake outbox, so a storm adds few events).
  *   - query `incidentState`: status, phase, alert count and latest alert.
  *   - update `closeIncident({actor, reason})`: records the close and ends the workflow.
+ *   - update `addNote({decisionId, actor, text})`: a timeline note, via the recordNote activity.
+ * Slack: a side loop (SlackSync) opens the incident channel and keeps its summary card current
+ *   after alert batches and the close; with Slack unconfigured its first activity says so and it stops.
  * Timers: none yet; an open incident waits for messages indefinitely. The history stays bounded
  * by continuing-as-new once the server suggests it.
  */
@@ -14,22 +17,30 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { AlertBatch, IncidentStart, IncidentState } from '../domain/incident';
-import { alertsAttached, closeIncident, incidentState } from './messages';
+import { addNote, alertsAttached, closeIncident, incidentState } from './messages';
+import { SlackSync } from './slack-sync';
 
-const { recordIncidentStarted, recordAlertBatch, recordIncidentClosed } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
-});
+/** Marks histories that run the Slack side loop: incidents started before it replay without it. */
+export const SLACK_PATCH = 'slack-sync-v1';
+
+const { recordIncidentStarted, recordAlertBatch, recordIncidentClosed, recordNote } =
+  proxyActivities<Activities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
+  });
 
 export interface RunIncidentCarry {
   state: IncidentState;
   started: boolean;
+  /** Whether Slack is on for this incident (undefined: not asked yet). */
+  slack?: boolean;
 }
 
 export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry): Promise<IncidentState> {
@@ -52,6 +63,37 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
   });
   setHandler(incidentState, () => state);
   setHandler(
+    addNote,
+    async (req) => {
+      await recordNote({
+        incidentId: input.incidentId,
+        decisionId: req.decisionId,
+        actor: req.actor,
+        text: req.text,
+      });
+    },
+    {
+      validator: (req) => {
+        if (!req.actor?.id) throw new Error('actor is required');
+        if (!req.decisionId) throw new Error('decisionId is required');
+        if (!req.text?.trim()) throw new Error('a note needs text');
+        if (req.text.length > 3000) throw new Error('a note is at most 3000 characters');
+        if (state.status === 'closed') throw new Error('incident is already closed');
+      },
+    },
+  );
+  const slack = new SlackSync(
+    input.incidentId,
+    () => ({
+      incidentId: input.incidentId,
+      status: state.status,
+      phase: state.phase,
+      alertCount: state.alertCount,
+      pendingApprovals: 0,
+    }),
+    carry?.slack,
+  );
+  setHandler(
     closeIncident,
     async (req) => {
       closing = req;
@@ -73,6 +115,7 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
       at: new Date().toISOString(),
     });
   }
+  if (patched(SLACK_PATCH)) slack.start();
 
   for (;;) {
     await condition(
@@ -96,6 +139,7 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
         latestStatus: last.latestStatus,
         lastSeenAt: last.lastSeenAt,
       });
+      slack.changed();
     }
     if (closing) {
       await recordIncidentClosed({
@@ -105,13 +149,16 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
       });
       state.status = 'closed';
       state.phase = 'closed';
+      slack.changed();
+      await slack.stop();
       return state;
     }
     if (workflowInfo().continueAsNewSuggested && pending.length === 0) {
       // Signals that race with this are not lost: the server rejects a continue-as-new completion
       // while new events are pending, and the task runs again with them.
+      await slack.stop();
       await condition(allHandlersFinished);
-      return await continueAsNew<typeof runIncident>(input, { state, started: true });
+      return await continueAsNew<typeof runIncident>(input, { state, started: true, slack: slack.enabled });
     }
   }
 }

@@ -18,6 +18,8 @@ import type { FileConfig } from '../../app/config-file';
 import { loadConfig, type Config } from '../../app/config';
 import type { Credentials } from '../../app/credentials';
 import { openDb, type Db } from '../../db/client';
+import type { SlackSurface } from '../../slack/app';
+import { slackNotifier, startSlack } from '../../slack/runtime';
 import { connectTemporal, type TemporalHandle } from '../../temporal/client';
 import { createWorker } from '../../temporal/worker';
 
@@ -34,6 +36,7 @@ export interface TestStack {
   temporal: TemporalHandle;
   outbox: Outbox;
   worker: Worker;
+  slackApp: SlackSurface | undefined;
   close(): Promise<void>;
 }
 
@@ -47,6 +50,8 @@ export function quietTemporalRuntime(): void {
 
 export interface TestStackOptions {
   withWorker?: boolean;
+  /** Extra environment for loadConfig (e.g. SLACK_* pointing at the fake Slack). */
+  env?: Record<string, string>;
   /** Reuse a data dir (e.g. one a killed API process wrote); default: a fresh temp dir. */
   dataDir?: string;
   /** Sources, routing rules and users, as the config file would give them. */
@@ -66,6 +71,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     FIREBREAK_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     FIREBREAK_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
     LOG_LEVEL: 'silent',
+    ...opts.env,
   });
   const credentials: Credentials = {
     adminToken: TEST_ADMIN_TOKEN,
@@ -78,11 +84,12 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   const { worker } = await createWorker({
     address: config.temporal.address!,
     temporal: config.temporal,
-    activities: createActivities({ db }),
+    activities: createActivities({ db, slack: slackNotifier(config, config.temporal.uiUrl) }),
     workflowBundle: { codePath: inject('workflowBundlePath') },
   });
   const workerRun = opts.withWorker === false ? undefined : worker.run();
   const outbox = new Outbox({ db, temporal, log, retryDelayMs: 100 });
+  const slack = await startSlack(config, { db, temporal, outbox, log });
   const app = createApp({
     db,
     temporal,
@@ -92,6 +99,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     fileConfig: opts.fileConfig,
     metrics: opts.metrics,
     now: opts.now,
+    slack: slack?.http,
   });
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
@@ -109,8 +117,10 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     temporal,
     outbox,
     worker,
+    slackApp: slack,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await slack?.stop();
       await outbox.stop();
       if (workerRun) {
         worker.shutdown();

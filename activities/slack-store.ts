@@ -1,0 +1,170 @@
+/**
+ * The Slack side's stored state and the lookups both the notifier activities and the Bolt
+ * listeners use: message refs (which channel/ts Firebreak posted what in), the incident channel
+ * (created once, reused by name after a crash), and the summary card's view of an incident.
+ */
+import { and, eq } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { incidentRoles, incidents, slackMessages } from '../db/schema';
+import type { SummaryView } from '../slack/blocks/summary';
+import type { SlackApi } from '../slack/client';
+
+export interface SlackRef {
+  incidentId: string;
+  ref: string;
+  channel: string;
+  ts: string;
+  createdAt: string;
+}
+
+/** What the workflow knows better than the DB projection (it may run ahead of it). */
+export interface SummaryFacts {
+  incidentId: string;
+  status: string;
+  phase: string;
+  alertCount: number;
+  pendingApprovals: number;
+  playbookId?: string;
+}
+
+export function loadRef(db: Db, incidentId: string, ref: string): SlackRef | undefined {
+  return db
+    .select()
+    .from(slackMessages)
+    .where(and(eq(slackMessages.incidentId, incidentId), eq(slackMessages.ref, ref)))
+    .get();
+}
+
+export function saveRef(db: Db, r: SlackRef): void {
+  db.insert(slackMessages)
+    .values(r)
+    .onConflictDoUpdate({
+      target: [slackMessages.incidentId, slackMessages.ref],
+      set: { channel: r.channel, ts: r.ts },
+    })
+    .run();
+}
+
+/** The incident whose channel this is, if any (slash commands and reactions). */
+export function incidentForChannel(db: Db, channel: string): string | undefined {
+  return db
+    .select({ incidentId: slackMessages.incidentId })
+    .from(slackMessages)
+    .where(and(eq(slackMessages.channel, channel), eq(slackMessages.ref, 'channel')))
+    .get()?.incidentId;
+}
+
+export function slugify(title: string, max: number): string {
+  const slug = title
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return slug.slice(0, max).replace(/-+$/, '');
+}
+
+/** `inc-<id>-<slug>` (`drill-…` for drills), within Slack's 80-character limit. */
+export function channelName(incident: { id: string; title: string; mode: 'live' | 'drill' }): string {
+  const prefix = `${incident.mode === 'drill' ? 'drill' : 'inc'}-${incident.id.replace(/^inc-/, '')}`;
+  const slug = slugify(incident.title, 79 - prefix.length);
+  return slug ? `${prefix}-${slug}` : prefix;
+}
+
+async function findChannelByName(
+  api: SlackApi,
+  name: string,
+): Promise<{ id: string; archived: boolean } | undefined> {
+  let cursor: string | undefined;
+  for (let page = 0; page < 50; page++) {
+    const res = await api.call('conversations.list', {
+      types: 'public_channel',
+      limit: 1000,
+      ...(cursor ? { cursor } : {}),
+    });
+    const channels = (res.channels ?? []) as { id: string; name: string; is_archived?: boolean }[];
+    const hit = channels.find((c) => c.name === name);
+    if (hit) return { id: hit.id, archived: Boolean(hit.is_archived) };
+    cursor = (res.response_metadata as { next_cursor?: string } | undefined)?.next_cursor || undefined;
+    if (!cursor) return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The incident's channel: the stored one, else created; a name already taken (say, created just
+ * before a crash) is reused by joining it. An archived namesake gets a numbered name instead.
+ */
+export async function ensureChannel(
+  db: Db,
+  api: SlackApi,
+  incidentId: string,
+  at: string,
+): Promise<{ channel: string; created: boolean }> {
+  const stored = loadRef(db, incidentId, 'channel');
+  if (stored) return { channel: stored.channel, created: false };
+  const inc = db.select().from(incidents).where(eq(incidents.id, incidentId)).get();
+  if (!inc) throw new Error(`incident ${incidentId} has no row: intake must create it first`);
+  const base = channelName(inc);
+  for (let n = 1; n <= 5; n++) {
+    const name = n === 1 ? base : `${base.slice(0, 76)}-${n}`;
+    const res = await api.call('conversations.create', { name, is_private: false }).catch((err: unknown) => {
+      if ((err as { code?: string }).code === 'name_taken') return undefined;
+      throw err;
+    });
+    let channel = (res?.channel as { id?: string } | undefined)?.id;
+    if (!channel) {
+      const existing = await findChannelByName(api, name);
+      if (!existing || existing.archived) continue;
+      await api.call('conversations.join', { channel: existing.id });
+      channel = existing.id;
+    }
+    saveRef(db, { incidentId, ref: 'channel', channel, ts: '', createdAt: at });
+    return { channel, created: true };
+  }
+  throw new Error(`no usable channel name for ${incidentId}: ${base} and its numbered variants are taken`);
+}
+
+export async function inviteResponders(api: SlackApi, channel: string, users: string[]): Promise<void> {
+  if (users.length === 0) return;
+  await api
+    .call('conversations.invite', { channel, users: users.join(','), force: true })
+    .catch((err: unknown) => {
+      // Already members (a retry, or a reused channel): nothing to do.
+      if ((err as { code?: string }).code === 'already_in_channel') return undefined;
+      throw err;
+    });
+}
+
+export function summaryView(
+  db: Db,
+  links: { publicUrl: string | undefined; temporalUiUrl: string | undefined; namespace: string },
+  incidentId: string,
+  facts: SummaryFacts | undefined,
+): SummaryView {
+  const inc = db.select().from(incidents).where(eq(incidents.id, incidentId)).get();
+  if (!inc) throw new Error(`incident ${incidentId} has no row`);
+  const roles = db
+    .select({ role: incidentRoles.role, userId: incidentRoles.userId })
+    .from(incidentRoles)
+    .where(eq(incidentRoles.incidentId, incidentId))
+    .all();
+  return {
+    incidentId,
+    title: inc.title,
+    severity: inc.severity,
+    mode: inc.mode,
+    status: facts?.status ?? inc.status,
+    phase: facts?.phase ?? inc.phase,
+    agentId: inc.agentId,
+    alertCount: Math.max(facts?.alertCount ?? 0, inc.alertCount),
+    playbookId: facts?.playbookId ?? inc.playbookId,
+    pendingApprovals: facts?.pendingApprovals ?? 0,
+    roles,
+    incidentUrl: links.publicUrl
+      ? `${links.publicUrl.replace(/\/$/, '')}/v1/incidents/${incidentId}`
+      : undefined,
+    temporalUrl: links.temporalUiUrl
+      ? `${links.temporalUiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(links.namespace)}/workflows/${encodeURIComponent(inc.workflowId)}`
+      : undefined,
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * Slack notifier activities: the incident channel, its summary card, approval requests, manual
+ * tasks and escalations. Every one is a no-op returning `{ enabled: false }` when Slack is not
+ * configured, so workflows call them unconditionally. Message refs are stored in slack_messages,
+ * so a retried or repeated call updates what it posted instead of posting again. Slack failures
+ * become Temporal retries: 429 waits Slack's Retry-After, 5xx/unreachable back off, and bad
+ * tokens or scopes fail non-retryably with a message naming what to fix.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import type { SlackConfig } from '../app/config';
+import type { Db } from '../db/client';
+import { approvalMessage, type ApprovalOutcome, type ApprovalView } from '../slack/blocks/approval';
+import { escalationMessage, type EscalationView } from '../slack/blocks/escalation';
+import { announcement, summaryCard } from '../slack/blocks/summary';
+import { taskDone, taskMessage, type TaskView } from '../slack/blocks/task';
+import { SlackCallError, type SlackApi } from '../slack/client';
+import type { Clock } from './incidents';
+import {
+  ensureChannel,
+  inviteResponders,
+  loadRef,
+  saveRef,
+  summaryView,
+  type SummaryFacts,
+} from './slack-store';
+
+export interface SlackLinks {
+  publicUrl: string | undefined;
+  temporalUiUrl: string | undefined;
+  namespace: string;
+}
+
+export interface SlackNotifierDeps {
+  db: Db;
+  clock: Clock;
+  /** undefined: Slack is not configured and every activity here does nothing. */
+  slack: { api: SlackApi; config: SlackConfig; links: SlackLinks } | undefined;
+}
+
+export interface SlackOutcome {
+  enabled: boolean;
+}
+
+async function slackCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!(err instanceof SlackCallError)) throw err;
+    throw ApplicationFailure.create({
+      message: err.message,
+      type: `Slack.${err.code}`,
+      nonRetryable: !err.retryable,
+      nextRetryDelay: err.retryAfterMs,
+    });
+  }
+}
+
+export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
+  const now = () => clock.now().toISOString();
+  const off: SlackOutcome = { enabled: false };
+  const on: SlackOutcome = { enabled: true };
+
+  async function post(incidentId: string, ref: string, channel: string, msg: object): Promise<void> {
+    const existing = loadRef(db, incidentId, ref);
+    if (existing) {
+      await slack!.api.call('chat.update', { channel: existing.channel, ts: existing.ts, ...msg });
+      return;
+    }
+    const res = await slack!.api.call('chat.postMessage', { channel, unfurl_links: false, ...msg });
+    saveRef(db, {
+      incidentId,
+      ref,
+      channel: String(res.channel ?? channel),
+      ts: String(res.ts),
+      createdAt: now(),
+    });
+  }
+
+  async function incidentChannel(incidentId: string): Promise<string> {
+    return (await ensureChannel(db, slack!.api, incidentId, now())).channel;
+  }
+
+  return {
+    /** Creates or reuses the incident channel, invites responders, posts the card, announces. */
+    async slackIncidentOpened(input: { incidentId: string }): Promise<SlackOutcome> {
+      if (!slack) return off;
+      return slackCall(async () => {
+        const { channel, created } = await ensureChannel(db, slack.api, input.incidentId, now());
+        if (created || !loadRef(db, input.incidentId, 'summary')) {
+          await inviteResponders(slack.api, channel, slack.config.responders);
+        }
+        const view = summaryView(db, slack.links, input.incidentId, undefined);
+        await post(input.incidentId, 'summary', channel, summaryCard(view));
+        const announce = slack.config.announceChannel;
+        if (announce && !loadRef(db, input.incidentId, 'announce')) {
+          await post(input.incidentId, 'announce', announce, announcement(view, channel));
+        }
+        return on;
+      });
+    },
+
+    /** Re-renders the summary card from the incident row and the workflow's latest facts. */
+    async slackSyncSummary(facts: SummaryFacts): Promise<SlackOutcome> {
+      if (!slack) return off;
+      return slackCall(async () => {
+        const channel = await incidentChannel(facts.incidentId);
+        await post(
+          facts.incidentId,
+          'summary',
+          channel,
+          summaryCard(summaryView(db, slack.links, facts.incidentId, facts)),
+        );
+        return on;
+      });
+    },
+
+    /** Posts the approval request, or re-renders it with progress or its final outcome. */
+    async slackShowApproval(input: { view: ApprovalView; outcome?: ApprovalOutcome }): Promise<SlackOutcome> {
+      if (!slack) return off;
+      return slackCall(async () => {
+        const { incidentId, stepId } = input.view;
+        const channel = await incidentChannel(incidentId);
+        await post(incidentId, `approval:${stepId}`, channel, approvalMessage(input.view, input.outcome));
+        return on;
+      });
+    },
+
+    /** Posts a manual task with its Done button, or marks it done. */
+    async slackShowTask(input: {
+      view: TaskView;
+      done?: { by: string; at: string; note?: string };
+    }): Promise<SlackOutcome> {
+      if (!slack) return off;
+      return slackCall(async () => {
+        const { incidentId, stepId } = input.view;
+        const channel = await incidentChannel(incidentId);
+        const msg = taskMessage(input.view);
+        await post(
+          incidentId,
+          `task:${stepId}`,
+          channel,
+          input.done ? taskDone(msg, input.done.by, input.done.at, input.done.note) : msg,
+        );
+        return on;
+      });
+    },
+
+    /** Posts an escalation with a mention of its target; `key` makes a retry post it once. */
+    async slackPostEscalation(input: EscalationView & { key: string }): Promise<SlackOutcome> {
+      if (!slack) return off;
+      return slackCall(async () => {
+        const ref = `escalation:${input.key}`;
+        if (loadRef(db, input.incidentId, ref)) return on;
+        const channel = await incidentChannel(input.incidentId);
+        await post(input.incidentId, ref, channel, escalationMessage(input));
+        return on;
+      });
+    },
+  };
+}

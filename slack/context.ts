@@ -1,0 +1,100 @@
+/**
+ * What every Slack listener shares: its dependencies, who the clicking user is as an incident
+ * actor (roles and groups from SLACK_USER_ROLES), how a rejected workflow update reads to a
+ * person, and the audit write for attempts the workflow never saw (unauthorized clicks).
+ */
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Logger } from 'pino';
+import { appendTimelineEvent } from '../activities/incidents';
+import type { Outbox } from '../api/outbox';
+import type { SlackConfig } from '../app/config';
+import type { Db } from '../db/client';
+import type { Actor } from '../domain/incident';
+import type { TemporalHandle } from '../temporal/client';
+
+export interface SlackDeps {
+  config: SlackConfig;
+  db: Db;
+  temporal: TemporalHandle;
+  outbox: Outbox;
+  log: Logger;
+  now?: () => Date;
+}
+
+export function nowIso(deps: Pick<SlackDeps, 'now'>): string {
+  return (deps.now?.() ?? new Date()).toISOString();
+}
+
+export function actorFor(config: SlackConfig, user: { id: string; name?: string; username?: string }): Actor {
+  const identity = config.identities[user.id];
+  return {
+    id: user.id,
+    name: user.name ?? user.username,
+    roles: identity?.roles ?? [],
+    groups: identity?.groups ?? [],
+    via: 'slack',
+  };
+}
+
+export type UpdateRefusal = 'unauthorized' | 'already' | 'expired' | 'closed' | 'unsupported' | 'invalid';
+
+function messageChain(err: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = err;
+  for (let i = 0; i < 5 && e instanceof Error; i++) {
+    parts.push(e.message);
+    e = (e as { cause?: unknown }).cause;
+  }
+  return parts.join(': ');
+}
+
+/** Why the workflow refused an update, from its validator's failure; undefined if not a refusal. */
+export function refusalOf(err: unknown): { kind: UpdateRefusal; detail: string } | undefined {
+  if (err instanceof WorkflowNotFoundError)
+    return { kind: 'closed', detail: 'the incident workflow is not running' };
+  if (!(err instanceof WorkflowUpdateFailedError)) return undefined;
+  const detail = messageChain(err.cause ?? err);
+  const type = String((err.cause as { type?: string } | undefined)?.type ?? '');
+  const text = `${type} ${detail}`;
+  if (/no registered handler|unknown update/i.test(text)) return { kind: 'unsupported', detail };
+  if (
+    /unauthori[sz]ed|not allowed|not authori[sz]ed|not an approver|two-person rule|forbidden|permission/i.test(
+      text,
+    )
+  )
+    return { kind: 'unauthorized', detail };
+  if (/\b(already|duplicate)\b/i.test(text)) return { kind: 'already', detail };
+  // A step no longer waiting was decided (or timed out) before this click arrived.
+  const notWaiting = /not waiting for a decision \(status: (\w+)\)/i.exec(text);
+  if (notWaiting) return { kind: notWaiting[1] === 'failed' ? 'expired' : 'already', detail };
+  if (/\b(expired|deadline|too late|timed out|no longer pending|not pending|not waiting)\b/i.test(text))
+    return { kind: 'expired', detail };
+  if (/\b(closed|aborted|not running)\b/i.test(text)) return { kind: 'closed', detail };
+  return { kind: 'invalid', detail };
+}
+
+/** Records an attempt the workflow refused before it reached its history (e.g. unauthorized). */
+export function audit(
+  deps: SlackDeps,
+  e: {
+    incidentId: string;
+    kind: string;
+    actor: Actor;
+    message: string;
+    key: string;
+    data?: Record<string, unknown>;
+  },
+): void {
+  appendTimelineEvent(
+    deps.db,
+    {
+      incidentId: e.incidentId,
+      kind: e.kind,
+      actor: e.actor.name ? `${e.actor.name} (${e.actor.id})` : e.actor.id,
+      message: e.message,
+      data: { via: 'slack', actorId: e.actor.id, ...e.data },
+      eventKey: `${e.incidentId}:${e.kind}:${e.key}`,
+    },
+    nowIso(deps),
+  );
+}

@@ -1,0 +1,43 @@
+/**
+ * Escaping for text that did not come from Firebreak itself (alert titles, agent ids, notes,
+ * reasons) before it goes into Slack mrkdwn or Block Kit text. Slack treats `<…>` as control
+ * sequences (`<!channel>`, `<@U123>`, `<http://x|label>`) and decodes `&amp;`, `&lt;`, `&gt;`,
+ * so escaping exactly those three characters makes attacker-supplied text inert; formatting we
+ * add ourselves (mentions of configured users, links we build) is assembled after escaping.
+ */
+
+/** Escapes &, < and > so Slack renders the text literally and never as a mention or link. */
+export function escapeSlack(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Escaped and cut to `max` characters (Block Kit rejects over-long text), marking the cut. */
+export function safeText(text: string | null | undefined, max = 2900): string {
+  const raw = text ?? '';
+  const cut = raw.length > max ? `${raw.slice(0, max - 1)}…` : raw;
+  return escapeSlack(cut);
+}
+
+/** A mention we build ourselves, only from a well-formed Slack user id. */
+export function mentionUser(userId: string): string {
+  return /^[UW][A-Z0-9]+$/.test(userId) ? `<@${userId}>` : safeText(userId, 100);
+}
+
+/** A user group mention (`<!subteam^S123>`) or user mention from a target such as `U123`/`S123`. */
+export function mentionTarget(target: string): string {
+  if (/^S[A-Z0-9]+$/.test(target)) return `<!subteam^${target}>`;
+  return mentionUser(target);
+}
+
+/** A link we build from our own URL; the label is escaped, and `|`/`>` cannot end it early. */
+export function link(url: string, label: string): string {
+  const safeUrl = url.replace(/[<>|\s]/g, encodeURIComponent);
+  return `<${safeUrl}|${safeText(label, 200).replace(/\|/g, '¦')}>`;
+}
+
+/** Slack's date formatting token, with a plain fallback for clients that cannot render it. */
+export function slackDate(iso: string): string {
+  const seconds = Math.floor(Date.parse(iso) / 1000);
+  if (!Number.isFinite(seconds)) return safeText(iso, 100);
+  return `<!date^${seconds}^{date_short_pretty} {time}|${safeText(iso, 100)}>`;
+}

@@ -1,0 +1,152 @@
+/**
+ * `/incident <subcommand>`: declare, status, note, role, escalate, resolve, abort, drill. It acks
+ * at once and replies through response_url. Subcommands other than `declare` and `drill` act on
+ * the incident whose channel they are typed in; changes go to the incident workflow as updates.
+ */
+import type { App, RespondFn, SlashCommand } from '@slack/bolt';
+import { incidentForChannel } from '../../../activities/slack-store';
+import { incidentRoles } from '../../../db/schema';
+import { updateIncident } from '../../../temporal/client';
+import { confirmModal, declareModal } from '../../blocks/modals';
+import { actorFor, audit, nowIso, refusalOf, type SlackDeps } from '../../context';
+import { mentionUser, safeText } from '../../escape';
+import { statusText } from './status';
+
+export const USAGE = [
+  '`/incident declare` open an incident by hand',
+  '`/incident status` where this incident stands',
+  '`/incident note <text>` add a note to the timeline',
+  '`/incident role <commander|scribe|comms|…> @user` assign a response role',
+  '`/incident escalate [@user|@group] <reason>` escalate',
+  '`/incident resolve` / `/incident abort` close or stop the incident (asks to confirm)',
+  '`/incident drill` how to run a drill',
+].join('\n');
+
+const ROLE = /^[a-z][a-z0-9_-]{1,30}$/;
+/** Slack turns `@alice` into `<@U123|alice>` (or `<@U123>`); groups into `<!subteam^S123|@g>`. */
+const USER_REF = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$/;
+const TARGET_REF = /^<(?:@([UW][A-Z0-9]+)|!subteam\^(S[A-Z0-9]+))(?:\|[^>]*)?>$/;
+
+type Ctx = { command: SlashCommand; respond: RespondFn; deps: SlackDeps; incidentId: string };
+
+async function reply(respond: RespondFn, text: string, inChannel = false): Promise<void> {
+  await respond({ response_type: inChannel ? 'in_channel' : 'ephemeral', text });
+}
+
+async function runUpdate(c: Ctx, update: string, payload: unknown, done: string): Promise<void> {
+  try {
+    await updateIncident(c.deps.temporal, c.incidentId, update, payload, `slack-${c.command.trigger_id}`);
+    await reply(c.respond, done, true);
+  } catch (err) {
+    const refusal = refusalOf(err);
+    if (!refusal) throw err;
+    const text =
+      refusal.kind === 'unsupported'
+        ? `This incident's workflow does not support \`${update}\` yet.`
+        : `Not done: ${safeText(refusal.detail, 500)}`;
+    await reply(c.respond, text);
+  }
+}
+
+async function status(c: Ctx): Promise<void> {
+  await reply(c.respond, await statusText(c.deps, c.incidentId));
+}
+
+async function role(c: Ctx, args: string[]): Promise<void> {
+  const [name, who] = args;
+  const user = who ? USER_REF.exec(who)?.[1] : undefined;
+  if (!name || !ROLE.test(name) || !user) return reply(c.respond, 'Usage: `/incident role <role> @user`');
+  const actor = actorFor(c.deps.config, { id: c.command.user_id, name: c.command.user_name });
+  const at = nowIso(c.deps);
+  c.deps.db.transaction((tx) => {
+    tx.insert(incidentRoles)
+      .values({ incidentId: c.incidentId, role: name, userId: user, assignedBy: actor.id, assignedAt: at })
+      .onConflictDoUpdate({
+        target: [incidentRoles.incidentId, incidentRoles.role],
+        set: { userId: user, assignedBy: actor.id, assignedAt: at },
+      })
+      .run();
+    audit(
+      { ...c.deps, db: tx as unknown as SlackDeps['db'] },
+      {
+        incidentId: c.incidentId,
+        kind: 'role.assigned',
+        actor,
+        message: `${name} is now ${user}`,
+        key: c.command.trigger_id,
+        data: { role: name, userId: user },
+      },
+    );
+  });
+  await reply(
+    c.respond,
+    `${mentionUser(user)} is now *${name}* (assigned by ${mentionUser(actor.id)}).`,
+    true,
+  );
+}
+
+export function registerIncidentCommand(app: App, deps: SlackDeps): void {
+  app.command('/incident', async ({ command, ack, respond, client }) => {
+    await ack();
+    const [sub = 'help', ...args] = command.text.trim().split(/\s+/).filter(Boolean);
+    const rest = command.text.trim().slice(sub.length).trim();
+    if (sub === 'declare') {
+      await client.views.open({
+        trigger_id: command.trigger_id,
+        view: declareModal({ channelId: command.channel_id }) as never,
+      });
+      return;
+    }
+    if (sub === 'drill') {
+      return reply(
+        respond,
+        'Drills run from the command line: `npm run cli -- drill run <scenario>` (see `npm run cli -- drill --help`).',
+      );
+    }
+    if (sub === 'help' || !['status', 'note', 'role', 'escalate', 'resolve', 'abort'].includes(sub)) {
+      return reply(respond, `Firebreak incident commands:\n${USAGE}`);
+    }
+    const incidentId = incidentForChannel(deps.db, command.channel_id);
+    if (!incidentId)
+      return reply(
+        respond,
+        'Run this in an incident channel (`#inc-…`), or open one with `/incident declare`.',
+      );
+    const c: Ctx = { command, respond, deps, incidentId };
+    const actor = actorFor(deps.config, { id: command.user_id, name: command.user_name });
+    const decisionId = `slack-${command.trigger_id}`;
+    switch (sub) {
+      case 'status':
+        return status(c);
+      case 'role':
+        return role(c, args);
+      case 'note':
+        if (!rest) return reply(respond, 'Usage: `/incident note <text>`');
+        return runUpdate(
+          c,
+          'addNote',
+          { decisionId, actor, text: rest },
+          `:memo: Note added by ${mentionUser(actor.id)}: ${safeText(rest, 2000)}`,
+        );
+      case 'escalate': {
+        const m = args[0] ? TARGET_REF.exec(args[0]) : null;
+        const target = m ? (m[1] ?? m[2]) : undefined;
+        const reason = (m ? rest.slice(args[0]!.length) : rest).trim();
+        if (!reason) return reply(respond, 'Usage: `/incident escalate [@user|@group] <reason>`');
+        return runUpdate(
+          c,
+          'escalate',
+          { decisionId, actor, reason, ...(target ? { target } : {}) },
+          `:rotating_light: Escalation requested by ${mentionUser(actor.id)}.`,
+        );
+      }
+      case 'resolve':
+      case 'abort':
+        await client.views.open({
+          trigger_id: command.trigger_id,
+          view: confirmModal({ kind: sub, incidentId, channelId: command.channel_id }) as never,
+        });
+        return;
+    }
+  });
+}

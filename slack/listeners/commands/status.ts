@@ -1,0 +1,54 @@
+/**
+ * `/incident status`: where the incident stands, from the DB projection, the workflow's live
+ * state and, when it runs a playbook, the playbook's phase, pending approvals and open tasks.
+ */
+import { eq } from 'drizzle-orm';
+import { incidentRoles, incidents } from '../../../db/schema';
+import { queryIncident } from '../../../temporal/client';
+import type { SlackDeps } from '../../context';
+import { mentionUser, safeText } from '../../escape';
+
+interface PlaybookSummary {
+  id: string;
+  status: string;
+  phase: string;
+  pendingApprovals: { stepId: string; prompt: string }[];
+  openTasks: { stepId: string; task: string }[];
+}
+
+function playbookLines(pb: PlaybookSummary): string[] {
+  return [
+    `Playbook \`${safeText(pb.id, 80)}\` · ${safeText(pb.status, 20)} · phase ${safeText(pb.phase, 40)}`,
+    ...pb.pendingApprovals.map(
+      (a) => `:raised_hand: waiting for approval: ${safeText(a.prompt, 200)} (\`${safeText(a.stepId, 80)}\`)`,
+    ),
+    ...pb.openTasks.map(
+      (t) => `:ballot_box_with_check: open task: ${safeText(t.task, 200)} (\`${safeText(t.stepId, 80)}\`)`,
+    ),
+  ];
+}
+
+export async function statusText(deps: SlackDeps, incidentId: string): Promise<string> {
+  const inc = deps.db.select().from(incidents).where(eq(incidents.id, incidentId)).get();
+  if (!inc) return 'This incident no longer exists.';
+  const live = await queryIncident<{ phase: string; alertCount: number; status: string }>(
+    deps.temporal,
+    incidentId,
+    'incidentState',
+  ).catch(() => undefined);
+  // With a playbook (feat/playbooks): its phase, pending approvals and open tasks.
+  const pb = await queryIncident<PlaybookSummary | null>(deps.temporal, incidentId, 'playbookState').catch(
+    () => undefined,
+  );
+  const roles = deps.db.select().from(incidentRoles).where(eq(incidentRoles.incidentId, incidentId)).all();
+  const lines = [
+    `*${safeText(inc.id, 80)}* ${inc.mode === 'drill' ? '[DRILL] ' : ''}${safeText(inc.title, 300)}`,
+    `Severity ${inc.severity} · status ${live?.status ?? inc.status} · phase ${safeText(live?.phase ?? inc.phase, 40)} · ${live?.alertCount ?? inc.alertCount} alert(s)`,
+    `Agent: ${inc.agentId ? `\`${safeText(inc.agentId, 200)}\`` : 'unknown'}`,
+    ...(pb ? playbookLines(pb) : []),
+    roles.length > 0
+      ? `Roles: ${roles.map((r) => `${r.role} ${mentionUser(r.userId)}`).join(', ')}`
+      : 'Roles: none assigned',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,36 @@
+/**
+ * The timeline reaction: reacting with SLACK_TIMELINE_EMOJI to a message in an incident channel
+ * adds that message to the incident's timeline (as an `addNote` update, keyed by the message, so
+ * a second reaction on the same message adds nothing).
+ */
+import type { App } from '@slack/bolt';
+import { incidentForChannel } from '../../../activities/slack-store';
+import { updateIncident } from '../../../temporal/client';
+import { actorFor, refusalOf, type SlackDeps } from '../../context';
+import { fetchMessage } from '../replies';
+
+export function registerTimelineReaction(app: App, deps: SlackDeps): void {
+  app.event('reaction_added', async ({ event, client }) => {
+    if (event.reaction !== deps.config.timelineEmoji || event.item.type !== 'message') return;
+    const { channel, ts } = event.item;
+    const incidentId = incidentForChannel(deps.db, channel);
+    if (!incidentId) return;
+    const message = await fetchMessage(client, channel, ts);
+    if (!message) return;
+    const decisionId = `slack-reaction-${channel}-${ts}`;
+    const author = event.item_user ? ` (message by ${event.item_user})` : '';
+    try {
+      await updateIncident(
+        deps.temporal,
+        incidentId,
+        'addNote',
+        { decisionId, actor: actorFor(deps.config, { id: event.user }), text: `${message.text}${author}` },
+        decisionId,
+      );
+    } catch (err) {
+      const refusal = refusalOf(err);
+      if (!refusal) throw err;
+      deps.log.info({ incidentId, refusal }, 'timeline reaction not recorded');
+    }
+  });
+}

@@ -1,0 +1,64 @@
+/**
+ * The resolve/abort confirmation modal's submission: with a reason, resolve becomes the
+ * `closeIncident` update and abort the `abortIncident` update; the outcome is posted in the channel.
+ */
+import type { App } from '@slack/bolt';
+import { updateIncident } from '../../../temporal/client';
+import { CONFIRM_VIEW, type ConfirmKind } from '../../blocks/modals';
+import { actorFor, refusalOf, type SlackDeps } from '../../context';
+import { mentionUser, safeText } from '../../escape';
+import { ephemeral, refusalText } from '../replies';
+
+export function registerConfirm(app: App, deps: SlackDeps): void {
+  app.view(CONFIRM_VIEW, async ({ ack, view, body, client }) => {
+    const reason = view.state.values.reason?.value?.value?.trim();
+    if (!reason) {
+      await ack({ response_action: 'errors', errors: { reason: 'A reason is required.' } });
+      return;
+    }
+    await ack();
+    const meta = JSON.parse(view.private_metadata) as {
+      kind: ConfirmKind;
+      incidentId: string;
+      channelId: string;
+    };
+    const actor = actorFor(deps.config, body.user);
+    const decisionId = `slack-${view.id}`;
+    try {
+      if (meta.kind === 'resolve') {
+        const who = actor.name ? `${actor.name} (${actor.id})` : actor.id;
+        await updateIncident(
+          deps.temporal,
+          meta.incidentId,
+          'closeIncident',
+          { actor: who, reason },
+          decisionId,
+        );
+      } else {
+        await updateIncident(
+          deps.temporal,
+          meta.incidentId,
+          'abortIncident',
+          { decisionId, actor, reason },
+          decisionId,
+        );
+      }
+    } catch (err) {
+      const refusal = refusalOf(err);
+      if (!refusal) throw err;
+      await ephemeral(
+        client,
+        deps.log,
+        meta.channelId,
+        actor.id,
+        refusalText(refusal.kind, `${meta.kind} this incident`, refusal.detail),
+      );
+      return;
+    }
+    const verb = meta.kind === 'resolve' ? ':white_check_mark: Resolved' : ':octagonal_sign: Aborted';
+    await client.chat.postMessage({
+      channel: meta.channelId,
+      text: `${verb} by ${mentionUser(actor.id)}: ${safeText(reason, 1000)}`,
+    });
+  });
+}

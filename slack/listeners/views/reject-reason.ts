@@ -1,0 +1,35 @@
+/** The Reject modal's submission: a reason is required, then it is the `decideApproval` update. */
+import type { App } from '@slack/bolt';
+import { REJECT_VIEW } from '../../blocks/modals';
+import { actorFor, type SlackDeps } from '../../context';
+import { decide } from '../actions/approval';
+import { fetchMessage } from '../replies';
+
+export function registerRejectReason(app: App, deps: SlackDeps): void {
+  app.view(REJECT_VIEW, async ({ ack, view, body, client }) => {
+    const reason = view.state.values.reason?.value?.value?.trim();
+    if (!reason) {
+      await ack({ response_action: 'errors', errors: { reason: 'Say why the step is rejected.' } });
+      return;
+    }
+    await ack();
+    const meta = JSON.parse(view.private_metadata) as {
+      incidentId: string;
+      stepId: string;
+      channelId: string;
+      messageTs: string;
+    };
+    const message = await fetchMessage(client, meta.channelId, meta.messageTs).catch(() => undefined);
+    await decide(deps, client, {
+      incidentId: meta.incidentId,
+      stepId: meta.stepId,
+      decision: 'reject',
+      reason,
+      actor: actorFor(deps.config, body.user),
+      decisionId: `slack-${view.id}`,
+      channel: meta.channelId,
+      message,
+      messageTs: meta.messageTs,
+    });
+  });
+}

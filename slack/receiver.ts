@@ -1,0 +1,158 @@
+/**
+ * A Bolt receiver that lives inside Firebreak's Hono server (POST /slack/events) instead of
+ * opening its own port. It verifies Slack's v0 signature over the raw body with a 5-minute window
+ * (unsigned, forged or stale → 401), answers url_verification, hands the parsed body to Bolt, and
+ * responds as soon as a listener acks (or after `ackTimeoutMs`, well inside Slack's 3 s), while
+ * the listener's work continues after the response.
+ */
+import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
+import crypto from 'node:crypto';
+import type { Logger } from 'pino';
+
+export interface SlackHttpHandler {
+  handle(req: Request): Promise<Response>;
+}
+
+/** The POST /slack/events route: Bolt's receiver, or a clear 404 when Slack is not served over HTTP. */
+export function slackEvents(handler: SlackHttpHandler | undefined) {
+  return (c: { req: { raw: Request } }): Promise<Response> | Response =>
+    handler
+      ? handler.handle(c.req.raw)
+      : Response.json(
+          {
+            error: {
+              code: 'slack_not_configured',
+              message:
+                'Slack is not configured over HTTP: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode); see docs/slack.md',
+            },
+          },
+          { status: 404 },
+        );
+}
+
+const MAX_SKEW_SECONDS = 5 * 60;
+
+function unauthorized(message: string): Response {
+  return Response.json({ error: { code: 'unauthorized', message } }, { status: 401 });
+}
+
+/** True when `signature` is Slack's v0 HMAC of `v0:<timestamp>:<body>` and the timestamp is fresh. */
+export function verifySlackSignature(opts: {
+  signingSecret: string;
+  timestamp: string | null;
+  signature: string | null;
+  body: string;
+  nowSeconds: number;
+}): 'ok' | 'missing' | 'stale' | 'mismatch' {
+  if (!opts.timestamp || !opts.signature) return 'missing';
+  const ts = Number(opts.timestamp);
+  if (!Number.isInteger(ts) || Math.abs(opts.nowSeconds - ts) > MAX_SKEW_SECONDS) return 'stale';
+  const expected = `v0=${crypto.createHmac('sha256', opts.signingSecret).update(`v0:${ts}:${opts.body}`).digest('hex')}`;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(opts.signature);
+  return a.length === b.length && crypto.timingSafeEqual(a, b) ? 'ok' : 'mismatch';
+}
+
+function parseBody(raw: string, contentType: string): Record<string, unknown> {
+  if (contentType.includes('application/json')) return JSON.parse(raw) as Record<string, unknown>;
+  const form = new URLSearchParams(raw);
+  const payload = form.get('payload');
+  // Interactivity sends `payload=<json>`; slash commands send plain form fields.
+  return payload !== null ? (JSON.parse(payload) as Record<string, unknown>) : Object.fromEntries(form);
+}
+
+function toResponse(body: unknown): Response {
+  if (body === undefined || body === null || body === '') return new Response(null, { status: 200 });
+  if (typeof body === 'string') return new Response(body, { status: 200 });
+  return Response.json(body, { status: 200 });
+}
+
+export class HonoReceiver implements Receiver, SlackHttpHandler {
+  private bolt: App | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly opts: {
+      signingSecret: string;
+      log: Logger;
+      ackTimeoutMs?: number;
+      now?: () => Date;
+    },
+  ) {}
+
+  init(app: App): void {
+    this.bolt = app;
+  }
+
+  async start(): Promise<void> {}
+
+  /** Lets listener work that is still running after its ack finish (graceful shutdown, tests). */
+  async stop(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  async handle(req: Request): Promise<Response> {
+    const raw = await req.text();
+    const nowSeconds = Math.floor((this.opts.now?.() ?? new Date()).getTime() / 1000);
+    const verdict = verifySlackSignature({
+      signingSecret: this.opts.signingSecret,
+      timestamp: req.headers.get('x-slack-request-timestamp'),
+      signature: req.headers.get('x-slack-signature'),
+      body: raw,
+      nowSeconds,
+    });
+    if (verdict !== 'ok') {
+      this.opts.log.warn({ verdict }, 'Slack request rejected: bad or missing signature');
+      return unauthorized(
+        verdict === 'stale'
+          ? 'request timestamp is more than 5 minutes from now'
+          : 'missing or invalid Slack signature',
+      );
+    }
+    let body: Record<string, unknown>;
+    try {
+      body = parseBody(raw, req.headers.get('content-type') ?? '');
+    } catch {
+      return Response.json(
+        { error: { code: 'invalid_request', message: 'unparseable Slack payload' } },
+        { status: 400 },
+      );
+    }
+    if (body.ssl_check) return new Response(null, { status: 200 });
+    if (body.type === 'url_verification') return Response.json({ challenge: body.challenge });
+    if (!this.bolt) return new Response('Slack app not initialised', { status: 503 });
+    return this.dispatch(this.bolt, body, req.headers);
+  }
+
+  private dispatch(bolt: App, body: Record<string, unknown>, headers: Headers): Promise<Response> {
+    return new Promise<Response>((resolve) => {
+      let acked = false;
+      const respond = (res: Response) => {
+        if (acked) return;
+        acked = true;
+        clearTimeout(timer);
+        resolve(res);
+      };
+      // Slack gives up after 3 s; a listener that has not acked by then gets an empty 200.
+      const timer = setTimeout(
+        () => respond(new Response(null, { status: 200 })),
+        this.opts.ackTimeoutMs ?? 2500,
+      );
+      const retry = headers.get('x-slack-retry-num');
+      const event: ReceiverEvent = {
+        body,
+        retryNum: retry ? Number(retry) : undefined,
+        retryReason: headers.get('x-slack-retry-reason') ?? undefined,
+        ack: async (response?: unknown) => respond(toResponse(response)),
+      };
+      const work = bolt
+        .processEvent(event)
+        .catch((err: unknown) => {
+          this.opts.log.error({ err }, 'Slack listener failed');
+          respond(new Response(null, { status: 500 }));
+        })
+        .finally(() => this.inFlight.delete(work));
+      this.inFlight.add(work);
+    });
+  }
+}

@@ -1,0 +1,243 @@
+import { ApplicationFailure } from '@temporalio/client';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../activities';
+import { createSlackActivities } from '../../activities/slack';
+import { storeAlert } from '../../api/intake-store';
+import { ConfigError, loadConfig } from '../../app/config';
+import { openDb, type Db } from '../../db/client';
+import { createSlackApi } from '../../slack/client';
+import { startFakeSlack, type FakeSlack } from '../helpers/fake-slack';
+
+let fake: FakeSlack;
+let db: Db;
+let dir: string;
+let incidentId: string;
+beforeAll(async () => {
+  fake = await startFakeSlack();
+  fake.token = 'xoxb-good';
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-notifier-'));
+  db = openDb(path.join(dir, 'firebreak.db'));
+  const at = new Date().toISOString();
+  incidentId = storeAlert(
+    db,
+    {
+      format: 'generic',
+      source: 'default',
+      origin: 'siem',
+      dedupKey: 'n-1',
+      title: 'Agent wrote to prod bucket',
+      severity: 'high',
+      status: 'firing',
+      agentId: 'agent-3',
+      labels: {},
+      details: {},
+      occurredAt: at,
+    },
+    { receivedAt: at },
+  ).incidentId!;
+});
+afterAll(async () => {
+  db?.$client.close();
+  await fake?.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function activities(token: string) {
+  const config = loadConfig({
+    SLACK_BOT_TOKEN: token,
+    SLACK_SIGNING_SECRET: 'sig-secret-123',
+    SLACK_API_URL: fake.apiUrl,
+  }).slack!;
+  return createSlackActivities({
+    db,
+    clock: systemClock,
+    slack: {
+      api: createSlackApi(config),
+      config,
+      links: { publicUrl: undefined, temporalUiUrl: undefined, namespace: 'default' },
+    },
+  });
+}
+
+async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ApplicationFailure);
+  return err as ApplicationFailure;
+}
+
+describe('Slack notifier failures as Temporal sees them', () => {
+  it('a bad token is non-retryable, and says what to fix', async () => {
+    const f = await failureOf(activities('xoxb-revoked').slackIncidentOpened({ incidentId }));
+    expect(f.nonRetryable).toBe(true);
+    expect(f.type).toBe('Slack.invalid_auth');
+    expect(f.message).toContain('SLACK_BOT_TOKEN');
+  });
+
+  it('429 is retryable after exactly Slack’s Retry-After', async () => {
+    fake.failFor(5_000, 429, 7);
+    const f = await failureOf(activities('xoxb-good').slackIncidentOpened({ incidentId }));
+    fake.failFor(0, 429);
+    expect(f.nonRetryable).toBe(false);
+    expect(f.type).toBe('Slack.ratelimited');
+    expect(f.nextRetryDelay).toBe(7000);
+  });
+
+  it('5xx is retryable with the normal backoff', async () => {
+    fake.failFor(5_000, 500);
+    const f = await failureOf(activities('xoxb-good').slackIncidentOpened({ incidentId }));
+    fake.failFor(0, 500);
+    expect(f.nonRetryable).toBe(false);
+    expect(f.type).toBe('Slack.http_500');
+    expect(f.nextRetryDelay).toBeUndefined();
+  });
+
+  it('does nothing, successfully, when Slack is not configured', async () => {
+    const off = createSlackActivities({ db, clock: systemClock, slack: undefined });
+    const before = fake.calls.length;
+    expect(await off.slackIncidentOpened({ incidentId })).toEqual({ enabled: false });
+    expect(fake.calls.length).toBe(before);
+  });
+});
+
+describe('approval, task and escalation messages', () => {
+  const view = {
+    incidentId: '',
+    stepId: 'approve_disable',
+    action: 'agent.disable',
+    target: 'agent_id=agent-3',
+    verification: "Reads the agent's signed status endpoint back and checks it says disabled.",
+    approvers: { roles: ['incident_commander'], groups: ['S0SECLEADS'] },
+    required: 2,
+    twoPerson: true,
+    deadline: '2026-11-22T01:00:00.000Z',
+    approvals: [{ id: 'UALICE01', at: '2026-11-22T00:10:00.000Z' }],
+  };
+
+  it('posts an approval request with buttons in the incident channel, then re-renders the same message when decided', async () => {
+    const acts = activities('xoxb-good');
+    const v = { ...view, incidentId };
+    expect(await acts.slackShowApproval({ view: v })).toEqual({ enabled: true });
+    const post = fake
+      .sent('chat.postMessage')
+      .find((c) => String(c.args.text).startsWith('Approval needed'))!;
+    const shown = JSON.stringify(post.args.blocks);
+    for (const part of [
+      'agent.disable',
+      'agent_id=agent-3',
+      'checks it says disabled',
+      'role `incident_commander`',
+      'group `S0SECLEADS`',
+      '1 of 2',
+      'two-person rule',
+      '<@UALICE01>',
+      '<!date^',
+    ])
+      expect(shown).toContain(part);
+    expect(post.args.blocks.at(-1).elements.map((e: any) => e.action_id)).toEqual([
+      'approval_approve',
+      'approval_reject',
+    ]);
+
+    await acts.slackShowApproval({
+      view: v,
+      outcome: {
+        decision: 'rejected',
+        by: { id: 'UBOB0001' },
+        at: '2026-11-22T00:20:00.000Z',
+        reason: 'not <!here>',
+      },
+    });
+    const channel = post.args.channel as string;
+    const update = fake
+      .sent('chat.update')
+      .find((c) => c.args.channel === channel && String(c.args.text).endsWith('rejected'))!;
+    const after = JSON.stringify(update.args.blocks);
+    expect(after).toContain('Rejected* by <@UBOB0001>');
+    expect(after).toContain('not &lt;!here&gt;');
+    expect(after).not.toContain('approval_approve');
+    expect(
+      fake.sent('chat.postMessage').filter((c) => String(c.args.text).startsWith('Approval needed')),
+    ).toHaveLength(1);
+  });
+
+  it('posts a manual task with Done, and marks it done in place', async () => {
+    const acts = activities('xoxb-good');
+    const task = {
+      incidentId,
+      stepId: 'call_vendor',
+      title: 'Call the vendor',
+      instructions: '• ask for logs',
+      assignee: 'UCAROL01',
+    };
+    await acts.slackShowTask({ view: task });
+    const post = fake.sent('chat.postMessage').find((c) => String(c.args.text).includes('Call the vendor'))!;
+    expect(JSON.stringify(post.args.blocks)).toContain('"action_id":"task_done"');
+    await acts.slackShowTask({ view: task, done: { by: 'UCAROL01', at: '2026-11-22T00:30:00.000Z' } });
+    const update = fake.sent('chat.update').find((c) => String(c.args.text).includes('Call the vendor'))!;
+    expect(JSON.stringify(update.args.blocks)).toContain('Done by <@UCAROL01>');
+    expect(JSON.stringify(update.args.blocks)).not.toContain('"action_id":"task_done"');
+  });
+
+  it('posts an escalation once per key, mentioning the target group', async () => {
+    const acts = activities('xoxb-good');
+    const esc = {
+      incidentId,
+      target: 'S0SECLEADS',
+      reason: 'no decision in 30m',
+      by: 'UALICE01',
+      key: 'esc-1',
+    };
+    await acts.slackPostEscalation(esc);
+    await acts.slackPostEscalation(esc);
+    const posts = fake
+      .sent('chat.postMessage')
+      .filter((c) => String(c.args.text).includes('no decision in 30m'));
+    expect(posts).toHaveLength(1);
+    expect(posts[0]!.args.text).toContain('<!subteam^S0SECLEADS>');
+    expect(posts[0]!.args.text).toContain('by <@UALICE01>');
+  });
+});
+
+describe('Slack configuration', () => {
+  it('is off without SLACK_BOT_TOKEN', () => {
+    expect(loadConfig({}).slack).toBeUndefined();
+  });
+
+  it('names the variable that is wrong', () => {
+    expect(() => loadConfig({ SLACK_SIGNING_SECRET: 'sig-secret-123' })).toThrow(/SLACK_BOT_TOKEN/);
+    expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1' })).toThrow(/SLACK_SIGNING_SECRET/);
+    expect(() => loadConfig({ SLACK_BOT_TOKEN: 'xoxp-user', SLACK_APP_TOKEN: 'xapp-1' })).toThrow(
+      /SLACK_BOT_TOKEN/,
+    );
+    expect(() =>
+      loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1', SLACK_USER_ROLES: '{"nope"' }),
+    ).toThrow(ConfigError);
+    expect(() =>
+      loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1', SLACK_RESPONDERS: 'alice' }),
+    ).toThrow(/SLACK_RESPONDERS/);
+  });
+
+  it('parses responders, roles, emoji and the API URL', () => {
+    const slack = loadConfig({
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      SLACK_APP_TOKEN: 'xapp-1',
+      SLACK_API_URL: 'http://127.0.0.1:9/api',
+      SLACK_RESPONDERS: 'U1, U2',
+      SLACK_USER_ROLES: '{"U1":{"roles":["incident_commander"]}}',
+      SLACK_TIMELINE_EMOJI: ':memo:',
+    }).slack!;
+    expect(slack).toMatchObject({
+      apiUrl: 'http://127.0.0.1:9/api/',
+      responders: ['U1', 'U2'],
+      identities: { U1: { roles: ['incident_commander'], groups: [] } },
+      timelineEmoji: 'memo',
+      signingSecret: undefined,
+    });
+  });
+});

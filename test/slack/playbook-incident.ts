@@ -1,0 +1,89 @@
+/**
+ * For the approval tests (test/slack/approvals.test.ts), which need feat/playbooks: starts an
+ * incident workflow with a pinned test playbook and waits for the Slack message the playbook
+ * interpreter posts for a step (approval or manual task). playbooks/loader.ts comes with that
+ * branch, so it is imported at run time and this file typechecks without it.
+ */
+import crypto from 'node:crypto';
+import { incidents } from '../../db/schema';
+import { incidentWorkflowId } from '../../temporal/client';
+import { eventually } from '../helpers/stack';
+import { refOf, type SlackStack } from './setup';
+
+export async function pinTestPlaybook(yaml: string): Promise<unknown> {
+  const loader = '../../playbooks/loader';
+  const mod = (await import(/* @vite-ignore */ loader)) as {
+    pinPlaybook(yaml: string, file: string): unknown;
+  };
+  return mod.pinPlaybook(yaml, 'slack-test.yaml');
+}
+
+export async function startPlaybookIncident(
+  s: SlackStack,
+  yaml: string,
+  opts: { requestedBy?: string } = {},
+): Promise<{ incidentId: string }> {
+  const incidentId = `inc-${crypto.randomBytes(5).toString('hex')}-1`;
+  const now = new Date().toISOString();
+  const base = {
+    id: incidentId,
+    key: `slack-test:${incidentId}`,
+    seq: 1,
+    workflowId: incidentWorkflowId(incidentId),
+    source: 'slack-test',
+    title: 'Agent credential seen on paste site',
+    severity: 'medium' as const,
+    status: 'open' as const,
+    mode: 'drill' as const,
+    phase: 'new',
+    agentId: 'agent-7',
+    firstAlertAt: now,
+    lastAlertAt: now,
+    openedAt: now,
+    updatedAt: now,
+  };
+  s.stack.db.insert(incidents).values(base).run();
+  await s.stack.temporal.client.workflow.start('runIncident', {
+    workflowId: base.workflowId,
+    taskQueue: s.stack.temporal.taskQueue,
+    args: [
+      {
+        incidentId,
+        key: base.key,
+        mode: 'drill',
+        source: base.source,
+        title: base.title,
+        severity: base.severity,
+        agentId: 'agent-7',
+        openedAt: now,
+        labels: {},
+        playbook: await pinTestPlaybook(yaml),
+        ...(opts.requestedBy ? { requestedBy: opts.requestedBy } : {}),
+      },
+    ],
+  });
+  return { incidentId };
+}
+
+/** The message the interpreter posted for `stepId` (ref `approval:<id>` or `task:<id>`), as Slack has it. */
+export async function postedFor(s: SlackStack, incidentId: string, ref: string) {
+  const r = await eventually(
+    () => refOf(s, incidentId, ref),
+    20_000,
+    `${ref} message (the interpreter must call slackShowApproval/slackShowTask; see docs/slack.md)`,
+  );
+  // A snapshot, as a person's Slack client shows it: later chat.updates do not change it.
+  const message = structuredClone(s.fake.message(r.channel, r.ts)!);
+  return { channel: r.channel, ts: r.ts, message };
+}
+
+export async function stepStatus(
+  s: SlackStack,
+  incidentId: string,
+  stepId: string,
+): Promise<string | undefined> {
+  const state = await s.stack.temporal.client.workflow
+    .getHandle(incidentWorkflowId(incidentId))
+    .query<{ steps: { id: string; status: string }[] } | null>('playbookState');
+  return state?.steps.find((x) => x.id === stepId)?.status;
+}

@@ -1,0 +1,31 @@
+/**
+ * How the playbook interpreter shows approvals and manual tasks in Slack: small fire-and-forget
+ * calls to the Slack notifier activities (no-ops without Slack). They are not awaited on purpose:
+ * a Slack outage retries in the background and never holds a playbook step up, and decisions can
+ * always be made through the API or CLI meanwhile. Deterministic: activity types only.
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import {
+  approvalView,
+  type ApprovalOutcome,
+  type ApprovalStepLike,
+  type TaskView,
+} from '../domain/slack-views';
+
+const slack = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', backoffCoefficient: 2 },
+});
+
+/** Posts (or re-renders, with `outcome` once decided or expired) an approval request. */
+export function showApproval(incidentId: string, step: ApprovalStepLike, outcome?: ApprovalOutcome): void {
+  const view = approvalView(incidentId, step);
+  // A permanent Slack failure is logged by the activity; the approval still works via the API.
+  slack.slackShowApproval({ view, ...(outcome ? { outcome } : {}) }).catch(() => undefined);
+}
+
+/** Posts a manual task, or marks it done. */
+export function showTask(view: TaskView, done?: { by: string; at: string; note?: string }): void {
+  slack.slackShowTask({ view, ...(done ? { done } : {}) }).catch(() => undefined);
+}
