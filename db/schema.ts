@@ -6,6 +6,7 @@
  * - `alerts` is the intake outbox: a row is written before the 202 is sent, and `dispatchedAt`
  *   is set once its incident workflow has been told; undispatched rows are replayed on start.
  * - `timeline` is every event of an incident, in order.
+ * - `playbook_steps` is the latest state of each playbook step of an incident.
  */
 import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
@@ -26,6 +27,9 @@ export const incidents = sqliteTable(
     phase: text('phase').notNull(),
     agentId: text('agent_id'),
     playbookId: text('playbook_id'),
+    playbookVersion: integer('playbook_version'),
+    /** sha256 of the playbook source pinned into the workflow at start. */
+    playbookHash: text('playbook_hash'),
     alertCount: integer('alert_count').notNull().default(0),
     latestAlertId: text('latest_alert_id'),
     firstAlertAt: text('first_alert_at').notNull(),
@@ -116,4 +120,22 @@ export const actionRuns = sqliteTable(
     finishedAt: text('finished_at'),
   },
   (t) => [uniqueIndex('action_runs_step').on(t.incidentId, t.stepId)],
+);
+
+/** Projection of each playbook step's latest state, written by the interpreter's activities. */
+export const playbookSteps = sqliteTable(
+  'playbook_steps',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    incidentId: text('incident_id')
+      .notNull()
+      .references(() => incidents.id),
+    stepId: text('step_id').notNull(),
+    phase: text('phase').notNull(),
+    kind: text('kind').notNull(),
+    status: text('status').notNull(),
+    data: text('data', { mode: 'json' }).$type<Record<string, unknown>>(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('playbook_steps_step').on(t.incidentId, t.stepId)],
 );
