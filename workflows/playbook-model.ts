@@ -8,6 +8,8 @@ import { PHASES } from '../domain/phases';
 import type { ApprovalStep, ManualTaskStep, Playbook, Step } from '../playbooks/schema';
 import { childLists } from '../playbooks/schema';
 
+export { AGENT_FIELDS, ALERT_FIELDS, INCIDENT_FIELDS, STEP_FIELDS } from '../playbooks/scope';
+
 /** A completed action whose undo runs if the playbook aborts. */
 export interface CompensationEntry {
   stepId: string;
@@ -61,32 +63,6 @@ export function inputValues(input: IncidentStart): Record<string, unknown> {
   for (const [k, spec] of Object.entries(declared)) values[k] = input.inputs?.[k] ?? spec.default;
   return values;
 }
-
-/** The names expressions can read; lint.ts checks references against the same lists. */
-export const INCIDENT_FIELDS = [
-  'id',
-  'key',
-  'title',
-  'severity',
-  'source',
-  'mode',
-  'agent_id',
-  'opened_at',
-  'requested_by',
-] as const;
-export const ALERT_FIELDS = ['title', 'severity', 'source', 'labels'] as const;
-export const AGENT_FIELDS = ['id'] as const;
-export const STEP_FIELDS = [
-  'status',
-  'ok',
-  'verified',
-  'output',
-  'summary',
-  'approved',
-  'approvals',
-  'completed_by',
-  'branch',
-] as const;
 
 export function buildScope(input: IncidentStart, run: PlaybookRun): Record<string, unknown> {
   const steps: Record<string, unknown> = {};
