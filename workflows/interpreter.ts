@@ -433,6 +433,7 @@ async function runApproval(ctx: Ctx, step: ApprovalStep, phase: Phase): Promise<
 /** Runs every phase in order; on abort, runs the compensations in reverse order. */
 export async function runPlaybook(ctx: Ctx): Promise<void> {
   const { run } = ctx;
+  let outcome: 'completed' | 'aborted';
   try {
     for (const phase of PHASES) {
       const steps = ctx.pinned.definition.phases[phase];
@@ -454,7 +455,7 @@ export async function runPlaybook(ctx: Ctx): Promise<void> {
         }),
       );
     }
-    run.status = 'completed';
+    outcome = 'completed';
     run.phase = 'done';
   } catch (err) {
     if (!(err instanceof PlaybookAborted)) throw err;
@@ -462,19 +463,21 @@ export async function runPlaybook(ctx: Ctx): Promise<void> {
     // Actions still running in parallel branches finish first, so their undo is not missed.
     await condition(() => ctx.inFlight === 0);
     while (run.compensations.length > 0) await runCompensation(ctx, run.compensations.pop()!);
-    run.status = 'aborted';
+    outcome = 'aborted';
   }
   await io(ctx, () =>
     projection.recordTimeline({
       incidentId: ctx.input.incidentId,
-      kind: `playbook.${run.status}`,
+      kind: `playbook.${outcome}`,
       actor: ctx.abortRequested?.actor ?? system(ctx),
       message:
-        run.status === 'aborted'
+        outcome === 'aborted'
           ? `Playbook ${ctx.pinned.id} aborted: ${run.abortReason}`
           : `Playbook ${ctx.pinned.id} completed`,
-      eventKey: `${ctx.input.incidentId}:playbook:${run.status}`,
+      eventKey: `${ctx.input.incidentId}:playbook:${outcome}`,
       at: nowIso(),
     }),
   );
+  // Set last, so whoever sees the outcome in a query also finds it in the timeline.
+  run.status = outcome;
 }

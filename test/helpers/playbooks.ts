@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import { actionRuns, incidents, timeline } from '../../db/schema';
 import type { ScriptedOutcome } from '../../domain/actions';
 import type { Severity } from '../../domain/alert';
-import type { IncidentStart, PinnedPlaybook, PlaybookState, StepStatus } from '../../domain/incident';
+import type { Actor, IncidentStart, PinnedPlaybook, PlaybookState, StepStatus } from '../../domain/incident';
 import { pinPlaybook } from '../../playbooks/loader';
 import { incidentWorkflowId } from '../../temporal/client';
 import { playbookState } from '../../workflows/messages';
@@ -135,6 +135,6 @@ export async function waitForPlaybook(
   );
 }
 
-export const alice = { id: 'U_ALICE', name: 'Alice', via: 'api' as const };
-export const bob = { id: 'U_BOB', name: 'Bob', via: 'slack' as const };
-export const carol = { id: 'U_CAROL', name: 'Carol', via: 'cli' as const };
+export const alice: Actor = { id: 'U_ALICE', name: 'Alice', via: 'api' };
+export const bob: Actor = { id: 'U_BOB', name: 'Bob', via: 'slack' };
+export const carol: Actor = { id: 'U_CAROL', name: 'Carol', via: 'cli' };

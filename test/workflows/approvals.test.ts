@@ -1,5 +1,6 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Actor } from '../../domain/incident';
 import { decideApproval, incidentState } from '../../workflows/messages';
 import {
   actionRows,
@@ -90,7 +91,7 @@ describe('approval steps', () => {
   it('rejects the same person twice, unknown approvers, unknown steps and the requester (two-person rule)', async () => {
     const { handle } = await startIncident(stack, { playbook: twoOfThree, requestedBy: 'U_CAROL' });
     await waitForStep(handle, 'approve_disable', 'waiting');
-    const decide = (decisionId: string, actor: typeof alice, stepId = 'approve_disable') =>
+    const decide = (decisionId: string, actor: Actor, stepId = 'approve_disable') =>
       handle.executeUpdate(decideApproval, {
         args: [{ decisionId, stepId, decision: 'approve', actor }],
       });
