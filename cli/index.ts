@@ -1,0 +1,10 @@
+/**
+ * The command line (`npm run cli -- …`): one commander program; each command group lives in its
+ * own module and registers itself here.
+ */
+import { Command } from 'commander';
+import { registerPlaybookCommands } from './playbook';
+
+const program = new Command('firebreak').description('Firebreak incident-response tooling');
+registerPlaybookCommands(program);
+await program.parseAsync(process.argv);
