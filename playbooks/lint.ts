@@ -29,6 +29,10 @@ export function lintSource(source: string): LintResult {
     const problems = parsed.error.issues.map((issue) => {
       const path = issue.path as Path;
       const where = path.join('.') || '(root)';
+      const last = path[path.length - 1];
+      if (issue.code === 'custom' && typeof last === 'string') {
+        return problemAt(src, path.slice(0, -1), `${where}: ${issue.message}`, { key: last });
+      }
       if (issue.code === 'unrecognized_keys') {
         return problemAt(src, path, `${where}: unknown field ${issue.keys.join(', ')}`, {
           key: issue.keys[0],
