@@ -463,6 +463,11 @@ export async function runPlaybook(ctx: Ctx): Promise<void> {
     // Actions still running in parallel branches finish first, so their undo is not missed.
     await condition(() => ctx.inFlight === 0);
     while (run.compensations.length > 0) await runCompensation(ctx, run.compensations.pop()!);
+    // Containers and waits cut short by the abort do not stay "running" in the query.
+    for (const s of Object.values(run.steps)) {
+      if (s.status === 'running' || s.status === 'waiting')
+        Object.assign(s, { status: 'failed', error: 'aborted' });
+    }
     outcome = 'aborted';
   }
   await io(ctx, () =>
