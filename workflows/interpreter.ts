@@ -11,7 +11,7 @@
  * goes on. Retries (`retry.attempts`, `retry.backoff`) apply to activity errors; an action that
  * reports ok:false is a definite answer and is not retried.
  */
-import { condition, isCancellation, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, condition, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { ACTIONS, isActionName, type ActionRequest } from '../domain/actions';
 import type { IncidentStart, PinnedPlaybook, Phase, StepState } from '../domain/incident';
@@ -216,7 +216,7 @@ export async function runCompensation(ctx: Ctx, c: CompensationEntry): Promise<v
     summary = result.summary;
   } catch (err) {
     if (isCancellation(err)) throw err;
-    summary = `compensation ${c.action} failed: ${(err as Error).message}`;
+    summary = `compensation ${c.action} failed: ${errorMessage(err)}`;
   }
   if (entry && ok) ctx.run.steps[c.stepId] = { ...ctx.run.steps[c.stepId]!, status: 'compensated' };
   await io(ctx, () =>
@@ -257,6 +257,13 @@ async function waitUntil(ctx: Ctx, done: () => boolean, deadline: string | undef
   return done();
 }
 
+/** The failure's own reason, not the "Activity task failed" wrapper around it. */
+function errorMessage(err: unknown): string {
+  let e = err;
+  while (e instanceof ActivityFailure && e.cause) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
+
 export async function runSteps(ctx: Ctx, steps: Step[], phase: Phase): Promise<void> {
   for (const step of steps) await runStep(ctx, step, phase);
 }
@@ -274,7 +281,7 @@ async function runStep(ctx: Ctx, step: Step, phase: Phase): Promise<void> {
     await STEP_RUNNERS[step.kind](ctx, step as never, phase);
   } catch (err) {
     if (err instanceof PlaybookAborted || isCancellation(err)) throw err;
-    await fail(ctx, step, phase, err instanceof Error ? err.message : String(err));
+    await fail(ctx, step, phase, errorMessage(err));
   }
 }
 
