@@ -4,7 +4,7 @@
  * applies the decision to the run state the interpreter is waiting on, remembers the decisionId
  * (so a repeat returns the first result) and writes the decision to the timeline with its actor.
  */
-import { setHandler } from '@temporalio/workflow';
+import { isCancellation, setHandler } from '@temporalio/workflow';
 import type { IncidentStart } from '../domain/incident';
 import type { ApprovalStep } from '../playbooks/schema';
 import {
@@ -15,6 +15,7 @@ import {
   type Decisions,
 } from './decisions';
 import { projection, type Ctx } from './interpreter';
+import { errorMessage } from './step-runtime';
 import {
   abortIncident,
   addNote,
@@ -148,14 +149,27 @@ export function registerDecisionHandlers({ input, ctx, decisions }: DecisionDeps
       });
       if (!result.duplicate) {
         for (const [i, target] of (targets.length > 0 ? targets : [undefined]).entries()) {
-          await projection.executeAction({
-            incidentId,
-            stepId: `escalate.${e.decisionId}.${i}`,
-            action: 'notify',
-            params: { message: `Escalation: ${input.title}: ${e.reason}`, ...(target ? { target } : {}) },
-            mode: input.mode,
-            actor: e.actor.id,
-          });
+          try {
+            await projection.executeAction({
+              incidentId,
+              stepId: `escalate.${e.decisionId}.${i}`,
+              action: 'notify',
+              params: { message: `Escalation: ${input.title}: ${e.reason}`, ...(target ? { target } : {}) },
+              mode: input.mode,
+              actor: e.actor.id,
+            });
+          } catch (err) {
+            // The escalation stands (it is on the timeline); say that nobody was told.
+            if (isCancellation(err)) throw err;
+            await projection.recordTimeline({
+              incidentId,
+              kind: 'escalation.notify_failed',
+              actor: e.actor.id,
+              message: `Could not notify ${target ?? 'the incident channel'}: ${errorMessage(err)}`,
+              eventKey: `${incidentId}:decision:${e.decisionId}:notify:${i}`,
+              at: now(),
+            });
+          }
         }
       }
       return result;
