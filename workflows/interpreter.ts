@@ -122,9 +122,9 @@ const STEP_RUNNERS: {
   async manual_task(ctx, step, phase) {
     let s = ctx.run.steps[step.id];
     if (s?.status !== 'waiting') {
-      const deadline = step.deadline
-        ? new Date(Date.now() + durationMs(step.deadline)).toISOString()
-        : undefined;
+      // `deadline` is the task's own word for it; a generic step `timeout` means the same here.
+      const limit = step.deadline ?? step.timeout;
+      const deadline = limit ? new Date(Date.now() + durationMs(limit)).toISOString() : undefined;
       s = await setStep(ctx, step, phase, { status: 'waiting', deadline }, `Task: ${step.task}`);
     }
     const state = s;
