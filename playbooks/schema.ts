@@ -139,18 +139,20 @@ export type Step =
 export type StepKind = Step['kind'];
 
 /** Nested step lists make the type recursive, so it is spelled out above and annotated here. */
-export const Step: z.ZodType<Step> = z.lazy(() =>
-  z.discriminatedUnion('kind', [
-    ActionStep,
-    NotifyStep,
-    WaitStep,
-    AbortStep,
-    ManualTaskStep,
-    ApprovalStep,
-    ConditionStep,
-    ParallelStep,
-  ]),
-);
+export const Step: z.ZodType<Step> = z
+  .lazy(() =>
+    z.discriminatedUnion('kind', [
+      ActionStep,
+      NotifyStep,
+      WaitStep,
+      AbortStep,
+      ManualTaskStep,
+      ApprovalStep,
+      ConditionStep,
+      ParallelStep,
+    ]),
+  )
+  .meta({ id: 'Step', description: 'One playbook step; `kind` says which' });
 
 export const Match = z
   .object({
