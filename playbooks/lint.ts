@@ -2,9 +2,10 @@
  * The playbook linter: everything that makes a playbook wrong before it runs, each problem with
  * its line and column. Schema errors (from the zod schema), unknown catalog actions and action
  * params (checked against domain/actions.ts input schemas; templated values are opaque),
- * approvals nobody can grant, expressions that do not parse or read unknown steps, fields or
- * inputs, duplicate step ids, and unreachable steps (after an unconditional `abort`, or under a
- * condition that is literally false). The loader refuses any playbook with a problem.
+ * irreversible actions (mutating, no undo) outside an approval, approvals nobody can grant,
+ * expressions that do not parse or read unknown steps, fields or inputs, duplicate step ids, and
+ * unreachable steps (after an unconditional `abort`, or under a condition that is literally
+ * false). The loader refuses any playbook with a problem.
  */
 import type { z } from 'zod';
 import { ACTIONS, isActionName } from '../domain/actions';
@@ -59,6 +60,7 @@ class Checker {
   private readonly problems: Problem[] = [];
   private readonly firstSeen = new Map<string, Path>();
   private readonly allIds = new Set<string>();
+  private approvalDepth = 0;
 
   constructor(
     private readonly src: SourceDoc,
@@ -123,7 +125,10 @@ class Checker {
         this.unreachable(path, [...path, 'when'], 'false');
     }
     this.templates(step, path, defined);
-    if (step.kind === 'action') this.action(step.action, step.params, path, defined);
+    if (step.kind === 'action') {
+      this.action(step.action, step.params, path, defined);
+      this.gate(step.action, path);
+    }
     if (step.kind === 'action' && step.compensation && step.compensation !== 'none') {
       this.action(
         step.compensation.action,
@@ -152,7 +157,9 @@ class Checker {
       });
       inner.forEach((set) => set.forEach((id) => defined.add(id)));
     } else if (step.kind === 'approval' && step.steps) {
+      this.approvalDepth++;
       this.list(step.steps, [...path, 'steps'], defined, false);
+      this.approvalDepth--;
     }
   }
 
@@ -241,6 +248,18 @@ class Checker {
       if (!Object.hasOwn(params, key) && !field.safeParse(undefined).success) {
         this.add([...path, 'action'], `missing required param ${key} for ${name}`);
       }
+    }
+  }
+
+  /** An action that changes something and has no undo may only run once a person approved it. */
+  private gate(name: string, path: Path) {
+    if (!isActionName(name) || this.approvalDepth > 0) return;
+    const spec = ACTIONS[name] as { mutates: boolean; undo?: string };
+    if (spec.mutates && !spec.undo) {
+      this.add(
+        [...path, 'action'],
+        `irreversible action ${name} must be gated: put it in an approval's steps`,
+      );
     }
   }
 
