@@ -1,44 +1,49 @@
 /**
- * runIncident: the durable life of one incident.
+ * runIncident: the durable life of one incident, and the interpreter of its pinned playbook.
  *
- * States: started → open (phase `assess`) → closed.
+ * States: started → open (phase `assess`) → [playbook: assess → contain → investigate →
+ * remediate → postmortem, each ending with a milestone; or aborted, after compensations] → closed.
+ * Without a pinned playbook the incident stays open in phase `assess` and waits, as before.
  * Messages:
- *   - signal `alertsAttached(batch)`: more alerts for this incident; counts and latest are kept in
- *     workflow state (batched by the intake outbox, so a storm adds few events).
- *   - query `incidentState`: status, phase, alert count and latest alert.
+ *   - signal `alertsAttached(batch)`: more alerts; counts and latest are kept in workflow state.
+ *   - query `incidentState`: status, phase, alert count, latest alert, playbook status, pending
+ *     approvals.
+ *   - query `playbookState`: phase, every step's state, pending approvals, open tasks.
  *   - update `closeIncident({actor, reason})`: records the close and ends the workflow.
- *   - update `addNote({decisionId, actor, text})`: a timeline note, via the recordNote activity.
- * Slack: a side loop (SlackSync) opens the incident channel and keeps its summary card current
- *   after alert batches and the close; with Slack unconfigured its first activity says so and it stops.
- * Timers: none yet; an open incident waits for messages indefinitely. The history stays bounded
- * by continuing-as-new once the server suggests it.
+ *   - updates `decideApproval`, `completeTask`, `abortIncident`, `escalate`, `addNote`: validated
+ *     (see decisions.ts), idempotent by `decisionId`, each written to the timeline with its actor.
+ * Timers: `wait` steps; approval deadlines (on timeout: escalate to a target and start a second
+ * deadline, or approve / reject / abort); manual-task deadlines (on timeout: the step fails and its
+ * on_failure applies). Deadlines are absolute times in the carried state, so they survive
+ * continue-as-new, which happens once the server suggests it, with no activity in flight.
  */
 import {
   allHandlersFinished,
   condition,
   continueAsNew,
   patched,
-  proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
 import type { AlertBatch, IncidentStart, IncidentState } from '../domain/incident';
-import { addNote, alertsAttached, closeIncident, incidentState } from './messages';
+import { registerDecisionHandlers } from './decision-handlers';
+import type { Decisions } from './decisions';
+import { projection, runPlaybook, type Ctx } from './interpreter';
+import { alertsAttached, closeIncident, incidentState, playbookState } from './messages';
+import { indexSteps, newRun, viewOf, type PlaybookRun } from './playbook-model';
+import { SLACK_PATCH } from './slack-notify';
 import { SlackSync } from './slack-sync';
 
-/** Marks histories that run the Slack side loop: incidents started before it replay without it. */
-export const SLACK_PATCH = 'slack-sync-v1';
+const { recordIncidentStarted, recordAlertBatch, recordIncidentClosed, recordTimeline } = projection;
 
-const { recordIncidentStarted, recordAlertBatch, recordIncidentClosed, recordNote } =
-  proxyActivities<Activities>({
-    startToCloseTimeout: '30 seconds',
-    retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
-  });
+/** Marks histories that run the playbook interpreter (older runs never had a playbook). */
+export const PLAYBOOK_PATCH = 'playbook-interpreter-v1';
 
 export interface RunIncidentCarry {
   state: IncidentState;
   started: boolean;
+  run?: PlaybookRun;
+  decisions?: Decisions;
   /** Whether Slack is on for this incident (undefined: not asked yet). */
   slack?: boolean;
 }
@@ -53,6 +58,26 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
     lastSeenAt: undefined,
     lastAlertSeq: 0,
   };
+  const decisions: Decisions = carry?.decisions ?? {};
+  const pinned = input.playbook;
+  const ctx: Ctx | undefined = pinned
+    ? {
+        input,
+        pinned,
+        run: carry?.run ?? newRun(),
+        index: indexSteps(pinned.definition),
+        suspending: false,
+        inFlight: 0,
+        onPhase: (phase) => {
+          state.phase = phase;
+        },
+      }
+    : undefined;
+  // Known from the input, so queries see it from the first task on (no command involved).
+  if (ctx) {
+    const { id, version, hash } = ctx.pinned;
+    state.playbook ??= { id, version, hash, status: ctx.run.status };
+  }
   const pending: AlertBatch[] = [];
   let closing: { actor: string; reason: string } | undefined;
 
@@ -61,38 +86,12 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
     const lastQueued = pending.length > 0 ? pending[pending.length - 1]!.toSeq : state.lastAlertSeq;
     if (batch.toSeq > lastQueued) pending.push(batch);
   });
-  setHandler(incidentState, () => state);
-  setHandler(
-    addNote,
-    async (req) => {
-      await recordNote({
-        incidentId: input.incidentId,
-        decisionId: req.decisionId,
-        actor: req.actor,
-        text: req.text,
-      });
-    },
-    {
-      validator: (req) => {
-        if (!req.actor?.id) throw new Error('actor is required');
-        if (!req.decisionId) throw new Error('decisionId is required');
-        if (!req.text?.trim()) throw new Error('a note needs text');
-        if (req.text.length > 3000) throw new Error('a note is at most 3000 characters');
-        if (state.status === 'closed') throw new Error('incident is already closed');
-      },
-    },
-  );
-  const slack = new SlackSync(
-    input.incidentId,
-    () => ({
-      incidentId: input.incidentId,
-      status: state.status,
-      phase: state.phase,
-      alertCount: state.alertCount,
-      pendingApprovals: 0,
-    }),
-    carry?.slack,
-  );
+  // The incident API reads pending approvals from this query (see api/routes/incidents.ts).
+  setHandler(incidentState, () => ({
+    ...state,
+    pendingApprovals: ctx ? viewOf(ctx.pinned, ctx.run).pendingApprovals : [],
+  }));
+  setHandler(playbookState, () => (ctx ? viewOf(ctx.pinned, ctx.run) : null));
   setHandler(
     closeIncident,
     async (req) => {
@@ -107,20 +106,52 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
       },
     },
   );
+  registerDecisionHandlers({ input, ctx, decisions });
+  const slack = new SlackSync(
+    input.incidentId,
+    () => ({
+      incidentId: input.incidentId,
+      status: state.status,
+      phase: ctx && ctx.run.status === 'running' ? viewOf(ctx.pinned, ctx.run).phase : state.phase,
+      alertCount: state.alertCount,
+      pendingApprovals: ctx ? viewOf(ctx.pinned, ctx.run).pendingApprovals.length : 0,
+      ...(ctx ? { playbookId: ctx.pinned.id } : {}),
+    }),
+    carry?.slack,
+  );
 
   if (!carry?.started) {
     await recordIncidentStarted({
       incidentId: input.incidentId,
       phase: 'assess',
       at: new Date().toISOString(),
+      ...(pinned ? { playbook: { id: pinned.id, version: pinned.version, hash: pinned.hash } } : {}),
     });
   }
+
   if (patched(SLACK_PATCH)) slack.start();
+
+  let runnerError: unknown;
+  if (ctx && ctx.run.status === 'running' && patched(PLAYBOOK_PATCH)) {
+    runPlaybook(ctx).then(
+      () => {
+        state.playbook!.status = ctx.run.status;
+      },
+      (err: unknown) => {
+        runnerError = err ?? new Error('playbook runner failed');
+      },
+    );
+  }
 
   for (;;) {
     await condition(
-      () => pending.length > 0 || closing !== undefined || workflowInfo().continueAsNewSuggested,
+      () =>
+        pending.length > 0 ||
+        closing !== undefined ||
+        runnerError !== undefined ||
+        workflowInfo().continueAsNewSuggested,
     );
+    if (runnerError !== undefined) throw runnerError;
     while (pending.length > 0) {
       const batches = pending.splice(0, pending.length);
       const before = state.alertCount;
@@ -142,11 +173,27 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
       slack.changed();
     }
     if (closing) {
+      if (ctx) {
+        // No new step starts; actions already running finish and are recorded first.
+        ctx.suspending = true;
+        await condition(() => ctx.inFlight === 0);
+      }
       await recordIncidentClosed({
         incidentId: input.incidentId,
         actor: closing.actor,
         reason: closing.reason,
       });
+      if (ctx) {
+        await recordTimeline({
+          incidentId: input.incidentId,
+          kind: 'milestone',
+          actor: closing.actor,
+          message: 'Milestone: closed',
+          data: { milestone: 'closed' },
+          eventKey: `${input.incidentId}:milestone:closed`,
+          at: new Date().toISOString(),
+        });
+      }
       state.status = 'closed';
       state.phase = 'closed';
       slack.changed();
@@ -155,10 +202,21 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
     }
     if (workflowInfo().continueAsNewSuggested && pending.length === 0) {
       // Signals that race with this are not lost: the server rejects a continue-as-new completion
-      // while new events are pending, and the task runs again with them.
+      // while new events are pending, and the task runs again with them. The playbook pauses at
+      // its next activity boundary; waits resume from their absolute deadlines in the next run.
+      if (ctx) {
+        ctx.suspending = true;
+        await condition(() => ctx.inFlight === 0);
+      }
       await slack.stop();
       await condition(allHandlersFinished);
-      return await continueAsNew<typeof runIncident>(input, { state, started: true, slack: slack.enabled });
+      return await continueAsNew<typeof runIncident>(input, {
+        state,
+        started: true,
+        slack: slack.enabled,
+        ...(ctx ? { run: ctx.run } : {}),
+        decisions,
+      });
     }
   }
 }

@@ -4,7 +4,7 @@
  * a Slack outage retries in the background and never holds a playbook step up, and decisions can
  * always be made through the API or CLI meanwhile. Deterministic: activity types only.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
   approvalView,
@@ -12,6 +12,35 @@ import {
   type ApprovalStepLike,
   type TaskView,
 } from '../domain/slack-views';
+import type { StepState } from '../domain/incident';
+import { render } from '../playbooks/expr';
+import type { ActionStep, ApprovalStep } from '../playbooks/schema';
+import { buildScope } from './playbook-model';
+import type { Ctx } from './step-runtime';
+
+/** Marks histories with Slack calls: incidents started before them replay without them. */
+export const SLACK_PATCH = 'slack-sync-v1';
+
+export function slackEnabled(): boolean {
+  return patched(SLACK_PATCH);
+}
+
+/** What an approval message shows: the step, its progress, and exactly what it will do. */
+export function approvalLike(ctx: Ctx, step: ApprovalStep, state: StepState): ApprovalStepLike {
+  const scope = buildScope(ctx.input, ctx.run);
+  return {
+    id: step.id,
+    prompt: step.prompt,
+    approvers: step.approvers,
+    minApprovals: step.min_approvals,
+    requester: state.requester,
+    deadline: state.deadline,
+    approvals: state.approvals ?? [],
+    actions: (step.steps ?? [])
+      .filter((x): x is ActionStep => x.kind === 'action')
+      .map((x) => ({ action: x.action, params: render(x.params, scope) as Record<string, unknown> })),
+  };
+}
 
 const slack = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
