@@ -22,6 +22,7 @@ import { openApiDocument } from './openapi';
 import type { Outbox } from './outbox';
 import { agentRoutes } from './routes/agents';
 import { alertRoutes } from './routes/alerts';
+import { decisionRoutes } from './routes/decisions';
 import { evidenceRoutes } from './routes/evidence';
 import { incidentRoutes } from './routes/incidents';
 
@@ -73,6 +74,7 @@ export function createApp(deps: ApiDeps) {
   });
   app.route('/v1/alerts', alertRoutes(accept));
   app.route('/v1/incidents', incidentRoutes(deps));
+  app.route('/v1/incidents', decisionRoutes(deps));
   app.route('/v1/agents', agentRoutes(deps));
   app.route('/v1/incidents', evidenceRoutes(deps));
   app.post('/slack/events', slackEvents(deps.slack));

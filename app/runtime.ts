@@ -9,6 +9,8 @@ import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import { createApp } from '../api/app';
 import { Outbox } from '../api/outbox';
+import { loadConnectorConfig } from '../connectors/config';
+import { buildLiveConnectors, lazyLiveConnectors } from '../connectors/registry';
 import { dbFile, openDb, type Db } from '../db/client';
 import { slackNotifier, startSlack } from '../slack/runtime';
 import { findTemporalCli } from '../temporal/cli-binary';
@@ -76,10 +78,24 @@ function installRuntime(level: Config['logLevel']): void {
 
 export async function startWorker(config: Config, target: TemporalTarget, db: Db): Promise<Worker> {
   installRuntime(config.logLevel);
+  // Parsed now so a bad connector setting stops start-up; live clients are built on the first
+  // live action only (a drill never builds one).
+  const connectorConfig = loadConnectorConfig(config);
+  const liveConnectors = lazyLiveConnectors(() =>
+    buildLiveConnectors({
+      db,
+      dataDir: config.dataDir,
+      webhookSecret: loadCredentials(config.dataDir, {
+        adminToken: config.adminToken,
+        webhookSecret: config.webhookSecret,
+      }).webhookSecret,
+      config: connectorConfig,
+    }),
+  );
   const { worker } = await createWorker({
     address: target.address,
     temporal: config.temporal,
-    activities: createActivities({ db, slack: slackNotifier(config, target.uiUrl) }),
+    activities: createActivities({ db, slack: slackNotifier(config, target.uiUrl), liveConnectors }),
   });
   return worker;
 }

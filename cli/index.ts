@@ -5,10 +5,12 @@
 import { Command } from 'commander';
 import { registerAgentCommands } from './agents';
 import { registerAuditCommands } from './audit';
+import { registerIncidentCommands } from './incident';
 import { registerPlaybookCommands } from './playbook';
 
 const program = new Command('firebreak').description('Firebreak incident-response tooling');
 registerPlaybookCommands(program);
 registerAgentCommands(program);
 registerAuditCommands(program);
+registerIncidentCommands(program);
 await program.parseAsync(process.argv);

@@ -1,0 +1,126 @@
+/**
+ * The write side of the incident API: responders' decisions, as signed API calls (the fallback
+ * when Slack is down, and what the CLI uses). Each becomes a workflow update whose validator
+ * enforces who may decide, deadlines and the two-person rule; the caller's API user is the actor,
+ * under their Slack id when configured so a person is the same approver on every surface.
+ * `decision_id` (or a generated one) is the update id: a retried request never decides twice.
+ */
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { eq } from 'drizzle-orm';
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import crypto from 'node:crypto';
+import { z } from 'zod';
+import { incidents } from '../../db/schema';
+import type { Actor } from '../../domain/incident';
+import { updateIncident } from '../../temporal/client';
+import type { ApiDeps } from '../app';
+import { requireScope, type ApiEnv } from '../auth';
+import { apiError, zodErrorBody } from '../errors';
+
+const DecisionId = z.string().min(1).max(200).optional();
+export const ApprovalBody = z.object({
+  decision: z.enum(['approve', 'reject']),
+  reason: z.string().max(2000).optional(),
+  decision_id: DecisionId,
+});
+export const TaskBody = z.object({ note: z.string().max(2000).optional(), decision_id: DecisionId });
+export const NoteBody = z.object({ text: z.string().min(1).max(4000), decision_id: DecisionId });
+export const ReasonBody = z.object({
+  reason: z.string().min(1).max(2000),
+  target: z.string().max(200).optional(),
+  decision_id: DecisionId,
+});
+
+async function readJson(c: Context<ApiEnv>): Promise<unknown> {
+  try {
+    return await c.req.json();
+  } catch {
+    throw apiError(400, 'invalid_json', 'body is not valid JSON', '(body)');
+  }
+}
+
+function actorOf(c: Context<ApiEnv>): Actor {
+  const u = c.var.user;
+  return { id: u.slackUserId ?? u.id, name: u.name, roles: u.roles, via: 'api' };
+}
+
+export function decisionRoutes(deps: ApiDeps) {
+  const app = new Hono<ApiEnv>();
+  app.use('*', requireScope('respond'));
+
+  /** Validates the body, checks the incident exists, runs the update, maps refusals to 4xx. */
+  const decide =
+    <S extends z.ZodType>(
+      schema: S,
+      update: string,
+      payload: (b: z.infer<S>, c: Context<ApiEnv>) => object,
+    ) =>
+    async (c: Context<ApiEnv>) => {
+      const parsed = schema.safeParse(await readJson(c));
+      if (!parsed.success) return c.json(zodErrorBody(parsed.error), 400);
+      const b: z.infer<S> = parsed.data;
+      const id = c.req.param('id')!;
+      const inc = deps.db
+        .select({ status: incidents.status })
+        .from(incidents)
+        .where(eq(incidents.id, id))
+        .get();
+      if (!inc) throw apiError(404, 'not_found', `no incident ${id}`, 'id');
+      const given = (b as { decision_id?: string }).decision_id;
+      const decisionId = given ?? crypto.randomUUID();
+      const args =
+        update === 'closeIncident' ? payload(b, c) : { decisionId, actor: actorOf(c), ...payload(b, c) };
+      try {
+        const result = await updateIncident(
+          deps.temporal,
+          id,
+          update,
+          args,
+          given ? `${update}:${given}` : undefined,
+        );
+        return c.json({ decision_id: decisionId, result }, 200);
+      } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError) {
+          const why = err.cause instanceof Error ? err.cause.message : err.message;
+          throw apiError(409, 'decision_refused', why);
+        }
+        if (err instanceof WorkflowNotFoundError)
+          throw apiError(409, 'incident_not_running', `incident ${id} is not running`);
+        throw err;
+      }
+    };
+
+  app.post(
+    '/:id/approvals/:stepId',
+    decide(ApprovalBody, 'decideApproval', (b, c) => ({
+      stepId: c.req.param('stepId'),
+      decision: b.decision,
+      ...(b.reason ? { reason: b.reason } : {}),
+    })),
+  );
+  app.post(
+    '/:id/tasks/:stepId/done',
+    decide(TaskBody, 'completeTask', (b, c) => ({
+      stepId: c.req.param('stepId'),
+      ...(b.note ? { note: b.note } : {}),
+    })),
+  );
+  app.post(
+    '/:id/notes',
+    decide(NoteBody, 'addNote', (b) => ({ text: b.text })),
+  );
+  app.post(
+    '/:id/abort',
+    decide(ReasonBody, 'abortIncident', (b) => ({ reason: b.reason })),
+  );
+  app.post(
+    '/:id/close',
+    decide(ReasonBody, 'closeIncident', (b, c) => ({ actor: c.var.user.id, reason: b.reason })),
+  );
+  app.post(
+    '/:id/escalate',
+    decide(ReasonBody, 'escalate', (b) => ({ reason: b.reason, ...(b.target ? { target: b.target } : {}) })),
+  );
+  return app;
+}
