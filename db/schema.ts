@@ -9,6 +9,7 @@
  * - `agents`, `agent_credentials` are the AI agent inventory (credentials by reference only).
  * - `audit_log` is the append-only, hash-chained record of every connector action.
  * - `evidence` is the chain-of-custody record of each content-addressed artifact.
+ * - `playbook_steps` is the latest state of each playbook step of an incident.
  */
 import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
@@ -32,6 +33,9 @@ export const incidents = sqliteTable(
     /** For incidents opened by a grouping rule: the group's base key; `key` adds the window start. */
     groupKey: text('group_key'),
     resolvedAt: text('resolved_at'),
+    playbookVersion: integer('playbook_version'),
+    /** sha256 of the playbook source pinned into the workflow at start. */
+    playbookHash: text('playbook_hash'),
     alertCount: integer('alert_count').notNull().default(0),
     latestAlertId: text('latest_alert_id'),
     firstAlertAt: text('first_alert_at').notNull(),
@@ -203,4 +207,22 @@ export const evidence = sqliteTable(
     agentId: text('agent_id'),
   },
   (t) => [uniqueIndex('evidence_incident_sha').on(t.incidentId, t.sha256)],
+);
+
+/** Projection of each playbook step's latest state, written by the interpreter's activities. */
+export const playbookSteps = sqliteTable(
+  'playbook_steps',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    incidentId: text('incident_id')
+      .notNull()
+      .references(() => incidents.id),
+    stepId: text('step_id').notNull(),
+    phase: text('phase').notNull(),
+    kind: text('kind').notNull(),
+    status: text('status').notNull(),
+    data: text('data', { mode: 'json' }).$type<Record<string, unknown>>(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('playbook_steps_step').on(t.incidentId, t.stepId)],
 );
