@@ -5,6 +5,7 @@
 import type { Db } from '../db/client';
 import { createActionActivities, type LiveConnectors } from './actions';
 import { createIncidentActivities, type Clock } from './incidents';
+import { createPostmortemActivities } from './postmortem';
 
 export interface ActivityDeps {
   db: Db;
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
   const clock = deps.clock ?? systemClock;
   return {
     ...createIncidentActivities({ db: deps.db, clock }),
+    ...createPostmortemActivities({ db: deps.db, clock }),
     ...createActionActivities({ db: deps.db, clock, liveConnectors: deps.liveConnectors ?? (() => ({})) }),
   };
 }

@@ -106,6 +106,7 @@ export async function startApi(
     outbox,
     log,
     fileConfig: config.file,
+    metricsAuth: config.metricsAuth,
   });
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));

@@ -18,6 +18,7 @@ import { evalCondition, render } from '../playbooks/expr';
 import { childLists, type Step } from '../playbooks/schema';
 import { runApproval } from './approval-step';
 import { buildScope, durationMs, isDone } from './playbook-model';
+import { writePostmortem } from './postmortem-report';
 import {
   abort,
   actionRequest,
@@ -175,6 +176,7 @@ export async function runPlaybook(ctx: Ctx): Promise<void> {
       await io(ctx, () =>
         projection.recordPhase({ incidentId: ctx.input.incidentId, phase, actor: system(ctx), at: nowIso() }),
       );
+      if (phase === 'postmortem') await writePostmortem(ctx);
       await runSteps(ctx, steps, phase);
       run.milestones.push(phase);
       await io(ctx, () =>
