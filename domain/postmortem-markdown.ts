@@ -192,7 +192,7 @@ export function renderPostmortemSummary(r: PostmortemReport, reportUrl?: string)
   const open = r.action_items.filter((a) => a.status === 'open');
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   // Only Slack user ids become mentions; other owners (emails, team names) stay plain text.
-  const who = (o: string) => (/^[UW][A-Z0-9]{2,}$/.test(o) ? `<@${o}>` : esc(o));
+  const who = (o: string) => (/^[UW][A-Z0-9_]{2,}$/.test(o) ? `<@${o}>` : esc(o));
   return [
     `*Post-mortem${r.incident.mode === 'drill' ? ' (drill)' : ''}: ${esc(r.incident.title)}* (${r.incident.severity}, ${r.incident.status})`,
     `Acknowledged ${formatDuration(m.time_to_acknowledge_seconds)} · contained ${formatDuration(m.time_to_contain_seconds)} · ` +
