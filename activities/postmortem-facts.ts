@@ -1,8 +1,8 @@
 /**
  * Builds the post-mortem report of one incident from what the DB holds, never from workflow
  * memory: the incident row, its alerts, the whole timeline, action runs, the agent inventory,
- * evidence custody with the audit entries that collected it, and the tracked action items. Also
- * the pre-filled review sections: each line is a stored fact a reviewer is likely to need there.
+ * evidence custody with the audit entries that collected it, and the tracked action items. The
+ * summary and pre-filled review sections are derived from those facts (domain/postmortem-review.ts).
  */
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client';
@@ -20,6 +20,7 @@ import {
 } from '../db/schema';
 import type { ActionItem, PostmortemReport } from '../domain/postmortem';
 import { approvalsOf, responseMetrics, secondsBetween } from '../domain/response-metrics';
+import { review, summarize } from '../domain/postmortem-review';
 
 type Row<T extends { $inferSelect: unknown }> = T['$inferSelect'];
 
@@ -122,6 +123,17 @@ function alertsOf(rows: Row<typeof alerts>[]): PostmortemReport['alerts'] {
   };
 }
 
+function failedSteps(db: Db, incidentId: string) {
+  return db
+    .select()
+    .from(playbookSteps)
+    .where(
+      and(eq(playbookSteps.incidentId, incidentId), inArray(playbookSteps.status, ['failed', 'rejected'])),
+    )
+    .all()
+    .map((s) => ({ stepId: s.stepId, kind: s.kind, phase: s.phase, status: s.status }));
+}
+
 export function buildReport(db: Db, incidentId: string, generatedAt: string): PostmortemReport | undefined {
   const inc = db.select().from(incidents).where(eq(incidents.id, incidentId)).get();
   if (!inc) return undefined;
@@ -192,48 +204,6 @@ export function buildReport(db: Db, incidentId: string, generatedAt: string): Po
     review: { root_cause: [], contributing_factors: [], action_items: [] },
   };
   report.summary = summarize(report);
-  report.review = review(report, db, incidentId);
+  report.review = review(report, failedSteps(db, incidentId));
   return report;
-}
-
-function summarize(r: PostmortemReport): string {
-  const reached = r.milestones.map((m) => m.milestone);
-  const drill = r.incident.mode === 'drill' ? 'Drill: ' : '';
-  const agentsText = r.impact.affected_agents.map((a) => a.id).join(', ') || 'no agent recorded';
-  return (
-    `${drill}${r.incident.severity} incident "${r.incident.title}" from ${r.incident.source}, ` +
-    `affecting ${agentsText}; ${r.alerts.total} alert(s), ${r.actions.length} action(s), ` +
-    `${r.approvals.length} approval decision(s). Milestones reached: ${reached.join(', ') || 'none'}. ` +
-    `Status: ${r.incident.status}.`
-  );
-}
-
-function review(r: PostmortemReport, db: Db, incidentId: string): PostmortemReport['review'] {
-  const failedSteps = db
-    .select()
-    .from(playbookSteps)
-    .where(
-      and(eq(playbookSteps.incidentId, incidentId), inArray(playbookSteps.status, ['failed', 'rejected'])),
-    )
-    .all();
-  return {
-    root_cause: [
-      ...r.alerts.by_title.map((a) => `Alert (${a.severity}) x${a.count}: ${a.title}`),
-      ...r.evidence.map((e) => `Evidence ${e.kind} ${e.sha256.slice(0, 12)} from ${e.source}`),
-    ],
-    contributing_factors: [
-      ...r.actions
-        .filter((a) => a.status !== 'succeeded' || a.verified === false)
-        .map(
-          (a) =>
-            `Action ${a.action} (${a.step_id}) ${a.status}${a.verified === false ? ', not verified' : ''}`,
-        ),
-      ...failedSteps.map((s) => `Step ${s.stepId} (${s.kind}, ${s.phase}) ${s.status}`),
-      ...r.approvals
-        .filter((a) => (a.wait_seconds ?? 0) > 900)
-        .map((a) => `Approval ${a.step_id} waited ${Math.round(a.wait_seconds!)} s for ${a.actor}`),
-      ...r.escalations.map((e) => `Escalation by ${e.actor}: ${e.message}`),
-    ],
-    action_items: r.action_items.map((i) => `${i.title} (owner ${i.owner}, ${i.status})`),
-  };
 }
