@@ -108,6 +108,7 @@ describe('post-mortem of an incident run through every phase', () => {
     await expect(
       Worker.runReplayHistory(replayOptions(), readHistory(file).history),
     ).resolves.toBeUndefined();
+    if (dir !== HISTORY_DIR) fs.rmSync(dir, { recursive: true, force: true });
 
     const rows = timelineRows(stack, incidentId);
     const md = await get(`/v1/incidents/${incidentId}/postmortem.md`);
