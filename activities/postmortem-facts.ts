@@ -105,6 +105,24 @@ function evidenceOf(db: Db, incidentId: string): PostmortemReport['evidence'] {
     });
 }
 
+const FAILED_OUTCOMES = ['error', 'failed', 'unverified', 'simulated_failure'];
+
+function connectorFailures(db: Db, incidentId: string): PostmortemReport['connector_failures'] {
+  return db
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.incidentId, incidentId), inArray(auditLog.outcome, FAILED_OUTCOMES)))
+    .orderBy(asc(auditLog.seq))
+    .all()
+    .map((a) => ({
+      at: a.at,
+      action: a.action,
+      step_id: a.stepId,
+      outcome: a.outcome,
+      error: typeof a.detail.error === 'string' ? a.detail.error : null,
+    }));
+}
+
 function alertsOf(rows: Row<typeof alerts>[]): PostmortemReport['alerts'] {
   const byTitle = new Map<string, { title: string; severity: string; count: number }>();
   for (const a of rows) {
@@ -191,6 +209,7 @@ export function buildReport(db: Db, incidentId: string, generatedAt: string): Po
       finished_at: r.finishedAt,
       duration_seconds: r.finishedAt ? secondsBetween(r.startedAt, r.finishedAt) : null,
     })),
+    connector_failures: connectorFailures(db, incidentId),
     approvals: approvalsOf(events),
     escalations: events
       .filter((e) => ['escalated', 'approval.escalated', 'escalation.notify_failed'].includes(e.kind))

@@ -19,11 +19,13 @@ export function formatDuration(seconds: number | null): string {
   return shown.length > 0 ? shown.join(' ') : '0s';
 }
 
-/** Table cells: pipes and newlines would break the row. */
-const cell = (v: unknown) =>
+/** Alert titles and messages are untrusted: no raw HTML reaches a Markdown viewer. */
+const text = (v: unknown) =>
   String(v ?? '—')
-    .replace(/\|/g, '\\|')
-    .replace(/\r?\n/g, ' ');
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
+/** Table cells: pipes and newlines would break the row. */
+const cell = (v: unknown) => text(v).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 const table = (head: string[], rows: unknown[][]) =>
   rows.length === 0
     ? ['_None._']
@@ -33,14 +35,14 @@ const table = (head: string[], rows: unknown[][]) =>
         ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
       ];
 const bullets = (items: string[], empty: string) =>
-  items.length > 0 ? items.map((i) => `- ${i}`) : [`- ${empty}`];
+  items.length > 0 ? items.map((i) => `- ${text(i).replace(/\r?\n/g, ' ')}`) : [`- ${empty}`];
 
 export function renderPostmortemMarkdown(r: PostmortemReport): string {
   const i = r.incident;
   const m = r.metrics;
   const waits = m.approval_wait_seconds.map(formatDuration).join(', ') || '—';
   const lines = [
-    `# Post-mortem: ${i.title}`,
+    `# Post-mortem: ${text(i.title).replace(/\r?\n/g, ' ')}`,
     '',
     `Incident \`${i.id}\` · ${i.mode === 'drill' ? '**DRILL** · ' : ''}severity **${i.severity}** · status ${i.status} · ` +
       `opened ${i.opened_at}${i.closed_at ? ` · closed ${i.closed_at}` : ''}` +
@@ -50,7 +52,7 @@ export function renderPostmortemMarkdown(r: PostmortemReport): string {
     '',
     '## Summary',
     '',
-    r.summary,
+    text(r.summary),
     '',
     '## Severity and impact',
     '',
@@ -110,6 +112,13 @@ export function renderPostmortemMarkdown(r: PostmortemReport): string {
         formatDuration(a.duration_seconds),
         a.summary,
       ]),
+    ),
+    '',
+    '### Connector failures',
+    '',
+    ...table(
+      ['At', 'Action', 'Step', 'Outcome', 'Error'],
+      r.connector_failures.map((f) => [f.at, f.action, f.step_id, f.outcome, f.error]),
     ),
     '',
     '## Approvals',

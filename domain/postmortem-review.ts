@@ -43,6 +43,9 @@ export function review(r: PostmortemReport, failedSteps: FailedStep[]): Postmort
           (a) =>
             `Action ${a.action} (${a.step_id}) ${a.status}${a.verified === false ? ', not verified' : ''}`,
         ),
+      ...r.connector_failures.map(
+        (f) => `Connector ${f.action} (${f.step_id ?? '—'}) ${f.outcome}${f.error ? `: ${f.error}` : ''}`,
+      ),
       ...failedSteps.map((s) => `Step ${s.stepId} (${s.kind}, ${s.phase}) ${s.status}`),
       ...r.approvals
         .filter((a) => (a.wait_seconds ?? 0) > SLOW_APPROVAL_SECONDS)

@@ -99,6 +99,17 @@ export const PostmortemReport = z
         duration_seconds: z.number().nullable(),
       }),
     ),
+    connector_failures: z
+      .array(
+        z.object({
+          at: iso,
+          action: z.string(),
+          step_id: z.string().nullable(),
+          outcome: z.string(),
+          error: z.string().nullable(),
+        }),
+      )
+      .describe('Audit-log entries of attempts that errored or did not take effect (retries included)'),
     approvals: z.array(ApprovalRecord),
     escalations: z.array(z.object({ at: iso, actor: z.string(), message: z.string() })),
     notes: z.array(z.object({ at: iso, actor: z.string(), text: z.string() })),

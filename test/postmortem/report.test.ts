@@ -7,7 +7,7 @@ import { asc, eq } from 'drizzle-orm';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { currentPostmortem, registerActionItems, storePostmortem } from '../../activities/postmortem';
 import { openDb, type Db } from '../../db/client';
-import { timeline } from '../../db/schema';
+import { incidents, timeline } from '../../db/schema';
 import { renderPostmortemMarkdown, renderPostmortemSummary } from '../../domain/postmortem-markdown';
 import { SCRIPT, scriptIncident } from '../helpers/scripted-incident';
 
@@ -85,7 +85,13 @@ describe('post-mortem report from stored facts', () => {
     expect(report.evidence).toHaveLength(1);
     expect(report.evidence[0]!.audit).toMatchObject({ outcome: 'succeeded' });
     expect(report.evidence[0]!.audit!.hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(report.review.contributing_factors.join('\n')).toContain('Escalation by U_BOB');
+    expect(report.connector_failures).toEqual([
+      expect.objectContaining({ action: 'credentials.revoke', outcome: 'error', error: 'provider timeout' }),
+    ]);
+    expect(report.review.contributing_factors).toEqual([
+      'Connector credentials.revoke (revoke) error: provider timeout',
+      'Escalation by U_BOB: Bob escalated to security-leads',
+    ]);
   });
 
   it('tracks declared action items with owners: the assignee, else the agent owner', () => {
@@ -120,6 +126,26 @@ describe('post-mortem report from stored facts', () => {
     expect(second.revision).toBe(first.revision + 1);
     expect(second.markdown).toContain('late note');
     expect(renderPostmortemMarkdown(second.report)).toBe(second.markdown);
+  });
+
+  it('keeps untrusted text from breaking the Markdown (HTML, pipes, newlines)', () => {
+    db.update(incidents)
+      .set({ title: '<img src=x onerror=alert(1)> a|b' })
+      .where(eq(incidents.id, 'inc-live'))
+      .run();
+    db.insert(timeline)
+      .values({
+        incidentId: 'inc-live',
+        at: OPENED,
+        kind: 'note',
+        actor: 'U_EVE',
+        message: 'x | y\n<b>z</b>',
+      })
+      .run();
+    const { markdown } = storePostmortem(db, 'inc-live', OPENED, 'test')!;
+    expect(markdown).not.toMatch(/<img|<b>/);
+    expect(markdown).toContain('# Post-mortem: &lt;img src=x onerror=alert(1)&gt; a|b');
+    expect(markdown).toContain('| note | U_EVE | x \\| y &lt;b&gt;z&lt;/b&gt; |');
   });
 
   it('returns nothing for an unknown incident', () => {
