@@ -4,7 +4,8 @@
  * Scalar page at /docs renders it for humans. Adding a route means adding its entry here.
  */
 import { z } from 'zod';
-import { ActionItemList, PostmortemDocument } from '../domain/postmortem';
+// Registers the post-mortem schemas (PostmortemDocument, ActionItemList, …) in zod's global registry.
+import '../domain/postmortem';
 import { SIGNATURE_HEADER } from './intake-auth';
 import { IncidentListQuery, TimelineQuery } from './schemas';
 
@@ -86,9 +87,6 @@ function intake(summary: string, body: string, response: string, security: unkno
     },
   };
 }
-
-// Referenced so the schemas register before components() reads the global registry.
-void [PostmortemDocument, ActionItemList];
 
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 

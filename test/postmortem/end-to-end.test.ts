@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postmortems } from '../../db/schema';
-import type { PostmortemReport } from '../../domain/postmortem';
+import { PostmortemDocument, type PostmortemReport } from '../../domain/postmortem';
 import { closeIncident, completeTask, decideApproval } from '../../workflows/messages';
 import { HISTORY_DIR, readHistory, replayOptions } from '../helpers/histories';
 import {
@@ -123,6 +123,8 @@ describe('post-mortem of an incident run through every phase', () => {
     const json = (await (
       await get(`/v1/incidents/${incidentId}/postmortem.json`)
     ).json()) as PostmortemReport;
+    // The body matches the schema the OpenAPI document publishes for it.
+    expect(PostmortemDocument.safeParse(json).error).toBeUndefined();
     expect(json.timeline.map((e) => e.id)).toEqual(rows.map((r) => r.id));
     expect(json.incident).toMatchObject({ mode: 'drill', status: 'closed' });
     expect(json.approvals).toEqual([
