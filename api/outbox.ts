@@ -160,12 +160,19 @@ export class Outbox {
       .limit(1)
       .get();
     const labels = first?.labels ?? {};
-    const playbook = selectPlaybook(this.playbooks(), {
-      severity: inc.severity,
-      source: inc.source,
-      title: inc.title,
-      labels,
-    });
+    // A playbook named on the incident (by an intake routing rule) wins over matching.
+    const named = inc.playbookId ? this.playbooks().find((p) => p.id === inc.playbookId) : undefined;
+    if (inc.playbookId && !named) {
+      this.opts.log.warn({ incidentId, playbookId: inc.playbookId }, 'unknown playbook; matching instead');
+    }
+    const playbook =
+      named ??
+      selectPlaybook(this.playbooks(), {
+        severity: inc.severity,
+        source: inc.source,
+        title: inc.title,
+        labels,
+      });
     const start: IncidentStart = {
       incidentId,
       key: inc.key,

@@ -196,7 +196,11 @@ export async function runPlaybook(ctx: Ctx): Promise<void> {
     run.abortReason = err.reason;
     // Actions still running in parallel branches finish first, so their undo is not missed.
     await condition(() => ctx.inFlight === 0);
-    while (run.compensations.length > 0) await runCompensation(ctx, run.compensations.pop()!);
+    // Popped only once done: a run that continues-as-new mid-way still owes the rest.
+    while (run.compensations.length > 0) {
+      await runCompensation(ctx, run.compensations[run.compensations.length - 1]!);
+      run.compensations.pop();
+    }
     // Containers and waits cut short by the abort do not stay "running" in the query.
     for (const s of Object.values(run.steps)) {
       if (s.status === 'running' || s.status === 'waiting')
@@ -208,7 +212,7 @@ export async function runPlaybook(ctx: Ctx): Promise<void> {
     projection.recordTimeline({
       incidentId: ctx.input.incidentId,
       kind: `playbook.${outcome}`,
-      actor: ctx.abortRequested?.actor ?? system(ctx),
+      actor: run.abortRequested?.actor ?? system(ctx),
       message:
         outcome === 'aborted'
           ? `Playbook ${ctx.pinned.id} aborted: ${run.abortReason}`

@@ -6,7 +6,8 @@
  * Without a pinned playbook the incident stays open in phase `assess` and waits, as before.
  * Messages:
  *   - signal `alertsAttached(batch)`: more alerts; counts and latest are kept in workflow state.
- *   - query `incidentState`: status, phase, alert count, latest alert, playbook status.
+ *   - query `incidentState`: status, phase, alert count, latest alert, playbook status, pending
+ *     approvals.
  *   - query `playbookState`: phase, every step's state, pending approvals, open tasks.
  *   - update `closeIncident({actor, reason})`: records the close and ends the workflow.
  *   - updates `decideApproval`, `completeTask`, `abortIncident`, `escalate`, `addNote`: validated
@@ -76,7 +77,11 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
     const lastQueued = pending.length > 0 ? pending[pending.length - 1]!.toSeq : state.lastAlertSeq;
     if (batch.toSeq > lastQueued) pending.push(batch);
   });
-  setHandler(incidentState, () => state);
+  // The incident API reads pending approvals from this query (see api/routes/incidents.ts).
+  setHandler(incidentState, () => ({
+    ...state,
+    pendingApprovals: ctx ? viewOf(ctx.pinned, ctx.run).pendingApprovals : [],
+  }));
   setHandler(playbookState, () => (ctx ? viewOf(ctx.pinned, ctx.run) : null));
   setHandler(
     closeIncident,

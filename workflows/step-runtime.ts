@@ -41,7 +41,6 @@ export interface Ctx {
   pinned: PinnedPlaybook;
   run: PlaybookRun;
   index: Map<string, IndexedStep>;
-  abortRequested?: { actor: string; reason: string };
   /** Set before continue-as-new or close: no new activity starts. */
   suspending: boolean;
   inFlight: number;
@@ -62,12 +61,13 @@ export async function io<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
 }
 
 export function abort(ctx: Ctx, reason: string, actor: string): PlaybookAborted {
-  ctx.abortRequested ??= { actor, reason };
-  return new PlaybookAborted(ctx.abortRequested.reason, ctx.abortRequested.actor);
+  ctx.run.abortRequested ??= { actor, reason };
+  return new PlaybookAborted(ctx.run.abortRequested.reason, ctx.run.abortRequested.actor);
 }
 
 export function checkAbort(ctx: Ctx): void {
-  if (ctx.abortRequested) throw new PlaybookAborted(ctx.abortRequested.reason, ctx.abortRequested.actor);
+  const a = ctx.run.abortRequested;
+  if (a) throw new PlaybookAborted(a.reason, a.actor);
 }
 
 export async function setStep(
@@ -202,7 +202,7 @@ export async function waitUntil(
   done: () => boolean,
   deadline: string | undefined,
 ): Promise<boolean> {
-  const wake = () => done() || ctx.abortRequested !== undefined;
+  const wake = () => done() || ctx.run.abortRequested !== undefined;
   if (deadline === undefined) {
     await condition(wake);
   } else {

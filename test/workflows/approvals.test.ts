@@ -69,6 +69,8 @@ describe('approval steps', () => {
       approvals: 1,
       minApprovals: 2,
     });
+    // The incident API reads the same list through incidentState.
+    expect((await handle.query(incidentState)).pendingApprovals).toEqual(state.pendingApprovals);
     expect(actionRows(stack, incidentId)).toHaveLength(0);
 
     await handle.executeUpdate(decideApproval, {
