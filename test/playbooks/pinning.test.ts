@@ -101,7 +101,7 @@ describe('playbook selection at intake', () => {
 
   it('a playbook named on the incident (intake routing) wins over label matching', async () => {
     const now = new Date().toISOString();
-    const { incidentId } = storeAlert(
+    const { incidentId: stored } = storeAlert(
       stack.db,
       {
         format: 'generic',
@@ -118,6 +118,8 @@ describe('playbook selection at intake', () => {
       },
       { receivedAt: now },
     );
+    // main's storeAlert answers null only for a resolve with no open incident; this one opens one.
+    const incidentId = stored!;
     stack.db
       .update(incidents)
       .set({ playbookId: 'agent-config-tampering' })
