@@ -10,10 +10,10 @@ import { desc, eq } from 'drizzle-orm';
 import crypto from 'node:crypto';
 import type { Db } from '../db/client';
 import { actionItems, agents, incidents, postmortems, timeline } from '../db/schema';
-import { renderPostmortemMarkdown } from '../domain/postmortem-markdown';
+import { renderPostmortemMarkdown, renderPostmortemSummary } from '../domain/postmortem-markdown';
 import type { PostmortemReport } from '../domain/postmortem';
 import { buildReport } from './postmortem-facts';
-import type { Clock } from './incidents';
+import { appendTimelineEvent, type Clock } from './incidents';
 
 /** A follow-up the playbook declares (a remediate/postmortem `manual_task`). */
 export interface DeclaredActionItem {
@@ -115,6 +115,17 @@ export function currentPostmortem(
   return storePostmortem(db, incidentId, at, by);
 }
 
+/** For the Slack side: the current report's short mrkdwn summary, or undefined for no incident. */
+export function postmortemSummaryFor(
+  db: Db,
+  incidentId: string,
+  at: string,
+  reportUrl?: string,
+): string | undefined {
+  const pm = currentPostmortem(db, incidentId, at, 'slack');
+  return pm ? renderPostmortemSummary(pm.report, reportUrl) : undefined;
+}
+
 export function createPostmortemActivities({ db, clock }: { db: Db; clock: Clock }) {
   return {
     async generatePostmortem(input: {
@@ -124,6 +135,19 @@ export function createPostmortemActivities({ db, clock }: { db: Db; clock: Clock
     }): Promise<{ revision: number; sha256: string }> {
       const at = clock.now().toISOString();
       registerActionItems(db, input.incidentId, input.actionItems, at);
+      // Recorded before rendering, so the stored report covers its own event (and a retry adds none).
+      appendTimelineEvent(
+        db,
+        {
+          incidentId: input.incidentId,
+          kind: 'postmortem.generated',
+          actor: input.actor,
+          message: `Post-mortem drafted from the incident's records; ${input.actionItems.length} action item(s) tracked`,
+          data: { actionItems: input.actionItems.map((i) => i.stepId) },
+          eventKey: `${input.incidentId}:postmortem:generated`,
+        },
+        at,
+      );
       const stored = storePostmortem(db, input.incidentId, at, input.actor);
       if (!stored) throw new Error(`incident ${input.incidentId} has no row: cannot write its post-mortem`);
       return { revision: stored.revision, sha256: stored.sha256 };

@@ -77,6 +77,9 @@ describe('post-mortem of an incident run through every phase', () => {
       stack.db.select().from(postmortems).where(eq(postmortems.incidentId, incidentId)).get(),
     );
     expect(stored.generatedBy).toBe('playbook:pm-e2e');
+    // It covers its own timeline event (recorded first, so the stored report is not born stale).
+    expect((stored.report as PostmortemReport).timeline.at(-1)?.kind).toBe('postmortem.generated');
+    expect(stored.coversTimelineId).toBe((stored.report as PostmortemReport).timeline.at(-1)?.id);
     const items = (await (await get(`/v1/incidents/${incidentId}/action-items`)).json()) as {
       action_items: { step_id: string; owner: string; status: string; completed_by: string | null }[];
     };
