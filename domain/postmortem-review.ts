@@ -8,6 +8,13 @@ import type { PostmortemReport } from './postmortem';
 
 /** Approvals that waited longer than this are listed as a contributing factor. */
 const SLOW_APPROVAL_SECONDS = 900;
+/** Timeline events that always bear on what went wrong. */
+const NOTABLE_EVENTS = new Set([
+  'approval.timed_out',
+  'abort.requested',
+  'playbook.aborted',
+  'postmortem.failed',
+]);
 
 export function summarize(r: PostmortemReport): string {
   const reached = r.milestones.map((m) => m.milestone);
@@ -50,6 +57,9 @@ export function review(r: PostmortemReport, failedSteps: FailedStep[]): Postmort
       ...r.approvals
         .filter((a) => (a.wait_seconds ?? 0) > SLOW_APPROVAL_SECONDS)
         .map((a) => `Approval ${a.step_id} waited ${Math.round(a.wait_seconds!)} s for ${a.actor}`),
+      ...r.timeline
+        .filter((e) => NOTABLE_EVENTS.has(e.kind))
+        .map((e) => `${e.kind} (${e.actor}): ${e.message}`),
       ...r.escalations.map((e) => `Escalation by ${e.actor}: ${e.message}`),
     ],
     action_items: r.action_items.map((i) => `${i.title} (owner ${i.owner}, ${i.status})`),

@@ -148,6 +148,22 @@ describe('post-mortem report from stored facts', () => {
     expect(markdown).toContain('| note | U_EVE | x \\| y &lt;b&gt;z&lt;/b&gt; |');
   });
 
+  it('lists timed-out approvals and aborts among the contributing factors', () => {
+    db.insert(timeline)
+      .values({
+        incidentId: 'inc-live',
+        at: OPENED,
+        kind: 'approval.timed_out',
+        actor: 'playbook:leak',
+        message: 'Approval gate timed out: reject',
+      })
+      .run();
+    const { report } = storePostmortem(db, 'inc-live', OPENED, 'test')!;
+    expect(report.review.contributing_factors).toContain(
+      'approval.timed_out (playbook:leak): Approval gate timed out: reject',
+    );
+  });
+
   it('returns nothing for an unknown incident', () => {
     expect(currentPostmortem(db, 'inc-none', OPENED)).toBeUndefined();
   });
