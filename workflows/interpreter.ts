@@ -90,12 +90,13 @@ async function runStep(ctx: Ctx, step: Step, phase: Phase): Promise<void> {
   const existing = ctx.run.steps[step.id];
   if (isDone(existing)) return;
   checkAbort(ctx);
-  if (!existing && step.when && !evalCondition(step.when, buildScope(ctx.input, ctx.run))) {
-    await setStep(ctx, step, phase, { status: 'skipped' }, `Skipped ${step.id}: ${step.when} is false`);
-    for (const list of childLists(step)) markSkipped(ctx, list, phase);
-    return;
-  }
   try {
+    if (!existing && step.when && !evalCondition(step.when, buildScope(ctx.input, ctx.run))) {
+      await setStep(ctx, step, phase, { status: 'skipped' }, `Skipped ${step.id}: ${step.when} is false`);
+      for (const list of childLists(step)) markSkipped(ctx, list, phase);
+      return;
+    }
+    // Expressions and templates that fail at run time fail the step (its on_failure applies).
     await STEP_RUNNERS[step.kind](ctx, step as never, phase);
   } catch (err) {
     if (err instanceof PlaybookAborted || isCancellation(err)) throw err;

@@ -69,6 +69,11 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
         },
       }
     : undefined;
+  // Known from the input, so queries see it from the first task on (no command involved).
+  if (ctx) {
+    const { id, version, hash } = ctx.pinned;
+    state.playbook ??= { id, version, hash, status: ctx.run.status };
+  }
   const pending: AlertBatch[] = [];
   let closing: { actor: string; reason: string } | undefined;
 
@@ -110,12 +115,6 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
 
   let runnerError: unknown;
   if (ctx && ctx.run.status === 'running' && patched(PLAYBOOK_PATCH)) {
-    state.playbook = {
-      id: ctx.pinned.id,
-      version: ctx.pinned.version,
-      hash: ctx.pinned.hash,
-      status: 'running',
-    };
     runPlaybook(ctx).then(
       () => {
         state.playbook!.status = ctx.run.status;

@@ -78,14 +78,17 @@ export async function setStep(
   message: string,
   actor = system(ctx),
 ): Promise<StepState> {
-  const s: StepState = {
-    ...(ctx.run.steps[step.id] ?? { id: step.id, kind: step.kind, phase, status: 'pending' }),
-    ...patch,
-  };
+  // Updated in place: update handlers and waiting steps hold this same object.
+  const s: StepState = (ctx.run.steps[step.id] ??= {
+    id: step.id,
+    kind: step.kind,
+    phase,
+    status: 'pending',
+  });
+  Object.assign(s, patch);
   const at = nowIso();
   if (patch.status === 'running' || patch.status === 'waiting') s.startedAt ??= at;
   if (isDone(s)) s.finishedAt = at;
-  ctx.run.steps[step.id] = s;
   const data: Record<string, unknown> = {};
   for (const k of [
     'ok',
@@ -183,7 +186,8 @@ export async function runCompensation(ctx: Ctx, c: CompensationEntry): Promise<v
     if (isCancellation(err)) throw err;
     summary = `compensation ${c.action} failed: ${errorMessage(err)}`;
   }
-  if (entry && ok) ctx.run.steps[c.stepId] = { ...ctx.run.steps[c.stepId]!, status: 'compensated' };
+  const undone = ctx.run.steps[c.stepId];
+  if (entry && ok && undone) undone.status = 'compensated';
   await io(ctx, () =>
     projection.recordTimeline({
       incidentId: ctx.input.incidentId,

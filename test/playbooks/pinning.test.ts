@@ -100,6 +100,8 @@ describe('playbook selection at intake', () => {
   });
 
   it('a playbook named on the incident (intake routing) wins over label matching', async () => {
+    // No dispatch may be running: the row must carry its playbook before the outbox reads it.
+    await stack.outbox.drained();
     const now = new Date().toISOString();
     const { incidentId: stored } = storeAlert(
       stack.db,

@@ -212,4 +212,29 @@ describe('approval steps', () => {
     const s = await waitForPlaybook(handle, 'completed');
     expect(s.steps.find((x) => x.id === 'disable_agent')?.status).toBe('succeeded');
   });
+
+  it('an approval that arrives after the escalation still counts (second deadline not reached)', async () => {
+    const pb = pinYaml(
+      gated(`      approvers: { users: [U_ALICE] }
+      timeout: 1s
+      on_timeout: escalate
+      escalation: { target: S0SECLEADS, timeout: 1h, on_timeout: reject }`),
+    );
+    const { incidentId, handle } = await startIncident(stack, { playbook: pb });
+    await eventually(
+      async () => (await waitForStep(handle, 'approve_disable', 'waiting')).pendingApprovals[0]?.escalated,
+      15_000,
+      'escalation',
+    );
+    await handle.executeUpdate(decideApproval, {
+      args: [{ decisionId: 'late-but-ok', stepId: 'approve_disable', decision: 'approve', actor: alice }],
+    });
+    const s = await waitForPlaybook(handle, 'completed');
+    expect(s.steps.find((x) => x.id === 'approve_disable')?.approved).toBe(true);
+    expect(actionRows(stack, incidentId).map((r) => r.stepId)).toEqual([
+      'approve_disable.escalation',
+      'disable_agent',
+      'after',
+    ]);
+  });
 });
