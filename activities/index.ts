@@ -7,6 +7,7 @@ import { createActionActivities, type LiveConnectors } from './actions';
 import { createIncidentActivities, type Clock } from './incidents';
 import { createNoteActivities } from './notes';
 import { createSlackActivities, type SlackNotifierDeps } from './slack';
+import { createPostmortemActivities } from './postmortem';
 
 export interface ActivityDeps {
   db: Db;
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
   const clock = deps.clock ?? systemClock;
   return {
     ...createIncidentActivities({ db: deps.db, clock }),
+    ...createPostmortemActivities({ db: deps.db, clock }),
     ...createActionActivities({ db: deps.db, clock, liveConnectors: deps.liveConnectors ?? (() => ({})) }),
     ...createNoteActivities({ db: deps.db, clock }),
     ...createSlackActivities({ db: deps.db, clock, slack: deps.slack }),

@@ -2,9 +2,9 @@
  * The HTTP edge: builds the Hono app from injected dependencies (no globals), so tests drive it
  * with app.request() or a real listening server. Routes live in api/routes/ and are mounted with
  * one `app.route` line each; this module wires request ids, the API-token registry that
- * `requireScope` reads, error mapping, health and the OpenAPI document.
+ * `requireScope` reads, error mapping, health, Prometheus metrics and the OpenAPI document.
  */
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
 import { EMPTY_FILE_CONFIG, type FileConfig } from '../app/config-file';
@@ -13,11 +13,12 @@ import type { Db } from '../db/client';
 import { pingDb } from '../db/client';
 import { slackEvents, type SlackHttpHandler } from '../slack/receiver';
 import { pingTemporal, type TemporalHandle } from '../temporal/client';
-import { tokenRegistry, TokenRegistry, type ApiEnv } from './auth';
+import { requireScope, tokenRegistry, TokenRegistry, type ApiEnv } from './auth';
 import { docsPage } from './docs-page';
 import { onError } from './errors';
 import { createIntake } from './intake';
 import { IntakeMetrics } from './intake-metrics';
+import { renderMetrics } from './metrics';
 import { openApiDocument } from './openapi';
 import type { Outbox } from './outbox';
 import { agentRoutes } from './routes/agents';
@@ -25,6 +26,7 @@ import { alertRoutes } from './routes/alerts';
 import { decisionRoutes } from './routes/decisions';
 import { evidenceRoutes } from './routes/evidence';
 import { incidentRoutes } from './routes/incidents';
+import { postmortemRoutes } from './routes/postmortem';
 
 export interface ApiDeps {
   db: Db;
@@ -39,6 +41,8 @@ export interface ApiDeps {
   now?: () => Date;
   /** Bolt's HTTP receiver for POST /slack/events; absent when Slack is off or in Socket Mode. */
   slack?: SlackHttpHandler;
+  /** Whether GET /metrics needs a read-scope token (FIREBREAK_METRICS_AUTH); default open. */
+  metricsAuth?: 'none' | 'read';
 }
 
 export function createApp(deps: ApiDeps) {
@@ -63,11 +67,19 @@ export function createApp(deps: ApiDeps) {
   app.get('/openapi.json', (c) => c.json(openapi));
   app.get('/docs', (c) => c.html(docsPage('/openapi.json', 'Firebreak API')));
 
+  const intakeMetrics = deps.metrics ?? new IntakeMetrics();
+  const metricsAuth: MiddlewareHandler<ApiEnv> =
+    deps.metricsAuth === 'read' ? requireScope('read') : async (_c, next) => next();
+  app.get('/metrics', metricsAuth, async (c) => {
+    const { contentType, body } = await renderMetrics(deps.db, intakeMetrics);
+    return c.body(body, 200, { 'Content-Type': contentType });
+  });
+
   const accept = createIntake({
     db: deps.db,
     outbox: deps.outbox,
     log: deps.log,
-    metrics: deps.metrics ?? new IntakeMetrics(),
+    metrics: intakeMetrics,
     file,
     webhookSecret: deps.credentials.webhookSecret,
     now: deps.now ?? (() => new Date()),
@@ -78,6 +90,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/v1/agents', agentRoutes(deps));
   app.route('/v1/incidents', evidenceRoutes(deps));
   app.post('/slack/events', slackEvents(deps.slack));
+  app.route('/v1/incidents', postmortemRoutes(deps));
   return app;
 }
 

@@ -4,6 +4,8 @@
  * Scalar page at /docs renders it for humans. Adding a route means adding its entry here.
  */
 import { z } from 'zod';
+// Registers the post-mortem schemas (PostmortemDocument, ActionItemList, …) in zod's global registry.
+import '../domain/postmortem';
 import { SIGNATURE_HEADER } from './intake-auth';
 import { IncidentListQuery, TimelineQuery } from './schemas';
 
@@ -37,6 +39,10 @@ function components(): Record<string, unknown> {
       'IncidentDetail',
       'TimelineEvent',
       'Timeline',
+      'PostmortemDocument',
+      'ResponseMetrics',
+      'ActionItem',
+      'ActionItemList',
     ]),
   };
 }
@@ -158,6 +164,69 @@ export function openApiDocument(): Record<string, unknown> {
             '200': { description: 'A page of timeline events', ...json('Timeline') },
             '404': { description: 'No such incident', ...json('Error') },
             ...errors,
+          },
+        },
+      },
+      '/v1/incidents/{id}/postmortem.md': {
+        get: {
+          summary: 'The post-mortem report as Markdown, built from the stored facts',
+          description:
+            'The stored report while it covers the whole timeline; otherwise rendered again from current facts and stored as the next revision (headers X-Postmortem-Revision, X-Postmortem-SHA256).',
+          tags: ['postmortem'],
+          security: read,
+          parameters: [idParam],
+          responses: {
+            '200': {
+              description: 'The report',
+              content: { 'text/markdown': { schema: { type: 'string' } } },
+            },
+            '404': { description: 'No such incident', ...json('Error') },
+            ...errors,
+          },
+        },
+      },
+      '/v1/incidents/{id}/postmortem.json': {
+        get: {
+          summary: 'The post-mortem report as JSON: timeline, actions, approvals, evidence, metrics',
+          tags: ['postmortem'],
+          security: read,
+          parameters: [idParam],
+          responses: {
+            '200': { description: 'The report', ...json('PostmortemDocument') },
+            '404': { description: 'No such incident', ...json('Error') },
+            ...errors,
+          },
+        },
+      },
+      '/v1/incidents/{id}/action-items': {
+        get: {
+          summary: 'Follow-up tasks the playbook declared, with owners and status',
+          tags: ['postmortem'],
+          security: read,
+          parameters: [idParam],
+          responses: {
+            '200': { description: 'The action items', ...json('ActionItemList') },
+            '404': { description: 'No such incident', ...json('Error') },
+            ...errors,
+          },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics (text format 0.0.4), computed from the DB at scrape time',
+          description:
+            'Every incident series has a `mode` label (live or drill): production dashboards select mode="live". Open unless FIREBREAK_METRICS_AUTH=read.',
+          tags: ['operations'],
+          security: [{}, ...read],
+          responses: {
+            '200': {
+              description: 'The exposition',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
+            '401': {
+              description: 'Missing or invalid token (FIREBREAK_METRICS_AUTH=read)',
+              ...json('Error'),
+            },
           },
         },
       },

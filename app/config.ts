@@ -23,6 +23,8 @@ const EnvSchema = z.object({
   FIREBREAK_CONFIG: z.string().min(1).optional(),
   FIREBREAK_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   FIREBREAK_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** `none`: /metrics is open (scrapers on a private network); `read`: needs a read-scope token. */
+  FIREBREAK_METRICS_AUTH: z.enum(['none', 'read']).default('none'),
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('firebreak'),
@@ -144,6 +146,7 @@ export interface Config {
   host: string;
   port: number;
   publicUrl: string | undefined;
+  metricsAuth: 'none' | 'read';
   logLevel: Env['LOG_LEVEL'];
   configFile: string | undefined;
   /** The parsed config file, or empty sections when FIREBREAK_CONFIG is not set. */
@@ -193,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     port: e.PORT,
     publicUrl: e.PUBLIC_URL,
+    metricsAuth: e.FIREBREAK_METRICS_AUTH,
     logLevel: e.LOG_LEVEL,
     configFile: e.FIREBREAK_CONFIG,
     file,

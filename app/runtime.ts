@@ -125,6 +125,7 @@ export async function startApi(
     log,
     fileConfig: config.file,
     slack: slack?.http,
+    metricsAuth: config.metricsAuth,
   });
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));

@@ -10,6 +10,7 @@
  * - `audit_log` is the append-only, hash-chained record of every connector action.
  * - `evidence` is the chain-of-custody record of each content-addressed artifact.
  * - `playbook_steps` is the latest state of each playbook step of an incident.
+ * - `postmortems`, `action_items` are each incident's generated report and its tracked follow-ups.
  */
 import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
@@ -260,4 +261,44 @@ export const playbookSteps = sqliteTable(
     updatedAt: text('updated_at').notNull(),
   },
   (t) => [uniqueIndex('playbook_steps_step').on(t.incidentId, t.stepId)],
+);
+
+/**
+ * The stored post-mortem of an incident: rendered from the facts above by activities/postmortem.ts.
+ * `coversTimelineId` is the last timeline row it includes; a newer event makes it stale, and the
+ * next read renders it again from current facts.
+ */
+export const postmortems = sqliteTable('postmortems', {
+  incidentId: text('incident_id')
+    .primaryKey()
+    .references(() => incidents.id),
+  revision: integer('revision').notNull(),
+  generatedAt: text('generated_at').notNull(),
+  generatedBy: text('generated_by').notNull(),
+  coversTimelineId: integer('covers_timeline_id').notNull(),
+  /** sha256 of `markdown`, so a copy posted elsewhere can be matched to its revision. */
+  sha256: text('sha256').notNull(),
+  markdown: text('markdown').notNull(),
+  report: text('report', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+});
+
+/**
+ * Follow-up work declared by a playbook (its remediate/postmortem `manual_task` steps), tracked
+ * with an owner. Status is read from the step's projection, so it is never stored twice.
+ */
+export const actionItems = sqliteTable(
+  'action_items',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    incidentId: text('incident_id')
+      .notNull()
+      .references(() => incidents.id),
+    stepId: text('step_id').notNull(),
+    phase: text('phase').notNull(),
+    title: text('title').notNull(),
+    owner: text('owner').notNull(),
+    checklist: text('checklist', { mode: 'json' }).$type<string[]>().notNull(),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('action_items_step').on(t.incidentId, t.stepId)],
 );

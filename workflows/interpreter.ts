@@ -20,6 +20,7 @@ import type { TaskView } from '../domain/slack-views';
 import { runApproval } from './approval-step';
 import { showTask, slackEnabled } from './slack-notify';
 import { buildScope, durationMs, isDone } from './playbook-model';
+import { writePostmortem } from './postmortem-report';
 import {
   abort,
   actionRequest,
@@ -196,6 +197,7 @@ export async function runPlaybook(ctx: Ctx): Promise<void> {
       await io(ctx, () =>
         projection.recordPhase({ incidentId: ctx.input.incidentId, phase, actor: system(ctx), at: nowIso() }),
       );
+      if (phase === 'postmortem') await writePostmortem(ctx);
       await runSteps(ctx, steps, phase);
       run.milestones.push(phase);
       await io(ctx, () =>

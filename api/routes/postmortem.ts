@@ -1,0 +1,52 @@
+/**
+ * The post-mortem API, under /v1/incidents (read scope): the report as Markdown or JSON and the
+ * incident's tracked action items. The report is the stored one while it covers the whole
+ * timeline; otherwise (or when the incident never reached its postmortem phase) it is rendered
+ * from current facts and stored as the next revision, so every read reflects what the DB holds.
+ */
+import { eq } from 'drizzle-orm';
+import { Hono } from 'hono';
+import { currentPostmortem } from '../../activities/postmortem';
+import { listActionItems } from '../../activities/postmortem-facts';
+import type { Db } from '../../db/client';
+import { incidents } from '../../db/schema';
+import { requireScope, type ApiEnv } from '../auth';
+import { apiError } from '../errors';
+
+export function postmortemRoutes(deps: { db: Db; now?: () => Date }) {
+  const app = new Hono<ApiEnv>();
+  const now = () => (deps.now ?? (() => new Date()))().toISOString();
+  const report = (id: string, by: string) => {
+    const pm = currentPostmortem(deps.db, id, now(), by);
+    if (!pm) throw apiError(404, 'not_found', `no incident ${id}`, 'id');
+    return pm;
+  };
+  const revisionHeaders = (pm: { revision: number; sha256: string; generatedAt: string }) => ({
+    'X-Postmortem-Revision': String(pm.revision),
+    'X-Postmortem-Generated-At': pm.generatedAt,
+    'X-Postmortem-SHA256': pm.sha256,
+  });
+
+  app.get('/:id/postmortem.md', requireScope('read'), (c) => {
+    const pm = report(c.req.param('id'), `api:${c.var.user.id}`);
+    return c.body(pm.markdown, 200, {
+      'Content-Type': 'text/markdown; charset=utf-8',
+      ...revisionHeaders(pm),
+    });
+  });
+
+  app.get('/:id/postmortem.json', requireScope('read'), (c) => {
+    const pm = report(c.req.param('id'), `api:${c.var.user.id}`);
+    const body = { revision: pm.revision, generated_by: pm.generatedBy, sha256: pm.sha256, ...pm.report };
+    return c.json(body, 200, revisionHeaders(pm));
+  });
+
+  app.get('/:id/action-items', requireScope('read'), (c) => {
+    const id = c.req.param('id');
+    if (!deps.db.select({ id: incidents.id }).from(incidents).where(eq(incidents.id, id)).get())
+      throw apiError(404, 'not_found', `no incident ${id}`, 'id');
+    return c.json({ incident_id: id, action_items: listActionItems(deps.db, id) });
+  });
+
+  return app;
+}

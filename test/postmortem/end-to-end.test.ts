@@ -1,0 +1,164 @@
+/**
+ * One drill incident through every phase on the real stack (Temporal worker, SQLite, HTTP API):
+ * an approval decided through the workflow update, a gated action, remediate/postmortem tasks.
+ * The postmortem phase stores a report and registers the action items with owners; after the
+ * close, the API's report contains every timeline row and the recorded approval and actions.
+ */
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { eq } from 'drizzle-orm';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postmortems } from '../../db/schema';
+import { PostmortemDocument, type PostmortemReport } from '../../domain/postmortem';
+import { closeIncident, completeTask, decideApproval } from '../../workflows/messages';
+import { HISTORY_DIR, readHistory, replayOptions } from '../helpers/histories';
+import {
+  alice,
+  bob,
+  pinYaml,
+  startIncident,
+  timelineRows,
+  waitForPlaybook,
+  waitForStep,
+} from '../helpers/playbooks';
+import { eventually, startTestStack, TEST_ADMIN_TOKEN, type TestStack } from '../helpers/stack';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+const playbook = pinYaml(`
+id: pm-e2e
+version: 1
+title: Post-mortem end to end
+phases:
+  assess:
+    - { id: tell, kind: notify, message: 'assessing \${{ incident.id }}' }
+  contain:
+    - id: approve_disable
+      kind: approval
+      prompt: Disable the agent?
+      approvers: { users: [U_ALICE] }
+      steps:
+        - { id: disable, kind: action, action: agent.disable, params: { agent_id: '\${{ incident.agent_id }}' } }
+  investigate:
+    - { id: look, kind: notify, message: investigating }
+  remediate:
+    - { id: rotate, kind: manual_task, task: Rotate the agent keys, assignee: U_BOB }
+  postmortem:
+    - { id: review, kind: manual_task, task: Hold the blameless review, assignee: U_CAROL }
+`);
+
+const get = async (path: string) =>
+  fetch(`${stack.url}${path}`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+
+describe('post-mortem of an incident run through every phase', () => {
+  it('stores a report at the postmortem phase and serves one with every timeline event after close', async () => {
+    const { incidentId, handle } = await startIncident(stack, { playbook, mode: 'drill' });
+    await waitForStep(handle, 'approve_disable', 'waiting');
+    await handle.executeUpdate(decideApproval, {
+      args: [{ decisionId: 'd-approve', stepId: 'approve_disable', decision: 'approve', actor: alice }],
+    });
+    await waitForStep(handle, 'rotate', 'waiting');
+    await handle.executeUpdate(completeTask, {
+      args: [{ decisionId: 't-rotate', stepId: 'rotate', actor: bob }],
+    });
+    await waitForStep(handle, 'review', 'waiting');
+
+    // The postmortem phase stored revision 1 and registered both tasks with their owners.
+    const stored = await eventually(() =>
+      stack.db.select().from(postmortems).where(eq(postmortems.incidentId, incidentId)).get(),
+    );
+    expect(stored.generatedBy).toBe('playbook:pm-e2e');
+    // It covers its own timeline event (recorded first, so the stored report is not born stale).
+    expect((stored.report as PostmortemReport).timeline.at(-1)?.kind).toBe('postmortem.generated');
+    expect(stored.coversTimelineId).toBe((stored.report as PostmortemReport).timeline.at(-1)?.id);
+    const items = (await (await get(`/v1/incidents/${incidentId}/action-items`)).json()) as {
+      action_items: { step_id: string; owner: string; status: string; completed_by: string | null }[];
+    };
+    expect(items.action_items.map((i) => [i.step_id, i.owner, i.status, i.completed_by])).toEqual([
+      ['rotate', 'U_BOB', 'done', 'U_BOB'],
+      ['review', 'U_CAROL', 'open', null],
+    ]);
+
+    await handle.executeUpdate(completeTask, {
+      args: [{ decisionId: 't-review', stepId: 'review', actor: alice }],
+    });
+    await waitForPlaybook(handle, 'completed');
+    await handle.executeUpdate(closeIncident, { args: [{ actor: 'U_ALICE', reason: 'resolved' }] });
+    await handle.result();
+
+    // Its history carries the patch marker and the activity, and replays with the current code.
+    // FIREBREAK_RECORD_HISTORIES=1 commits it to test/histories/ for the replay suite.
+    const history = await handle.fetchHistory();
+    const events = history.events ?? [];
+    expect(
+      events.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'generatePostmortem'),
+    ).toBe(true);
+    expect(events.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toBe(true);
+    const dir = process.env.FIREBREAK_RECORD_HISTORIES
+      ? HISTORY_DIR
+      : fs.mkdtempSync(path.join(os.tmpdir(), 'pm-'));
+    const file = path.join(dir, 'postmortem-incident.json');
+    fs.writeFileSync(file, `${historyToJSON(history)}\n`);
+    await expect(
+      Worker.runReplayHistory(replayOptions(), readHistory(file).history),
+    ).resolves.toBeUndefined();
+    if (dir !== HISTORY_DIR) fs.rmSync(dir, { recursive: true, force: true });
+
+    const rows = timelineRows(stack, incidentId);
+    const md = await get(`/v1/incidents/${incidentId}/postmortem.md`);
+    expect(md.status).toBe(200);
+    expect(md.headers.get('content-type')).toMatch(/^text\/markdown/);
+    expect(Number(md.headers.get('x-postmortem-revision'))).toBeGreaterThan(stored.revision);
+    const markdown = await md.text();
+    for (const r of rows) expect(markdown).toContain(`| ${r.id} | ${r.at} | ${r.kind} |`);
+    for (const m of ['assessed', 'contained', 'investigated', 'remediated', 'reviewed', 'closed'])
+      expect(markdown).toContain(`| ${m} |`);
+
+    const json = (await (
+      await get(`/v1/incidents/${incidentId}/postmortem.json`)
+    ).json()) as PostmortemReport;
+    // The body matches the schema the OpenAPI document publishes for it.
+    expect(PostmortemDocument.safeParse(json).error).toBeUndefined();
+    expect(json.timeline.map((e) => e.id)).toEqual(rows.map((r) => r.id));
+    expect(json.incident).toMatchObject({ mode: 'drill', status: 'closed' });
+    expect(json.approvals).toEqual([
+      expect.objectContaining({
+        step_id: 'approve_disable',
+        decision: 'approve',
+        actor: 'U_ALICE',
+        via: 'api',
+      }),
+    ]);
+    expect(json.approvals[0]!.wait_seconds).toBeGreaterThanOrEqual(0);
+    expect(json.actions.map((a) => [a.step_id, a.action, a.status])).toEqual([
+      ['tell', 'notify', 'succeeded'],
+      ['disable', 'agent.disable', 'succeeded'],
+      ['look', 'notify', 'succeeded'],
+    ]);
+    expect(json.metrics.time_to_acknowledge_seconds).not.toBeNull();
+    expect(json.metrics.time_to_contain_seconds).not.toBeNull();
+    expect(json.metrics.time_to_close_seconds).not.toBeNull();
+    expect(json.action_items.every((i) => i.status === 'done')).toBe(true);
+  });
+
+  it('renders a report on demand for an incident that never reached a postmortem phase', async () => {
+    const { incidentId } = await startIncident(stack, {});
+    await eventually(() => timelineRows(stack, incidentId).length > 0);
+    const res = await get(`/v1/incidents/${incidentId}/postmortem.json`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as PostmortemReport & { revision: number };
+    expect(body.revision).toBe(1);
+    expect(body.metrics.time_to_contain_seconds).toBeNull();
+    expect((await get('/v1/incidents/inc-nope/postmortem.md')).status).toBe(404);
+    expect((await fetch(`${stack.url}/v1/incidents/${incidentId}/postmortem.md`)).status).toBe(401);
+  });
+});

@@ -1,0 +1,170 @@
+/**
+ * The post-mortem built from a scripted incident with fixed timestamps: exact response metrics,
+ * every timeline row in both renderings, approvals with who/when/wait, evidence with its custody
+ * audit entry, action items with owners, staleness-driven re-rendering, and the Slack summary.
+ */
+import { asc, eq } from 'drizzle-orm';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { currentPostmortem, registerActionItems, storePostmortem } from '../../activities/postmortem';
+import { openDb, type Db } from '../../db/client';
+import { incidents, timeline } from '../../db/schema';
+import { renderPostmortemMarkdown, renderPostmortemSummary } from '../../domain/postmortem-markdown';
+import { SCRIPT, scriptIncident } from '../helpers/scripted-incident';
+
+const OPENED = '2026-03-01T10:00:00.000Z';
+let db: Db;
+beforeEach(() => {
+  db = openDb(':memory:');
+  scriptIncident(db, { id: 'inc-live', mode: 'live', openedAt: OPENED });
+});
+
+describe('post-mortem report from stored facts', () => {
+  it('computes response metrics exactly from the timeline timestamps', () => {
+    const pm = storePostmortem(db, 'inc-live', '2026-03-01T13:00:00.000Z', 'test')!;
+    expect(pm.report.metrics).toEqual({
+      time_to_acknowledge_seconds: SCRIPT.approved,
+      time_to_contain_seconds: SCRIPT.contained,
+      time_to_remediate_seconds: SCRIPT.remediated,
+      time_to_close_seconds: SCRIPT.closed,
+      approval_wait_seconds: [SCRIPT.approved - SCRIPT.approvalRequested],
+    });
+    expect(pm.markdown).toContain('| Time to acknowledge | 4m |');
+    expect(pm.markdown).toContain('| Time to contain | 5m |');
+    expect(pm.markdown).toContain('| Time to remediate | 1h |');
+    expect(pm.markdown).toContain('| Time to close | 2h |');
+    expect(pm.markdown).toContain('| Approval waits | 3m |');
+  });
+
+  it('lists every timeline row, in order, in the JSON and the Markdown', () => {
+    const rows = db
+      .select()
+      .from(timeline)
+      .where(eq(timeline.incidentId, 'inc-live'))
+      .orderBy(asc(timeline.id))
+      .all();
+    const pm = storePostmortem(db, 'inc-live', OPENED, 'test')!;
+    expect(pm.report.timeline.map((e) => [e.id, e.at, e.kind, e.actor, e.message])).toEqual(
+      rows.map((r) => [r.id, r.at, r.kind, r.actor, r.message]),
+    );
+    for (const r of rows)
+      expect(pm.markdown).toContain(`| ${r.id} | ${r.at} | ${r.kind} | ${r.actor} | ${r.message} |`);
+  });
+
+  it('reports alerts, approvals, actions, escalations, notes, agents and evidence custody', () => {
+    const { report } = storePostmortem(db, 'inc-live', OPENED, 'test')!;
+    expect(report.alerts).toMatchObject({ total: 3, deduplicated: 2, by_title: [{ count: 3 }] });
+    expect(report.approvals).toEqual([
+      {
+        step_id: 'approve',
+        decision: 'approve',
+        actor: 'U_ALICE',
+        via: 'slack',
+        requested_at: '2026-03-01T10:01:00.000Z',
+        decided_at: '2026-03-01T10:04:00.000Z',
+        wait_seconds: 180,
+      },
+    ]);
+    expect(report.actions).toEqual([
+      expect.objectContaining({
+        action: 'agent.disable',
+        status: 'succeeded',
+        verified: true,
+        duration_seconds: 30,
+      }),
+    ]);
+    expect(report.milestones.map((m) => m.milestone)).toEqual(['contained', 'remediated']);
+    expect(report.escalations).toEqual([expect.objectContaining({ actor: 'U_BOB' })]);
+    expect(report.notes).toEqual([expect.objectContaining({ text: 'Key was in a public gist' })]);
+    expect(report.impact.affected_agents).toEqual([
+      expect.objectContaining({
+        id: 'agent-inc-live',
+        owner: 'U_OWNER',
+        credentials: [expect.objectContaining({ reference: 'support-bot/AKIAEXAMPLE', status: 'inactive' })],
+      }),
+    ]);
+    expect(report.evidence).toHaveLength(1);
+    expect(report.evidence[0]!.audit).toMatchObject({ outcome: 'succeeded' });
+    expect(report.evidence[0]!.audit!.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(report.connector_failures).toEqual([
+      expect.objectContaining({ action: 'credentials.revoke', outcome: 'error', error: 'provider timeout' }),
+    ]);
+    expect(report.review.contributing_factors).toEqual([
+      'Connector credentials.revoke (revoke) error: provider timeout',
+      'Escalation by U_BOB: Bob escalated to security-leads',
+    ]);
+  });
+
+  it('tracks declared action items with owners: the assignee, else the agent owner', () => {
+    registerActionItems(
+      db,
+      'inc-live',
+      [
+        { stepId: 'rotate', phase: 'remediate', title: 'Rotate keys', assignee: 'U_BOB' },
+        { stepId: 'review', phase: 'postmortem', title: 'Hold the review' },
+      ],
+      OPENED,
+    );
+    const { report, markdown } = storePostmortem(db, 'inc-live', OPENED, 'test')!;
+    expect(report.action_items.map((a) => [a.step_id, a.owner, a.status])).toEqual([
+      ['rotate', 'U_BOB', 'open'],
+      ['review', 'U_OWNER', 'open'],
+    ]);
+    expect(markdown).toContain('| Rotate keys | U_BOB | remediate | open | — |');
+    const summary = renderPostmortemSummary(report, 'https://firebreak.example/pm');
+    expect(summary).toContain('Rotate keys (<@U_BOB>)');
+    expect(summary).toContain('contained 5m');
+    expect(summary.split('\n').length).toBeLessThanOrEqual(5);
+  });
+
+  it('serves the stored revision until a new timeline event, then renders again from the facts', () => {
+    const first = currentPostmortem(db, 'inc-live', OPENED)!;
+    expect(currentPostmortem(db, 'inc-live', OPENED)!.revision).toBe(first.revision);
+    db.insert(timeline)
+      .values({ incidentId: 'inc-live', at: OPENED, kind: 'note', actor: 'U_CAROL', message: 'late note' })
+      .run();
+    const second = currentPostmortem(db, 'inc-live', OPENED)!;
+    expect(second.revision).toBe(first.revision + 1);
+    expect(second.markdown).toContain('late note');
+    expect(renderPostmortemMarkdown(second.report)).toBe(second.markdown);
+  });
+
+  it('keeps untrusted text from breaking the Markdown (HTML, pipes, newlines)', () => {
+    db.update(incidents)
+      .set({ title: '<img src=x onerror=alert(1)> a|b' })
+      .where(eq(incidents.id, 'inc-live'))
+      .run();
+    db.insert(timeline)
+      .values({
+        incidentId: 'inc-live',
+        at: OPENED,
+        kind: 'note',
+        actor: 'U_EVE',
+        message: 'x | y\n<b>z</b>',
+      })
+      .run();
+    const { markdown } = storePostmortem(db, 'inc-live', OPENED, 'test')!;
+    expect(markdown).not.toMatch(/<img|<b>/);
+    expect(markdown).toContain('# Post-mortem: &lt;img src=x onerror=alert(1)&gt; a|b');
+    expect(markdown).toContain('| note | U_EVE | x \\| y &lt;b&gt;z&lt;/b&gt; |');
+  });
+
+  it('lists timed-out approvals and aborts among the contributing factors', () => {
+    db.insert(timeline)
+      .values({
+        incidentId: 'inc-live',
+        at: OPENED,
+        kind: 'approval.timed_out',
+        actor: 'playbook:leak',
+        message: 'Approval gate timed out: reject',
+      })
+      .run();
+    const { report } = storePostmortem(db, 'inc-live', OPENED, 'test')!;
+    expect(report.review.contributing_factors).toContain(
+      'approval.timed_out (playbook:leak): Approval gate timed out: reject',
+    );
+  });
+
+  it('returns nothing for an unknown incident', () => {
+    expect(currentPostmortem(db, 'inc-none', OPENED)).toBeUndefined();
+  });
+});
