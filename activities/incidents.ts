@@ -1,13 +1,29 @@
 /**
  * Incident projection activities: the workflow's record of what happened, written to the DB the
- * API reads. Each is idempotent (the timeline's event key makes a retried write a no-op), so an
- * activity retried after a worker crash never doubles an event.
+ * API reads: the timeline (every transition with its actor and workflow time), phase milestones,
+ * and each playbook step's latest state. Each is idempotent (the timeline's event key makes a
+ * retried write a no-op; step rows are upserts), so an activity retried after a worker crash
+ * never doubles an event.
  */
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { incidents, timeline } from '../db/schema';
+import { incidents, playbookSteps, timeline } from '../db/schema';
 import type { AlertStatus } from '../domain/alert';
-import type { Phase } from '../domain/incident';
+import type { Phase, StepStatus } from '../domain/incident';
+
+export interface StepRecord {
+  incidentId: string;
+  stepId: string;
+  phase: Phase;
+  kind: string;
+  status: StepStatus;
+  actor: string;
+  message: string;
+  at: string;
+  data?: Record<string, unknown>;
+  /** Distinguishes repeated transitions to the same status (e.g. each approval vote). */
+  seq?: number;
+}
 
 export interface Clock {
   now(): Date;
@@ -47,11 +63,23 @@ export function appendTimelineEvent(db: Db, e: TimelineEvent, at: string): void 
 export function createIncidentActivities({ db, clock }: IncidentActivityDeps) {
   const now = () => clock.now().toISOString();
   return {
-    async recordIncidentStarted(input: { incidentId: string; phase: Phase; at: string }): Promise<void> {
+    async recordIncidentStarted(input: {
+      incidentId: string;
+      phase: Phase;
+      at: string;
+      playbook?: { id: string; version: number; hash: string };
+    }): Promise<void> {
       db.transaction((tx) => {
+        const pinned = input.playbook
+          ? {
+              playbookId: input.playbook.id,
+              playbookVersion: input.playbook.version,
+              playbookHash: input.playbook.hash,
+            }
+          : {};
         const updated = tx
           .update(incidents)
-          .set({ startedAt: input.at, phase: input.phase, updatedAt: now() })
+          .set({ startedAt: input.at, phase: input.phase, updatedAt: now(), ...pinned })
           .where(eq(incidents.id, input.incidentId))
           .run();
         if (updated.changes === 0)
@@ -62,7 +90,10 @@ export function createIncidentActivities({ db, clock }: IncidentActivityDeps) {
             incidentId: input.incidentId,
             kind: 'incident.started',
             actor: 'firebreak',
-            message: `Incident workflow started in phase ${input.phase}`,
+            message: input.playbook
+              ? `Incident workflow started in phase ${input.phase} with playbook ${input.playbook.id} v${input.playbook.version}`
+              : `Incident workflow started in phase ${input.phase}`,
+            data: input.playbook ? { playbook: input.playbook } : undefined,
             eventKey: `${input.incidentId}:started`,
             at: input.at,
           },
@@ -113,6 +144,76 @@ export function createIncidentActivities({ db, clock }: IncidentActivityDeps) {
             eventKey: `${input.incidentId}:closed`,
           },
           at,
+        );
+      });
+    },
+
+    /** One timeline event (decisions, notes, escalations, playbook outcome). */
+    async recordTimeline(e: TimelineEvent): Promise<void> {
+      appendTimelineEvent(db, e, now());
+    },
+
+    /** A playbook step changed state: upsert its row and add the transition to the timeline. */
+    async recordStep(r: StepRecord): Promise<void> {
+      db.transaction((tx) => {
+        tx.insert(playbookSteps)
+          .values({
+            incidentId: r.incidentId,
+            stepId: r.stepId,
+            phase: r.phase,
+            kind: r.kind,
+            status: r.status,
+            data: r.data ?? null,
+            updatedAt: r.at,
+          })
+          .onConflictDoUpdate({
+            target: [playbookSteps.incidentId, playbookSteps.stepId],
+            set: { status: r.status, data: r.data ?? null, updatedAt: r.at },
+          })
+          .run();
+        appendTimelineEvent(
+          tx as unknown as Db,
+          {
+            incidentId: r.incidentId,
+            kind: `step.${r.status}`,
+            actor: r.actor,
+            message: r.message,
+            data: { stepId: r.stepId, kind: r.kind, phase: r.phase, ...(r.data ?? {}) },
+            eventKey: `${r.incidentId}:step:${r.stepId}:${r.status}${r.seq === undefined ? '' : `:${r.seq}`}`,
+            at: r.at,
+          },
+          now(),
+        );
+      });
+    },
+
+    /** Entering a phase, or reaching its milestone (assessed, contained, …, closed). */
+    async recordPhase(input: {
+      incidentId: string;
+      phase: Phase;
+      milestone?: string;
+      actor: string;
+      at: string;
+    }): Promise<void> {
+      db.transaction((tx) => {
+        if (!input.milestone) {
+          tx.update(incidents)
+            .set({ phase: input.phase, updatedAt: now() })
+            .where(eq(incidents.id, input.incidentId))
+            .run();
+        }
+        appendTimelineEvent(
+          tx as unknown as Db,
+          {
+            incidentId: input.incidentId,
+            kind: input.milestone ? 'milestone' : 'phase.started',
+            actor: input.actor,
+            message: input.milestone ? `Milestone: ${input.milestone}` : `Phase ${input.phase} started`,
+            data: { phase: input.phase, ...(input.milestone ? { milestone: input.milestone } : {}) },
+            eventKey: `${input.incidentId}:${input.milestone ? `milestone:${input.milestone}` : `phase:${input.phase}`}`,
+            at: input.at,
+          },
+          now(),
         );
       });
     },

@@ -10,7 +10,9 @@ import { and, count, eq, inArray, isNull, lte } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client';
 import { alerts, incidents } from '../db/schema';
-import type { AlertBatch, IncidentStart } from '../domain/incident';
+import type { AlertBatch, IncidentStart, PinnedPlaybook } from '../domain/incident';
+import { loadPlaybookDir } from '../playbooks/loader';
+import { selectPlaybook } from '../playbooks/select';
 import type { TemporalHandle } from '../temporal/client';
 import { alertsAttached } from '../workflows/messages';
 import type { runIncident } from '../workflows/run-incident';
@@ -22,6 +24,8 @@ export interface OutboxOptions {
   batchSize?: number;
   /** Delay before retrying after Temporal was unreachable. */
   retryDelayMs?: number;
+  /** Playbooks to choose from when an incident starts; default: the built-in ones. */
+  playbooks?: PinnedPlaybook[];
 }
 
 export class Outbox {
@@ -32,6 +36,11 @@ export class Outbox {
   private idle: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: OutboxOptions) {}
+
+  private playbooks(): PinnedPlaybook[] {
+    this.opts.playbooks ??= loadPlaybookDir();
+    return this.opts.playbooks;
+  }
 
   /** Schedules a drain; concurrent kicks coalesce into one more pass. */
   kick(): void {
@@ -141,6 +150,22 @@ export class Outbox {
       latestStatus: last.status,
       lastSeenAt: last.receivedAt,
     };
+    // The playbook is chosen from the incident's first alert and pinned into the start input;
+    // a running workflow ignores these args, so later alerts never change its playbook.
+    const first = db
+      .select({ labels: alerts.labels })
+      .from(alerts)
+      .where(eq(alerts.incidentId, incidentId))
+      .orderBy(alerts.seq)
+      .limit(1)
+      .get();
+    const labels = first?.labels ?? {};
+    const playbook = selectPlaybook(this.playbooks(), {
+      severity: inc.severity,
+      source: inc.source,
+      title: inc.title,
+      labels,
+    });
     const start: IncidentStart = {
       incidentId,
       key: inc.key,
@@ -150,6 +175,8 @@ export class Outbox {
       severity: inc.severity,
       agentId: inc.agentId ?? undefined,
       openedAt: inc.openedAt,
+      labels,
+      ...(playbook ? { playbook } : {}),
     };
     try {
       await temporal.client.workflow.signalWithStart<typeof runIncident, [AlertBatch]>('runIncident', {

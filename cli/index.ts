@@ -1,9 +1,14 @@
-/** The command line (`npm run cli -- …`): one commander program; each area registers its commands. */
+/**
+ * The command line (`npm run cli -- …`): one commander program; each command group lives in its
+ * own module and registers itself here.
+ */
 import { Command } from 'commander';
 import { registerAgentCommands } from './agents';
 import { registerAuditCommands } from './audit';
+import { registerPlaybookCommands } from './playbook';
 
 const program = new Command('firebreak').description('Firebreak incident response');
 registerAgentCommands(program);
 registerAuditCommands(program);
+registerPlaybookCommands(program);
 await program.parseAsync(process.argv);

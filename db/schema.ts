@@ -9,9 +9,11 @@
  * - `agents`, `agent_credentials` are the AI agent inventory (credentials by reference only).
  * - `audit_log` is the append-only, hash-chained record of every connector action.
  * - `evidence` is the chain-of-custody record of each content-addressed artifact.
+ * - `playbook_steps` is the latest state of each playbook step of an incident.
+ * - `drills` is each tabletop drill run: its scenario and its score.
  */
 import { sql } from 'drizzle-orm';
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const incidents = sqliteTable(
   'incidents',
@@ -32,6 +34,9 @@ export const incidents = sqliteTable(
     /** For incidents opened by a grouping rule: the group's base key; `key` adds the window start. */
     groupKey: text('group_key'),
     resolvedAt: text('resolved_at'),
+    playbookVersion: integer('playbook_version'),
+    /** sha256 of the playbook source pinned into the workflow at start. */
+    playbookHash: text('playbook_hash'),
     alertCount: integer('alert_count').notNull().default(0),
     latestAlertId: text('latest_alert_id'),
     firstAlertAt: text('first_alert_at').notNull(),
@@ -204,3 +209,36 @@ export const evidence = sqliteTable(
   },
   (t) => [uniqueIndex('evidence_incident_sha').on(t.incidentId, t.sha256)],
 );
+
+/** Projection of each playbook step's latest state, written by the interpreter's activities. */
+export const playbookSteps = sqliteTable(
+  'playbook_steps',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    incidentId: text('incident_id')
+      .notNull()
+      .references(() => incidents.id),
+    stepId: text('step_id').notNull(),
+    phase: text('phase').notNull(),
+    kind: text('kind').notNull(),
+    status: text('status').notNull(),
+    data: text('data', { mode: 'json' }).$type<Record<string, unknown>>(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('playbook_steps_step').on(t.incidentId, t.stepId)],
+);
+
+/** One row per drill run: the scenario it rehearses (its scripted outcomes and speed reach the
+ * workflow through the outbox), and its result once scored. Drill incidents have mode 'drill'. */
+export const drills = sqliteTable('drills', {
+  /** Written just before the incident row (no FK), so the outbox never starts a drill without it. */
+  incidentId: text('incident_id').primaryKey(),
+  scenarioId: text('scenario_id').notNull(),
+  scenario: text('scenario', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  speed: real('speed').notNull().default(1),
+  auto: integer('auto', { mode: 'boolean' }).notNull().default(false),
+  status: text('status', { enum: ['running', 'passed', 'failed', 'error'] }).notNull(),
+  startedAt: text('started_at').notNull(),
+  finishedAt: text('finished_at'),
+  result: text('result', { mode: 'json' }).$type<Record<string, unknown>>(),
+});

@@ -1,14 +1,82 @@
 /**
  * The messages an incident workflow accepts and answers, defined once so that the workflow,
- * the API's Temporal client module and tests share the same names and payload types.
+ * the API's Temporal client module, Slack handlers and tests share the same names and payload
+ * types. Every playbook update carries a caller-chosen `decisionId`: sending the same one again
+ * (a retried HTTP call, a double-clicked Slack button) returns the first result and changes nothing.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AlertBatch, CloseRequest, IncidentState } from '../domain/incident';
+import type {
+  Actor,
+  AlertBatch,
+  CloseRequest,
+  IncidentState,
+  PlaybookState,
+  StepStatus,
+} from '../domain/incident';
+
+export type { Actor } from '../domain/incident';
 
 /** New alerts were stored for this incident (a batch, see AlertBatch). */
 export const alertsAttached = defineSignal<[AlertBatch]>('alertsAttached');
 
 export const incidentState = defineQuery<IncidentState>('incidentState');
 
+/** The playbook's phase, every step's state, pending approvals and open tasks (null: no playbook). */
+export const playbookState = defineQuery<PlaybookState | null>('playbookState');
+
 /** Close the incident; later alerts for the same key open a new incident. */
 export const closeIncident = defineUpdate<IncidentState, [CloseRequest]>('closeIncident');
+
+export interface ApprovalDecision {
+  decisionId: string;
+  stepId: string;
+  decision: 'approve' | 'reject';
+  actor: Actor;
+  reason?: string;
+}
+
+export interface TaskCompletion {
+  decisionId: string;
+  stepId: string;
+  actor: Actor;
+  note?: string;
+}
+
+export interface AbortRequest {
+  decisionId: string;
+  actor: Actor;
+  reason: string;
+}
+
+export interface EscalationRequest {
+  decisionId: string;
+  actor: Actor;
+  reason: string;
+  /** Who to notify (Slack user/group id or channel); default: each pending approval's escalation target. */
+  target?: string;
+}
+
+export interface NoteRequest {
+  decisionId: string;
+  actor: Actor;
+  text: string;
+}
+
+/** What every playbook update returns; `duplicate` is true when the decisionId was already applied. */
+export interface DecisionResult {
+  decisionId: string;
+  duplicate: boolean;
+  stepId?: string;
+  stepStatus?: StepStatus;
+}
+
+/** Approve or reject a waiting approval step (k-of-n, two-person rule, before its deadline). */
+export const decideApproval = defineUpdate<DecisionResult, [ApprovalDecision]>('decideApproval');
+/** Mark a waiting manual task done. */
+export const completeTask = defineUpdate<DecisionResult, [TaskCompletion]>('completeTask');
+/** Stop the playbook; compensations of completed actions run in reverse order. */
+export const abortIncident = defineUpdate<DecisionResult, [AbortRequest]>('abortIncident');
+/** Notify an escalation target now, without waiting for a deadline. */
+export const escalate = defineUpdate<DecisionResult, [EscalationRequest]>('escalate');
+/** Add a note to the incident timeline. */
+export const addNote = defineUpdate<DecisionResult, [NoteRequest]>('addNote');

@@ -1,35 +1,46 @@
 /**
- * runIncident: the durable life of one incident.
+ * runIncident: the durable life of one incident, and the interpreter of its pinned playbook.
  *
- * States: started → open (phase `assess`) → closed.
+ * States: started → open (phase `assess`) → [playbook: assess → contain → investigate →
+ * remediate → postmortem, each ending with a milestone; or aborted, after compensations] → closed.
+ * Without a pinned playbook the incident stays open in phase `assess` and waits, as before.
  * Messages:
- *   - signal `alertsAttached(batch)`: more alerts for this incident; counts and latest are kept in
- *     workflow state (batched by the intake outbox, so a storm adds few events).
- *   - query `incidentState`: status, phase, alert count and latest alert.
+ *   - signal `alertsAttached(batch)`: more alerts; counts and latest are kept in workflow state.
+ *   - query `incidentState`: status, phase, alert count, latest alert, playbook status.
+ *   - query `playbookState`: phase, every step's state, pending approvals, open tasks.
  *   - update `closeIncident({actor, reason})`: records the close and ends the workflow.
- * Timers: none yet; an open incident waits for messages indefinitely. The history stays bounded
- * by continuing-as-new once the server suggests it.
+ *   - updates `decideApproval`, `completeTask`, `abortIncident`, `escalate`, `addNote`: validated
+ *     (see decisions.ts), idempotent by `decisionId`, each written to the timeline with its actor.
+ * Timers: `wait` steps; approval deadlines (on timeout: escalate to a target and start a second
+ * deadline, or approve / reject / abort); manual-task deadlines (on timeout: the step fails and its
+ * on_failure applies). Deadlines are absolute times in the carried state, so they survive
+ * continue-as-new, which happens once the server suggests it, with no activity in flight.
  */
 import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  proxyActivities,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
 import type { AlertBatch, IncidentStart, IncidentState } from '../domain/incident';
-import { alertsAttached, closeIncident, incidentState } from './messages';
+import { registerDecisionHandlers } from './decision-handlers';
+import type { Decisions } from './decisions';
+import { projection, runPlaybook, type Ctx } from './interpreter';
+import { alertsAttached, closeIncident, incidentState, playbookState } from './messages';
+import { indexSteps, newRun, viewOf, type PlaybookRun } from './playbook-model';
 
-const { recordIncidentStarted, recordAlertBatch, recordIncidentClosed } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
-});
+const { recordIncidentStarted, recordAlertBatch, recordIncidentClosed, recordTimeline } = projection;
+
+/** Marks histories that run the playbook interpreter (older runs never had a playbook). */
+export const PLAYBOOK_PATCH = 'playbook-interpreter-v1';
 
 export interface RunIncidentCarry {
   state: IncidentState;
   started: boolean;
+  run?: PlaybookRun;
+  decisions?: Decisions;
 }
 
 export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry): Promise<IncidentState> {
@@ -42,6 +53,21 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
     lastSeenAt: undefined,
     lastAlertSeq: 0,
   };
+  const decisions: Decisions = carry?.decisions ?? {};
+  const pinned = input.playbook;
+  const ctx: Ctx | undefined = pinned
+    ? {
+        input,
+        pinned,
+        run: carry?.run ?? newRun(),
+        index: indexSteps(pinned.definition),
+        suspending: false,
+        inFlight: 0,
+        onPhase: (phase) => {
+          state.phase = phase;
+        },
+      }
+    : undefined;
   const pending: AlertBatch[] = [];
   let closing: { actor: string; reason: string } | undefined;
 
@@ -51,6 +77,7 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
     if (batch.toSeq > lastQueued) pending.push(batch);
   });
   setHandler(incidentState, () => state);
+  setHandler(playbookState, () => (ctx ? viewOf(ctx.pinned, ctx.run) : null));
   setHandler(
     closeIncident,
     async (req) => {
@@ -65,19 +92,44 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
       },
     },
   );
+  registerDecisionHandlers({ input, ctx, decisions });
 
   if (!carry?.started) {
     await recordIncidentStarted({
       incidentId: input.incidentId,
       phase: 'assess',
       at: new Date().toISOString(),
+      ...(pinned ? { playbook: { id: pinned.id, version: pinned.version, hash: pinned.hash } } : {}),
     });
+  }
+
+  let runnerError: unknown;
+  if (ctx && ctx.run.status === 'running' && patched(PLAYBOOK_PATCH)) {
+    state.playbook = {
+      id: ctx.pinned.id,
+      version: ctx.pinned.version,
+      hash: ctx.pinned.hash,
+      status: 'running',
+    };
+    runPlaybook(ctx).then(
+      () => {
+        state.playbook!.status = ctx.run.status;
+      },
+      (err: unknown) => {
+        runnerError = err ?? new Error('playbook runner failed');
+      },
+    );
   }
 
   for (;;) {
     await condition(
-      () => pending.length > 0 || closing !== undefined || workflowInfo().continueAsNewSuggested,
+      () =>
+        pending.length > 0 ||
+        closing !== undefined ||
+        runnerError !== undefined ||
+        workflowInfo().continueAsNewSuggested,
     );
+    if (runnerError !== undefined) throw runnerError;
     while (pending.length > 0) {
       const batches = pending.splice(0, pending.length);
       const before = state.alertCount;
@@ -98,20 +150,46 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
       });
     }
     if (closing) {
+      if (ctx) {
+        // No new step starts; actions already running finish and are recorded first.
+        ctx.suspending = true;
+        await condition(() => ctx.inFlight === 0);
+      }
       await recordIncidentClosed({
         incidentId: input.incidentId,
         actor: closing.actor,
         reason: closing.reason,
       });
+      if (ctx) {
+        await recordTimeline({
+          incidentId: input.incidentId,
+          kind: 'milestone',
+          actor: closing.actor,
+          message: 'Milestone: closed',
+          data: { milestone: 'closed' },
+          eventKey: `${input.incidentId}:milestone:closed`,
+          at: new Date().toISOString(),
+        });
+      }
       state.status = 'closed';
       state.phase = 'closed';
       return state;
     }
     if (workflowInfo().continueAsNewSuggested && pending.length === 0) {
       // Signals that race with this are not lost: the server rejects a continue-as-new completion
-      // while new events are pending, and the task runs again with them.
+      // while new events are pending, and the task runs again with them. The playbook pauses at
+      // its next activity boundary; waits resume from their absolute deadlines in the next run.
+      if (ctx) {
+        ctx.suspending = true;
+        await condition(() => ctx.inFlight === 0);
+      }
       await condition(allHandlersFinished);
-      return await continueAsNew<typeof runIncident>(input, { state, started: true });
+      return await continueAsNew<typeof runIncident>(input, {
+        state,
+        started: true,
+        ...(ctx ? { run: ctx.run } : {}),
+        decisions,
+      });
     }
   }
 }

@@ -34,6 +34,10 @@ export interface TestStack {
   temporal: TemporalHandle;
   outbox: Outbox;
   worker: Worker;
+  /** Shuts the worker down (as a crash would leave it: no more tasks polled) and waits for it. */
+  stopWorker(): Promise<void>;
+  /** Starts a fresh worker (new process state, empty workflow cache) on the same task queue. */
+  startWorker(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -81,7 +85,11 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     activities: createActivities({ db }),
     workflowBundle: { codePath: inject('workflowBundlePath') },
   });
-  const workerRun = opts.withWorker === false ? undefined : worker.run();
+  let current: { worker: Worker; run: Promise<void> | undefined } = {
+    worker,
+    run: opts.withWorker === false ? undefined : worker.run(),
+  };
+  const extraConnections: { close(): Promise<void> }[] = [];
   const outbox = new Outbox({ db, temporal, log, retryDelayMs: 100 });
   const app = createApp({
     db,
@@ -99,7 +107,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   const addr = server.address();
   const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
   outbox.kick(); // as startApi does: alerts a previous process stored reach their incidents now
-  return {
+  const stack: TestStack = {
     url,
     app,
     db,
@@ -109,18 +117,34 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     temporal,
     outbox,
     worker,
+    async stopWorker() {
+      if (!current.run) return;
+      current.worker.shutdown();
+      await current.run;
+      current.run = undefined;
+    },
+    async startWorker() {
+      const next = await createWorker({
+        address: config.temporal.address!,
+        temporal: config.temporal,
+        activities: createActivities({ db }),
+        workflowBundle: { codePath: inject('workflowBundlePath') },
+      });
+      extraConnections.push(next.connection);
+      current = { worker: next.worker, run: next.worker.run() };
+      stack.worker = next.worker;
+    },
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await outbox.stop();
-      if (workerRun) {
-        worker.shutdown();
-        await workerRun;
-      }
+      await stack.stopWorker();
+      for (const c of extraConnections) await c.close();
       await temporal.connection.close();
       db.$client.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  return stack;
 }
 
 /** Polls `fn` until it returns a truthy value (bounded), for effects that land asynchronously. */

@@ -1,0 +1,140 @@
+/**
+ * Helpers for playbook tests on the real stack: pin a YAML playbook, open an incident row and
+ * start its workflow with the playbook pinned (drill mode by default, with scripted outcomes),
+ * read the action_runs and timeline rows, and wait for a step to reach a status.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import { asc, eq } from 'drizzle-orm';
+import crypto from 'node:crypto';
+import { actionRuns, incidents, timeline } from '../../db/schema';
+import type { ScriptedOutcome } from '../../domain/actions';
+import type { Severity } from '../../domain/alert';
+import type { Actor, IncidentStart, PinnedPlaybook, PlaybookState, StepStatus } from '../../domain/incident';
+import { pinPlaybook } from '../../playbooks/loader';
+import { incidentWorkflowId } from '../../temporal/client';
+import { playbookState } from '../../workflows/messages';
+import type { runIncident } from '../../workflows/run-incident';
+import { eventually, type TestStack } from './stack';
+
+export function pinYaml(yaml: string): PinnedPlaybook {
+  return pinPlaybook(yaml, 'test.yaml');
+}
+
+export interface StartOptions {
+  playbook?: PinnedPlaybook;
+  severity?: Severity;
+  mode?: 'live' | 'drill';
+  scripted?: Record<string, ScriptedOutcome>;
+  requestedBy?: string;
+  agentId?: string;
+  labels?: Record<string, string>;
+}
+
+export async function startIncident(
+  stack: TestStack,
+  opts: StartOptions,
+): Promise<{ incidentId: string; handle: WorkflowHandle<typeof runIncident> }> {
+  const incidentId = `inc-${crypto.randomBytes(5).toString('hex')}-1`;
+  const now = new Date().toISOString();
+  const severity = opts.severity ?? 'high';
+  const mode = opts.mode ?? 'drill';
+  stack.db
+    .insert(incidents)
+    .values({
+      id: incidentId,
+      key: `test:${incidentId}`,
+      seq: 1,
+      workflowId: incidentWorkflowId(incidentId),
+      source: 'test',
+      title: 'Agent credential seen on paste site',
+      severity,
+      status: 'open',
+      mode,
+      phase: 'new',
+      agentId: opts.agentId ?? 'agent-7',
+      firstAlertAt: now,
+      lastAlertAt: now,
+      openedAt: now,
+      updatedAt: now,
+    })
+    .run();
+  const start: IncidentStart = {
+    incidentId,
+    key: `test:${incidentId}`,
+    mode,
+    source: 'test',
+    title: 'Agent credential seen on paste site',
+    severity,
+    agentId: opts.agentId ?? 'agent-7',
+    openedAt: now,
+    labels: opts.labels ?? {},
+    ...(opts.playbook ? { playbook: opts.playbook } : {}),
+    ...(opts.scripted ? { scripted: opts.scripted } : {}),
+    ...(opts.requestedBy ? { requestedBy: opts.requestedBy } : {}),
+  };
+  const handle = await stack.temporal.client.workflow.start<typeof runIncident>('runIncident', {
+    workflowId: incidentWorkflowId(incidentId),
+    taskQueue: stack.temporal.taskQueue,
+    args: [start],
+  });
+  return { incidentId, handle };
+}
+
+export function actionRows(stack: TestStack, incidentId: string) {
+  return stack.db
+    .select()
+    .from(actionRuns)
+    .where(eq(actionRuns.incidentId, incidentId))
+    .orderBy(asc(actionRuns.id))
+    .all();
+}
+
+export function timelineRows(stack: TestStack, incidentId: string) {
+  return stack.db
+    .select()
+    .from(timeline)
+    .where(eq(timeline.incidentId, incidentId))
+    .orderBy(asc(timeline.id))
+    .all();
+}
+
+export async function pbState(handle: WorkflowHandle): Promise<PlaybookState> {
+  const s = await handle.query(playbookState);
+  if (!s) throw new Error('no playbook state');
+  return s;
+}
+
+export async function waitForStep(
+  handle: WorkflowHandle,
+  stepId: string,
+  status: StepStatus,
+  timeoutMs = 20_000,
+): Promise<PlaybookState> {
+  return eventually(
+    async () => {
+      const s = await pbState(handle);
+      return s.steps.find((x) => x.id === stepId)?.status === status ? s : undefined;
+    },
+    timeoutMs,
+    `step ${stepId} to be ${status}`,
+  );
+}
+
+export async function waitForPlaybook(
+  handle: WorkflowHandle,
+  status: 'completed' | 'aborted',
+  timeoutMs = 30_000,
+): Promise<PlaybookState> {
+  return eventually(
+    async () => {
+      const s = await pbState(handle);
+      return s.status === status ? s : undefined;
+    },
+    timeoutMs,
+    `playbook to be ${status}`,
+  );
+}
+
+export const alice: Actor = { id: 'U_ALICE', name: 'Alice', via: 'api' };
+export const bob: Actor = { id: 'U_BOB', name: 'Bob', via: 'slack' };
+export const carol: Actor = { id: 'U_CAROL', name: 'Carol', via: 'cli' };

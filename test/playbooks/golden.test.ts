@@ -1,0 +1,203 @@
+/**
+ * Golden tests: a built-in playbook plus scripted decisions and scripted action outcomes (a drill)
+ * → the expected final state of every step and the exact sequence of changes made.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ScriptedOutcome } from '../../domain/actions';
+import { ACTIONS, isActionName } from '../../domain/actions';
+import type { Severity } from '../../domain/alert';
+import type { Actor, PlaybookState } from '../../domain/incident';
+import { loadPlaybookDir } from '../../playbooks/loader';
+import { completeTask, decideApproval } from '../../workflows/messages';
+import { actionRows, pbState, startIncident } from '../helpers/playbooks';
+import { startTestStack, type TestStack } from '../helpers/stack';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+const builtins = new Map(loadPlaybookDir().map((p) => [p.id, p]));
+const lead = (id: string): Actor => ({ id, via: 'slack', groups: ['S0SECLEADS'] });
+const ic: Actor = { id: 'U_IC', via: 'api', roles: ['incident_commander'] };
+
+type Decision = { approve: Actor[] } | { reject: Actor } | { complete: Actor };
+
+interface Golden {
+  playbook: string;
+  severity: Severity;
+  decisions: Record<string, Decision>;
+  scripted?: Record<string, ScriptedOutcome>;
+}
+
+/** Plays the scripted decisions as their steps start waiting, until the playbook ends. */
+async function drive(handle: WorkflowHandle, g: Golden): Promise<PlaybookState> {
+  const sent = new Set<string>();
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const s = await pbState(handle);
+    if (s.status !== 'running') return s;
+    if (Date.now() > deadline) throw new Error(`playbook stuck: ${JSON.stringify(s.steps.at(-1))}`);
+    const waiting = [...s.pendingApprovals.map((p) => p.stepId), ...s.openTasks.map((t) => t.stepId)];
+    for (const stepId of waiting) {
+      const d = g.decisions[stepId];
+      if (!d || sent.has(stepId)) continue;
+      sent.add(stepId);
+      if ('approve' in d) {
+        for (const actor of d.approve) {
+          await handle.executeUpdate(decideApproval, {
+            args: [{ decisionId: `${stepId}:${actor.id}`, stepId, decision: 'approve', actor }],
+          });
+        }
+      } else if ('reject' in d) {
+        await handle.executeUpdate(decideApproval, {
+          args: [{ decisionId: `${stepId}:reject`, stepId, decision: 'reject', actor: d.reject }],
+        });
+      } else {
+        await handle.executeUpdate(completeTask, {
+          args: [{ decisionId: `${stepId}:done`, stepId, actor: d.complete }],
+        });
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function play(g: Golden) {
+  const { incidentId, handle } = await startIncident(stack, {
+    playbook: builtins.get(g.playbook)!,
+    severity: g.severity,
+    requestedBy: 'U_REQUESTER',
+    ...(g.scripted ? { scripted: g.scripted } : {}),
+  });
+  const s = await drive(handle, g);
+  const changes = actionRows(stack, incidentId)
+    .filter((r) => isActionName(r.action) && ACTIONS[r.action].mutates)
+    .map((r) => `${r.stepId} ${r.action}`);
+  return { outcome: s.status, steps: s.steps.map((x) => `${x.id}: ${x.status}`), changes, phase: s.phase };
+}
+
+const everyTaskDone = (ids: string[]) => Object.fromEntries(ids.map((id) => [id, { complete: ic }]));
+
+describe('golden playbook runs (drill mode)', () => {
+  it('credential leak, critical: contains automatically, rotates after approval, completes', async () => {
+    const r = await play({
+      playbook: 'agent-credential-leak',
+      severity: 'critical',
+      decisions: {
+        approve_rotate: { approve: [lead('U_LEAD1')] },
+        ...everyTaskDone(['scope_use', 'verify_clean', 'postmortem']),
+      },
+    });
+    expect(r).toEqual({
+      outcome: 'completed',
+      phase: 'done',
+      steps: [
+        'announce: succeeded',
+        'assess_evidence: succeeded',
+        'collect_alerts: succeeded',
+        'collect_recent_auth: succeeded',
+        'auto_contain: succeeded',
+        'disable_agent: succeeded',
+        'approve_disable: skipped',
+        'disable_agent_approved: skipped',
+        'revoke_credential: succeeded',
+        'collect: succeeded',
+        'access_logs: succeeded',
+        'auth_attempts: succeeded',
+        'infra_changes: succeeded',
+        'data_changes: succeeded',
+        'traces: succeeded',
+        'scope_use: succeeded',
+        'approve_rotate: succeeded',
+        'rotate_credential: succeeded',
+        'reenable_agent: succeeded',
+        'verify_clean: succeeded',
+        'announce_resolution: succeeded',
+        'postmortem: succeeded',
+      ],
+      changes: [
+        'disable_agent agent.disable',
+        'revoke_credential credentials.revoke',
+        'rotate_credential credentials.rotate',
+        'reenable_agent agent.enable',
+      ],
+    });
+  });
+
+  it('credential leak, medium, both gates rejected: changes nothing and still completes', async () => {
+    const r = await play({
+      playbook: 'agent-credential-leak',
+      severity: 'medium',
+      decisions: {
+        approve_disable: { reject: lead('U_LEAD1') },
+        approve_rotate: { reject: ic },
+        ...everyTaskDone(['scope_use', 'verify_clean', 'postmortem']),
+      },
+    });
+    expect(r.outcome).toBe('completed');
+    expect(r.changes).toEqual([]);
+    expect(r.steps).toEqual(
+      expect.arrayContaining([
+        'disable_agent: skipped',
+        'approve_disable: rejected',
+        'disable_agent_approved: skipped',
+        'revoke_credential: skipped',
+        'approve_rotate: rejected',
+        'rotate_credential: skipped',
+        'reenable_agent: skipped',
+      ]),
+    );
+  });
+
+  it('anomalous agent, critical, kill switch does not verify: aborts and undoes in reverse', async () => {
+    const r = await play({
+      playbook: 'agent-anomalous-behavior',
+      severity: 'critical',
+      decisions: {},
+      scripted: {
+        disable_agent: { ok: true, verified: false, summary: 'status endpoint still says enabled' },
+      },
+    });
+    expect(r.outcome).toBe('aborted');
+    expect(r.changes).toEqual([
+      'restrict_data access.restrict',
+      'disable_agent agent.disable',
+      'disable_agent.undo agent.enable',
+      'restrict_data.undo access.restore',
+    ]);
+    expect(r.steps).toEqual([
+      'announce: succeeded',
+      'snapshot: succeeded',
+      'collect_alerts: succeeded',
+      'collect_traces_early: succeeded',
+      'restrict_data: compensated',
+      'stop_agent: failed',
+      'disable_agent: compensated',
+      'approve_disable: skipped',
+      'disable_agent_approved: skipped',
+    ]);
+  });
+
+  it('unauthorized API access, high: restriction verified so the agent keeps running; rotation needs two leads', async () => {
+    const r = await play({
+      playbook: 'agent-api-unauthorized-access',
+      severity: 'high',
+      decisions: {
+        approve_rotate: { approve: [lead('U_LEAD1'), lead('U_LEAD2')] },
+        ...everyTaskDone(['identify_caller', 'fix_authz', 'postmortem']),
+      },
+    });
+    expect(r.outcome).toBe('completed');
+    expect(r.changes).toEqual([
+      'restrict_api access.restrict',
+      'rotate_credentials credentials.rotate',
+      'reenable_agent agent.enable',
+    ]);
+    expect(r.steps).toContain('disable_agent: skipped');
+  });
+});

@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { abortIncident, addNote, completeTask, escalate } from '../../workflows/messages';
+import {
+  actionRows,
+  alice,
+  bob,
+  pinYaml,
+  startIncident,
+  timelineRows,
+  waitForPlaybook,
+  waitForStep,
+} from '../helpers/playbooks';
+import { startTestStack, type TestStack } from '../helpers/stack';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+const containThenHold = pinYaml(`
+id: compensation-test
+version: 1
+title: Compensation test
+phases:
+  contain:
+    - id: disable_agent
+      kind: action
+      action: agent.disable
+      params: { agent_id: '\${{ incident.agent_id }}' }
+    - id: revoke
+      kind: action
+      action: credentials.revoke
+      params: { agent_id: '\${{ incident.agent_id }}', credential_id: key-1 }
+    - id: restrict
+      kind: action
+      action: access.restrict
+      params: { agent_id: '\${{ incident.agent_id }}', resource: 'postgres:agent_rw' }
+    - id: hold
+      kind: manual_task
+      task: Decide whether to keep the agent contained
+  remediate:
+    - id: enable
+      kind: action
+      action: agent.enable
+      params: { agent_id: '\${{ incident.agent_id }}', least_privilege: true }
+`);
+
+describe('abort and compensation', () => {
+  it('abortIncident runs the undo of every completed action in reverse order, once', async () => {
+    const { incidentId, handle } = await startIncident(stack, { playbook: containThenHold });
+    await waitForStep(handle, 'hold', 'waiting');
+    const req = { decisionId: 'abort-1', actor: alice, reason: 'false positive' };
+    const first = await handle.executeUpdate(abortIncident, { args: [req] });
+    expect(first.duplicate).toBe(false);
+    expect((await handle.executeUpdate(abortIncident, { args: [req] })).duplicate).toBe(true);
+    const s = await waitForPlaybook(handle, 'aborted');
+    expect(s.abortReason).toBe('false positive');
+
+    const rows = actionRows(stack, incidentId).map((r) => [r.stepId, r.action, r.status]);
+    expect(rows).toEqual([
+      ['disable_agent', 'agent.disable', 'succeeded'],
+      ['revoke', 'credentials.revoke', 'succeeded'],
+      ['restrict', 'access.restrict', 'succeeded'],
+      ['restrict.undo', 'access.restore', 'succeeded'],
+      ['revoke.undo', 'credentials.reactivate', 'succeeded'],
+      ['disable_agent.undo', 'agent.enable', 'succeeded'],
+    ]);
+    // The undo gets the original target, so it restores exactly what was changed.
+    expect(actionRows(stack, incidentId)[4]!.params).toMatchObject({
+      agent_id: 'agent-7',
+      credential_id: 'key-1',
+    });
+    expect(s.steps.filter((x) => x.status === 'compensated').map((x) => x.id)).toEqual([
+      'disable_agent',
+      'revoke',
+      'restrict',
+    ]);
+    const events = timelineRows(stack, incidentId);
+    const abortEvent = events.find((e) => e.kind === 'abort.requested')!;
+    expect(abortEvent.actor).toBe('U_ALICE');
+    expect(events.filter((e) => e.kind === 'compensation.succeeded').map((e) => e.data?.stepId)).toEqual([
+      'restrict',
+      'revoke',
+      'disable_agent',
+    ]);
+    expect(events.at(-1)).toMatchObject({ kind: 'playbook.aborted', actor: 'U_ALICE' });
+    expect(s.steps.some((x) => x.id === 'enable')).toBe(false);
+  });
+
+  it('a failed action with on_failure abort compensates what ran before it', async () => {
+    const { incidentId, handle } = await startIncident(stack, {
+      playbook: containThenHold,
+      scripted: { restrict: { ok: false, summary: 'role not found' } },
+    });
+    const s = await waitForPlaybook(handle, 'aborted');
+    expect(s.abortReason).toMatch(/restrict failed: role not found/);
+    expect(actionRows(stack, incidentId).map((r) => r.stepId)).toEqual([
+      'disable_agent',
+      'revoke',
+      'restrict',
+      'revoke.undo',
+      'disable_agent.undo',
+    ]);
+  });
+
+  it('on_failure compensate undoes an unverified action and continues; continue goes on', async () => {
+    const pb = pinYaml(`
+id: compensate-step
+version: 1
+title: Compensate one step
+phases:
+  contain:
+    - id: disable_agent
+      kind: action
+      action: agent.disable
+      params: { agent_id: a1 }
+      require_verified: true
+      on_failure: compensate
+    - id: flaky_notify
+      kind: notify
+      message: contained? \${{ steps.disable_agent.status }}
+      on_failure: continue
+    - id: restrict
+      kind: action
+      action: access.restrict
+      params: { agent_id: a1, resource: 'db:rw' }
+`);
+    const { incidentId, handle } = await startIncident(stack, {
+      playbook: pb,
+      scripted: { disable_agent: { ok: true, verified: false }, flaky_notify: { ok: false } },
+    });
+    const s = await waitForPlaybook(handle, 'completed');
+    expect(s.steps.map((x) => [x.id, x.status])).toEqual([
+      ['disable_agent', 'compensated'],
+      ['flaky_notify', 'failed'],
+      ['restrict', 'succeeded'],
+    ]);
+    expect(actionRows(stack, incidentId).map((r) => r.stepId)).toEqual([
+      'disable_agent',
+      'disable_agent.undo',
+      'flaky_notify',
+      'restrict',
+    ]);
+    expect(actionRows(stack, incidentId)[2]!.params).toMatchObject({ message: 'contained? compensated' });
+  });
+
+  it('notes, escalations and task completions are recorded with their actor, once per decisionId', async () => {
+    const { incidentId, handle } = await startIncident(stack, { playbook: containThenHold });
+    await waitForStep(handle, 'hold', 'waiting');
+    const note = { decisionId: 'n1', actor: bob, text: 'customer notified' };
+    await handle.executeUpdate(addNote, { args: [note] });
+    await handle.executeUpdate(addNote, { args: [note] });
+    await handle.executeUpdate(escalate, {
+      args: [{ decisionId: 'e1', actor: bob, reason: 'need a DBA', target: 'S0DBA' }],
+    });
+    await expect(
+      handle.executeUpdate(completeTask, {
+        args: [{ decisionId: 't0', stepId: 'disable_agent', actor: alice }],
+      }),
+    ).rejects.toMatchObject({ cause: { message: expect.stringMatching(/not a manual_task/) } });
+    await handle.executeUpdate(completeTask, {
+      args: [{ decisionId: 't1', stepId: 'hold', actor: alice, note: 'keep contained' }],
+    });
+    await waitForPlaybook(handle, 'completed');
+    const events = timelineRows(stack, incidentId);
+    expect(events.filter((e) => e.kind === 'note')).toHaveLength(1);
+    expect(events.find((e) => e.kind === 'note')).toMatchObject({
+      actor: 'U_BOB',
+      message: 'customer notified',
+    });
+    expect(events.find((e) => e.kind === 'escalated')?.message).toContain('S0DBA');
+    expect(events.find((e) => e.kind === 'task.completed')).toMatchObject({ actor: 'U_ALICE' });
+    expect(events.find((e) => e.kind === 'step.succeeded' && e.data?.stepId === 'hold')?.actor).toBe(
+      'U_ALICE',
+    );
+    expect(actionRows(stack, incidentId).find((r) => r.stepId === 'escalate.e1.0')?.params).toMatchObject({
+      target: 'S0DBA',
+    });
+  });
+});

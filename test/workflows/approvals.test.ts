@@ -1,0 +1,213 @@
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Actor } from '../../domain/incident';
+import { decideApproval, incidentState } from '../../workflows/messages';
+import {
+  actionRows,
+  alice,
+  bob,
+  carol,
+  pinYaml,
+  startIncident,
+  timelineRows,
+  waitForPlaybook,
+  waitForStep,
+} from '../helpers/playbooks';
+import { eventually, startTestStack, type TestStack } from '../helpers/stack';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+function gated(approval: string): string {
+  return `
+id: approval-test
+version: 1
+title: Approval test
+phases:
+  contain:
+    - id: approve_disable
+      kind: approval
+      prompt: Disable the agent?
+${approval}
+      steps:
+        - id: disable_agent
+          kind: action
+          action: agent.disable
+          params: { agent_id: '\${{ incident.agent_id }}' }
+    - id: after
+      kind: notify
+      message: approved=\${{ steps.approve_disable.approved }}
+`;
+}
+
+const twoOfThree = pinYaml(
+  gated(`      approvers: { users: [U_ALICE, U_BOB, U_CAROL] }
+      min_approvals: 2`),
+);
+
+describe('approval steps', () => {
+  it('k-of-n: the gated action runs only after the second distinct approver', async () => {
+    const { incidentId, handle } = await startIncident(stack, { playbook: twoOfThree, requestedBy: 'U_REQ' });
+    await waitForStep(handle, 'approve_disable', 'waiting');
+    const first = await handle.executeUpdate(decideApproval, {
+      args: [{ decisionId: 'd1', stepId: 'approve_disable', decision: 'approve', actor: alice }],
+    });
+    expect(first).toMatchObject({ decisionId: 'd1', duplicate: false, stepId: 'approve_disable' });
+    // The same decision again (a retried call) changes nothing and reports the duplicate.
+    const again = await handle.executeUpdate(decideApproval, {
+      args: [{ decisionId: 'd1', stepId: 'approve_disable', decision: 'approve', actor: alice }],
+    });
+    expect(again.duplicate).toBe(true);
+    const state = await waitForStep(handle, 'approve_disable', 'waiting');
+    expect(state.pendingApprovals[0]).toMatchObject({
+      stepId: 'approve_disable',
+      approvals: 1,
+      minApprovals: 2,
+    });
+    expect(actionRows(stack, incidentId)).toHaveLength(0);
+
+    await handle.executeUpdate(decideApproval, {
+      args: [{ decisionId: 'd2', stepId: 'approve_disable', decision: 'approve', actor: bob }],
+    });
+    await waitForPlaybook(handle, 'completed');
+    const rows = actionRows(stack, incidentId);
+    expect(rows.map((r) => [r.stepId, r.action, r.status])).toEqual([
+      ['disable_agent', 'agent.disable', 'succeeded'],
+      ['after', 'notify', 'succeeded'],
+    ]);
+    expect(rows[1]!.params).toMatchObject({ message: 'approved=true' });
+    const events = timelineRows(stack, incidentId);
+    const approvals = events.filter((e) => e.kind === 'approval.approved');
+    expect(approvals.map((e) => e.actor)).toEqual(['U_ALICE', 'U_BOB']);
+    expect(events.some((e) => e.kind === 'milestone' && e.message.includes('contained'))).toBe(true);
+    expect((await handle.query(incidentState)).playbook?.status).toBe('completed');
+  });
+
+  it('rejects the same person twice, unknown approvers, unknown steps and the requester (two-person rule)', async () => {
+    const { handle } = await startIncident(stack, { playbook: twoOfThree, requestedBy: 'U_CAROL' });
+    await waitForStep(handle, 'approve_disable', 'waiting');
+    const decide = (decisionId: string, actor: Actor, stepId = 'approve_disable') =>
+      handle.executeUpdate(decideApproval, {
+        args: [{ decisionId, stepId, decision: 'approve', actor }],
+      });
+    await decide('a1', alice);
+    await expect(decide('a2', alice)).rejects.toThrow(WorkflowUpdateFailedError);
+    await expect(decide('a2', alice)).rejects.toMatchObject({
+      cause: { message: expect.stringMatching(/already decided/) },
+    });
+    await expect(decide('m1', { id: 'U_MALLORY', via: 'api' })).rejects.toMatchObject({
+      cause: { message: expect.stringMatching(/not an approver/) },
+    });
+    await expect(decide('x1', bob, 'no_such_step')).rejects.toMatchObject({
+      cause: { message: expect.stringMatching(/unknown step no_such_step/) },
+    });
+    await expect(decide('c1', carol)).rejects.toMatchObject({
+      cause: { message: expect.stringMatching(/two-person rule/) },
+    });
+    const s = await waitForStep(handle, 'approve_disable', 'waiting');
+    expect(s.pendingApprovals[0]!.approvals).toBe(1);
+  });
+
+  it('approvers may be named by group or role', async () => {
+    const pb = pinYaml(
+      gated(`      approvers: { groups: [S0LEADS], roles: [incident_commander] }
+      min_approvals: 2`),
+    );
+    const { handle } = await startIncident(stack, { playbook: pb });
+    await waitForStep(handle, 'approve_disable', 'waiting');
+    await handle.executeUpdate(decideApproval, {
+      args: [
+        {
+          decisionId: 'g1',
+          stepId: 'approve_disable',
+          decision: 'approve',
+          actor: { ...alice, groups: ['S0LEADS'] },
+        },
+      ],
+    });
+    await handle.executeUpdate(decideApproval, {
+      args: [
+        {
+          decisionId: 'r1',
+          stepId: 'approve_disable',
+          decision: 'approve',
+          actor: { ...bob, roles: ['incident_commander'] },
+        },
+      ],
+    });
+    await waitForPlaybook(handle, 'completed');
+  });
+
+  it('a rejection skips the gated action and the playbook goes on', async () => {
+    const { incidentId, handle } = await startIncident(stack, { playbook: twoOfThree });
+    await waitForStep(handle, 'approve_disable', 'waiting');
+    await handle.executeUpdate(decideApproval, {
+      args: [
+        { decisionId: 'rej', stepId: 'approve_disable', decision: 'reject', actor: bob, reason: 'too broad' },
+      ],
+    });
+    const s = await waitForPlaybook(handle, 'completed');
+    expect(s.steps.find((x) => x.id === 'approve_disable')?.status).toBe('rejected');
+    expect(s.steps.find((x) => x.id === 'disable_agent')?.status).toBe('skipped');
+    const rows = actionRows(stack, incidentId);
+    expect(rows.map((r) => r.stepId)).toEqual(['after']);
+    expect(rows[0]!.params).toMatchObject({ message: 'approved=false' });
+    expect(timelineRows(stack, incidentId).find((e) => e.kind === 'approval.rejected')?.message).toContain(
+      'too broad',
+    );
+  });
+
+  it('timeout escalates to the target with a second deadline, then applies the escalation outcome', async () => {
+    const pb = pinYaml(
+      gated(`      approvers: { users: [U_ALICE] }
+      timeout: 2s
+      on_timeout: escalate
+      escalation: { target: S0SECLEADS, timeout: 2s, on_timeout: abort }`),
+    );
+    const { incidentId, handle } = await startIncident(stack, { playbook: pb });
+    const waiting = await waitForStep(handle, 'approve_disable', 'waiting');
+    const firstDeadline = waiting.pendingApprovals[0]!.deadline!;
+    const escalated = await eventually(
+      async () => {
+        const s = await waitForStep(handle, 'approve_disable', 'waiting');
+        return s.pendingApprovals[0]?.escalated ? s : undefined;
+      },
+      15_000,
+      'escalation',
+    );
+    expect(Date.parse(escalated.pendingApprovals[0]!.deadline!)).toBeGreaterThan(Date.parse(firstDeadline));
+    const notify = actionRows(stack, incidentId).find((r) => r.stepId === 'approve_disable.escalation');
+    expect(notify?.params).toMatchObject({ target: 'S0SECLEADS' });
+
+    const s = await waitForPlaybook(handle, 'aborted');
+    expect(s.abortReason).toMatch(/approve_disable timed out/);
+    const kinds = timelineRows(stack, incidentId).map((e) => e.kind);
+    expect(kinds).toEqual(
+      expect.arrayContaining(['approval.escalated', 'approval.timed_out', 'playbook.aborted']),
+    );
+    expect(kinds.indexOf('approval.escalated')).toBeLessThan(kinds.indexOf('approval.timed_out'));
+    expect(actionRows(stack, incidentId).some((r) => r.stepId === 'disable_agent')).toBe(false);
+  });
+
+  it('rejects a decision after the deadline', async () => {
+    const pb = pinYaml(
+      gated(`      approvers: { users: [U_ALICE] }
+      timeout: 1s
+      on_timeout: approve`),
+    );
+    const { handle } = await startIncident(stack, { playbook: pb });
+    await waitForPlaybook(handle, 'completed');
+    await expect(
+      handle.executeUpdate(decideApproval, {
+        args: [{ decisionId: 'late', stepId: 'approve_disable', decision: 'approve', actor: alice }],
+      }),
+    ).rejects.toMatchObject({ cause: { message: expect.stringMatching(/not waiting/) } });
+    const s = await waitForPlaybook(handle, 'completed');
+    expect(s.steps.find((x) => x.id === 'disable_agent')?.status).toBe('succeeded');
+  });
+});

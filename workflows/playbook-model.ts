@@ -1,0 +1,140 @@
+/**
+ * Pure helpers of the playbook interpreter: the run state carried across continue-as-new, the
+ * step index, the expression scope built from the incident and earlier steps, durations, and the
+ * view the `playbookState` query answers. No Temporal APIs here, so all of it is unit-testable.
+ */
+import type { IncidentStart, Phase, PlaybookState, PlaybookStatus, StepState } from '../domain/incident';
+import { PHASES } from '../domain/phases';
+import type { ApprovalStep, ManualTaskStep, Playbook, Step } from '../playbooks/schema';
+import { childLists } from '../playbooks/schema';
+
+export { AGENT_FIELDS, ALERT_FIELDS, INCIDENT_FIELDS, STEP_FIELDS } from '../playbooks/scope';
+
+/** A completed action whose undo runs if the playbook aborts. */
+export interface CompensationEntry {
+  stepId: string;
+  action: string;
+  params: Record<string, unknown>;
+}
+
+/** Everything the interpreter knows; carried whole into the next run on continue-as-new. */
+export interface PlaybookRun {
+  status: PlaybookStatus;
+  phase: Phase | 'done';
+  steps: Record<string, StepState>;
+  compensations: CompensationEntry[];
+  milestones: Phase[];
+  abortReason?: string;
+}
+
+export function newRun(): PlaybookRun {
+  return { status: 'running', phase: 'assess', steps: {}, compensations: [], milestones: [] };
+}
+
+export interface IndexedStep {
+  step: Step;
+  phase: Phase;
+}
+
+/** Every step (nested ones too) by id, in document order. */
+export function indexSteps(def: Playbook): Map<string, IndexedStep> {
+  const out = new Map<string, IndexedStep>();
+  const walk = (steps: Step[], phase: Phase) => {
+    for (const step of steps) {
+      out.set(step.id, { step, phase });
+      for (const list of childLists(step)) walk(list, phase);
+    }
+  };
+  for (const phase of PHASES) walk(def.phases[phase] ?? [], phase);
+  return out;
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+export function durationMs(d: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(d);
+  if (!m) throw new Error(`bad duration ${d}`);
+  return Number(m[1]) * UNIT_MS[m[2]!]!;
+}
+
+export function inputValues(input: IncidentStart): Record<string, unknown> {
+  const declared = input.playbook?.definition.inputs ?? {};
+  const values: Record<string, unknown> = {};
+  for (const [k, spec] of Object.entries(declared)) values[k] = input.inputs?.[k] ?? spec.default;
+  return values;
+}
+
+export function buildScope(input: IncidentStart, run: PlaybookRun): Record<string, unknown> {
+  const steps: Record<string, unknown> = {};
+  for (const s of Object.values(run.steps)) {
+    steps[s.id] = {
+      status: s.status,
+      ok: s.ok ?? false,
+      verified: s.verified ?? false,
+      output: s.output ?? {},
+      summary: s.summary,
+      approved: s.approved ?? false,
+      approvals: (s.approvals ?? []).filter((a) => a.decision === 'approve').length,
+      completed_by: s.completedBy,
+      branch: s.branch,
+    };
+  }
+  return {
+    incident: {
+      id: input.incidentId,
+      key: input.key,
+      title: input.title,
+      severity: input.severity,
+      source: input.source,
+      mode: input.mode,
+      agent_id: input.agentId,
+      opened_at: input.openedAt,
+      requested_by: input.requestedBy,
+    },
+    alert: { title: input.title, severity: input.severity, source: input.source, labels: input.labels ?? {} },
+    agent: { id: input.agentId },
+    inputs: inputValues(input),
+    steps,
+  };
+}
+
+export function isDone(s: StepState | undefined): boolean {
+  return s !== undefined && ['succeeded', 'failed', 'skipped', 'rejected', 'compensated'].includes(s.status);
+}
+
+export function viewOf(pinned: IncidentStart['playbook'] & object, run: PlaybookRun): PlaybookState {
+  const index = indexSteps(pinned.definition);
+  const steps = [...index.keys()].flatMap((id) => (run.steps[id] ? [run.steps[id]] : []));
+  const waiting = steps.filter((s) => s.status === 'waiting');
+  return {
+    id: pinned.id,
+    version: pinned.version,
+    hash: pinned.hash,
+    status: run.status,
+    phase: run.phase,
+    steps,
+    pendingApprovals: waiting
+      .filter((s) => s.kind === 'approval')
+      .map((s) => {
+        const def = index.get(s.id)!.step as ApprovalStep;
+        return {
+          stepId: s.id,
+          prompt: def.prompt,
+          approvers: def.approvers,
+          minApprovals: def.min_approvals,
+          approvals: (s.approvals ?? []).filter((a) => a.decision === 'approve').length,
+          requester: s.requester,
+          deadline: s.deadline,
+          escalated: s.escalated ?? false,
+        };
+      }),
+    openTasks: waiting
+      .filter((s) => s.kind === 'manual_task')
+      .map((s) => ({
+        stepId: s.id,
+        task: (index.get(s.id)!.step as ManualTaskStep).task,
+        deadline: s.deadline,
+      })),
+    ...(run.abortReason ? { abortReason: run.abortReason } : {}),
+  };
+}
