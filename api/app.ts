@@ -20,6 +20,7 @@ import { IntakeMetrics } from './intake-metrics';
 import { openApiDocument } from './openapi';
 import type { Outbox } from './outbox';
 import { agentRoutes } from './routes/agents';
+import { drillRoutes } from './routes/drills';
 import { alertRoutes } from './routes/alerts';
 import { evidenceRoutes } from './routes/evidence';
 import { incidentRoutes } from './routes/incidents';
@@ -72,6 +73,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/v1/incidents', incidentRoutes(deps));
   app.route('/v1/agents', agentRoutes(deps));
   app.route('/v1/incidents', evidenceRoutes(deps));
+  app.route('/v1/drills', drillRoutes(deps));
   return app;
 }
 

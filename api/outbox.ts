@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/client';
 import { alerts, incidents } from '../db/schema';
 import type { AlertBatch, IncidentStart, PinnedPlaybook } from '../domain/incident';
+import { drillStartExtras } from '../drills/store';
 import { loadPlaybookDir } from '../playbooks/loader';
 import { selectPlaybook } from '../playbooks/select';
 import type { TemporalHandle } from '../temporal/client';
@@ -160,12 +161,16 @@ export class Outbox {
       .limit(1)
       .get();
     const labels = first?.labels ?? {};
-    const playbook = selectPlaybook(this.playbooks(), {
-      severity: inc.severity,
-      source: inc.source,
-      title: inc.title,
-      labels,
-    });
+    // A playbook named on the incident (a routing rule, a drill) wins over label matching.
+    const named = inc.playbookId ? this.playbooks().find((p) => p.id === inc.playbookId) : undefined;
+    const playbook =
+      named ??
+      selectPlaybook(this.playbooks(), {
+        severity: inc.severity,
+        source: inc.source,
+        title: inc.title,
+        labels,
+      });
     const start: IncidentStart = {
       incidentId,
       key: inc.key,
@@ -177,6 +182,7 @@ export class Outbox {
       openedAt: inc.openedAt,
       labels,
       ...(playbook ? { playbook } : {}),
+      ...(inc.mode === 'drill' ? drillStartExtras(db, incidentId) : {}),
     };
     try {
       await temporal.client.workflow.signalWithStart<typeof runIncident, [AlertBatch]>('runIncident', {

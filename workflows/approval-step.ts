@@ -7,7 +7,7 @@
  */
 import type { Phase } from '../domain/incident';
 import type { ApprovalStep, Step } from '../playbooks/schema';
-import { buildScope, durationMs } from './playbook-model';
+import { buildScope } from './playbook-model';
 import { render } from '../playbooks/expr';
 import {
   abort,
@@ -16,6 +16,7 @@ import {
   markSkipped,
   nowIso,
   projection,
+  scaledMs,
   setStep,
   system,
   waitUntil,
@@ -33,7 +34,7 @@ export async function runApproval(
     const scope = buildScope(ctx.input, ctx.run);
     const rendered = step.requester ? render(step.requester, scope) : ctx.input.requestedBy;
     const requester = typeof rendered === 'string' && rendered ? rendered : undefined;
-    const deadline = step.timeout ? new Date(Date.now() + durationMs(step.timeout)).toISOString() : undefined;
+    const deadline = step.timeout ? new Date(Date.now() + scaledMs(ctx, step.timeout)).toISOString() : undefined;
     s = await setStep(
       ctx,
       step,
@@ -52,7 +53,7 @@ export async function runApproval(
     }
     if (!state.escalated && step.on_timeout === 'escalate' && step.escalation) {
       state.escalated = true;
-      state.deadline = new Date(Date.now() + durationMs(step.escalation.timeout)).toISOString();
+      state.deadline = new Date(Date.now() + scaledMs(ctx, step.escalation.timeout)).toISOString();
       const esc = step.escalation;
       await io(ctx, () =>
         projection.executeAction(

@@ -17,7 +17,7 @@ import { MILESTONES, PHASES } from '../domain/phases';
 import { evalCondition, render } from '../playbooks/expr';
 import { childLists, type Step } from '../playbooks/schema';
 import { runApproval } from './approval-step';
-import { buildScope, durationMs, isDone } from './playbook-model';
+import { buildScope, isDone } from './playbook-model';
 import {
   abort,
   actionRequest,
@@ -31,6 +31,7 @@ import {
   PlaybookAborted,
   projection,
   runCompensation,
+  scaledMs,
   setStep,
   StepFailed,
   system,
@@ -109,7 +110,7 @@ const STEP_RUNNERS: {
   notify: runAction,
   async wait(ctx, step, phase) {
     const s = ctx.run.steps[step.id];
-    const wakeAt = s?.wakeAt ?? new Date(Date.now() + durationMs(step.duration)).toISOString();
+    const wakeAt = s?.wakeAt ?? new Date(Date.now() + scaledMs(ctx, step.duration)).toISOString();
     if (s?.status !== 'waiting')
       await setStep(ctx, step, phase, { status: 'waiting', wakeAt }, `Waiting ${step.duration}`);
     await waitUntil(ctx, () => false, wakeAt);
@@ -124,7 +125,7 @@ const STEP_RUNNERS: {
     if (s?.status !== 'waiting') {
       // `deadline` is the task's own word for it; a generic step `timeout` means the same here.
       const limit = step.deadline ?? step.timeout;
-      const deadline = limit ? new Date(Date.now() + durationMs(limit)).toISOString() : undefined;
+      const deadline = limit ? new Date(Date.now() + scaledMs(ctx, limit)).toISOString() : undefined;
       s = await setStep(ctx, step, phase, { status: 'waiting', deadline }, `Task: ${step.task}`);
     }
     const state = s;
