@@ -5,10 +5,12 @@
 import { Command } from 'commander';
 import { registerAgentCommands } from './agents';
 import { registerAuditCommands } from './audit';
+import { registerDrillCommands } from './drill';
 import { registerPlaybookCommands } from './playbook';
 
 const program = new Command('firebreak').description('Firebreak incident response');
 registerAgentCommands(program);
 registerAuditCommands(program);
 registerPlaybookCommands(program);
+registerDrillCommands(program);
 await program.parseAsync(process.argv);
