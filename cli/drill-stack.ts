@@ -38,7 +38,11 @@ export function freePort(): Promise<number> {
 
 export async function runEmbedded(scenario: DrillScenario, opts: DrillOptions): Promise<DrillOutcome> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-drill-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  };
   env.TEMPORAL_DEV_PORT ??= String(await freePort());
   env.TEMPORAL_DEV_UI_PORT ??= String(await freePort());
   env.PORT = env.PORT && env.PORT !== '3000' ? env.PORT : String(await freePort());

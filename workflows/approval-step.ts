@@ -34,7 +34,9 @@ export async function runApproval(
     const scope = buildScope(ctx.input, ctx.run);
     const rendered = step.requester ? render(step.requester, scope) : ctx.input.requestedBy;
     const requester = typeof rendered === 'string' && rendered ? rendered : undefined;
-    const deadline = step.timeout ? new Date(Date.now() + scaledMs(ctx, step.timeout)).toISOString() : undefined;
+    const deadline = step.timeout
+      ? new Date(Date.now() + scaledMs(ctx, step.timeout)).toISOString()
+      : undefined;
     s = await setStep(
       ctx,
       step,

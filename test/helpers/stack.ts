@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { inject } from 'vitest';
-import { createActivities } from '../../activities';
+import { createActivities, type ActivityDeps } from '../../activities';
 import { createApp, type App } from '../../api/app';
 import type { IntakeMetrics } from '../../api/intake-metrics';
 import { Outbox } from '../../api/outbox';
@@ -57,6 +57,8 @@ export interface TestStackOptions {
   fileConfig?: FileConfig;
   metrics?: IntakeMetrics;
   now?: () => Date;
+  /** The worker's live connector factory (activities build it only for live incidents). */
+  liveConnectors?: ActivityDeps['liveConnectors'];
 }
 
 export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
@@ -82,7 +84,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   const { worker } = await createWorker({
     address: config.temporal.address!,
     temporal: config.temporal,
-    activities: createActivities({ db }),
+    activities: createActivities({ db, liveConnectors: opts.liveConnectors }),
     workflowBundle: { codePath: inject('workflowBundlePath') },
   });
   let current: { worker: Worker; run: Promise<void> | undefined } = {
@@ -127,7 +129,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
       const next = await createWorker({
         address: config.temporal.address!,
         temporal: config.temporal,
-        activities: createActivities({ db }),
+        activities: createActivities({ db, liveConnectors: opts.liveConnectors }),
         workflowBundle: { codePath: inject('workflowBundlePath') },
       });
       extraConnections.push(next.connection);
