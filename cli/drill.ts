@@ -10,7 +10,7 @@ import path from 'node:path';
 import { loadConfig } from '../app/config';
 import { dbFile, openDb } from '../db/client';
 import { lintDrillSource, loadScenarioFile } from '../drills/lint';
-import { renderMarkdown, reportPathFor, writeReport, type AfterActionReport } from '../drills/report';
+import { renderMarkdown, reportPathFor, settleDrill, type AfterActionReport } from '../drills/report';
 import { scenarioFromIncident } from '../drills/replay';
 import type { DrillScenario } from '../drills/schema';
 import { judgeExpectation } from '../drills/store';
@@ -122,7 +122,7 @@ export function registerDrillCommands(program: Command): void {
       const dataDir = loadConfig().dataDir;
       const db = openDb(dbFile(dataDir));
       judgeExpectation(db, { incidentId: incident, ...j, actor: process.env.USER ?? 'facilitator' });
-      const { report, reportPath } = writeReport(db, dataDir, incident);
+      const { report, reportPath } = settleDrill(db, dataDir, incident);
       console.log(`Drill ${incident} now ${report.passed ? 'passes' : 'fails'}; report: ${reportPath}`);
     });
 }

@@ -18,10 +18,9 @@ import type { TemporalHandle } from '../temporal/client';
 import { incidentWorkflowId } from '../temporal/client';
 import { addNote, closeIncident, playbookState } from '../workflows/messages';
 import { loadPlaybookDir } from '../playbooks/loader';
-import { writeReport, type AfterActionReport } from './report';
+import { settleDrill, type AfterActionReport } from './report';
 import { AutoResponder } from './responder';
 import { ms, type DrillAlert, type DrillScenario, type Inject } from './schema';
-import { finishDrill } from './store';
 
 export interface DrillEnv {
   db: Db;
@@ -168,15 +167,7 @@ export async function driveDrill(
   await handle
     .executeUpdate(closeIncident, { args: [{ actor: 'drill', reason: 'drill finished' }] })
     .catch(() => undefined);
-  const { report, reportPath } = writeReport(env.db, env.dataDir, incidentId, responder.problems);
-  const missed = report.expectations.filter((e) => e.verdict !== 'met').map((e) => e.id);
-  finishDrill(
-    env.db,
-    incidentId,
-    missed.length === 0 ? 'passed' : 'failed',
-    { missed },
-    new Date().toISOString(),
-  );
+  const { report, reportPath, missed } = settleDrill(env.db, env.dataDir, incidentId, responder.problems);
   return { incidentId, passed: missed.length === 0, missed, report, reportPath };
 }
 

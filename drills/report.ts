@@ -12,12 +12,14 @@ import type { Db } from '../db/client';
 import { actionRuns, incidents, timeline } from '../db/schema';
 import { renderMarkdown, type AfterActionReport } from './report-render';
 import { fmtOffset, scoreExpectations } from './scoring';
-import { drillRow, scenarioOf } from './store';
+import { drillRow, finishDrill, scenarioOf } from './store';
 
 const stepId = (d: Record<string, unknown> | null) => (typeof d?.stepId === 'string' ? d.stepId : '');
 
-export function buildReport(db: Db, incidentId: string, notes: string[] = []): AfterActionReport | undefined {
+export function buildReport(db: Db, incidentId: string): AfterActionReport | undefined {
   const row = drillRow(db, incidentId);
+  const stored = (row?.result as { notes?: unknown } | null | undefined)?.notes;
+  const notes = Array.isArray(stored) ? stored.map(String) : [];
   const inc = db.select().from(incidents).where(eq(incidents.id, incidentId)).get();
   if (!row || !inc) return undefined;
   const scenario = scenarioOf(row);
@@ -121,13 +123,29 @@ export function reportPathFor(dataDir: string, incidentId: string): string {
   return path.join(dataDir, 'drills', incidentId, 'report.md');
 }
 
-export function writeReport(db: Db, dataDir: string, incidentId: string, notes: string[] = []) {
-  const report = buildReport(db, incidentId, notes);
-  if (!report) throw new Error(`no drill ${incidentId}`);
+/**
+ * Scores the drill as it stands, stores its status (responder problems kept with it) and writes
+ * report.md; called when a drill ends and again after each facilitator judgement.
+ */
+export function settleDrill(db: Db, dataDir: string, incidentId: string, notes?: string[]) {
+  const row = drillRow(db, incidentId);
+  if (!row) throw new Error(`no drill ${incidentId}`);
+  const stored = (row.result as { notes?: string[] } | null)?.notes ?? [];
+  const kept = notes ?? stored;
+  const scenario = scenarioOf(row);
+  const rows = db.select().from(timeline).where(eq(timeline.incidentId, incidentId)).all();
+  const results = scoreExpectations(scenario.expectations, rows, {
+    startedAt: row.startedAt,
+    speed: row.speed,
+  });
+  const missed = results.filter((e) => e.verdict !== 'met').map((e) => e.id);
+  const at = row.finishedAt ?? new Date().toISOString();
+  finishDrill(db, incidentId, missed.length === 0 ? 'passed' : 'failed', { missed, notes: kept }, at);
+  const report = buildReport(db, incidentId)!;
   const reportPath = reportPathFor(dataDir, incidentId);
   fs.mkdirSync(path.dirname(reportPath), { recursive: true });
   fs.writeFileSync(reportPath, renderMarkdown(report));
-  return { report, reportPath };
+  return { report, reportPath, missed };
 }
 
 export { renderAfterActionSummary, renderMarkdown, type AfterActionReport } from './report-render';

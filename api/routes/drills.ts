@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { Db } from '../../db/client';
 import { driveDrill, openDrill } from '../../drills/driver';
 import { lintDrillSource } from '../../drills/lint';
-import { buildReport, writeReport } from '../../drills/report';
+import { buildReport, settleDrill } from '../../drills/report';
 import { DrillNotFound, dataDirOf, finishDrill, judgeExpectation } from '../../drills/store';
 import type { TemporalHandle } from '../../temporal/client';
 import { requireScope, type ApiEnv } from '../auth';
@@ -74,7 +74,7 @@ export function drillRoutes(deps: { db: Db; temporal: TemporalHandle; outbox: Ou
       if (err instanceof DrillNotFound) throw apiError(404, 'not_found', err.message, 'id');
       throw err;
     }
-    const { report, reportPath } = writeReport(deps.db, env.dataDir, incidentId);
+    const { report, reportPath } = settleDrill(deps.db, env.dataDir, incidentId);
     return c.json({ expectations: report.expectations, passed: report.passed, report_path: reportPath });
   });
 

@@ -51,6 +51,10 @@ describe('drill scoring end to end', () => {
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ passed: true });
+    const after = await fetch(`${stack.url}/v1/drills/${out.incidentId}/report`, {
+      headers: bearer(TEST_ADMIN_TOKEN),
+    });
+    expect(await after.json()).toMatchObject({ status: 'passed', passed: true });
   });
 
   it(
