@@ -18,14 +18,14 @@ import { apiError, zodErrorBody } from '../errors';
 import type { Outbox } from '../outbox';
 import { stringify } from 'yaml';
 
-const DrillRequest = z.strictObject({
+export const DrillRequest = z.strictObject({
   scenario: z.record(z.string(), z.unknown()).optional(),
   scenario_yaml: z.string().optional(),
   auto: z.boolean().default(false),
   speed: z.number().positive().max(10_000).default(1),
 });
 
-const Judgement = z.strictObject({
+export const Judgement = z.strictObject({
   expectation: z.string().min(1),
   verdict: z.enum(['met', 'missed']),
   note: z.string().optional(),
