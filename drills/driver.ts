@@ -21,6 +21,7 @@ import { loadPlaybookDir } from '../playbooks/loader';
 import { settleDrill, type AfterActionReport } from './report';
 import { AutoResponder } from './responder';
 import { ms, type DrillAlert, type DrillScenario, type Inject } from './schema';
+import { drillRow } from './store';
 
 export interface DrillEnv {
   db: Db;
@@ -101,9 +102,16 @@ function route(key: string, a: DrillAlert, scenario: DrillScenario): Route {
   };
 }
 
-async function applyInject(env: DrillEnv, scenario: DrillScenario, incidentId: string, i: Inject, n: number) {
+/** Plays one inject; it is recorded at its scheduled time, which is when it happens in the exercise. */
+async function applyInject(
+  env: DrillEnv,
+  scenario: DrillScenario,
+  incidentId: string,
+  inj: { i: Inject; n: number; due: number },
+) {
+  const { i, n } = inj;
   const key = `${incidentId}:inject:${i.id ?? n}`;
-  const base = { incidentId, actor: 'facilitator', at: new Date().toISOString() };
+  const base = { incidentId, actor: 'facilitator', at: new Date(inj.due).toISOString() };
   const handle = env.temporal.client.workflow.getHandle(incidentWorkflowId(incidentId));
   appendTimelineEvent(
     env.db,
@@ -147,22 +155,38 @@ export async function driveDrill(
   opts: DrillOptions,
 ): Promise<DrillOutcome> {
   const speed = opts.speed ?? 1;
-  const t0 = Date.now();
-  const injects = [...scenario.injects].map((i, n) => ({ i, n, due: t0 + ms(i.at) / speed }));
-  injects.sort((a, b) => a.due - b.due);
+  const t0 = Date.parse(drillRow(env.db, incidentId)?.startedAt ?? new Date().toISOString());
   const responder = new AutoResponder(scenario, incidentId, speed);
   const handle = env.temporal.client.workflow.getHandle(incidentWorkflowId(incidentId));
   const limit = t0 + ms(scenario.time_limit) / speed;
-  for (;;) {
-    while (injects.length > 0 && injects[0]!.due <= Date.now()) {
-      const { i, n } = injects.shift()!;
-      await applyInject(env, scenario, incidentId, i, n);
+  // Injects run on their own timers, in order, so a slow query or update never delays them.
+  let played: Promise<void> = Promise.resolve();
+  const timers = scenario.injects.map((i, n) => {
+    const inj = { i, n, due: t0 + ms(i.at) / speed };
+    return setTimeout(
+      () => {
+        played = played
+          .then(() => applyInject(env, scenario, incidentId, inj))
+          .catch((err: unknown) => {
+            responder.problems.push(
+              `inject ${i.id ?? n}: ${err instanceof Error ? err.message : String(err)}`,
+            );
+          });
+      },
+      Math.max(0, inj.due - Date.now()),
+    );
+  });
+  try {
+    for (;;) {
+      const state = await handle.query(playbookState).catch(() => undefined);
+      if (state && state.status !== 'running') break;
+      if (Date.now() > limit) break;
+      if (state && opts.auto) await responder.tick(handle, state);
+      await new Promise((r) => setTimeout(r, opts.tickMs ?? 100));
     }
-    const state = await handle.query(playbookState).catch(() => undefined);
-    if (state && state.status !== 'running') break;
-    if (Date.now() > limit) break;
-    if (state && opts.auto) await responder.tick(handle, state);
-    await new Promise((r) => setTimeout(r, opts.tickMs ?? 100));
+  } finally {
+    for (const t of timers) clearTimeout(t);
+    await played;
   }
   await handle
     .executeUpdate(closeIncident, { args: [{ actor: 'drill', reason: 'drill finished' }] })

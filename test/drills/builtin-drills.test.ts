@@ -34,9 +34,9 @@ describe('shipped drill scenarios', () => {
     ]);
   });
 
-  it.each(files)('%s passes with --auto at speed 300', { timeout: 60_000 }, async (file) => {
+  it.each(files)('%s passes with --auto at speed 120', { timeout: 90_000 }, async (file) => {
     const scenario = loadScenarioFile(path.join(DIR, file));
-    const out = await runDrill(stack, scenario, { auto: true, speed: 300, tickMs: 50 });
+    const out = await runDrill(stack, scenario, { auto: true, speed: 120, tickMs: 50 });
     expect(out.report.expectations.filter((e) => e.verdict !== 'met')).toEqual([]);
     expect(out.passed).toBe(true);
     const inc = stack.db.select().from(incidents).where(eq(incidents.id, out.incidentId)).get();

@@ -33,8 +33,8 @@ afterAll(async () => {
 });
 
 describe('drill scoring end to end', () => {
-  it('an expectation that cannot be met fails the drill and is named', { timeout: 60_000 }, async () => {
-    const out = await runDrill(stack, unmeetable, { auto: true, speed: 300, tickMs: 50 });
+  it('an expectation that cannot be met fails the drill and is named', { timeout: 90_000 }, async () => {
+    const out = await runDrill(stack, unmeetable, { auto: true, speed: 120, tickMs: 50 });
     expect(out.passed).toBe(false);
     expect(out.missed).toEqual(['commander-assigned']);
     expect(out.report.improvements[0]).toContain('commander-assigned');
@@ -59,7 +59,7 @@ describe('drill scoring end to end', () => {
 
   it(
     'POST /v1/drills runs a drill; its report is served; live listings exclude it',
-    { timeout: 60_000 },
+    { timeout: 90_000 },
     async () => {
       const scenario = {
         ...unmeetable,
@@ -69,7 +69,7 @@ describe('drill scoring end to end', () => {
       const res = await fetch(`${stack.url}/v1/drills`, {
         method: 'POST',
         headers: bearer(TEST_ADMIN_TOKEN),
-        body: JSON.stringify({ scenario, auto: true, speed: 300 }),
+        body: JSON.stringify({ scenario, auto: true, speed: 120 }),
       });
       expect(res.status).toBe(202);
       const { incident_id } = (await res.json()) as { incident_id: string };
