@@ -161,8 +161,11 @@ export class Outbox {
       .limit(1)
       .get();
     const labels = first?.labels ?? {};
-    // A playbook named on the incident (a routing rule, a drill) wins over label matching.
+    // A playbook named on the incident (an intake routing rule, a drill) wins over matching.
     const named = inc.playbookId ? this.playbooks().find((p) => p.id === inc.playbookId) : undefined;
+    if (inc.playbookId && !named) {
+      this.opts.log.warn({ incidentId, playbookId: inc.playbookId }, 'unknown playbook; matching instead');
+    }
     const playbook =
       named ??
       selectPlaybook(this.playbooks(), {

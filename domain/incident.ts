@@ -62,6 +62,8 @@ export interface IncidentState {
   lastSeenAt: string | undefined;
   lastAlertSeq: number;
   playbook?: { id: string; version: number; hash: string; status: PlaybookStatus };
+  /** Filled in by the query only (not carried): approvals waiting for a decision. */
+  pendingApprovals?: PendingApproval[];
 }
 
 export interface CloseRequest {

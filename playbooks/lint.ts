@@ -2,14 +2,14 @@
  * The playbook linter: everything that makes a playbook wrong before it runs, each problem with
  * its line and column. Schema errors (from the zod schema), unknown catalog actions and action
  * params (checked against domain/actions.ts input schemas; templated values are opaque),
- * approvals nobody can grant, expressions that do not parse or read unknown steps, fields or
- * inputs, duplicate step ids, and unreachable steps (after an unconditional `abort`, or under a
- * condition that is literally false). The loader refuses any playbook with a problem.
+ * irreversible actions (mutating, no undo) outside an approval, approvals nobody can grant,
+ * expressions that do not parse or read unknown steps, fields or inputs, duplicate step ids, and
+ * unreachable steps (after an unconditional `abort`, or under a condition that is literally
+ * false). The loader refuses any playbook with a problem.
  */
-import type { z } from 'zod';
-import { ACTIONS, isActionName } from '../domain/actions';
 import { PHASES } from '../domain/phases';
-import { evaluate, ExprError, isTemplated, parseExpr, pathsOf, templateExprs } from './expr';
+import { evaluate, ExprError, parseExpr, pathsOf, templateExprs } from './expr';
+import { checkAction, checkApproval, checkGate, type Add } from './lint-steps';
 import { parseSource, problemAt, type Path, type Problem, type SourceDoc } from './locate';
 import { AGENT_FIELDS, ALERT_FIELDS, INCIDENT_FIELDS, STEP_FIELDS } from './scope';
 import { childLists, Playbook, type Step } from './schema';
@@ -59,6 +59,7 @@ class Checker {
   private readonly problems: Problem[] = [];
   private readonly firstSeen = new Map<string, Path>();
   private readonly allIds = new Set<string>();
+  private approvalDepth = 0;
 
   constructor(
     private readonly src: SourceDoc,
@@ -123,16 +124,16 @@ class Checker {
         this.unreachable(path, [...path, 'when'], 'false');
     }
     this.templates(step, path, defined);
-    if (step.kind === 'action') this.action(step.action, step.params, path, defined);
-    if (step.kind === 'action' && step.compensation && step.compensation !== 'none') {
-      this.action(
-        step.compensation.action,
-        step.compensation.params ?? step.params,
-        [...path, 'compensation'],
-        defined,
-      );
+    const add: Add = (p, message, opts) => this.add(p, message, opts);
+    if (step.kind === 'action') {
+      checkAction(add, step.action, step.params, path);
+      checkGate(add, step.action, path, this.approvalDepth > 0);
     }
-    if (step.kind === 'approval') this.approval(step, path);
+    if (step.kind === 'action' && step.compensation && step.compensation !== 'none') {
+      const c = step.compensation;
+      checkAction(add, c.action, c.params ?? step.params, [...path, 'compensation']);
+    }
+    if (step.kind === 'approval') checkApproval(add, step, path);
     defined.add(step.id);
 
     if (step.kind === 'condition') {
@@ -152,7 +153,9 @@ class Checker {
       });
       inner.forEach((set) => set.forEach((id) => defined.add(id)));
     } else if (step.kind === 'approval' && step.steps) {
+      this.approvalDepth++;
       this.list(step.steps, [...path, 'steps'], defined, false);
+      this.approvalDepth--;
     }
   }
 
@@ -214,57 +217,5 @@ class Checker {
       }
     }
     return ast;
-  }
-
-  private action(name: string, params: Record<string, unknown>, path: Path, _defined: Set<string>) {
-    if (!isActionName(name)) {
-      this.add([...path, 'action'], `unknown action ${name} (known: ${Object.keys(ACTIONS).join(', ')})`);
-      return;
-    }
-    const shape = (ACTIONS[name].input as unknown as z.ZodObject).shape as Record<string, z.ZodType>;
-    for (const [key, value] of Object.entries(params)) {
-      const field = shape[key];
-      if (!field) {
-        this.add(
-          [...path, 'params'],
-          `unknown param ${key} for ${name} (known: ${Object.keys(shape).join(', ')})`,
-          { key },
-        );
-        continue;
-      }
-      if (isTemplated(value)) continue;
-      const r = field.safeParse(value);
-      if (!r.success)
-        this.add([...path, 'params', key], `invalid param ${key} for ${name}: ${r.error.issues[0]?.message}`);
-    }
-    for (const [key, field] of Object.entries(shape)) {
-      if (!Object.hasOwn(params, key) && !field.safeParse(undefined).success) {
-        this.add([...path, 'action'], `missing required param ${key} for ${name}`);
-      }
-    }
-  }
-
-  private approval(step: Extract<Step, { kind: 'approval' }>, path: Path) {
-    const a = step.approvers;
-    if (a.users.length + a.groups.length + a.roles.length === 0) {
-      this.add([...path, 'approvers'], `approval ${step.id} has no approvers (name users, groups or roles)`);
-    } else if (a.groups.length + a.roles.length === 0 && new Set(a.users).size < step.min_approvals) {
-      this.add(
-        [...path, 'min_approvals'],
-        `approval ${step.id} needs ${step.min_approvals} approvals but names only ${new Set(a.users).size} approvers`,
-      );
-    }
-    if (step.on_timeout === 'escalate' && !step.escalation) {
-      this.add(
-        [...path, 'on_timeout'],
-        `approval ${step.id} escalates on timeout but has no escalation (target, timeout)`,
-      );
-    }
-    if (step.on_timeout !== 'escalate' && step.escalation) {
-      this.add(
-        [...path, 'escalation'],
-        `approval ${step.id} has an escalation but on_timeout is ${step.on_timeout}`,
-      );
-    }
   }
 }

@@ -5,6 +5,7 @@
  * Rejected: they are skipped, and `on_reject: abort` stops the playbook. Decisions arrive through
  * the `decideApproval` update (validated in decisions.ts) and are read from the run state here.
  */
+import { isCancellation } from '@temporalio/workflow';
 import type { Phase } from '../domain/incident';
 import type { ApprovalStep, Step } from '../playbooks/schema';
 import { buildScope } from './playbook-model';
@@ -12,6 +13,7 @@ import { render } from '../playbooks/expr';
 import {
   abort,
   actionRequest,
+  errorMessage,
   io,
   markSkipped,
   nowIso,
@@ -54,30 +56,38 @@ export async function runApproval(
       break;
     }
     if (!state.escalated && step.on_timeout === 'escalate' && step.escalation) {
-      state.escalated = true;
-      state.deadline = new Date(Date.now() + scaledMs(ctx, step.escalation.timeout)).toISOString();
       const esc = step.escalation;
-      await io(ctx, () =>
-        projection.executeAction(
-          actionRequest(ctx, `${step.id}.escalation`, 'notify', {
-            message: `Approval needed: ${step.prompt} (no decision in ${step.timeout})`,
-            target: esc.target,
-          }),
-        ),
-      );
+      // Notify first: if the run continues-as-new before this lands, the next run escalates
+      // again and the idempotent action (same step id) is not sent twice.
+      let told = `escalated to ${esc.target}`;
+      try {
+        await io(ctx, () =>
+          projection.executeAction(
+            actionRequest(ctx, `${step.id}.escalation`, 'notify', {
+              message: `Approval needed: ${step.prompt} (no decision in ${step.timeout})`,
+              target: esc.target,
+            }),
+          ),
+        );
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        told = `could not notify ${esc.target} (${errorMessage(err)})`;
+      }
+      state.escalated = true;
+      state.deadline = new Date(Date.now() + scaledMs(ctx, esc.timeout)).toISOString();
       await setStep(
         ctx,
         step,
         phase,
         { status: 'waiting' },
-        `Escalated to ${esc.target}; new deadline ${state.deadline}`,
+        `Approval ${told}; new deadline ${state.deadline}`,
       );
       await io(ctx, () =>
         projection.recordTimeline({
           incidentId: ctx.input.incidentId,
           kind: 'approval.escalated',
           actor: system(ctx),
-          message: `Approval ${step.id} escalated to ${esc.target}; new deadline ${state.deadline}`,
+          message: `Approval ${step.id} ${told}; new deadline ${state.deadline}`,
           data: { stepId: step.id, target: esc.target, deadline: state.deadline },
           eventKey: `${ctx.input.incidentId}:step:${step.id}:escalated`,
           at: nowIso(),

@@ -111,7 +111,7 @@ export function registerDecisionHandlers({ input, ctx, decisions }: DecisionDeps
       once(
         a.decisionId,
         () => {
-          ctx!.abortRequested ??= { actor: a.actor.id, reason: a.reason };
+          ctx!.run.abortRequested ??= { actor: a.actor.id, reason: a.reason };
           return {};
         },
         {

@@ -68,8 +68,9 @@ export function validateApproval(
   if ((state.approvals ?? []).some((a) => a.actorId === d.actor.id)) {
     throw new Error(`${d.actor.id} already decided on ${d.stepId}: approvers must be distinct people`);
   }
-  if (state.requester && state.requester === d.actor.id) {
-    throw new Error(`two-person rule: ${d.actor.id} requested ${d.stepId} and cannot decide on it`);
+  // Withdrawing one's own request (a rejection) is fine; approving it is not.
+  if (d.decision === 'approve' && state.requester && state.requester === d.actor.id) {
+    throw new Error(`two-person rule: ${d.actor.id} requested ${d.stepId} and cannot approve it`);
   }
 }
 

@@ -90,12 +90,13 @@ async function runStep(ctx: Ctx, step: Step, phase: Phase): Promise<void> {
   const existing = ctx.run.steps[step.id];
   if (isDone(existing)) return;
   checkAbort(ctx);
-  if (!existing && step.when && !evalCondition(step.when, buildScope(ctx.input, ctx.run))) {
-    await setStep(ctx, step, phase, { status: 'skipped' }, `Skipped ${step.id}: ${step.when} is false`);
-    for (const list of childLists(step)) markSkipped(ctx, list, phase);
-    return;
-  }
   try {
+    if (!existing && step.when && !evalCondition(step.when, buildScope(ctx.input, ctx.run))) {
+      await setStep(ctx, step, phase, { status: 'skipped' }, `Skipped ${step.id}: ${step.when} is false`);
+      for (const list of childLists(step)) markSkipped(ctx, list, phase);
+      return;
+    }
+    // Expressions and templates that fail at run time fail the step (its on_failure applies).
     await STEP_RUNNERS[step.kind](ctx, step as never, phase);
   } catch (err) {
     if (err instanceof PlaybookAborted || isCancellation(err)) throw err;
@@ -195,7 +196,11 @@ export async function runPlaybook(ctx: Ctx): Promise<void> {
     run.abortReason = err.reason;
     // Actions still running in parallel branches finish first, so their undo is not missed.
     await condition(() => ctx.inFlight === 0);
-    while (run.compensations.length > 0) await runCompensation(ctx, run.compensations.pop()!);
+    // Popped only once done: a run that continues-as-new mid-way still owes the rest.
+    while (run.compensations.length > 0) {
+      await runCompensation(ctx, run.compensations[run.compensations.length - 1]!);
+      run.compensations.pop();
+    }
     // Containers and waits cut short by the abort do not stay "running" in the query.
     for (const s of Object.values(run.steps)) {
       if (s.status === 'running' || s.status === 'waiting')
@@ -207,7 +212,7 @@ export async function runPlaybook(ctx: Ctx): Promise<void> {
     projection.recordTimeline({
       incidentId: ctx.input.incidentId,
       kind: `playbook.${outcome}`,
-      actor: ctx.abortRequested?.actor ?? system(ctx),
+      actor: run.abortRequested?.actor ?? system(ctx),
       message:
         outcome === 'aborted'
           ? `Playbook ${ctx.pinned.id} aborted: ${run.abortReason}`

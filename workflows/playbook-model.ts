@@ -24,6 +24,8 @@ export interface PlaybookRun {
   steps: Record<string, StepState>;
   compensations: CompensationEntry[];
   milestones: Phase[];
+  /** Carried, so an abort requested before continue-as-new still aborts (and compensates). */
+  abortRequested?: { actor: string; reason: string };
   abortReason?: string;
 }
 

@@ -6,7 +6,8 @@
  * Without a pinned playbook the incident stays open in phase `assess` and waits, as before.
  * Messages:
  *   - signal `alertsAttached(batch)`: more alerts; counts and latest are kept in workflow state.
- *   - query `incidentState`: status, phase, alert count, latest alert, playbook status.
+ *   - query `incidentState`: status, phase, alert count, latest alert, playbook status, pending
+ *     approvals.
  *   - query `playbookState`: phase, every step's state, pending approvals, open tasks.
  *   - update `closeIncident({actor, reason})`: records the close and ends the workflow.
  *   - updates `decideApproval`, `completeTask`, `abortIncident`, `escalate`, `addNote`: validated
@@ -68,6 +69,11 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
         },
       }
     : undefined;
+  // Known from the input, so queries see it from the first task on (no command involved).
+  if (ctx) {
+    const { id, version, hash } = ctx.pinned;
+    state.playbook ??= { id, version, hash, status: ctx.run.status };
+  }
   const pending: AlertBatch[] = [];
   let closing: { actor: string; reason: string } | undefined;
 
@@ -76,7 +82,11 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
     const lastQueued = pending.length > 0 ? pending[pending.length - 1]!.toSeq : state.lastAlertSeq;
     if (batch.toSeq > lastQueued) pending.push(batch);
   });
-  setHandler(incidentState, () => state);
+  // The incident API reads pending approvals from this query (see api/routes/incidents.ts).
+  setHandler(incidentState, () => ({
+    ...state,
+    pendingApprovals: ctx ? viewOf(ctx.pinned, ctx.run).pendingApprovals : [],
+  }));
   setHandler(playbookState, () => (ctx ? viewOf(ctx.pinned, ctx.run) : null));
   setHandler(
     closeIncident,
@@ -105,12 +115,6 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
 
   let runnerError: unknown;
   if (ctx && ctx.run.status === 'running' && patched(PLAYBOOK_PATCH)) {
-    state.playbook = {
-      id: ctx.pinned.id,
-      version: ctx.pinned.version,
-      hash: ctx.pinned.hash,
-      status: 'running',
-    };
     runPlaybook(ctx).then(
       () => {
         state.playbook!.status = ctx.run.status;

@@ -41,7 +41,6 @@ export interface Ctx {
   pinned: PinnedPlaybook;
   run: PlaybookRun;
   index: Map<string, IndexedStep>;
-  abortRequested?: { actor: string; reason: string };
   /** Set before continue-as-new or close: no new activity starts. */
   suspending: boolean;
   inFlight: number;
@@ -75,12 +74,13 @@ export async function io<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
 }
 
 export function abort(ctx: Ctx, reason: string, actor: string): PlaybookAborted {
-  ctx.abortRequested ??= { actor, reason };
-  return new PlaybookAborted(ctx.abortRequested.reason, ctx.abortRequested.actor);
+  ctx.run.abortRequested ??= { actor, reason };
+  return new PlaybookAborted(ctx.run.abortRequested.reason, ctx.run.abortRequested.actor);
 }
 
 export function checkAbort(ctx: Ctx): void {
-  if (ctx.abortRequested) throw new PlaybookAborted(ctx.abortRequested.reason, ctx.abortRequested.actor);
+  const a = ctx.run.abortRequested;
+  if (a) throw new PlaybookAborted(a.reason, a.actor);
 }
 
 export async function setStep(
@@ -91,14 +91,17 @@ export async function setStep(
   message: string,
   actor = system(ctx),
 ): Promise<StepState> {
-  const s: StepState = {
-    ...(ctx.run.steps[step.id] ?? { id: step.id, kind: step.kind, phase, status: 'pending' }),
-    ...patch,
-  };
+  // Updated in place: update handlers and waiting steps hold this same object.
+  const s: StepState = (ctx.run.steps[step.id] ??= {
+    id: step.id,
+    kind: step.kind,
+    phase,
+    status: 'pending',
+  });
+  Object.assign(s, patch);
   const at = nowIso();
   if (patch.status === 'running' || patch.status === 'waiting') s.startedAt ??= at;
   if (isDone(s)) s.finishedAt = at;
-  ctx.run.steps[step.id] = s;
   const data: Record<string, unknown> = {};
   for (const k of [
     'ok',
@@ -196,7 +199,8 @@ export async function runCompensation(ctx: Ctx, c: CompensationEntry): Promise<v
     if (isCancellation(err)) throw err;
     summary = `compensation ${c.action} failed: ${errorMessage(err)}`;
   }
-  if (entry && ok) ctx.run.steps[c.stepId] = { ...ctx.run.steps[c.stepId]!, status: 'compensated' };
+  const undone = ctx.run.steps[c.stepId];
+  if (entry && ok && undone) undone.status = 'compensated';
   await io(ctx, () =>
     projection.recordTimeline({
       incidentId: ctx.input.incidentId,
@@ -215,7 +219,7 @@ export async function waitUntil(
   done: () => boolean,
   deadline: string | undefined,
 ): Promise<boolean> {
-  const wake = () => done() || ctx.abortRequested !== undefined;
+  const wake = () => done() || ctx.run.abortRequested !== undefined;
   if (deadline === undefined) {
     await condition(wake);
   } else {

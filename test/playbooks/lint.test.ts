@@ -194,3 +194,20 @@ inputs:
     ).toEqual([]);
   });
 });
+
+describe('approval gates', () => {
+  it('requires irreversible actions (no undo in the catalog) to sit inside an approval', () => {
+    expect(
+      lint(`${head}  remediate:
+    - { id: rotate, kind: action, action: credentials.rotate, params: { agent_id: x } }
+    - id: gate
+      kind: approval
+      prompt: rotate?
+      approvers: { roles: [ic] }
+      steps:
+        - { id: rotate_ok, kind: action, action: credentials.rotate, params: { agent_id: x } }
+    - { id: disable, kind: action, action: agent.disable, params: { agent_id: x } }
+`),
+    ).toEqual([expect.stringMatching(/^6:43 irreversible action credentials\.rotate must be gated/)]);
+  });
+});

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeAlert } from '../../api/intake-store';
 import { incidents, playbookSteps } from '../../db/schema';
 import { BUILTIN_PLAYBOOK_DIR, sha256 } from '../../playbooks/loader';
 import { incidentState, playbookState } from '../../workflows/messages';
@@ -96,5 +97,45 @@ describe('playbook selection at intake', () => {
     const handle = stack.temporal.client.workflow.getHandle(row.workflowId);
     expect(await handle.query(playbookState)).toBeNull();
     expect(await handle.query(incidentState)).toMatchObject({ status: 'open', phase: 'assess' });
+  });
+
+  it('a playbook named on the incident (intake routing) wins over label matching', async () => {
+    // No dispatch may be running: the row must carry its playbook before the outbox reads it.
+    await stack.outbox.drained();
+    const now = new Date().toISOString();
+    const { incidentId } = storeAlert(
+      stack.db,
+      {
+        format: 'generic',
+        source: 'siem',
+        origin: 'siem',
+        dedupKey: 'routed-1',
+        title: 'Routed alert',
+        severity: 'low',
+        status: 'firing',
+        agentId: 'agent-3',
+        labels: { incident_class: 'agent_anomaly' },
+        details: {},
+        occurredAt: now,
+      },
+      { receivedAt: now },
+    );
+    stack.db
+      .update(incidents)
+      .set({ playbookId: 'agent-config-tampering' })
+      .where(eq(incidents.id, incidentId!))
+      .run();
+    stack.outbox.kick();
+    const row = await eventually(
+      () => {
+        const r = stack.db.select().from(incidents).where(eq(incidents.id, incidentId!)).get();
+        return r?.startedAt ? r : undefined;
+      },
+      20_000,
+      'incident workflow to start',
+    );
+    const handle = stack.temporal.client.workflow.getHandle(row.workflowId);
+    expect((await handle.query(incidentState)).playbook?.id).toBe('agent-config-tampering');
+    expect(row.playbookHash).toMatch(/^[0-9a-f]{64}$/);
   });
 });

@@ -69,6 +69,8 @@ describe('approval steps', () => {
       approvals: 1,
       minApprovals: 2,
     });
+    // The incident API reads the same list through incidentState.
+    expect((await handle.query(incidentState)).pendingApprovals).toEqual(state.pendingApprovals);
     expect(actionRows(stack, incidentId)).toHaveLength(0);
 
     await handle.executeUpdate(decideApproval, {
@@ -209,5 +211,30 @@ describe('approval steps', () => {
     ).rejects.toMatchObject({ cause: { message: expect.stringMatching(/not waiting/) } });
     const s = await waitForPlaybook(handle, 'completed');
     expect(s.steps.find((x) => x.id === 'disable_agent')?.status).toBe('succeeded');
+  });
+
+  it('an approval that arrives after the escalation still counts (second deadline not reached)', async () => {
+    const pb = pinYaml(
+      gated(`      approvers: { users: [U_ALICE] }
+      timeout: 1s
+      on_timeout: escalate
+      escalation: { target: S0SECLEADS, timeout: 1h, on_timeout: reject }`),
+    );
+    const { incidentId, handle } = await startIncident(stack, { playbook: pb });
+    await eventually(
+      async () => (await waitForStep(handle, 'approve_disable', 'waiting')).pendingApprovals[0]?.escalated,
+      15_000,
+      'escalation',
+    );
+    await handle.executeUpdate(decideApproval, {
+      args: [{ decisionId: 'late-but-ok', stepId: 'approve_disable', decision: 'approve', actor: alice }],
+    });
+    const s = await waitForPlaybook(handle, 'completed');
+    expect(s.steps.find((x) => x.id === 'approve_disable')?.approved).toBe(true);
+    expect(actionRows(stack, incidentId).map((r) => r.stepId)).toEqual([
+      'approve_disable.escalation',
+      'disable_agent',
+      'after',
+    ]);
   });
 });

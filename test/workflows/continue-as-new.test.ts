@@ -43,13 +43,13 @@ phases:
     - { id: hold, kind: manual_task, task: hold }
 `);
 
-async function startCarried(): Promise<{ incidentId: string; handle: Awaited<ReturnType<typeof start>> }> {
+async function startCarried(adjust: (carry: RunIncidentCarry) => void = () => {}) {
   const incidentId = `inc-${crypto.randomBytes(5).toString('hex')}-1`;
-  const handle = await start(incidentId);
+  const handle = await start(incidentId, adjust);
   return { incidentId, handle };
 }
 
-async function start(incidentId: string) {
+async function start(incidentId: string, adjust: (carry: RunIncidentCarry) => void) {
   const now = new Date();
   stack.db
     .insert(incidents)
@@ -122,6 +122,7 @@ async function start(incidentId: string) {
     },
     decisions: { d1: { decisionId: 'd1', duplicate: false, stepId: 'gate', stepStatus: 'waiting' } },
   };
+  adjust(carry);
   return stack.temporal.client.workflow.start<typeof runIncident>('runIncident', {
     workflowId: incidentWorkflowId(incidentId),
     taskQueue: stack.temporal.taskQueue,
@@ -152,5 +153,16 @@ describe('continue-as-new hand-over', () => {
     ]);
     const row = stack.db.select().from(incidents).where(eq(incidents.id, incidentId)).get();
     expect(row?.phase).toBe('contain');
+  });
+
+  it('an abort requested before the hand-over still aborts and undoes the earlier run actions', async () => {
+    const { incidentId, handle } = await startCarried((carry) => {
+      carry.run!.abortRequested = { actor: 'U_BOB', reason: 'requested in the previous run' };
+    });
+    const s = await waitForPlaybook(handle, 'aborted');
+    expect(s.abortReason).toBe('requested in the previous run');
+    expect(actionRows(stack, incidentId).map((r) => `${r.stepId} ${r.action}`)).toEqual([
+      'disable.undo agent.enable',
+    ]);
   });
 });

@@ -65,7 +65,7 @@ describe('decision validators', () => {
     );
   });
 
-  it('reject the requester (two-person rule), strangers, repeat approvers and unknown or wrong steps', () => {
+  it('reject the requester approving (two-person rule; withdrawing is fine), strangers, repeat approvers and unknown or wrong steps', () => {
     const r = run();
     expect(() =>
       validateApproval(r, index, approve({ id: 'U_REQ', via: 'api', roles: ['ic'] }), T0, {}),
@@ -73,6 +73,8 @@ describe('decision validators', () => {
     expect(() => validateApproval(r, index, approve({ id: 'U_X', via: 'api' }), T0, {})).toThrow(
       /not an approver/,
     );
+    const withdraw = { ...approve({ id: 'U_REQ', via: 'api', roles: ['ic'] }), decision: 'reject' as const };
+    expect(() => validateApproval(r, index, withdraw, T0, {})).not.toThrow();
     r.steps.gate!.approvals = [{ decisionId: 'd0', actorId: 'U_A', decision: 'approve', at: '' }];
     expect(() => validateApproval(r, index, approve(a), T0, {})).toThrow(/already decided/);
     expect(() => validateApproval(r, index, approve(a, 'd1', 'nope'), T0, {})).toThrow(/unknown step nope/);
