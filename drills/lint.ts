@@ -44,7 +44,11 @@ export function lintDrillSource(source: string): DrillLintResult {
     if (!entry) problems.push(problemAt(src, path, `${path.join('.')}: ${s.playbook} has no step ${id}`));
     else if (kinds && !kinds.includes(entry.step.kind))
       problems.push(
-        problemAt(src, path, `${path.join('.')}: ${id} is a ${entry.step.kind}, not ${kinds.join(' or ')}`),
+        problemAt(
+          src,
+          path,
+          `${path.join('.')}: ${id} is ${/^[aeiou]/.test(entry.step.kind) ? 'an' : 'a'} ${entry.step.kind}, not ${kinds.join(' or ')}`,
+        ),
       );
   };
   s.injects.forEach((i, n) => {
