@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/client';
 import { alerts, incidents } from '../db/schema';
 import type { AlertBatch, IncidentStart, PinnedPlaybook } from '../domain/incident';
+import { drillStartExtras } from '../drills/store';
 import { loadPlaybookDir } from '../playbooks/loader';
 import { selectPlaybook } from '../playbooks/select';
 import type { TemporalHandle } from '../temporal/client';
@@ -160,7 +161,7 @@ export class Outbox {
       .limit(1)
       .get();
     const labels = first?.labels ?? {};
-    // A playbook named on the incident (by an intake routing rule) wins over matching.
+    // A playbook named on the incident (an intake routing rule, a drill) wins over matching.
     const named = inc.playbookId ? this.playbooks().find((p) => p.id === inc.playbookId) : undefined;
     if (inc.playbookId && !named) {
       this.opts.log.warn({ incidentId, playbookId: inc.playbookId }, 'unknown playbook; matching instead');
@@ -184,6 +185,7 @@ export class Outbox {
       openedAt: inc.openedAt,
       labels,
       ...(playbook ? { playbook } : {}),
+      ...(inc.mode === 'drill' ? drillStartExtras(db, incidentId) : {}),
     };
     try {
       await temporal.client.workflow.signalWithStart<typeof runIncident, [AlertBatch]>('runIncident', {
