@@ -29,6 +29,9 @@ export interface OutboxOptions {
   playbooks?: PinnedPlaybook[];
 }
 
+/** How many incidents are dispatched concurrently in one pass. */
+const DISPATCH_LANES = 8;
+
 export class Outbox {
   private running = false;
   private again = false;
@@ -113,19 +116,26 @@ export class Outbox {
       list.push(r);
       byIncident.set(r.incidentId, list);
     }
-    for (const [incidentId, list] of byIncident) {
-      await this.dispatch(incidentId, list);
-      const at = new Date().toISOString();
-      db.update(alerts)
-        .set({ dispatchedAt: at })
-        .where(
-          inArray(
-            alerts.seq,
-            list.map((r) => r.seq),
-          ),
-        )
-        .run();
-    }
+    // Incidents are independent: dispatch several at once (each incident's alerts stay in order).
+    const entries = [...byIncident];
+    let next = 0;
+    const lane = async () => {
+      while (next < entries.length) {
+        const [incidentId, list] = entries[next++]!;
+        await this.dispatch(incidentId, list);
+        const at = new Date().toISOString();
+        db.update(alerts)
+          .set({ dispatchedAt: at })
+          .where(
+            inArray(
+              alerts.seq,
+              list.map((r) => r.seq),
+            ),
+          )
+          .run();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(DISPATCH_LANES, entries.length) }, lane));
     return rows.length;
   }
 
