@@ -19,6 +19,7 @@ import {
   markSkipped,
   nowIso,
   projection,
+  projections,
   scaledMs,
   setStep,
   system,
@@ -85,7 +86,7 @@ export async function runApproval(
         `Approval ${told}; new deadline ${state.deadline}`,
       );
       await io(ctx, () =>
-        projection.recordTimeline({
+        projections().recordTimeline({
           incidentId: ctx.input.incidentId,
           kind: 'approval.escalated',
           actor: system(ctx),
@@ -99,7 +100,7 @@ export async function runApproval(
     }
     const outcome = state.escalated && step.escalation ? step.escalation.on_timeout : step.on_timeout;
     await io(ctx, () =>
-      projection.recordTimeline({
+      projections().recordTimeline({
         incidentId: ctx.input.incidentId,
         kind: 'approval.timed_out',
         actor: system(ctx),

@@ -32,7 +32,7 @@ import {
   markSkipped,
   nowIso,
   PlaybookAborted,
-  projection,
+  projections,
   runCompensation,
   scaledMs,
   setStep,
@@ -196,13 +196,18 @@ export async function runPlaybook(ctx: Ctx): Promise<void> {
       run.phase = phase;
       ctx.onPhase(phase);
       await io(ctx, () =>
-        projection.recordPhase({ incidentId: ctx.input.incidentId, phase, actor: system(ctx), at: nowIso() }),
+        projections().recordPhase({
+          incidentId: ctx.input.incidentId,
+          phase,
+          actor: system(ctx),
+          at: nowIso(),
+        }),
       );
       if (phase === 'postmortem') await writePostmortem(ctx);
       await runSteps(ctx, steps, phase);
       run.milestones.push(phase);
       await io(ctx, () =>
-        projection.recordPhase({
+        projections().recordPhase({
           incidentId: ctx.input.incidentId,
           phase,
           milestone: MILESTONES[phase],
@@ -231,7 +236,7 @@ export async function runPlaybook(ctx: Ctx): Promise<void> {
     outcome = 'aborted';
   }
   await io(ctx, () =>
-    projection.recordTimeline({
+    projections().recordTimeline({
       incidentId: ctx.input.incidentId,
       kind: `playbook.${outcome}`,
       actor: run.abortRequested?.actor ?? system(ctx),

@@ -5,7 +5,14 @@
  * `io` counts activities in flight and holds new ones back once the workflow is suspending
  * (continue-as-new or close), so no action is ever left half-recorded across runs.
  */
-import { ActivityFailure, condition, isCancellation, patched, proxyActivities } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  condition,
+  isCancellation,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { ACTIONS, isActionName, type ActionRequest } from '../domain/actions';
 import type { IncidentStart, PinnedPlaybook, Phase, StepState } from '../domain/incident';
@@ -24,6 +31,22 @@ export const projection = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
 });
+
+const localProjection = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
+});
+
+/**
+ * Step, phase and timeline projections are local activities in runs that started with this patch:
+ * the worker writes SQLite directly instead of a server round trip per transition, which made the
+ * path from alert to first containment action a chain of ~15 sequential activity tasks.
+ */
+export const LOCAL_PROJECTION_PATCH = 'local-projection-v1';
+
+export function projections(): Pick<Activities, 'recordStep' | 'recordPhase' | 'recordTimeline'> {
+  return patched(LOCAL_PROJECTION_PATCH) ? localProjection : projection;
+}
 
 export class PlaybookAborted extends Error {
   constructor(
@@ -116,7 +139,7 @@ export async function setStep(
     if (s[k] !== undefined) data[k] = s[k];
   }
   await io(ctx, () =>
-    projection.recordStep({
+    projections().recordStep({
       incidentId: ctx.input.incidentId,
       stepId: step.id,
       phase,
@@ -202,7 +225,7 @@ export async function runCompensation(ctx: Ctx, c: CompensationEntry): Promise<v
   const undone = ctx.run.steps[c.stepId];
   if (entry && ok && undone) undone.status = 'compensated';
   await io(ctx, () =>
-    projection.recordTimeline({
+    projections().recordTimeline({
       incidentId: ctx.input.incidentId,
       kind: ok ? 'compensation.succeeded' : 'compensation.failed',
       actor: system(ctx),
