@@ -62,6 +62,8 @@ export interface TestStackOptions {
   fileConfig?: FileConfig;
   metrics?: IntakeMetrics;
   now?: () => Date;
+  /** A Temporal server of the test's own (e.g. one it restarts); default: the shared dev server. */
+  temporalAddress?: string;
 }
 
 export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
@@ -70,7 +72,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   const taskQueue = `test-${path.basename(dataDir)}`;
   const config = loadConfig({
     DATA_DIR: dataDir,
-    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_ADDRESS: opts.temporalAddress ?? inject('temporalAddress'),
     TEMPORAL_TASK_QUEUE: taskQueue,
     FIREBREAK_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     FIREBREAK_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
