@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import YAML from 'yaml';
 import { verifySignature } from '../../connectors/signed-http';
 import { actionRows, pinYaml, startIncident, timelineRows, waitForPlaybook } from '../helpers/playbooks';
-import { isAlive, killTree, runEntry, type Child } from '../helpers/process';
+import { descendants, isAlive, killTree, runEntry, type Child } from '../helpers/process';
 import { startTestStack, TEST_ADMIN_TOKEN, TEST_WEBHOOK_SECRET, type TestStack } from '../helpers/stack';
 
 const SECRET = 'fault-target-hmac-secret-0123456789';
@@ -130,17 +130,6 @@ async function startWorkerProcess(): Promise<Child> {
   return worker;
 }
 
-/** The wrapper and the node process running app/worker.ts: both must be dead after a kill. */
-function livePids(child: Child): number[] {
-  const pid = child.proc.pid!;
-  try {
-    const kids = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
-    return [pid, ...kids.filter(Boolean).map(Number)];
-  } catch {
-    return [pid];
-  }
-}
-
 const step = (id: string) => `
     - id: ${id}
       kind: action
@@ -182,7 +171,8 @@ describe('fault: worker killed', () => {
       const afterMs = Math.floor(random() * (RESPONSE_DELAY_MS - 50));
       await new Promise((r) => setTimeout(r, afterMs));
       const rows = started.flatMap(({ incidentId }) => actionRows(stack, incidentId));
-      const pids = livePids(child);
+      const pids = [child.proc.pid!, ...descendants(child.proc.pid!)];
+      expect(pids.length).toBeGreaterThanOrEqual(2); // the tsx wrapper and the worker's node
       await killTree(child);
       expect(pids.filter(isAlive)).toEqual([]);
       kills.push({

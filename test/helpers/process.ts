@@ -66,7 +66,7 @@ export function isAlive(pid: number): boolean {
 }
 
 /** The pids under `pid` (Linux /proc), deepest last. */
-function descendants(pid: number): number[] {
+export function descendants(pid: number): number[] {
   let kids: number[];
   try {
     kids = fs
