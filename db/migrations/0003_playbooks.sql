@@ -1,4 +1,4 @@
-CREATE TABLE IF NOT EXISTS `playbook_steps` (
+CREATE TABLE `playbook_steps` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`incident_id` text NOT NULL,
 	`step_id` text NOT NULL,
@@ -10,4 +10,6 @@ CREATE TABLE IF NOT EXISTS `playbook_steps` (
 	FOREIGN KEY (`incident_id`) REFERENCES `incidents`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX IF NOT EXISTS `playbook_steps_step` ON `playbook_steps` (`incident_id`,`step_id`);
+CREATE UNIQUE INDEX `playbook_steps_step` ON `playbook_steps` (`incident_id`,`step_id`);--> statement-breakpoint
+ALTER TABLE `incidents` ADD `playbook_version` integer;--> statement-breakpoint
+ALTER TABLE `incidents` ADD `playbook_hash` text;
