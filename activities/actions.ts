@@ -7,7 +7,7 @@
  * result), a 'started' row left by a crash is first checked against the target instead of acting
  * again, and every run is written to the hash-chained audit log with its inputs redacted.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { and, eq } from 'drizzle-orm';
 import { ACTION_OUTPUTS } from '../connectors/outputs';
 import { redactRecord, redactString } from '../connectors/redact';
@@ -21,7 +21,7 @@ import type { Db } from '../db/client';
 import { actionRuns } from '../db/schema';
 import { ACTIONS, type ActionRequest, type ActionResult } from '../domain/actions';
 import { appendAudit } from './audit';
-import type { Clock } from './incidents';
+import { appendTimelineEvent, type Clock } from './incidents';
 
 export type { ActionHandler, LiveConnectors } from '../connectors/types';
 
@@ -176,6 +176,24 @@ export function createActionActivities(deps: ActionActivityDeps) {
 
       if (req.mode === 'drill') {
         const s = req.scripted ?? { ok: true };
+        const attempt = s.errors ? Context.current().info.attempt : 0;
+        if (s.errors && attempt <= s.errors) {
+          const message = `[drill] scripted connector error on attempt ${attempt} of ${req.action}`;
+          audit(req, params, defaultTarget, 'error', t0, { error: message });
+          appendTimelineEvent(
+            deps.db,
+            {
+              incidentId: req.incidentId,
+              kind: 'action.error',
+              actor: req.actor,
+              message,
+              data: { stepId: req.stepId, action: req.action, attempt },
+              eventKey: `${req.incidentId}:action-error:${req.stepId}:${attempt}`,
+            },
+            now(),
+          );
+          throw ApplicationFailure.retryable(message, 'ConnectorFailure');
+        }
         return finish(
           req,
           params,

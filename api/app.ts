@@ -22,6 +22,7 @@ import { renderMetrics } from './metrics';
 import { openApiDocument } from './openapi';
 import type { Outbox } from './outbox';
 import { agentRoutes } from './routes/agents';
+import { drillRoutes } from './routes/drills';
 import { alertRoutes } from './routes/alerts';
 import { decisionRoutes } from './routes/decisions';
 import { evidenceRoutes } from './routes/evidence';
@@ -91,6 +92,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/v1/incidents', evidenceRoutes(deps));
   app.post('/slack/events', slackEvents(deps.slack));
   app.route('/v1/incidents', postmortemRoutes(deps));
+  app.route('/v1/drills', drillRoutes(deps));
   return app;
 }
 

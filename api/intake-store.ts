@@ -63,6 +63,19 @@ export function storeAlerts(
   });
 }
 
+export interface IntakeBatch {
+  items: { alert: Alert; route: Route }[];
+  receivedAt: string;
+}
+
+/** Several requests' alerts in ONE transaction (one fsync): the unit of group commit. */
+export function storeAlertBatches(db: Db, batches: IntakeBatch[]): StoredAlert[][] {
+  return db.transaction(
+    (tx) => batches.map((b) => b.items.map((i) => storeOne(tx, i.alert, i.route, b.receivedAt))),
+    { behavior: 'immediate' },
+  );
+}
+
 /** The key to use: a grouped alert joins its group's incident still inside the window. */
 function resolveKey(tx: Tx, route: Route, receivedAt: string): string {
   if (!route.grouped) return route.key;

@@ -13,7 +13,8 @@ import type { Alert } from '../domain/alert';
 import { apiError, rateLimited, zodErrorBody } from './errors';
 import { authenticateSource, SIGNATURE_HEADER } from './intake-auth';
 import type { IntakeMetrics } from './intake-metrics';
-import { storeAlerts, type StoredAlert } from './intake-store';
+import { GroupCommitter } from './group-commit';
+import type { StoredAlert } from './intake-store';
 import type { Outbox } from './outbox';
 import { RateLimiter } from './rate-limit';
 import { routeAlert } from './routing';
@@ -58,6 +59,7 @@ export type Normalize<T> = (body: T, source: SourceConfig, receivedAt: string) =
 export function createIntake(deps: IntakeDeps) {
   const sources = intakeSources(deps.file, deps.webhookSecret);
   const limits = new Map(sources.map((s) => [s.id, s.rateLimit]));
+  const committer = new GroupCommitter(deps.db);
   const limiter = new RateLimiter((id) => limits.get(id) ?? deps.file.defaultRateLimit);
 
   /** Runs the pipeline; returns the normalized alerts with where each was stored. */
@@ -123,7 +125,7 @@ export function createIntake(deps: IntakeDeps) {
     const receivedAt = new Date(nowMs).toISOString();
     const alerts = normalize(parsed.data, source, receivedAt);
     const items = alerts.map((alert) => ({ alert, route: routeAlert(deps.file.rules, alert) }));
-    const stored = storeAlerts(deps.db, items, receivedAt);
+    const stored = await committer.store({ items, receivedAt });
     deps.metrics.count(deps.metrics.accepted, source.id, stored.filter((s) => s.alertId).length);
     deps.outbox.kick();
     return { alerts, stored };

@@ -7,6 +7,7 @@ import { z } from 'zod';
 // Registers the post-mortem schemas (PostmortemDocument, ActionItemList, …) in zod's global registry.
 import '../domain/postmortem';
 import { SIGNATURE_HEADER } from './intake-auth';
+import { DrillRequest, Judgement } from './routes/drills';
 import { IncidentListQuery, TimelineQuery } from './schemas';
 
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
@@ -83,6 +84,58 @@ function intake(summary: string, body: string, response: string, security: unkno
         ...errors,
         '413': { description: 'Body larger than 1 MiB', ...json('Error') },
         '429': { description: 'Source over its rate limit; see Retry-After', ...json('Error') },
+      },
+    },
+  };
+}
+
+const body = (schema: z.ZodType) => {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input' });
+  return { required: true, content: { 'application/json': { schema: rest } } };
+};
+const anyJson = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { type: 'object' } } },
+});
+
+/** Tabletop drills: run a scenario (every action simulated), read its report, judge it. */
+function drillPaths(): Record<string, unknown> {
+  const respond = [{ apiToken: ['respond'] }];
+  return {
+    '/v1/drills': {
+      post: {
+        summary: 'Run a drill scenario (drills/*.yaml as JSON, or YAML text); actions are simulated',
+        tags: ['drills'],
+        security: respond,
+        requestBody: body(DrillRequest),
+        responses: { '202': anyJson('The drill incident id and its report URL'), ...errors },
+      },
+    },
+    '/v1/drills/{id}/report': {
+      get: {
+        summary: 'The after-action report: timeline, expectations, approvals, simulated actions',
+        tags: ['drills'],
+        security: [{ apiToken: ['read'] }],
+        parameters: [idParam],
+        responses: {
+          '200': anyJson('The report'),
+          '404': { description: 'No such drill', ...json('Error') },
+          ...errors,
+        },
+      },
+    },
+    '/v1/drills/{id}/judgements': {
+      post: {
+        summary: "A facilitator's verdict on an expectation (met or missed)",
+        tags: ['drills'],
+        security: respond,
+        parameters: [idParam],
+        requestBody: body(Judgement),
+        responses: {
+          '200': anyJson('The rescored expectations'),
+          '404': { description: 'No such drill or expectation', ...json('Error') },
+          ...errors,
+        },
       },
     },
   };
@@ -230,6 +283,7 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      ...drillPaths(),
     },
   };
 }

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/client';
 import { alerts, incidents } from '../db/schema';
 import type { AlertBatch, IncidentStart, PinnedPlaybook } from '../domain/incident';
+import { drillStartExtras } from '../drills/store';
 import { loadPlaybookDir } from '../playbooks/loader';
 import { selectPlaybook } from '../playbooks/select';
 import type { TemporalHandle } from '../temporal/client';
@@ -27,6 +28,9 @@ export interface OutboxOptions {
   /** Playbooks to choose from when an incident starts; default: the built-in ones. */
   playbooks?: PinnedPlaybook[];
 }
+
+/** How many incidents are dispatched concurrently in one pass. */
+const DISPATCH_LANES = 8;
 
 export class Outbox {
   private running = false;
@@ -112,19 +116,26 @@ export class Outbox {
       list.push(r);
       byIncident.set(r.incidentId, list);
     }
-    for (const [incidentId, list] of byIncident) {
-      await this.dispatch(incidentId, list);
-      const at = new Date().toISOString();
-      db.update(alerts)
-        .set({ dispatchedAt: at })
-        .where(
-          inArray(
-            alerts.seq,
-            list.map((r) => r.seq),
-          ),
-        )
-        .run();
-    }
+    // Incidents are independent: dispatch several at once (each incident's alerts stay in order).
+    const entries = [...byIncident];
+    let next = 0;
+    const lane = async () => {
+      while (next < entries.length) {
+        const [incidentId, list] = entries[next++]!;
+        await this.dispatch(incidentId, list);
+        const at = new Date().toISOString();
+        db.update(alerts)
+          .set({ dispatchedAt: at })
+          .where(
+            inArray(
+              alerts.seq,
+              list.map((r) => r.seq),
+            ),
+          )
+          .run();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(DISPATCH_LANES, entries.length) }, lane));
     return rows.length;
   }
 
@@ -160,7 +171,7 @@ export class Outbox {
       .limit(1)
       .get();
     const labels = first?.labels ?? {};
-    // A playbook named on the incident (by an intake routing rule) wins over matching.
+    // A playbook named on the incident (an intake routing rule, a drill) wins over matching.
     const named = inc.playbookId ? this.playbooks().find((p) => p.id === inc.playbookId) : undefined;
     if (inc.playbookId && !named) {
       this.opts.log.warn({ incidentId, playbookId: inc.playbookId }, 'unknown playbook; matching instead');
@@ -184,6 +195,7 @@ export class Outbox {
       openedAt: inc.openedAt,
       labels,
       ...(playbook ? { playbook } : {}),
+      ...(inc.mode === 'drill' ? drillStartExtras(db, incidentId) : {}),
     };
     try {
       await temporal.client.workflow.signalWithStart<typeof runIncident, [AlertBatch]>('runIncident', {

@@ -4,12 +4,16 @@
  * Results with machine details are recorded by hand in bench/RESULTS.md.
  */
 import os from 'node:os';
+import { benchContainment } from './containment';
 import { benchIngest } from './ingest';
+import { benchScale } from './scale';
 import { benchStorm } from './storm';
 
 const benches: Record<string, () => Promise<void>> = {
   ingest: benchIngest,
   storm: benchStorm,
+  containment: benchContainment,
+  scale: benchScale,
 };
 
 async function main() {

@@ -11,9 +11,10 @@
  * - `evidence` is the chain-of-custody record of each content-addressed artifact.
  * - `playbook_steps` is the latest state of each playbook step of an incident.
  * - `postmortems`, `action_items` are each incident's generated report and its tracked follow-ups.
+ * - `drills` is each tabletop drill run: its scenario and its score.
  */
 import { sql } from 'drizzle-orm';
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const incidents = sqliteTable(
   'incidents',
@@ -302,3 +303,18 @@ export const actionItems = sqliteTable(
   },
   (t) => [uniqueIndex('action_items_step').on(t.incidentId, t.stepId)],
 );
+
+/** One row per drill run: the scenario it rehearses (its scripted outcomes and speed reach the
+ * workflow through the outbox), and its result once scored. Drill incidents have mode 'drill'. */
+export const drills = sqliteTable('drills', {
+  /** Written just before the incident row (no FK), so the outbox never starts a drill without it. */
+  incidentId: text('incident_id').primaryKey(),
+  scenarioId: text('scenario_id').notNull(),
+  scenario: text('scenario', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  speed: real('speed').notNull().default(1),
+  auto: integer('auto', { mode: 'boolean' }).notNull().default(false),
+  status: text('status', { enum: ['running', 'passed', 'failed', 'error'] }).notNull(),
+  startedAt: text('started_at').notNull(),
+  finishedAt: text('finished_at'),
+  result: text('result', { mode: 'json' }).$type<Record<string, unknown>>(),
+});

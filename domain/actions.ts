@@ -152,6 +152,8 @@ export interface ScriptedOutcome {
   verified?: boolean;
   summary?: string;
   output?: Record<string, unknown>;
+  /** Drill only: the simulated connector errors (retryable) this many attempts first. */
+  errors?: number;
 }
 
 export interface ActionRequest {

@@ -32,6 +32,8 @@ export interface IncidentStart {
   requestedBy?: string;
   /** Drill mode only: scripted action outcomes by step id. */
   scripted?: Record<string, ScriptedOutcome>;
+  /** Drill mode only: playbook timers (waits, approval and task deadlines) run this many times faster. */
+  speed?: number;
 }
 
 /**

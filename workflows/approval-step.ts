@@ -8,7 +8,7 @@
 import { isCancellation } from '@temporalio/workflow';
 import type { Phase } from '../domain/incident';
 import type { ApprovalStep, Step } from '../playbooks/schema';
-import { buildScope, durationMs } from './playbook-model';
+import { buildScope } from './playbook-model';
 import { approvalLike, showApproval, slackEnabled } from './slack-notify';
 import { render } from '../playbooks/expr';
 import {
@@ -19,6 +19,7 @@ import {
   markSkipped,
   nowIso,
   projection,
+  scaledMs,
   setStep,
   system,
   waitUntil,
@@ -36,7 +37,9 @@ export async function runApproval(
     const scope = buildScope(ctx.input, ctx.run);
     const rendered = step.requester ? render(step.requester, scope) : ctx.input.requestedBy;
     const requester = typeof rendered === 'string' && rendered ? rendered : undefined;
-    const deadline = step.timeout ? new Date(Date.now() + durationMs(step.timeout)).toISOString() : undefined;
+    const deadline = step.timeout
+      ? new Date(Date.now() + scaledMs(ctx, step.timeout)).toISOString()
+      : undefined;
     s = await setStep(
       ctx,
       step,
@@ -73,7 +76,7 @@ export async function runApproval(
         told = `could not notify ${esc.target} (${errorMessage(err)})`;
       }
       state.escalated = true;
-      state.deadline = new Date(Date.now() + durationMs(esc.timeout)).toISOString();
+      state.deadline = new Date(Date.now() + scaledMs(ctx, esc.timeout)).toISOString();
       await setStep(
         ctx,
         step,

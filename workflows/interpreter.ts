@@ -19,7 +19,7 @@ import { childLists, type ManualTaskStep, type Step } from '../playbooks/schema'
 import type { TaskView } from '../domain/slack-views';
 import { runApproval } from './approval-step';
 import { showTask, slackEnabled } from './slack-notify';
-import { buildScope, durationMs, isDone } from './playbook-model';
+import { buildScope, isDone } from './playbook-model';
 import { writePostmortem } from './postmortem-report';
 import {
   abort,
@@ -34,6 +34,7 @@ import {
   PlaybookAborted,
   projection,
   runCompensation,
+  scaledMs,
   setStep,
   StepFailed,
   system,
@@ -123,7 +124,7 @@ const STEP_RUNNERS: {
   notify: runAction,
   async wait(ctx, step, phase) {
     const s = ctx.run.steps[step.id];
-    const wakeAt = s?.wakeAt ?? new Date(Date.now() + durationMs(step.duration)).toISOString();
+    const wakeAt = s?.wakeAt ?? new Date(Date.now() + scaledMs(ctx, step.duration)).toISOString();
     if (s?.status !== 'waiting')
       await setStep(ctx, step, phase, { status: 'waiting', wakeAt }, `Waiting ${step.duration}`);
     await waitUntil(ctx, () => false, wakeAt);
@@ -138,7 +139,7 @@ const STEP_RUNNERS: {
     if (s?.status !== 'waiting') {
       // `deadline` is the task's own word for it; a generic step `timeout` means the same here.
       const limit = step.deadline ?? step.timeout;
-      const deadline = limit ? new Date(Date.now() + durationMs(limit)).toISOString() : undefined;
+      const deadline = limit ? new Date(Date.now() + scaledMs(ctx, limit)).toISOString() : undefined;
       s = await setStep(ctx, step, phase, { status: 'waiting', deadline }, `Task: ${step.task}`);
       if (slackEnabled()) showTask(taskView(ctx, step));
     }

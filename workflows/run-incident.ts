@@ -16,6 +16,8 @@
  * deadline, or approve / reject / abort); manual-task deadlines (on timeout: the step fails and its
  * on_failure applies). Deadlines are absolute times in the carried state, so they survive
  * continue-as-new, which happens once the server suggests it, with no activity in flight.
+ * Drills (mode 'drill') simulate every action; with `speed` set, every playbook timer above is
+ * divided by it (guarded by patched('drill-speed'), so live histories are unchanged).
  */
 import {
   allHandlersFinished,

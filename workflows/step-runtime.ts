@@ -5,7 +5,7 @@
  * `io` counts activities in flight and holds new ones back once the workflow is suspending
  * (continue-as-new or close), so no action is ever left half-recorded across runs.
  */
-import { ActivityFailure, condition, isCancellation, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, condition, isCancellation, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { ACTIONS, isActionName, type ActionRequest } from '../domain/actions';
 import type { IncidentStart, PinnedPlaybook, Phase, StepState } from '../domain/incident';
@@ -49,6 +49,19 @@ export interface Ctx {
 
 export const nowIso = () => new Date().toISOString();
 export const system = (ctx: Ctx) => `playbook:${ctx.pinned.id}`;
+
+/** Marks histories of drills whose timers are compressed by `IncidentStart.speed`. */
+export const DRILL_SPEED_PATCH = 'drill-speed';
+
+/**
+ * A playbook duration in workflow milliseconds: divided by the drill's speed factor. Only a drill
+ * with a speed calls patched(), so live incidents' histories are unchanged.
+ */
+export function scaledMs(ctx: Ctx, d: string): number {
+  const speed = ctx.input.mode === 'drill' ? ctx.input.speed : undefined;
+  if (speed === undefined || speed === 1 || !(speed > 0) || !patched(DRILL_SPEED_PATCH)) return durationMs(d);
+  return Math.max(1, Math.round(durationMs(d) / speed));
+}
 
 export async function io<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
   if (ctx.suspending) await condition(() => false);

@@ -25,9 +25,24 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startBenchStack() {
+/** Alerts become drill incidents: the same orchestration path, actions simulated (no connector I/O). */
+const DRILL_CONFIG = `rules:
+  - name: bench
+    match: { source: default }
+    mode: drill
+default_rate_limit: { per_second: 1000000, burst: 1000000 }
+`;
+
+export async function startBenchStack(opts: { drill?: boolean; env?: Record<string, string> } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-bench-'));
+  const configFile = path.join(dataDir, 'firebreak.yaml');
+  fs.writeFileSync(
+    configFile,
+    opts.drill ? DRILL_CONFIG : 'default_rate_limit: { per_second: 1000000, burst: 1000000 }\n',
+  );
   const config = loadConfig({
+    FIREBREAK_CONFIG: configFile,
+    ...opts.env,
     DATA_DIR: dataDir,
     PORT: String(await freePort()),
     TEMPORAL_DEV_PORT: String(await freePort()),

@@ -108,8 +108,6 @@ CREATE TABLE `incidents` (
 	`playbook_id` text,
 	`group_key` text,
 	`resolved_at` text,
-	`playbook_version` integer,
-	`playbook_hash` text,
 	`alert_count` integer DEFAULT 0 NOT NULL,
 	`latest_alert_id` text,
 	`first_alert_at` text NOT NULL,
@@ -125,19 +123,6 @@ CREATE UNIQUE INDEX `incidents_key_seq` ON `incidents` (`key`,`seq`);--> stateme
 CREATE INDEX `incidents_status` ON `incidents` (`status`,`severity`);--> statement-breakpoint
 CREATE INDEX `incidents_group` ON `incidents` (`group_key`,`last_alert_at`);--> statement-breakpoint
 CREATE INDEX `incidents_opened` ON `incidents` (`opened_at`,`id`);--> statement-breakpoint
-CREATE TABLE `playbook_steps` (
-	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
-	`incident_id` text NOT NULL,
-	`step_id` text NOT NULL,
-	`phase` text NOT NULL,
-	`kind` text NOT NULL,
-	`status` text NOT NULL,
-	`data` text,
-	`updated_at` text NOT NULL,
-	FOREIGN KEY (`incident_id`) REFERENCES `incidents`(`id`) ON UPDATE no action ON DELETE no action
-);
---> statement-breakpoint
-CREATE UNIQUE INDEX `playbook_steps_step` ON `playbook_steps` (`incident_id`,`step_id`);--> statement-breakpoint
 CREATE TABLE `timeline` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`incident_id` text NOT NULL,

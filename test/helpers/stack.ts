@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { inject } from 'vitest';
-import { createActivities } from '../../activities';
+import { createActivities, type ActivityDeps } from '../../activities';
 import { createApp, type App } from '../../api/app';
 import type { IntakeMetrics } from '../../api/intake-metrics';
 import { Outbox } from '../../api/outbox';
@@ -62,6 +62,8 @@ export interface TestStackOptions {
   fileConfig?: FileConfig;
   metrics?: IntakeMetrics;
   now?: () => Date;
+  /** The worker's live connector factory (activities build it only for live incidents). */
+  liveConnectors?: ActivityDeps['liveConnectors'];
   /** A Temporal server of the test's own (e.g. one it restarts); default: the shared dev server. */
   temporalAddress?: string;
 }
@@ -90,7 +92,11 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   const { worker } = await createWorker({
     address: config.temporal.address!,
     temporal: config.temporal,
-    activities: createActivities({ db, slack: slackNotifier(config, config.temporal.uiUrl) }),
+    activities: createActivities({
+      db,
+      slack: slackNotifier(config, config.temporal.uiUrl),
+      liveConnectors: opts.liveConnectors,
+    }),
     workflowBundle: { codePath: inject('workflowBundlePath') },
   });
   let current: { worker: Worker; run: Promise<void> | undefined } = {
@@ -138,7 +144,11 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
       const next = await createWorker({
         address: config.temporal.address!,
         temporal: config.temporal,
-        activities: createActivities({ db, slack: slackNotifier(config, config.temporal.uiUrl) }),
+        activities: createActivities({
+          db,
+          slack: slackNotifier(config, config.temporal.uiUrl),
+          liveConnectors: opts.liveConnectors,
+        }),
         workflowBundle: { codePath: inject('workflowBundlePath') },
       });
       extraConnections.push(next.connection);

@@ -125,12 +125,12 @@ describe('playbook selection at intake', () => {
     stack.db
       .update(incidents)
       .set({ playbookId: 'agent-config-tampering' })
-      .where(eq(incidents.id, incidentId))
+      .where(eq(incidents.id, incidentId!))
       .run();
     stack.outbox.kick();
     const row = await eventually(
       () => {
-        const r = stack.db.select().from(incidents).where(eq(incidents.id, incidentId)).get();
+        const r = stack.db.select().from(incidents).where(eq(incidents.id, incidentId!)).get();
         return r?.startedAt ? r : undefined;
       },
       20_000,

@@ -1,0 +1,54 @@
+/**
+ * Group commit for alert intake. With `synchronous=FULL` every SQLite commit waits for an fsync,
+ * so one transaction per request caps intake at the disk's fsync rate. Requests that arrive while
+ * a commit is pending are queued and written together in the next transaction: one fsync for the
+ * group, and every request still answers only after its own alerts are durably committed. If a
+ * group's transaction fails, each request is retried alone, so one bad batch fails only itself.
+ */
+import type { Db } from '../db/client';
+import { storeAlertBatches, type IntakeBatch, type StoredAlert } from './intake-store';
+
+interface Pending {
+  batch: IntakeBatch;
+  resolve(stored: StoredAlert[]): void;
+  reject(err: unknown): void;
+}
+
+export class GroupCommitter {
+  private queue: Pending[] = [];
+  private scheduled = false;
+
+  constructor(private readonly db: Db) {}
+
+  store(batch: IntakeBatch): Promise<StoredAlert[]> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ batch, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        // After the I/O callbacks already due: requests parsed in this turn join the group.
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const group = this.queue.splice(0, this.queue.length);
+    if (group.length === 0) return;
+    try {
+      const results = storeAlertBatches(
+        this.db,
+        group.map((p) => p.batch),
+      );
+      group.forEach((p, i) => p.resolve(results[i]!));
+    } catch {
+      for (const p of group) {
+        try {
+          p.resolve(storeAlertBatches(this.db, [p.batch])[0]!);
+        } catch (err) {
+          p.reject(err);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The drill API: `POST /v1/drills` (respond scope) opens a drill incident for a scenario (JSON, or
+ * YAML text in `scenario_yaml`) and plays it in this process with the same driver as the CLI;
+ * `GET /v1/drills/:id/report` (read) is the after-action report as JSON; `POST
+ * /v1/drills/:id/judgements` (respond) records a facilitator's verdict on an expectation.
+ */
+import { Hono } from 'hono';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Db } from '../../db/client';
+import { driveDrill, openDrill } from '../../drills/driver';
+import { lintDrillSource } from '../../drills/lint';
+import { buildReport, settleDrill } from '../../drills/report';
+import { DrillNotFound, dataDirOf, finishDrill, judgeExpectation } from '../../drills/store';
+import type { TemporalHandle } from '../../temporal/client';
+import { requireScope, type ApiEnv } from '../auth';
+import { apiError, zodErrorBody } from '../errors';
+import type { Outbox } from '../outbox';
+import { stringify } from 'yaml';
+
+export const DrillRequest = z.strictObject({
+  scenario: z.record(z.string(), z.unknown()).optional(),
+  scenario_yaml: z.string().optional(),
+  auto: z.boolean().default(false),
+  speed: z.number().positive().max(10_000).default(1),
+});
+
+export const Judgement = z.strictObject({
+  expectation: z.string().min(1),
+  verdict: z.enum(['met', 'missed']),
+  note: z.string().optional(),
+});
+
+export function drillRoutes(deps: { db: Db; temporal: TemporalHandle; outbox: Outbox; log: Logger }) {
+  const app = new Hono<ApiEnv>();
+  const env = { ...deps, dataDir: dataDirOf(deps.db) };
+
+  app.post('/', requireScope('respond'), async (c) => {
+    const body = DrillRequest.safeParse(await c.req.json().catch(() => undefined));
+    if (!body.success) return c.json(zodErrorBody(body.error), 400);
+    const source =
+      body.data.scenario_yaml ?? (body.data.scenario ? stringify(body.data.scenario) : undefined);
+    if (!source) throw apiError(400, 'invalid_request', 'scenario or scenario_yaml is required', 'scenario');
+    const { problems, scenario } = lintDrillSource(source);
+    if (!scenario || problems.length > 0) {
+      const p = problems[0];
+      throw apiError(400, 'invalid_request', `scenario: ${p?.message ?? 'invalid'}`, 'scenario');
+    }
+    const opts = { auto: body.data.auto, speed: body.data.speed };
+    const incidentId = openDrill(env, scenario, opts);
+    driveDrill(env, scenario, incidentId, opts).catch((err: unknown) => {
+      deps.log.error({ err, incidentId }, 'drill failed');
+      finishDrill(deps.db, incidentId, 'error', { error: String(err) }, new Date().toISOString());
+    });
+    return c.json(
+      { incident_id: incidentId, mode: 'drill', report_url: `/v1/drills/${incidentId}/report` },
+      202,
+    );
+  });
+
+  app.get('/:id/report', requireScope('read'), (c) => {
+    const report = buildReport(deps.db, c.req.param('id'));
+    if (!report) throw apiError(404, 'not_found', `no drill ${c.req.param('id')}`, 'id');
+    return c.json(report);
+  });
+
+  app.post('/:id/judgements', requireScope('respond'), async (c) => {
+    const body = Judgement.safeParse(await c.req.json().catch(() => undefined));
+    if (!body.success) return c.json(zodErrorBody(body.error), 400);
+    const incidentId = c.req.param('id');
+    try {
+      judgeExpectation(deps.db, { incidentId, ...body.data, actor: c.var.user.id });
+    } catch (err) {
+      if (err instanceof DrillNotFound) throw apiError(404, 'not_found', err.message, 'id');
+      throw err;
+    }
+    const { report, reportPath } = settleDrill(deps.db, env.dataDir, incidentId);
+    return c.json({ expectations: report.expectations, passed: report.passed, report_path: reportPath });
+  });
+
+  return app;
+}

@@ -1,0 +1,65 @@
+/**
+ * scale: 1,000 incidents that each wait on an approval, on one worker (the built-in
+ * agent-credential-leak playbook at severity medium gates containment on an approval). Reports
+ * the time until every incident waits at its approval, and the process RSS (worker + API + outbox
+ * in this one process; the Temporal server is a separate process and not counted). Target: RSS < 1 GiB.
+ */
+import { count, eq, and } from 'drizzle-orm';
+import { playbookSteps } from '../db/schema';
+import { BENCH_WEBHOOK_SECRET, report, startBenchStack } from './lib/stack';
+
+const N = Number(process.env.BENCH_SCALE_INCIDENTS ?? 1000);
+
+export async function benchScale() {
+  const stack = await startBenchStack({ drill: true });
+  try {
+    const rss0 = process.memoryUsage().rss;
+    const t0 = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < N) {
+          const i = next++;
+          const res = await fetch(`${stack.api.url}/v1/alerts`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${BENCH_WEBHOOK_SECRET}`, 'content-type': 'application/json' },
+            body: JSON.stringify({
+              title: `Agent credential used from new ASN ${i}`,
+              severity: 'medium',
+              source: 'bench',
+              dedup_key: `scale-${i}`,
+              agent_id: `agent-${i}`,
+              labels: { incident_class: 'credential_leak' },
+            }),
+          });
+          if (res.status !== 202) throw new Error(`alert ${i}: HTTP ${res.status}`);
+        }
+      }),
+    );
+    const accepted = performance.now() - t0;
+    let waiting = 0;
+    let peak = process.memoryUsage().rss;
+    const deadline = Date.now() + 20 * 60_000;
+    while (waiting < N && Date.now() < deadline) {
+      waiting =
+        stack.services.db
+          .select({ n: count() })
+          .from(playbookSteps)
+          .where(and(eq(playbookSteps.stepId, 'approve_disable'), eq(playbookSteps.status, 'waiting')))
+          .get()?.n ?? 0;
+      peak = Math.max(peak, process.memoryUsage().rss);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const all = performance.now() - t0;
+    report('scale', 'incidents_waiting_on_approval', waiting, 'count', { target: N });
+    report('scale', 'accept_all_ms', accepted, 'ms');
+    report('scale', 'all_waiting_ms', all, 'ms', { incidents_per_s: Math.round((waiting / all) * 1000) });
+    report('scale', 'rss_peak_mib', peak / 2 ** 20, 'MiB', {
+      target: '< 1024',
+      rss_before_mib: Math.round(rss0 / 2 ** 20),
+    });
+    if (waiting < N) throw new Error(`only ${waiting}/${N} incidents reached their approval`);
+  } finally {
+    await stack.close();
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Where `drill run` plays its drill. With a Firebreak answering FIREBREAK_URL/healthz, the server
+ * runs it (POST /v1/drills) and the CLI polls the report. Otherwise it boots the embedded stack in
+ * this process (a Temporal dev server on free ports, the worker and the API) in a temporary
+ * DATA_DIR, runs the drill through the same driver, and shuts everything down again; the data dir
+ * is kept, since the report lives in it.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../app/config';
+import { createLogger } from '../app/logger';
+import { openServices, resolveTemporal, startApi, startWorker } from '../app/runtime';
+import { runDrill, type DrillOptions, type DrillOutcome } from '../drills/driver';
+import type { DrillScenario } from '../drills/schema';
+
+export async function reachable(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1500) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function runEmbedded(scenario: DrillScenario, opts: DrillOptions): Promise<DrillOutcome> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-drill-'));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  };
+  env.TEMPORAL_DEV_PORT ??= String(await freePort());
+  env.TEMPORAL_DEV_UI_PORT ??= String(await freePort());
+  env.PORT = env.PORT && env.PORT !== '3000' ? env.PORT : String(await freePort());
+  delete env.TEMPORAL_ADDRESS;
+  const config = loadConfig(env);
+  const log = createLogger(config.logLevel);
+  const target = await resolveTemporal(config, true, log);
+  const services = openServices(config);
+  try {
+    const worker = await startWorker(config, target, services.db);
+    const workerDone = worker.run();
+    const api = await startApi(config, target, services, log);
+    try {
+      return await runDrill(
+        { db: services.db, temporal: api.temporal, outbox: api.outbox, dataDir },
+        scenario,
+        opts,
+      );
+    } finally {
+      await api.close();
+      worker.shutdown();
+      await workerDone;
+    }
+  } finally {
+    services.db.$client.close();
+    await target.devServer?.stop();
+  }
+}

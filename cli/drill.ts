@@ -1,0 +1,128 @@
+/**
+ * `drill` commands: `lint <file…>` (file:line:col per problem), `run <file> [--auto] [--speed N]`
+ * (on the Firebreak at FIREBREAK_URL, or an embedded stack when none answers; prints the report
+ * path and exits 0 only when every expectation is met), `judge <incident> <expectation> met|missed`
+ * (a facilitator's verdict) and `replay <incident>` (a past incident's alerts, re-run as a drill).
+ */
+import type { Command } from 'commander';
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../app/config';
+import { dbFile, openDb } from '../db/client';
+import { lintDrillSource, loadScenarioFile } from '../drills/lint';
+import { renderMarkdown, reportPathFor, settleDrill, type AfterActionReport } from '../drills/report';
+import { scenarioFromIncident } from '../drills/replay';
+import type { DrillScenario } from '../drills/schema';
+import { judgeExpectation } from '../drills/store';
+import { reachable, runEmbedded } from './drill-stack';
+
+const baseUrl = () => process.env.FIREBREAK_URL ?? 'http://127.0.0.1:3000';
+const token = () => process.env.FIREBREAK_TOKEN ?? process.env.FIREBREAK_ADMIN_TOKEN ?? '';
+const headers = () => ({ authorization: `Bearer ${token()}`, 'content-type': 'application/json' });
+
+async function api<T>(method: string, p: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${baseUrl()}${p}`, {
+    method,
+    headers: headers(),
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+interface RunFlags {
+  auto?: boolean;
+  speed: string;
+}
+
+/** Plays the scenario where it can; returns the report, its Markdown path and whether it passed. */
+async function play(scenario: DrillScenario, flags: RunFlags) {
+  const opts = { auto: flags.auto ?? false, speed: Number(flags.speed) };
+  if (!(opts.speed > 0)) throw new Error('--speed must be a positive number');
+  if (await reachable(baseUrl())) {
+    const { incident_id } = await api<{ incident_id: string }>('POST', '/v1/drills', { scenario, ...opts });
+    let report: AfterActionReport;
+    for (;;) {
+      report = await api<AfterActionReport>('GET', `/v1/drills/${incident_id}/report`);
+      if (report.status !== 'running') break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const reportPath = reportPathFor(loadConfig().dataDir, incident_id);
+    fs.mkdirSync(path.dirname(reportPath), { recursive: true });
+    fs.writeFileSync(reportPath, renderMarkdown(report));
+    return { report, reportPath, passed: report.passed };
+  }
+  console.error(`No Firebreak at ${baseUrl()}: booting an embedded stack for this drill`);
+  return runEmbedded(scenario, opts);
+}
+
+async function runAndExit(scenario: DrillScenario, flags: RunFlags): Promise<void> {
+  const { report, reportPath, passed } = await play(scenario, flags);
+  for (const e of report.expectations)
+    console.log(
+      `${e.verdict === 'met' ? 'MET   ' : e.verdict === 'missed' ? 'MISSED' : 'PENDING'} ${e.id}: ${e.detail}`,
+    );
+  console.log(`Drill ${report.incidentId} ${passed ? 'passed' : 'failed'}`);
+  console.log(`Report: ${reportPath}`);
+  // The embedded stack's SDK handles may linger; the verdict is the exit code.
+  process.exit(passed ? 0 : 1);
+}
+
+export function registerDrillCommands(program: Command): void {
+  const drill = program.command('drill').description('Tabletop drills: rehearse playbooks safely');
+  drill
+    .command('lint')
+    .argument('<files...>', 'drill scenario YAML files')
+    .description('Validate scenarios; prints file:line:col message per problem')
+    .action((files: string[]) => {
+      let bad = false;
+      for (const file of files) {
+        for (const p of lintDrillSource(fs.readFileSync(file, 'utf8')).problems) {
+          console.log(`${file}:${p.line}:${p.col} ${p.message}`);
+          bad = true;
+        }
+      }
+      if (bad) process.exitCode = 1;
+      else console.error(`${files.length} scenario(s) OK`);
+    });
+  drill
+    .command('run')
+    .argument('<file>', 'drill scenario YAML file')
+    .option('--auto', 'answer approvals and tasks from the scenario’s scripted decisions')
+    .option('--speed <n>', 'compress timers and inject offsets by this factor', '1')
+    .description('Run a drill (every action simulated) and write its after-action report')
+    .action(async (file: string, flags: RunFlags) => runAndExit(loadScenarioFile(file), flags));
+  drill
+    .command('replay')
+    .argument('<incident>', 'a past incident id (from this DATA_DIR)')
+    .option('--auto', 'answer approvals and tasks automatically')
+    .option('--speed <n>', 'compress timers and inject offsets by this factor', '1')
+    .description("Re-run a past incident's alerts as a drill")
+    .action(async (incident: string, flags: RunFlags) => {
+      const db = openDb(dbFile(loadConfig().dataDir));
+      const scenario = scenarioFromIncident(db, incident);
+      db.$client.close();
+      await runAndExit(scenario, flags);
+    });
+  drill
+    .command('judge')
+    .argument('<incident>', 'the drill incident id')
+    .argument('<expectation>', 'expectation id from the scenario')
+    .argument('<verdict>', 'met or missed')
+    .option('--note <text>', 'why')
+    .description("Record a facilitator's verdict on an expectation")
+    .action(async (incident: string, expectation: string, verdict: string, flags: { note?: string }) => {
+      if (verdict !== 'met' && verdict !== 'missed') throw new Error('verdict must be met or missed');
+      const j = { expectation, verdict, ...(flags.note ? { note: flags.note } : {}) } as const;
+      if (await reachable(baseUrl())) {
+        const r = await api<{ passed: boolean }>('POST', `/v1/drills/${incident}/judgements`, j);
+        console.log(`Drill ${incident} now ${r.passed ? 'passes' : 'fails'}`);
+        return;
+      }
+      const dataDir = loadConfig().dataDir;
+      const db = openDb(dbFile(dataDir));
+      judgeExpectation(db, { incidentId: incident, ...j, actor: process.env.USER ?? 'facilitator' });
+      const { report, reportPath } = settleDrill(db, dataDir, incident);
+      console.log(`Drill ${incident} now ${report.passed ? 'passes' : 'fails'}; report: ${reportPath}`);
+    });
+}

@@ -1,0 +1,205 @@
+/**
+ * The drill driver, shared by the CLI, the API and the tests: opens the drill incident (mode
+ * 'drill', playbook named by the scenario) through the normal intake store and outbox, plays the
+ * injects at their (speed-compressed) offsets, lets the AutoResponder answer approvals and tasks
+ * under --auto, waits for the playbook to finish or the time limit, closes the incident, and scores
+ * it. The workflow runs every action in simulation: nothing here can reach a live connector.
+ */
+import { eq } from 'drizzle-orm';
+import crypto from 'node:crypto';
+import type { Db } from '../db/client';
+import { drills, incidents } from '../db/schema';
+import { appendTimelineEvent } from '../activities/incidents';
+import { incidentIdFor, storeAlerts } from '../api/intake-store';
+import type { Outbox } from '../api/outbox';
+import type { Route } from '../api/routing';
+import type { Alert } from '../domain/alert';
+import type { TemporalHandle } from '../temporal/client';
+import { incidentWorkflowId } from '../temporal/client';
+import { addNote, closeIncident, playbookState } from '../workflows/messages';
+import { loadPlaybookDir } from '../playbooks/loader';
+import { settleDrill, type AfterActionReport } from './report';
+import { AutoResponder } from './responder';
+import { ms, type DrillAlert, type DrillScenario, type Inject } from './schema';
+import { drillRow } from './store';
+
+export interface DrillEnv {
+  db: Db;
+  temporal: TemporalHandle;
+  outbox: Outbox;
+  dataDir: string;
+}
+
+export interface DrillOptions {
+  auto?: boolean;
+  speed?: number;
+  /** Polling interval of the driver loop. */
+  tickMs?: number;
+}
+
+export interface DrillOutcome {
+  incidentId: string;
+  passed: boolean;
+  missed: string[];
+  report: AfterActionReport;
+  reportPath: string;
+}
+
+function toAlert(a: DrillAlert, scenario: DrillScenario, at: string): Alert {
+  return {
+    format: 'generic',
+    source: a.source,
+    origin: `drill:${scenario.id}`,
+    dedupKey: `drill:${scenario.id}:${crypto.randomBytes(6).toString('hex')}`,
+    title: a.title,
+    severity: a.severity,
+    status: 'firing',
+    agentId: a.agent_id,
+    labels: a.labels,
+    details: a.details,
+    occurredAt: at,
+  };
+}
+
+/** Opens the drill incident and records the drill; the outbox starts its workflow. */
+export function openDrill(env: DrillEnv, scenario: DrillScenario, opts: DrillOptions): string {
+  if (!loadPlaybookDir().some((p) => p.id === scenario.playbook))
+    throw new Error(`scenario ${scenario.id}: no playbook ${scenario.playbook}`);
+  const key = `drill:${scenario.id}:${crypto.randomBytes(5).toString('hex')}`;
+  const incidentId = incidentIdFor(key, 1);
+  const at = new Date().toISOString();
+  env.db
+    .insert(drills)
+    .values({
+      incidentId,
+      scenarioId: scenario.id,
+      scenario: scenario as unknown as Record<string, unknown>,
+      speed: opts.speed ?? 1,
+      auto: opts.auto ?? false,
+      status: 'running',
+      startedAt: at,
+    })
+    .run();
+  storeAlerts(
+    env.db,
+    scenario.alerts.map((a) => ({ alert: toAlert(a, scenario, at), route: route(key, a, scenario) })),
+    at,
+  );
+  env.outbox.kick();
+  return incidentId;
+}
+
+function route(key: string, a: DrillAlert, scenario: DrillScenario): Route {
+  return {
+    key,
+    grouped: false,
+    windowMs: undefined,
+    playbookId: scenario.playbook,
+    severity: a.severity,
+    mode: 'drill',
+    onResolved: 'annotate',
+    rule: undefined,
+  };
+}
+
+/** Plays one inject; it is recorded at its scheduled time, which is when it happens in the exercise. */
+async function applyInject(
+  env: DrillEnv,
+  scenario: DrillScenario,
+  incidentId: string,
+  inj: { i: Inject; n: number; due: number },
+) {
+  const { i, n } = inj;
+  const key = `${incidentId}:inject:${i.id ?? n}`;
+  const base = { incidentId, actor: 'facilitator', at: new Date(inj.due).toISOString() };
+  const handle = env.temporal.client.workflow.getHandle(incidentWorkflowId(incidentId));
+  appendTimelineEvent(
+    env.db,
+    { ...base, kind: 'drill.inject', message: `Inject at ${i.at}: ${i.type}`, data: { ...i }, eventKey: key },
+    base.at,
+  );
+  if (i.type === 'alert') {
+    const keyRow = incidentKeyOf(env, incidentId);
+    storeAlerts(
+      env.db,
+      [{ alert: toAlert(i.alert, scenario, base.at), route: route(keyRow, i.alert, scenario) }],
+      base.at,
+    );
+    env.outbox.kick();
+  } else if (i.type === 'message') {
+    await handle
+      .executeUpdate(addNote, {
+        args: [{ decisionId: key, actor: { id: 'facilitator', via: 'cli' }, text: i.text }],
+      })
+      .catch(() => undefined);
+  } else if (i.type === 'event') {
+    appendTimelineEvent(
+      env.db,
+      { ...base, actor: i.actor, kind: i.kind, message: i.message || i.kind, eventKey: `${key}:event` },
+      base.at,
+    );
+  }
+}
+
+function incidentKeyOf(env: DrillEnv, incidentId: string): string {
+  const row = env.db.select({ key: incidents.key }).from(incidents).where(eq(incidents.id, incidentId)).get();
+  if (!row) throw new Error(`no incident ${incidentId}`);
+  return row.key;
+}
+
+/** Plays an opened drill to its end, then scores it and writes the report. */
+export async function driveDrill(
+  env: DrillEnv,
+  scenario: DrillScenario,
+  incidentId: string,
+  opts: DrillOptions,
+): Promise<DrillOutcome> {
+  const speed = opts.speed ?? 1;
+  const t0 = Date.parse(drillRow(env.db, incidentId)?.startedAt ?? new Date().toISOString());
+  const responder = new AutoResponder(scenario, incidentId, speed);
+  const handle = env.temporal.client.workflow.getHandle(incidentWorkflowId(incidentId));
+  const limit = t0 + ms(scenario.time_limit) / speed;
+  // Injects run on their own timers, in order, so a slow query or update never delays them.
+  let played: Promise<void> = Promise.resolve();
+  const timers = scenario.injects.map((i, n) => {
+    const inj = { i, n, due: t0 + ms(i.at) / speed };
+    return setTimeout(
+      () => {
+        played = played
+          .then(() => applyInject(env, scenario, incidentId, inj))
+          .catch((err: unknown) => {
+            responder.problems.push(
+              `inject ${i.id ?? n}: ${err instanceof Error ? err.message : String(err)}`,
+            );
+          });
+      },
+      Math.max(0, inj.due - Date.now()),
+    );
+  });
+  try {
+    for (;;) {
+      const state = await handle.query(playbookState).catch(() => undefined);
+      if (state && state.status !== 'running') break;
+      if (Date.now() > limit) break;
+      if (state && opts.auto) await responder.tick(handle, state);
+      await new Promise((r) => setTimeout(r, opts.tickMs ?? 100));
+    }
+  } finally {
+    for (const t of timers) clearTimeout(t);
+    await played;
+  }
+  await handle
+    .executeUpdate(closeIncident, { args: [{ actor: 'drill', reason: 'drill finished' }] })
+    .catch(() => undefined);
+  const { report, reportPath, missed } = settleDrill(env.db, env.dataDir, incidentId, responder.problems);
+  return { incidentId, passed: missed.length === 0, missed, report, reportPath };
+}
+
+export async function runDrill(
+  env: DrillEnv,
+  scenario: DrillScenario,
+  opts: DrillOptions = {},
+): Promise<DrillOutcome> {
+  const incidentId = openDrill(env, scenario, opts);
+  return driveDrill(env, scenario, incidentId, opts);
+}
