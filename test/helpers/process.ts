@@ -3,6 +3,7 @@
  * and waits for a line. Used by the start-up and crash tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { projectRoot } from '../../temporal/cli-binary';
@@ -61,5 +62,43 @@ export function isAlive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The pids under `pid` (Linux /proc), deepest last. */
+export function descendants(pid: number): number[] {
+  let kids: number[];
+  try {
+    kids = fs
+      .readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+  return kids.flatMap((k) => [k, ...descendants(k)]);
+}
+
+/**
+ * SIGKILLs a runEntry child and everything under it, as a machine crash would. Killing only the
+ * `tsx` wrapper is not enough: the node process it spawned runs the entry and would survive,
+ * orphaned, still polling Temporal.
+ */
+export async function killTree(child: Child): Promise<void> {
+  const pid = child.proc.pid;
+  if (pid === undefined || child.proc.exitCode !== null || child.proc.signalCode !== null) return;
+  const pids = [...descendants(pid).reverse(), pid];
+  for (const p of pids) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  await child.exited;
+  for (const p of pids) {
+    for (let i = 0; i < 100 && isAlive(p); i += 1) await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -64,6 +64,8 @@ export interface TestStackOptions {
   now?: () => Date;
   /** The worker's live connector factory (activities build it only for live incidents). */
   liveConnectors?: ActivityDeps['liveConnectors'];
+  /** A Temporal server of the test's own (e.g. one it restarts); default: the shared dev server. */
+  temporalAddress?: string;
 }
 
 export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
@@ -72,7 +74,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   const taskQueue = `test-${path.basename(dataDir)}`;
   const config = loadConfig({
     DATA_DIR: dataDir,
-    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_ADDRESS: opts.temporalAddress ?? inject('temporalAddress'),
     TEMPORAL_TASK_QUEUE: taskQueue,
     FIREBREAK_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     FIREBREAK_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
