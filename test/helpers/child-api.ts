@@ -4,6 +4,7 @@
  * dispatch what it has stored.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { descendants, isAlive } from './process';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -44,11 +45,23 @@ export async function startChildApi(env: Record<string, string>, timeoutMs = 30_
   return { url, child, output: () => out };
 }
 
+/** SIGKILLs the tsx wrapper AND the node process running the API under it, as a crash would. */
 export async function killHard(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const pids = [...descendants(child.pid).reverse(), child.pid];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGKILL');
+  for (const p of pids) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
   await exited;
+  for (const p of pids) {
+    for (let i = 0; i < 100 && isAlive(p); i += 1) await new Promise((r) => setTimeout(r, 20));
+    if (isAlive(p)) throw new Error(`API process ${p} survived SIGKILL`);
+  }
 }
 
 export interface CuttableProxy {
