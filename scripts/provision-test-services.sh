@@ -27,10 +27,10 @@ fi
 if command -v moto_server >/dev/null 2>&1; then
   echo "moto_server: present"
 else
-  echo "moto_server: installing (pip install 'moto[server]')"
+  echo "moto_server: installing (pip install 'moto[server]==5.2.1')"
   PIP="pip3"
   command -v pip3 >/dev/null 2>&1 || PIP="python3 -m pip"
-  $PIP install --quiet 'moto[server]'
+  $PIP install --quiet 'moto[server]==5.2.1'
   command -v moto_server >/dev/null 2>&1 || {
     echo "moto_server is still not on PATH after install: add pip's script directory to PATH" >&2
     exit 1
