@@ -15,6 +15,7 @@ import { announcement, summaryCard } from '../slack/blocks/summary';
 import { taskDone, taskMessage, type TaskView } from '../slack/blocks/task';
 import { SlackCallError, type SlackApi } from '../slack/client';
 import type { Clock } from './incidents';
+import { postmortemSummaryFor } from './postmortem';
 import {
   ensureChannel,
   inviteResponders,
@@ -80,6 +81,19 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
     return (await ensureChannel(db, slack!.api, incidentId, now())).channel;
   }
 
+  async function postReport(input: { incidentId: string; ref: string; text: string }): Promise<SlackOutcome> {
+    if (!slack) return off;
+    return slackCall(async () => {
+      const channel = await incidentChannel(input.incidentId);
+      const text = input.text.slice(0, 2900);
+      await post(input.incidentId, `report:${input.ref}`, channel, {
+        text,
+        blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
+      });
+      return on;
+    });
+  }
+
   return {
     /** Creates or reuses the incident channel, invites responders, posts the card, announces. */
     async slackIncidentOpened(input: { incidentId: string }): Promise<SlackOutcome> {
@@ -143,6 +157,23 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
         );
         return on;
       });
+    },
+
+    /**
+     * Posts a report digest (mrkdwn the caller built from stored facts) to the incident's channel;
+     * `ref` names the report, so a retry updates the one message instead of posting again.
+     */
+    slackPostReport: postReport,
+
+    /** Posts the stored post-mortem's digest, with a link to the full report. */
+    async slackPostPostmortem(input: { incidentId: string }): Promise<SlackOutcome> {
+      if (!slack) return off;
+      const url = slack.links.publicUrl
+        ? `${slack.links.publicUrl}/v1/incidents/${input.incidentId}/postmortem.md`
+        : undefined;
+      const text = postmortemSummaryFor(db, input.incidentId, now(), url);
+      if (!text) return on;
+      return postReport({ incidentId: input.incidentId, ref: 'postmortem', text });
     },
 
     /** Posts an escalation with a mention of its target; `key` makes a retry post it once. */

@@ -11,6 +11,7 @@ import { EMPTY_FILE_CONFIG, type FileConfig } from '../app/config-file';
 import type { Credentials } from '../app/credentials';
 import type { Db } from '../db/client';
 import { pingDb } from '../db/client';
+import type { SlackNotifierDeps } from '../activities/slack';
 import { slackEvents, type SlackHttpHandler } from '../slack/receiver';
 import { pingTemporal, type TemporalHandle } from '../temporal/client';
 import { requireScope, tokenRegistry, TokenRegistry, type ApiEnv } from './auth';
@@ -42,6 +43,8 @@ export interface ApiDeps {
   now?: () => Date;
   /** Bolt's HTTP receiver for POST /slack/events; absent when Slack is off or in Socket Mode. */
   slack?: SlackHttpHandler;
+  /** Slack Web API access for digests posted outside workflows (drill after-action reports). */
+  slackNotifier?: SlackNotifierDeps['slack'];
   /** Whether GET /metrics needs a read-scope token (FIREBREAK_METRICS_AUTH); default open. */
   metricsAuth?: 'none' | 'read';
 }

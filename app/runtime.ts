@@ -125,6 +125,7 @@ export async function startApi(
     log,
     fileConfig: config.file,
     slack: slack?.http,
+    slackNotifier: slackNotifier(config, target.uiUrl),
     metricsAuth: config.metricsAuth,
   });
   const server = await new Promise<ServerType>((resolve) => {

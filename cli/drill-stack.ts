@@ -5,6 +5,7 @@
  * DATA_DIR, runs the drill through the same driver, and shuts everything down again; the data dir
  * is kept, since the report lives in it.
  */
+import { slackNotifier } from '../slack/runtime';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -57,7 +58,13 @@ export async function runEmbedded(scenario: DrillScenario, opts: DrillOptions): 
     const api = await startApi(config, target, services, log);
     try {
       return await runDrill(
-        { db: services.db, temporal: api.temporal, outbox: api.outbox, dataDir },
+        {
+          db: services.db,
+          temporal: api.temporal,
+          outbox: api.outbox,
+          dataDir,
+          slack: slackNotifier(config, target.uiUrl),
+        },
         scenario,
         opts,
       );

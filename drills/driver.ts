@@ -5,6 +5,9 @@
  * under --auto, waits for the playbook to finish or the time limit, closes the incident, and scores
  * it. The workflow runs every action in simulation: nothing here can reach a live connector.
  */
+import { systemClock } from '../activities';
+import { createSlackActivities, type SlackNotifierDeps } from '../activities/slack';
+import { renderAfterActionSummary } from './report';
 import { eq } from 'drizzle-orm';
 import crypto from 'node:crypto';
 import type { Db } from '../db/client';
@@ -28,6 +31,8 @@ export interface DrillEnv {
   temporal: TemporalHandle;
   outbox: Outbox;
   dataDir: string;
+  /** Slack, when configured: the after-action digest is posted to the drill channel. */
+  slack?: SlackNotifierDeps['slack'];
 }
 
 export interface DrillOptions {
@@ -192,6 +197,12 @@ export async function driveDrill(
     .executeUpdate(closeIncident, { args: [{ actor: 'drill', reason: 'drill finished' }] })
     .catch(() => undefined);
   const { report, reportPath, missed } = settleDrill(env.db, env.dataDir, incidentId, responder.problems);
+  if (env.slack) {
+    // A Slack failure never fails the drill: the report is on disk and in the API either way.
+    await createSlackActivities({ db: env.db, clock: systemClock, slack: env.slack })
+      .slackPostReport({ incidentId, ref: 'after-action', text: renderAfterActionSummary(report) })
+      .catch(() => undefined);
+  }
   return { incidentId, passed: missed.length === 0, missed, report, reportPath };
 }
 

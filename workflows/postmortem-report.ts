@@ -9,6 +9,7 @@
 import { ActivityFailure, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { DeclaredActionItem } from '../activities/postmortem';
+import { showPostmortem } from './slack-notify';
 import { errorMessage, io, nowIso, projection, system, type Ctx } from './step-runtime';
 
 export const POSTMORTEM_PATCH = 'postmortem-report';
@@ -43,6 +44,7 @@ export async function writePostmortem(ctx: Ctx): Promise<void> {
     await io(ctx, () =>
       reporter.generatePostmortem({ incidentId, actionItems: declaredActionItems(ctx), actor: system(ctx) }),
     );
+    showPostmortem(incidentId);
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;
     await io(ctx, () =>

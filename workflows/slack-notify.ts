@@ -54,6 +54,15 @@ export function showApproval(incidentId: string, step: ApprovalStepLike, outcome
   slack.slackShowApproval({ view, ...(outcome ? { outcome } : {}) }).catch(() => undefined);
 }
 
+/** Marks histories that post report digests to Slack (added after slack-sync-v1). */
+export const SLACK_REPORTS_PATCH = 'slack-reports-v1';
+
+/** Posts the post-mortem digest to the incident channel (no-op without Slack). */
+export function showPostmortem(incidentId: string): void {
+  if (!patched(SLACK_REPORTS_PATCH)) return;
+  slack.slackPostPostmortem({ incidentId }).catch(() => undefined);
+}
+
 /** Posts a manual task, or marks it done. */
 export function showTask(view: TaskView, done?: { by: string; at: string; note?: string }): void {
   slack.slackShowTask({ view, ...(done ? { done } : {}) }).catch(() => undefined);

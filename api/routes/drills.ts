@@ -4,6 +4,7 @@
  * `GET /v1/drills/:id/report` (read) is the after-action report as JSON; `POST
  * /v1/drills/:id/judgements` (respond) records a facilitator's verdict on an expectation.
  */
+import type { SlackNotifierDeps } from '../../activities/slack';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -31,9 +32,21 @@ export const Judgement = z.strictObject({
   note: z.string().optional(),
 });
 
-export function drillRoutes(deps: { db: Db; temporal: TemporalHandle; outbox: Outbox; log: Logger }) {
+export function drillRoutes(deps: {
+  db: Db;
+  temporal: TemporalHandle;
+  outbox: Outbox;
+  log: Logger;
+  slackNotifier?: SlackNotifierDeps['slack'];
+}) {
   const app = new Hono<ApiEnv>();
-  const env = { ...deps, dataDir: dataDirOf(deps.db) };
+  const env = {
+    db: deps.db,
+    temporal: deps.temporal,
+    outbox: deps.outbox,
+    dataDir: dataDirOf(deps.db),
+    slack: deps.slackNotifier,
+  };
 
   app.post('/', requireScope('respond'), async (c) => {
     const body = DrillRequest.safeParse(await c.req.json().catch(() => undefined));

@@ -241,3 +241,26 @@ describe('Slack configuration', () => {
     });
   });
 });
+
+describe('report digests', () => {
+  it('posts a report once to the incident channel and updates it on a retry', async () => {
+    const a = activities('xoxb-good');
+    const posted = fake.sent('chat.postMessage').length;
+    const updated = fake.sent('chat.update').length;
+    expect(
+      await a.slackPostReport({ incidentId, ref: 'after-action', text: '*Drill* 3/4 expectations met' }),
+    ).toEqual({ enabled: true });
+    await a.slackPostReport({ incidentId, ref: 'after-action', text: '*Drill* 4/4 expectations met' });
+    const posts = fake.sent('chat.postMessage').slice(posted);
+    expect(posts.filter((c) => String(c.args.text).includes('expectations met'))).toHaveLength(1);
+    expect(fake.sent('chat.update').length).toBe(updated + 1);
+    expect(String(fake.sent('chat.update').at(-1)!.args.text)).toContain('4/4');
+  });
+
+  it('posts the post-mortem digest built from the stored facts', async () => {
+    const a = activities('xoxb-good');
+    expect(await a.slackPostPostmortem({ incidentId })).toEqual({ enabled: true });
+    const last = fake.sent('chat.postMessage').at(-1)!;
+    expect(String(last.args.text)).toMatch(/^\*Post-mortem: Agent wrote to prod bucket/);
+  });
+});
