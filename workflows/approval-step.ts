@@ -9,7 +9,7 @@ import { isCancellation } from '@temporalio/workflow';
 import type { Phase } from '../domain/incident';
 import type { ApprovalStep, Step } from '../playbooks/schema';
 import { buildScope } from './playbook-model';
-import { approvalLike, showApproval, slackEnabled } from './slack-notify';
+import { approvalLike, showApproval, showEscalation, slackEnabled } from './slack-notify';
 import { render } from '../playbooks/expr';
 import {
   abort,
@@ -76,6 +76,12 @@ export async function runApproval(
         if (isCancellation(err)) throw err;
         told = `could not notify ${esc.target} (${errorMessage(err)})`;
       }
+      showEscalation(
+        ctx.input.incidentId,
+        step.id,
+        esc.target,
+        `No decision on "${step.prompt}" in ${step.timeout}: please decide`,
+      );
       state.escalated = true;
       state.deadline = new Date(Date.now() + scaledMs(ctx, esc.timeout)).toISOString();
       await setStep(

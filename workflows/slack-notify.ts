@@ -63,6 +63,14 @@ export function showPostmortem(incidentId: string): void {
   slack.slackPostPostmortem({ incidentId }).catch(() => undefined);
 }
 
+/** Posts an approval's escalation in the incident channel, mentioning the target (once per step). */
+export function showEscalation(incidentId: string, stepId: string, target: string, reason: string): void {
+  if (!patched(SLACK_REPORTS_PATCH)) return;
+  slack
+    .slackPostEscalation({ incidentId, key: `approval:${stepId}`, target, reason, by: undefined })
+    .catch(() => undefined);
+}
+
 /** Posts a manual task, or marks it done. */
 export function showTask(view: TaskView, done?: { by: string; at: string; note?: string }): void {
   slack.slackShowTask({ view, ...(done ? { done } : {}) }).catch(() => undefined);

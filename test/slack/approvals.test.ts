@@ -166,6 +166,29 @@ describe('approvals in Slack', () => {
     await eventually(() => renderedText(s.fake.message(posted.channel, posted.ts)!).includes('Expired'));
   });
 
+  it('posts an escalation mentioning its target when the approval times out', async () => {
+    const { incidentId } = await startPlaybookIncident(
+      s,
+      playbook(`      approvers: { roles: [incident-commander] }
+      timeout: 1s
+      on_timeout: escalate
+      escalation: { target: S0SECLEADS, timeout: 1h, on_timeout: abort }`),
+    );
+    const posted = await postedFor(s, incidentId, 'approval:approve_disable');
+    const escalation = await eventually(
+      () =>
+        s.fake
+          .sent('chat.postMessage')
+          .find(
+            (c) =>
+              c.args.channel === posted.channel && JSON.stringify(c.args).includes('<!subteam^S0SECLEADS>'),
+          ),
+      20_000,
+      'escalation message',
+    );
+    expect(JSON.stringify(escalation.args)).toContain('Disable the agent?');
+  });
+
   it('Reject asks for a reason in a modal, then records the rejection with it', async () => {
     const { incidentId } = await startPlaybookIncident(s, byRole);
     const posted = await click('approval_reject', incidentId, ALICE);
