@@ -65,7 +65,17 @@ const nearlyValid = fc.oneof(
   fc.jsonValue(),
 );
 
+/** Valid generic alerts with random text: so a good share of requests reach storage and routing. */
+const validGeneric = fc.record({
+  title: fc.string({ minLength: 1, maxLength: 200 }).filter((t) => t.trim().length > 0),
+  severity: fc.constantFrom('critical', 'high', 'medium', 'low', 'info'),
+  source: fc.string({ minLength: 1, maxLength: 50 }).filter((t) => t.trim().length > 0),
+  dedup_key: fc.string({ minLength: 1, maxLength: 100 }).filter((t) => t.trim().length > 0),
+  labels: fc.dictionary(fc.string({ maxLength: 20 }), fc.string({ maxLength: 50 }), { maxKeys: 4 }),
+});
+
 const rawBody = fc.oneof(
+  { arbitrary: validGeneric.map((v) => JSON.stringify(v)), weight: 3 },
   nearlyValid.map((v) => JSON.stringify(v) ?? 'null'),
   fc.string(),
   fc.uint8Array({ maxLength: 2048 }).map((b) => Buffer.from(b).toString('latin1')),
@@ -73,7 +83,10 @@ const rawBody = fc.oneof(
 );
 
 const headerSet = fc.record({
-  auth: fc.constantFrom('none', 'bearer', 'bad-bearer', 'signature', 'stale-signature', 'garbage-signature'),
+  auth: fc.oneof(
+    { arbitrary: fc.constantFrom('bearer', 'signature'), weight: 3 },
+    fc.constantFrom('none', 'bad-bearer', 'stale-signature', 'garbage-signature'),
+  ),
   contentType: fc.constantFrom(
     'application/json',
     'text/plain',
