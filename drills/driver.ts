@@ -166,10 +166,12 @@ export async function driveDrill(
   const limit = t0 + ms(scenario.time_limit) / speed;
   // Injects run on their own timers, in order, so a slow query or update never delays them.
   let played: Promise<void> = Promise.resolve();
+  let fired = 0;
   const timers = scenario.injects.map((i, n) => {
     const inj = { i, n, due: t0 + ms(i.at) / speed };
     return setTimeout(
       () => {
+        fired += 1;
         played = played
           .then(() => applyInject(env, scenario, incidentId, inj))
           .catch((err: unknown) => {
@@ -184,7 +186,9 @@ export async function driveDrill(
   try {
     for (;;) {
       const state = await handle.query(playbookState).catch(() => undefined);
-      if (state && state.status !== 'running') break;
+      // The exercise ends when the playbook has ended AND the whole MSEL has been played: a fast
+      // playbook must not cut off injects (e.g. "a commander is assigned") still to come.
+      if (state && state.status !== 'running' && fired === timers.length) break;
       if (Date.now() > limit) break;
       if (state && opts.auto) await responder.tick(handle, state);
       await new Promise((r) => setTimeout(r, opts.tickMs ?? 100));
