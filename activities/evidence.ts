@@ -5,9 +5,10 @@
  * into one JSON artifact per call, stored content-addressed with a custody record. The output
  * carries only hashes, so workflow history never holds the data itself.
  */
+import { incidentTimeline } from './incidents';
 import { and, asc, eq, gte, or } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { alerts, timeline } from '../db/schema';
+import { alerts } from '../db/schema';
 import { redactValue } from '../connectors/redact';
 import { agentCredentialsOf, agentView, getAgent } from '../connectors/inventory';
 import { handler, type ActionHandler } from '../connectors/types';
@@ -43,8 +44,7 @@ export function createEvidenceCollector(deps: EvidenceDeps) {
     const awsKeys = creds.filter((c) => c.provider === 'aws_iam').map((c) => c.reference);
     const aws = deps.sources?.aws;
     const audit = () => auditEntriesForAgent(db, agentId, since);
-    const tl = () =>
-      db.select().from(timeline).where(eq(timeline.incidentId, incidentId)).orderBy(asc(timeline.id)).all();
+    const tl = () => incidentTimeline(db, incidentId);
     const pg = deps.sources?.postgres;
     const data: Record<string, unknown> = {};
     const sources: string[] = [];

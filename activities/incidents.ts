@@ -5,7 +5,7 @@
  * retried write a no-op; step rows are upserts), so an activity retried after a worker crash
  * never doubles an event.
  */
-import { eq } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { incidents, playbookSteps, timeline } from '../db/schema';
 import type { AlertStatus } from '../domain/alert';
@@ -43,6 +43,16 @@ export interface TimelineEvent {
   /** Unique per event: a retry with the same key writes nothing. */
   eventKey: string;
   at?: string;
+}
+
+/** Every timeline event of an incident, in the order they were written. */
+export function incidentTimeline(db: Db, incidentId: string) {
+  return db
+    .select()
+    .from(timeline)
+    .where(eq(timeline.incidentId, incidentId))
+    .orderBy(asc(timeline.id))
+    .all();
 }
 
 export function appendTimelineEvent(db: Db, e: TimelineEvent, at: string): void {

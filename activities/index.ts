@@ -5,7 +5,6 @@
 import type { Db } from '../db/client';
 import { createActionActivities, type LiveConnectors } from './actions';
 import { createIncidentActivities, type Clock } from './incidents';
-import { createNoteActivities } from './notes';
 import { createSlackActivities, type SlackNotifierDeps } from './slack';
 import { createPostmortemActivities } from './postmortem';
 
@@ -26,7 +25,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createIncidentActivities({ db: deps.db, clock }),
     ...createPostmortemActivities({ db: deps.db, clock }),
     ...createActionActivities({ db: deps.db, clock, liveConnectors: deps.liveConnectors ?? (() => ({})) }),
-    ...createNoteActivities({ db: deps.db, clock }),
     ...createSlackActivities({ db: deps.db, clock, slack: deps.slack }),
   };
 }

@@ -4,6 +4,7 @@
  * evidence custody with the audit entries that collected it, and the tracked action items. The
  * summary and pre-filled review sections are derived from those facts (domain/postmortem-review.ts).
  */
+import { incidentTimeline } from './incidents';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import {
@@ -16,7 +17,6 @@ import {
   evidence,
   incidents,
   playbookSteps,
-  timeline,
 } from '../db/schema';
 import type { ActionItem, PostmortemReport } from '../domain/postmortem';
 import { approvalsOf, responseMetrics, secondsBetween } from '../domain/response-metrics';
@@ -155,12 +155,7 @@ function failedSteps(db: Db, incidentId: string) {
 export function buildReport(db: Db, incidentId: string, generatedAt: string): PostmortemReport | undefined {
   const inc = db.select().from(incidents).where(eq(incidents.id, incidentId)).get();
   if (!inc) return undefined;
-  const events = db
-    .select()
-    .from(timeline)
-    .where(eq(timeline.incidentId, incidentId))
-    .orderBy(asc(timeline.id))
-    .all();
+  const events = incidentTimeline(db, incidentId);
   const alertRows = db
     .select()
     .from(alerts)

@@ -5,6 +5,7 @@
  * changed in production), and improvement items from missed expectations and failed steps. It is
  * served as JSON by the API and written as Markdown to DATA_DIR/drills/<incident>/report.md.
  */
+import { incidentTimeline } from '../activities/incidents';
 import { asc, eq } from 'drizzle-orm';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,12 +24,7 @@ export function buildReport(db: Db, incidentId: string): AfterActionReport | und
   const inc = db.select().from(incidents).where(eq(incidents.id, incidentId)).get();
   if (!row || !inc) return undefined;
   const scenario = scenarioOf(row);
-  const rows = db
-    .select()
-    .from(timeline)
-    .where(eq(timeline.incidentId, incidentId))
-    .orderBy(asc(timeline.id))
-    .all();
+  const rows = incidentTimeline(db, incidentId);
   const t0 = Date.parse(row.startedAt);
   const off = (at: string) => fmtOffset(Math.max(0, (Date.parse(at) - t0) * row.speed));
   const expectations = scoreExpectations(scenario.expectations, rows, {
