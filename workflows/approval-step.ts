@@ -77,7 +77,7 @@ export async function runApproval(
         told = `could not notify ${esc.target} (${errorMessage(err)})`;
       }
       showEscalation(
-        ctx.input.incidentId,
+        ctx,
         step.id,
         esc.target,
         `No decision on "${step.prompt}" in ${step.timeout}: please decide`,

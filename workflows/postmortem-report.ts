@@ -6,11 +6,11 @@
  * A report that cannot be written after a few attempts is recorded on the timeline and the
  * playbook goes on: the API renders the report on demand anyway.
  */
-import { ActivityFailure, patched, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { DeclaredActionItem } from '../activities/postmortem';
 import { showPostmortem } from './slack-notify';
-import { errorMessage, io, nowIso, projection, system, type Ctx } from './step-runtime';
+import { errorMessage, hasPatch, io, nowIso, projection, system, type Ctx } from './step-runtime';
 
 export const POSTMORTEM_PATCH = 'postmortem-report';
 
@@ -38,13 +38,13 @@ export function declaredActionItems(ctx: Ctx): DeclaredActionItem[] {
 }
 
 export async function writePostmortem(ctx: Ctx): Promise<void> {
-  if (!patched(POSTMORTEM_PATCH)) return;
+  if (!hasPatch(ctx, POSTMORTEM_PATCH)) return;
   const incidentId = ctx.input.incidentId;
   try {
     await io(ctx, () =>
       reporter.generatePostmortem({ incidentId, actionItems: declaredActionItems(ctx), actor: system(ctx) }),
     );
-    showPostmortem(incidentId);
+    showPostmortem(ctx);
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;
     await io(ctx, () =>

@@ -31,9 +31,11 @@ import type { AlertBatch, IncidentStart, IncidentState } from '../domain/inciden
 import { registerDecisionHandlers } from './decision-handlers';
 import type { Decisions } from './decisions';
 import { projection, runPlaybook, type Ctx } from './interpreter';
+import { POSTMORTEM_PATCH } from './postmortem-report';
 import { alertsAttached, closeIncident, incidentState, playbookState } from './messages';
 import { indexSteps, newRun, viewOf, type PlaybookRun } from './playbook-model';
-import { SLACK_PATCH } from './slack-notify';
+import { SLACK_PATCH, SLACK_REPORTS_PATCH } from './slack-notify';
+import { decideRunPatches } from './step-runtime';
 import { SlackSync } from './slack-sync';
 
 const { recordIncidentStarted, recordAlertBatch, recordIncidentClosed, recordTimeline } = projection;
@@ -70,6 +72,7 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
         index: indexSteps(pinned.definition),
         suspending: false,
         inFlight: 0,
+        patches: decideRunPatches(input, [POSTMORTEM_PATCH, SLACK_REPORTS_PATCH]),
         onPhase: (phase) => {
           state.phase = phase;
         },

@@ -16,7 +16,7 @@ import type { StepState } from '../domain/incident';
 import { render } from '../playbooks/expr';
 import type { ActionStep, ApprovalStep } from '../playbooks/schema';
 import { buildScope } from './playbook-model';
-import type { Ctx } from './step-runtime';
+import { hasPatch, type Ctx } from './step-runtime';
 
 /** Marks histories with Slack calls: incidents started before them replay without them. */
 export const SLACK_PATCH = 'slack-sync-v1';
@@ -58,16 +58,22 @@ export function showApproval(incidentId: string, step: ApprovalStepLike, outcome
 export const SLACK_REPORTS_PATCH = 'slack-reports-v1';
 
 /** Posts the post-mortem digest to the incident channel (no-op without Slack). */
-export function showPostmortem(incidentId: string): void {
-  if (!patched(SLACK_REPORTS_PATCH)) return;
-  slack.slackPostPostmortem({ incidentId }).catch(() => undefined);
+export function showPostmortem(ctx: Ctx): void {
+  if (!hasPatch(ctx, SLACK_REPORTS_PATCH)) return;
+  slack.slackPostPostmortem({ incidentId: ctx.input.incidentId }).catch(() => undefined);
 }
 
 /** Posts an approval's escalation in the incident channel, mentioning the target (once per step). */
-export function showEscalation(incidentId: string, stepId: string, target: string, reason: string): void {
-  if (!patched(SLACK_REPORTS_PATCH)) return;
+export function showEscalation(ctx: Ctx, stepId: string, target: string, reason: string): void {
+  if (!hasPatch(ctx, SLACK_REPORTS_PATCH)) return;
   slack
-    .slackPostEscalation({ incidentId, key: `approval:${stepId}`, target, reason, by: undefined })
+    .slackPostEscalation({
+      incidentId: ctx.input.incidentId,
+      key: `approval:${stepId}`,
+      target,
+      reason,
+      by: undefined,
+    })
     .catch(() => undefined);
 }
 

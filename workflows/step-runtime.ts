@@ -67,6 +67,8 @@ export interface Ctx {
   /** Set before continue-as-new or close: no new activity starts. */
   suspending: boolean;
   inFlight: number;
+  /** The patches this run decided in its first activation (see decideRunPatches). */
+  patches: ReadonlySet<string>;
   onPhase(phase: Phase): void;
 }
 
@@ -76,13 +78,35 @@ export const system = (ctx: Ctx) => `playbook:${ctx.pinned.id}`;
 /** Marks histories of drills whose timers are compressed by `IncidentStart.speed`. */
 export const DRILL_SPEED_PATCH = 'drill-speed';
 
+function drillSpeed(input: IncidentStart): number | undefined {
+  const speed = input.mode === 'drill' ? input.speed : undefined;
+  return speed === undefined || speed === 1 || !(speed > 0) ? undefined : speed;
+}
+
 /**
- * A playbook duration in workflow milliseconds: divided by the drill's speed factor. Only a drill
- * with a speed calls patched(), so live incidents' histories are unchanged.
+ * Patches whose first use comes after a local activity are decided here, once, in the run's first
+ * activation. A local activity's result is known at once on replay, but the first time it can
+ * arrive in a later workflow task; a patched() call placed after one could then run in a different
+ * task on replay than it did live, and replay fails ("patch marker ... but no corresponding change
+ * command"). Only a drill with a speed asks for DRILL_SPEED_PATCH, so live histories lack it.
  */
+export function decideRunPatches(input: IncidentStart, ids: readonly string[]): Set<string> {
+  const all = drillSpeed(input) === undefined ? ids : [...ids, DRILL_SPEED_PATCH];
+  return new Set(all.filter((id) => patched(id)));
+}
+
+/**
+ * Whether this run has a patch. Runs that started before decideRunPatches existed recorded their
+ * marker where the patch is used, so the call there stays as the fallback for their replay.
+ */
+export function hasPatch(ctx: Ctx, id: string): boolean {
+  return ctx.patches.has(id) || patched(id);
+}
+
+/** A playbook duration in workflow milliseconds: divided by the drill's speed factor. */
 export function scaledMs(ctx: Ctx, d: string): number {
-  const speed = ctx.input.mode === 'drill' ? ctx.input.speed : undefined;
-  if (speed === undefined || speed === 1 || !(speed > 0) || !patched(DRILL_SPEED_PATCH)) return durationMs(d);
+  const speed = drillSpeed(ctx.input);
+  if (speed === undefined || !hasPatch(ctx, DRILL_SPEED_PATCH)) return durationMs(d);
   return Math.max(1, Math.round(durationMs(d) / speed));
 }
 

@@ -1,5 +1,5 @@
 /**
- * Runs `npm run api` (tsx app/api.ts) as a real child process, so a test can SIGKILL it at any
+ * Runs `npm run api` (node --import tsx app/api.ts) as a real child process, so a test can SIGKILL it at any
  * point, and a TCP proxy in front of Temporal that a test can cut, so the child's outbox cannot
  * dispatch what it has stored.
  */
@@ -17,7 +17,7 @@ export interface ChildApi {
 }
 
 export async function startChildApi(env: Record<string, string>, timeoutMs = 30_000): Promise<ChildApi> {
-  const child = spawn(path.join(root, 'node_modules/.bin/tsx'), ['app/api.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/api.ts'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

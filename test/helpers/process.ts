@@ -16,8 +16,9 @@ export interface Child {
 }
 
 export function runEntry(entry: string, env: Record<string, string>): Child {
-  const tsx = path.join(projectRoot, 'node_modules', '.bin', 'tsx');
-  const proc = spawn(tsx, [path.join(projectRoot, entry)], {
+  // As `npm start` runs it: one node process with tsx as a loader, so signals reach our handlers
+  // directly (the `tsx` wrapper re-sends them and SIGKILLs a child that is slow to confirm).
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, entry)], {
     cwd: projectRoot,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -82,9 +83,8 @@ export function descendants(pid: number): number[] {
 }
 
 /**
- * SIGKILLs a runEntry child and everything under it, as a machine crash would. Killing only the
- * `tsx` wrapper is not enough: the node process it spawned runs the entry and would survive,
- * orphaned, still polling Temporal.
+ * SIGKILLs a runEntry child and everything under it (e.g. the embedded Temporal server), as a
+ * machine crash would.
  */
 export async function killTree(child: Child): Promise<void> {
   const pid = child.proc.pid;
