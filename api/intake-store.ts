@@ -5,7 +5,7 @@
  * front (`immediate`), so lookup-then-insert is atomic and concurrent deliveries of one alert
  * converge on one incident; the unique index on open incident keys backs that up.
  */
-import { and, desc, eq, gte, max, ne } from 'drizzle-orm';
+import { and, desc, eq, gte, max, ne, sql } from 'drizzle-orm';
 import crypto from 'node:crypto';
 import type { Db } from '../db/client';
 import { alerts, incidents, timeline } from '../db/schema';
@@ -58,7 +58,7 @@ export function storeAlerts(
   items: { alert: Alert; route: Route }[],
   receivedAt: string,
 ): StoredAlert[] {
-  return db.transaction((tx) => items.map((i) => storeOne(tx, i.alert, i.route, receivedAt)), {
+  return db.transaction((tx) => items.map((i) => storeOne(db, tx, i.alert, i.route, receivedAt)), {
     behavior: 'immediate',
   });
 }
@@ -71,7 +71,7 @@ export interface IntakeBatch {
 /** Several requests' alerts in ONE transaction (one fsync): the unit of group commit. */
 export function storeAlertBatches(db: Db, batches: IntakeBatch[]): StoredAlert[][] {
   return db.transaction(
-    (tx) => batches.map((b) => b.items.map((i) => storeOne(tx, i.alert, i.route, b.receivedAt))),
+    (tx) => batches.map((b) => b.items.map((i) => storeOne(db, tx, i.alert, i.route, b.receivedAt))),
     { behavior: 'immediate' },
   );
 }
@@ -111,14 +111,65 @@ function note(tx: Tx, incidentId: string, alertId: string, kind: string, message
     .run();
 }
 
-function storeOne(tx: Tx, alert: Alert, route: Route, receivedAt: string): StoredAlert {
+/**
+ * The statements every alert runs, prepared once per connection: building and preparing them per
+ * alert was most of intake's CPU time (bench/RESULTS.md). They run inside the caller's
+ * transaction, since better-sqlite3 transactions belong to the connection.
+ */
+function prepareHotPath(db: Db) {
+  const p = sql.placeholder;
+  return {
+    openIncident: db
+      .select({ id: incidents.id, status: incidents.status, alertCount: incidents.alertCount })
+      .from(incidents)
+      .where(and(eq(incidents.key, p('key')), ne(incidents.status, 'closed')))
+      .prepare(),
+    insertAlert: db
+      .insert(alerts)
+      .values({
+        id: p('id'),
+        incidentId: p('incidentId'),
+        source: p('source'),
+        format: p('format'),
+        dedupKey: p('dedupKey'),
+        title: p('title'),
+        severity: p('severity'),
+        status: p('status'),
+        agentId: p('agentId'),
+        labels: p('labels'),
+        details: p('details'),
+        occurredAt: p('occurredAt'),
+        receivedAt: p('receivedAt'),
+      })
+      .prepare(),
+    countAlert: db
+      .update(incidents)
+      // (update values take SQL, not bare placeholders; all of these are plain text/integers)
+      .set({
+        alertCount: sql`${p('alertCount')}`,
+        latestAlertId: sql`${p('alertId')}`,
+        lastAlertAt: sql`${p('at')}`,
+        updatedAt: sql`${p('at')}`,
+        status: sql`${p('status')}`,
+      })
+      .where(eq(incidents.id, p('incidentId')))
+      .prepare(),
+  };
+}
+
+const hotPaths = new WeakMap<Db, ReturnType<typeof prepareHotPath>>();
+
+function hotPath(db: Db): ReturnType<typeof prepareHotPath> {
+  let h = hotPaths.get(db);
+  if (!h) hotPaths.set(db, (h = prepareHotPath(db)));
+  return h;
+}
+
+function storeOne(db: Db, tx: Tx, alert: Alert, route: Route, receivedAt: string): StoredAlert {
+  const q = hotPath(db);
   const key = resolveKey(tx, route, receivedAt);
   const alertId = newAlertId();
-  const open = tx
-    .select({ id: incidents.id, status: incidents.status, alertCount: incidents.alertCount })
-    .from(incidents)
-    .where(and(eq(incidents.key, key), ne(incidents.status, 'closed')))
-    .get();
+  const open = q.openIncident.get({ key });
   const attachOnly = alert.status === 'resolved' || alert.acknowledgement === true;
   if (!open && attachOnly) return { alertId: null, incidentId: null, deduplicated: false };
   let incidentId: string;
@@ -187,33 +238,25 @@ function storeOne(tx: Tx, alert: Alert, route: Route, receivedAt: string): Store
     resolvedAt = null;
     note(tx, incidentId, alertId, 'incident.reopened', `Firing again: ${alert.title}`, receivedAt);
   }
-  tx.insert(alerts)
-    .values({
-      id: alertId,
-      incidentId,
-      source: alert.source,
-      format: alert.format,
-      dedupKey: alert.dedupKey,
-      title: alert.title,
-      severity: route.severity,
-      status: alert.status,
-      agentId: alert.agentId ?? null,
-      labels: alert.labels,
-      details: alert.details,
-      occurredAt: alert.occurredAt,
-      receivedAt,
-    })
-    .run();
-  tx.update(incidents)
-    .set({
-      alertCount: (open?.alertCount ?? 0) + 1,
-      latestAlertId: alertId,
-      lastAlertAt: receivedAt,
-      updatedAt: receivedAt,
-      status,
-      ...(resolvedAt !== undefined ? { resolvedAt } : {}),
-    })
-    .where(eq(incidents.id, incidentId))
-    .run();
+  q.insertAlert.run({
+    id: alertId,
+    incidentId,
+    source: alert.source,
+    format: alert.format,
+    dedupKey: alert.dedupKey,
+    title: alert.title,
+    severity: route.severity,
+    status: alert.status,
+    agentId: alert.agentId ?? null,
+    labels: alert.labels,
+    details: alert.details,
+    occurredAt: alert.occurredAt,
+    receivedAt,
+  });
+  const alertCount = (open?.alertCount ?? 0) + 1;
+  q.countAlert.run({ alertCount, alertId, at: receivedAt, status, incidentId });
+  if (resolvedAt !== undefined) {
+    tx.update(incidents).set({ resolvedAt }).where(eq(incidents.id, incidentId)).run();
+  }
   return { alertId, incidentId, deduplicated: open !== undefined };
 }

@@ -6,7 +6,7 @@
  * is at-least-once; the workflow drops batches it has already counted (AlertBatch.toSeq).
  */
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
-import { and, count, eq, inArray, isNull, lte } from 'drizzle-orm';
+import { and, count, eq, isNull, lte, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client';
 import { alerts, incidents } from '../db/schema';
@@ -25,6 +25,13 @@ export interface OutboxOptions {
   batchSize?: number;
   /** Delay before retrying after Temporal was unreachable. */
   retryDelayMs?: number;
+  /** Pause between passes while alerts keep arriving, so kicks from a burst share a pass. */
+  coalesceMs?: number;
+  /**
+   * At most one signal per incident per this interval: later alerts of a storm wait and go
+   * together in the next batch. An incident's first alert is never held back.
+   */
+  incidentIntervalMs?: number;
   /** Playbooks to choose from when an incident starts; default: the built-in ones. */
   playbooks?: PinnedPlaybook[];
 }
@@ -32,14 +39,64 @@ export interface OutboxOptions {
 /** How many incidents are dispatched concurrently in one pass. */
 const DISPATCH_LANES = 8;
 
+/** The per-pass queries, prepared once (building them per pass showed up in the ingest profile). */
+function prepareQueries(db: Db, batchSize: number) {
+  const p = sql.placeholder;
+  return {
+    undispatched: db
+      .select({
+        seq: alerts.seq,
+        id: alerts.id,
+        incidentId: alerts.incidentId,
+        title: alerts.title,
+        status: alerts.status,
+        receivedAt: alerts.receivedAt,
+      })
+      .from(alerts)
+      .where(isNull(alerts.dispatchedAt))
+      .orderBy(alerts.seq)
+      .limit(batchSize)
+      .prepare(),
+    incident: db
+      .select()
+      .from(incidents)
+      .where(eq(incidents.id, p('id')))
+      .prepare(),
+    countUpTo: db
+      .select({ n: count() })
+      .from(alerts)
+      .where(and(eq(alerts.incidentId, p('id')), lte(alerts.seq, p('seq'))))
+      .prepare(),
+    markDispatched: db
+      .update(alerts)
+      .set({ dispatchedAt: sql`${p('at')}` })
+      .where(eq(alerts.seq, p('seq')))
+      .prepare(),
+    firstLabels: db
+      .select({ labels: alerts.labels })
+      .from(alerts)
+      .where(eq(alerts.incidentId, p('id')))
+      .orderBy(alerts.seq)
+      .limit(1)
+      .prepare(),
+  };
+}
+
 export class Outbox {
   private running = false;
   private again = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
+  private deferTimer: NodeJS.Timeout | undefined;
+  /** When each incident was last signalled (only within the last interval). */
+  private readonly lastSent = new Map<string, number>();
   private idle: Promise<void> = Promise.resolve();
 
-  constructor(private readonly opts: OutboxOptions) {}
+  private readonly q: ReturnType<typeof prepareQueries>;
+
+  constructor(private readonly opts: OutboxOptions) {
+    this.q = prepareQueries(opts.db, opts.batchSize ?? 5000);
+  }
 
   private playbooks(): PinnedPlaybook[] {
     this.opts.playbooks ??= loadPlaybookDir();
@@ -60,6 +117,7 @@ export class Outbox {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.deferTimer) clearTimeout(this.deferTimer);
     await this.idle;
   }
 
@@ -81,7 +139,7 @@ export class Outbox {
       do {
         this.again = false;
         while (!this.stopped && (await this.drainOnce()) > 0) {
-          // keep draining while there is work
+          await new Promise((r) => setTimeout(r, this.opts.coalesceMs ?? 10));
         }
       } while (this.again && !this.stopped);
     } catch (err) {
@@ -95,20 +153,7 @@ export class Outbox {
   /** One pass: dispatch every incident's pending alerts (up to batchSize rows). Returns rows done. */
   private async drainOnce(): Promise<number> {
     const { db } = this.opts;
-    const rows = db
-      .select({
-        seq: alerts.seq,
-        id: alerts.id,
-        incidentId: alerts.incidentId,
-        title: alerts.title,
-        status: alerts.status,
-        receivedAt: alerts.receivedAt,
-      })
-      .from(alerts)
-      .where(isNull(alerts.dispatchedAt))
-      .orderBy(alerts.seq)
-      .limit(this.opts.batchSize ?? 5000)
-      .all();
+    const rows = this.q.undispatched.all();
     if (rows.length === 0) return 0;
     const byIncident = new Map<string, typeof rows>();
     for (const r of rows) {
@@ -116,27 +161,52 @@ export class Outbox {
       list.push(r);
       byIncident.set(r.incidentId, list);
     }
+    // An incident signalled within the interval waits; a timer brings the next pass.
+    const interval = this.opts.incidentIntervalMs ?? 500;
+    const now = Date.now();
+    let wakeAt = Infinity;
+    const entries: [string, typeof rows][] = [];
+    for (const [incidentId, list] of byIncident) {
+      const last = this.lastSent.get(incidentId);
+      if (last !== undefined && now - last < interval) wakeAt = Math.min(wakeAt, last + interval);
+      else entries.push([incidentId, list]);
+    }
+    for (const [id, at] of this.lastSent) if (now - at >= interval) this.lastSent.delete(id);
+    if (wakeAt !== Infinity && !this.deferTimer) {
+      this.deferTimer = setTimeout(
+        () => {
+          this.deferTimer = undefined;
+          this.kick();
+        },
+        Math.max(1, wakeAt - now),
+      );
+    }
     // Incidents are independent: dispatch several at once (each incident's alerts stay in order).
-    const entries = [...byIncident];
     let next = 0;
+    const done: { seq: number; at: string }[] = [];
+    let failure: { err: unknown } | undefined;
     const lane = async () => {
-      while (next < entries.length) {
+      while (next < entries.length && !failure) {
         const [incidentId, list] = entries[next++]!;
-        await this.dispatch(incidentId, list);
+        try {
+          await this.dispatch(incidentId, list);
+        } catch (err) {
+          failure ??= { err };
+          return;
+        }
+        this.lastSent.set(incidentId, Date.now());
         const at = new Date().toISOString();
-        db.update(alerts)
-          .set({ dispatchedAt: at })
-          .where(
-            inArray(
-              alerts.seq,
-              list.map((r) => r.seq),
-            ),
-          )
-          .run();
+        for (const r of list) done.push({ seq: r.seq, at });
       }
     };
     await Promise.all(Array.from({ length: Math.min(DISPATCH_LANES, entries.length) }, lane));
-    return rows.length;
+    // One transaction (one fsync) marks the whole pass; what was signalled before a failure is
+    // marked too. A crash before this line re-sends those batches, which the workflow drops.
+    db.transaction(() => {
+      for (const d of done) this.q.markDispatched.run(d);
+    });
+    if (failure) throw failure.err;
+    return done.length;
   }
 
   private async dispatch(
@@ -144,15 +214,10 @@ export class Outbox {
     list: { seq: number; id: string; title: string; status: 'firing' | 'resolved'; receivedAt: string }[],
   ): Promise<void> {
     const { db, temporal } = this.opts;
-    const inc = db.select().from(incidents).where(eq(incidents.id, incidentId)).get();
+    const inc = this.q.incident.get({ id: incidentId });
     if (!inc || inc.status === 'closed') return; // counted in the DB; a closed workflow takes no signals
     const last = list[list.length - 1]!;
-    const total =
-      db
-        .select({ n: count() })
-        .from(alerts)
-        .where(and(eq(alerts.incidentId, incidentId), lte(alerts.seq, last.seq)))
-        .get()?.n ?? 0;
+    const total = this.q.countUpTo.get({ id: incidentId, seq: last.seq })?.n ?? 0;
     const batch: AlertBatch = {
       toSeq: last.seq,
       totalCount: total,
@@ -163,13 +228,7 @@ export class Outbox {
     };
     // The playbook is chosen from the incident's first alert and pinned into the start input;
     // a running workflow ignores these args, so later alerts never change its playbook.
-    const first = db
-      .select({ labels: alerts.labels })
-      .from(alerts)
-      .where(eq(alerts.incidentId, incidentId))
-      .orderBy(alerts.seq)
-      .limit(1)
-      .get();
+    const first = this.q.firstLabels.get({ id: incidentId });
     const labels = first?.labels ?? {};
     // A playbook named on the incident (an intake routing rule, a drill) wins over matching.
     const named = inc.playbookId ? this.playbooks().find((p) => p.id === inc.playbookId) : undefined;

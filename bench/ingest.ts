@@ -1,13 +1,16 @@
 /**
  * ingest: throughput and latency of `POST /v1/alerts` with auth, validation, the durable SQLite
  * write and dedup, against a baseline measured in the same run: a bare Hono handler on the same
- * server library answering 202 to the same body. Target: ≥ 0.5× the baseline's throughput, and
- * p99 < 25 ms at a fixed 1,000 alerts/s.
+ * server library answering 202 to the same body. Both servers run as their own processes (the API
+ * beside a separate worker process, as deployed); this process only generates the load.
+ * Target: ≥ 0.5× the baseline's throughput, and p99 < 25 ms at a fixed 1,000 alerts/s.
  */
-import { serve } from '@hono/node-server';
 import autocannon from 'autocannon';
-import { Hono } from 'hono';
-import { BENCH_WEBHOOK_SECRET, freePort, report, startBenchStack } from './lib/stack';
+import { count, isNull } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { alerts } from '../db/schema';
+import { spawnEntry, startProcessStack } from './lib/processes';
+import { BENCH_WEBHOOK_SECRET, report } from './lib/stack';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 
@@ -43,28 +46,27 @@ async function load(url: string, opts: { rate?: number }) {
   };
 }
 
-async function baselineServer() {
-  const app = new Hono();
-  app.post('/v1/alerts', async (c) => {
-    await c.req.json();
-    return c.json({ incident_id: 'inc-0', deduplicated: true }, 202);
-  });
-  const port = await freePort();
-  const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port });
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
+async function waitDispatched(db: Db, timeoutMs = 120_000): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    const n = db.select({ n: count() }).from(alerts).where(isNull(alerts.dispatchedAt)).get()?.n ?? 0;
+    if (n === 0) return Date.now() - t0;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`${n} alerts still undispatched after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 export async function benchIngest() {
-  const base = await baselineServer();
-  const baseMax = await load(base.url, {});
-  const baseFixed = await load(base.url, { rate: 1000 });
-  await base.close();
+  const base = await spawnEntry('bench/baseline-server.ts', {}, /baseline ready: (\S+)/);
+  const baseMax = await load(base.match[1]!, {});
+  const baseFixed = await load(base.match[1]!, { rate: 1000 });
+  await base.child.stop();
 
-  const stack = await startBenchStack();
+  const stack = await startProcessStack();
   try {
-    const max = await load(stack.api.url, {});
-    const fixed = await load(stack.api.url, { rate: 1000 });
-    await stack.api.outbox.drained();
+    const max = await load(stack.url, {});
+    const fixed = await load(stack.url, { rate: 1000 });
+    const drainMs = await waitDispatched(stack.db);
     report('ingest', 'baseline_max_rps', baseMax.rps, 'req/s');
     report('ingest', 'max_rps', max.rps, 'req/s', { errors: max.non2xx });
     report('ingest', 'throughput_ratio_vs_baseline', max.rps / baseMax.rps, 'x', { target: '>= 0.5' });
@@ -78,6 +80,7 @@ export async function benchIngest() {
       achieved_rps: fixed.rps,
     });
     report('ingest', 'p99_ratio_vs_baseline_at_1000_rps', fixed.p99 / Math.max(baseFixed.p99, 1), 'x');
+    report('ingest', 'outbox_backlog_drained_after_load', drainMs, 'ms');
   } finally {
     await stack.close();
   }

@@ -33,14 +33,15 @@ const DRILL_CONFIG = `rules:
 default_rate_limit: { per_second: 1000000, burst: 1000000 }
 `;
 
-export async function startBenchStack(opts: { drill?: boolean; env?: Record<string, string> } = {}) {
+/** A temp DATA_DIR with the bench config file, and the environment `loadConfig` reads. */
+export async function benchEnv(opts: { drill?: boolean; env?: Record<string, string> } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-bench-'));
   const configFile = path.join(dataDir, 'firebreak.yaml');
   fs.writeFileSync(
     configFile,
     opts.drill ? DRILL_CONFIG : 'default_rate_limit: { per_second: 1000000, burst: 1000000 }\n',
   );
-  const config = loadConfig({
+  const env: Record<string, string> = {
     FIREBREAK_CONFIG: configFile,
     ...opts.env,
     DATA_DIR: dataDir,
@@ -50,7 +51,14 @@ export async function startBenchStack(opts: { drill?: boolean; env?: Record<stri
     FIREBREAK_ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
     FIREBREAK_WEBHOOK_SECRET: BENCH_WEBHOOK_SECRET,
     LOG_LEVEL: 'error',
-  });
+  };
+  return { dataDir, env };
+}
+
+/** Everything in this process: the embedded Temporal server's client side, worker and API. */
+export async function startBenchStack(opts: { drill?: boolean; env?: Record<string, string> } = {}) {
+  const { dataDir, env } = await benchEnv(opts);
+  const config = loadConfig(env);
   const log = pino({ level: 'error' });
   const services = openServices(config);
   const target = await resolveTemporal(config, true, log);
