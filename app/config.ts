@@ -38,6 +38,8 @@ const EnvSchema = z.object({
   TEMPORAL_CLI: z.string().min(1).optional(),
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_DEV_UI_PORT: port.default(8233),
+  /** Incident workflows a worker keeps in memory; others replay from history when they next run. */
+  FIREBREAK_WORKER_CACHED_WORKFLOWS: z.coerce.number().int().min(2).max(100_000).default(250),
   SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'must be a bot token (xoxb-…)').optional(),
   SLACK_SIGNING_SECRET: z.string().min(8).optional(),
   SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'must be an app-level token (xapp-…)').optional(),
@@ -65,6 +67,7 @@ export interface TemporalConfig {
   cliPath: string | undefined;
   devPort: number;
   devUiPort: number;
+  maxCachedWorkflows: number;
 }
 
 /** Roles and groups a Slack user acts with (approval decisions are checked against them). */
@@ -220,6 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       cliPath: e.TEMPORAL_CLI,
       devPort: e.TEMPORAL_DEV_PORT,
       devUiPort: e.TEMPORAL_DEV_UI_PORT,
+      maxCachedWorkflows: e.FIREBREAK_WORKER_CACHED_WORKFLOWS,
     },
     slack: parseSlack(e),
   };

@@ -5,6 +5,8 @@
  */
 import { serve, type ServerType } from '@hono/node-server';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import { createApp } from '../api/app';
@@ -16,6 +18,7 @@ import { slackNotifier, startSlack } from '../slack/runtime';
 import { findTemporalCli } from '../temporal/cli-binary';
 import { connectTemporal, type TemporalHandle } from '../temporal/client';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
+import { bundleInChild } from '../temporal/bundle';
 import { createWorker } from '../temporal/worker';
 import type { Config } from './config';
 import { loadCredentials, type Credentials } from './credentials';
@@ -92,11 +95,14 @@ export async function startWorker(config: Config, target: TemporalTarget, db: Db
       config: connectorConfig,
     }),
   );
+  const bundle = await bundleInChild(path.join(config.dataDir, 'workflow-bundle', `${process.pid}.js`));
   const { worker } = await createWorker({
     address: target.address,
     temporal: config.temporal,
     activities: createActivities({ db, slack: slackNotifier(config, target.uiUrl), liveConnectors }),
+    workflowBundle: { codePath: bundle },
   });
+  fs.rmSync(bundle, { force: true }); // read by Worker.create; the next start builds its own
   return worker;
 }
 

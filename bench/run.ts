@@ -4,6 +4,7 @@
  * Results with machine details are recorded by hand in bench/RESULTS.md.
  */
 import os from 'node:os';
+import { benchApproval } from './approval';
 import { benchContainment } from './containment';
 import { benchIngest } from './ingest';
 import { benchScale } from './scale';
@@ -13,6 +14,7 @@ const benches: Record<string, () => Promise<void>> = {
   ingest: benchIngest,
   storm: benchStorm,
   containment: benchContainment,
+  approval: benchApproval,
   scale: benchScale,
 };
 
