@@ -1,7 +1,8 @@
 /**
  * A Bolt receiver that lives inside Firebreak's Hono server (POST /slack/events) instead of
  * opening its own port. It verifies Slack's v0 signature over the raw body with a 5-minute window
- * (unsigned, forged or stale → 401), answers url_verification, hands the parsed body to Bolt, and
+ * (unsigned, forged or stale → 401), refuses bodies without the envelope Slack always sends (→ 400,
+ * where Bolt would otherwise throw), answers url_verification, hands the parsed body to Bolt, and
  * responds as soon as a listener acks (or after `ackTimeoutMs`, well inside Slack's 3 s), while
  * the listener's work continues after the response.
  */
@@ -41,24 +42,88 @@ export function verifySlackSignature(opts: {
   signingSecret: string;
   timestamp: string | null;
   signature: string | null;
-  body: string;
+  /** The raw bytes as received (a string is taken as UTF-8). */
+  body: Uint8Array | string;
   nowSeconds: number;
 }): 'ok' | 'missing' | 'stale' | 'mismatch' {
   if (!opts.timestamp || !opts.signature) return 'missing';
   const ts = Number(opts.timestamp);
   if (!Number.isInteger(ts) || Math.abs(opts.nowSeconds - ts) > MAX_SKEW_SECONDS) return 'stale';
-  const expected = `v0=${crypto.createHmac('sha256', opts.signingSecret).update(`v0:${ts}:${opts.body}`).digest('hex')}`;
+  const mac = crypto.createHmac('sha256', opts.signingSecret).update(`v0:${ts}:`).update(opts.body);
+  const expected = `v0=${mac.digest('hex')}`;
   const a = Buffer.from(expected);
   const b = Buffer.from(opts.signature);
   return a.length === b.length && crypto.timingSafeEqual(a, b) ? 'ok' : 'mismatch';
 }
 
-function parseBody(raw: string, contentType: string): Record<string, unknown> {
-  if (contentType.includes('application/json')) return JSON.parse(raw) as Record<string, unknown>;
-  const form = new URLSearchParams(raw);
-  const payload = form.get('payload');
-  // Interactivity sends `payload=<json>`; slash commands send plain form fields.
-  return payload !== null ? (JSON.parse(payload) as Record<string, unknown>) : Object.fromEntries(form);
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const absentOr = (v: unknown, ok: (v: unknown) => boolean): boolean => v === undefined || ok(v);
+const stringOrObject = (v: unknown): boolean => typeof v === 'string' || isObject(v);
+
+/** A view's state as Slack sends it: {values: {[blockId]: {[actionId]: {value?: string, …}}}}. */
+function wellFormedState(state: unknown): boolean {
+  return (
+    isObject(state) &&
+    isObject(state.values) &&
+    Object.values(state.values).every(
+      (block) =>
+        isObject(block) &&
+        Object.values(block).every(
+          (input) => isObject(input) && absentOr(input.value, (v) => v === null || typeof v === 'string'),
+        ),
+    )
+  );
+}
+
+/**
+ * Whether a signed body has the envelope Slack always sends for its kind. Bolt (and the modal
+ * listeners, before they ack) read these fields without checking them, so anything else would
+ * throw inside Bolt and come back as a 500; it is the request's fault, hence a 400.
+ */
+function wellFormed(body: Json): boolean {
+  if (body.event !== undefined) {
+    const e = body.event;
+    return (
+      isObject(e) &&
+      absentOr(e.channel, stringOrObject) &&
+      absentOr(e.user, stringOrObject) &&
+      absentOr(e.item, isObject) &&
+      absentOr(e.subteam, isObject) &&
+      (!Array.isArray(body.authorizations) || body.authorizations.every(isObject))
+    );
+  }
+  if (body.command !== undefined) return true;
+  const view = body.type === 'view_submission' || body.type === 'view_closed';
+  const interactive =
+    view ||
+    body.actions !== undefined ||
+    body.name !== undefined ||
+    ['dialog_submission', 'block_suggestion', 'shortcut', 'message_action'].includes(String(body.type));
+  if (!interactive) return true;
+  return (
+    isObject(body.user) &&
+    absentOr(body.channel, isObject) &&
+    absentOr(body.actions, (a) => Array.isArray(a) && a.length > 0 && a.every(isObject)) &&
+    absentOr(body.response_urls, (r) => Array.isArray(r) && r.every(isObject)) &&
+    (!view ||
+      (isObject(body.view) &&
+        absentOr(body.view.state, wellFormedState) &&
+        (body.type !== 'view_submission' || body.view.state !== undefined)))
+  );
+}
+
+function parseBody(raw: string, contentType: string): Json {
+  let body: unknown;
+  if (contentType.includes('application/json')) body = JSON.parse(raw);
+  else {
+    const form = new URLSearchParams(raw);
+    const payload = form.get('payload');
+    // Interactivity sends `payload=<json>`; slash commands send plain form fields.
+    body = payload !== null ? JSON.parse(payload) : Object.fromEntries(form);
+  }
+  if (!isObject(body) || !wellFormed(body)) throw new Error('not a Slack payload');
+  return body;
 }
 
 function toResponse(body: unknown): Response {
@@ -92,13 +157,15 @@ export class HonoReceiver implements Receiver, SlackHttpHandler {
   }
 
   async handle(req: Request): Promise<Response> {
-    const raw = await req.text();
+    // The signature covers the bytes as sent; decoding first would drop a leading BOM.
+    const bytes = new Uint8Array(await req.arrayBuffer());
+    const raw = Buffer.from(bytes).toString('utf8');
     const nowSeconds = Math.floor((this.opts.now?.() ?? new Date()).getTime() / 1000);
     const verdict = verifySlackSignature({
       signingSecret: this.opts.signingSecret,
       timestamp: req.headers.get('x-slack-request-timestamp'),
       signature: req.headers.get('x-slack-signature'),
-      body: raw,
+      body: bytes,
       nowSeconds,
     });
     if (verdict !== 'ok') {
@@ -114,7 +181,7 @@ export class HonoReceiver implements Receiver, SlackHttpHandler {
       body = parseBody(raw, req.headers.get('content-type') ?? '');
     } catch {
       return Response.json(
-        { error: { code: 'invalid_request', message: 'unparseable Slack payload' } },
+        { error: { code: 'invalid_request', message: 'unparseable or malformed Slack payload' } },
         { status: 400 },
       );
     }
