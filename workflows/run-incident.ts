@@ -35,10 +35,16 @@ import { POSTMORTEM_PATCH } from './postmortem-report';
 import { alertsAttached, closeIncident, incidentState, playbookState } from './messages';
 import { indexSteps, newRun, viewOf, type PlaybookRun } from './playbook-model';
 import { SLACK_PATCH, SLACK_REPORTS_PATCH } from './slack-notify';
-import { decideRunPatches } from './step-runtime';
+import { decideRunPatches, localProjection } from './step-runtime';
 import { SlackSync } from './slack-sync';
 
 const { recordIncidentStarted, recordAlertBatch, recordIncidentClosed, recordTimeline } = projection;
+
+/**
+ * The incident's start is recorded by a local activity: one task round trip less between the
+ * alert and the playbook's first step. Decided in the first activation, before any local activity.
+ */
+export const LOCAL_START_PATCH = 'local-start-v1';
 
 /** Marks histories that run the playbook interpreter (older runs never had a playbook). */
 export const PLAYBOOK_PATCH = 'playbook-interpreter-v1';
@@ -126,7 +132,8 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
   );
 
   if (!carry?.started) {
-    await recordIncidentStarted({
+    const record = patched(LOCAL_START_PATCH) ? localProjection.recordIncidentStarted : recordIncidentStarted;
+    await record({
       incidentId: input.incidentId,
       phase: 'assess',
       at: new Date().toISOString(),

@@ -32,7 +32,7 @@ export const projection = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
 });
 
-const localProjection = proxyLocalActivities<Activities>({
+export const localProjection = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
 });
