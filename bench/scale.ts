@@ -21,6 +21,7 @@ function memoryOf(pid: number): { rss: number; peak: number } {
 const N = Number(process.env.BENCH_SCALE_INCIDENTS ?? 1000);
 
 export async function benchScale() {
+  // The worker runs with the flags `npm run worker` uses (its heap limit, see package.json).
   const stack = await startProcessStack({ drill: true });
   const workerPid = stack.worker.proc.pid!;
   try {

@@ -1,6 +1,6 @@
 /**
  * Firebreak deployed as in production: `npm run api` and `npm run worker` as their own processes
- * (node --import tsx, exactly what those scripts run), against an embedded Temporal dev server.
+ * (node with the flags those scripts pass), against an embedded Temporal dev server.
  * The benchmark process itself only generates load and reads the shared SQLite file, so the load
  * generator does not steal the server's event loop.
  */
@@ -13,6 +13,17 @@ import { openServices, resolveTemporal } from '../../app/runtime';
 import { benchEnv } from './stack';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
+
+/** The node flags an npm script gives its process (`node <flags> --import tsx <entry>`). */
+export function scriptNodeArgs(script: string): string[] {
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const words = (pkg.scripts[script] ?? '').split(/\s+/);
+  const from = words.indexOf('node') + 1;
+  const to = words.indexOf('--import');
+  return from > 0 && to > from ? words.slice(from, to) : [];
+}
 
 export interface Child {
   proc: ChildProcess;
@@ -68,7 +79,12 @@ export async function spawnEntry(
 }
 
 export async function startProcessStack(
-  opts: { drill?: boolean; env?: Record<string, string>; apiNodeArgs?: string[] } = {},
+  opts: {
+    drill?: boolean;
+    env?: Record<string, string>;
+    apiNodeArgs?: string[];
+    workerNodeArgs?: string[];
+  } = {},
 ) {
   const { dataDir, env } = await benchEnv(opts);
   const config = loadConfig(env);
@@ -78,10 +94,12 @@ export async function startProcessStack(
   try {
     // The API migrates the database; the worker starts once it has.
     const api = await spawnEntry('app/api.ts', childEnv, /API ready: (http:\/\/\S+)/, {
-      nodeArgs: opts.apiNodeArgs ?? [],
+      nodeArgs: opts.apiNodeArgs ?? scriptNodeArgs('api'),
     });
     children.push(api.child);
-    const worker = await spawnEntry('app/worker.ts', childEnv, /worker ready/);
+    const worker = await spawnEntry('app/worker.ts', childEnv, /worker ready/, {
+      nodeArgs: opts.workerNodeArgs ?? scriptNodeArgs('worker'),
+    });
     children.push(worker.child);
     const services = openServices(config);
     return {
