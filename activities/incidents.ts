@@ -5,10 +5,10 @@
  * retried write a no-op; step rows are upserts), so an activity retried after a worker crash
  * never doubles an event.
  */
+import { alertsAttachedEvent, type AlertBatchRecord } from '../domain/alert-batch';
 import { asc, eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { incidents, playbookSteps, timeline } from '../db/schema';
-import type { AlertStatus } from '../domain/alert';
 import type { Phase, StepStatus } from '../domain/incident';
 
 export interface StepRecord {
@@ -73,68 +73,12 @@ export function appendTimelineEvent(db: Db, e: TimelineEvent, at: string): void 
 export function createIncidentActivities({ db, clock }: IncidentActivityDeps) {
   const now = () => clock.now().toISOString();
   return {
-    async recordIncidentStarted(input: {
-      incidentId: string;
-      phase: Phase;
-      at: string;
-      playbook?: { id: string; version: number; hash: string };
-    }): Promise<void> {
-      db.transaction((tx) => {
-        const pinned = input.playbook
-          ? {
-              playbookId: input.playbook.id,
-              playbookVersion: input.playbook.version,
-              playbookHash: input.playbook.hash,
-            }
-          : {};
-        const updated = tx
-          .update(incidents)
-          .set({ startedAt: input.at, phase: input.phase, updatedAt: now(), ...pinned })
-          .where(eq(incidents.id, input.incidentId))
-          .run();
-        if (updated.changes === 0)
-          throw new Error(`incident ${input.incidentId} has no row: intake must create it`);
-        appendTimelineEvent(
-          tx as unknown as Db,
-          {
-            incidentId: input.incidentId,
-            kind: 'incident.started',
-            actor: 'firebreak',
-            message: input.playbook
-              ? `Incident workflow started in phase ${input.phase} with playbook ${input.playbook.id} v${input.playbook.version}`
-              : `Incident workflow started in phase ${input.phase}`,
-            data: input.playbook ? { playbook: input.playbook } : undefined,
-            eventKey: `${input.incidentId}:started`,
-            at: input.at,
-          },
-          now(),
-        );
-      });
+    async recordIncidentStarted(input: StartRecord): Promise<void> {
+      writeIncidentStarted(db, input, now());
     },
 
-    async recordAlertBatch(input: {
-      incidentId: string;
-      count: number;
-      latestAlertId: string;
-      latestTitle: string;
-      latestStatus: AlertStatus;
-      lastSeenAt: string;
-    }): Promise<void> {
-      appendTimelineEvent(
-        db,
-        {
-          incidentId: input.incidentId,
-          kind: 'alerts.attached',
-          actor: 'intake',
-          message:
-            input.count === 1
-              ? `Alert ${input.latestStatus}: ${input.latestTitle}`
-              : `${input.count} alerts attached; latest ${input.latestStatus}: ${input.latestTitle}`,
-          data: { count: input.count, latestAlertId: input.latestAlertId, lastSeenAt: input.lastSeenAt },
-          eventKey: `${input.incidentId}:alerts:${input.latestAlertId}`,
-        },
-        now(),
-      );
+    async recordAlertBatch(input: AlertBatchRecord): Promise<void> {
+      appendTimelineEvent(db, alertsAttachedEvent(input), now());
     },
 
     async recordIncidentClosed(input: { incidentId: string; actor: string; reason: string }): Promise<void> {
@@ -165,67 +109,144 @@ export function createIncidentActivities({ db, clock }: IncidentActivityDeps) {
 
     /** A playbook step changed state: upsert its row and add the transition to the timeline. */
     async recordStep(r: StepRecord): Promise<void> {
-      db.transaction((tx) => {
-        tx.insert(playbookSteps)
-          .values({
-            incidentId: r.incidentId,
-            stepId: r.stepId,
-            phase: r.phase,
-            kind: r.kind,
-            status: r.status,
-            data: r.data ?? null,
-            updatedAt: r.at,
-          })
-          .onConflictDoUpdate({
-            target: [playbookSteps.incidentId, playbookSteps.stepId],
-            set: { status: r.status, data: r.data ?? null, updatedAt: r.at },
-          })
-          .run();
-        appendTimelineEvent(
-          tx as unknown as Db,
-          {
-            incidentId: r.incidentId,
-            kind: `step.${r.status}`,
-            actor: r.actor,
-            message: r.message,
-            data: { stepId: r.stepId, kind: r.kind, phase: r.phase, ...(r.data ?? {}) },
-            eventKey: `${r.incidentId}:step:${r.stepId}:${r.status}${r.seq === undefined ? '' : `:${r.seq}`}`,
-            at: r.at,
-          },
-          now(),
-        );
-      });
+      writeStep(db, r, now());
     },
 
-    /** Entering a phase, or reaching its milestone (assessed, contained, …, closed). */
-    async recordPhase(input: {
-      incidentId: string;
-      phase: Phase;
-      milestone?: string;
-      actor: string;
-      at: string;
-    }): Promise<void> {
+    async recordPhase(input: PhaseRecord): Promise<void> {
+      writePhase(db, input, now());
+    },
+
+    /**
+     * Several projection writes in order, in one transaction (one fsync): what a workflow task
+     * queued since the last flush (see workflows/step-runtime.ts, BATCHED_PROJECTIONS_PATCH).
+     */
+    async recordProjections(input: { writes: ProjectionWrite[] }): Promise<void> {
+      const at = now();
       db.transaction((tx) => {
-        if (!input.milestone) {
-          tx.update(incidents)
-            .set({ phase: input.phase, updatedAt: now() })
-            .where(eq(incidents.id, input.incidentId))
-            .run();
+        const t = tx as unknown as Db;
+        for (const w of input.writes) {
+          if (w.kind === 'recordStep') writeStep(t, w.input, at);
+          else if (w.kind === 'recordPhase') writePhase(t, w.input, at);
+          else if (w.kind === 'recordIncidentStarted') writeIncidentStarted(t, w.input, at);
+          else appendTimelineEvent(t, w.input, at);
         }
-        appendTimelineEvent(
-          tx as unknown as Db,
-          {
-            incidentId: input.incidentId,
-            kind: input.milestone ? 'milestone' : 'phase.started',
-            actor: input.actor,
-            message: input.milestone ? `Milestone: ${input.milestone}` : `Phase ${input.phase} started`,
-            data: { phase: input.phase, ...(input.milestone ? { milestone: input.milestone } : {}) },
-            eventKey: `${input.incidentId}:${input.milestone ? `milestone:${input.milestone}` : `phase:${input.phase}`}`,
-            at: input.at,
-          },
-          now(),
-        );
       });
     },
   };
+}
+
+export interface StartRecord {
+  incidentId: string;
+  phase: Phase;
+  at: string;
+  playbook?: { id: string; version: number; hash: string };
+}
+
+export interface PhaseRecord {
+  incidentId: string;
+  phase: Phase;
+  milestone?: string;
+  actor: string;
+  at: string;
+}
+
+/** One queued projection write: the activity it stands for, and that activity's input. */
+export type ProjectionWrite =
+  | { kind: 'recordStep'; input: StepRecord }
+  | { kind: 'recordPhase'; input: PhaseRecord }
+  | { kind: 'recordTimeline'; input: TimelineEvent }
+  | { kind: 'recordIncidentStarted'; input: StartRecord };
+
+/** A playbook step changed state: upsert its row and add the transition to the timeline. */
+function writeStep(db: Db, r: StepRecord, now: string): void {
+  db.transaction((tx) => {
+    tx.insert(playbookSteps)
+      .values({
+        incidentId: r.incidentId,
+        stepId: r.stepId,
+        phase: r.phase,
+        kind: r.kind,
+        status: r.status,
+        data: r.data ?? null,
+        updatedAt: r.at,
+      })
+      .onConflictDoUpdate({
+        target: [playbookSteps.incidentId, playbookSteps.stepId],
+        set: { status: r.status, data: r.data ?? null, updatedAt: r.at },
+      })
+      .run();
+    appendTimelineEvent(
+      tx as unknown as Db,
+      {
+        incidentId: r.incidentId,
+        kind: `step.${r.status}`,
+        actor: r.actor,
+        message: r.message,
+        data: { stepId: r.stepId, kind: r.kind, phase: r.phase, ...(r.data ?? {}) },
+        eventKey: `${r.incidentId}:step:${r.stepId}:${r.status}${r.seq === undefined ? '' : `:${r.seq}`}`,
+        at: r.at,
+      },
+      now,
+    );
+  });
+}
+
+/** Entering a phase, or reaching its milestone (assessed, contained, …, closed). */
+function writePhase(db: Db, input: PhaseRecord, now: string): void {
+  db.transaction((tx) => {
+    if (!input.milestone) {
+      tx.update(incidents)
+        .set({ phase: input.phase, updatedAt: now })
+        .where(eq(incidents.id, input.incidentId))
+        .run();
+    }
+    appendTimelineEvent(
+      tx as unknown as Db,
+      {
+        incidentId: input.incidentId,
+        kind: input.milestone ? 'milestone' : 'phase.started',
+        actor: input.actor,
+        message: input.milestone ? `Milestone: ${input.milestone}` : `Phase ${input.phase} started`,
+        data: { phase: input.phase, ...(input.milestone ? { milestone: input.milestone } : {}) },
+        eventKey: `${input.incidentId}:${input.milestone ? `milestone:${input.milestone}` : `phase:${input.phase}`}`,
+        at: input.at,
+      },
+      now,
+    );
+  });
+}
+
+/** The workflow started: pin its playbook on the incident row and note it in the timeline. */
+function writeIncidentStarted(db: Db, input: StartRecord, now: string): void {
+  db.transaction((tx) => {
+    const pinned = input.playbook
+      ? {
+          playbookId: input.playbook.id,
+          playbookVersion: input.playbook.version,
+          playbookHash: input.playbook.hash,
+        }
+      : {};
+    const updated = tx
+      .update(incidents)
+      .set({ startedAt: input.at, phase: input.phase, updatedAt: now, ...pinned })
+      .where(eq(incidents.id, input.incidentId))
+      .run();
+    if (updated.changes === 0)
+      throw new Error(`incident ${input.incidentId} has no row: intake must create it`);
+    appendTimelineEvent(
+      tx as unknown as Db,
+      {
+        incidentId: input.incidentId,
+        kind: 'incident.started',
+        actor: 'firebreak',
+        message: input.playbook
+          ? `Incident workflow started in phase ${input.phase} with playbook ${input.playbook.id} v${input.playbook.version}`
+          : `Incident workflow started in phase ${input.phase}`,
+        data: input.playbook ? { playbook: input.playbook } : undefined,
+        eventKey: `${input.incidentId}:started`,
+        at: input.at,
+      },
+      now,
+    );
+  });
 }

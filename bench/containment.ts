@@ -1,7 +1,7 @@
 /**
  * alert → containment: latency from `POST /v1/alerts` to the first containment action's activity
- * starting (built-in agent-credential-leak playbook, severity high: containment is automatic; its
- * assess phase runs first). Baseline, same run and server: starting a bare workflow that runs one
+ * starting (built-in agent-credential-leak playbook, severity high: containment is automatic, after
+ * the assess phase's announce). Baseline, same run and server: starting a bare workflow that runs one
  * activity. Target: p50 ≤ 1.5× the baseline.
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -46,6 +46,9 @@ export async function benchContainment() {
 
     const lat: number[] = [];
     for (let i = 0; i < RUNS; i++) {
+      // Measured one at a time, as the baseline is: the previous incident's investigate phase
+      // (seven evidence collections) would otherwise share the worker with this one's start.
+      if (i > 0) await new Promise((r) => setTimeout(r, 1000));
       const t0 = Date.now();
       const res = await fetch(`${stack.api.url}/v1/alerts`, {
         method: 'POST',

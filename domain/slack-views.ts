@@ -4,7 +4,7 @@
  * slack/blocks. `approvalView` turns an approval step (with its nested actions already rendered)
  * into exactly what the approver is asked to allow. Pure: importable by workflows.
  */
-import { ACTIONS, isActionName } from './actions';
+import { ACTION_CATALOG, isActionName } from './action-catalog';
 
 export interface ApprovalView {
   incidentId: string;
@@ -72,7 +72,7 @@ export function approvalView(incidentId: string, step: ApprovalStepLike): Approv
     action: actions.map((a) => a.action).join(', then '),
     target: actions.map((a) => describeTarget(a.params)).join('; '),
     verification: actions
-      .map((a) => (isActionName(a.action) ? ACTIONS[a.action].verification : 'none declared'))
+      .map((a) => (isActionName(a.action) ? ACTION_CATALOG[a.action].verification : 'none declared'))
       .join(' '),
     approvers: step.approvers,
     required: step.minApprovals,

@@ -59,7 +59,18 @@ export const ActionStep = z
   .strict();
 
 export const NotifyStep = z
-  .object({ ...common, kind: z.literal('notify'), message: z.string().min(1), target: z.string().optional() })
+  .object({
+    ...common,
+    kind: z.literal('notify'),
+    message: z.string().min(1),
+    target: z.string().optional(),
+    wait: z
+      .boolean()
+      .optional()
+      .describe(
+        'false: send it in the background and go on at once (e.g. an announcement that must not delay containment); the playbook still waits for it before it ends',
+      ),
+  })
   .strict();
 
 export const WaitStep = z.object({ ...common, kind: z.literal('wait'), duration: Duration }).strict();
@@ -222,16 +233,4 @@ export function playbookJsonSchema(): Record<string, unknown> {
   return z.toJSONSchema(Playbook, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
 }
 
-/** The nested step lists of a step (approval body, condition branches, parallel group). */
-export function childLists(step: Step): Step[][] {
-  switch (step.kind) {
-    case 'approval':
-      return step.steps ? [step.steps] : [];
-    case 'condition':
-      return step.else ? [step.steps, step.else] : [step.steps];
-    case 'parallel':
-      return [step.steps];
-    default:
-      return [];
-  }
-}
+export { childLists } from './step-tree';

@@ -89,6 +89,10 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     opts.namespace,
     '--log-level',
     'warn',
+    // An activity scheduled by a workflow task comes back in the task's completion response, not
+    // through another poll: one server round trip less per action (README: enable it on clusters too).
+    '--dynamic-config-value',
+    'system.enableActivityEagerExecution=true',
   ];
   if (opts.persist !== false) args.push('--db-filename', path.join(opts.dataDir, 'temporal.db'));
   const logFile = fs.openSync(path.join(opts.dataDir, 'temporal.log'), 'a');

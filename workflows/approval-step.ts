@@ -19,7 +19,7 @@ import {
   markSkipped,
   nowIso,
   projection,
-  projections,
+  project,
   scaledMs,
   setStep,
   system,
@@ -91,31 +91,27 @@ export async function runApproval(
         { status: 'waiting' },
         `Approval ${told}; new deadline ${state.deadline}`,
       );
-      await io(ctx, () =>
-        projections().recordTimeline({
-          incidentId: ctx.input.incidentId,
-          kind: 'approval.escalated',
-          actor: system(ctx),
-          message: `Approval ${step.id} ${told}; new deadline ${state.deadline}`,
-          data: { stepId: step.id, target: esc.target, deadline: state.deadline },
-          eventKey: `${ctx.input.incidentId}:step:${step.id}:escalated`,
-          at: nowIso(),
-        }),
-      );
+      await project(ctx, 'recordTimeline', {
+        incidentId: ctx.input.incidentId,
+        kind: 'approval.escalated',
+        actor: system(ctx),
+        message: `Approval ${step.id} ${told}; new deadline ${state.deadline}`,
+        data: { stepId: step.id, target: esc.target, deadline: state.deadline },
+        eventKey: `${ctx.input.incidentId}:step:${step.id}:escalated`,
+        at: nowIso(),
+      });
       continue;
     }
     const outcome = state.escalated && step.escalation ? step.escalation.on_timeout : step.on_timeout;
-    await io(ctx, () =>
-      projections().recordTimeline({
-        incidentId: ctx.input.incidentId,
-        kind: 'approval.timed_out',
-        actor: system(ctx),
-        message: `Approval ${step.id} timed out: ${outcome}`,
-        data: { stepId: step.id, outcome },
-        eventKey: `${ctx.input.incidentId}:step:${step.id}:timed_out`,
-        at: nowIso(),
-      }),
-    );
+    await project(ctx, 'recordTimeline', {
+      incidentId: ctx.input.incidentId,
+      kind: 'approval.timed_out',
+      actor: system(ctx),
+      message: `Approval ${step.id} timed out: ${outcome}`,
+      data: { stepId: step.id, outcome },
+      eventKey: `${ctx.input.incidentId}:step:${step.id}:timed_out`,
+      at: nowIso(),
+    });
     if (slackEnabled()) {
       showApproval(ctx.input.incidentId, approvalLike(ctx, step, state), {
         decision: 'expired',

@@ -15,7 +15,8 @@ import { condition, isCancellation } from '@temporalio/workflow';
 import type { Phase } from '../domain/incident';
 import { MILESTONES, PHASES } from '../domain/phases';
 import { evalCondition, render } from '../playbooks/expr';
-import { childLists, type ManualTaskStep, type Step } from '../playbooks/schema';
+import type { ManualTaskStep, Step } from '../playbooks/schema';
+import { childLists } from '../playbooks/step-tree';
 import type { TaskView } from '../domain/slack-views';
 import { runApproval } from './approval-step';
 import { showTask, slackEnabled } from './slack-notify';
@@ -28,11 +29,12 @@ import {
   compensationFor,
   errorMessage,
   executor,
+  idle,
   io,
   markSkipped,
   nowIso,
   PlaybookAborted,
-  projections,
+  project,
   runCompensation,
   scaledMs,
   setStep,
@@ -86,7 +88,23 @@ async function fail(ctx: Ctx, step: Step, phase: Phase, reason: string): Promise
 
 /** Waits for `done` until the absolute `deadline` (ISO) if any; true when done, false on timeout. */
 export async function runSteps(ctx: Ctx, steps: Step[], phase: Phase): Promise<void> {
-  for (const step of steps) await runStep(ctx, step, phase);
+  for (const step of steps) {
+    if (step.kind === 'notify' && step.wait === false) inBackground(ctx, step, phase);
+    else await runStep(ctx, step, phase);
+  }
+}
+
+/**
+ * Starts a `wait: false` step and returns at once. Its outcome is recorded like any step's; if its
+ * on_failure aborts, the abort is requested and the playbook stops at its next step.
+ */
+function inBackground(ctx: Ctx, step: Step, phase: Phase): void {
+  ctx.background.push(
+    runStep(ctx, step, phase).catch((err: unknown) => {
+      if (err instanceof PlaybookAborted || isCancellation(err)) return;
+      throw err;
+    }),
+  );
 }
 
 async function runStep(ctx: Ctx, step: Step, phase: Phase): Promise<void> {
@@ -195,34 +213,32 @@ export async function runPlaybook(ctx: Ctx): Promise<void> {
       if (!steps || run.milestones.includes(phase)) continue;
       run.phase = phase;
       ctx.onPhase(phase);
-      await io(ctx, () =>
-        projections().recordPhase({
-          incidentId: ctx.input.incidentId,
-          phase,
-          actor: system(ctx),
-          at: nowIso(),
-        }),
-      );
+      await project(ctx, 'recordPhase', {
+        incidentId: ctx.input.incidentId,
+        phase,
+        actor: system(ctx),
+        at: nowIso(),
+      });
       if (phase === 'postmortem') await writePostmortem(ctx);
       await runSteps(ctx, steps, phase);
       run.milestones.push(phase);
-      await io(ctx, () =>
-        projections().recordPhase({
-          incidentId: ctx.input.incidentId,
-          phase,
-          milestone: MILESTONES[phase],
-          actor: system(ctx),
-          at: nowIso(),
-        }),
-      );
+      await project(ctx, 'recordPhase', {
+        incidentId: ctx.input.incidentId,
+        phase,
+        milestone: MILESTONES[phase],
+        actor: system(ctx),
+        at: nowIso(),
+      });
     }
+    if (ctx.background.length > 0) await Promise.all(ctx.background);
     outcome = 'completed';
     run.phase = 'done';
   } catch (err) {
     if (!(err instanceof PlaybookAborted)) throw err;
     run.abortReason = err.reason;
+    if (ctx.background.length > 0) await Promise.all(ctx.background);
     // Actions still running in parallel branches finish first, so their undo is not missed.
-    await condition(() => ctx.inFlight === 0);
+    await condition(() => idle(ctx));
     // Popped only once done: a run that continues-as-new mid-way still owes the rest.
     while (run.compensations.length > 0) {
       await runCompensation(ctx, run.compensations[run.compensations.length - 1]!);
@@ -235,19 +251,19 @@ export async function runPlaybook(ctx: Ctx): Promise<void> {
     }
     outcome = 'aborted';
   }
-  await io(ctx, () =>
-    projections().recordTimeline({
-      incidentId: ctx.input.incidentId,
-      kind: `playbook.${outcome}`,
-      actor: run.abortRequested?.actor ?? system(ctx),
-      message:
-        outcome === 'aborted'
-          ? `Playbook ${ctx.pinned.id} aborted: ${run.abortReason}`
-          : `Playbook ${ctx.pinned.id} completed`,
-      eventKey: `${ctx.input.incidentId}:playbook:${outcome}`,
-      at: nowIso(),
-    }),
-  );
-  // Set last, so whoever sees the outcome in a query also finds it in the timeline.
+  await project(ctx, 'recordTimeline', {
+    incidentId: ctx.input.incidentId,
+    kind: `playbook.${outcome}`,
+    actor: run.abortRequested?.actor ?? system(ctx),
+    message:
+      outcome === 'aborted'
+        ? `Playbook ${ctx.pinned.id} aborted: ${run.abortReason}`
+        : `Playbook ${ctx.pinned.id} completed`,
+    eventKey: `${ctx.input.incidentId}:playbook:${outcome}`,
+    at: nowIso(),
+  });
+  // Set last, once every queued projection is written, so whoever sees the outcome in a query
+  // also finds the whole run in the timeline.
+  await condition(() => idle(ctx));
   run.status = outcome;
 }

@@ -27,6 +27,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { alertsAttachedEvent } from '../domain/alert-batch';
 import type { AlertBatch, IncidentStart, IncidentState } from '../domain/incident';
 import { registerDecisionHandlers } from './decision-handlers';
 import type { Decisions } from './decisions';
@@ -35,7 +36,13 @@ import { POSTMORTEM_PATCH } from './postmortem-report';
 import { alertsAttached, closeIncident, incidentState, playbookState } from './messages';
 import { indexSteps, newRun, viewOf, type PlaybookRun } from './playbook-model';
 import { SLACK_PATCH, SLACK_REPORTS_PATCH } from './slack-notify';
-import { decideRunPatches, localProjection } from './step-runtime';
+import {
+  BATCHED_PROJECTIONS_PATCH,
+  decideRunPatches,
+  idle,
+  localProjection,
+  startProjectionFlusher,
+} from './step-runtime';
 import { SlackSync } from './slack-sync';
 
 const { recordIncidentStarted, recordAlertBatch, recordIncidentClosed, recordTimeline } = projection;
@@ -78,12 +85,17 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
         index: indexSteps(pinned.definition),
         suspending: false,
         inFlight: 0,
-        patches: decideRunPatches(input, [POSTMORTEM_PATCH, SLACK_REPORTS_PATCH]),
+        background: [],
+        patches: decideRunPatches(input, [POSTMORTEM_PATCH, SLACK_REPORTS_PATCH, BATCHED_PROJECTIONS_PATCH]),
         onPhase: (phase) => {
           state.phase = phase;
         },
       }
     : undefined;
+  if (ctx?.patches.has(BATCHED_PROJECTIONS_PATCH)) {
+    ctx.projectionQueue = [];
+    startProjectionFlusher(ctx);
+  }
   // Known from the input, so queries see it from the first task on (no command involved).
   if (ctx) {
     const { id, version, hash } = ctx.pinned;
@@ -132,13 +144,20 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
   );
 
   if (!carry?.started) {
-    const record = patched(LOCAL_START_PATCH) ? localProjection.recordIncidentStarted : recordIncidentStarted;
-    await record({
+    const started = {
       incidentId: input.incidentId,
-      phase: 'assess',
+      phase: 'assess' as const,
       at: new Date().toISOString(),
       ...(pinned ? { playbook: { id: pinned.id, version: pinned.version, hash: pinned.hash } } : {}),
-    });
+    };
+    // Batched runs write it with the playbook's first projections, in the same local activity.
+    if (ctx?.projectionQueue) ctx.projectionQueue.push({ kind: 'recordIncidentStarted', input: started });
+    else {
+      const record = patched(LOCAL_START_PATCH)
+        ? localProjection.recordIncidentStarted
+        : recordIncidentStarted;
+      await record(started);
+    }
   }
 
   if (patched(SLACK_PATCH)) slack.start();
@@ -174,21 +193,25 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
         state.lastSeenAt = b.lastSeenAt;
       }
       const last = batches[batches.length - 1]!;
-      await recordAlertBatch({
+      const record = {
         incidentId: input.incidentId,
         count: state.alertCount - before,
         latestAlertId: last.latestAlertId,
         latestTitle: last.latestTitle,
         latestStatus: last.latestStatus,
         lastSeenAt: last.lastSeenAt,
-      });
+      };
+      // Batched runs queue it with the playbook's projections instead of an activity round trip.
+      if (ctx?.projectionQueue)
+        ctx.projectionQueue.push({ kind: 'recordTimeline', input: alertsAttachedEvent(record) });
+      else await recordAlertBatch(record);
       slack.changed();
     }
     if (closing) {
       if (ctx) {
         // No new step starts; actions already running finish and are recorded first.
         ctx.suspending = true;
-        await condition(() => ctx.inFlight === 0);
+        await condition(() => idle(ctx));
       }
       await recordIncidentClosed({
         incidentId: input.incidentId,
@@ -218,7 +241,7 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
       // its next activity boundary; waits resume from their absolute deadlines in the next run.
       if (ctx) {
         ctx.suspending = true;
-        await condition(() => ctx.inFlight === 0);
+        await condition(() => idle(ctx));
       }
       await slack.stop();
       await condition(allHandlersFinished);

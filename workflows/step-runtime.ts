@@ -14,10 +14,13 @@ import {
   proxyLocalActivities,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { ACTIONS, isActionName, type ActionRequest } from '../domain/actions';
+import type { ProjectionWrite } from '../activities/incidents';
+import { isActionName, undoOf } from '../domain/action-catalog';
+import type { ActionRequest } from '../domain/actions';
 import type { IncidentStart, PinnedPlaybook, Phase, StepState } from '../domain/incident';
 import { render } from '../playbooks/expr';
-import { childLists, type ActionStep, type Step } from '../playbooks/schema';
+import type { ActionStep, Step } from '../playbooks/schema';
+import { childLists } from '../playbooks/step-tree';
 import {
   buildScope,
   durationMs,
@@ -48,6 +51,57 @@ export function projections(): Pick<Activities, 'recordStep' | 'recordPhase' | '
   return patched(LOCAL_PROJECTION_PATCH) ? localProjection : projection;
 }
 
+/**
+ * Projection writes are queued and flushed by one local activity per workflow task, in order and
+ * in one transaction, instead of one awaited local activity each: a task that moved three steps
+ * took ~60 ms of sequential local activities before its next action could be scheduled.
+ */
+export const BATCHED_PROJECTIONS_PATCH = 'batched-projections-v1';
+
+type ProjectionKind = ProjectionWrite['kind'];
+type ProjectionInput<K extends ProjectionKind> = Extract<ProjectionWrite, { kind: K }>['input'];
+
+/** Records a step, phase or timeline projection: queued in batched runs, else awaited. */
+export async function project<K extends ProjectionKind>(
+  ctx: Ctx,
+  kind: K,
+  input: ProjectionInput<K>,
+): Promise<void> {
+  if (ctx.suspending) await condition(() => false);
+  if (ctx.projectionQueue) {
+    ctx.projectionQueue.push({ kind, input } as ProjectionWrite);
+    return;
+  }
+  const write = projections()[kind] as (i: ProjectionInput<K>) => Promise<void>;
+  await io(ctx, () => write(input));
+}
+
+/**
+ * Flushes the queue for the life of the run: whatever was queued while the last flush ran goes in
+ * the next. Each write is idempotent (upserts, timeline event keys), so a retried flush is safe.
+ */
+export function startProjectionFlusher(ctx: Ctx): void {
+  const queue = ctx.projectionQueue;
+  if (!queue) return;
+  void (async () => {
+    for (;;) {
+      await condition(() => queue.length > 0);
+      const writes = queue.splice(0, queue.length);
+      ctx.inFlight++;
+      try {
+        await localProjection.recordProjections({ writes });
+      } finally {
+        ctx.inFlight--;
+      }
+    }
+  })();
+}
+
+/** Nothing in flight and nothing queued: the run may continue-as-new or end. */
+export function idle(ctx: Ctx): boolean {
+  return ctx.inFlight === 0 && (ctx.projectionQueue?.length ?? 0) === 0;
+}
+
 export class PlaybookAborted extends Error {
   constructor(
     readonly reason: string,
@@ -69,6 +123,10 @@ export interface Ctx {
   inFlight: number;
   /** The patches this run decided in its first activation (see decideRunPatches). */
   patches: ReadonlySet<string>;
+  /** Steps running in the background (`wait: false` notifications); awaited before the run ends. */
+  background: Promise<void>[];
+  /** Projection writes not yet flushed (runs with BATCHED_PROJECTIONS_PATCH only). */
+  projectionQueue?: ProjectionWrite[];
   onPhase(phase: Phase): void;
 }
 
@@ -162,19 +220,17 @@ export async function setStep(
   ] as const) {
     if (s[k] !== undefined) data[k] = s[k];
   }
-  await io(ctx, () =>
-    projections().recordStep({
-      incidentId: ctx.input.incidentId,
-      stepId: step.id,
-      phase,
-      kind: step.kind,
-      status: s.status,
-      actor,
-      message,
-      at,
-      data,
-    }),
-  );
+  await project(ctx, 'recordStep', {
+    incidentId: ctx.input.incidentId,
+    stepId: step.id,
+    phase,
+    kind: step.kind,
+    status: s.status,
+    actor,
+    message,
+    at,
+    data,
+  });
   return s;
 }
 
@@ -227,7 +283,7 @@ export function compensationFor(
       : params;
     return { stepId: step.id, action: step.compensation.action, params: p };
   }
-  const undo = isActionName(step.action) ? (ACTIONS[step.action] as { undo?: string }).undo : undefined;
+  const undo = isActionName(step.action) ? undoOf(step.action) : undefined;
   return undo ? { stepId: step.id, action: undo, params } : undefined;
 }
 
@@ -248,17 +304,15 @@ export async function runCompensation(ctx: Ctx, c: CompensationEntry): Promise<v
   }
   const undone = ctx.run.steps[c.stepId];
   if (entry && ok && undone) undone.status = 'compensated';
-  await io(ctx, () =>
-    projections().recordTimeline({
-      incidentId: ctx.input.incidentId,
-      kind: ok ? 'compensation.succeeded' : 'compensation.failed',
-      actor: system(ctx),
-      message: `Undo of ${c.stepId}: ${c.action}: ${summary}`,
-      data: { stepId: c.stepId, action: c.action },
-      eventKey: `${ctx.input.incidentId}:compensation:${c.stepId}`,
-      at: nowIso(),
-    }),
-  );
+  await project(ctx, 'recordTimeline', {
+    incidentId: ctx.input.incidentId,
+    kind: ok ? 'compensation.succeeded' : 'compensation.failed',
+    actor: system(ctx),
+    message: `Undo of ${c.stepId}: ${c.action}: ${summary}`,
+    data: { stepId: c.stepId, action: c.action },
+    eventKey: `${ctx.input.incidentId}:compensation:${c.stepId}`,
+    at: nowIso(),
+  });
 }
 
 export async function waitUntil(

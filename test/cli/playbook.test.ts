@@ -70,7 +70,7 @@ describe('npm run cli -- playbook', () => {
   it('show prints phases, steps and gates', async () => {
     const r = await firebreak('playbook', 'show', builtin);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('agent-credential-leak v1: Leaked or compromised agent credential');
+    expect(r.stdout).toContain('agent-credential-leak v2: Leaked or compromised agent credential');
     expect(r.stdout).toMatch(/contain:\n {2}- auto_contain: if incident\.severity in \['critical', 'high'\]/);
     expect(r.stdout).toMatch(
       /approve_rotate: GATE 1 approval\(s\) from group S0SECLEADS, role incident_commander/,

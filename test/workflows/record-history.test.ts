@@ -53,6 +53,7 @@ phases:
     - id: announce
       kind: notify
       message: incident \${{ incident.id }} (\${{ incident.severity }})
+    - { id: page, kind: notify, message: paging the on-call, wait: false }
     - id: evidence
       kind: parallel
       steps:

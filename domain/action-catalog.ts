@@ -1,0 +1,80 @@
+/**
+ * The catalog of connector actions, without their input schemas: what each does, whether it
+ * changes anything, how its effect is verified, and its undo. Free of zod, so the incident
+ * workflow can read it without evaluating schema code in every new workflow (the SDK keeps
+ * module state per workflow). domain/actions.ts adds the input schemas.
+ */
+export interface ActionMeta {
+  description: string;
+  /** false for read-only actions (evidence, notify): they never need idempotency guards. */
+  mutates: boolean;
+  /** How the connector proves the effect after acting (recorded as `verified`). */
+  verification: string;
+  /** The action that undoes this one, used as the default compensation. */
+  undo?: string;
+}
+
+export const ACTION_CATALOG = {
+  'credentials.revoke': {
+    description: "Revoke (deactivate) an agent's credential at its provider.",
+    mutates: true,
+    verification: 'Reads the credential back from the provider and checks it is inactive.',
+    undo: 'credentials.reactivate',
+  },
+  'credentials.reactivate': {
+    description: 'Re-activate a credential that credentials.revoke deactivated (compensation).',
+    mutates: true,
+    verification: 'Reads the credential back and checks it is active.',
+  },
+  'credentials.rotate': {
+    description:
+      'Issue a new credential for the agent and deactivate the old one (where the provider supports it).',
+    mutates: true,
+    verification: 'Checks the old credential is inactive and the new one exists.',
+  },
+  'agent.disable': {
+    description: "Flip the agent's kill switch so its runtime and AI gateways stop it.",
+    mutates: true,
+    verification: "Reads the agent's signed status endpoint back and checks it says disabled.",
+    undo: 'agent.enable',
+  },
+  'agent.enable': {
+    description: 'Re-enable a disabled agent, optionally with reduced permissions.',
+    mutates: true,
+    verification: "Reads the agent's status endpoint back and checks it says enabled.",
+    undo: 'agent.disable',
+  },
+  'access.restrict': {
+    description: 'Remove a role or permission from the agent (e.g. disable its database role).',
+    mutates: true,
+    verification: 'Attempts the restricted access and checks it now fails.',
+    undo: 'access.restore',
+  },
+  'access.restore': {
+    description: 'Restore access removed by access.restrict (compensation).',
+    mutates: true,
+    verification: 'Attempts the access and checks it works again.',
+  },
+  'evidence.collect': {
+    description: 'Collect an artifact (logs, auth attempts, config snapshot) into the evidence store.',
+    mutates: false,
+    verification: 'Re-hashes the stored artifact and checks it matches the custody record.',
+  },
+  notify: {
+    description: 'Send a notification to the incident channel or a named target.',
+    mutates: false,
+    verification: 'The provider acknowledged the message.',
+  },
+} satisfies Record<string, ActionMeta>;
+
+export type ActionName = keyof typeof ACTION_CATALOG;
+export const ACTION_NAMES = Object.keys(ACTION_CATALOG) as ActionName[];
+
+export function isActionName(name: string): name is ActionName {
+  return Object.hasOwn(ACTION_CATALOG, name);
+}
+
+/** The action that undoes `name`, if it declares one. */
+export function undoOf(name: ActionName): string | undefined {
+  return (ACTION_CATALOG[name] as ActionMeta).undo;
+}
