@@ -7,6 +7,7 @@ import { z } from 'zod';
 // Registers the post-mortem schemas (PostmortemDocument, ActionItemList, …) in zod's global registry.
 import '../domain/postmortem';
 import { SIGNATURE_HEADER } from './intake-auth';
+import { ApprovalBody, NoteBody, ReasonBody, TaskBody } from './routes/decisions';
 import { DrillRequest, Judgement } from './routes/drills';
 import { IncidentListQuery, TimelineQuery } from './schemas';
 
@@ -97,6 +98,55 @@ const anyJson = (description: string) => ({
   description,
   content: { 'application/json': { schema: { type: 'object' } } },
 });
+
+/**
+ * Responders' decisions over the API: the fallback when Slack is down, and what the CLI uses.
+ * Each is a workflow update; `decision_id` makes a retried request decide once.
+ */
+function decisionPaths(): Record<string, unknown> {
+  const respond = [{ apiToken: ['respond'] }];
+  const stepParam = { name: 'stepId', in: 'path', required: true, schema: { type: 'string' } };
+  const decision = (summary: string, schema: z.ZodType, params: unknown[] = [idParam]) => ({
+    post: {
+      summary,
+      tags: ['decisions'],
+      security: respond,
+      parameters: params,
+      requestBody: body(schema),
+      responses: {
+        '200': anyJson('The decision id and what the workflow returned (`duplicate` on a retry)'),
+        '403': {
+          description: 'The token lacks the respond scope, or its user may not decide this step',
+          ...json('Error'),
+        },
+        '404': { description: 'No such incident', ...json('Error') },
+        '409': {
+          description: 'Refused: not waiting, decided already, past its deadline, or not running',
+          ...json('Error'),
+        },
+        ...errors,
+      },
+    },
+  });
+  return {
+    '/v1/incidents/{id}/approvals/{stepId}': decision(
+      'Approve or reject an approval step as the token’s user (role-checked, two-person rule)',
+      ApprovalBody,
+      [idParam, stepParam],
+    ),
+    '/v1/incidents/{id}/tasks/{stepId}/done': decision('Mark a manual task done', TaskBody, [
+      idParam,
+      stepParam,
+    ]),
+    '/v1/incidents/{id}/notes': decision('Add a note to the incident timeline', NoteBody),
+    '/v1/incidents/{id}/abort': decision(
+      'Abort the playbook (compensations run in reverse order)',
+      ReasonBody,
+    ),
+    '/v1/incidents/{id}/close': decision('Close the incident', ReasonBody),
+    '/v1/incidents/{id}/escalate': decision('Escalate to a target (paged and posted in Slack)', ReasonBody),
+  };
+}
 
 /** Tabletop drills: run a scenario (every action simulated), read its report, judge it. */
 function drillPaths(): Record<string, unknown> {
@@ -283,6 +333,7 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      ...decisionPaths(),
       ...drillPaths(),
     },
   };

@@ -3,6 +3,7 @@
  * actor (roles and groups from SLACK_USER_ROLES), how a rejected workflow update reads to a
  * person, and the audit write for attempts the workflow never saw (unauthorized clicks).
  */
+import { isRefusalType, type RefusalType } from '../domain/refusals';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { appendTimelineEvent } from '../activities/incidents';
@@ -48,14 +49,24 @@ function messageChain(err: unknown): string {
   return parts.join(': ');
 }
 
+const REFUSAL_KINDS: Record<RefusalType, UpdateRefusal> = {
+  Unauthorized: 'unauthorized',
+  AlreadyDecided: 'already',
+  Expired: 'expired',
+  Invalid: 'invalid',
+};
+
 /** Why the workflow refused an update, from its validator's failure; undefined if not a refusal. */
 export function refusalOf(err: unknown): { kind: UpdateRefusal; detail: string } | undefined {
   if (err instanceof WorkflowNotFoundError)
     return { kind: 'closed', detail: 'the incident workflow is not running' };
   if (!(err instanceof WorkflowUpdateFailedError)) return undefined;
   const detail = messageChain(err.cause ?? err);
-  const type = String((err.cause as { type?: string } | undefined)?.type ?? '');
-  const text = `${type} ${detail}`;
+  const type = (err.cause as { type?: string } | undefined)?.type;
+  // The validators' typed refusals (domain/refusals.ts) decide; the message is never parsed for
+  // them, since it carries step ids a playbook author chose.
+  if (isRefusalType(type)) return { kind: REFUSAL_KINDS[type], detail };
+  const text = `${type ?? ''} ${detail}`;
   if (/no registered handler|unknown update/i.test(text)) return { kind: 'unsupported', detail };
   if (
     /unauthori[sz]ed|not allowed|not authori[sz]ed|not an approver|two-person rule|forbidden|permission/i.test(

@@ -5,18 +5,25 @@
  * person, and the requester approving their own request (two-person rule). A decisionId already
  * applied always passes, so a retried call gets the first result.
  */
+import { ApplicationFailure } from '@temporalio/workflow';
 import type { Actor } from '../domain/incident';
+import type { RefusalType } from '../domain/refusals';
 import type { ApprovalStep } from '../playbooks/schema';
 import type { ApprovalDecision, DecisionResult, TaskCompletion } from './messages';
 import type { IndexedStep, PlaybookRun } from './playbook-model';
 
+/** Rejects the update with a typed failure (see domain/refusals.ts); it never enters history. */
+function refuse(type: RefusalType, message: string): never {
+  throw ApplicationFailure.create({ type, message, nonRetryable: true });
+}
+
 function requireActor(actor: Actor | undefined): asserts actor is Actor {
-  if (!actor?.id) throw new Error('actor.id is required');
-  if (!['api', 'slack', 'cli'].includes(actor.via)) throw new Error('actor.via must be api, slack or cli');
+  if (!actor?.id) refuse('Invalid', 'actor.id is required');
+  if (!['api', 'slack', 'cli'].includes(actor.via)) refuse('Invalid', 'actor.via must be api, slack or cli');
 }
 
 export function requireDecisionId(decisionId: string | undefined): void {
-  if (!decisionId || typeof decisionId !== 'string') throw new Error('decisionId is required');
+  if (!decisionId || typeof decisionId !== 'string') refuse('Invalid', 'decisionId is required');
 }
 
 export type Decisions = Record<string, DecisionResult>;
@@ -36,11 +43,15 @@ export function isAuthorizedApprover(def: ApprovalStep, actor: Actor): boolean {
 
 function waitingStep(run: PlaybookRun, index: Map<string, IndexedStep>, stepId: string, kind: string) {
   const entry = index.get(stepId);
-  if (!entry) throw new Error(`unknown step ${stepId}`);
-  if (entry.step.kind !== kind) throw new Error(`step ${stepId} is a ${entry.step.kind}, not a ${kind}`);
+  if (!entry) refuse('Invalid', `unknown step ${stepId}`);
+  if (entry.step.kind !== kind) refuse('Invalid', `step ${stepId} is a ${entry.step.kind}, not a ${kind}`);
   const state = run.steps[stepId];
   if (!state || state.status !== 'waiting') {
-    throw new Error(`step ${stepId} is not waiting for a decision (status: ${state?.status ?? 'pending'})`);
+    // A step that timed out (failed) expired; one decided, running or done was decided already.
+    refuse(
+      state?.status === 'failed' ? 'Expired' : state ? 'AlreadyDecided' : 'Invalid',
+      `step ${stepId} is not waiting for a decision (status: ${state?.status ?? 'pending'})`,
+    );
   }
   return { def: entry.step, state };
 }
@@ -54,23 +65,26 @@ export function validateApproval(
 ): void {
   requireDecisionId(d?.decisionId);
   if (isDuplicate(decisions, d.decisionId)) return;
-  if (!run) throw new Error('this incident has no playbook');
+  if (!run) refuse('Invalid', 'this incident has no playbook');
   requireActor(d.actor);
   if (d.decision !== 'approve' && d.decision !== 'reject')
-    throw new Error('decision must be approve or reject');
+    refuse('Invalid', 'decision must be approve or reject');
   const { def, state } = waitingStep(run, index, d.stepId, 'approval');
   if (state.deadline && nowMs > Date.parse(state.deadline)) {
-    throw new Error(`the deadline of ${d.stepId} passed at ${state.deadline}`);
+    refuse('Expired', `the deadline of ${d.stepId} passed at ${state.deadline}`);
   }
   if (!isAuthorizedApprover(def as ApprovalStep, d.actor)) {
-    throw new Error(`${d.actor.id} is not an approver of ${d.stepId}`);
+    refuse('Unauthorized', `${d.actor.id} is not an approver of ${d.stepId}`);
   }
   if ((state.approvals ?? []).some((a) => a.actorId === d.actor.id)) {
-    throw new Error(`${d.actor.id} already decided on ${d.stepId}: approvers must be distinct people`);
+    refuse(
+      'AlreadyDecided',
+      `${d.actor.id} already decided on ${d.stepId}: approvers must be distinct people`,
+    );
   }
   // Withdrawing one's own request (a rejection) is fine; approving it is not.
   if (d.decision === 'approve' && state.requester && state.requester === d.actor.id) {
-    throw new Error(`two-person rule: ${d.actor.id} requested ${d.stepId} and cannot approve it`);
+    refuse('Unauthorized', `two-person rule: ${d.actor.id} requested ${d.stepId} and cannot approve it`);
   }
 }
 
@@ -83,11 +97,11 @@ export function validateTask(
 ): void {
   requireDecisionId(t?.decisionId);
   if (isDuplicate(decisions, t.decisionId)) return;
-  if (!run) throw new Error('this incident has no playbook');
+  if (!run) refuse('Invalid', 'this incident has no playbook');
   requireActor(t.actor);
   const { state } = waitingStep(run, index, t.stepId, 'manual_task');
   if (state.deadline && nowMs > Date.parse(state.deadline)) {
-    throw new Error(`the deadline of ${t.stepId} passed at ${state.deadline}`);
+    refuse('Expired', `the deadline of ${t.stepId} passed at ${state.deadline}`);
   }
 }
 
@@ -100,5 +114,5 @@ export function validateActorAction(
   requireDecisionId(req?.decisionId);
   if (isDuplicate(decisions, req.decisionId)) return;
   requireActor(req.actor);
-  if (needsRunning && run?.status !== 'running') throw new Error('no playbook is running on this incident');
+  if (needsRunning && run?.status !== 'running') refuse('Invalid', 'no playbook is running on this incident');
 }

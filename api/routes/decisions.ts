@@ -83,6 +83,9 @@ export function decisionRoutes(deps: ApiDeps) {
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError) {
           const why = err.cause instanceof Error ? err.cause.message : err.message;
+          // Not one of the step's approvers, or the two-person rule: forbidden, not a conflict.
+          const type = (err.cause as { type?: string } | undefined)?.type;
+          if (type === 'Unauthorized') throw apiError(403, 'decision_forbidden', why);
           throw apiError(409, 'decision_refused', why);
         }
         if (err instanceof WorkflowNotFoundError)

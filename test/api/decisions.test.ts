@@ -92,9 +92,10 @@ describe('decisions over the API', () => {
     const { incidentId, handle } = await startIncident(stack, { playbook, requestedBy: 'U_BOB' });
     await waitForStep(handle, 'approve_disable', 'waiting');
 
-    // The requester may not approve their own request (two-person rule): refused, 409.
+    // The requester may not approve their own request (two-person rule): forbidden, 403.
     const own = await decide(incidentId, 'approve_disable', tokens.bob, { decision: 'approve' });
-    expect(own.status).toBe(409);
+    expect(own.status).toBe(403);
+    expect(((await own.json()) as any).error.code).toBe('decision_forbidden');
     // A read-only token may not decide at all.
     expect((await decide(incidentId, 'approve_disable', tokens.reader, { decision: 'approve' })).status).toBe(
       403,

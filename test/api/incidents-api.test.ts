@@ -178,8 +178,17 @@ describe('OpenAPI', () => {
         '/v1/incidents',
         '/v1/incidents/{id}',
         '/v1/incidents/{id}/timeline',
+        '/v1/incidents/{id}/approvals/{stepId}',
+        '/v1/incidents/{id}/tasks/{stepId}/done',
+        '/v1/incidents/{id}/close',
       ]),
     );
+    // The Slack-down fallback is documented with the decision body and the refusal statuses.
+    const approve = doc.paths['/v1/incidents/{id}/approvals/{stepId}'].post;
+    const approveBody = approve.requestBody.content['application/json'].schema;
+    expect(approveBody.properties.decision.enum).toEqual(['approve', 'reject']);
+    expect(approveBody.required).toEqual(['decision']);
+    expect(Object.keys(approve.responses)).toEqual(expect.arrayContaining(['200', '403', '404', '409']));
     const s = doc.components.schemas;
     expect(s.GenericAlert.properties.severity.enum).toEqual(['critical', 'high', 'medium', 'low', 'info']);
     expect(s.GenericAlert.required).toEqual(expect.arrayContaining(['title', 'severity', 'source']));
