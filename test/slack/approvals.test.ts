@@ -1,8 +1,6 @@
 /**
- * Approvals and manual tasks through Slack, end to end on the real playbook interpreter.
- * NEEDS feat/playbooks (decideApproval, completeTask, escalate, abortIncident, playbookState) AND
- * the interpreter calling slackShowApproval / slackShowTask (docs/slack.md, "Wiring the
- * interpreter"). Excluded in vitest.config.ts until both are merged: remove that exclude line.
+ * Approvals and manual tasks through Slack, end to end on the real playbook interpreter: signed
+ * button clicks and modal submissions become workflow updates, and the messages are re-rendered.
  */
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -162,7 +160,7 @@ describe('approvals in Slack', () => {
       user: ALICE,
     });
     await ephemeralTo(ALICE.id, 'expired');
-    // The request itself shows it expired once the workflow's deadline fired (feat/playbooks wiring).
+    // The request itself shows it expired once the workflow's deadline fired.
     await eventually(() => renderedText(s.fake.message(posted.channel, posted.ts)!).includes('Expired'));
   });
 

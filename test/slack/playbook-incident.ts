@@ -1,21 +1,18 @@
 /**
- * For the approval tests (test/slack/approvals.test.ts), which need feat/playbooks: starts an
- * incident workflow with a pinned test playbook and waits for the Slack message the playbook
- * interpreter posts for a step (approval or manual task). playbooks/loader.ts comes with that
- * branch, so it is imported at run time and this file typechecks without it.
+ * For the approval tests (test/slack/approvals.test.ts): starts an incident workflow with a
+ * pinned test playbook and waits for the Slack message the playbook interpreter posts for a step
+ * (approval or manual task).
  */
 import crypto from 'node:crypto';
 import { incidents } from '../../db/schema';
+import type { PinnedPlaybook } from '../../domain/incident';
+import { pinPlaybook } from '../../playbooks/loader';
 import { incidentWorkflowId } from '../../temporal/client';
 import { eventually } from '../helpers/stack';
 import { refOf, type SlackStack } from './setup';
 
-export async function pinTestPlaybook(yaml: string): Promise<unknown> {
-  const loader = '../../playbooks/loader';
-  const mod = (await import(/* @vite-ignore */ loader)) as {
-    pinPlaybook(yaml: string, file: string): unknown;
-  };
-  return mod.pinPlaybook(yaml, 'slack-test.yaml');
+export function pinTestPlaybook(yaml: string): PinnedPlaybook {
+  return pinPlaybook(yaml, 'slack-test.yaml');
 }
 
 export async function startPlaybookIncident(
@@ -57,7 +54,7 @@ export async function startPlaybookIncident(
         agentId: 'agent-7',
         openedAt: now,
         labels: {},
-        playbook: await pinTestPlaybook(yaml),
+        playbook: pinTestPlaybook(yaml),
         ...(opts.requestedBy ? { requestedBy: opts.requestedBy } : {}),
       },
     ],

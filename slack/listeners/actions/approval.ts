@@ -20,7 +20,7 @@ import { actorFor, audit, nowIso, refusalOf, type SlackDeps } from '../../contex
 import { mentionUser } from '../../escape';
 import { ephemeral, refusalText } from '../replies';
 
-/** What decideApproval returns (feat/playbooks): `duplicate` when this decisionId was applied before. */
+/** What decideApproval returns: `duplicate` when this decisionId was applied before. */
 interface DecisionResult {
   duplicate?: boolean;
   stepStatus?: string;

@@ -36,7 +36,7 @@ export async function statusText(deps: SlackDeps, incidentId: string): Promise<s
     incidentId,
     'incidentState',
   ).catch(() => undefined);
-  // With a playbook (feat/playbooks): its phase, pending approvals and open tasks.
+  // With a playbook: its phase, pending approvals and open tasks.
   const pb = await queryIncident<PlaybookSummary | null>(deps.temporal, incidentId, 'playbookState').catch(
     () => undefined,
   );
