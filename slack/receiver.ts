@@ -200,7 +200,7 @@ export class HonoReceiver implements Receiver, SlackHttpHandler {
         clearTimeout(timer);
         resolve(res);
       };
-      // Slack gives up after 3 s; a listener that has not acked by then gets an empty 200.
+      // Slack gives up after 3 s; a listener still working unacked by then gets an empty 200.
       const timer = setTimeout(
         () => respond(new Response(null, { status: 200 })),
         this.opts.ackTimeoutMs ?? 2500,
@@ -214,6 +214,9 @@ export class HonoReceiver implements Receiver, SlackHttpHandler {
       };
       const work = bolt
         .processEvent(event)
+        // Done without any listener acking (nothing handles this payload): answer now, not at
+        // the timeout.
+        .then(() => respond(new Response(null, { status: 200 })))
         .catch((err: unknown) => {
           this.opts.log.error({ err }, 'Slack listener failed');
           respond(new Response(null, { status: 500 }));
