@@ -3,20 +3,22 @@
  * compensations) and a Mermaid flowchart (one subgraph per phase; conditions as diamonds,
  * approvals as hexagons with approved/rejected edges, parallel groups fanning out and joining).
  */
-import { ACTIONS, isActionName } from '../domain/actions';
+import { isActionName, undoOf } from '../domain/action-catalog';
+import { ACTIONS } from '../domain/actions';
 import { PHASES } from '../domain/phases';
 import type { Playbook, Step } from '../playbooks/schema';
 
 function describe(step: Step): string {
   switch (step.kind) {
     case 'action': {
+      const catalogUndo = isActionName(step.action) ? undoOf(step.action) : undefined;
       const undo =
         step.compensation === 'none'
           ? 'no undo'
           : step.compensation
             ? `undo: ${step.compensation.action}`
-            : isActionName(step.action) && (ACTIONS[step.action] as { undo?: string }).undo
-              ? `undo: ${(ACTIONS[step.action] as { undo?: string }).undo}`
+            : catalogUndo
+              ? `undo: ${catalogUndo}`
               : isActionName(step.action) && !ACTIONS[step.action].mutates
                 ? 'read-only'
                 : 'irreversible';

@@ -5,18 +5,12 @@
  * Pure, but workflows read domain/action-catalog.ts instead (no zod in the workflow bundle).
  */
 import { z } from 'zod';
-import { ACTION_CATALOG, type ActionName } from './action-catalog';
+import { ACTION_CATALOG, type ActionMeta, type ActionName } from './action-catalog';
 
-export interface ActionSpec<I extends z.ZodType = z.ZodType> {
+/** A catalog entry with its name and the input schema the linter and connectors check. */
+export interface ActionSpec<I extends z.ZodType = z.ZodType> extends ActionMeta {
   name: string;
-  description: string;
   input: I;
-  /** false for read-only actions (evidence, notify): they never need idempotency guards. */
-  mutates: boolean;
-  /** How the connector proves the effect after acting (recorded as `verified`). */
-  verification: string;
-  /** The action that undoes this one, used as the default compensation. */
-  undo?: string;
 }
 
 const target = {

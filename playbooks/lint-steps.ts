@@ -4,7 +4,8 @@
  * actions, and approvals that nobody could grant or that cannot escalate.
  */
 import type { z } from 'zod';
-import { ACTIONS, isActionName } from '../domain/actions';
+import { isActionName, undoOf } from '../domain/action-catalog';
+import { ACTIONS } from '../domain/actions';
 import { isTemplated } from './expr';
 import type { Path } from './locate';
 import type { Step } from './schema';
@@ -40,8 +41,7 @@ export function checkAction(add: Add, name: string, params: Record<string, unkno
 /** An action that changes something and has no undo may only run once a person approved it. */
 export function checkGate(add: Add, name: string, path: Path, gated: boolean): void {
   if (!isActionName(name) || gated) return;
-  const spec = ACTIONS[name] as { mutates: boolean; undo?: string };
-  if (spec.mutates && !spec.undo) {
+  if (ACTIONS[name].mutates && !undoOf(name)) {
     add([...path, 'action'], `irreversible action ${name} must be gated: put it in an approval's steps`);
   }
 }
