@@ -7,7 +7,6 @@
  */
 import { slackNotifier } from '../slack/runtime';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../app/config';
@@ -15,6 +14,7 @@ import { createLogger } from '../app/logger';
 import { openServices, resolveTemporal, startApi, startWorker } from '../app/runtime';
 import { runDrill, type DrillOptions, type DrillOutcome } from '../drills/driver';
 import type { DrillScenario } from '../drills/schema';
+import { freePort } from '../app/free-port';
 
 export async function reachable(url: string): Promise<boolean> {
   try {
@@ -23,18 +23,6 @@ export async function reachable(url: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export async function runEmbedded(scenario: DrillScenario, opts: DrillOptions): Promise<DrillOutcome> {

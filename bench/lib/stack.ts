@@ -4,26 +4,15 @@
  * the HTTP API on a free port. Also the tiny helpers every benchmark prints with.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../app/config';
 import { openServices, resolveTemporal, startApi, startWorker } from '../../app/runtime';
+import { freePort } from '../../app/free-port';
 
 export const BENCH_WEBHOOK_SECRET = 'bench-webhook-secret-0123456789';
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789ab';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 /** Alerts become drill incidents: the same orchestration path, actions simulated (no connector I/O). */
 const DRILL_CONFIG = `rules:

@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, isAlive, runEntry, type Child } from '../helpers/process';
+import { freePort } from '../../app/free-port';
+import { isAlive, runEntry, type Child } from '../helpers/process';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-start-'));
 const children: Child[] = [];

@@ -20,7 +20,7 @@ import {
   waitForPlaybook,
   waitForStep,
 } from '../helpers/playbooks';
-import { freePort } from '../helpers/process';
+import { freePort } from '../../app/free-port';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 let serverOpts: DevServerOptions;
