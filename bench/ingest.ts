@@ -9,7 +9,8 @@ import autocannon from 'autocannon';
 import { count, isNull } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { alerts } from '../db/schema';
-import { spawnEntry, startProcessStack } from './lib/processes';
+import { runEntry } from '../test/helpers/process';
+import { startProcessStack } from './lib/processes';
 import { BENCH_WEBHOOK_SECRET, report } from './lib/stack';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -57,10 +58,11 @@ async function waitDispatched(db: Db, timeoutMs = 120_000): Promise<number> {
 }
 
 export async function benchIngest() {
-  const base = await spawnEntry('bench/baseline-server.ts', {}, /baseline ready: (\S+)/);
-  const baseMax = await load(base.match[1]!, {});
-  const baseFixed = await load(base.match[1]!, { rate: 1000 });
-  await base.child.stop();
+  const base = runEntry('bench/baseline-server.ts', {});
+  const baseUrl = (await base.waitFor(/baseline ready: (\S+)/))[1]!;
+  const baseMax = await load(baseUrl, {});
+  const baseFixed = await load(baseUrl, { rate: 1000 });
+  await base.stop();
 
   const stack = await startProcessStack();
   try {

@@ -1,6 +1,6 @@
 /**
  * Runs Firebreak entry points as real child processes (as a user would), captures their output,
- * and waits for a line. Used by the start-up and crash tests.
+ * and waits for a line. Used by the start-up and crash tests, and by the process benchmarks.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,12 +12,23 @@ export interface Child {
   output(): string;
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
   exited: Promise<number | null>;
+  /** SIGTERM (a clean stop) unless it already exited; resolves once it has. */
+  stop(): Promise<void>;
 }
 
-export function runEntry(entry: string, env: Record<string, string>): Child {
+/**
+ * `nodeArgs` go before the entry, as the npm scripts pass them (e.g. a heap limit, or
+ * `--cpu-prof` to profile one process).
+ */
+export function runEntry(
+  entry: string,
+  env: Record<string, string>,
+  opts: { nodeArgs?: string[] } = {},
+): Child {
   // As `npm start` runs it: one node process with tsx as a loader, so signals reach our handlers
   // directly (the `tsx` wrapper re-sends them and SIGKILLs a child that is slow to confirm).
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, entry)], {
+  const args = [...(opts.nodeArgs ?? []), '--import', 'tsx', path.join(projectRoot, entry)];
+  const proc = spawn(process.execPath, args, {
     cwd: projectRoot,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -30,6 +41,10 @@ export function runEntry(entry: string, env: Record<string, string>): Child {
     proc,
     output: () => out,
     exited,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      await exited;
+    },
     async waitFor(pattern, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
