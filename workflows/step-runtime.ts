@@ -45,9 +45,9 @@ export const localProjection = proxyLocalActivities<Activities>({
  * the worker writes SQLite directly instead of a server round trip per transition, which made the
  * path from alert to first containment action a chain of ~15 sequential activity tasks.
  */
-export const LOCAL_PROJECTION_PATCH = 'local-projection-v1';
+const LOCAL_PROJECTION_PATCH = 'local-projection-v1';
 
-export function projections(): Pick<Activities, 'recordStep' | 'recordPhase' | 'recordTimeline'> {
+function projections(): Pick<Activities, 'recordStep' | 'recordPhase' | 'recordTimeline'> {
   return patched(LOCAL_PROJECTION_PATCH) ? localProjection : projection;
 }
 
