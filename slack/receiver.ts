@@ -77,11 +77,35 @@ function wellFormedState(state: unknown): boolean {
 }
 
 /**
+ * The workspace ids Bolt reads from a body (see its buildSource) and then uses as keys of a plain
+ * object of Web API clients. A name such as `valueOf` or `__proto__` would resolve to an inherited
+ * property there and make Bolt throw; Slack's own ids (T…, E…) never collide with those names.
+ */
+function workspaceIds(body: Json): unknown[] {
+  const first = Array.isArray(body.authorizations) ? (body.authorizations[0] as unknown) : undefined;
+  const nested = (v: unknown, key: string) => (isObject(v) ? v[key] : undefined);
+  return [
+    body.team_id,
+    body.enterprise_id,
+    nested(first, 'team_id'),
+    nested(first, 'enterprise_id'),
+    nested(body.team, 'id'),
+    nested(body.team, 'enterprise_id'),
+    nested(body.enterprise, 'id'),
+    nested(body.user, 'team_id'),
+    nested(body.view, 'app_installed_team_id'),
+  ];
+}
+
+const inheritedName = (v: unknown): boolean => typeof v === 'string' && v in Object.prototype;
+
+/**
  * Whether a signed body has the envelope Slack always sends for its kind. Bolt (and the modal
  * listeners, before they ack) read these fields without checking them, so anything else would
  * throw inside Bolt and come back as a 500; it is the request's fault, hence a 400.
  */
 function wellFormed(body: Json): boolean {
+  if (workspaceIds(body).some(inheritedName)) return false;
   if (body.event !== undefined) {
     const e = body.event;
     return (

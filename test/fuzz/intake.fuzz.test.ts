@@ -5,6 +5,7 @@
  * 5xx, and the server must keep answering.
  */
 import fc from 'fast-check';
+import '../helpers/fuzz-seed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signBody } from '../../api/intake-auth';
 import { parseFileConfig } from '../../app/config-file';

@@ -16,6 +16,7 @@
  */
 import { count } from 'drizzle-orm';
 import fc from 'fast-check';
+import '../helpers/fuzz-seed';
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alerts, auditLog, incidentRoles, incidents, slackMessages, timeline } from '../../db/schema';

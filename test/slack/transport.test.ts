@@ -66,6 +66,40 @@ describe('POST /slack/events transport', () => {
     expect(await res.json()).toEqual({ challenge: 'abc123' });
   });
 
+  it('refuses a signed body whose workspace id is an inherited property name with 400, and keeps serving', async () => {
+    // Bolt keys its Web API clients by workspace id in a plain object, so `valueOf` once came back
+    // as a 500 (found by the Slack fuzz test).
+    const bodies: [string, string][] = [
+      [
+        new URLSearchParams({ team_id: 'valueOf', command: '/incident' }).toString(),
+        'application/x-www-form-urlencoded',
+      ],
+      [
+        new URLSearchParams({ team_id: '__proto__', command: '/incident', text: 'help' }).toString(),
+        'application/x-www-form-urlencoded',
+      ],
+      [
+        `payload=${encodeURIComponent(JSON.stringify({ type: 'block_actions', user: { id: 'UALICE01', team_id: 'constructor' }, actions: [{ action_id: 'x' }] }))}`,
+        'application/x-www-form-urlencoded',
+      ],
+      [
+        JSON.stringify({
+          type: 'event_callback',
+          event: { type: 'app_mention' },
+          authorizations: [{ team_id: 'toString' }],
+        }),
+        'application/json',
+      ],
+    ];
+    for (const [body, type] of bodies) {
+      const res = await s.slack.post(body, type, sign(body));
+      expect(res.status, body).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { code: 'invalid_request' } });
+    }
+    const { res } = await s.slack.command('help', { channel: 'CRANDOM01' });
+    expect(res.status).toBe(200);
+  });
+
   it('acks a signed slash command at once and replies through response_url', async () => {
     const started = Date.now();
     const { res, responsePath } = await s.slack.command('help', { channel: 'CRANDOM01' });
