@@ -18,7 +18,11 @@ export class GroupCommitter {
   private queue: Pending[] = [];
   private scheduled = false;
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** Told each group transaction's duration and how many requests it carried. */
+    private readonly onCommit?: (seconds: number, requests: number) => void,
+  ) {}
 
   store(batch: IntakeBatch): Promise<StoredAlert[]> {
     return new Promise((resolve, reject) => {
@@ -35,11 +39,13 @@ export class GroupCommitter {
     this.scheduled = false;
     const group = this.queue.splice(0, this.queue.length);
     if (group.length === 0) return;
+    const started = performance.now();
     try {
       const results = storeAlertBatches(
         this.db,
         group.map((p) => p.batch),
       );
+      this.onCommit?.((performance.now() - started) / 1000, group.length);
       group.forEach((p, i) => p.resolve(results[i]!));
     } catch {
       for (const p of group) {

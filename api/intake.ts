@@ -59,7 +59,9 @@ export type Normalize<T> = (body: T, source: SourceConfig, receivedAt: string) =
 export function createIntake(deps: IntakeDeps) {
   const sources = intakeSources(deps.file, deps.webhookSecret);
   const limits = new Map(sources.map((s) => [s.id, s.rateLimit]));
-  const committer = new GroupCommitter(deps.db);
+  const committer = new GroupCommitter(deps.db, (seconds, requests) =>
+    deps.metrics.observeCommit(seconds, requests),
+  );
   const limiter = new RateLimiter((id) => limits.get(id) ?? deps.file.defaultRateLimit);
 
   /** Runs the pipeline; returns the normalized alerts with where each was stored. */

@@ -7,8 +7,12 @@
  * dashboards and alerts select `mode="live"`, and drills never add to those series. The only
  * series without `mode` are the intake refusal counters: they count HTTP requests refused before
  * any incident exists (per process, since the last start).
+ *
+ * Per-process series sit beside them: intake's group-commit durations and sizes, and prom-client's
+ * default process metrics (CPU, memory, GC, event-loop lag), which show whether a slow 202 waited
+ * on the disk or on a busy process.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from '../db/client';
 import type { IntakeMetrics } from './intake-metrics';
 import { readMetricFacts, type Sample } from './metrics-queries';
@@ -41,6 +45,17 @@ function intakeRefusals(intake: IntakeMetrics): Sample[] {
     ...Object.entries(intake.rateLimited).map(([source, n]) => of('rate_limited', source, n)),
     ...Object.entries(intake.invalid).map(([source, n]) => of('invalid', source, n)),
   ].filter((s) => s.value > 0);
+}
+
+let processRegistry: Registry | undefined;
+
+/** The process's own metrics: one registry and one event-loop monitor per process, made on first scrape. */
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry, eventLoopMonitoringPrecision: 10 });
+  }
+  return processRegistry;
 }
 
 export async function renderMetrics(
@@ -116,6 +131,9 @@ export async function renderMetrics(
       intakeRefusals(intake),
       ['reason', 'source'],
     );
+    r.registerMetric(intake.commitSeconds);
+    r.registerMetric(intake.commitRequests);
   }
-  return { contentType: r.contentType, body: await r.metrics() };
+  const all = Registry.merge([r, processMetrics()]);
+  return { contentType: all.contentType, body: await all.metrics() };
 }

@@ -7,9 +7,13 @@
  */
 import autocannon from 'autocannon';
 import { count, isNull } from 'drizzle-orm';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Db } from '../db/client';
 import { alerts } from '../db/schema';
 import { runEntry } from '../test/helpers/process';
+import { histogram, valueOf } from '../test/helpers/prometheus';
 import { startProcessStack } from './lib/processes';
 import { BENCH_WEBHOOK_SECRET, report } from './lib/stack';
 
@@ -57,7 +61,89 @@ async function waitDispatched(db: Db, timeoutMs = 120_000): Promise<number> {
   }
 }
 
+/**
+ * The disk's floor for a durable write: 4 KiB write + fdatasync, 2,000 times, in the temp dir the
+ * benchmark's database lives in. Every 202 waits for at least one of these.
+ */
+function fsyncProbe() {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-fsync-')), 'probe');
+  const fd = fs.openSync(file, 'w');
+  const page = Buffer.alloc(4096, 1);
+  const ms: number[] = [];
+  try {
+    for (let i = 0; i < 2000; i++) {
+      const t0 = performance.now();
+      fs.writeSync(fd, page, 0, page.length, (i % 256) * page.length);
+      fs.fdatasyncSync(fd);
+      ms.push(performance.now() - t0);
+    }
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  }
+  ms.sort((a, b) => a - b);
+  const q = (f: number) => Number(ms[Math.floor(f * (ms.length - 1))]!.toFixed(3));
+  return { p50: q(0.5), p99: q(0.99), max: q(1) };
+}
+
+/** The API process's own figures (GET /metrics); scraping also resets its event-loop lag window. */
+async function scrape(url: string) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return {
+    at: performance.now(),
+    commitSeconds: histogram(text, 'firebreak_intake_commit_seconds', {}),
+    commitRequests: histogram(text, 'firebreak_intake_commit_requests', {}),
+    cpuSeconds: valueOf(text, 'process_cpu_seconds_total', {}) ?? 0,
+    lagP99: valueOf(text, 'nodejs_eventloop_lag_p99_seconds', {}) ?? NaN,
+  };
+}
+
+/** The upper bound (ms) of the bucket holding quantile q of the commits between two scrapes. */
+function commitQuantileMs(a: Awaited<ReturnType<typeof scrape>>, b: typeof a, q: number): number {
+  const total = (b.commitSeconds.count ?? 0) - (a.commitSeconds.count ?? 0);
+  const bounds = Object.keys(b.commitSeconds.buckets)
+    .filter((le) => le !== '+Inf')
+    .map(Number)
+    .sort((x, y) => x - y);
+  for (const le of bounds) {
+    const n = (b.commitSeconds.buckets[String(le)] ?? 0) - (a.commitSeconds.buckets[String(le)] ?? 0);
+    if (n >= q * total) return le * 1000;
+  }
+  return Infinity;
+}
+
+/**
+ * Where a request's time went while `run` loaded the API: its CPU use (share of one core), the
+ * group commits every 202 waits for, and how late its event loop ran (p99 over the run).
+ */
+async function breakdown<T>(url: string, run: () => Promise<T>) {
+  const a = await scrape(url);
+  const result = await run();
+  const b = await scrape(url);
+  const commits = (b.commitSeconds.count ?? 0) - (a.commitSeconds.count ?? 0);
+  return {
+    result,
+    api: {
+      cpu_cores: Number(((b.cpuSeconds - a.cpuSeconds) / ((b.at - a.at) / 1000)).toFixed(2)),
+      commits,
+      requests_per_commit: Number(
+        (((b.commitRequests.sum ?? 0) - (a.commitRequests.sum ?? 0)) / Math.max(commits, 1)).toFixed(1),
+      ),
+      commit_mean_ms: Number(
+        ((((b.commitSeconds.sum ?? 0) - (a.commitSeconds.sum ?? 0)) * 1000) / Math.max(commits, 1)).toFixed(
+          2,
+        ),
+      ),
+      commit_p50_le_ms: commitQuantileMs(a, b, 0.5),
+      commit_p99_le_ms: commitQuantileMs(a, b, 0.99),
+      event_loop_lag_p99_ms: Number((b.lagP99 * 1000).toFixed(1)),
+    },
+  };
+}
+
 export async function benchIngest() {
+  const disk = fsyncProbe();
+  report('ingest', 'disk_fsync_p99', disk.p99, 'ms', { p50: disk.p50, max: disk.max });
   const base = runEntry('bench/baseline-server.ts', {});
   const baseUrl = (await base.waitFor(/baseline ready: (\S+)/))[1]!;
   const baseMax = await load(baseUrl, {});
@@ -67,12 +153,16 @@ export async function benchIngest() {
   const stack = await startProcessStack();
   try {
     const max = await load(stack.url, {});
-    const fixed = await load(stack.url, { rate: 1000 });
+    const { result: fixed, api: fixedApi } = await breakdown(stack.url, () =>
+      load(stack.url, { rate: 1000 }),
+    );
     const drainMs = await waitDispatched(stack.db);
     // Diagnostic: the same fixed rate with the worker process stopped, i.e. without the 2 cores
     // being shared with workflow and activity execution (the outbox still signals Temporal).
     await stack.worker.stop();
-    const alone = await load(stack.url, { rate: 1000 });
+    const { result: alone, api: aloneApi } = await breakdown(stack.url, () =>
+      load(stack.url, { rate: 1000 }),
+    );
     const aloneMax = await load(stack.url, {});
     report('ingest', 'baseline_max_rps', baseMax.rps, 'req/s');
     report('ingest', 'max_rps', max.rps, 'req/s', { errors: max.non2xx });
@@ -86,6 +176,13 @@ export async function benchIngest() {
       errors: fixed.non2xx,
       achieved_rps: fixed.rps,
     });
+    report(
+      'ingest',
+      'api_process_at_1000_rps',
+      fixedApi.event_loop_lag_p99_ms,
+      'ms event-loop lag p99',
+      fixedApi,
+    );
     report('ingest', 'p99_ratio_vs_baseline_at_1000_rps', fixed.p99 / Math.max(baseFixed.p99, 1), 'x');
     report('ingest', 'outbox_backlog_drained_after_load', drainMs, 'ms');
     report('ingest', 'max_rps_worker_stopped', aloneMax.rps, 'req/s', {
@@ -97,6 +194,13 @@ export async function benchIngest() {
       achieved_rps: alone.rps,
       errors: alone.non2xx,
     });
+    report(
+      'ingest',
+      'api_process_at_1000_rps_worker_stopped',
+      aloneApi.event_loop_lag_p99_ms,
+      'ms event-loop lag p99',
+      aloneApi,
+    );
   } finally {
     await stack.close();
   }

@@ -29,10 +29,12 @@ function parseLabels(text: string, line: string): Record<string, string> {
   return out;
 }
 
+/** Special values case-insensitively, as Prometheus reads them (Go's ParseFloat); prom-client writes `Nan`. */
 function parseValue(v: string, line: string): number {
-  if (v === '+Inf') return Infinity;
-  if (v === '-Inf') return -Infinity;
-  if (v === 'NaN') return NaN;
+  const special = v.toLowerCase();
+  if (special === '+inf' || special === 'inf') return Infinity;
+  if (special === '-inf') return -Infinity;
+  if (special === 'nan') return NaN;
   const n = Number(v);
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v) || Number.isNaN(n))
     throw new Error(`bad value in: ${line}`);

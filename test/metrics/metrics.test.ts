@@ -11,7 +11,14 @@ import { openDb, type Db } from '../../db/client';
 import { incidents } from '../../db/schema';
 import { families, histogram, samples, valueOf } from '../helpers/prometheus';
 import { scriptIncident } from '../helpers/scripted-incident';
-import { startTestStack, TEST_ADMIN_TOKEN, type TestStack } from '../helpers/stack';
+import { post } from '../helpers/intake';
+import {
+  bearer,
+  startTestStack,
+  TEST_ADMIN_TOKEN,
+  TEST_WEBHOOK_SECRET,
+  type TestStack,
+} from '../helpers/stack';
 
 const OPENED = '2026-03-01T10:00:00.000Z';
 
@@ -137,6 +144,34 @@ describe('GET /metrics', () => {
         status: 'succeeded',
       }),
     ).toMatchObject({ buckets: { '15': 0, '60': 1 }, sum: 30 });
+  });
+
+  it('times every intake group commit and exposes the process metrics (CPU, memory, event-loop lag)', async () => {
+    const before = histogram(text, 'firebreak_intake_commit_requests', {});
+    expect(before.count ?? 0).toBe(0);
+    const posted = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        post(
+          `${stack.url}/v1/alerts`,
+          { title: `Commit timing ${i}`, severity: 'low', source: 'metrics-test', dedup_key: `commit-${i}` },
+          bearer(TEST_WEBHOOK_SECRET),
+        ),
+      ),
+    );
+    expect(posted.map((p) => p.status)).toEqual(Array(12).fill(202));
+    const after = await (await fetch(`${stack.url}/metrics`)).text();
+    const requests = histogram(after, 'firebreak_intake_commit_requests', {});
+    const seconds = histogram(after, 'firebreak_intake_commit_seconds', {});
+    // Every request is in exactly one commit; concurrent ones may share it.
+    expect(requests.sum).toBe(12);
+    expect(requests.count).toBeGreaterThanOrEqual(1);
+    expect(requests.count).toBeLessThanOrEqual(12);
+    expect(seconds.count).toBe(requests.count);
+    expect(seconds.sum).toBeGreaterThan(0);
+    expect(seconds.buckets['+Inf']).toBe(requests.count);
+    const f = families(after);
+    expect(f.get('nodejs_eventloop_lag_p99_seconds')?.type).toBe('GAUGE');
+    expect(f.get('process_cpu_seconds_total')?.type).toBe('COUNTER');
   });
 
   it('drills never change a mode="live" series', async () => {
