@@ -143,6 +143,12 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
     carry?.slack,
   );
 
+  // Both patches are decided before the first local activity below, in the order they have
+  // always been recorded (markers must match in order). A patched() call after a local activity
+  // can run in another workflow task on replay than it did live (see decideRunPatches); the
+  // SLACK_PATCH call after it stays as the fallback for histories recorded before this.
+  const startLocally = !carry?.started && !ctx?.projectionQueue && patched(LOCAL_START_PATCH);
+  const slackPatched = patched(SLACK_PATCH);
   if (!carry?.started) {
     const started = {
       incidentId: input.incidentId,
@@ -153,14 +159,12 @@ export async function runIncident(input: IncidentStart, carry?: RunIncidentCarry
     // Batched runs write it with the playbook's first projections, in the same local activity.
     if (ctx?.projectionQueue) ctx.projectionQueue.push({ kind: 'recordIncidentStarted', input: started });
     else {
-      const record = patched(LOCAL_START_PATCH)
-        ? localProjection.recordIncidentStarted
-        : recordIncidentStarted;
+      const record = startLocally ? localProjection.recordIncidentStarted : recordIncidentStarted;
       await record(started);
     }
   }
 
-  if (patched(SLACK_PATCH)) slack.start();
+  if (slackPatched || patched(SLACK_PATCH)) slack.start();
 
   let runnerError: unknown;
   if (ctx && ctx.run.status === 'running' && patched(PLAYBOOK_PATCH)) {
