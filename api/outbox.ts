@@ -5,7 +5,11 @@
  * on start, which is what makes a crash between the 202 and the dispatch lose nothing. Delivery
  * is at-least-once; the workflow drops batches it has already counted (AlertBatch.toSeq).
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
 import { and, count, eq, isNull, lte, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client';
@@ -90,6 +94,13 @@ export class Outbox {
   private deferTimer: NodeJS.Timeout | undefined;
   /** When each incident was last signalled (only within the last interval). */
   private readonly lastSent = new Map<string, number>();
+  /**
+   * Incidents whose workflow this process has started or found running. Their later batches go
+   * as a plain signal: no playbook selection, no start input (the whole pinned playbook) to encode
+   * and send again, and a lighter call for the Temporal server. Lost on restart, which only means
+   * the next batch goes through signal-with-start again.
+   */
+  private readonly started = new Set<string>();
   private idle: Promise<void> = Promise.resolve();
 
   private readonly q: ReturnType<typeof prepareQueries>;
@@ -215,7 +226,10 @@ export class Outbox {
   ): Promise<void> {
     const { db, temporal } = this.opts;
     const inc = this.q.incident.get({ id: incidentId });
-    if (!inc || inc.status === 'closed') return; // counted in the DB; a closed workflow takes no signals
+    if (!inc || inc.status === 'closed') {
+      this.started.delete(incidentId);
+      return; // counted in the DB; a closed workflow takes no signals
+    }
     const last = list[list.length - 1]!;
     const total = this.q.countUpTo.get({ id: incidentId, seq: last.seq })?.n ?? 0;
     const batch: AlertBatch = {
@@ -226,6 +240,16 @@ export class Outbox {
       latestStatus: last.status,
       lastSeenAt: last.receivedAt,
     };
+    if (this.started.has(incidentId)) {
+      try {
+        await temporal.client.workflow.getHandle(inc.workflowId).signal(alertsAttached, batch);
+        return;
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        // It ended meanwhile: signal-with-start below says so (already started) and drops the batch.
+        this.started.delete(incidentId);
+      }
+    }
     // The playbook is chosen from the incident's first alert and pinned into the start input;
     // a running workflow ignores these args, so later alerts never change its playbook.
     const first = this.q.firstLabels.get({ id: incidentId });
@@ -265,6 +289,7 @@ export class Outbox {
         signalArgs: [batch],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       });
+      this.started.add(incidentId);
     } catch (err) {
       // The run already ended (closed while these alerts were in flight): nothing to tell it.
       if (err instanceof WorkflowExecutionAlreadyStartedError) return;

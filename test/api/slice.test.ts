@@ -95,6 +95,37 @@ describe('alert → incident slice over HTTP on a real Temporal server', () => {
     expect((await getIncident(first.incident_id)).body.alerts.count).toBe(2);
   });
 
+  it('drops a batch for an incident whose workflow ended outside Firebreak, and keeps dispatching', async () => {
+    const first = (await (await postAlert({ ...alert, dedup_key: 'ended-1' })).json()) as {
+      incident_id: string;
+    };
+    const handle = stack.temporal.client.workflow.getHandle(`incident-${first.incident_id}`);
+    await eventually(
+      async () => (await handle.query<{ alertCount: number }>('incidentState')).alertCount === 1,
+      20_000,
+      'the first alert to be counted',
+    );
+    await handle.terminate('ended by hand in the Temporal UI');
+    // The outbox has signalled this workflow before, so it tries a plain signal first; the
+    // workflow is gone, signal-with-start refuses to start it again, and the batch is dropped.
+    expect((await postAlert({ ...alert, dedup_key: 'ended-1' })).status).toBe(202);
+    await stack.outbox.drained();
+    expect((await handle.describe()).status.name).toBe('TERMINATED');
+    const next = (await (await postAlert({ ...alert, dedup_key: 'ended-2' })).json()) as {
+      incident_id: string;
+    };
+    await eventually(
+      async () =>
+        (
+          await stack.temporal.client.workflow
+            .getHandle(`incident-${next.incident_id}`)
+            .query<{ alertCount: number }>('incidentState')
+        ).alertCount === 1,
+      20_000,
+      'a later incident to be dispatched',
+    );
+  });
+
   it('rejects a schema violation with 400 naming the field', async () => {
     const res = await postAlert({ ...alert, severity: 'urgent' });
     expect(res.status).toBe(400);
