@@ -1,7 +1,8 @@
 /**
  * The intake outbox dispatcher: delivers stored alerts to their incident workflows. It drains
- * undispatched rows in seq order, one signal-with-start per incident per batch, so a storm of
- * thousands of alerts costs a handful of history events. It runs after every intake (kick) and
+ * undispatched rows in seq order, one signal per incident per batch (signal-with-start until
+ * the workflow is known to run), so a storm of thousands of alerts costs a handful of history
+ * events. It runs after every intake (kick) and
  * on start, which is what makes a crash between the 202 and the dispatch lose nothing. Delivery
  * is at-least-once; the workflow drops batches it has already counted (AlertBatch.toSeq).
  */
