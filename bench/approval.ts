@@ -9,7 +9,7 @@ import { and, eq } from 'drizzle-orm';
 import { actionRuns, slackMessages } from '../db/schema';
 import { startFakeSlack } from '../test/helpers/fake-slack';
 import { SlackClient, TEST_SIGNING_SECRET } from '../test/helpers/slack-requests';
-import { BENCH_WEBHOOK_SECRET, percentile, report, startBenchStack } from './lib/stack';
+import { percentile, postAlert, report, startBenchStack } from './lib/stack';
 
 const RUNS = Number(process.env.BENCH_APPROVAL_RUNS ?? 20);
 const COMMANDER = { id: 'UBENCHIC1', name: 'dana' };
@@ -43,20 +43,14 @@ export async function benchApproval() {
     const roundTrip: number[] = [];
     const ack: number[] = [];
     for (let i = 0; i < RUNS; i++) {
-      const res = await fetch(`${stack.api.url}/v1/alerts`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${BENCH_WEBHOOK_SECRET}`, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          title: 'ops-agent system prompt changed outside change control',
-          severity: 'high',
-          source: 'config-watch',
-          dedup_key: `approval-${Date.now()}-${i}`,
-          agent_id: `ops-agent-${i}`,
-          labels: { incident_class: 'config_tampering' },
-        }),
+      const incidentId = await postAlert(stack.api.url, {
+        title: 'ops-agent system prompt changed outside change control',
+        severity: 'high',
+        source: 'config-watch',
+        dedup_key: `approval-${Date.now()}-${i}`,
+        agent_id: `ops-agent-${i}`,
+        labels: { incident_class: 'config_tampering' },
       });
-      if (res.status !== 202) throw new Error(`alert ${i}: HTTP ${res.status}`);
-      const { incident_id: incidentId } = (await res.json()) as { incident_id: string };
       const ref = await until(`the approval message of ${incidentId}`, () =>
         db
           .select()

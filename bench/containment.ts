@@ -9,7 +9,7 @@ import { and, eq } from 'drizzle-orm';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { actionRuns } from '../db/schema';
-import { BENCH_WEBHOOK_SECRET, percentile, report, startBenchStack } from './lib/stack';
+import { percentile, postAlert, report, startBenchStack } from './lib/stack';
 
 const RUNS = Number(process.env.BENCH_CONTAINMENT_RUNS ?? 30);
 
@@ -50,24 +50,19 @@ export async function benchContainment() {
       // (seven evidence collections) would otherwise share the worker with this one's start.
       if (i > 0) await new Promise((r) => setTimeout(r, 1000));
       const t0 = Date.now();
-      const res = await fetch(`${stack.api.url}/v1/alerts`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${BENCH_WEBHOOK_SECRET}`, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          title: 'Agent key seen on paste site',
-          severity: 'high',
-          source: 'bench',
-          dedup_key: `contain-${i}`,
-          agent_id: `agent-${i}`,
-          labels: { incident_class: 'credential_leak' },
-        }),
+      const incidentId = await postAlert(stack.api.url, {
+        title: 'Agent key seen on paste site',
+        severity: 'high',
+        source: 'bench',
+        dedup_key: `contain-${i}`,
+        agent_id: `agent-${i}`,
+        labels: { incident_class: 'credential_leak' },
       });
-      const { incident_id } = (await res.json()) as { incident_id: string };
       for (;;) {
         const row = stack.services.db
           .select({ startedAt: actionRuns.startedAt })
           .from(actionRuns)
-          .where(and(eq(actionRuns.incidentId, incident_id), eq(actionRuns.stepId, 'disable_agent')))
+          .where(and(eq(actionRuns.incidentId, incidentId), eq(actionRuns.stepId, 'disable_agent')))
           .get();
         if (row) {
           lat.push(Date.parse(row.startedAt) - t0);

@@ -6,17 +6,10 @@
  * Target: RSS < 1 GiB.
  */
 import { count, eq, and } from 'drizzle-orm';
-import fs from 'node:fs';
 import { playbookSteps } from '../db/schema';
 import { startProcessStack } from './lib/processes';
-import { BENCH_WEBHOOK_SECRET, report } from './lib/stack';
-
-/** VmRSS and VmHWM (peak) of a process, in bytes, from /proc. */
-function memoryOf(pid: number): { rss: number; peak: number } {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rss: kib('VmRSS') * 1024, peak: kib('VmHWM') * 1024 };
-}
+import { memoryOf } from './lib/proc';
+import { postAlert, report } from './lib/stack';
 
 const N = Number(process.env.BENCH_SCALE_INCIDENTS ?? 1000);
 
@@ -32,19 +25,14 @@ export async function benchScale() {
       Array.from({ length: 16 }, async () => {
         while (next < N) {
           const i = next++;
-          const res = await fetch(`${stack.url}/v1/alerts`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${BENCH_WEBHOOK_SECRET}`, 'content-type': 'application/json' },
-            body: JSON.stringify({
-              title: `Agent credential used from new ASN ${i}`,
-              severity: 'medium',
-              source: 'bench',
-              dedup_key: `scale-${i}`,
-              agent_id: `agent-${i}`,
-              labels: { incident_class: 'credential_leak' },
-            }),
+          await postAlert(stack.url, {
+            title: `Agent credential used from new ASN ${i}`,
+            severity: 'medium',
+            source: 'bench',
+            dedup_key: `scale-${i}`,
+            agent_id: `agent-${i}`,
+            labels: { incident_class: 'credential_leak' },
           });
-          if (res.status !== 202) throw new Error(`alert ${i}: HTTP ${res.status}`);
         }
       }),
     );

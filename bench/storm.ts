@@ -5,28 +5,12 @@
  * storm cost Firebreak (this process: load generator, API and worker) and the Temporal server;
  * unlike wall-clock time, CPU time does not grow when the host steals cycles from this VM.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import { BENCH_WEBHOOK_SECRET, report, startBenchStack } from './lib/stack';
-
-/** User + system CPU seconds of another process, from /proc (Linux). */
-function processCpuSeconds(pid: number): number {
-  // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(process.env.BENCH_CLK_TCK ?? 100);
-  return (Number(fields[11]) + Number(fields[12])) / ticks;
-}
+import { cpuSecondsOf, stolenSeconds } from './lib/proc';
+import { postAlert, report, startBenchStack } from './lib/stack';
 
 function ownCpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
-}
-
-/** Host-stolen CPU seconds across all cores (the `steal` column of /proc/stat). */
-function stolenSeconds(): number {
-  const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
-  return Number(cpu[8]) / Number(process.env.BENCH_CLK_TCK ?? 100);
 }
 
 const ALERTS = Number(process.env.BENCH_STORM_ALERTS ?? 10_000);
@@ -39,28 +23,22 @@ export async function benchStorm() {
     const ids = new Set<string>();
     let next = 0;
     const serverPid = stack.target.devServer?.pid;
-    const cpu0 = {
-      own: ownCpuSeconds(),
-      server: serverPid ? processCpuSeconds(serverPid) : NaN,
-      stolen: os.platform() === 'linux' ? stolenSeconds() : NaN,
-    };
+    if (serverPid === undefined)
+      throw new Error('storm measures the CPU of the embedded Temporal dev server');
+    const cpu0 = { own: ownCpuSeconds(), server: cpuSecondsOf(serverPid), stolen: stolenSeconds() };
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
         while (next < ALERTS) {
           const i = next++;
-          const res = await fetch(`${stack.api.url}/v1/alerts`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${BENCH_WEBHOOK_SECRET}`, 'content-type': 'application/json' },
-            body: JSON.stringify({
+          ids.add(
+            await postAlert(stack.api.url, {
               title: `storm ${i % KEYS}`,
               severity: 'medium',
               source: 'mon',
               dedup_key: `storm-${i % KEYS}`,
             }),
-          });
-          if (res.status !== 202) throw new Error(`alert ${i}: HTTP ${res.status}`);
-          ids.add(((await res.json()) as { incident_id: string }).incident_id);
+          );
         }
       }),
     );
@@ -82,8 +60,8 @@ export async function benchStorm() {
     const drained = performance.now() - t0;
     const cpu = {
       firebreak_process_s: Number((ownCpuSeconds() - cpu0.own).toFixed(2)),
-      temporal_server_s: serverPid ? Number((processCpuSeconds(serverPid) - cpu0.server).toFixed(2)) : null,
-      host_stolen_s: os.platform() === 'linux' ? Number((stolenSeconds() - cpu0.stolen).toFixed(2)) : null,
+      temporal_server_s: Number((cpuSecondsOf(serverPid) - cpu0.server).toFixed(2)),
+      host_stolen_s: Number((stolenSeconds() - cpu0.stolen).toFixed(2)),
     };
     const events: number[] = [];
     for (const id of ids) {
@@ -97,7 +75,7 @@ export async function benchStorm() {
     report(
       'storm',
       'cpu_ms_per_alert',
-      ((cpu.firebreak_process_s + (cpu.temporal_server_s ?? 0)) * 1000) / ALERTS,
+      ((cpu.firebreak_process_s + cpu.temporal_server_s) * 1000) / ALERTS,
       'ms',
       cpu,
     );

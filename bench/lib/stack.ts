@@ -14,6 +14,18 @@ import { freePort } from '../../app/free-port';
 export const BENCH_WEBHOOK_SECRET = 'bench-webhook-secret-0123456789';
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789ab';
 
+/** POSTs one generic-format alert with the bench webhook secret; returns its incident id (202 only). */
+export async function postAlert(apiUrl: string, alert: Record<string, unknown>): Promise<string> {
+  const res = await fetch(`${apiUrl}/v1/alerts`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${BENCH_WEBHOOK_SECRET}`, 'content-type': 'application/json' },
+    body: JSON.stringify(alert),
+  });
+  if (res.status !== 202)
+    throw new Error(`alert ${String(alert.dedup_key)}: HTTP ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { incident_id: string }).incident_id;
+}
+
 /** Alerts become drill incidents: the same orchestration path, actions simulated (no connector I/O). */
 const DRILL_CONFIG = `rules:
   - name: bench
