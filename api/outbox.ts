@@ -1,10 +1,10 @@
 /**
  * The intake outbox dispatcher: delivers stored alerts to their incident workflows. It drains
- * undispatched rows in seq order, one signal per incident per batch (signal-with-start until
- * the workflow is known to run), so a storm of thousands of alerts costs a handful of history
- * events. It runs after every intake (kick) and
- * on start, which is what makes a crash between the 202 and the dispatch lose nothing. Delivery
- * is at-least-once; the workflow drops batches it has already counted (AlertBatch.toSeq).
+ * undispatched rows in seq order, one signal per incident per batch (signal-with-start until the
+ * workflow is known to run), so a storm of thousands of alerts costs a handful of history events.
+ * It runs after every intake (kick) and on start, which is what makes a crash between the 202 and
+ * the dispatch lose nothing. Delivery is at-least-once; the workflow drops batches it has already
+ * counted (AlertBatch.toSeq).
  */
 import {
   WorkflowExecutionAlreadyStartedError,
@@ -43,6 +43,9 @@ export interface OutboxOptions {
 
 /** How many incidents are dispatched concurrently in one pass. */
 const DISPATCH_LANES = 8;
+
+/** How many running incidents the outbox remembers; forgetting one costs one signal-with-start. */
+const KNOWN_STARTED_MAX = 10_000;
 
 /** The per-pass queries, prepared once (building them per pass showed up in the ingest profile). */
 function prepareQueries(db: Db, batchSize: number) {
@@ -98,8 +101,9 @@ export class Outbox {
   /**
    * Incidents whose workflow this process has started or found running. Their later batches go
    * as a plain signal: no playbook selection, no start input (the whole pinned playbook) to encode
-   * and send again, and a lighter call for the Temporal server. Lost on restart, which only means
-   * the next batch goes through signal-with-start again.
+   * and send again, and a lighter call for the Temporal server. Lost on restart and bounded
+   * (oldest first out), which only means that incident's next batch goes through
+   * signal-with-start again. Closed incidents leave it when a batch finds them closed.
    */
   private readonly started = new Set<string>();
   private idle: Promise<void> = Promise.resolve();
@@ -291,6 +295,7 @@ export class Outbox {
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       });
       this.started.add(incidentId);
+      if (this.started.size > KNOWN_STARTED_MAX) this.started.delete(this.started.values().next().value!);
     } catch (err) {
       // The run already ended (closed while these alerts were in flight): nothing to tell it.
       if (err instanceof WorkflowExecutionAlreadyStartedError) return;

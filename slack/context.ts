@@ -3,7 +3,6 @@
  * actor (roles and groups from SLACK_USER_ROLES), how a rejected workflow update reads to a
  * person, and the audit write for attempts the workflow never saw (unauthorized clicks).
  */
-import { isRefusalType, type RefusalType } from '../domain/refusals';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { appendTimelineEvent } from '../activities/incidents';
@@ -11,6 +10,7 @@ import type { Outbox } from '../api/outbox';
 import type { SlackConfig } from '../app/config';
 import type { Db } from '../db/client';
 import type { Actor } from '../domain/incident';
+import { isRefusalType, type RefusalType } from '../domain/refusals';
 import type { TemporalHandle } from '../temporal/client';
 
 export interface SlackDeps {
