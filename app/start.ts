@@ -43,7 +43,7 @@ async function main() {
     ? ` (credentials: ${services.credentials.generatedFile})`
     : '';
   console.log(
-    `Firebreak ready: API ${config.publicUrl ?? api.url}  Temporal UI ${target.uiUrl ?? '(not configured)'}  Temporal ${target.address}${where}`,
+    `Firebreak ready: API ${config.publicUrl ?? api.url}  Temporal UI ${target.uiUrl ?? '(not configured)'}  Temporal ${target.address}  Node ${process.version}${where}`,
   );
 }
 

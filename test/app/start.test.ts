@@ -40,6 +40,13 @@ describe('npm start (embedded Temporal)', () => {
     expect(first.child.output()).not.toContain(creds.webhookSecret);
 
     expect((await fetch(`${first.api}/healthz`)).status).toBe(200);
+    // The service runs on the Node the npm scripts run on (>= 22), and says which.
+    expect(Number(process.versions.node.split('.')[0])).toBeGreaterThanOrEqual(22);
+    expect(first.child.output()).toContain(`Node ${process.version}`);
+    const metrics = await fetch(`${first.api}/metrics`, {
+      headers: { authorization: `Bearer ${creds.adminToken}` },
+    });
+    expect(await metrics.text()).toContain(`nodejs_version_info{version="${process.version}"`);
     const res = await fetch(`${first.api}/v1/alerts`, {
       method: 'POST',
       headers: { authorization: `Bearer ${creds.webhookSecret}`, 'content-type': 'application/json' },
