@@ -1,22 +1,40 @@
 #!/usr/bin/env bash
-# Installs the local services the connector integration tests start on loopback, when missing:
-# PostgreSQL server binaries (Debian package `postgresql`) and moto's server (`moto[server]`).
-# Idempotent; safe to call from CI before `npm run test:integration`.
+# Installs, when missing, the local services that the integration tests (npm run test:integration)
+# start on loopback: Prometheus Alertmanager and the PostgreSQL server binaries (Debian packages)
+# and moto's server (`moto[server]` from PyPI). The tests start their own instances on free ports,
+# so the system services the packages enable are stopped. Idempotent; needs root or sudo for
+# apt-get. Run by .ci/run before the integration suite.
 set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+apt_updated=""
+apt_install() {
+  if [ -z "$apt_updated" ]; then
+    $SUDO apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
+if command -v prometheus-alertmanager >/dev/null 2>&1 || [ -x /usr/bin/prometheus-alertmanager ]; then
+  echo "alertmanager: present"
+else
+  echo "alertmanager: installing (apt-get install prometheus-alertmanager)"
+  apt_install --no-install-recommends prometheus-alertmanager
+  $SUDO systemctl disable --now prometheus-alertmanager >/dev/null 2>&1 || true
+fi
+echo "alertmanager: $(/usr/bin/prometheus-alertmanager --version 2>&1 | head -1)"
 
 have_postgres() {
   ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1
 }
-
 if have_postgres && id -u postgres >/dev/null 2>&1; then
   echo "postgresql: present"
 else
-  echo "postgresql: installing (apt-get install -y postgresql)"
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
-  # The tests start their own throwaway cluster; the package's default cluster is not needed.
+  echo "postgresql: installing (apt-get install postgresql)"
+  apt_install postgresql
   if command -v pg_ctlcluster >/dev/null 2>&1; then
     for v in /etc/postgresql/*/main; do
       [ -d "$v" ] && $SUDO pg_ctlcluster "$(basename "$(dirname "$v")")" main stop >/dev/null 2>&1 || true

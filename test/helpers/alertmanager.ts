@@ -16,7 +16,7 @@ export const ALERTMANAGER_BIN = process.env.ALERTMANAGER_BIN ?? '/usr/bin/promet
 export function requireAlertmanager(): string {
   if (!fs.existsSync(ALERTMANAGER_BIN)) {
     throw new Error(
-      `Prometheus Alertmanager not found at ${ALERTMANAGER_BIN}: run \`apt-get install prometheus-alertmanager\` (or scripts/ci-services.sh), or set ALERTMANAGER_BIN`,
+      `Prometheus Alertmanager not found at ${ALERTMANAGER_BIN}: run \`apt-get install prometheus-alertmanager\` (or scripts/provision-test-services.sh), or set ALERTMANAGER_BIN`,
     );
   }
   return ALERTMANAGER_BIN;
