@@ -62,7 +62,10 @@ function sqliteLoads() {
   );
   return r.status === 0
     ? { ok: true, version: r.stdout.trim() }
-    : { ok: false, why: (r.stderr || `exit ${r.status ?? r.signal}`).trim().split('\n').slice(0, 6).join('\n') };
+    : {
+        ok: false,
+        why: (r.stderr || `exit ${r.status ?? r.signal}`).trim().split('\n').slice(0, 6).join('\n'),
+      };
 }
 
 // better-sqlite3's own `build-release` script (node-gyp with force_build=1), run through npm so that
@@ -71,7 +74,9 @@ function sqliteLoads() {
 function buildSqliteFromSource() {
   const npmCli = process.env.npm_execpath;
   if (!npmCli) fail('cannot build better-sqlite3 from source outside `npm install` (npm_execpath is unset).');
-  log(`building better-sqlite3 from source for Node ${process.version} (a C++ toolchain is needed; ~2 minutes)…`);
+  log(
+    `building better-sqlite3 from source for Node ${process.version} (needs a C++ toolchain; a few minutes)…`,
+  );
   const r = spawnSync(process.execPath, [npmCli, 'run', 'build-release'], {
     cwd: path.join(root, 'node_modules', 'better-sqlite3'),
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -86,9 +91,14 @@ function main() {
     `npm scripts run on Node ${process.version} (${process.execPath})` +
       (npmNode && npmNode !== process.execPath ? `; npm itself runs on ${npmNode}` : ''),
   );
-  let sqlite = process.env.FIREBREAK_SQLITE_FROM_SOURCE === '1' ? { ok: false, why: 'FIREBREAK_SQLITE_FROM_SOURCE=1' } : sqliteLoads();
+  const fromSource = process.env.FIREBREAK_SQLITE_FROM_SOURCE === '1';
+  let sqlite = fromSource ? { ok: false } : sqliteLoads();
   if (!sqlite.ok) {
-    log(`better-sqlite3 does not load from its bundled binary (${sqlite.why})`);
+    log(
+      fromSource
+        ? 'FIREBREAK_SQLITE_FROM_SOURCE=1: not using the binary bundled with better-sqlite3'
+        : `better-sqlite3 does not load from its bundled binary:\n${sqlite.why}`,
+    );
     buildSqliteFromSource();
     sqlite = sqliteLoads();
     if (!sqlite.ok) fail(`better-sqlite3 still does not load after a source build:\n${sqlite.why}`);
