@@ -21,7 +21,7 @@ import { createIntake } from './intake';
 import { IntakeMetrics } from './intake-metrics';
 import { renderMetrics } from './metrics';
 import { openApiDocument } from './openapi';
-import type { Outbox } from './outbox';
+import type { Outbox } from '../intake/outbox';
 import { agentRoutes } from './routes/agents';
 import { drillRoutes } from './routes/drills';
 import { alertRoutes } from './routes/alerts';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import { createApp } from '../api/app';
-import { Outbox } from '../api/outbox';
+import { Outbox } from '../intake/outbox';
 import { loadConnectorConfig } from '../connectors/config';
 import { buildLiveConnectors, lazyLiveConnectors } from '../connectors/registry';
 import { dbFile, openDb, type Db } from '../db/client';

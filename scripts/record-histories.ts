@@ -14,7 +14,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { createActivities } from '../activities';
 import { createApp } from '../api/app';
-import { Outbox } from '../api/outbox';
+import { Outbox } from '../intake/outbox';
 import { loadConfig } from '../app/config';
 import { openDb } from '../db/client';
 import { findTemporalCli, projectRoot } from '../temporal/cli-binary';

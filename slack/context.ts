@@ -6,7 +6,7 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { appendTimelineEvent } from '../activities/incidents';
-import type { Outbox } from '../api/outbox';
+import type { Outbox } from '../intake/outbox';
 import type { SlackConfig } from '../app/config';
 import type { Db } from '../db/client';
 import type { Actor } from '../domain/incident';

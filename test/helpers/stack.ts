@@ -13,7 +13,7 @@ import { inject } from 'vitest';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { createApp, type App } from '../../api/app';
 import type { IntakeMetrics } from '../../api/intake-metrics';
-import { Outbox } from '../../api/outbox';
+import { Outbox } from '../../intake/outbox';
 import type { FileConfig } from '../../app/config-file';
 import { loadConfig, type Config } from '../../app/config';
 import type { Credentials } from '../../app/credentials';

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channelName } from '../../activities/slack-store';
-import { incidentIdFor, incidentKey } from '../../api/intake-store';
+import { incidentIdFor } from '../../db/alerts';
+import { incidentKey } from '../../intake/store';
 import { bearer, eventually, TEST_WEBHOOK_SECRET } from '../helpers/stack';
 import {
   incidentChannel,

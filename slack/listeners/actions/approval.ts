@@ -7,6 +7,7 @@
 import type { App, BlockAction, ButtonAction, webApi } from '@slack/bolt';
 import type { Actor } from '../../../domain/incident';
 import { queryIncident, updateIncident } from '../../../temporal/client';
+import { decideApproval, playbookState, type ApprovalDecision } from '../../../workflows/messages';
 import {
   APPROVE_ACTION,
   decided,
@@ -19,20 +20,6 @@ import type { SlackMessage } from '../../blocks/types';
 import { actorFor, audit, nowIso, refusalOf, type SlackDeps } from '../../context';
 import { mentionUser } from '../../escape';
 import { ephemeral, refusalText } from '../replies';
-
-/** What decideApproval returns: `duplicate` when this decisionId was applied before. */
-interface DecisionResult {
-  duplicate?: boolean;
-  stepStatus?: string;
-}
-
-/** The step's entry in the `playbookState` query while it still waits for approvals. */
-interface PendingApproval {
-  stepId: string;
-  minApprovals: number;
-  approvals: number;
-  requester: string | undefined;
-}
 
 export interface Decision {
   incidentId: string;
@@ -60,22 +47,22 @@ export function parseButton(value: string | undefined): ApprovalButtonValue | un
 
 /** Sends the decision to the workflow and shows the result in Slack. */
 export async function decide(deps: SlackDeps, client: webApi.WebClient, d: Decision): Promise<void> {
-  const payload = {
+  const payload: ApprovalDecision = {
     decisionId: d.decisionId,
     stepId: d.stepId,
     decision: d.decision,
     actor: d.actor,
     ...(d.reason ? { reason: d.reason } : {}),
   };
-  let result: DecisionResult | undefined;
+  let duplicate: boolean;
   try {
-    result = await updateIncident<DecisionResult | undefined>(
+    ({ duplicate } = await updateIncident(
       deps.temporal,
       d.incidentId,
-      'decideApproval',
+      decideApproval,
       payload,
       d.decisionId,
-    );
+    ));
   } catch (err) {
     const refusal = refusalOf(err);
     if (!refusal) throw err;
@@ -98,16 +85,12 @@ export async function decide(deps: SlackDeps, client: webApi.WebClient, d: Decis
     );
     return;
   }
-  if (result?.duplicate || !d.channel || !d.messageTs || !d.message) return;
+  if (duplicate || !d.channel || !d.messageTs || !d.message) return;
   // The update returns before the playbook moves on; whether this approval completed k-of-n is
   // read from the step's pending entry (which already counts it).
   const pending =
     d.decision === 'approve'
-      ? await queryIncident<{ pendingApprovals?: PendingApproval[] } | null>(
-          deps.temporal,
-          d.incidentId,
-          'playbookState',
-        )
+      ? await queryIncident(deps.temporal, d.incidentId, playbookState)
           .then((ps) => ps?.pendingApprovals?.find((p) => p.stepId === d.stepId))
           .catch(() => undefined)
       : undefined;
