@@ -13,10 +13,10 @@ import { driveDrill, openDrill } from '../../drills/driver';
 import { lintDrillSource } from '../../drills/lint';
 import { buildReport, settleDrill } from '../../drills/report';
 import { DrillNotFound, dataDirOf, finishDrill, judgeExpectation } from '../../drills/store';
+import type { Outbox } from '../../intake/outbox';
 import type { TemporalHandle } from '../../temporal/client';
 import { requireScope, type ApiEnv } from '../auth';
 import { apiError, zodErrorBody } from '../errors';
-import type { Outbox } from '../../intake/outbox';
 import { stringify } from 'yaml';
 
 export const DrillRequest = z.strictObject({

@@ -5,7 +5,6 @@
  * incomplete). Refusals become ephemeral replies; unauthorized attempts are also audited.
  */
 import type { App, BlockAction, ButtonAction, webApi } from '@slack/bolt';
-import type { Actor } from '../../../domain/incident';
 import { queryIncident, updateIncident } from '../../../temporal/client';
 import { decideApproval, playbookState, type ApprovalDecision } from '../../../workflows/messages';
 import {
@@ -21,13 +20,9 @@ import { actorFor, audit, nowIso, refusalOf, type SlackDeps } from '../../contex
 import { mentionUser } from '../../escape';
 import { ephemeral, refusalText } from '../replies';
 
-export interface Decision {
+/** A click's decision (the `decideApproval` argument) and where its message is in Slack. */
+export interface Decision extends ApprovalDecision {
   incidentId: string;
-  stepId: string;
-  decision: 'approve' | 'reject';
-  actor: Actor;
-  reason?: string;
-  decisionId: string;
   channel: string | undefined;
   /** The approval message as posted, to re-render; undefined when it cannot be read back. */
   message: SlackMessage | undefined;
