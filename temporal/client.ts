@@ -17,8 +17,8 @@ import {
 import fs from 'node:fs';
 import type { TemporalConfig } from '../app/config';
 import type { AlertBatch, IncidentStart } from '../domain/incident';
+import { runIncident } from '../workflows';
 import { alertsAttached } from '../workflows/messages';
-import { runIncident } from '../workflows/run-incident';
 
 export function incidentWorkflowId(incidentId: string): string {
   return `incident-${incidentId}`;
