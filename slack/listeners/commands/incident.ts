@@ -4,9 +4,9 @@
  * the incident whose channel they are typed in; changes go to the incident workflow as updates.
  */
 import type { App, RespondFn, SlashCommand } from '@slack/bolt';
+import type { UpdateDefinition } from '@temporalio/client';
 import { incidentForChannel } from '../../../activities/slack-store';
 import { incidentRoles } from '../../../db/schema';
-import type { UpdateDefinition } from '@temporalio/client';
 import { updateIncident } from '../../../temporal/client';
 import { addNote, escalate } from '../../../workflows/messages';
 import { confirmModal, declareModal } from '../../blocks/modals';
