@@ -1,23 +1,23 @@
 /**
- * One intake request, whatever the format: authenticate the source over the raw body, apply its
- * rate limit, parse and validate, normalize to `Alert`s, route them, store them durably in one
- * transaction, then kick the outbox. Every refusal is an expected 4xx, never a 5xx.
+ * The HTTP edge of one intake request, whatever the format: authenticate the source over the raw
+ * body, apply its rate limit, parse and validate, normalize to `Alert`s, then hand them to the
+ * durable intake (intake/: route, group commit, outbox), which resolves once they are committed.
+ * Every refusal is an expected 4xx, never a 5xx.
  */
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { FileConfig, SourceConfig } from '../app/config-file';
+import type { StoredAlert } from '../db/alerts';
 import type { Db } from '../db/client';
 import type { Alert } from '../domain/alert';
+import { AlertIntake } from '../intake/intake';
+import type { Outbox } from '../intake/outbox';
 import { apiError, rateLimited, zodErrorBody } from './errors';
 import { authenticateSource, SIGNATURE_HEADER } from './intake-auth';
 import type { IntakeMetrics } from './intake-metrics';
-import { GroupCommitter } from './group-commit';
-import type { StoredAlert } from './intake-store';
-import type { Outbox } from './outbox';
 import { RateLimiter } from './rate-limit';
-import { routeAlert } from './routing';
 
 export const DEFAULT_SOURCE = 'default';
 
@@ -59,9 +59,12 @@ export type Normalize<T> = (body: T, source: SourceConfig, receivedAt: string) =
 export function createIntake(deps: IntakeDeps) {
   const sources = intakeSources(deps.file, deps.webhookSecret);
   const limits = new Map(sources.map((s) => [s.id, s.rateLimit]));
-  const committer = new GroupCommitter(deps.db, (seconds, requests) =>
-    deps.metrics.observeCommit(seconds, requests),
-  );
+  const intake = new AlertIntake({
+    db: deps.db,
+    outbox: deps.outbox,
+    rules: deps.file.rules,
+    onCommit: (seconds, requests) => deps.metrics.observeCommit(seconds, requests),
+  });
   const limiter = new RateLimiter((id) => limits.get(id) ?? deps.file.defaultRateLimit);
 
   /** Runs the pipeline; returns the normalized alerts with where each was stored. */
@@ -126,10 +129,8 @@ export function createIntake(deps: IntakeDeps) {
     }
     const receivedAt = new Date(nowMs).toISOString();
     const alerts = normalize(parsed.data, source, receivedAt);
-    const items = alerts.map((alert) => ({ alert, route: routeAlert(deps.file.rules, alert) }));
-    const stored = await committer.store({ items, receivedAt });
+    const stored = await intake.accept(alerts, receivedAt);
     deps.metrics.count(deps.metrics.accepted, source.id, stored.filter((s) => s.alertId).length);
-    deps.outbox.kick();
     return { alerts, stored };
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The API's request-query and response shapes as zod schemas: handlers are typed by them and the
  * OpenAPI document is generated from them (api/openapi.ts), so the two cannot drift apart.
- * Request bodies live with their format (domain/alert.ts, api/formats/).
+ * Request bodies live with their format (domain/alert.ts, intake/formats/).
  */
 import { z } from 'zod';
 import { Severity } from '../domain/alert';

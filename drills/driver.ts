@@ -13,12 +13,11 @@ import crypto from 'node:crypto';
 import type { Db } from '../db/client';
 import { drills, incidents } from '../db/schema';
 import { appendTimelineEvent } from '../activities/incidents';
-import { incidentIdFor, storeAlerts } from '../api/intake-store';
-import type { Outbox } from '../api/outbox';
-import type { Route } from '../api/routing';
+import { incidentIdFor, type AlertPlacement } from '../db/alerts';
 import type { Alert } from '../domain/alert';
-import type { TemporalHandle } from '../temporal/client';
-import { incidentWorkflowId } from '../temporal/client';
+import type { Outbox } from '../intake/outbox';
+import { storeAlerts } from '../intake/store';
+import { queryIncident, updateIncident, type TemporalHandle } from '../temporal/client';
 import { addNote, closeIncident, playbookState } from '../workflows/messages';
 import { loadPlaybookDir } from '../playbooks/loader';
 import { settleDrill, type AfterActionReport } from './report';
@@ -67,7 +66,7 @@ function toAlert(a: DrillAlert, scenario: DrillScenario, at: string): Alert {
 }
 
 /** Opens the drill incident and records the drill; the outbox starts its workflow. */
-export function openDrill(env: DrillEnv, scenario: DrillScenario, opts: DrillOptions): string {
+export async function openDrill(env: DrillEnv, scenario: DrillScenario, opts: DrillOptions): Promise<string> {
   if (!loadPlaybookDir().some((p) => p.id === scenario.playbook))
     throw new Error(`scenario ${scenario.id}: no playbook ${scenario.playbook}`);
   const key = `drill:${scenario.id}:${crypto.randomBytes(5).toString('hex')}`;
@@ -85,7 +84,7 @@ export function openDrill(env: DrillEnv, scenario: DrillScenario, opts: DrillOpt
       startedAt: at,
     })
     .run();
-  storeAlerts(
+  await storeAlerts(
     env.db,
     scenario.alerts.map((a) => ({ alert: toAlert(a, scenario, at), route: route(key, a, scenario) })),
     at,
@@ -94,7 +93,7 @@ export function openDrill(env: DrillEnv, scenario: DrillScenario, opts: DrillOpt
   return incidentId;
 }
 
-function route(key: string, a: DrillAlert, scenario: DrillScenario): Route {
+function route(key: string, a: DrillAlert, scenario: DrillScenario): AlertPlacement {
   return {
     key,
     grouped: false,
@@ -103,7 +102,6 @@ function route(key: string, a: DrillAlert, scenario: DrillScenario): Route {
     severity: a.severity,
     mode: 'drill',
     onResolved: 'annotate',
-    rule: undefined,
   };
 }
 
@@ -117,7 +115,6 @@ async function applyInject(
   const { i, n } = inj;
   const key = `${incidentId}:inject:${i.id ?? n}`;
   const base = { incidentId, actor: 'facilitator', at: new Date(inj.due).toISOString() };
-  const handle = env.temporal.client.workflow.getHandle(incidentWorkflowId(incidentId));
   appendTimelineEvent(
     env.db,
     { ...base, kind: 'drill.inject', message: `Inject at ${i.at}: ${i.type}`, data: { ...i }, eventKey: key },
@@ -125,18 +122,15 @@ async function applyInject(
   );
   if (i.type === 'alert') {
     const keyRow = incidentKeyOf(env, incidentId);
-    storeAlerts(
+    await storeAlerts(
       env.db,
       [{ alert: toAlert(i.alert, scenario, base.at), route: route(keyRow, i.alert, scenario) }],
       base.at,
     );
     env.outbox.kick();
   } else if (i.type === 'message') {
-    await handle
-      .executeUpdate(addNote, {
-        args: [{ decisionId: key, actor: { id: 'facilitator', via: 'cli' }, text: i.text }],
-      })
-      .catch(() => undefined);
+    const note = { decisionId: key, actor: { id: 'facilitator', via: 'cli' as const }, text: i.text };
+    await updateIncident(env.temporal, incidentId, addNote, note).catch(() => undefined);
   } else if (i.type === 'event') {
     appendTimelineEvent(
       env.db,
@@ -162,7 +156,6 @@ export async function driveDrill(
   const speed = opts.speed ?? 1;
   const t0 = Date.parse(drillRow(env.db, incidentId)?.startedAt ?? new Date().toISOString());
   const responder = new AutoResponder(scenario, incidentId, speed);
-  const handle = env.temporal.client.workflow.getHandle(incidentWorkflowId(incidentId));
   const limit = t0 + ms(scenario.time_limit) / speed;
   // Injects run on their own timers, in order, so a slow query or update never delays them.
   let played: Promise<void> = Promise.resolve();
@@ -185,21 +178,22 @@ export async function driveDrill(
   });
   try {
     for (;;) {
-      const state = await handle.query(playbookState).catch(() => undefined);
+      const state = await queryIncident(env.temporal, incidentId, playbookState).catch(() => undefined);
       // The exercise ends when the playbook has ended AND the whole MSEL has been played: a fast
       // playbook must not cut off injects (e.g. "a commander is assigned") still to come.
       if (state && state.status !== 'running' && fired === timers.length) break;
       if (Date.now() > limit) break;
-      if (state && opts.auto) await responder.tick(handle, state);
+      if (state && opts.auto) await responder.tick(env.temporal, state);
       await new Promise((r) => setTimeout(r, opts.tickMs ?? 100));
     }
   } finally {
     for (const t of timers) clearTimeout(t);
     await played;
   }
-  await handle
-    .executeUpdate(closeIncident, { args: [{ actor: 'drill', reason: 'drill finished' }] })
-    .catch(() => undefined);
+  await updateIncident(env.temporal, incidentId, closeIncident, {
+    actor: 'drill',
+    reason: 'drill finished',
+  }).catch(() => undefined);
   const { report, reportPath, missed } = settleDrill(env.db, env.dataDir, incidentId, responder.problems);
   if (env.slack) {
     // A Slack failure never fails the drill: the report is on disk and in the API either way.
@@ -215,6 +209,6 @@ export async function runDrill(
   scenario: DrillScenario,
   opts: DrillOptions = {},
 ): Promise<DrillOutcome> {
-  const incidentId = openDrill(env, scenario, opts);
+  const incidentId = await openDrill(env, scenario, opts);
   return driveDrill(env, scenario, incidentId, opts);
 }

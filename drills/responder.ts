@@ -4,8 +4,8 @@
  * waited the scripted delay, compressed by the speed factor. Decision ids are derived from the
  * incident, step and responder, so a resent update is a no-op in the workflow.
  */
-import type { WorkflowHandle } from '@temporalio/client';
 import type { Actor, PlaybookState } from '../domain/incident';
+import { updateIncident, type TemporalHandle } from '../temporal/client';
 import { completeTask, decideApproval } from '../workflows/messages';
 import { ms, type DrillScenario, type Responder } from './schema';
 
@@ -46,7 +46,7 @@ export class AutoResponder {
     }
   }
 
-  async tick(handle: WorkflowHandle, state: PlaybookState): Promise<void> {
+  async tick(temporal: TemporalHandle, state: PlaybookState): Promise<void> {
     const def = this.scenario.auto_default;
     for (const a of state.pendingApprovals) {
       const scripted = this.scenario.decisions.find((d) => d.step === a.stepId);
@@ -59,10 +59,12 @@ export class AutoResponder {
       for (const id of by.slice(0, count)) {
         const decisionId = `${this.incidentId}:${a.stepId}:${id}`;
         await this.send(decisionId, () =>
-          handle.executeUpdate(decideApproval, {
-            args: [
-              { decisionId, stepId: a.stepId, decision, actor: this.actor(id, fallback), reason: 'drill' },
-            ],
+          updateIncident(temporal, this.incidentId, decideApproval, {
+            decisionId,
+            stepId: a.stepId,
+            decision,
+            actor: this.actor(id, fallback),
+            reason: 'drill',
           }),
         );
       }
@@ -74,8 +76,11 @@ export class AutoResponder {
       const id = scripted?.by[0] ?? 'drill-responder-1';
       const decisionId = `${this.incidentId}:${t.stepId}:${id}`;
       await this.send(decisionId, () =>
-        handle.executeUpdate(completeTask, {
-          args: [{ decisionId, stepId: t.stepId, actor: this.actor(id), note: 'drill' }],
+        updateIncident(temporal, this.incidentId, completeTask, {
+          decisionId,
+          stepId: t.stepId,
+          actor: this.actor(id),
+          note: 'drill',
         }),
       );
     }

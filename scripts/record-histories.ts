@@ -14,13 +14,14 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { createActivities } from '../activities';
 import { createApp } from '../api/app';
-import { Outbox } from '../api/outbox';
 import { loadConfig } from '../app/config';
 import { openDb } from '../db/client';
+import { Outbox } from '../intake/outbox';
 import { findTemporalCli, projectRoot } from '../temporal/cli-binary';
-import { connectTemporal } from '../temporal/client';
+import { connectTemporal, queryIncident, updateIncident } from '../temporal/client';
 import { startDevServer } from '../temporal/dev-server';
 import { createWorker } from '../temporal/worker';
+import { closeIncident, incidentState } from '../workflows/messages';
 
 const out = path.join(projectRoot, 'test', 'histories');
 
@@ -76,15 +77,16 @@ async function main() {
     await post();
     await post();
     await outbox.drained();
-    const handle = temporal.client.workflow.getHandle(`incident-${first.incident_id}`);
     for (let i = 0; i < 100; i++) {
-      const s = await handle.query<{ alertCount: number }>('incidentState');
+      const s = await queryIncident(temporal, first.incident_id, incidentState);
       if (s.alertCount === 3) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    await handle.executeUpdate('closeIncident', {
-      args: [{ actor: 'recorder', reason: 'recorded scenario' }],
+    await updateIncident(temporal, first.incident_id, closeIncident, {
+      actor: 'recorder',
+      reason: 'recorded scenario',
     });
+    const handle = temporal.client.workflow.getHandle(`incident-${first.incident_id}`);
     await handle.result();
     const history = await handle.fetchHistory();
     fs.mkdirSync(out, { recursive: true });

@@ -6,11 +6,11 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { appendTimelineEvent } from '../activities/incidents';
-import type { Outbox } from '../api/outbox';
 import type { SlackConfig } from '../app/config';
 import type { Db } from '../db/client';
 import type { Actor } from '../domain/incident';
 import { isRefusalType, type RefusalType } from '../domain/refusals';
+import type { Outbox } from '../intake/outbox';
 import type { TemporalHandle } from '../temporal/client';
 
 export interface SlackDeps {

@@ -1,11 +1,24 @@
 /**
  * The one Temporal-client module: connection options for an embedded dev server, a self-hosted
- * cluster or Temporal Cloud; the task queue; and the workflow-id helpers. api/, slack/ and cli/
- * start, signal and update workflows only through here.
+ * cluster or Temporal Cloud; the task queue; the incident workflow's id, its launcher and its
+ * typed signal, updates and queries (the definitions of workflows/messages.ts). intake/, api/,
+ * slack/ and drills/ start, signal, update and query workflows only through here.
  */
-import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
+  type ConnectionOptions,
+  type QueryDefinition,
+  type UpdateDefinition,
+} from '@temporalio/client';
 import fs from 'node:fs';
 import type { TemporalConfig } from '../app/config';
+import type { AlertBatch, IncidentStart } from '../domain/incident';
+import { runIncident } from '../workflows';
+import { alertsAttached } from '../workflows/messages';
 
 export function incidentWorkflowId(incidentId: string): string {
   return `incident-${incidentId}`;
@@ -56,27 +69,76 @@ export async function pingTemporal(handle: TemporalHandle, timeoutMs = 2000): Pr
   }
 }
 
+/** What launching an incident's workflow found. */
+export type LaunchOutcome = 'started' | 'already-ended';
+
 /**
- * Runs a workflow update on an incident by name (`decideApproval`, `completeTask`, `addNote`, …),
- * so surfaces need not import the workflow's definitions. `updateId` makes a re-sent request
- * (Slack retries, double submits of one interaction) return the first result instead of acting twice.
+ * The launcher of `runIncident`: starts the incident's workflow with its first alert batch, or
+ * signals the batch to the run already going (signal-with-start). A workflow id that already ran
+ * to its end is never reused: the incident was closed while these alerts were in flight, and
+ * there is nothing to tell it ('already-ended').
  */
-export async function updateIncident<R = unknown>(
+export async function launchIncidentWorkflow(
   handle: TemporalHandle,
-  incidentId: string,
-  update: string,
-  payload: unknown,
-  updateId?: string,
-): Promise<R> {
-  return handle.client.workflow
-    .getHandle(incidentWorkflowId(incidentId))
-    .executeUpdate<R, [unknown]>(update, { args: [payload], ...(updateId ? { updateId } : {}) });
+  start: IncidentStart,
+  batch: AlertBatch,
+): Promise<LaunchOutcome> {
+  try {
+    await handle.client.workflow.signalWithStart(runIncident, {
+      workflowId: incidentWorkflowId(start.incidentId),
+      taskQueue: handle.taskQueue,
+      args: [start],
+      signal: alertsAttached,
+      signalArgs: [batch],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    });
+    return 'started';
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return 'already-ended';
+    throw err;
+  }
 }
 
-export async function queryIncident<R = unknown>(
+/**
+ * Tells a running incident workflow about new alerts with a plain signal (no start input to send
+ * again). False when no run is going: the caller falls back to `launchIncidentWorkflow`.
+ */
+export async function signalIncidentAlerts(
   handle: TemporalHandle,
   incidentId: string,
-  query: string,
-): Promise<R> {
-  return handle.client.workflow.getHandle(incidentWorkflowId(incidentId)).query<R>(query);
+  batch: AlertBatch,
+): Promise<boolean> {
+  try {
+    await handle.client.workflow.getHandle(incidentWorkflowId(incidentId)).signal(alertsAttached, batch);
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+/**
+ * Runs one of the incident workflow's updates (workflows/messages.ts: `decideApproval`,
+ * `completeTask`, `addNote`, …) with its typed argument. `updateId` makes a re-sent request
+ * (Slack retries, double submits of one interaction) return the first result instead of acting twice.
+ */
+export async function updateIncident<Ret, Arg>(
+  handle: TemporalHandle,
+  incidentId: string,
+  update: UpdateDefinition<Ret, [Arg]>,
+  arg: Arg,
+  updateId?: string,
+): Promise<Ret> {
+  return handle.client.workflow
+    .getHandle(incidentWorkflowId(incidentId))
+    .executeUpdate(update, { args: [arg], ...(updateId ? { updateId } : {}) });
+}
+
+/** Asks the incident workflow one of its queries (`incidentState`, `playbookState`). */
+export async function queryIncident<Ret>(
+  handle: TemporalHandle,
+  incidentId: string,
+  query: QueryDefinition<Ret, []>,
+): Promise<Ret> {
+  return handle.client.workflow.getHandle(incidentWorkflowId(incidentId)).query(query);
 }

@@ -1,16 +1,17 @@
 /**
  * Alert intake endpoints, one per sender format: Firebreak's own (`/v1/alerts`), Prometheus
  * Alertmanager's webhook and PagerDuty's Events API v2. Each is a thin adapter: its schema and
- * normalizer go into the shared pipeline (api/intake.ts), which answers 202 only after the alerts
- * are committed to SQLite. Bodies over 1 MiB are refused with 413 before anything is read.
+ * normalizer (intake/formats/) go into the shared pipeline (api/intake.ts, then intake/), which
+ * answers 202 only after the alerts are committed to SQLite. Bodies over 1 MiB are refused with
+ * 413 before anything is read.
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { GenericAlert } from '../../domain/alert';
+import { AlertmanagerWebhook, normalizeAlertmanager } from '../../intake/formats/alertmanager';
+import { normalizeGeneric } from '../../intake/formats/generic';
+import { normalizePagerDuty, PagerDutyEvent } from '../../intake/formats/pagerduty';
 import type { ApiEnv } from '../auth';
-import { AlertmanagerWebhook, normalizeAlertmanager } from '../formats/alertmanager';
-import { normalizeGeneric } from '../formats/generic';
-import { normalizePagerDuty, PagerDutyEvent } from '../formats/pagerduty';
 import type { Intake } from '../intake';
 import type { AlertmanagerIntakeResponse, IntakeResponse } from '../schemas';
 

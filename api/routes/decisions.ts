@@ -5,7 +5,7 @@
  * under their Slack id when configured so a person is the same approver on every surface.
  * `decision_id` (or a generated one) is the update id: a retried request never decides twice.
  */
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type UpdateDefinition } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
@@ -14,6 +14,14 @@ import { z } from 'zod';
 import { incidents } from '../../db/schema';
 import type { Actor } from '../../domain/incident';
 import { updateIncident } from '../../temporal/client';
+import {
+  abortIncident,
+  addNote,
+  closeIncident,
+  completeTask,
+  decideApproval,
+  escalate,
+} from '../../workflows/messages';
 import type { ApiDeps } from '../app';
 import { requireScope, type ApiEnv } from '../auth';
 import { apiError, zodErrorBody } from '../errors';
@@ -49,12 +57,15 @@ export function decisionRoutes(deps: ApiDeps) {
   const app = new Hono<ApiEnv>();
   app.use('*', requireScope('respond'));
 
+  /** The actor and decision id every playbook update carries. */
+  type Base = { decisionId: string; actor: Actor };
+
   /** Validates the body, checks the incident exists, runs the update, maps refusals to 4xx. */
   const decide =
-    <S extends z.ZodType>(
+    <S extends z.ZodType, R, A>(
       schema: S,
-      update: string,
-      payload: (b: z.infer<S>, c: Context<ApiEnv>) => object,
+      update: UpdateDefinition<R, [A]>,
+      argOf: (b: z.infer<S>, c: Context<ApiEnv>, base: Base) => A,
     ) =>
     async (c: Context<ApiEnv>) => {
       const parsed = schema.safeParse(await readJson(c));
@@ -69,16 +80,10 @@ export function decisionRoutes(deps: ApiDeps) {
       if (!inc) throw apiError(404, 'not_found', `no incident ${id}`, 'id');
       const given = (b as { decision_id?: string }).decision_id;
       const decisionId = given ?? crypto.randomUUID();
-      const args =
-        update === 'closeIncident' ? payload(b, c) : { decisionId, actor: actorOf(c), ...payload(b, c) };
+      const arg = argOf(b, c, { decisionId, actor: actorOf(c) });
       try {
-        const result = await updateIncident(
-          deps.temporal,
-          id,
-          update,
-          args,
-          given ? `${update}:${given}` : undefined,
-        );
+        const updateId = given ? `${update.name}:${given}` : undefined;
+        const result = await updateIncident(deps.temporal, id, update, arg, updateId);
         return c.json({ decision_id: decisionId, result }, 200);
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError) {
@@ -96,34 +101,40 @@ export function decisionRoutes(deps: ApiDeps) {
 
   app.post(
     '/:id/approvals/:stepId',
-    decide(ApprovalBody, 'decideApproval', (b, c) => ({
-      stepId: c.req.param('stepId'),
+    decide(ApprovalBody, decideApproval, (b, c, base) => ({
+      ...base,
+      stepId: c.req.param('stepId')!,
       decision: b.decision,
       ...(b.reason ? { reason: b.reason } : {}),
     })),
   );
   app.post(
     '/:id/tasks/:stepId/done',
-    decide(TaskBody, 'completeTask', (b, c) => ({
-      stepId: c.req.param('stepId'),
+    decide(TaskBody, completeTask, (b, c, base) => ({
+      ...base,
+      stepId: c.req.param('stepId')!,
       ...(b.note ? { note: b.note } : {}),
     })),
   );
   app.post(
     '/:id/notes',
-    decide(NoteBody, 'addNote', (b) => ({ text: b.text })),
+    decide(NoteBody, addNote, (b, _c, base) => ({ ...base, text: b.text })),
   );
   app.post(
     '/:id/abort',
-    decide(ReasonBody, 'abortIncident', (b) => ({ reason: b.reason })),
+    decide(ReasonBody, abortIncident, (b, _c, base) => ({ ...base, reason: b.reason })),
   );
   app.post(
     '/:id/close',
-    decide(ReasonBody, 'closeIncident', (b, c) => ({ actor: c.var.user.id, reason: b.reason })),
+    decide(ReasonBody, closeIncident, (b, c) => ({ actor: c.var.user.id, reason: b.reason })),
   );
   app.post(
     '/:id/escalate',
-    decide(ReasonBody, 'escalate', (b) => ({ reason: b.reason, ...(b.target ? { target: b.target } : {}) })),
+    decide(ReasonBody, escalate, (b, _c, base) => ({
+      ...base,
+      reason: b.reason,
+      ...(b.target ? { target: b.target } : {}),
+    })),
   );
   return app;
 }

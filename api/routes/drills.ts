@@ -13,10 +13,10 @@ import { driveDrill, openDrill } from '../../drills/driver';
 import { lintDrillSource } from '../../drills/lint';
 import { buildReport, settleDrill } from '../../drills/report';
 import { DrillNotFound, dataDirOf, finishDrill, judgeExpectation } from '../../drills/store';
+import type { Outbox } from '../../intake/outbox';
 import type { TemporalHandle } from '../../temporal/client';
 import { requireScope, type ApiEnv } from '../auth';
 import { apiError, zodErrorBody } from '../errors';
-import type { Outbox } from '../outbox';
 import { stringify } from 'yaml';
 
 export const DrillRequest = z.strictObject({
@@ -60,7 +60,7 @@ export function drillRoutes(deps: {
       throw apiError(400, 'invalid_request', `scenario: ${p?.message ?? 'invalid'}`, 'scenario');
     }
     const opts = { auto: body.data.auto, speed: body.data.speed };
-    const incidentId = openDrill(env, scenario, opts);
+    const incidentId = await openDrill(env, scenario, opts);
     driveDrill(env, scenario, incidentId, opts).catch((err: unknown) => {
       deps.log.error({ err, incidentId }, 'drill failed');
       finishDrill(deps.db, incidentId, 'error', { error: String(err) }, new Date().toISOString());

@@ -7,8 +7,7 @@ import { and, asc, desc, eq, gt, lt, or, type SQL } from 'drizzle-orm';
 import { Hono } from 'hono';
 import type { Db } from '../../db/client';
 import { alerts, incidents, timeline } from '../../db/schema';
-import type { IncidentState } from '../../domain/incident';
-import type { TemporalHandle } from '../../temporal/client';
+import { queryIncident, type TemporalHandle } from '../../temporal/client';
 import { incidentState } from '../../workflows/messages';
 import { requireScope, type ApiEnv } from '../auth';
 import { apiError, zodErrorBody } from '../errors';
@@ -53,10 +52,7 @@ function decodeCursor(cursor: string): [string, string] {
 async function pendingApprovals(temporal: TemporalHandle, inc: IncidentRow): Promise<unknown[]> {
   if (inc.status === 'closed' || !inc.startedAt) return [];
   // pendingApprovals joins IncidentState with the approvals work; until then it is absent.
-  const query = temporal.client.workflow
-    .getHandle(inc.workflowId)
-    .query(incidentState)
-    .then((st) => st as IncidentState & { pendingApprovals?: unknown });
+  const query = queryIncident(temporal, inc.id, incidentState);
   const timeout = new Promise<undefined>((r) => setTimeout(() => r(undefined), 2000).unref());
   const state = await Promise.race([query.catch(() => undefined), timeout]);
   const pending = state?.pendingApprovals;

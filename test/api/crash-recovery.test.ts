@@ -91,6 +91,6 @@ describe('a crash between the 202 and the dispatch', () => {
       expect(row.alertCount).toBe(n);
     }
     await stack.outbox.drained();
-    expect(stack.outbox.pendingCount()).toBe(0);
+    expect(await stack.outbox.pendingCount()).toBe(0);
   });
 });

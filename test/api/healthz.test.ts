@@ -2,7 +2,7 @@ import { Connection } from '@temporalio/client';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
-import { Outbox } from '../../api/outbox';
+import { Outbox } from '../../intake/outbox';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { storeAlert } from '../../api/intake-store';
+import { storeAlert } from '../../intake/store';
 import { openDb } from '../../db/client';
 import type { Alert } from '../../domain/alert';
 import { scenarioFromIncident } from '../../drills/replay';
@@ -26,14 +26,14 @@ const alert = (title: string, at: string): Alert => ({
 });
 
 describe('scenarioFromIncident', () => {
-  it('turns stored alerts into the opening alert and timed alert injects', () => {
+  it('turns stored alerts into the opening alert and timed alert injects', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-replay-'));
     const db = openDb(path.join(dir, 'firebreak.db'));
     try {
       const t0 = '2026-01-01T00:00:00.000Z';
       const t1 = '2026-01-01T00:04:30.000Z';
-      const first = storeAlert(db, alert('Prompt changed', t0), { receivedAt: t0, key: 'k1' });
-      storeAlert(db, alert('Tools changed', t1), { receivedAt: t1, key: 'k1' });
+      const first = await storeAlert(db, alert('Prompt changed', t0), { receivedAt: t0, key: 'k1' });
+      await storeAlert(db, alert('Tools changed', t1), { receivedAt: t1, key: 'k1' });
       const s = scenarioFromIncident(db, first.incidentId!);
       expect(s.playbook).toBe('agent-config-tampering');
       expect(s.alerts.map((a) => a.title)).toEqual(['Prompt changed']);

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { storeAlert } from '../../api/intake-store';
+import { storeAlert } from '../../intake/store';
 import { incidents, playbookSteps } from '../../db/schema';
 import { BUILTIN_PLAYBOOK_DIR, sha256 } from '../../playbooks/loader';
 import { incidentState, playbookState } from '../../workflows/messages';
@@ -103,7 +103,7 @@ describe('playbook selection at intake', () => {
     // No dispatch may be running: the row must carry its playbook before the outbox reads it.
     await stack.outbox.drained();
     const now = new Date().toISOString();
-    const { incidentId: stored } = storeAlert(
+    const { incidentId: stored } = await storeAlert(
       stack.db,
       {
         format: 'generic',

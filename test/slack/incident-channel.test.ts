@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channelName } from '../../activities/slack-store';
-import { incidentIdFor, incidentKey } from '../../api/intake-store';
+import { incidentIdFor } from '../../db/alerts';
+import { incidentKey } from '../../intake/store';
+import { updateIncident } from '../../temporal/client';
+import { closeIncident } from '../../workflows/messages';
 import { bearer, eventually, TEST_WEBHOOK_SECRET } from '../helpers/stack';
 import {
   incidentChannel,
@@ -90,9 +93,7 @@ describe('incident channel', () => {
       'card to show 2 alerts',
     );
     expect(updated.args.channel).toBe(channel);
-    await s.stack.temporal.client.workflow
-      .getHandle(`incident-${incidentId}`)
-      .executeUpdate('closeIncident', { args: [{ actor: 'tester', reason: 'done' }] });
+    await updateIncident(s.stack.temporal, incidentId, closeIncident, { actor: 'tester', reason: 'done' });
     await eventually(
       () =>
         s.fake

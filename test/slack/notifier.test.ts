@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../activities';
 import { createSlackActivities } from '../../activities/slack';
-import { storeAlert } from '../../api/intake-store';
+import { storeAlert } from '../../intake/store';
 import { ConfigError, loadConfig } from '../../app/config';
 import { openDb, type Db } from '../../db/client';
 import { createSlackApi } from '../../slack/client';
@@ -21,22 +21,24 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-notifier-'));
   db = openDb(path.join(dir, 'firebreak.db'));
   const at = new Date().toISOString();
-  incidentId = storeAlert(
-    db,
-    {
-      format: 'generic',
-      source: 'default',
-      origin: 'siem',
-      dedupKey: 'n-1',
-      title: 'Agent wrote to prod bucket',
-      severity: 'high',
-      status: 'firing',
-      agentId: 'agent-3',
-      labels: {},
-      details: {},
-      occurredAt: at,
-    },
-    { receivedAt: at },
+  incidentId = (
+    await storeAlert(
+      db,
+      {
+        format: 'generic',
+        source: 'default',
+        origin: 'siem',
+        dedupKey: 'n-1',
+        title: 'Agent wrote to prod bucket',
+        severity: 'high',
+        status: 'firing',
+        agentId: 'agent-3',
+        labels: {},
+        details: {},
+        occurredAt: at,
+      },
+      { receivedAt: at },
+    )
   ).incidentId!;
 });
 afterAll(async () => {

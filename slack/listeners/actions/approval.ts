@@ -5,8 +5,8 @@
  * incomplete). Refusals become ephemeral replies; unauthorized attempts are also audited.
  */
 import type { App, BlockAction, ButtonAction, webApi } from '@slack/bolt';
-import type { Actor } from '../../../domain/incident';
 import { queryIncident, updateIncident } from '../../../temporal/client';
+import { decideApproval, playbookState, type ApprovalDecision } from '../../../workflows/messages';
 import {
   APPROVE_ACTION,
   decided,
@@ -20,27 +20,9 @@ import { actorFor, audit, nowIso, refusalOf, type SlackDeps } from '../../contex
 import { mentionUser } from '../../escape';
 import { ephemeral, refusalText } from '../replies';
 
-/** What decideApproval returns: `duplicate` when this decisionId was applied before. */
-interface DecisionResult {
-  duplicate?: boolean;
-  stepStatus?: string;
-}
-
-/** The step's entry in the `playbookState` query while it still waits for approvals. */
-interface PendingApproval {
-  stepId: string;
-  minApprovals: number;
-  approvals: number;
-  requester: string | undefined;
-}
-
-export interface Decision {
+/** A click's decision (the `decideApproval` argument) and where its message is in Slack. */
+export interface Decision extends ApprovalDecision {
   incidentId: string;
-  stepId: string;
-  decision: 'approve' | 'reject';
-  actor: Actor;
-  reason?: string;
-  decisionId: string;
   channel: string | undefined;
   /** The approval message as posted, to re-render; undefined when it cannot be read back. */
   message: SlackMessage | undefined;
@@ -60,22 +42,22 @@ export function parseButton(value: string | undefined): ApprovalButtonValue | un
 
 /** Sends the decision to the workflow and shows the result in Slack. */
 export async function decide(deps: SlackDeps, client: webApi.WebClient, d: Decision): Promise<void> {
-  const payload = {
+  const payload: ApprovalDecision = {
     decisionId: d.decisionId,
     stepId: d.stepId,
     decision: d.decision,
     actor: d.actor,
     ...(d.reason ? { reason: d.reason } : {}),
   };
-  let result: DecisionResult | undefined;
+  let duplicate: boolean;
   try {
-    result = await updateIncident<DecisionResult | undefined>(
+    ({ duplicate } = await updateIncident(
       deps.temporal,
       d.incidentId,
-      'decideApproval',
+      decideApproval,
       payload,
       d.decisionId,
-    );
+    ));
   } catch (err) {
     const refusal = refusalOf(err);
     if (!refusal) throw err;
@@ -98,16 +80,12 @@ export async function decide(deps: SlackDeps, client: webApi.WebClient, d: Decis
     );
     return;
   }
-  if (result?.duplicate || !d.channel || !d.messageTs || !d.message) return;
+  if (duplicate || !d.channel || !d.messageTs || !d.message) return;
   // The update returns before the playbook moves on; whether this approval completed k-of-n is
   // read from the step's pending entry (which already counts it).
   const pending =
     d.decision === 'approve'
-      ? await queryIncident<{ pendingApprovals?: PendingApproval[] } | null>(
-          deps.temporal,
-          d.incidentId,
-          'playbookState',
-        )
+      ? await queryIncident(deps.temporal, d.incidentId, playbookState)
           .then((ps) => ps?.pendingApprovals?.find((p) => p.stepId === d.stepId))
           .catch(() => undefined)
       : undefined;

@@ -4,6 +4,7 @@
  */
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { updateIncident } from '../../../temporal/client';
+import { completeTask } from '../../../workflows/messages';
 import { TASK_DONE_ACTION, taskDone } from '../../blocks/task';
 import { actorFor, nowIso, refusalOf, type SlackDeps } from '../../context';
 import { parseButton } from './approval';
@@ -21,7 +22,7 @@ export function registerTaskActions(app: App, deps: SlackDeps): void {
       await updateIncident(
         deps.temporal,
         target.incidentId,
-        'completeTask',
+        completeTask,
         { decisionId, stepId: target.stepId, actor },
         decisionId,
       );

@@ -4,9 +4,11 @@
  * the incident whose channel they are typed in; changes go to the incident workflow as updates.
  */
 import type { App, RespondFn, SlashCommand } from '@slack/bolt';
+import type { UpdateDefinition } from '@temporalio/client';
 import { incidentForChannel } from '../../../activities/slack-store';
 import { incidentRoles } from '../../../db/schema';
 import { updateIncident } from '../../../temporal/client';
+import { addNote, escalate } from '../../../workflows/messages';
 import { confirmModal, declareModal } from '../../blocks/modals';
 import { actorFor, audit, nowIso, refusalOf, type SlackDeps } from '../../context';
 import { mentionUser, safeText } from '../../escape';
@@ -33,16 +35,21 @@ async function reply(respond: RespondFn, text: string, inChannel = false): Promi
   await respond({ response_type: inChannel ? 'in_channel' : 'ephemeral', text });
 }
 
-async function runUpdate(c: Ctx, update: string, payload: unknown, done: string): Promise<void> {
+async function runUpdate<R, A>(
+  c: Ctx,
+  update: UpdateDefinition<R, [A]>,
+  arg: A,
+  done: string,
+): Promise<void> {
   try {
-    await updateIncident(c.deps.temporal, c.incidentId, update, payload, `slack-${c.command.trigger_id}`);
+    await updateIncident(c.deps.temporal, c.incidentId, update, arg, `slack-${c.command.trigger_id}`);
     await reply(c.respond, done, true);
   } catch (err) {
     const refusal = refusalOf(err);
     if (!refusal) throw err;
     const text =
       refusal.kind === 'unsupported'
-        ? `This incident's workflow does not support \`${update}\` yet.`
+        ? `This incident's workflow does not support \`${update.name}\` yet.`
         : `Not done: ${safeText(refusal.detail, 500)}`;
     await reply(c.respond, text);
   }
@@ -124,7 +131,7 @@ export function registerIncidentCommand(app: App, deps: SlackDeps): void {
         if (!rest) return reply(respond, 'Usage: `/incident note <text>`');
         return runUpdate(
           c,
-          'addNote',
+          addNote,
           { decisionId, actor, text: rest },
           `:memo: Note added by ${mentionUser(actor.id)}: ${safeText(rest, 2000)}`,
         );
@@ -135,7 +142,7 @@ export function registerIncidentCommand(app: App, deps: SlackDeps): void {
         if (!reason) return reply(respond, 'Usage: `/incident escalate [@user|@group] <reason>`');
         return runUpdate(
           c,
-          'escalate',
+          escalate,
           { decisionId, actor, reason, ...(target ? { target } : {}) },
           `:rotating_light: Escalation requested by ${mentionUser(actor.id)}.`,
         );

@@ -4,19 +4,13 @@
  */
 import { eq } from 'drizzle-orm';
 import { incidentRoles, incidents } from '../../../db/schema';
+import type { PlaybookState } from '../../../domain/incident';
 import { queryIncident } from '../../../temporal/client';
+import { incidentState, playbookState } from '../../../workflows/messages';
 import type { SlackDeps } from '../../context';
 import { mentionUser, safeText } from '../../escape';
 
-interface PlaybookSummary {
-  id: string;
-  status: string;
-  phase: string;
-  pendingApprovals: { stepId: string; prompt: string }[];
-  openTasks: { stepId: string; task: string }[];
-}
-
-function playbookLines(pb: PlaybookSummary): string[] {
+function playbookLines(pb: PlaybookState): string[] {
   return [
     `Playbook \`${safeText(pb.id, 80)}\` · ${safeText(pb.status, 20)} · phase ${safeText(pb.phase, 40)}`,
     ...pb.pendingApprovals.map(
@@ -31,15 +25,9 @@ function playbookLines(pb: PlaybookSummary): string[] {
 export async function statusText(deps: SlackDeps, incidentId: string): Promise<string> {
   const inc = deps.db.select().from(incidents).where(eq(incidents.id, incidentId)).get();
   if (!inc) return 'This incident no longer exists.';
-  const live = await queryIncident<{ phase: string; alertCount: number; status: string }>(
-    deps.temporal,
-    incidentId,
-    'incidentState',
-  ).catch(() => undefined);
+  const live = await queryIncident(deps.temporal, incidentId, incidentState).catch(() => undefined);
   // With a playbook: its phase, pending approvals and open tasks.
-  const pb = await queryIncident<PlaybookSummary | null>(deps.temporal, incidentId, 'playbookState').catch(
-    () => undefined,
-  );
+  const pb = await queryIncident(deps.temporal, incidentId, playbookState).catch(() => undefined);
   const roles = deps.db.select().from(incidentRoles).where(eq(incidentRoles.incidentId, incidentId)).all();
   const lines = [
     `*${safeText(inc.id, 80)}* ${inc.mode === 'drill' ? '[DRILL] ' : ''}${safeText(inc.title, 300)}`,

@@ -6,6 +6,7 @@
 import type { App } from '@slack/bolt';
 import { incidentForChannel } from '../../../activities/slack-store';
 import { updateIncident } from '../../../temporal/client';
+import { addNote } from '../../../workflows/messages';
 import { actorFor, refusalOf, type SlackDeps } from '../../context';
 import { fetchMessage } from '../replies';
 
@@ -23,7 +24,7 @@ export function registerTimelineReaction(app: App, deps: SlackDeps): void {
       await updateIncident(
         deps.temporal,
         incidentId,
-        'addNote',
+        addNote,
         { decisionId, actor: actorFor(deps.config, { id: event.user }), text: `${message.text}${author}` },
         decisionId,
       );

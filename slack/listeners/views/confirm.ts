@@ -4,6 +4,7 @@
  */
 import type { App } from '@slack/bolt';
 import { updateIncident } from '../../../temporal/client';
+import { abortIncident, closeIncident } from '../../../workflows/messages';
 import { CONFIRM_VIEW, type ConfirmKind } from '../../blocks/modals';
 import { actorFor, refusalOf, type SlackDeps } from '../../context';
 import { mentionUser, safeText } from '../../escape';
@@ -30,7 +31,7 @@ export function registerConfirm(app: App, deps: SlackDeps): void {
         await updateIncident(
           deps.temporal,
           meta.incidentId,
-          'closeIncident',
+          closeIncident,
           { actor: who, reason },
           decisionId,
         );
@@ -38,7 +39,7 @@ export function registerConfirm(app: App, deps: SlackDeps): void {
         await updateIncident(
           deps.temporal,
           meta.incidentId,
-          'abortIncident',
+          abortIncident,
           { decisionId, actor, reason },
           decisionId,
         );

@@ -4,8 +4,8 @@
  * gets its channel, card and playbook exactly like an alerted one.
  */
 import type { App } from '@slack/bolt';
-import { storeAlert } from '../../../api/intake-store';
 import { Severity, type Alert } from '../../../domain/alert';
+import { storeAlert } from '../../../intake/store';
 import { DECLARE_VIEW } from '../../blocks/modals';
 import { nowIso, type SlackDeps } from '../../context';
 import { safeText } from '../../escape';
@@ -40,7 +40,7 @@ export function registerDeclare(app: App, deps: SlackDeps): void {
       details: { declared_via: 'slack', declared_by: body.user.id, declared_by_name: body.user.name },
       occurredAt: receivedAt,
     };
-    const stored = storeAlert(deps.db, alert, { receivedAt, mode: drill ? 'drill' : 'live' });
+    const stored = await storeAlert(deps.db, alert, { receivedAt, mode: drill ? 'drill' : 'live' });
     deps.outbox.kick();
     const meta = JSON.parse(view.private_metadata || '{}') as { channelId?: string };
     await ephemeral(

@@ -5,8 +5,9 @@
  * group, and every request still answers only after its own alerts are durably committed. If a
  * group's transaction fails, each request is retried alone, so one bad batch fails only itself.
  */
+import { storeAlertBatches, type IntakeBatch, type StoredAlert } from '../db/alerts';
 import type { Db } from '../db/client';
-import { storeAlertBatches, type IntakeBatch, type StoredAlert } from './intake-store';
+import { incidentWorkflowId } from '../temporal/client';
 
 interface Pending {
   batch: IntakeBatch;
@@ -30,30 +31,39 @@ export class GroupCommitter {
       if (!this.scheduled) {
         this.scheduled = true;
         // After the I/O callbacks already due: requests parsed in this turn join the group.
-        setImmediate(() => this.flush());
+        setImmediate(() => void this.flush());
       }
     });
   }
 
-  private flush(): void {
+  private async flush(): Promise<void> {
     this.scheduled = false;
     const group = this.queue.splice(0, this.queue.length);
     if (group.length === 0) return;
     const started = performance.now();
+    let results: StoredAlert[][];
     try {
-      const results = storeAlertBatches(
+      results = await storeAlertBatches(
         this.db,
         group.map((p) => p.batch),
+        incidentWorkflowId,
       );
-      this.onCommit?.((performance.now() - started) / 1000, group.length);
-      group.forEach((p, i) => p.resolve(results[i]!));
     } catch {
-      for (const p of group) {
-        try {
-          p.resolve(storeAlertBatches(this.db, [p.batch])[0]!);
-        } catch (err) {
-          p.reject(err);
-        }
+      await this.storeEachAlone(group);
+      return;
+    }
+    this.onCommit?.((performance.now() - started) / 1000, group.length);
+    group.forEach((p, i) => p.resolve(results[i]!));
+  }
+
+  /** After a failed group: each request in its own transaction, so a bad one fails only itself. */
+  private async storeEachAlone(group: Pending[]): Promise<void> {
+    for (const p of group) {
+      try {
+        const [stored] = await storeAlertBatches(this.db, [p.batch], incidentWorkflowId);
+        p.resolve(stored!);
+      } catch (err) {
+        p.reject(err);
       }
     }
   }

@@ -5,19 +5,12 @@
  * instead (alerts about one agent share an incident), optionally only within a time window.
  */
 import type { RouteRule } from '../app/config-file';
-import type { Alert, Severity } from '../domain/alert';
+import type { AlertPlacement } from '../db/alerts';
+import type { Alert } from '../domain/alert';
 import type { IncidentMode } from '../domain/incident';
 
-export interface Route {
-  /** The incident key, or for grouped alerts the group's base key (see windowMs). */
-  key: string;
-  /** Grouped: join an open incident of this group whose last alert is younger than windowMs. */
-  grouped: boolean;
-  windowMs: number | undefined;
-  playbookId: string | undefined;
-  severity: Severity;
-  mode: IncidentMode;
-  onResolved: 'resolve' | 'annotate';
+/** Where an alert goes (see AlertPlacement), and which rule sent it there. */
+export interface Route extends AlertPlacement {
   rule: string | undefined;
 }
 

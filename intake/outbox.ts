@@ -6,22 +6,23 @@
  * the dispatch lose nothing. Delivery is at-least-once; the workflow drops batches it has already
  * counted (AlertBatch.toSeq).
  */
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowIdReusePolicy,
-  WorkflowNotFoundError,
-} from '@temporalio/client';
-import { and, count, eq, isNull, lte, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
+import {
+  alertCountUpTo,
+  firstAlertLabels,
+  incidentToDispatch,
+  markDispatched,
+  undispatchedAlerts,
+  undispatchedCount,
+  type IncidentRow,
+  type PendingAlert,
+} from '../db/alerts';
 import type { Db } from '../db/client';
-import { alerts, incidents } from '../db/schema';
 import type { AlertBatch, IncidentStart, PinnedPlaybook } from '../domain/incident';
 import { drillStartExtras } from '../drills/store';
 import { loadPlaybookDir } from '../playbooks/loader';
 import { selectPlaybook } from '../playbooks/select';
-import type { TemporalHandle } from '../temporal/client';
-import { alertsAttached } from '../workflows/messages';
-import type { runIncident } from '../workflows/run-incident';
+import { launchIncidentWorkflow, signalIncidentAlerts, type TemporalHandle } from '../temporal/client';
 
 export interface OutboxOptions {
   db: Db;
@@ -47,46 +48,16 @@ const DISPATCH_LANES = 8;
 /** How many running incidents the outbox remembers; forgetting one costs one signal-with-start. */
 const KNOWN_STARTED_MAX = 10_000;
 
-/** The per-pass queries, prepared once (building them per pass showed up in the ingest profile). */
-function prepareQueries(db: Db, batchSize: number) {
-  const p = sql.placeholder;
+/** The batch signal for an incident's pending rows (in seq order); `total` counts all its alerts. */
+function batchOf(list: PendingAlert[], total: number): AlertBatch {
+  const last = list[list.length - 1]!;
   return {
-    undispatched: db
-      .select({
-        seq: alerts.seq,
-        id: alerts.id,
-        incidentId: alerts.incidentId,
-        title: alerts.title,
-        status: alerts.status,
-        receivedAt: alerts.receivedAt,
-      })
-      .from(alerts)
-      .where(isNull(alerts.dispatchedAt))
-      .orderBy(alerts.seq)
-      .limit(batchSize)
-      .prepare(),
-    incident: db
-      .select()
-      .from(incidents)
-      .where(eq(incidents.id, p('id')))
-      .prepare(),
-    countUpTo: db
-      .select({ n: count() })
-      .from(alerts)
-      .where(and(eq(alerts.incidentId, p('id')), lte(alerts.seq, p('seq'))))
-      .prepare(),
-    markDispatched: db
-      .update(alerts)
-      .set({ dispatchedAt: sql`${p('at')}` })
-      .where(eq(alerts.seq, p('seq')))
-      .prepare(),
-    firstLabels: db
-      .select({ labels: alerts.labels })
-      .from(alerts)
-      .where(eq(alerts.incidentId, p('id')))
-      .orderBy(alerts.seq)
-      .limit(1)
-      .prepare(),
+    toSeq: last.seq,
+    totalCount: total,
+    latestAlertId: last.id,
+    latestTitle: last.title,
+    latestStatus: last.status,
+    lastSeenAt: last.receivedAt,
   };
 }
 
@@ -108,10 +79,10 @@ export class Outbox {
   private readonly started = new Set<string>();
   private idle: Promise<void> = Promise.resolve();
 
-  private readonly q: ReturnType<typeof prepareQueries>;
+  private readonly batchSize: number;
 
   constructor(private readonly opts: OutboxOptions) {
-    this.q = prepareQueries(opts.db, opts.batchSize ?? 5000);
+    this.batchSize = opts.batchSize ?? 5000;
   }
 
   private playbooks(): PinnedPlaybook[] {
@@ -141,13 +112,13 @@ export class Outbox {
   async drained(): Promise<void> {
     for (;;) {
       await this.idle;
-      if (!this.running && this.pendingCount() === 0) return;
+      if (!this.running && (await this.pendingCount()) === 0) return;
       await new Promise((r) => setTimeout(r, 20));
     }
   }
 
-  pendingCount(): number {
-    return this.opts.db.select({ n: count() }).from(alerts).where(isNull(alerts.dispatchedAt)).get()?.n ?? 0;
+  pendingCount(): Promise<number> {
+    return undispatchedCount(this.opts.db);
   }
 
   private async loop(): Promise<void> {
@@ -168,35 +139,15 @@ export class Outbox {
 
   /** One pass: dispatch every incident's pending alerts (up to batchSize rows). Returns rows done. */
   private async drainOnce(): Promise<number> {
-    const { db } = this.opts;
-    const rows = this.q.undispatched.all();
+    const rows = await undispatchedAlerts(this.opts.db, this.batchSize);
     if (rows.length === 0) return 0;
-    const byIncident = new Map<string, typeof rows>();
+    const byIncident = new Map<string, PendingAlert[]>();
     for (const r of rows) {
       const list = byIncident.get(r.incidentId) ?? [];
       list.push(r);
       byIncident.set(r.incidentId, list);
     }
-    // An incident signalled within the interval waits; a timer brings the next pass.
-    const interval = this.opts.incidentIntervalMs ?? 500;
-    const now = Date.now();
-    let wakeAt = Infinity;
-    const entries: [string, typeof rows][] = [];
-    for (const [incidentId, list] of byIncident) {
-      const last = this.lastSent.get(incidentId);
-      if (last !== undefined && now - last < interval) wakeAt = Math.min(wakeAt, last + interval);
-      else entries.push([incidentId, list]);
-    }
-    for (const [id, at] of this.lastSent) if (now - at >= interval) this.lastSent.delete(id);
-    if (wakeAt !== Infinity && !this.deferTimer) {
-      this.deferTimer = setTimeout(
-        () => {
-          this.deferTimer = undefined;
-          this.kick();
-        },
-        Math.max(1, wakeAt - now),
-      );
-    }
+    const entries = this.dueNow(byIncident);
     // Incidents are independent: dispatch several at once (each incident's alerts stay in order).
     let next = 0;
     const done: { seq: number; at: string }[] = [];
@@ -218,62 +169,68 @@ export class Outbox {
     await Promise.all(Array.from({ length: Math.min(DISPATCH_LANES, entries.length) }, lane));
     // One transaction (one fsync) marks the whole pass; what was signalled before a failure is
     // marked too. A crash before this line re-sends those batches, which the workflow drops.
-    db.transaction(() => {
-      for (const d of done) this.q.markDispatched.run(d);
-    });
+    await markDispatched(this.opts.db, done);
     if (failure) throw failure.err;
     return done.length;
   }
 
-  private async dispatch(
-    incidentId: string,
-    list: { seq: number; id: string; title: string; status: 'firing' | 'resolved'; receivedAt: string }[],
-  ): Promise<void> {
+  /**
+   * The incidents to signal in this pass. One signalled within the interval waits, and a timer
+   * brings the pass that sends its batch.
+   */
+  private dueNow(byIncident: Map<string, PendingAlert[]>): [string, PendingAlert[]][] {
+    const interval = this.opts.incidentIntervalMs ?? 500;
+    const now = Date.now();
+    let wakeAt = Infinity;
+    const due: [string, PendingAlert[]][] = [];
+    for (const [incidentId, list] of byIncident) {
+      const last = this.lastSent.get(incidentId);
+      if (last !== undefined && now - last < interval) wakeAt = Math.min(wakeAt, last + interval);
+      else due.push([incidentId, list]);
+    }
+    for (const [id, at] of this.lastSent) if (now - at >= interval) this.lastSent.delete(id);
+    if (wakeAt !== Infinity && !this.deferTimer) {
+      this.deferTimer = setTimeout(
+        () => {
+          this.deferTimer = undefined;
+          this.kick();
+        },
+        Math.max(1, wakeAt - now),
+      );
+    }
+    return due;
+  }
+
+  /** Delivers one incident's pending alerts as one batch. */
+  private async dispatch(incidentId: string, list: PendingAlert[]): Promise<void> {
     const { db, temporal } = this.opts;
-    const inc = this.q.incident.get({ id: incidentId });
+    const inc = await incidentToDispatch(db, incidentId);
     if (!inc || inc.status === 'closed') {
       this.started.delete(incidentId);
       return; // counted in the DB; a closed workflow takes no signals
     }
-    const last = list[list.length - 1]!;
-    const total = this.q.countUpTo.get({ id: incidentId, seq: last.seq })?.n ?? 0;
-    const batch: AlertBatch = {
-      toSeq: last.seq,
-      totalCount: total,
-      latestAlertId: last.id,
-      latestTitle: last.title,
-      latestStatus: last.status,
-      lastSeenAt: last.receivedAt,
-    };
+    const batch = batchOf(list, await alertCountUpTo(db, incidentId, list[list.length - 1]!.seq));
     if (this.started.has(incidentId)) {
-      try {
-        await temporal.client.workflow.getHandle(inc.workflowId).signal(alertsAttached, batch);
-        return;
-      } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-        // It ended meanwhile: signal-with-start below says so (already started) and drops the batch.
-        this.started.delete(incidentId);
-      }
+      if (await signalIncidentAlerts(temporal, incidentId, batch)) return;
+      // It ended meanwhile: the launch below finds it already ended and drops the batch.
+      this.started.delete(incidentId);
     }
-    // The playbook is chosen from the incident's first alert and pinned into the start input;
-    // a running workflow ignores these args, so later alerts never change its playbook.
-    const first = this.q.firstLabels.get({ id: incidentId });
-    const labels = first?.labels ?? {};
-    // A playbook named on the incident (an intake routing rule, a drill) wins over matching.
-    const named = inc.playbookId ? this.playbooks().find((p) => p.id === inc.playbookId) : undefined;
-    if (inc.playbookId && !named) {
-      this.opts.log.warn({ incidentId, playbookId: inc.playbookId }, 'unknown playbook; matching instead');
+    const outcome = await launchIncidentWorkflow(temporal, await this.startOf(inc), batch);
+    if (outcome === 'started') {
+      this.started.add(incidentId);
+      if (this.started.size > KNOWN_STARTED_MAX) this.started.delete(this.started.values().next().value!);
     }
-    const playbook =
-      named ??
-      selectPlaybook(this.playbooks(), {
-        severity: inc.severity,
-        source: inc.source,
-        title: inc.title,
-        labels,
-      });
-    const start: IncidentStart = {
-      incidentId,
+  }
+
+  /**
+   * The workflow's start input. The playbook is chosen from the incident's first alert and pinned
+   * into it; a running workflow ignores these args, so later alerts never change its playbook.
+   */
+  private async startOf(inc: IncidentRow): Promise<IncidentStart> {
+    const labels = await firstAlertLabels(this.opts.db, inc.id);
+    const playbook = this.playbookFor(inc, labels);
+    return {
+      incidentId: inc.id,
       key: inc.key,
       mode: inc.mode,
       source: inc.source,
@@ -283,23 +240,27 @@ export class Outbox {
       openedAt: inc.openedAt,
       labels,
       ...(playbook ? { playbook } : {}),
-      ...(inc.mode === 'drill' ? drillStartExtras(db, incidentId) : {}),
+      ...(inc.mode === 'drill' ? drillStartExtras(this.opts.db, inc.id) : {}),
     };
-    try {
-      await temporal.client.workflow.signalWithStart<typeof runIncident, [AlertBatch]>('runIncident', {
-        workflowId: inc.workflowId,
-        taskQueue: temporal.taskQueue,
-        args: [start],
-        signal: alertsAttached,
-        signalArgs: [batch],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      });
-      this.started.add(incidentId);
-      if (this.started.size > KNOWN_STARTED_MAX) this.started.delete(this.started.values().next().value!);
-    } catch (err) {
-      // The run already ended (closed while these alerts were in flight): nothing to tell it.
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return;
-      throw err;
+  }
+
+  /** A playbook named on the incident (an intake routing rule, a drill) wins over matching. */
+  private playbookFor(inc: IncidentRow, labels: Record<string, string>): PinnedPlaybook | undefined {
+    const named = inc.playbookId ? this.playbooks().find((p) => p.id === inc.playbookId) : undefined;
+    if (inc.playbookId && !named) {
+      this.opts.log.warn(
+        { incidentId: inc.id, playbookId: inc.playbookId },
+        'unknown playbook; matching instead',
+      );
     }
+    return (
+      named ??
+      selectPlaybook(this.playbooks(), {
+        severity: inc.severity,
+        source: inc.source,
+        title: inc.title,
+        labels,
+      })
+    );
   }
 }
