@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/client';
 import { alerts, incidents } from '../db/schema';
 import type { AlertBatch, IncidentStart, PinnedPlaybook } from '../domain/incident';
-import { drillStartExtras } from '../drills/store';
+import { drillStartOptions } from '../drills/store';
 import { loadPlaybookDir } from '../playbooks/loader';
 import { selectPlaybook } from '../playbooks/select';
 import type { TemporalHandle } from '../temporal/client';
@@ -283,7 +283,7 @@ export class Outbox {
       openedAt: inc.openedAt,
       labels,
       ...(playbook ? { playbook } : {}),
-      ...(inc.mode === 'drill' ? drillStartExtras(db, incidentId) : {}),
+      ...(inc.mode === 'drill' ? await drillStartOptions(db, incidentId) : {}),
     };
     try {
       await temporal.client.workflow.signalWithStart<typeof runIncident, [AlertBatch]>('runIncident', {

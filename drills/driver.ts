@@ -8,11 +8,11 @@
 import { systemClock } from '../activities';
 import { createSlackActivities, type SlackNotifierDeps } from '../activities/slack';
 import { renderAfterActionSummary } from './report';
-import { eq } from 'drizzle-orm';
 import crypto from 'node:crypto';
 import type { Db } from '../db/client';
-import { drills, incidents } from '../db/schema';
-import { appendTimelineEvent } from '../activities/incidents';
+import { drillRow, insertDrill } from '../db/drills';
+import { getIncident } from '../db/incidents';
+import { appendTimelineEvent } from '../db/timeline';
 import { incidentIdFor, storeAlerts } from '../api/intake-store';
 import type { Outbox } from '../api/outbox';
 import type { Route } from '../api/routing';
@@ -24,7 +24,6 @@ import { loadPlaybookDir } from '../playbooks/loader';
 import { settleDrill, type AfterActionReport } from './report';
 import { AutoResponder } from './responder';
 import { ms, type DrillAlert, type DrillScenario, type Inject } from './schema';
-import { drillRow } from './store';
 
 export interface DrillEnv {
   db: Db;
@@ -67,24 +66,21 @@ function toAlert(a: DrillAlert, scenario: DrillScenario, at: string): Alert {
 }
 
 /** Opens the drill incident and records the drill; the outbox starts its workflow. */
-export function openDrill(env: DrillEnv, scenario: DrillScenario, opts: DrillOptions): string {
+export async function openDrill(env: DrillEnv, scenario: DrillScenario, opts: DrillOptions): Promise<string> {
   if (!loadPlaybookDir().some((p) => p.id === scenario.playbook))
     throw new Error(`scenario ${scenario.id}: no playbook ${scenario.playbook}`);
   const key = `drill:${scenario.id}:${crypto.randomBytes(5).toString('hex')}`;
   const incidentId = incidentIdFor(key, 1);
   const at = new Date().toISOString();
-  env.db
-    .insert(drills)
-    .values({
-      incidentId,
-      scenarioId: scenario.id,
-      scenario: scenario as unknown as Record<string, unknown>,
-      speed: opts.speed ?? 1,
-      auto: opts.auto ?? false,
-      status: 'running',
-      startedAt: at,
-    })
-    .run();
+  await insertDrill(env.db, {
+    incidentId,
+    scenarioId: scenario.id,
+    scenario: scenario as unknown as Record<string, unknown>,
+    speed: opts.speed ?? 1,
+    auto: opts.auto ?? false,
+    status: 'running',
+    startedAt: at,
+  });
   storeAlerts(
     env.db,
     scenario.alerts.map((a) => ({ alert: toAlert(a, scenario, at), route: route(key, a, scenario) })),
@@ -118,13 +114,13 @@ async function applyInject(
   const key = `${incidentId}:inject:${i.id ?? n}`;
   const base = { incidentId, actor: 'facilitator', at: new Date(inj.due).toISOString() };
   const handle = env.temporal.client.workflow.getHandle(incidentWorkflowId(incidentId));
-  appendTimelineEvent(
+  await appendTimelineEvent(
     env.db,
     { ...base, kind: 'drill.inject', message: `Inject at ${i.at}: ${i.type}`, data: { ...i }, eventKey: key },
     base.at,
   );
   if (i.type === 'alert') {
-    const keyRow = incidentKeyOf(env, incidentId);
+    const keyRow = await incidentKeyOf(env, incidentId);
     storeAlerts(
       env.db,
       [{ alert: toAlert(i.alert, scenario, base.at), route: route(keyRow, i.alert, scenario) }],
@@ -138,7 +134,7 @@ async function applyInject(
       })
       .catch(() => undefined);
   } else if (i.type === 'event') {
-    appendTimelineEvent(
+    await appendTimelineEvent(
       env.db,
       { ...base, actor: i.actor, kind: i.kind, message: i.message || i.kind, eventKey: `${key}:event` },
       base.at,
@@ -146,8 +142,8 @@ async function applyInject(
   }
 }
 
-function incidentKeyOf(env: DrillEnv, incidentId: string): string {
-  const row = env.db.select({ key: incidents.key }).from(incidents).where(eq(incidents.id, incidentId)).get();
+async function incidentKeyOf(env: DrillEnv, incidentId: string): Promise<string> {
+  const row = await getIncident(env.db, incidentId);
   if (!row) throw new Error(`no incident ${incidentId}`);
   return row.key;
 }
@@ -160,7 +156,7 @@ export async function driveDrill(
   opts: DrillOptions,
 ): Promise<DrillOutcome> {
   const speed = opts.speed ?? 1;
-  const t0 = Date.parse(drillRow(env.db, incidentId)?.startedAt ?? new Date().toISOString());
+  const t0 = Date.parse((await drillRow(env.db, incidentId))?.startedAt ?? new Date().toISOString());
   const responder = new AutoResponder(scenario, incidentId, speed);
   const handle = env.temporal.client.workflow.getHandle(incidentWorkflowId(incidentId));
   const limit = t0 + ms(scenario.time_limit) / speed;
@@ -200,7 +196,12 @@ export async function driveDrill(
   await handle
     .executeUpdate(closeIncident, { args: [{ actor: 'drill', reason: 'drill finished' }] })
     .catch(() => undefined);
-  const { report, reportPath, missed } = settleDrill(env.db, env.dataDir, incidentId, responder.problems);
+  const { report, reportPath, missed } = await settleDrill(
+    env.db,
+    env.dataDir,
+    incidentId,
+    responder.problems,
+  );
   if (env.slack) {
     // A Slack failure never fails the drill: the report is on disk and in the API either way.
     await createSlackActivities({ db: env.db, clock: systemClock, slack: env.slack })
@@ -215,6 +216,6 @@ export async function runDrill(
   scenario: DrillScenario,
   opts: DrillOptions = {},
 ): Promise<DrillOutcome> {
-  const incidentId = openDrill(env, scenario, opts);
+  const incidentId = await openDrill(env, scenario, opts);
   return driveDrill(env, scenario, incidentId, opts);
 }

@@ -16,7 +16,7 @@ import { createActivities } from '../activities';
 import { createApp } from '../api/app';
 import { Outbox } from '../api/outbox';
 import { loadConfig } from '../app/config';
-import { openDb } from '../db/client';
+import { closeDb, openDb } from '../db/client';
 import { findTemporalCli, projectRoot } from '../temporal/cli-binary';
 import { connectTemporal } from '../temporal/client';
 import { startDevServer } from '../temporal/dev-server';
@@ -96,7 +96,7 @@ async function main() {
   server.close();
   await outbox.stop();
   await temporal.connection.close();
-  db.$client.close();
+  closeDb(db);
   await dev.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });
 }

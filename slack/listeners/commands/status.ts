@@ -2,8 +2,8 @@
  * `/incident status`: where the incident stands, from the DB projection, the workflow's live
  * state and, when it runs a playbook, the playbook's phase, pending approvals and open tasks.
  */
-import { eq } from 'drizzle-orm';
-import { incidentRoles, incidents } from '../../../db/schema';
+import { rolesOf } from '../../../db/incident-roles';
+import { getIncident } from '../../../db/incidents';
 import { queryIncident } from '../../../temporal/client';
 import type { SlackDeps } from '../../context';
 import { mentionUser, safeText } from '../../escape';
@@ -29,7 +29,7 @@ function playbookLines(pb: PlaybookSummary): string[] {
 }
 
 export async function statusText(deps: SlackDeps, incidentId: string): Promise<string> {
-  const inc = deps.db.select().from(incidents).where(eq(incidents.id, incidentId)).get();
+  const inc = await getIncident(deps.db, incidentId);
   if (!inc) return 'This incident no longer exists.';
   const live = await queryIncident<{ phase: string; alertCount: number; status: string }>(
     deps.temporal,
@@ -40,7 +40,7 @@ export async function statusText(deps: SlackDeps, incidentId: string): Promise<s
   const pb = await queryIncident<PlaybookSummary | null>(deps.temporal, incidentId, 'playbookState').catch(
     () => undefined,
   );
-  const roles = deps.db.select().from(incidentRoles).where(eq(incidentRoles.incidentId, incidentId)).all();
+  const roles = await rolesOf(deps.db, incidentId);
   const lines = [
     `*${safeText(inc.id, 80)}* ${inc.mode === 'drill' ? '[DRILL] ' : ''}${safeText(inc.title, 300)}`,
     `Severity ${inc.severity} · status ${live?.status ?? inc.status} · phase ${safeText(live?.phase ?? inc.phase, 40)} · ${live?.alertCount ?? inc.alertCount} alert(s)`,
