@@ -9,6 +9,13 @@ import { inTransaction, type Db } from './client';
 import { incidents, playbookSteps } from './schema';
 import { insertTimelineEvent, type TimelineEvent } from './timeline';
 
+export type PlaybookStepRow = typeof playbookSteps.$inferSelect;
+
+/** The latest state of each playbook step of an incident. */
+export async function playbookStepsOf(db: Db, incidentId: string): Promise<PlaybookStepRow[]> {
+  return db.select().from(playbookSteps).where(eq(playbookSteps.incidentId, incidentId)).all();
+}
+
 export interface StepWrite {
   incidentId: string;
   stepId: string;

@@ -80,6 +80,11 @@ export async function actionItemsOf(
   return inTransaction(db, (tx) => itemRows(tx, incidentId));
 }
 
+/** The stored report as last saved, stale or not. */
+export async function storedPostmortem(db: Db, incidentId: string): Promise<PostmortemRow | undefined> {
+  return db.select().from(postmortems).where(eq(postmortems.incidentId, incidentId)).get();
+}
+
 /** The stored report, while no timeline event came after the ones it covers. */
 export async function freshPostmortem(db: Db, incidentId: string): Promise<PostmortemRow | undefined> {
   return inTransaction(db, (tx) => {
