@@ -30,6 +30,15 @@ export async function beginActionRun(
   return prior;
 }
 
+/** The run of one step, in whatever state it is. */
+export async function actionRunOf(
+  db: Db,
+  incidentId: string,
+  stepId: string,
+): Promise<ActionRunRow | undefined> {
+  return db.select().from(actionRuns).where(stepOf(incidentId, stepId)).get();
+}
+
 /** Stores the run's outcome; a retry of the step returns this result. */
 export async function finishActionRun(
   db: Db,

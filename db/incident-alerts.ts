@@ -1,9 +1,9 @@
 /**
  * Reads of the alerts stored for incidents, for the readers that are not intake: the incident
- * detail's latest alert, evidence collection, post-mortems and drill replays. Intake writes and
- * dispatches them (db/alerts.ts).
+ * detail's latest alert, evidence collection, post-mortems, drill replays and the ingest
+ * benchmark's backlog. Intake writes and dispatches them (db/alerts.ts).
  */
-import { and, asc, eq, gte, or } from 'drizzle-orm';
+import { and, asc, count, eq, gte, isNull, or } from 'drizzle-orm';
 import type { Db } from './client';
 import { alerts } from './schema';
 
@@ -37,4 +37,9 @@ export async function alertsForEvidence(
     )
     .orderBy(asc(alerts.seq))
     .all();
+}
+
+/** Alerts stored but not yet handed to their incident workflow. */
+export async function undispatchedAlertCount(db: Db): Promise<number> {
+  return db.select({ n: count() }).from(alerts).where(isNull(alerts.dispatchedAt)).get()?.n ?? 0;
 }

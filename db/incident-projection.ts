@@ -4,7 +4,7 @@
  * timeline event in the same transaction. A batch of them runs in one transaction (one fsync).
  * Every write is idempotent: step rows are upserts and the timeline's event keys drop repeats.
  */
-import { eq } from 'drizzle-orm';
+import { and, count, eq } from 'drizzle-orm';
 import { inTransaction, type Db } from './client';
 import { incidents, playbookSteps } from './schema';
 import { insertTimelineEvent, type TimelineEvent } from './timeline';
@@ -14,6 +14,16 @@ export type PlaybookStepRow = typeof playbookSteps.$inferSelect;
 /** The latest state of each playbook step of an incident. */
 export async function playbookStepsOf(db: Db, incidentId: string): Promise<PlaybookStepRow[]> {
   return db.select().from(playbookSteps).where(eq(playbookSteps.incidentId, incidentId)).all();
+}
+
+/** How many incidents have this step in this status (benchmarks watch a fleet converge). */
+export async function countStepsIn(db: Db, stepId: string, status: string): Promise<number> {
+  const row = db
+    .select({ n: count() })
+    .from(playbookSteps)
+    .where(and(eq(playbookSteps.stepId, stepId), eq(playbookSteps.status, status)))
+    .get();
+  return row?.n ?? 0;
 }
 
 export interface StepWrite {
