@@ -103,97 +103,112 @@ async function runLive(a: Attempt, h: ActionHandler, crashed: boolean): Promise<
   return outcome(check, done.output, done.summary);
 }
 
-export function createActionActivities(deps: ActionActivityDeps) {
-  const now = () => deps.clock.now().toISOString();
+const nowOf = (deps: ActionActivityDeps) => deps.clock.now().toISOString();
 
-  async function audit(a: Attempt, target: string, outcome: string, detail: Record<string, unknown>) {
-    await appendAudit(deps.db, {
-      at: now(),
-      actor: a.req.actor,
-      action: a.req.action,
-      target,
-      incidentId: a.req.incidentId,
-      stepId: a.req.stepId,
-      inputs: { ...a.params, mode: a.req.mode },
-      outcome,
-      detail,
-      durationMs: performance.now() - a.t0,
-    });
+async function audit(
+  deps: ActionActivityDeps,
+  a: Attempt,
+  target: string,
+  outcome: string,
+  detail: Record<string, unknown>,
+) {
+  await appendAudit(deps.db, {
+    at: nowOf(deps),
+    actor: a.req.actor,
+    action: a.req.action,
+    target,
+    incidentId: a.req.incidentId,
+    stepId: a.req.stepId,
+    inputs: { ...a.params, mode: a.req.mode },
+    outcome,
+    detail,
+    durationMs: performance.now() - a.t0,
+  });
+}
+
+/** Stores the result (so a retry replays it) and audits it. */
+async function finish(
+  deps: ActionActivityDeps,
+  a: Attempt,
+  o: Outcome,
+  target: string,
+): Promise<ActionResult> {
+  const { detail, ...rest } = o;
+  const result: ActionResult = {
+    action: a.req.action,
+    replayed: false,
+    ...rest,
+    summary: redactString(o.summary),
+  };
+  result.output = redactRecord(result.output);
+  await finishActionRun(deps.db, a.req.incidentId, a.req.stepId, {
+    ok: result.ok,
+    result: { ...result },
+    at: nowOf(deps),
+  });
+  await audit(deps, a, target, outcomeOf(result), {
+    summary: result.summary,
+    verified: result.verified,
+    detail,
+  });
+  return result;
+}
+
+/** Drill mode: the scenario's scripted outcome, after its scripted connector errors if any. */
+async function simulate(deps: ActionActivityDeps, a: Attempt): Promise<ActionResult> {
+  const { req, params } = a;
+  const s = req.scripted ?? { ok: true };
+  const attempt = s.errors ? Context.current().info.attempt : 0;
+  if (s.errors && attempt <= s.errors) {
+    const message = `[drill] scripted connector error on attempt ${attempt} of ${req.action}`;
+    await audit(deps, a, a.target, 'error', { error: message });
+    await appendTimelineEvent(
+      deps.db,
+      {
+        incidentId: req.incidentId,
+        kind: 'action.error',
+        actor: req.actor,
+        message,
+        data: { stepId: req.stepId, action: req.action, attempt },
+        eventKey: `${req.incidentId}:action-error:${req.stepId}:${attempt}`,
+      },
+      nowOf(deps),
+    );
+    throw ApplicationFailure.retryable(message, 'ConnectorFailure');
   }
+  const summary = s.summary ?? `[drill] would run ${req.action} with ${JSON.stringify(redactParams(params))}`;
+  return finish(
+    deps,
+    a,
+    { ok: s.ok, verified: s.verified ?? s.ok, simulated: true, summary, output: s.output ?? {} },
+    a.target,
+  );
+}
 
-  /** Stores the result (so a retry replays it) and audits it. */
-  async function finish(a: Attempt, o: Outcome, target: string): Promise<ActionResult> {
-    const { detail, ...rest } = o;
-    const result: ActionResult = {
-      action: a.req.action,
-      replayed: false,
-      ...rest,
-      summary: redactString(o.summary),
-    };
-    result.output = redactRecord(result.output);
-    await finishActionRun(deps.db, a.req.incidentId, a.req.stepId, {
-      ok: result.ok,
-      result: { ...result },
-      at: now(),
-    });
-    await audit(a, target, outcomeOf(result), { summary: result.summary, verified: result.verified, detail });
-    return result;
-  }
-
-  /** Drill mode: the scenario's scripted outcome, after its scripted connector errors if any. */
-  async function simulate(a: Attempt): Promise<ActionResult> {
-    const { req, params } = a;
-    const s = req.scripted ?? { ok: true };
-    const attempt = s.errors ? Context.current().info.attempt : 0;
-    if (s.errors && attempt <= s.errors) {
-      const message = `[drill] scripted connector error on attempt ${attempt} of ${req.action}`;
-      await audit(a, a.target, 'error', { error: message });
-      await appendTimelineEvent(
-        deps.db,
-        {
-          incidentId: req.incidentId,
-          kind: 'action.error',
-          actor: req.actor,
-          message,
-          data: { stepId: req.stepId, action: req.action, attempt },
-          eventKey: `${req.incidentId}:action-error:${req.stepId}:${attempt}`,
-        },
-        now(),
-      );
-      throw ApplicationFailure.retryable(message, 'ConnectorFailure');
-    }
-    const summary =
-      s.summary ?? `[drill] would run ${req.action} with ${JSON.stringify(redactParams(params))}`;
-    return finish(
-      a,
-      { ok: s.ok, verified: s.verified ?? s.ok, simulated: true, summary, output: s.output ?? {} },
-      a.target,
+/** Live mode: the registered connector acts and verifies; its errors become typed failures. */
+async function act(deps: ActionActivityDeps, a: Attempt, crashed: boolean): Promise<ActionResult> {
+  const h = deps.liveConnectors()[a.req.action];
+  if (!h) {
+    await audit(deps, a, a.target, 'not_configured', {});
+    throw ApplicationFailure.nonRetryable(
+      `no live connector is configured for ${a.req.action}: configure one or run this playbook as a drill`,
+      'ConnectorNotConfigured',
     );
   }
-
-  /** Live mode: the registered connector acts and verifies; its errors become typed failures. */
-  async function act(a: Attempt, crashed: boolean): Promise<ActionResult> {
-    const h = deps.liveConnectors()[a.req.action];
-    if (!h) {
-      await audit(a, a.target, 'not_configured', {});
-      throw ApplicationFailure.nonRetryable(
-        `no live connector is configured for ${a.req.action}: configure one or run this playbook as a drill`,
-        'ConnectorNotConfigured',
-      );
+  const target = h.target?.(a.params) ?? a.target;
+  try {
+    return await finish(deps, a, await runLive(a, h, crashed), target);
+  } catch (err) {
+    const message = redactString(err instanceof Error ? err.message : String(err));
+    await audit(deps, a, target, 'error', { error: message });
+    if (err instanceof ConnectorError && !err.retryable) {
+      throw ApplicationFailure.nonRetryable(message, 'ConnectorError');
     }
-    const target = h.target?.(a.params) ?? a.target;
-    try {
-      return await finish(a, await runLive(a, h, crashed), target);
-    } catch (err) {
-      const message = redactString(err instanceof Error ? err.message : String(err));
-      await audit(a, target, 'error', { error: message });
-      if (err instanceof ConnectorError && !err.retryable) {
-        throw ApplicationFailure.nonRetryable(message, 'ConnectorError');
-      }
-      throw ApplicationFailure.retryable(message, 'ConnectorFailure');
-    }
+    throw ApplicationFailure.retryable(message, 'ConnectorFailure');
   }
+}
 
+export function createActionActivities(deps: ActionActivityDeps) {
   return {
     async executeAction(req: ActionRequest): Promise<ActionResult> {
       const t0 = performance.now();
@@ -204,14 +219,14 @@ export function createActionActivities(deps: ActionActivityDeps) {
         action: req.action,
         mode: req.mode,
         params: redactParams(params),
-        startedAt: now(),
+        startedAt: nowOf(deps),
       });
       if (prior?.status === 'succeeded' || prior?.status === 'failed') {
         return { ...(prior.result as unknown as ActionResult), replayed: true };
       }
       const target = typeof params.agent_id === 'string' ? `agent:${params.agent_id}` : 'incident';
       const a: Attempt = { req, params, target, t0 };
-      return req.mode === 'drill' ? simulate(a) : act(a, prior?.status === 'started');
+      return req.mode === 'drill' ? simulate(deps, a) : act(deps, a, prior?.status === 'started');
     },
   };
 }
