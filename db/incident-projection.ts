@@ -3,6 +3,7 @@
  * each phase and milestone, each playbook step's latest state, and its close, each with its
  * timeline event in the same transaction. A batch of them runs in one transaction (one fsync).
  * Every write is idempotent: step rows are upserts and the timeline's event keys drop repeats.
+ * The step rows are read back here too.
  */
 import { and, count, eq } from 'drizzle-orm';
 import { inTransaction, type Db } from './client';
