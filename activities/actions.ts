@@ -8,7 +8,6 @@
  * again, and every run is written to the hash-chained audit log with its inputs redacted.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { and, eq } from 'drizzle-orm';
 import { ACTION_OUTPUTS } from '../connectors/outputs';
 import { redactRecord, redactString } from '../connectors/redact';
 import {
@@ -17,11 +16,12 @@ import {
   type LiveConnectors,
   type Verification,
 } from '../connectors/types';
+import { beginActionRun, finishActionRun } from '../db/action-runs';
 import type { Db } from '../db/client';
-import { actionRuns } from '../db/schema';
+import { appendTimelineEvent } from '../db/timeline';
 import { ACTIONS, type ActionRequest, type ActionResult } from '../domain/actions';
 import { appendAudit } from './audit';
-import { appendTimelineEvent, type Clock } from './incidents';
+import type { Clock } from './incidents';
 
 export type { ActionHandler, LiveConnectors } from '../connectors/types';
 
@@ -36,199 +36,197 @@ export const redactParams = redactRecord;
 
 type Outcome = Omit<ActionResult, 'action' | 'replayed'> & { detail?: string };
 
-export function createActionActivities(deps: ActionActivityDeps) {
-  const now = () => deps.clock.now().toISOString();
-  const where = (req: ActionRequest) =>
-    and(eq(actionRuns.incidentId, req.incidentId), eq(actionRuns.stepId, req.stepId));
+/** One attempt at one action: its validated params, audit target and start time. */
+interface Attempt {
+  req: ActionRequest;
+  params: Record<string, unknown>;
+  target: string;
+  t0: number;
+}
 
-  function finish(
-    req: ActionRequest,
-    params: Record<string, unknown>,
-    o: Outcome,
-    t0: number,
-    target: string,
-  ) {
-    const { detail, ...rest } = o;
-    const result: ActionResult = {
-      action: req.action,
-      replayed: false,
-      ...rest,
-      summary: redactString(o.summary),
-    };
-    result.output = redactRecord(result.output);
-    deps.db
-      .update(actionRuns)
-      .set({ status: result.ok ? 'succeeded' : 'failed', result: { ...result }, finishedAt: now() })
-      .where(where(req))
-      .run();
-    audit(req, params, target, outcomeOf(result), t0, {
-      summary: result.summary,
-      verified: result.verified,
-      detail,
-    });
-    return result;
+/** The action's params, checked against its input schema; bad input is never retried. */
+function validParams(req: ActionRequest): Record<string, unknown> {
+  const spec = ACTIONS[req.action];
+  if (!spec) throw ApplicationFailure.nonRetryable(`unknown action ${req.action}`, 'UnknownAction');
+  const parsed = spec.input.safeParse(req.params);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw ApplicationFailure.nonRetryable(
+      `invalid params for ${req.action}: ${issue?.path.join('.')}: ${issue?.message}`,
+      'InvalidActionParams',
+    );
   }
+  return parsed.data as Record<string, unknown>;
+}
 
-  function audit(
-    req: ActionRequest,
-    params: Record<string, unknown>,
-    target: string,
-    outcome: string,
-    t0: number,
-    detail: Record<string, unknown>,
-  ) {
-    appendAudit(deps.db, {
-      at: now(),
-      actor: req.actor,
-      action: req.action,
-      target,
-      incidentId: req.incidentId,
-      stepId: req.stepId,
-      inputs: { ...params, mode: req.mode },
-      outcome,
-      detail,
-      durationMs: performance.now() - t0,
-    });
-  }
+function outcome(check: Verification, output: Record<string, unknown>, summary: string): Outcome {
+  return {
+    ok: check.verified,
+    verified: check.verified,
+    simulated: false,
+    summary: check.verified
+      ? summary
+      : `${summary}; verification failed: ${check.detail ?? 'effect not observed'}`,
+    output,
+    detail: check.detail,
+  };
+}
 
-  async function runLive(
-    req: ActionRequest,
-    h: ActionHandler,
-    params: Record<string, unknown>,
-    crashed: boolean,
-  ) {
-    const spec = ACTIONS[req.action];
-    // A 'started' row means an earlier attempt crashed after (maybe) acting: ask the target first.
-    if (crashed && spec.mutates && h.verify) {
-      const check = await h.verify(params, undefined);
-      if (check.verified && check.output) {
-        return outcome(
-          check,
-          check.output,
-          `${req.action} was already in effect (interrupted attempt completed)`,
-        );
-      }
+/** Acts through the live connector, then verifies; a crashed earlier attempt is checked first. */
+async function runLive(a: Attempt, h: ActionHandler, crashed: boolean): Promise<Outcome> {
+  const { req, params } = a;
+  // A 'started' row means an earlier attempt crashed after (maybe) acting: ask the target first.
+  if (crashed && ACTIONS[req.action].mutates && h.verify) {
+    const check = await h.verify(params, undefined);
+    if (check.verified && check.output) {
+      return outcome(
+        check,
+        check.output,
+        `${req.action} was already in effect (interrupted attempt completed)`,
+      );
     }
-    const ctx = { incidentId: req.incidentId, stepId: req.stepId, actor: req.actor };
-    const done = await h.act(params, ctx);
-    const shape = ACTION_OUTPUTS[req.action].safeParse(done.output);
-    if (!shape.success) {
-      const issue = shape.error.issues[0];
-      return {
-        ok: false,
-        verified: false,
-        simulated: false,
-        summary: `${req.action} returned an invalid output (${issue?.path.join('.')}: ${issue?.message}): fix the connector`,
-        output: {},
-      } satisfies Outcome;
-    }
-    const check: Verification = h.verify ? await h.verify(params, done.output) : { verified: true };
-    return outcome(check, done.output, done.summary);
   }
-
-  function outcome(check: Verification, output: Record<string, unknown>, summary: string): Outcome {
+  const ctx = { incidentId: req.incidentId, stepId: req.stepId, actor: req.actor };
+  const done = await h.act(params, ctx);
+  const shape = ACTION_OUTPUTS[req.action].safeParse(done.output);
+  if (!shape.success) {
+    const issue = shape.error.issues[0];
     return {
-      ok: check.verified,
-      verified: check.verified,
+      ok: false,
+      verified: false,
       simulated: false,
-      summary: check.verified
-        ? summary
-        : `${summary}; verification failed: ${check.detail ?? 'effect not observed'}`,
-      output,
-      detail: check.detail,
+      summary: `${req.action} returned an invalid output (${issue?.path.join('.')}: ${issue?.message}): fix the connector`,
+      output: {},
     };
   }
+  const check: Verification = h.verify ? await h.verify(params, done.output) : { verified: true };
+  return outcome(check, done.output, done.summary);
+}
 
+const nowOf = (deps: ActionActivityDeps) => deps.clock.now().toISOString();
+
+async function audit(
+  deps: ActionActivityDeps,
+  a: Attempt,
+  target: string,
+  outcome: string,
+  detail: Record<string, unknown>,
+) {
+  await appendAudit(deps.db, {
+    at: nowOf(deps),
+    actor: a.req.actor,
+    action: a.req.action,
+    target,
+    incidentId: a.req.incidentId,
+    stepId: a.req.stepId,
+    inputs: { ...a.params, mode: a.req.mode },
+    outcome,
+    detail,
+    durationMs: performance.now() - a.t0,
+  });
+}
+
+/** Stores the result (so a retry replays it) and audits it. */
+async function finish(
+  deps: ActionActivityDeps,
+  a: Attempt,
+  o: Outcome,
+  target: string,
+): Promise<ActionResult> {
+  const { detail, ...rest } = o;
+  const result: ActionResult = {
+    action: a.req.action,
+    replayed: false,
+    ...rest,
+    summary: redactString(o.summary),
+  };
+  result.output = redactRecord(result.output);
+  await finishActionRun(deps.db, a.req.incidentId, a.req.stepId, {
+    ok: result.ok,
+    result: { ...result },
+    at: nowOf(deps),
+  });
+  await audit(deps, a, target, outcomeOf(result), {
+    summary: result.summary,
+    verified: result.verified,
+    detail,
+  });
+  return result;
+}
+
+/** Drill mode: the scenario's scripted outcome, after its scripted connector errors if any. */
+async function simulate(deps: ActionActivityDeps, a: Attempt): Promise<ActionResult> {
+  const { req, params } = a;
+  const s = req.scripted ?? { ok: true };
+  const attempt = s.errors ? Context.current().info.attempt : 0;
+  if (s.errors && attempt <= s.errors) {
+    const message = `[drill] scripted connector error on attempt ${attempt} of ${req.action}`;
+    await audit(deps, a, a.target, 'error', { error: message });
+    await appendTimelineEvent(
+      deps.db,
+      {
+        incidentId: req.incidentId,
+        kind: 'action.error',
+        actor: req.actor,
+        message,
+        data: { stepId: req.stepId, action: req.action, attempt },
+        eventKey: `${req.incidentId}:action-error:${req.stepId}:${attempt}`,
+      },
+      nowOf(deps),
+    );
+    throw ApplicationFailure.retryable(message, 'ConnectorFailure');
+  }
+  const summary = s.summary ?? `[drill] would run ${req.action} with ${JSON.stringify(redactParams(params))}`;
+  return finish(
+    deps,
+    a,
+    { ok: s.ok, verified: s.verified ?? s.ok, simulated: true, summary, output: s.output ?? {} },
+    a.target,
+  );
+}
+
+/** Live mode: the registered connector acts and verifies; its errors become typed failures. */
+async function act(deps: ActionActivityDeps, a: Attempt, crashed: boolean): Promise<ActionResult> {
+  const h = deps.liveConnectors()[a.req.action];
+  if (!h) {
+    await audit(deps, a, a.target, 'not_configured', {});
+    throw ApplicationFailure.nonRetryable(
+      `no live connector is configured for ${a.req.action}: configure one or run this playbook as a drill`,
+      'ConnectorNotConfigured',
+    );
+  }
+  const target = h.target?.(a.params) ?? a.target;
+  try {
+    return await finish(deps, a, await runLive(a, h, crashed), target);
+  } catch (err) {
+    const message = redactString(err instanceof Error ? err.message : String(err));
+    await audit(deps, a, target, 'error', { error: message });
+    if (err instanceof ConnectorError && !err.retryable) {
+      throw ApplicationFailure.nonRetryable(message, 'ConnectorError');
+    }
+    throw ApplicationFailure.retryable(message, 'ConnectorFailure');
+  }
+}
+
+export function createActionActivities(deps: ActionActivityDeps) {
   return {
     async executeAction(req: ActionRequest): Promise<ActionResult> {
       const t0 = performance.now();
-      const spec = ACTIONS[req.action];
-      if (!spec) throw ApplicationFailure.nonRetryable(`unknown action ${req.action}`, 'UnknownAction');
-      const parsed = spec.input.safeParse(req.params);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw ApplicationFailure.nonRetryable(
-          `invalid params for ${req.action}: ${issue?.path.join('.')}: ${issue?.message}`,
-          'InvalidActionParams',
-        );
-      }
-      const params = parsed.data as Record<string, unknown>;
-      const prior = deps.db.select().from(actionRuns).where(where(req)).get();
+      const params = validParams(req);
+      const prior = await beginActionRun(deps.db, {
+        incidentId: req.incidentId,
+        stepId: req.stepId,
+        action: req.action,
+        mode: req.mode,
+        params: redactParams(params),
+        startedAt: nowOf(deps),
+      });
       if (prior?.status === 'succeeded' || prior?.status === 'failed') {
         return { ...(prior.result as unknown as ActionResult), replayed: true };
       }
-      if (!prior) {
-        deps.db
-          .insert(actionRuns)
-          .values({
-            incidentId: req.incidentId,
-            stepId: req.stepId,
-            action: req.action,
-            mode: req.mode,
-            status: 'started',
-            params: redactParams(params),
-            startedAt: now(),
-          })
-          .onConflictDoNothing()
-          .run();
-      }
-      const defaultTarget = typeof params.agent_id === 'string' ? `agent:${params.agent_id}` : 'incident';
-
-      if (req.mode === 'drill') {
-        const s = req.scripted ?? { ok: true };
-        const attempt = s.errors ? Context.current().info.attempt : 0;
-        if (s.errors && attempt <= s.errors) {
-          const message = `[drill] scripted connector error on attempt ${attempt} of ${req.action}`;
-          audit(req, params, defaultTarget, 'error', t0, { error: message });
-          appendTimelineEvent(
-            deps.db,
-            {
-              incidentId: req.incidentId,
-              kind: 'action.error',
-              actor: req.actor,
-              message,
-              data: { stepId: req.stepId, action: req.action, attempt },
-              eventKey: `${req.incidentId}:action-error:${req.stepId}:${attempt}`,
-            },
-            now(),
-          );
-          throw ApplicationFailure.retryable(message, 'ConnectorFailure');
-        }
-        return finish(
-          req,
-          params,
-          {
-            ok: s.ok,
-            verified: s.verified ?? s.ok,
-            simulated: true,
-            summary:
-              s.summary ?? `[drill] would run ${req.action} with ${JSON.stringify(redactParams(params))}`,
-            output: s.output ?? {},
-          },
-          t0,
-          defaultTarget,
-        );
-      }
-
-      const h = deps.liveConnectors()[req.action];
-      if (!h) {
-        audit(req, params, defaultTarget, 'not_configured', t0, {});
-        throw ApplicationFailure.nonRetryable(
-          `no live connector is configured for ${req.action}: configure one or run this playbook as a drill`,
-          'ConnectorNotConfigured',
-        );
-      }
-      const target = h.target?.(params) ?? defaultTarget;
-      try {
-        return finish(req, params, await runLive(req, h, params, prior?.status === 'started'), t0, target);
-      } catch (err) {
-        const message = redactString(err instanceof Error ? err.message : String(err));
-        audit(req, params, target, 'error', t0, { error: message });
-        if (err instanceof ConnectorError && !err.retryable) {
-          throw ApplicationFailure.nonRetryable(message, 'ConnectorError');
-        }
-        throw ApplicationFailure.retryable(message, 'ConnectorFailure');
-      }
+      const target = typeof params.agent_id === 'string' ? `agent:${params.agent_id}` : 'incident';
+      const a: Attempt = { req, params, target, t0 };
+      return req.mode === 'drill' ? simulate(deps, a) : act(deps, a, prior?.status === 'started');
     },
   };
 }

@@ -1,20 +1,13 @@
 /**
- * The audit log: append-only and hash-chained. Every entry stores the previous entry's hash and
- * its own sha256 over a canonical JSON (sorted keys) of its content plus that previous hash, so
- * `verifyAuditChain` finds the first entry that was modified, removed or moved. The chain head
- * (seq and hash) is also kept in DATA_DIR/audit-head.json, so cutting entries off the end is
- * caught too. Inputs are redacted here; triggers in the migration refuse UPDATE and DELETE.
+ * Writing to the audit log: every connector action is appended with its actor, target, inputs
+ * and detail redacted here, before they reach storage. The chain itself (hashing, the head file,
+ * verification) is db/audit.ts.
  */
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import { and, asc, desc, eq, gte, like, or, sql } from 'drizzle-orm';
-import type { Db } from '../db/client';
-import { auditLog } from '../db/schema';
 import { redactString, redactValue } from '../connectors/redact';
-import { dataDirOf } from './evidence-store';
+import type { Db } from '../db/client';
+import { appendAuditEntry, type AuditRow } from '../db/audit';
 
-export const GENESIS_HASH = '0'.repeat(64);
+export { canonicalJson, GENESIS_HASH, verifyAuditChain, type AuditVerification } from '../db/audit';
 
 export interface AuditEntry {
   at: string;
@@ -29,148 +22,18 @@ export interface AuditEntry {
   durationMs: number;
 }
 
-/** JSON with object keys sorted at every level: the same content always hashes the same. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
-
-type Row = typeof auditLog.$inferSelect;
-
-function entryHash(row: Omit<Row, 'hash'>): string {
-  const content = {
-    seq: row.seq,
-    at: row.at,
-    actor: row.actor,
-    action: row.action,
-    target: row.target,
-    incident_id: row.incidentId,
-    step_id: row.stepId,
-    inputs: row.inputs,
-    outcome: row.outcome,
-    detail: row.detail,
-    duration_ms: row.durationMs,
-    prev_hash: row.prevHash,
-  };
-  return crypto.createHash('sha256').update(canonicalJson(content)).digest('hex');
-}
-
-/** Appends one entry; reading the chain head and inserting happen in one write transaction. */
-export function appendAudit(db: Db, e: AuditEntry): Row {
-  const row = db.transaction(
-    (tx) => {
-      const head = tx.select().from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
-      const base: Omit<Row, 'hash'> = {
-        seq: (head?.seq ?? 0) + 1,
-        at: e.at,
-        actor: redactString(e.actor),
-        action: e.action,
-        target: redactString(e.target),
-        incidentId: e.incidentId ?? null,
-        stepId: e.stepId ?? null,
-        inputs: redactValue(e.inputs) as Record<string, unknown>,
-        outcome: e.outcome,
-        detail: redactValue(e.detail ?? {}) as Record<string, unknown>,
-        durationMs: Math.round(e.durationMs),
-        prevHash: head?.hash ?? GENESIS_HASH,
-      };
-      const row = { ...base, hash: entryHash(base) };
-      tx.insert(auditLog).values(row).run();
-      return row;
-    },
-    { behavior: 'immediate' },
-  );
-  writeHead(db, row);
-  return row;
-}
-
-function headFile(db: Db): string | undefined {
-  return db.$client.memory ? undefined : path.join(dataDirOf(db), 'audit-head.json');
-}
-
-/** Written after the commit: a crash in between leaves the file one entry behind, which verifies. */
-function writeHead(db: Db, row: Row): void {
-  const file = headFile(db);
-  if (!file) return;
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify({ seq: row.seq, hash: row.hash }) + '\n', { mode: 0o600 });
-  fs.renameSync(tmp, file);
-}
-
-function readHead(db: Db): { seq: number; hash: string } | undefined {
-  const file = headFile(db);
-  if (!file || !fs.existsSync(file)) return undefined;
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as { seq: number; hash: string };
-}
-
-export interface AuditVerification {
-  ok: boolean;
-  entries: number;
-  /** The first entry that does not fit the chain, and why. */
-  firstBad?: { seq: number; reason: string };
-}
-
-export function verifyAuditChain(db: Db): AuditVerification {
-  const rows = db.select().from(auditLog).orderBy(asc(auditLog.seq)).all();
-  let prev = GENESIS_HASH;
-  let expectedSeq = 1;
-  for (const row of rows) {
-    if (row.seq !== expectedSeq) {
-      return bad(rows.length, row.seq, `expected entry ${expectedSeq} here: an entry was removed`);
-    }
-    if (row.prevHash !== prev) {
-      return bad(
-        rows.length,
-        row.seq,
-        "prev_hash does not match the previous entry's hash: removed or reordered",
-      );
-    }
-    const { hash, ...rest } = row;
-    if (entryHash(rest) !== hash)
-      return bad(rows.length, row.seq, 'content does not match its hash: modified');
-    prev = hash;
-    expectedSeq += 1;
-  }
-  const head = readHead(db);
-  if (head && head.seq > rows.length) {
-    return bad(
-      rows.length,
-      rows.length + 1,
-      `entries ${rows.length + 1}..${head.seq} were removed from the end`,
-    );
-  }
-  if (head && head.seq > 0 && rows[head.seq - 1]?.hash !== head.hash) {
-    return bad(rows.length, head.seq, 'does not match the recorded chain head: modified or replaced');
-  }
-  return { ok: true, entries: rows.length };
-}
-
-function bad(entries: number, seq: number, reason: string): AuditVerification {
-  return { ok: false, entries, firstBad: { seq, reason } };
-}
-
-/** Audit entries about one agent: targeting it, or acting on its behalf (e.g. its DB role). */
-export function auditEntriesForAgent(db: Db, agentId: string, since: string): Row[] {
-  const target = `agent:${agentId}`;
-  return db
-    .select()
-    .from(auditLog)
-    .where(
-      and(
-        gte(auditLog.at, since),
-        or(
-          eq(auditLog.target, target),
-          like(auditLog.target, `${target}/%`),
-          sql`json_extract(${auditLog.inputs}, '$.agent_id') = ${agentId}`,
-        ),
-      ),
-    )
-    .orderBy(asc(auditLog.seq))
-    .all();
+/** Appends one entry, redacted, to the hash chain. */
+export async function appendAudit(db: Db, e: AuditEntry): Promise<AuditRow> {
+  return appendAuditEntry(db, {
+    at: e.at,
+    actor: redactString(e.actor),
+    action: e.action,
+    target: redactString(e.target),
+    incidentId: e.incidentId ?? null,
+    stepId: e.stepId ?? null,
+    inputs: redactValue(e.inputs) as Record<string, unknown>,
+    outcome: e.outcome,
+    detail: redactValue(e.detail ?? {}) as Record<string, unknown>,
+    durationMs: Math.round(e.durationMs),
+  });
 }

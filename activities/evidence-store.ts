@@ -7,16 +7,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { and, asc, eq } from 'drizzle-orm';
-import type { Db } from '../db/client';
-import { evidence } from '../db/schema';
+import { dataDirOf, type Db } from '../db/client';
+import { custodyOf, custodyRecord, recordCustody, type CustodyRow } from '../db/evidence';
 
-export type CustodyRow = typeof evidence.$inferSelect;
-
-/** DATA_DIR of an open database (its file's directory): stores that live beside it find it here. */
-export function dataDirOf(db: Db): string {
-  return path.dirname(path.resolve(db.$client.name));
-}
+export type { CustodyRow } from '../db/evidence';
 
 /** The evidence directory next to the database file (DATA_DIR/evidence). */
 export function evidenceDirFor(db: Db): string {
@@ -35,10 +29,10 @@ export class EvidenceStore {
   }
 
   /** Stores the bytes (once per content) and records custody for this incident (once). */
-  put(
+  async put(
     content: Buffer,
     meta: Omit<CustodyRow, 'id' | 'sha256' | 'size'>,
-  ): { sha256: string; size: number; source: string } {
+  ): Promise<{ sha256: string; size: number; source: string }> {
     const sha256 = crypto.createHash('sha256').update(content).digest('hex');
     const file = this.pathOf(sha256);
     if (!fs.existsSync(file)) {
@@ -53,29 +47,16 @@ export class EvidenceStore {
       }
       fs.renameSync(tmp, file);
     }
-    this.db
-      .insert(evidence)
-      .values({ ...meta, sha256, size: content.length })
-      .onConflictDoNothing()
-      .run();
+    await recordCustody(this.db, { ...meta, sha256, size: content.length });
     return { sha256, size: content.length, source: meta.source };
   }
 
-  list(incidentId: string): CustodyRow[] {
-    return this.db
-      .select()
-      .from(evidence)
-      .where(eq(evidence.incidentId, incidentId))
-      .orderBy(asc(evidence.id))
-      .all();
+  list(incidentId: string): Promise<CustodyRow[]> {
+    return custodyOf(this.db, incidentId);
   }
 
-  custody(incidentId: string, sha256: string): CustodyRow | undefined {
-    return this.db
-      .select()
-      .from(evidence)
-      .where(and(eq(evidence.incidentId, incidentId), eq(evidence.sha256, sha256)))
-      .get();
+  custody(incidentId: string, sha256: string): Promise<CustodyRow | undefined> {
+    return custodyRecord(this.db, incidentId, sha256);
   }
 
   /** The artifact's bytes, after checking they still hash to their name. */

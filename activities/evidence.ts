@@ -5,14 +5,14 @@
  * into one JSON artifact per call, stored content-addressed with a custody record. The output
  * carries only hashes, so workflow history never holds the data itself.
  */
-import { incidentTimeline } from './incidents';
-import { and, asc, eq, gte, or } from 'drizzle-orm';
-import type { Db } from '../db/client';
-import { alerts } from '../db/schema';
+import { agentView } from '../connectors/inventory';
 import { redactValue } from '../connectors/redact';
-import { agentCredentialsOf, agentView, getAgent } from '../connectors/inventory';
 import { handler, type ActionHandler } from '../connectors/types';
-import { auditEntriesForAgent } from './audit';
+import { agentCredentialsOf, getAgent } from '../db/agents';
+import { auditEntriesForAgent } from '../db/audit';
+import type { Db } from '../db/client';
+import { alertsForEvidence } from '../db/incident-alerts';
+import { incidentTimeline } from '../db/timeline';
 import { EvidenceStore } from './evidence-store';
 
 export type EvidenceKind =
@@ -38,8 +38,8 @@ export function createEvidenceCollector(deps: EvidenceDeps) {
   async function gather(kind: EvidenceKind, agentId: string, incidentId: string, windowMinutes: number) {
     const since = new Date(now().getTime() - windowMinutes * 60_000).toISOString();
     const db = deps.db;
-    const agent = getAgent(db, agentId);
-    const creds = agent ? agentCredentialsOf(db, [agentId]) : [];
+    const agent = await getAgent(db, agentId);
+    const creds = agent ? await agentCredentialsOf(db, [agentId]) : [];
     const pgRoles = creds.filter((c) => c.provider === 'postgres').map((c) => c.reference);
     const awsKeys = creds.filter((c) => c.provider === 'aws_iam').map((c) => c.reference);
     const aws = deps.sources?.aws;
@@ -54,44 +54,33 @@ export function createEvidenceCollector(deps: EvidenceDeps) {
     };
     switch (kind) {
       case 'alerts':
-        add(
-          'db:alerts',
-          db
-            .select()
-            .from(alerts)
-            .where(
-              or(
-                eq(alerts.incidentId, incidentId),
-                and(eq(alerts.agentId, agentId), gte(alerts.receivedAt, since)),
-              ),
-            )
-            .orderBy(asc(alerts.seq))
-            .all(),
-        );
+        add('db:alerts', await alertsForEvidence(db, incidentId, agentId, since));
         break;
       case 'agent_config':
         add('inventory', agent ? agentView(agent, creds) : null);
         break;
       case 'access_logs':
-        add('audit_log', audit());
+        add('audit_log', await audit());
         if (pg && pgRoles.length) add('postgres:pg_stat_activity', await pg.sessions(pgRoles));
         break;
       case 'auth_attempts':
         add('inventory:credentials', agent ? agentView(agent, creds).credentials : []);
         add(
           'audit_log',
-          audit().filter((e) => e.action.startsWith('credentials.') || e.action.startsWith('access.')),
+          (await audit()).filter(
+            (e) => e.action.startsWith('credentials.') || e.action.startsWith('access.'),
+          ),
         );
         if (pg && pgRoles.length) add('postgres:pg_roles', await pg.roles(pgRoles));
         if (aws && awsKeys.length) add('aws:iam_access_keys', await aws.describeKeys(awsKeys));
         break;
       case 'infra_changes':
       case 'data_changes':
-        add('audit_log', audit());
-        add('db:timeline', tl());
+        add('audit_log', await audit());
+        add('db:timeline', await tl());
         break;
       case 'traces':
-        add('db:timeline', tl());
+        add('db:timeline', await tl());
         break;
     }
     return { data, sources };

@@ -1,21 +1,14 @@
 /**
- * The Slack side's stored state and the lookups both the notifier activities and the Bolt
- * listeners use: message refs (which channel/ts Firebreak posted what in), the incident channel
- * (created once, reused by name after a crash), and the summary card's view of an incident.
+ * The Slack side of the notifier activities: the incident channel (created once, its ref stored
+ * in db/slack-refs.ts, reused by name after a crash), inviting responders, and the summary card's
+ * view of an incident.
  */
-import { and, eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { incidentRoles, incidents, slackMessages } from '../db/schema';
+import { getIncident } from '../db/incidents';
+import { rolesOf } from '../db/incident-roles';
+import { loadRef, saveRef } from '../db/slack-refs';
 import type { SummaryView } from '../slack/blocks/summary';
 import type { SlackApi } from '../slack/client';
-
-export interface SlackRef {
-  incidentId: string;
-  ref: string;
-  channel: string;
-  ts: string;
-  createdAt: string;
-}
 
 /** What the workflow knows better than the DB projection (it may run ahead of it). */
 export interface SummaryFacts {
@@ -25,33 +18,6 @@ export interface SummaryFacts {
   alertCount: number;
   pendingApprovals: number;
   playbookId?: string;
-}
-
-export function loadRef(db: Db, incidentId: string, ref: string): SlackRef | undefined {
-  return db
-    .select()
-    .from(slackMessages)
-    .where(and(eq(slackMessages.incidentId, incidentId), eq(slackMessages.ref, ref)))
-    .get();
-}
-
-export function saveRef(db: Db, r: SlackRef): void {
-  db.insert(slackMessages)
-    .values(r)
-    .onConflictDoUpdate({
-      target: [slackMessages.incidentId, slackMessages.ref],
-      set: { channel: r.channel, ts: r.ts },
-    })
-    .run();
-}
-
-/** The incident whose channel this is, if any (slash commands and reactions). */
-export function incidentForChannel(db: Db, channel: string): string | undefined {
-  return db
-    .select({ incidentId: slackMessages.incidentId })
-    .from(slackMessages)
-    .where(and(eq(slackMessages.channel, channel), eq(slackMessages.ref, 'channel')))
-    .get()?.incidentId;
 }
 
 export function slugify(title: string, max: number): string {
@@ -100,9 +66,9 @@ export async function ensureChannel(
   incidentId: string,
   at: string,
 ): Promise<{ channel: string; created: boolean }> {
-  const stored = loadRef(db, incidentId, 'channel');
+  const stored = await loadRef(db, incidentId, 'channel');
   if (stored) return { channel: stored.channel, created: false };
-  const inc = db.select().from(incidents).where(eq(incidents.id, incidentId)).get();
+  const inc = await getIncident(db, incidentId);
   if (!inc) throw new Error(`incident ${incidentId} has no row: intake must create it first`);
   const base = channelName(inc);
   for (let n = 1; n <= 5; n++) {
@@ -118,7 +84,7 @@ export async function ensureChannel(
       await api.call('conversations.join', { channel: existing.id });
       channel = existing.id;
     }
-    saveRef(db, { incidentId, ref: 'channel', channel, ts: '', createdAt: at });
+    await saveRef(db, { incidentId, ref: 'channel', channel, ts: '', createdAt: at });
     return { channel, created: true };
   }
   throw new Error(`no usable channel name for ${incidentId}: ${base} and its numbered variants are taken`);
@@ -135,19 +101,15 @@ export async function inviteResponders(api: SlackApi, channel: string, users: st
     });
 }
 
-export function summaryView(
+export async function summaryView(
   db: Db,
   links: { publicUrl: string | undefined; temporalUiUrl: string | undefined; namespace: string },
   incidentId: string,
   facts: SummaryFacts | undefined,
-): SummaryView {
-  const inc = db.select().from(incidents).where(eq(incidents.id, incidentId)).get();
+): Promise<SummaryView> {
+  const inc = await getIncident(db, incidentId);
   if (!inc) throw new Error(`incident ${incidentId} has no row`);
-  const roles = db
-    .select({ role: incidentRoles.role, userId: incidentRoles.userId })
-    .from(incidentRoles)
-    .where(eq(incidentRoles.incidentId, incidentId))
-    .all();
+  const roles = (await rolesOf(db, incidentId)).map((r) => ({ role: r.role, userId: r.userId }));
   return {
     incidentId,
     title: inc.title,

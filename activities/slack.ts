@@ -9,6 +9,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { SlackConfig } from '../app/config';
 import type { Db } from '../db/client';
+import { loadRef, saveRef } from '../db/slack-refs';
 import { approvalMessage, type ApprovalOutcome, type ApprovalView } from '../slack/blocks/approval';
 import { escalationMessage, type EscalationView } from '../slack/blocks/escalation';
 import { announcement, summaryCard } from '../slack/blocks/summary';
@@ -16,14 +17,7 @@ import { taskDone, taskMessage, type TaskView } from '../slack/blocks/task';
 import { SlackCallError, type SlackApi } from '../slack/client';
 import type { Clock } from './incidents';
 import { postmortemSummaryFor } from './postmortem';
-import {
-  ensureChannel,
-  inviteResponders,
-  loadRef,
-  saveRef,
-  summaryView,
-  type SummaryFacts,
-} from './slack-store';
+import { ensureChannel, inviteResponders, summaryView, type SummaryFacts } from './slack-store';
 
 export interface SlackLinks {
   publicUrl: string | undefined;
@@ -62,13 +56,13 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
   const on: SlackOutcome = { enabled: true };
 
   async function post(incidentId: string, ref: string, channel: string, msg: object): Promise<void> {
-    const existing = loadRef(db, incidentId, ref);
+    const existing = await loadRef(db, incidentId, ref);
     if (existing) {
       await slack!.api.call('chat.update', { channel: existing.channel, ts: existing.ts, ...msg });
       return;
     }
     const res = await slack!.api.call('chat.postMessage', { channel, unfurl_links: false, ...msg });
-    saveRef(db, {
+    await saveRef(db, {
       incidentId,
       ref,
       channel: String(res.channel ?? channel),
@@ -100,13 +94,13 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
       if (!slack) return off;
       return slackCall(async () => {
         const { channel, created } = await ensureChannel(db, slack.api, input.incidentId, now());
-        if (created || !loadRef(db, input.incidentId, 'summary')) {
+        if (created || !(await loadRef(db, input.incidentId, 'summary'))) {
           await inviteResponders(slack.api, channel, slack.config.responders);
         }
-        const view = summaryView(db, slack.links, input.incidentId, undefined);
+        const view = await summaryView(db, slack.links, input.incidentId, undefined);
         await post(input.incidentId, 'summary', channel, summaryCard(view));
         const announce = slack.config.announceChannel;
-        if (announce && !loadRef(db, input.incidentId, 'announce')) {
+        if (announce && !(await loadRef(db, input.incidentId, 'announce'))) {
           await post(input.incidentId, 'announce', announce, announcement(view, channel));
         }
         return on;
@@ -118,12 +112,8 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
       if (!slack) return off;
       return slackCall(async () => {
         const channel = await incidentChannel(facts.incidentId);
-        await post(
-          facts.incidentId,
-          'summary',
-          channel,
-          summaryCard(summaryView(db, slack.links, facts.incidentId, facts)),
-        );
+        const view = await summaryView(db, slack.links, facts.incidentId, facts);
+        await post(facts.incidentId, 'summary', channel, summaryCard(view));
         return on;
       });
     },
@@ -171,7 +161,7 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
       const url = slack.links.publicUrl
         ? `${slack.links.publicUrl}/v1/incidents/${input.incidentId}/postmortem.md`
         : undefined;
-      const text = postmortemSummaryFor(db, input.incidentId, now(), url);
+      const text = await postmortemSummaryFor(db, input.incidentId, now(), url);
       if (!text) return on;
       return postReport({ incidentId: input.incidentId, ref: 'postmortem', text });
     },
@@ -181,7 +171,7 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
       if (!slack) return off;
       return slackCall(async () => {
         const ref = `escalation:${input.key}`;
-        if (loadRef(db, input.incidentId, ref)) return on;
+        if (await loadRef(db, input.incidentId, ref)) return on;
         const channel = await incidentChannel(input.incidentId);
         await post(input.incidentId, ref, channel, escalationMessage(input));
         return on;

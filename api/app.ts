@@ -60,7 +60,7 @@ export function createApp(deps: ApiDeps) {
   );
 
   app.get('/healthz', async (c) => {
-    const [temporal, db] = await Promise.all([pingTemporal(deps.temporal), Promise.resolve(pingDb(deps.db))]);
+    const [temporal, db] = await Promise.all([pingTemporal(deps.temporal), pingDb(deps.db)]);
     const ok = temporal && db;
     return c.json(
       { status: ok ? 'ok' : 'degraded', temporal: { ok: temporal }, db: { ok: db } },

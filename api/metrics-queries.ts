@@ -1,12 +1,13 @@
 /**
- * What `/metrics` exports, read from the DB at scrape time: every figure is recomputed from the
- * stored incidents, alerts, timeline, action runs and audit log, so API and worker processes (and
- * restarts) never disagree and nothing is double counted. Each sample carries the incident's
- * `mode`, so drills stay out of `mode="live"` series. Durations reuse the post-mortem's own
- * computations (domain/response-metrics.ts): a dashboard and a report show the same numbers.
+ * What `/metrics` exports, read from the DB at scrape time (db/metrics.ts): every figure is
+ * recomputed from the stored incidents, alerts, timeline, action runs and audit log, so API and
+ * worker processes (and restarts) never disagree and nothing is double counted. Each sample
+ * carries the incident's `mode`, so drills stay out of `mode="live"` series. Durations reuse the
+ * post-mortem's own computations (domain/response-metrics.ts): a dashboard and a report show the
+ * same numbers.
  */
-import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
+import { metricRows, type MetricEventRow, type MetricIncidentRow } from '../db/metrics';
 import {
   approvalsOf,
   responseMetrics,
@@ -35,24 +36,9 @@ export interface MetricFacts {
   responseSeconds: Sample[];
 }
 
-interface IncidentRow {
-  id: string;
-  mode: string;
-  severity: string;
-  status: string;
-  phase: string;
-  opened_at: string;
-  closed_at: string | null;
-}
-interface EventRow {
-  incident_id: string;
-  at: string;
-  kind: string;
-  actor: string;
-  data: string | null;
-}
+type IncidentRow = MetricIncidentRow;
 
-function groupEvents(rows: EventRow[]): Map<string, FactEvent[]> {
+function groupEvents(rows: MetricEventRow[]): Map<string, FactEvent[]> {
   const out = new Map<string, FactEvent[]>();
   for (const r of rows) {
     const list = out.get(r.incident_id) ?? [];
@@ -65,10 +51,9 @@ function groupEvents(rows: EventRow[]): Map<string, FactEvent[]> {
 const count = <T>(rows: T[], labels: (r: T) => Labels, value: (r: T) => number): Sample[] =>
   rows.map((r) => ({ labels: labels(r), value: value(r) }));
 
-export function readMetricFacts(db: Db): MetricFacts {
-  const incidents = db.all<IncidentRow>(
-    sql`SELECT id, mode, severity, status, phase, opened_at, closed_at FROM incidents`,
-  );
+export async function readMetricFacts(db: Db): Promise<MetricFacts> {
+  const rows = await metricRows(db);
+  const { incidents, alerts: alertRows, failures, runs } = rows;
   const tally = (rows: IncidentRow[], keys: (keyof IncidentRow)[]) => {
     const m = new Map<string, Sample>();
     for (const r of rows) {
@@ -81,32 +66,7 @@ export function readMetricFacts(db: Db): MetricFacts {
     return [...m.values()];
   };
 
-  const alertRows = db.all<{ mode: string; source: string; received: number; deduplicated: number }>(sql`
-    SELECT i.mode AS mode, a.source AS source, count(*) AS received,
-      sum(CASE WHEN a.seq > (SELECT min(b.seq) FROM alerts b WHERE b.incident_id = a.incident_id)
-          THEN 1 ELSE 0 END) AS deduplicated
-    FROM alerts a JOIN incidents i ON i.id = a.incident_id
-    GROUP BY i.mode, a.source`);
-  const failures = db.all<{ mode: string; action: string; outcome: string; n: number }>(sql`
-    SELECT coalesce(json_extract(inputs, '$.mode'), 'live') AS mode, action, outcome, count(*) AS n
-    FROM audit_log WHERE outcome IN ('error', 'failed', 'unverified', 'simulated_failure')
-    GROUP BY 1, 2, 3`);
-  const runs = db.all<{
-    mode: string;
-    action: string;
-    status: string;
-    started_at: string;
-    finished_at: string;
-  }>(
-    sql`SELECT mode, action, status, started_at, finished_at FROM action_runs WHERE finished_at IS NOT NULL`,
-  );
-  const events = groupEvents(
-    db.all<EventRow>(sql`
-      SELECT incident_id, at, kind, actor, data FROM timeline
-      WHERE kind LIKE 'step.%' OR kind LIKE 'approval.%' OR kind = 'milestone'
-        OR (actor NOT IN ('firebreak', 'intake') AND actor NOT LIKE 'playbook:%')
-      ORDER BY id`),
-  );
+  const events = groupEvents(rows.events);
 
   const stepSeconds: Sample[] = [];
   const approvalSeconds: Sample[] = [];

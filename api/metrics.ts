@@ -62,7 +62,7 @@ export async function renderMetrics(
   db: Db,
   intake?: IntakeMetrics,
 ): Promise<{ contentType: string; body: string }> {
-  const f = readMetricFacts(db);
+  const f = await readMetricFacts(db);
   const r = new Registry();
   counter(r, 'firebreak_incidents_opened_total', 'Incidents opened', f.opened, ['mode', 'severity']);
   counter(r, 'firebreak_incidents_closed_total', 'Incidents closed', f.closed, ['mode', 'severity']);

@@ -5,8 +5,8 @@
  * `revoke_credentials` action. Slack is the local fake Web API (test/helpers/fake-slack.ts), so
  * no network is involved. Also reports how long Slack waits for the HTTP ack. Target: p50 < 100 ms.
  */
-import { and, eq } from 'drizzle-orm';
-import { actionRuns, slackMessages } from '../db/schema';
+import { actionRunOf } from '../db/action-runs';
+import { loadRef } from '../db/slack-refs';
 import { startFakeSlack } from '../test/helpers/fake-slack';
 import { SlackClient, TEST_SIGNING_SECRET } from '../test/helpers/slack-requests';
 import { percentile, postAlert, report, startBenchStack } from './lib/stack';
@@ -14,10 +14,10 @@ import { percentile, postAlert, report, startBenchStack } from './lib/stack';
 const RUNS = Number(process.env.BENCH_APPROVAL_RUNS ?? 20);
 const COMMANDER = { id: 'UBENCHIC1', name: 'dana' };
 
-async function until<T>(what: string, read: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+async function until<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = read();
+    const v = await read();
     if (v !== undefined) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 1));
@@ -52,13 +52,7 @@ export async function benchApproval() {
         labels: { incident_class: 'config_tampering' },
       });
       const ref = await until(`the approval message of ${incidentId}`, () =>
-        db
-          .select()
-          .from(slackMessages)
-          .where(
-            and(eq(slackMessages.incidentId, incidentId), eq(slackMessages.ref, 'approval:approve_revoke')),
-          )
-          .get(),
+        loadRef(db, incidentId, 'approval:approve_revoke'),
       );
       const message = fake.message(ref.channel, ref.ts)!;
       const button = (
@@ -79,11 +73,7 @@ export async function benchApproval() {
       ack.push(Date.now() - t0);
       if (click.status !== 200) throw new Error(`click ${i}: HTTP ${click.status}`);
       const run = await until(`revoke_credentials to start for ${incidentId}`, () =>
-        db
-          .select({ startedAt: actionRuns.startedAt })
-          .from(actionRuns)
-          .where(and(eq(actionRuns.incidentId, incidentId), eq(actionRuns.stepId, 'revoke_credentials')))
-          .get(),
+        actionRunOf(db, incidentId, 'revoke_credentials'),
       );
       roundTrip.push(Date.parse(run.startedAt) - t0);
     }

@@ -5,10 +5,9 @@
  * activity. Target: p50 ≤ 1.5× the baseline.
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { and, eq } from 'drizzle-orm';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { actionRuns } from '../db/schema';
+import { actionRunOf } from '../db/action-runs';
 import { percentile, postAlert, report, startBenchStack } from './lib/stack';
 
 const RUNS = Number(process.env.BENCH_CONTAINMENT_RUNS ?? 30);
@@ -59,11 +58,7 @@ export async function benchContainment() {
         labels: { incident_class: 'credential_leak' },
       });
       for (;;) {
-        const row = stack.services.db
-          .select({ startedAt: actionRuns.startedAt })
-          .from(actionRuns)
-          .where(and(eq(actionRuns.incidentId, incidentId), eq(actionRuns.stepId, 'disable_agent')))
-          .get();
+        const row = await actionRunOf(stack.services.db, incidentId, 'disable_agent');
         if (row) {
           lat.push(Date.parse(row.startedAt) - t0);
           break;

@@ -6,12 +6,11 @@
  * Target: ≥ 0.5× the baseline's throughput, and p99 < 25 ms at a fixed 1,000 alerts/s.
  */
 import autocannon from 'autocannon';
-import { count, isNull } from 'drizzle-orm';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Db } from '../db/client';
-import { alerts } from '../db/schema';
+import { undispatchedAlertCount } from '../db/incident-alerts';
 import { runEntry } from '../test/helpers/process';
 import { histogram, valueOf } from '../test/helpers/prometheus';
 import { startProcessStack } from './lib/processes';
@@ -54,7 +53,7 @@ async function load(url: string, opts: { rate?: number }) {
 async function waitDispatched(db: Db, timeoutMs = 120_000): Promise<number> {
   const t0 = Date.now();
   for (;;) {
-    const n = db.select({ n: count() }).from(alerts).where(isNull(alerts.dispatchedAt)).get()?.n ?? 0;
+    const n = await undispatchedAlertCount(db);
     if (n === 0) return Date.now() - t0;
     if (Date.now() - t0 > timeoutMs) throw new Error(`${n} alerts still undispatched after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));

@@ -5,8 +5,7 @@
  * peak (VmHWM) and its RSS once all wait. The API and the Temporal server are separate processes.
  * Target: RSS < 1 GiB.
  */
-import { count, eq, and } from 'drizzle-orm';
-import { playbookSteps } from '../db/schema';
+import { countStepsIn } from '../db/incident-projection';
 import { startProcessStack } from './lib/processes';
 import { memoryOf } from './lib/proc';
 import { postAlert, report } from './lib/stack';
@@ -41,12 +40,7 @@ export async function benchScale() {
     let rss = rss0;
     const deadline = Date.now() + 20 * 60_000;
     while (waiting < N && Date.now() < deadline) {
-      waiting =
-        stack.db
-          .select({ n: count() })
-          .from(playbookSteps)
-          .where(and(eq(playbookSteps.stepId, 'approve_disable'), eq(playbookSteps.status, 'waiting')))
-          .get()?.n ?? 0;
+      waiting = await countStepsIn(stack.db, 'approve_disable', 'waiting');
       rss = memoryOf(workerPid).rss;
       await new Promise((r) => setTimeout(r, 250));
     }

@@ -7,14 +7,18 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { LineCounter, parseDocument } from 'yaml';
 import { AgentsImport, upsertAgents } from '../connectors/inventory';
-import type { Db } from '../db/client';
+import { closeDb, type Db } from '../db/client';
 import { openCliDb } from './db';
 
 export type ImportResult =
   { ok: true; created: string[]; updated: string[] } | { ok: false; errors: string[] };
 
 /** Parses and validates `file` (YAML or JSON); on success upserts into `db`. */
-export function importAgentsFile(db: Db, file: string, at = new Date().toISOString()): ImportResult {
+export async function importAgentsFile(
+  db: Db,
+  file: string,
+  at = new Date().toISOString(),
+): Promise<ImportResult> {
   const text = fs.readFileSync(file, 'utf8');
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
@@ -43,7 +47,7 @@ export function importAgentsFile(db: Db, file: string, at = new Date().toISOStri
       }),
     };
   }
-  return { ok: true, ...upsertAgents(db, parsed.data.agents, at) };
+  return { ok: true, ...(await upsertAgents(db, parsed.data.agents, at)) };
 }
 
 export function registerAgentCommands(program: Command, open: () => Db = openCliDb): void {
@@ -52,7 +56,7 @@ export function registerAgentCommands(program: Command, open: () => Db = openCli
     .command('import')
     .description('import or update agents from a YAML or JSON file')
     .argument('<file>', 'YAML or JSON file with `agents: [...]`')
-    .action((file: string) => {
+    .action(async (file: string) => {
       if (!fs.existsSync(file)) {
         console.error(`${file}: no such file`);
         process.exitCode = 2;
@@ -60,7 +64,7 @@ export function registerAgentCommands(program: Command, open: () => Db = openCli
       }
       const db = open();
       try {
-        const r = importAgentsFile(db, file);
+        const r = await importAgentsFile(db, file);
         if (!r.ok) {
           for (const e of r.errors) console.error(e);
           console.error(`nothing imported: fix ${r.errors.length} problem(s) above`);
@@ -71,7 +75,7 @@ export function registerAgentCommands(program: Command, open: () => Db = openCli
           `imported ${r.created.length + r.updated.length} agent(s): ${r.created.length} new, ${r.updated.length} updated`,
         );
       } finally {
-        db.$client.close();
+        closeDb(db);
       }
     });
 }

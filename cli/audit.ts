@@ -3,8 +3,8 @@
  * was modified, removed or reordered.
  */
 import type { Command } from 'commander';
-import { verifyAuditChain } from '../activities/audit';
-import type { Db } from '../db/client';
+import { verifyAuditChain } from '../db/audit';
+import { closeDb, type Db } from '../db/client';
 import { openCliDb } from './db';
 
 export function registerAuditCommands(program: Command, open: () => Db = openCliDb): void {
@@ -12,10 +12,10 @@ export function registerAuditCommands(program: Command, open: () => Db = openCli
   audit
     .command('verify')
     .description('check the hash chain; exit 1 at the first tampered entry')
-    .action(() => {
+    .action(async () => {
       const db = open();
       try {
-        const r = verifyAuditChain(db);
+        const r = await verifyAuditChain(db);
         if (r.ok) {
           console.log(`audit log intact: ${r.entries} entries`);
           return;
@@ -23,7 +23,7 @@ export function registerAuditCommands(program: Command, open: () => Db = openCli
         console.error(`audit log TAMPERED at entry ${r.firstBad?.seq}: ${r.firstBad?.reason}`);
         process.exitCode = 1;
       } finally {
-        db.$client.close();
+        closeDb(db);
       }
     });
 }

@@ -5,6 +5,7 @@
  * DATA_DIR, runs the drill through the same driver, and shuts everything down again; the data dir
  * is kept, since the report lives in it.
  */
+import { closeDb } from '../db/client';
 import { slackNotifier } from '../slack/runtime';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -62,7 +63,7 @@ export async function runEmbedded(scenario: DrillScenario, opts: DrillOptions): 
       await workerDone;
     }
   } finally {
-    services.db.$client.close();
+    closeDb(services.db);
     await target.devServer?.stop();
   }
 }

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../app/config';
-import { dbFile, openDb } from '../db/client';
+import { closeDb, dbFile, openDb } from '../db/client';
 import { lintDrillSource, loadScenarioFile } from '../drills/lint';
 import { renderMarkdown, reportPathFor, settleDrill, type AfterActionReport } from '../drills/report';
 import { scenarioFromIncident } from '../drills/replay';
@@ -100,8 +100,7 @@ export function registerDrillCommands(program: Command): void {
     .description("Re-run a past incident's alerts as a drill")
     .action(async (incident: string, flags: RunFlags) => {
       const db = openDb(dbFile(loadConfig().dataDir));
-      const scenario = scenarioFromIncident(db, incident);
-      db.$client.close();
+      const scenario = await scenarioFromIncident(db, incident).finally(() => closeDb(db));
       await runAndExit(scenario, flags);
     });
   drill
@@ -121,8 +120,8 @@ export function registerDrillCommands(program: Command): void {
       }
       const dataDir = loadConfig().dataDir;
       const db = openDb(dbFile(dataDir));
-      judgeExpectation(db, { incidentId: incident, ...j, actor: process.env.USER ?? 'facilitator' });
-      const { report, reportPath } = settleDrill(db, dataDir, incident);
+      await judgeExpectation(db, { incidentId: incident, ...j, actor: process.env.USER ?? 'facilitator' });
+      const { report, reportPath } = await settleDrill(db, dataDir, incident);
       console.log(`Drill ${incident} now ${report.passed ? 'passes' : 'fails'}; report: ${reportPath}`);
     });
 }

@@ -5,9 +5,8 @@
  * every credential back from its provider.
  */
 import crypto from 'node:crypto';
+import { agentCredentialsOf, recordRotation, setCredentialStatus, type CredentialRow } from '../db/agents';
 import type { Db } from '../db/client';
-import { agentCredentials } from '../db/schema';
-import { agentCredentialsOf, setCredentialStatus, type CredentialRow } from './inventory';
 import { ConnectorError, handler, type ActionHandler, type CredentialProvider } from './types';
 
 export type CredentialProviders = Partial<Record<CredentialRow['provider'], CredentialProvider>>;
@@ -17,8 +16,11 @@ type Action = 'credentials.revoke' | 'credentials.reactivate' | 'credentials.rot
 
 export function credentialsConnector(db: Db, providers: CredentialProviders): Record<Action, ActionHandler> {
   /** The matching credentials; `prov` is undefined where no connector handles the provider. */
-  function select(p: Params, rotatedOnly = false): { c: CredentialRow; prov?: CredentialProvider }[] {
-    const all = agentCredentialsOf(db, [p.agent_id]).filter(
+  async function select(
+    p: Params,
+    rotatedOnly = false,
+  ): Promise<{ c: CredentialRow; prov?: CredentialProvider }[]> {
+    const all = (await agentCredentialsOf(db, [p.agent_id])).filter(
       (c) => (!p.credential_id || c.id === p.credential_id) && (!p.provider || c.provider === p.provider),
     );
     const chosen = rotatedOnly ? all.filter((c) => !c.id.includes('~')) : all;
@@ -37,8 +39,11 @@ export function credentialsConnector(db: Db, providers: CredentialProviders): Re
     return picked;
   }
   /** Every credential must have a connector (rotation cannot be partial). */
-  function selectAll(p: Params, rotatedOnly = false): { c: CredentialRow; prov: CredentialProvider }[] {
-    return select(p, rotatedOnly).map(({ c, prov }) => {
+  async function selectAll(
+    p: Params,
+    rotatedOnly = false,
+  ): Promise<{ c: CredentialRow; prov: CredentialProvider }[]> {
+    return (await select(p, rotatedOnly)).map(({ c, prov }) => {
       if (!prov)
         throw new ConnectorError(`no connector is configured for ${c.provider} credentials (${c.id})`);
       return { c, prov };
@@ -61,14 +66,14 @@ export function credentialsConnector(db: Db, providers: CredentialProviders): Re
       // than leaving all of them active because one provider is not configured.
       async act(p, ctx) {
         const out = [];
-        const picked = select(p);
+        const picked = await select(p);
         for (const { c, prov } of picked) {
           if (!prov) {
             out.push(view(c, c.status));
             continue;
           }
           await (want === 'inactive' ? prov.revoke(c, ctx) : prov.reactivate(c, ctx));
-          setCredentialStatus(db, c.id, want);
+          await setCredentialStatus(db, c.id, want);
           out.push(view(c, want));
         }
         const verb = want === 'inactive' ? 'revoked' : 'reactivated';
@@ -81,7 +86,7 @@ export function credentialsConnector(db: Db, providers: CredentialProviders): Re
       },
       async verify(p) {
         const out = [];
-        const picked = select(p);
+        const picked = await select(p);
         for (const { c, prov } of picked) {
           out.push(prov ? view(c, (await prov.isActive(c)) ? 'active' : 'inactive') : view(c, c.status));
         }
@@ -104,23 +109,19 @@ export function credentialsConnector(db: Db, providers: CredentialProviders): Re
     async act(p, ctx) {
       const out = [];
       const issued = [];
-      for (const { c, prov } of selectAll(p, true)) {
+      for (const { c, prov } of await selectAll(p, true)) {
         if (!prov.rotate)
           throw new ConnectorError(`${c.provider} credentials cannot be rotated: revoke instead`);
         const next = await prov.rotate(c, ctx);
         const id = `${c.id}~${crypto.createHash('sha256').update(next.reference).digest('hex').slice(0, 8)}`;
-        db.insert(agentCredentials)
-          .values({
-            ...c,
-            id,
-            reference: next.reference,
-            status: 'active',
-            createdAt: new Date().toISOString(),
-            lastUsedAt: null,
-          })
-          .onConflictDoNothing()
-          .run();
-        setCredentialStatus(db, c.id, 'inactive');
+        await recordRotation(db, c.id, {
+          ...c,
+          id,
+          reference: next.reference,
+          status: 'active',
+          createdAt: new Date().toISOString(),
+          lastUsedAt: null,
+        });
         out.push(view(c, 'inactive'));
         issued.push({ id, reference: next.reference });
       }
@@ -132,17 +133,17 @@ export function credentialsConnector(db: Db, providers: CredentialProviders): Re
     // After a crash `output` is unknown: the replacements are found in the inventory instead,
     // so a retry that finds the rotation done does not rotate a second time.
     async verify(p, output) {
-      const olds = selectAll(p, true);
+      const olds = await selectAll(p, true);
       const out = [];
       for (const { c, prov } of olds) out.push(view(c, (await prov.isActive(c)) ? 'active' : 'inactive'));
       const issued =
         output?.issued ??
-        agentCredentialsOf(db, [p.agent_id])
+        (await agentCredentialsOf(db, [p.agent_id]))
           .filter((n) => n.status === 'active' && olds.some((o) => n.id.startsWith(`${o.c.id}~`)))
           .map((n) => ({ id: n.id, reference: n.reference }));
       const newActive = [];
       for (const n of issued) {
-        const row = agentCredentialsOf(db, [p.agent_id]).find((c) => c.id === n.id);
+        const row = (await agentCredentialsOf(db, [p.agent_id])).find((c) => c.id === n.id);
         const prov = row && providers[row.provider];
         if (row && prov && (await prov.isActive(row))) newActive.push(n);
       }

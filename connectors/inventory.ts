@@ -1,12 +1,14 @@
 /**
  * The AI agent inventory: the zod schema for importing agents (API body and YAML/JSON files), the
- * bulk upsert, and reads. Credentials are stored by provider reference only; an import that
- * carries something that looks like a secret value is rejected, naming the field.
+ * bulk upsert (stored by db/agents.ts), and the API view. Credentials are stored by provider
+ * reference only; an import that carries something that looks like a secret value is rejected,
+ * naming the field.
  */
-import { eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
+import { upsertAgents as storeAgents, type AgentRow, type CredentialRow } from '../db/agents';
 import type { Db } from '../db/client';
-import { agentCredentials, agents } from '../db/schema';
+
+export type { AgentRow, CredentialRow } from '../db/agents';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'letters, digits, . _ : - (max 128)');
 
@@ -47,61 +49,32 @@ export const AgentsImport = z.object({ agents: z.array(AgentImport).min(1).max(1
 export type AgentImport = z.output<typeof AgentImport>;
 
 /** Bulk upsert in one transaction; returns ids created and updated. */
-export function upsertAgents(db: Db, list: AgentImport[], at: string) {
-  const created: string[] = [];
-  const updated: string[] = [];
-  db.transaction((tx) => {
-    for (const a of list) {
-      const prior = tx.select().from(agents).where(eq(agents.id, a.id)).get();
-      const statusChanged = prior && prior.status !== a.status;
-      const row = {
-        id: a.id,
-        name: a.name,
-        owner: a.owner,
-        team: a.team ?? null,
-        environment: a.environment,
-        runtimeRef: a.runtime_ref ?? null,
-        status: a.status,
-        statusVersion: prior ? prior.statusVersion + (statusChanged ? 1 : 0) : 1,
-        statusChangedAt: statusChanged || !prior ? at : prior.statusChangedAt,
-        tools: a.tools,
-        permissions: a.permissions,
-        createdAt: prior?.createdAt ?? at,
-        updatedAt: at,
-      };
-      tx.insert(agents).values(row).onConflictDoUpdate({ target: agents.id, set: row }).run();
-      for (const c of a.credentials) {
-        const cred = {
-          id: c.id,
-          agentId: a.id,
-          provider: c.provider,
-          reference: c.reference,
-          scopes: c.scopes,
-          status: c.status,
-          createdAt: c.created_at ?? at,
-          lastUsedAt: c.last_used_at ?? null,
-        };
-        tx.insert(agentCredentials)
-          .values(cred)
-          .onConflictDoUpdate({ target: agentCredentials.id, set: cred })
-          .run();
-      }
-      (prior ? updated : created).push(a.id);
-    }
-  });
-  return { created, updated };
-}
-
-export type AgentRow = typeof agents.$inferSelect;
-export type CredentialRow = typeof agentCredentials.$inferSelect;
-
-export function getAgent(db: Db, agentId: string): AgentRow | undefined {
-  return db.select().from(agents).where(eq(agents.id, agentId)).get();
-}
-
-export function agentCredentialsOf(db: Db, agentIds: string[]): CredentialRow[] {
-  if (agentIds.length === 0) return [];
-  return db.select().from(agentCredentials).where(inArray(agentCredentials.agentId, agentIds)).all();
+export async function upsertAgents(db: Db, list: AgentImport[], at: string) {
+  return storeAgents(
+    db,
+    list.map((a) => ({
+      id: a.id,
+      name: a.name,
+      owner: a.owner,
+      team: a.team ?? null,
+      environment: a.environment,
+      runtimeRef: a.runtime_ref ?? null,
+      status: a.status,
+      tools: a.tools,
+      permissions: a.permissions,
+      credentials: a.credentials.map((c) => ({
+        id: c.id,
+        agentId: a.id,
+        provider: c.provider,
+        reference: c.reference,
+        scopes: c.scopes,
+        status: c.status,
+        createdAt: c.created_at ?? at,
+        lastUsedAt: c.last_used_at ?? null,
+      })),
+    })),
+    at,
+  );
 }
 
 /** The API/JSON view of an agent with its credentials (references only). */
@@ -132,8 +105,4 @@ export function agentView(a: AgentRow, creds: CredentialRow[]) {
     created_at: a.createdAt,
     updated_at: a.updatedAt,
   };
-}
-
-export function setCredentialStatus(db: Db, credentialId: string, status: 'active' | 'inactive'): void {
-  db.update(agentCredentials).set({ status }).where(eq(agentCredentials.id, credentialId)).run();
 }

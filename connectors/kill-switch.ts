@@ -8,11 +8,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { eq } from 'drizzle-orm';
 import { z } from 'zod';
+import { getAgent, setAgentStatus as storeAgentStatus } from '../db/agents';
 import type { Db } from '../db/client';
-import { agents } from '../db/schema';
-import { getAgent } from './inventory';
 import { registerSecret } from './redact';
 import { handler, ConnectorError, type ActionHandler, type Verification } from './types';
 
@@ -55,8 +53,8 @@ export const AgentStatusBody = z.object({
 });
 
 /** The signed status document for an agent, or undefined when it is not in the inventory. */
-export function statusDocument(db: Db, key: Buffer, agentId: string, issuedAt: string) {
-  const a = getAgent(db, agentId);
+export async function statusDocument(db: Db, key: Buffer, agentId: string, issuedAt: string) {
+  const a = await getAgent(db, agentId);
   if (!a) return undefined;
   const body = JSON.stringify({
     agent_id: a.id,
@@ -68,19 +66,11 @@ export function statusDocument(db: Db, key: Buffer, agentId: string, issuedAt: s
 }
 
 /** Sets the status; the version grows only when it actually changes (a repeat is a no-op). */
-export function setAgentStatus(db: Db, agentId: string, status: 'enabled' | 'disabled', at: string) {
-  return db.transaction((tx) => {
-    const a = tx.select().from(agents).where(eq(agents.id, agentId)).get();
-    if (!a)
-      throw new ConnectorError(`agent ${agentId} is not in the inventory: import it first (agents import)`);
-    if (a.status === status) return { agent_id: a.id, status, version: a.statusVersion, changed: false };
-    const version = a.statusVersion + 1;
-    tx.update(agents)
-      .set({ status, statusVersion: version, statusChangedAt: at, updatedAt: at })
-      .where(eq(agents.id, agentId))
-      .run();
-    return { agent_id: a.id, status, version, changed: true };
-  });
+export async function setAgentStatus(db: Db, agentId: string, status: 'enabled' | 'disabled', at: string) {
+  const r = await storeAgentStatus(db, agentId, status, at);
+  if (!r)
+    throw new ConnectorError(`agent ${agentId} is not in the inventory: import it first (agents import)`);
+  return r;
 }
 
 export interface KillSwitchOptions {
@@ -123,7 +113,7 @@ function statusHandler(o: KillSwitchOptions, want: 'enabled' | 'disabled'): Acti
   return handler(action, {
     target: (p) => `agent:${p.agent_id}`,
     async act(p) {
-      const r = setAgentStatus(o.db, p.agent_id, want, now());
+      const r = await setAgentStatus(o.db, p.agent_id, want, now());
       return {
         summary: r.changed
           ? `agent ${p.agent_id} ${want} (status version ${r.version})`

@@ -4,11 +4,10 @@
  * through the lazy `liveConnectors()` of executeAction, so drill incidents never construct a live
  * client; clients themselves connect per call.
  */
-import type { Db } from '../db/client';
-import { appendTimelineEvent } from '../activities/incidents';
 import { evidenceCollectHandler, type EvidenceSources } from '../activities/evidence';
-import { incidents } from '../db/schema';
-import { eq } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { incidentExists } from '../db/incidents';
+import { appendTimelineEvent } from '../db/timeline';
 import { accessConnector, type AccessProviders } from './access';
 import { awsIamConnector, type AwsIamOptions } from './aws-iam';
 import type { ConnectorConfig } from './config';
@@ -91,13 +90,8 @@ function notifyHandler(db: Db, now?: () => Date) {
     target: (p) => p.target ?? 'incident-channel',
     async act(p, ctx) {
       const target = p.target ?? 'incident-channel';
-      const exists = db
-        .select({ id: incidents.id })
-        .from(incidents)
-        .where(eq(incidents.id, ctx.incidentId))
-        .get();
-      if (exists) {
-        appendTimelineEvent(
+      if (await incidentExists(db, ctx.incidentId)) {
+        await appendTimelineEvent(
           db,
           {
             incidentId: ctx.incidentId,

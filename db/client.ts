@@ -1,7 +1,8 @@
 /**
  * Opens Firebreak's SQLite database: WAL mode so readers never block the writer, synchronous=FULL
  * so a 202 for an alert means the alert survives a crash or power loss, and drizzle-kit's
- * migrations applied on every open (idempotent).
+ * migrations applied on every open (idempotent). The other db/ modules take the handle this
+ * returns; callers outside db/ only pass it along, open it and close it.
  */
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
@@ -12,6 +13,17 @@ import { fileURLToPath } from 'node:url';
 import * as schema from './schema';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/**
+ * Runs `fn` in one SQLite transaction and returns its result. better-sqlite3 transactions are
+ * synchronous, so `fn` never awaits: each db/ function that needs one keeps it inside itself.
+ * `fn` gets the transaction typed as a Db, so the same helpers run inside and outside one.
+ */
+export function inTransaction<T>(db: Db, fn: (tx: Db) => T, behavior?: 'immediate'): T {
+  return db.transaction((tx: Tx) => fn(tx as unknown as Db), behavior ? { behavior } : undefined);
+}
 
 const migrationsFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -31,8 +43,22 @@ export function dbFile(dataDir: string): string {
   return path.join(dataDir, 'firebreak.db');
 }
 
+export function closeDb(db: Db): void {
+  db.$client.close();
+}
+
+/** DATA_DIR of an open database (its file's directory): stores that live beside it find it here. */
+export function dataDirOf(db: Db): string {
+  return path.dirname(path.resolve(db.$client.name));
+}
+
+/** An in-memory database (tests) has no directory to keep files beside it in. */
+export function isInMemory(db: Db): boolean {
+  return db.$client.memory;
+}
+
 /** Liveness check for /healthz. */
-export function pingDb(db: Db): boolean {
+export async function pingDb(db: Db): Promise<boolean> {
   try {
     return db.$client.prepare('select 1 as ok').get() !== undefined;
   } catch {

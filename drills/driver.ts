@@ -8,12 +8,12 @@
 import { systemClock } from '../activities';
 import { createSlackActivities, type SlackNotifierDeps } from '../activities/slack';
 import { renderAfterActionSummary } from './report';
-import { eq } from 'drizzle-orm';
 import crypto from 'node:crypto';
 import type { Db } from '../db/client';
-import { drills, incidents } from '../db/schema';
-import { appendTimelineEvent } from '../activities/incidents';
-import { incidentIdFor, type AlertPlacement } from '../db/alerts';
+import { type AlertPlacement, incidentIdFor } from '../db/alerts';
+import { drillRow, insertDrill } from '../db/drills';
+import { getIncident } from '../db/incidents';
+import { appendTimelineEvent } from '../db/timeline';
 import type { Alert } from '../domain/alert';
 import type { Outbox } from '../intake/outbox';
 import { storeAlerts } from '../intake/store';
@@ -23,7 +23,6 @@ import { loadPlaybookDir } from '../playbooks/loader';
 import { settleDrill, type AfterActionReport } from './report';
 import { AutoResponder } from './responder';
 import { ms, type DrillAlert, type DrillScenario, type Inject } from './schema';
-import { drillRow } from './store';
 
 export interface DrillEnv {
   db: Db;
@@ -72,18 +71,15 @@ export async function openDrill(env: DrillEnv, scenario: DrillScenario, opts: Dr
   const key = `drill:${scenario.id}:${crypto.randomBytes(5).toString('hex')}`;
   const incidentId = incidentIdFor(key, 1);
   const at = new Date().toISOString();
-  env.db
-    .insert(drills)
-    .values({
-      incidentId,
-      scenarioId: scenario.id,
-      scenario: scenario as unknown as Record<string, unknown>,
-      speed: opts.speed ?? 1,
-      auto: opts.auto ?? false,
-      status: 'running',
-      startedAt: at,
-    })
-    .run();
+  await insertDrill(env.db, {
+    incidentId,
+    scenarioId: scenario.id,
+    scenario: scenario as unknown as Record<string, unknown>,
+    speed: opts.speed ?? 1,
+    auto: opts.auto ?? false,
+    status: 'running',
+    startedAt: at,
+  });
   await storeAlerts(
     env.db,
     scenario.alerts.map((a) => ({ alert: toAlert(a, scenario, at), route: route(key, a, scenario) })),
@@ -115,13 +111,13 @@ async function applyInject(
   const { i, n } = inj;
   const key = `${incidentId}:inject:${i.id ?? n}`;
   const base = { incidentId, actor: 'facilitator', at: new Date(inj.due).toISOString() };
-  appendTimelineEvent(
+  await appendTimelineEvent(
     env.db,
     { ...base, kind: 'drill.inject', message: `Inject at ${i.at}: ${i.type}`, data: { ...i }, eventKey: key },
     base.at,
   );
   if (i.type === 'alert') {
-    const keyRow = incidentKeyOf(env, incidentId);
+    const keyRow = await incidentKeyOf(env, incidentId);
     await storeAlerts(
       env.db,
       [{ alert: toAlert(i.alert, scenario, base.at), route: route(keyRow, i.alert, scenario) }],
@@ -132,7 +128,7 @@ async function applyInject(
     const note = { decisionId: key, actor: { id: 'facilitator', via: 'cli' as const }, text: i.text };
     await updateIncident(env.temporal, incidentId, addNote, note).catch(() => undefined);
   } else if (i.type === 'event') {
-    appendTimelineEvent(
+    await appendTimelineEvent(
       env.db,
       { ...base, actor: i.actor, kind: i.kind, message: i.message || i.kind, eventKey: `${key}:event` },
       base.at,
@@ -140,8 +136,8 @@ async function applyInject(
   }
 }
 
-function incidentKeyOf(env: DrillEnv, incidentId: string): string {
-  const row = env.db.select({ key: incidents.key }).from(incidents).where(eq(incidents.id, incidentId)).get();
+async function incidentKeyOf(env: DrillEnv, incidentId: string): Promise<string> {
+  const row = await getIncident(env.db, incidentId);
   if (!row) throw new Error(`no incident ${incidentId}`);
   return row.key;
 }
@@ -154,7 +150,7 @@ export async function driveDrill(
   opts: DrillOptions,
 ): Promise<DrillOutcome> {
   const speed = opts.speed ?? 1;
-  const t0 = Date.parse(drillRow(env.db, incidentId)?.startedAt ?? new Date().toISOString());
+  const t0 = Date.parse((await drillRow(env.db, incidentId))?.startedAt ?? new Date().toISOString());
   const responder = new AutoResponder(scenario, incidentId, speed);
   const limit = t0 + ms(scenario.time_limit) / speed;
   // Injects run on their own timers, in order, so a slow query or update never delays them.
@@ -194,7 +190,12 @@ export async function driveDrill(
     actor: 'drill',
     reason: 'drill finished',
   }).catch(() => undefined);
-  const { report, reportPath, missed } = settleDrill(env.db, env.dataDir, incidentId, responder.problems);
+  const { report, reportPath, missed } = await settleDrill(
+    env.db,
+    env.dataDir,
+    incidentId,
+    responder.problems,
+  );
   if (env.slack) {
     // A Slack failure never fails the drill: the report is on disk and in the API either way.
     await createSlackActivities({ db: env.db, clock: systemClock, slack: env.slack })

@@ -4,22 +4,17 @@
  * named, or the one its first alert selects) is rehearsed, and the drill expects that playbook to
  * complete. The replay runs as a drill, so nothing acts on production.
  */
-import { asc, eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { alerts, incidents } from '../db/schema';
+import { alertsOfIncident } from '../db/incident-alerts';
+import { getIncident } from '../db/incidents';
 import { loadPlaybookDir } from '../playbooks/loader';
 import { selectPlaybook } from '../playbooks/select';
 import { DrillScenario, type DrillAlert } from './schema';
 
-export function scenarioFromIncident(db: Db, incidentId: string): DrillScenario {
-  const inc = db.select().from(incidents).where(eq(incidents.id, incidentId)).get();
+export async function scenarioFromIncident(db: Db, incidentId: string): Promise<DrillScenario> {
+  const inc = await getIncident(db, incidentId);
   if (!inc) throw new Error(`no incident ${incidentId} in this DATA_DIR`);
-  const rows = db
-    .select()
-    .from(alerts)
-    .where(eq(alerts.incidentId, incidentId))
-    .orderBy(asc(alerts.seq))
-    .all();
+  const rows = await alertsOfIncident(db, incidentId);
   const first = rows[0];
   if (!first) throw new Error(`incident ${incidentId} has no stored alerts to replay`);
   const playbooks = loadPlaybookDir();

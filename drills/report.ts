@@ -5,26 +5,27 @@
  * changed in production), and improvement items from missed expectations and failed steps. It is
  * served as JSON by the API and written as Markdown to DATA_DIR/drills/<incident>/report.md.
  */
-import { incidentTimeline } from '../activities/incidents';
-import { asc, eq } from 'drizzle-orm';
 import fs from 'node:fs';
 import path from 'node:path';
+import { actionRunsOf } from '../db/action-runs';
 import type { Db } from '../db/client';
-import { actionRuns, incidents, timeline } from '../db/schema';
+import { drillRow, finishDrill } from '../db/drills';
+import { getIncident } from '../db/incidents';
+import { incidentTimeline } from '../db/timeline';
 import { renderMarkdown, type AfterActionReport } from './report-render';
 import { fmtOffset, scoreExpectations } from './scoring';
-import { drillRow, finishDrill, scenarioOf } from './store';
+import { scenarioOf } from './store';
 
 const stepId = (d: Record<string, unknown> | null) => (typeof d?.stepId === 'string' ? d.stepId : '');
 
-export function buildReport(db: Db, incidentId: string): AfterActionReport | undefined {
-  const row = drillRow(db, incidentId);
+export async function buildReport(db: Db, incidentId: string): Promise<AfterActionReport | undefined> {
+  const row = await drillRow(db, incidentId);
   const stored = (row?.result as { notes?: unknown } | null | undefined)?.notes;
   const notes = Array.isArray(stored) ? stored.map(String) : [];
-  const inc = db.select().from(incidents).where(eq(incidents.id, incidentId)).get();
+  const inc = await getIncident(db, incidentId);
   if (!row || !inc) return undefined;
   const scenario = scenarioOf(row);
-  const rows = incidentTimeline(db, incidentId);
+  const rows = await incidentTimeline(db, incidentId);
   const t0 = Date.parse(row.startedAt);
   const off = (at: string) => fmtOffset(Math.max(0, (Date.parse(at) - t0) * row.speed));
   const expectations = scoreExpectations(scenario.expectations, rows, {
@@ -64,12 +65,7 @@ export function buildReport(db: Db, incidentId: string): AfterActionReport | und
     byActor.set(r.actor, (byActor.get(r.actor) ?? new Set()).add(r.kind));
     counts.set(r.actor, (counts.get(r.actor) ?? 0) + 1);
   }
-  const runs = db
-    .select()
-    .from(actionRuns)
-    .where(eq(actionRuns.incidentId, incidentId))
-    .orderBy(asc(actionRuns.id))
-    .all();
+  const runs = await actionRunsOf(db, incidentId);
   const simulatedActions = runs.map((r) => ({
     stepId: r.stepId,
     action: r.action,
@@ -123,21 +119,21 @@ export function reportPathFor(dataDir: string, incidentId: string): string {
  * Scores the drill as it stands, stores its status (responder problems kept with it) and writes
  * report.md; called when a drill ends and again after each facilitator judgement.
  */
-export function settleDrill(db: Db, dataDir: string, incidentId: string, notes?: string[]) {
-  const row = drillRow(db, incidentId);
+export async function settleDrill(db: Db, dataDir: string, incidentId: string, notes?: string[]) {
+  const row = await drillRow(db, incidentId);
   if (!row) throw new Error(`no drill ${incidentId}`);
   const stored = (row.result as { notes?: string[] } | null)?.notes ?? [];
   const kept = notes ?? stored;
   const scenario = scenarioOf(row);
-  const rows = db.select().from(timeline).where(eq(timeline.incidentId, incidentId)).all();
+  const rows = await incidentTimeline(db, incidentId);
   const results = scoreExpectations(scenario.expectations, rows, {
     startedAt: row.startedAt,
     speed: row.speed,
   });
   const missed = results.filter((e) => e.verdict !== 'met').map((e) => e.id);
   const at = row.finishedAt ?? new Date().toISOString();
-  finishDrill(db, incidentId, missed.length === 0 ? 'passed' : 'failed', { missed, notes: kept }, at);
-  const report = buildReport(db, incidentId)!;
+  await finishDrill(db, incidentId, missed.length === 0 ? 'passed' : 'failed', { missed, notes: kept }, at);
+  const report = (await buildReport(db, incidentId))!;
   const reportPath = reportPathFor(dataDir, incidentId);
   fs.mkdirSync(path.dirname(reportPath), { recursive: true });
   fs.writeFileSync(reportPath, renderMarkdown(report));

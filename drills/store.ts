@@ -1,23 +1,15 @@
 /**
- * The drills table: one row per drill run, written when the drill incident is opened. The outbox
- * reads it when it starts a drill incident's workflow, so the scenario's scripted outcomes and the
- * speed factor reach the interpreter in IncidentStart; the driver writes the result when scored.
+ * What a stored drill run (db/drills.ts) means: its scenario, and the scripted outcomes and speed
+ * factor that the outbox puts into a drill incident's IncidentStart, so they reach the
+ * interpreter; and a facilitator's verdicts on its expectations.
  */
-import { eq } from 'drizzle-orm';
 import crypto from 'node:crypto';
-import path from 'node:path';
-import { appendTimelineEvent } from '../activities/incidents';
 import type { Db } from '../db/client';
-import { drills } from '../db/schema';
+import { drillRow, type DrillRow } from '../db/drills';
+import { appendTimelineEvent } from '../db/timeline';
 import type { ScriptedOutcome } from '../domain/actions';
 import type { IncidentStart } from '../domain/incident';
 import type { DrillScenario } from './schema';
-
-export type DrillRow = typeof drills.$inferSelect;
-
-export function drillRow(db: Db, incidentId: string): DrillRow | undefined {
-  return db.select().from(drills).where(eq(drills.incidentId, incidentId)).get();
-}
 
 export function scenarioOf(row: DrillRow): DrillScenario {
   return row.scenario as unknown as DrillScenario;
@@ -31,8 +23,8 @@ export function scriptedOutcomes(scenario: DrillScenario): Record<string, Script
 }
 
 /** What a drill incident's workflow start adds to IncidentStart; {} for any other incident. */
-export function drillStartExtras(db: Db, incidentId: string): Partial<IncidentStart> {
-  const row = drillRow(db, incidentId);
+export async function drillStartOptions(db: Db, incidentId: string): Promise<Partial<IncidentStart>> {
+  const row = await drillRow(db, incidentId);
   if (!row) return {};
   const scripted = scriptedOutcomes(scenarioOf(row));
   return {
@@ -41,32 +33,17 @@ export function drillStartExtras(db: Db, incidentId: string): Partial<IncidentSt
   };
 }
 
-export function finishDrill(
-  db: Db,
-  incidentId: string,
-  status: 'passed' | 'failed' | 'error',
-  result: Record<string, unknown>,
-  at: string,
-): void {
-  db.update(drills).set({ status, result, finishedAt: at }).where(eq(drills.incidentId, incidentId)).run();
-}
-
-/** The data dir the DB lives in (reports are written next to it). */
-export function dataDirOf(db: Db): string {
-  return path.dirname(db.$client.name);
-}
-
 /** Records a facilitator's verdict on an expectation as a `drill.judged` timeline event. */
-export function judgeExpectation(
+export async function judgeExpectation(
   db: Db,
   j: { incidentId: string; expectation: string; verdict: 'met' | 'missed'; actor: string; note?: string },
-): void {
-  const row = drillRow(db, j.incidentId);
+): Promise<void> {
+  const row = await drillRow(db, j.incidentId);
   if (!row) throw new DrillNotFound(`no drill ${j.incidentId}`);
   if (!scenarioOf(row).expectations.some((e) => e.id === j.expectation))
     throw new DrillNotFound(`drill ${j.incidentId} has no expectation ${j.expectation}`);
   const at = new Date().toISOString();
-  appendTimelineEvent(
+  await appendTimelineEvent(
     db,
     {
       incidentId: j.incidentId,

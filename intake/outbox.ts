@@ -19,7 +19,7 @@ import {
 } from '../db/alerts';
 import type { Db } from '../db/client';
 import type { AlertBatch, IncidentStart, PinnedPlaybook } from '../domain/incident';
-import { drillStartExtras } from '../drills/store';
+import { drillStartOptions } from '../drills/store';
 import { loadPlaybookDir } from '../playbooks/loader';
 import { selectPlaybook } from '../playbooks/select';
 import { launchIncidentWorkflow, signalIncidentAlerts, type TemporalHandle } from '../temporal/client';
@@ -240,7 +240,7 @@ export class Outbox {
       openedAt: inc.openedAt,
       labels,
       ...(playbook ? { playbook } : {}),
-      ...(inc.mode === 'drill' ? drillStartExtras(this.opts.db, inc.id) : {}),
+      ...(inc.mode === 'drill' ? await drillStartOptions(this.opts.db, inc.id) : {}),
     };
   }
 

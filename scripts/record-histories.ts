@@ -15,7 +15,7 @@ import { pino } from 'pino';
 import { createActivities } from '../activities';
 import { createApp } from '../api/app';
 import { loadConfig } from '../app/config';
-import { openDb } from '../db/client';
+import { closeDb, openDb } from '../db/client';
 import { Outbox } from '../intake/outbox';
 import { findTemporalCli, projectRoot } from '../temporal/cli-binary';
 import { connectTemporal, queryIncident, updateIncident } from '../temporal/client';
@@ -98,7 +98,7 @@ async function main() {
   server.close();
   await outbox.stop();
   await temporal.connection.close();
-  db.$client.close();
+  closeDb(db);
   await dev.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });
 }

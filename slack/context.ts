@@ -5,9 +5,9 @@
  */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Logger } from 'pino';
-import { appendTimelineEvent } from '../activities/incidents';
 import type { SlackConfig } from '../app/config';
 import type { Db } from '../db/client';
+import { appendTimelineEvent, type TimelineEvent } from '../db/timeline';
 import type { Actor } from '../domain/incident';
 import { isRefusalType, type RefusalType } from '../domain/refusals';
 import type { Outbox } from '../intake/outbox';
@@ -84,28 +84,28 @@ export function refusalOf(err: unknown): { kind: UpdateRefusal; detail: string }
   return { kind: 'invalid', detail };
 }
 
+export interface SlackAuditEvent {
+  incidentId: string;
+  kind: string;
+  actor: Actor;
+  message: string;
+  key: string;
+  data?: Record<string, unknown>;
+}
+
+/** The timeline event for something a person did in Slack, keyed so a retry adds nothing. */
+export function slackTimelineEvent(e: SlackAuditEvent): TimelineEvent {
+  return {
+    incidentId: e.incidentId,
+    kind: e.kind,
+    actor: e.actor.name ? `${e.actor.name} (${e.actor.id})` : e.actor.id,
+    message: e.message,
+    data: { via: 'slack', actorId: e.actor.id, ...e.data },
+    eventKey: `${e.incidentId}:${e.kind}:${e.key}`,
+  };
+}
+
 /** Records an attempt the workflow refused before it reached its history (e.g. unauthorized). */
-export function audit(
-  deps: SlackDeps,
-  e: {
-    incidentId: string;
-    kind: string;
-    actor: Actor;
-    message: string;
-    key: string;
-    data?: Record<string, unknown>;
-  },
-): void {
-  appendTimelineEvent(
-    deps.db,
-    {
-      incidentId: e.incidentId,
-      kind: e.kind,
-      actor: e.actor.name ? `${e.actor.name} (${e.actor.id})` : e.actor.id,
-      message: e.message,
-      data: { via: 'slack', actorId: e.actor.id, ...e.data },
-      eventKey: `${e.incidentId}:${e.kind}:${e.key}`,
-    },
-    nowIso(deps),
-  );
+export async function audit(deps: SlackDeps, e: SlackAuditEvent): Promise<void> {
+  await appendTimelineEvent(deps.db, slackTimelineEvent(e), nowIso(deps));
 }

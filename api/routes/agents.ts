@@ -3,18 +3,11 @@
  * (scoped tokens: `read` to list, `admin` to change), and the public, signed kill-switch status `GET /v1/agents/:id/status` that agent
  * runtimes and gateways poll (no auth: it reveals only enabled/disabled, and is signed).
  */
-import { asc } from 'drizzle-orm';
 import { Hono } from 'hono';
-import { dataDirOf } from '../../activities/evidence-store';
-import {
-  agentCredentialsOf,
-  agentView,
-  AgentsImport,
-  getAgent,
-  upsertAgents,
-} from '../../connectors/inventory';
+import { agentView, AgentsImport, upsertAgents } from '../../connectors/inventory';
 import { STATUS_SIGNATURE_HEADER, statusDocument, statusSigningKey } from '../../connectors/kill-switch';
-import { agents } from '../../db/schema';
+import { agentCredentialsOf, getAgent, listAgents } from '../../db/agents';
+import { dataDirOf } from '../../db/client';
 import type { ApiDeps } from '../app';
 import { requireScope, type ApiEnv } from '../auth';
 import { apiError, zodErrorBody } from '../errors';
@@ -31,8 +24,8 @@ export function agentRoutes(deps: ApiDeps & { statusSigningKey?: Buffer }) {
   const admin = requireScope('admin');
   const read = requireScope('read');
 
-  app.get('/:id/status', (c) => {
-    const doc = statusDocument(deps.db, key, c.req.param('id'), now());
+  app.get('/:id/status', async (c) => {
+    const doc = await statusDocument(deps.db, key, c.req.param('id'), now());
     if (!doc) throw apiError(404, 'not_found', `no agent ${c.req.param('id')}`, 'id');
     c.header('Cache-Control', `max-age=${STATUS_MAX_AGE_SECONDS}, must-revalidate`);
     c.header('ETag', doc.etag);
@@ -48,22 +41,22 @@ export function agentRoutes(deps: ApiDeps & { statusSigningKey?: Buffer }) {
     });
     const parsed = AgentsImport.safeParse(Array.isArray(raw) ? { agents: raw } : raw);
     if (!parsed.success) return c.json(zodErrorBody(parsed.error), 400);
-    return c.json(upsertAgents(deps.db, parsed.data.agents, now()), 200);
+    return c.json(await upsertAgents(deps.db, parsed.data.agents, now()), 200);
   });
 
-  app.get('/', read, (c) => {
-    const rows = deps.db.select().from(agents).orderBy(asc(agents.id)).all();
-    const creds = agentCredentialsOf(
+  app.get('/', read, async (c) => {
+    const rows = await listAgents(deps.db);
+    const creds = await agentCredentialsOf(
       deps.db,
       rows.map((r) => r.id),
     );
     return c.json({ agents: rows.map((a) => agentView(a, creds)) });
   });
 
-  app.get('/:id', read, (c) => {
-    const a = getAgent(deps.db, c.req.param('id'));
+  app.get('/:id', read, async (c) => {
+    const a = await getAgent(deps.db, c.req.param('id'));
     if (!a) throw apiError(404, 'not_found', `no agent ${c.req.param('id')}`, 'id');
-    return c.json(agentView(a, agentCredentialsOf(deps.db, [a.id])));
+    return c.json(agentView(a, await agentCredentialsOf(deps.db, [a.id])));
   });
 
   return app;

@@ -6,12 +6,11 @@
  * `decision_id` (or a generated one) is the update id: a retried request never decides twice.
  */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type UpdateDefinition } from '@temporalio/client';
-import { eq } from 'drizzle-orm';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import crypto from 'node:crypto';
 import { z } from 'zod';
-import { incidents } from '../../db/schema';
+import { incidentExists } from '../../db/incidents';
 import type { Actor } from '../../domain/incident';
 import { updateIncident } from '../../temporal/client';
 import {
@@ -72,12 +71,7 @@ export function decisionRoutes(deps: ApiDeps) {
       if (!parsed.success) return c.json(zodErrorBody(parsed.error), 400);
       const b: z.infer<S> = parsed.data;
       const id = c.req.param('id')!;
-      const inc = deps.db
-        .select({ status: incidents.status })
-        .from(incidents)
-        .where(eq(incidents.id, id))
-        .get();
-      if (!inc) throw apiError(404, 'not_found', `no incident ${id}`, 'id');
+      if (!(await incidentExists(deps.db, id))) throw apiError(404, 'not_found', `no incident ${id}`, 'id');
       const given = (b as { decision_id?: string }).decision_id;
       const decisionId = given ?? crypto.randomUUID();
       const arg = argOf(b, c, { decisionId, actor: actorOf(c) });

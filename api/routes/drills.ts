@@ -8,11 +8,12 @@ import type { SlackNotifierDeps } from '../../activities/slack';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Db } from '../../db/client';
+import { dataDirOf, type Db } from '../../db/client';
+import { finishDrill } from '../../db/drills';
 import { driveDrill, openDrill } from '../../drills/driver';
 import { lintDrillSource } from '../../drills/lint';
 import { buildReport, settleDrill } from '../../drills/report';
-import { DrillNotFound, dataDirOf, finishDrill, judgeExpectation } from '../../drills/store';
+import { DrillNotFound, judgeExpectation } from '../../drills/store';
 import type { Outbox } from '../../intake/outbox';
 import type { TemporalHandle } from '../../temporal/client';
 import { requireScope, type ApiEnv } from '../auth';
@@ -63,7 +64,7 @@ export function drillRoutes(deps: {
     const incidentId = await openDrill(env, scenario, opts);
     driveDrill(env, scenario, incidentId, opts).catch((err: unknown) => {
       deps.log.error({ err, incidentId }, 'drill failed');
-      finishDrill(deps.db, incidentId, 'error', { error: String(err) }, new Date().toISOString());
+      return finishDrill(deps.db, incidentId, 'error', { error: String(err) }, new Date().toISOString());
     });
     return c.json(
       { incident_id: incidentId, mode: 'drill', report_url: `/v1/drills/${incidentId}/report` },
@@ -71,8 +72,8 @@ export function drillRoutes(deps: {
     );
   });
 
-  app.get('/:id/report', requireScope('read'), (c) => {
-    const report = buildReport(deps.db, c.req.param('id'));
+  app.get('/:id/report', requireScope('read'), async (c) => {
+    const report = await buildReport(deps.db, c.req.param('id'));
     if (!report) throw apiError(404, 'not_found', `no drill ${c.req.param('id')}`, 'id');
     return c.json(report);
   });
@@ -82,12 +83,12 @@ export function drillRoutes(deps: {
     if (!body.success) return c.json(zodErrorBody(body.error), 400);
     const incidentId = c.req.param('id');
     try {
-      judgeExpectation(deps.db, { incidentId, ...body.data, actor: c.var.user.id });
+      await judgeExpectation(deps.db, { incidentId, ...body.data, actor: c.var.user.id });
     } catch (err) {
       if (err instanceof DrillNotFound) throw apiError(404, 'not_found', err.message, 'id');
       throw err;
     }
-    const { report, reportPath } = settleDrill(deps.db, env.dataDir, incidentId);
+    const { report, reportPath } = await settleDrill(deps.db, env.dataDir, incidentId);
     return c.json({ expectations: report.expectations, passed: report.passed, report_path: reportPath });
   });
 

@@ -29,7 +29,7 @@ export function evidenceRoutes(deps: ApiDeps & { evidenceDir?: string }) {
     if (body.length === 0) throw apiError(400, 'invalid_request', 'body: the artifact bytes', 'body');
     if (body.length > MAX_UPLOAD_BYTES)
       throw apiError(413, 'too_large', `artifacts are limited to ${MAX_UPLOAD_BYTES} bytes`);
-    const art = store.put(body, {
+    const art = await store.put(body, {
       incidentId: c.req.param('id'),
       kind,
       mediaType: c.req.header('content-type') ?? 'application/octet-stream',
@@ -41,8 +41,8 @@ export function evidenceRoutes(deps: ApiDeps & { evidenceDir?: string }) {
     return c.json({ sha256: art.sha256, size: art.size }, 201);
   });
 
-  app.get('/:id/evidence', (c) => {
-    const rows = store.list(c.req.param('id'));
+  app.get('/:id/evidence', async (c) => {
+    const rows = await store.list(c.req.param('id'));
     return c.json({
       incident_id: c.req.param('id'),
       evidence: rows.map((r) => ({
@@ -59,11 +59,11 @@ export function evidenceRoutes(deps: ApiDeps & { evidenceDir?: string }) {
     });
   });
 
-  app.get('/:id/evidence/:sha256', (c) => {
+  app.get('/:id/evidence/:sha256', async (c) => {
     const sha = c.req.param('sha256');
     if (!/^[0-9a-f]{64}$/.test(sha))
       throw apiError(400, 'invalid_request', 'sha256: 64 lowercase hex', 'sha256');
-    const row = store.custody(c.req.param('id'), sha);
+    const row = await store.custody(c.req.param('id'), sha);
     if (!row) throw apiError(404, 'not_found', `no evidence ${sha} for incident ${c.req.param('id')}`);
     let content: Buffer;
     try {

@@ -3,17 +3,16 @@
  * the workflow's own view of pending approvals. Every route needs the `read` scope. Lists page
  * by an opaque keyset cursor (opened_at, id), newest first, so paging is stable under inserts.
  */
-import { and, asc, desc, eq, gt, lt, or, type SQL } from 'drizzle-orm';
 import { Hono } from 'hono';
 import type { Db } from '../../db/client';
-import { alerts, incidents, timeline } from '../../db/schema';
+import { getAlert } from '../../db/incident-alerts';
+import { getIncident, listIncidents, type IncidentRow } from '../../db/incidents';
+import { timelinePage } from '../../db/timeline';
 import { queryIncident, type TemporalHandle } from '../../temporal/client';
 import { incidentState } from '../../workflows/messages';
 import { requireScope, type ApiEnv } from '../auth';
 import { apiError, zodErrorBody } from '../errors';
 import { IncidentListQuery, TimelineQuery, type IncidentDetail, type IncidentSummary } from '../schemas';
-
-type IncidentRow = typeof incidents.$inferSelect;
 
 function summary(inc: IncidentRow): IncidentSummary {
   return {
@@ -63,29 +62,19 @@ export function incidentRoutes(deps: { db: Db; temporal: TemporalHandle }) {
   const app = new Hono<ApiEnv>();
   app.use('*', requireScope('read'));
 
-  app.get('/', (c) => {
+  app.get('/', async (c) => {
     const q = IncidentListQuery.safeParse(c.req.query());
     if (!q.success) return c.json(zodErrorBody(q.error), 400);
     const { status, severity, agent, mode, limit, cursor } = q.data;
-    const where: (SQL | undefined)[] = [
-      status ? eq(incidents.status, status) : undefined,
-      severity ? eq(incidents.severity, severity) : undefined,
-      agent ? eq(incidents.agentId, agent) : undefined,
-      mode ? eq(incidents.mode, mode) : undefined,
-    ];
-    if (cursor) {
-      const [openedAt, id] = decodeCursor(cursor);
-      where.push(
-        or(lt(incidents.openedAt, openedAt), and(eq(incidents.openedAt, openedAt), lt(incidents.id, id))),
-      );
-    }
-    const rows = deps.db
-      .select()
-      .from(incidents)
-      .where(and(...where))
-      .orderBy(desc(incidents.openedAt), desc(incidents.id))
-      .limit(limit + 1)
-      .all();
+    const after = cursor ? decodeCursor(cursor) : undefined;
+    const rows = await listIncidents(deps.db, {
+      status,
+      severity,
+      agentId: agent,
+      mode,
+      after: after ? { openedAt: after[0], id: after[1] } : undefined,
+      limit: limit + 1,
+    });
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return c.json({
@@ -94,17 +83,15 @@ export function incidentRoutes(deps: { db: Db; temporal: TemporalHandle }) {
     });
   });
 
-  const load = (id: string) => {
-    const inc = deps.db.select().from(incidents).where(eq(incidents.id, id)).get();
+  const load = async (id: string) => {
+    const inc = await getIncident(deps.db, id);
     if (!inc) throw apiError(404, 'not_found', `no incident ${id}`, 'id');
     return inc;
   };
 
   app.get('/:id', async (c) => {
-    const inc = load(c.req.param('id'));
-    const latest = inc.latestAlertId
-      ? deps.db.select().from(alerts).where(eq(alerts.id, inc.latestAlertId)).get()
-      : undefined;
+    const inc = await load(c.req.param('id'));
+    const latest = inc.latestAlertId ? await getAlert(deps.db, inc.latestAlertId) : undefined;
     const body: IncidentDetail = {
       ...summary(inc),
       workflow_id: inc.workflowId,
@@ -120,22 +107,12 @@ export function incidentRoutes(deps: { db: Db; temporal: TemporalHandle }) {
     return c.json(body);
   });
 
-  app.get('/:id/timeline', (c) => {
-    const inc = load(c.req.param('id'));
+  app.get('/:id/timeline', async (c) => {
+    const inc = await load(c.req.param('id'));
     const q = TimelineQuery.safeParse(c.req.query());
     if (!q.success) return c.json(zodErrorBody(q.error), 400);
-    const rows = deps.db
-      .select()
-      .from(timeline)
-      .where(
-        and(
-          eq(timeline.incidentId, inc.id),
-          q.data.cursor ? gt(timeline.id, Number(q.data.cursor)) : undefined,
-        ),
-      )
-      .orderBy(asc(timeline.id))
-      .limit(q.data.limit + 1)
-      .all();
+    const after = q.data.cursor ? Number(q.data.cursor) : undefined;
+    const rows = await timelinePage(deps.db, inc.id, after, q.data.limit + 1);
     const page = rows.slice(0, q.data.limit);
     return c.json({
       events: page.map((e) => ({

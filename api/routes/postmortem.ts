@@ -4,20 +4,19 @@
  * timeline; otherwise (or when the incident never reached its postmortem phase) it is rendered
  * from current facts and stored as the next revision, so every read reflects what the DB holds.
  */
-import { eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { currentPostmortem } from '../../activities/postmortem';
 import { listActionItems } from '../../activities/postmortem-facts';
 import type { Db } from '../../db/client';
-import { incidents } from '../../db/schema';
+import { incidentExists } from '../../db/incidents';
 import { requireScope, type ApiEnv } from '../auth';
 import { apiError } from '../errors';
 
 export function postmortemRoutes(deps: { db: Db; now?: () => Date }) {
   const app = new Hono<ApiEnv>();
   const now = () => (deps.now ?? (() => new Date()))().toISOString();
-  const report = (id: string, by: string) => {
-    const pm = currentPostmortem(deps.db, id, now(), by);
+  const report = async (id: string, by: string) => {
+    const pm = await currentPostmortem(deps.db, id, now(), by);
     if (!pm) throw apiError(404, 'not_found', `no incident ${id}`, 'id');
     return pm;
   };
@@ -27,25 +26,24 @@ export function postmortemRoutes(deps: { db: Db; now?: () => Date }) {
     'X-Postmortem-SHA256': pm.sha256,
   });
 
-  app.get('/:id/postmortem.md', requireScope('read'), (c) => {
-    const pm = report(c.req.param('id'), `api:${c.var.user.id}`);
+  app.get('/:id/postmortem.md', requireScope('read'), async (c) => {
+    const pm = await report(c.req.param('id'), `api:${c.var.user.id}`);
     return c.body(pm.markdown, 200, {
       'Content-Type': 'text/markdown; charset=utf-8',
       ...revisionHeaders(pm),
     });
   });
 
-  app.get('/:id/postmortem.json', requireScope('read'), (c) => {
-    const pm = report(c.req.param('id'), `api:${c.var.user.id}`);
+  app.get('/:id/postmortem.json', requireScope('read'), async (c) => {
+    const pm = await report(c.req.param('id'), `api:${c.var.user.id}`);
     const body = { revision: pm.revision, generated_by: pm.generatedBy, sha256: pm.sha256, ...pm.report };
     return c.json(body, 200, revisionHeaders(pm));
   });
 
-  app.get('/:id/action-items', requireScope('read'), (c) => {
+  app.get('/:id/action-items', requireScope('read'), async (c) => {
     const id = c.req.param('id');
-    if (!deps.db.select({ id: incidents.id }).from(incidents).where(eq(incidents.id, id)).get())
-      throw apiError(404, 'not_found', `no incident ${id}`, 'id');
-    return c.json({ incident_id: id, action_items: listActionItems(deps.db, id) });
+    if (!(await incidentExists(deps.db, id))) throw apiError(404, 'not_found', `no incident ${id}`, 'id');
+    return c.json({ incident_id: id, action_items: await listActionItems(deps.db, id) });
   });
 
   return app;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../app/config';
 import { openServices, resolveTemporal } from '../../app/runtime';
+import { closeDb } from '../../db/client';
 import { projectRoot } from '../../temporal/cli-binary';
 import { runEntry, type Child } from '../../test/helpers/process';
 import { benchEnv } from './stack';
@@ -56,7 +57,7 @@ export async function startProcessStack(
       worker,
       async close() {
         for (const c of children.reverse()) await c.stop();
-        services.db.$client.close();
+        closeDb(services.db);
         await target.devServer?.stop();
         fs.rmSync(dataDir, { recursive: true, force: true });
       },

@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../../app/config';
 import { openServices, resolveTemporal, startApi, startWorker } from '../../app/runtime';
 import { freePort } from '../../app/free-port';
+import { closeDb } from '../../db/client';
 
 export const BENCH_WEBHOOK_SECRET = 'bench-webhook-secret-0123456789';
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789ab';
@@ -76,7 +77,7 @@ export async function startBenchStack(opts: { drill?: boolean; env?: Record<stri
       await api.close();
       worker.shutdown();
       await workerRun;
-      services.db.$client.close();
+      closeDb(services.db);
       await target.devServer?.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },

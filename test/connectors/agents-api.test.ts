@@ -76,7 +76,7 @@ describe('agent inventory', () => {
     expect(((await bad.json()) as any).error.message).toMatch(/agents\.0\.credentials\.0.*secret/);
   });
 
-  it('imports YAML from the CLI and reports problems as file:line:column', () => {
+  it('imports YAML from the CLI and reports problems as file:line:column', async () => {
     const file = path.join(stack.dataDir, 'agents.yaml');
     fs.writeFileSync(
       file,
@@ -90,15 +90,19 @@ describe('agent inventory', () => {
         '',
       ].join('\n'),
     );
-    const r = importAgentsFile(stack.db, file);
+    const r = await importAgentsFile(stack.db, file);
     expect(r).toEqual({
       ok: false,
       errors: [expect.stringMatching(new RegExp(`^${file}:6:13: agents\\.0\\.status: `))],
     });
     fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('paused', 'disabled'));
-    expect(importAgentsFile(stack.db, file)).toEqual({ ok: true, created: ['cli-agent'], updated: [] });
+    expect(await importAgentsFile(stack.db, file)).toEqual({ ok: true, created: ['cli-agent'], updated: [] });
     const json = path.join(stack.dataDir, 'agents.json');
     fs.writeFileSync(json, JSON.stringify([{ ...agent, id: 'json-agent' }], null, 2));
-    expect(importAgentsFile(stack.db, json)).toEqual({ ok: true, created: ['json-agent'], updated: [] });
+    expect(await importAgentsFile(stack.db, json)).toEqual({
+      ok: true,
+      created: ['json-agent'],
+      updated: [],
+    });
   });
 });

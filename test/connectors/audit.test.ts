@@ -11,11 +11,11 @@ const run = promisify(execFile);
 let dir: string;
 let db: Db;
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-audit-'));
   db = openDb(path.join(dir, 'firebreak.db'));
   for (let i = 1; i <= 5; i++) {
-    appendAudit(db, {
+    await appendAudit(db, {
       at: `2026-01-01T00:00:0${i}Z`,
       actor: 'playbook:p',
       action: 'agent.disable',
@@ -54,7 +54,7 @@ describe('hash-chained audit log', () => {
     expect(rows).toHaveLength(5);
     expect(rows[1].prev_hash).toBe(rows[0].hash);
     expect(JSON.parse(rows[0].inputs)).toEqual({ agent_id: 'a1', password: '[redacted]' });
-    expect(verifyAuditChain(db)).toEqual({ ok: true, entries: 5 });
+    expect(await verifyAuditChain(db)).toEqual({ ok: true, entries: 5 });
     expect(() => db.$client.exec("update audit_log set outcome = 'failed' where seq = 2")).toThrow(
       /append-only/,
     );
@@ -72,31 +72,37 @@ describe('hash-chained audit log', () => {
 
   it('detects a modified entry and names it, via the CLI with a non-zero exit', async () => {
     tamper("update audit_log set outcome = 'failed' where seq = 3");
-    expect(verifyAuditChain(db).firstBad).toEqual({ seq: 3, reason: expect.stringMatching(/modified/) });
+    expect((await verifyAuditChain(db)).firstBad).toEqual({
+      seq: 3,
+      reason: expect.stringMatching(/modified/),
+    });
     const cli = await cliVerify();
     expect(cli.code).toBe(1);
     expect(cli.out).toMatch(/TAMPERED at entry 3: content does not match its hash/);
     tamper("update audit_log set outcome = 'succeeded' where seq = 3");
-    expect(verifyAuditChain(db).ok).toBe(true);
+    expect((await verifyAuditChain(db)).ok).toBe(true);
   });
 
-  it('detects a reordered pair and a removed entry', () => {
+  it('detects a reordered pair and a removed entry', async () => {
     tamper(`
       update audit_log set seq = 100 where seq = 2;
       update audit_log set seq = 2 where seq = 4;
       update audit_log set seq = 4 where seq = 100;`);
-    expect(verifyAuditChain(db).firstBad?.seq).toBe(2);
+    expect((await verifyAuditChain(db)).firstBad?.seq).toBe(2);
     tamper(`
       update audit_log set seq = 100 where seq = 2;
       update audit_log set seq = 2 where seq = 4;
       update audit_log set seq = 4 where seq = 100;`);
-    expect(verifyAuditChain(db).ok).toBe(true);
+    expect((await verifyAuditChain(db)).ok).toBe(true);
     tamper('delete from audit_log where seq = 5');
-    expect(verifyAuditChain(db).firstBad).toEqual({
+    expect((await verifyAuditChain(db)).firstBad).toEqual({
       seq: 5,
       reason: 'entries 5..5 were removed from the end',
     });
     tamper('delete from audit_log where seq = 3');
-    expect(verifyAuditChain(db).firstBad).toEqual({ seq: 4, reason: expect.stringMatching(/removed/) });
+    expect((await verifyAuditChain(db)).firstBad).toEqual({
+      seq: 4,
+      reason: expect.stringMatching(/removed/),
+    });
   });
 });

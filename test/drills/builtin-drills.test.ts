@@ -3,11 +3,11 @@
  * same driver as `drill run --auto`, at high speed, on the real stack; each ends with every
  * expectation met, only simulated action_runs, and an after-action report on disk.
  */
-import { eq } from 'drizzle-orm';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { actionRuns, incidents } from '../../db/schema';
+import { actionRunsOf } from '../../db/action-runs';
+import { getIncident } from '../../db/incidents';
 import { runDrill } from '../../drills/driver';
 import { loadScenarioFile } from '../../drills/lint';
 import { startTestStack, type TestStack } from '../helpers/stack';
@@ -39,9 +39,9 @@ describe('shipped drill scenarios', () => {
     const out = await runDrill(stack, scenario, { auto: true, speed: 120, tickMs: 50 });
     expect(out.report.expectations.filter((e) => e.verdict !== 'met')).toEqual([]);
     expect(out.passed).toBe(true);
-    const inc = stack.db.select().from(incidents).where(eq(incidents.id, out.incidentId)).get();
+    const inc = await getIncident(stack.db, out.incidentId);
     expect(inc?.mode).toBe('drill');
-    const runs = stack.db.select().from(actionRuns).where(eq(actionRuns.incidentId, out.incidentId)).all();
+    const runs = await actionRunsOf(stack.db, out.incidentId);
     expect(runs.length).toBeGreaterThan(0);
     expect(runs.every((r) => r.mode === 'drill')).toBe(true);
     expect(fs.readFileSync(out.reportPath, 'utf8')).toContain('# After-action report');

@@ -34,7 +34,7 @@ describe('scenarioFromIncident', () => {
       const t1 = '2026-01-01T00:04:30.000Z';
       const first = await storeAlert(db, alert('Prompt changed', t0), { receivedAt: t0, key: 'k1' });
       await storeAlert(db, alert('Tools changed', t1), { receivedAt: t1, key: 'k1' });
-      const s = scenarioFromIncident(db, first.incidentId!);
+      const s = await scenarioFromIncident(db, first.incidentId!);
       expect(s.playbook).toBe('agent-config-tampering');
       expect(s.alerts.map((a) => a.title)).toEqual(['Prompt changed']);
       expect(s.injects).toEqual([
@@ -44,7 +44,7 @@ describe('scenarioFromIncident', () => {
           alert: expect.objectContaining({ title: 'Tools changed' }),
         }),
       ]);
-      expect(() => scenarioFromIncident(db, 'inc-nope')).toThrow(/no incident inc-nope/);
+      await expect(scenarioFromIncident(db, 'inc-nope')).rejects.toThrow(/no incident inc-nope/);
     } finally {
       db.$client.close();
       fs.rmSync(dir, { recursive: true, force: true });

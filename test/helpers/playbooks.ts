@@ -4,9 +4,10 @@
  * read the action_runs and timeline rows, and wait for a step to reach a status.
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import { asc, eq } from 'drizzle-orm';
 import crypto from 'node:crypto';
-import { actionRuns, incidents, timeline } from '../../db/schema';
+import { actionRunRows } from '../../db/action-runs';
+import { incidents } from '../../db/schema';
+import { timelineRows as storedTimeline } from '../../db/timeline';
 import type { ScriptedOutcome } from '../../domain/actions';
 import type { Severity } from '../../domain/alert';
 import type { Actor, IncidentStart, PinnedPlaybook, PlaybookState, StepStatus } from '../../domain/incident';
@@ -81,21 +82,11 @@ export async function startIncident(
 }
 
 export function actionRows(stack: TestStack, incidentId: string) {
-  return stack.db
-    .select()
-    .from(actionRuns)
-    .where(eq(actionRuns.incidentId, incidentId))
-    .orderBy(asc(actionRuns.id))
-    .all();
+  return actionRunRows(stack.db, incidentId);
 }
 
 export function timelineRows(stack: TestStack, incidentId: string) {
-  return stack.db
-    .select()
-    .from(timeline)
-    .where(eq(timeline.incidentId, incidentId))
-    .orderBy(asc(timeline.id))
-    .all();
+  return storedTimeline(stack.db, incidentId);
 }
 
 export async function pbState(handle: WorkflowHandle): Promise<PlaybookState> {

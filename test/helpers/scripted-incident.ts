@@ -30,9 +30,10 @@ export interface ScriptOptions {
   /** Multiplies every offset (a drill with other figures proves the series do not mix). */
   scale?: number;
   agentId?: string;
+  title?: string;
 }
 
-export function scriptIncident(db: Db, o: ScriptOptions): void {
+export async function scriptIncident(db: Db, o: ScriptOptions): Promise<void> {
   const scale = o.scale ?? 1;
   const t = (s: number) => new Date(Date.parse(o.openedAt) + s * scale * 1000).toISOString();
   const agentId = o.agentId ?? `agent-${o.id}`;
@@ -68,7 +69,7 @@ export function scriptIncident(db: Db, o: ScriptOptions): void {
       seq: 1,
       workflowId: `incident-${o.id}`,
       source: 'test',
-      title: 'Agent key leaked',
+      title: o.title ?? 'Agent key leaked',
       severity: o.severity ?? 'high',
       status: 'closed',
       mode: o.mode,
@@ -161,7 +162,7 @@ export function scriptIncident(db: Db, o: ScriptOptions): void {
       collectedAt: t(400),
     })
     .run();
-  appendAudit(db, {
+  await appendAudit(db, {
     at: t(400),
     actor: pb,
     action: 'evidence.collect',
@@ -173,7 +174,7 @@ export function scriptIncident(db: Db, o: ScriptOptions): void {
     detail: {},
     durationMs: 12,
   });
-  appendAudit(db, {
+  await appendAudit(db, {
     at: t(500),
     actor: pb,
     action: 'credentials.revoke',

@@ -1,6 +1,5 @@
-import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { incidents } from '../../db/schema';
+import { listIncidents } from '../../db/incidents';
 import {
   failingRelay,
   requireAlertmanager,
@@ -61,7 +60,7 @@ describe('a real Prometheus Alertmanager delivering to the webhook endpoint', ()
     const [delivery] = await awaitDeliveries('AgentForbiddenTool', 1, 30_000);
     expect(delivery!.status).toBe(202);
     expect(delivery!.body.version).toBe('4');
-    const rows = stack.db.select().from(incidents).where(eq(incidents.agentId, 'agent-77')).all();
+    const rows = await listIncidents(stack.db, { agentId: 'agent-77', limit: 100 });
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
       source: 'default',
@@ -69,7 +68,7 @@ describe('a real Prometheus Alertmanager delivering to the webhook endpoint', ()
       title: 'agent-77 called a tool it is not allowed to',
     });
     await eventually(
-      () => stack.db.select().from(incidents).where(eq(incidents.agentId, 'agent-77')).get()?.startedAt,
+      async () => (await listIncidents(stack.db, { agentId: 'agent-77', limit: 1 }))[0]?.startedAt,
       20_000,
       'workflow start',
     );
@@ -82,7 +81,7 @@ describe('a real Prometheus Alertmanager delivering to the webhook endpoint', ()
     expect(tries.every((d) => d.status === 202)).toBe(true);
     const fingerprint = tries[0]!.body.alerts[0].fingerprint;
     expect(tries[1]!.body.alerts[0].fingerprint).toBe(fingerprint);
-    const rows = stack.db.select().from(incidents).where(eq(incidents.agentId, 'agent-88')).all();
+    const rows = await listIncidents(stack.db, { agentId: 'agent-88', limit: 100 });
     expect(rows).toHaveLength(1);
     expect(rows[0]!.alertCount).toBe(tries.length);
     expect(rows[0]!.key).toBe(`default:${fingerprint}`);

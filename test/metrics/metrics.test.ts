@@ -43,13 +43,13 @@ function openIncident(db: Db, id: string, mode: 'live' | 'drill', phase: string)
     .run();
 }
 
-function seedLive(db: Db): void {
-  scriptIncident(db, { id: 'inc-live', mode: 'live', openedAt: OPENED });
+async function seedLive(db: Db): Promise<void> {
+  await scriptIncident(db, { id: 'inc-live', mode: 'live', openedAt: OPENED });
   openIncident(db, 'inc-live-open', 'live', 'contain');
 }
 
-function seedDrills(db: Db): void {
-  scriptIncident(db, { id: 'inc-drill', mode: 'drill', openedAt: OPENED, scale: 2 });
+async function seedDrills(db: Db): Promise<void> {
+  await scriptIncident(db, { id: 'inc-drill', mode: 'drill', openedAt: OPENED, scale: 2 });
   openIncident(db, 'inc-drill-open', 'drill', 'assess');
 }
 
@@ -59,8 +59,8 @@ beforeAll(async () => {
   const intake = new IntakeMetrics();
   intake.count(intake.rateLimited, 'alertmanager', 2);
   stack = await startTestStack({ withWorker: false, metrics: intake });
-  seedLive(stack.db);
-  seedDrills(stack.db);
+  await seedLive(stack.db);
+  await seedDrills(stack.db);
   const res = await fetch(`${stack.url}/metrics`);
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -176,10 +176,10 @@ describe('GET /metrics', () => {
 
   it('drills never change a mode="live" series', async () => {
     const liveOnly = openDb(':memory:');
-    seedLive(liveOnly);
+    await seedLive(liveOnly);
     const both = openDb(':memory:');
-    seedLive(both);
-    seedDrills(both);
+    await seedLive(both);
+    await seedDrills(both);
     const live = (t: string) => t.split('\n').filter((l) => l.includes('mode="live"'));
     const a = (await renderMetrics(liveOnly)).body;
     const b = (await renderMetrics(both)).body;

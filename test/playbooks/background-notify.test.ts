@@ -3,9 +3,8 @@
  * containment action starts while it is still being sent), records its outcome like any step,
  * and does not end before it lands.
  */
-import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { timeline } from '../../db/schema';
+import { incidentTimeline } from '../../db/timeline';
 import { pinYaml, startIncident, waitForPlaybook } from '../helpers/playbooks';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
@@ -46,7 +45,7 @@ describe('notify with wait: false', () => {
     // The disable started before the slow announcement finished.
     expect(Date.parse(step('disable').startedAt!)).toBeLessThan(Date.parse(step('announce').finishedAt!));
     // Its outcome is in the timeline like any step's.
-    const rows = stack.db.select().from(timeline).where(eq(timeline.incidentId, incidentId)).all();
+    const rows = await incidentTimeline(stack.db, incidentId);
     expect(rows.map((r) => r.kind)).toEqual(expect.arrayContaining(['step.succeeded', 'playbook.completed']));
     expect(
       rows.some((r) => r.kind === 'step.succeeded' && (r.data as { stepId?: string }).stepId === 'announce'),

@@ -1,9 +1,9 @@
-import { eq } from 'drizzle-orm';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { playbookStepsOf } from '../../db/incident-projection';
+import { getIncident } from '../../db/incidents';
 import { storeAlert } from '../../intake/store';
-import { incidents, playbookSteps } from '../../db/schema';
 import { BUILTIN_PLAYBOOK_DIR, sha256 } from '../../playbooks/loader';
 import { incidentState, playbookState } from '../../workflows/messages';
 import { bearer, eventually, startTestStack, TEST_WEBHOOK_SECRET, type TestStack } from '../helpers/stack';
@@ -37,8 +37,8 @@ describe('playbook selection at intake', () => {
       labels: { incident_class: 'agent_anomaly' },
     });
     const row = await eventually(
-      () => {
-        const r = stack.db.select().from(incidents).where(eq(incidents.id, id)).get();
+      async () => {
+        const r = await getIncident(stack.db, id);
         return r?.startedAt ? r : undefined;
       },
       20_000,
@@ -67,13 +67,8 @@ describe('playbook selection at intake', () => {
     expect(pb.steps.find((x) => x.id === 'announce')?.error).toMatch(
       /no live connector is configured for notify/,
     );
-    const projected = await eventually(() =>
-      stack.db
-        .select()
-        .from(playbookSteps)
-        .where(eq(playbookSteps.incidentId, id))
-        .all()
-        .find((r) => r.stepId === 'announce'),
+    const projected = await eventually(async () =>
+      (await playbookStepsOf(stack.db, id)).find((r) => r.stepId === 'announce'),
     );
     expect(projected).toMatchObject({ phase: 'assess', kind: 'notify' });
   });
@@ -86,8 +81,8 @@ describe('playbook selection at intake', () => {
       dedup_key: 'plain-1',
     });
     const row = await eventually(
-      () => {
-        const r = stack.db.select().from(incidents).where(eq(incidents.id, id)).get();
+      async () => {
+        const r = await getIncident(stack.db, id);
         return r?.startedAt ? r : undefined;
       },
       20_000,
@@ -122,15 +117,14 @@ describe('playbook selection at intake', () => {
     );
     // A firing alert always opens or joins an incident (null is only for a resolve with none open).
     const incidentId = stored!;
-    stack.db
-      .update(incidents)
-      .set({ playbookId: 'agent-config-tampering' })
-      .where(eq(incidents.id, incidentId!))
-      .run();
+    // What a routing rule naming a playbook would have stored with the incident.
+    stack.db.$client
+      .prepare('update incidents set playbook_id = ? where id = ?')
+      .run('agent-config-tampering', incidentId);
     stack.outbox.kick();
     const row = await eventually(
-      () => {
-        const r = stack.db.select().from(incidents).where(eq(incidents.id, incidentId!)).get();
+      async () => {
+        const r = await getIncident(stack.db, incidentId!);
         return r?.startedAt ? r : undefined;
       },
       20_000,

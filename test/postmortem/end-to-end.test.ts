@@ -6,12 +6,11 @@
  */
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import { eq } from 'drizzle-orm';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postmortems } from '../../db/schema';
+import { storedPostmortem } from '../../db/postmortems';
 import { PostmortemDocument, type PostmortemReport } from '../../domain/postmortem';
 import { closeIncident, completeTask, decideApproval } from '../../workflows/messages';
 import { HISTORY_DIR, readHistory, replayOptions } from '../helpers/histories';
@@ -73,9 +72,7 @@ describe('post-mortem of an incident run through every phase', () => {
     await waitForStep(handle, 'review', 'waiting');
 
     // The postmortem phase stored revision 1 and registered both tasks with their owners.
-    const stored = await eventually(() =>
-      stack.db.select().from(postmortems).where(eq(postmortems.incidentId, incidentId)).get(),
-    );
+    const stored = await eventually(() => storedPostmortem(stack.db, incidentId));
     expect(stored.generatedBy).toBe('playbook:pm-e2e');
     // It covers its own timeline event (recorded first, so the stored report is not born stale).
     expect((stored.report as PostmortemReport).timeline.at(-1)?.kind).toBe('postmortem.generated');

@@ -3,24 +3,31 @@
  * every timeline row in both renderings, approvals with who/when/wait, evidence with its custody
  * audit entry, action items with owners, staleness-driven re-rendering, and the Slack summary.
  */
-import { asc, eq } from 'drizzle-orm';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { currentPostmortem, registerActionItems, storePostmortem } from '../../activities/postmortem';
+import { currentPostmortem, storePostmortem } from '../../activities/postmortem';
 import { openDb, type Db } from '../../db/client';
-import { incidents, timeline } from '../../db/schema';
+import { registerActionItems } from '../../db/postmortems';
+import { appendTimelineEvent, incidentTimeline } from '../../db/timeline';
 import { renderPostmortemMarkdown, renderPostmortemSummary } from '../../domain/postmortem-markdown';
 import { SCRIPT, scriptIncident } from '../helpers/scripted-incident';
 
 const OPENED = '2026-03-01T10:00:00.000Z';
 let db: Db;
-beforeEach(() => {
+beforeEach(async () => {
   db = openDb(':memory:');
-  scriptIncident(db, { id: 'inc-live', mode: 'live', openedAt: OPENED });
+  await scriptIncident(db, { id: 'inc-live', mode: 'live', openedAt: OPENED });
 });
 
-describe('post-mortem report from stored facts', () => {
-  it('computes response metrics exactly from the timeline timestamps', () => {
-    const pm = storePostmortem(db, 'inc-live', '2026-03-01T13:00:00.000Z', 'test')!;
+const note = (kind: string, actor: string, message: string) =>
+  appendTimelineEvent(
+    db,
+    { incidentId: 'inc-live', kind, actor, message, eventKey: `test:${message}` },
+    OPENED,
+  );
+
+describe('post-mortem report from stored facts', async () => {
+  it('computes response metrics exactly from the timeline timestamps', async () => {
+    const pm = (await storePostmortem(db, 'inc-live', '2026-03-01T13:00:00.000Z', 'test'))!;
     expect(pm.report.metrics).toEqual({
       time_to_acknowledge_seconds: SCRIPT.approved,
       time_to_contain_seconds: SCRIPT.contained,
@@ -35,14 +42,9 @@ describe('post-mortem report from stored facts', () => {
     expect(pm.markdown).toContain('| Approval waits | 3m |');
   });
 
-  it('lists every timeline row, in order, in the JSON and the Markdown', () => {
-    const rows = db
-      .select()
-      .from(timeline)
-      .where(eq(timeline.incidentId, 'inc-live'))
-      .orderBy(asc(timeline.id))
-      .all();
-    const pm = storePostmortem(db, 'inc-live', OPENED, 'test')!;
+  it('lists every timeline row, in order, in the JSON and the Markdown', async () => {
+    const rows = await incidentTimeline(db, 'inc-live');
+    const pm = (await storePostmortem(db, 'inc-live', OPENED, 'test'))!;
     expect(pm.report.timeline.map((e) => [e.id, e.at, e.kind, e.actor, e.message])).toEqual(
       rows.map((r) => [r.id, r.at, r.kind, r.actor, r.message]),
     );
@@ -50,8 +52,8 @@ describe('post-mortem report from stored facts', () => {
       expect(pm.markdown).toContain(`| ${r.id} | ${r.at} | ${r.kind} | ${r.actor} | ${r.message} |`);
   });
 
-  it('reports alerts, approvals, actions, escalations, notes, agents and evidence custody', () => {
-    const { report } = storePostmortem(db, 'inc-live', OPENED, 'test')!;
+  it('reports alerts, approvals, actions, escalations, notes, agents and evidence custody', async () => {
+    const { report } = (await storePostmortem(db, 'inc-live', OPENED, 'test'))!;
     expect(report.alerts).toMatchObject({ total: 3, deduplicated: 2, by_title: [{ count: 3 }] });
     expect(report.approvals).toEqual([
       {
@@ -94,8 +96,8 @@ describe('post-mortem report from stored facts', () => {
     ]);
   });
 
-  it('tracks declared action items with owners: the assignee, else the agent owner', () => {
-    registerActionItems(
+  it('tracks declared action items with owners: the assignee, else the agent owner', async () => {
+    await registerActionItems(
       db,
       'inc-live',
       [
@@ -104,7 +106,7 @@ describe('post-mortem report from stored facts', () => {
       ],
       OPENED,
     );
-    const { report, markdown } = storePostmortem(db, 'inc-live', OPENED, 'test')!;
+    const { report, markdown } = (await storePostmortem(db, 'inc-live', OPENED, 'test'))!;
     expect(report.action_items.map((a) => [a.step_id, a.owner, a.status])).toEqual([
       ['rotate', 'U_BOB', 'open'],
       ['review', 'U_OWNER', 'open'],
@@ -116,55 +118,40 @@ describe('post-mortem report from stored facts', () => {
     expect(summary.split('\n').length).toBeLessThanOrEqual(5);
   });
 
-  it('serves the stored revision until a new timeline event, then renders again from the facts', () => {
-    const first = currentPostmortem(db, 'inc-live', OPENED)!;
-    expect(currentPostmortem(db, 'inc-live', OPENED)!.revision).toBe(first.revision);
-    db.insert(timeline)
-      .values({ incidentId: 'inc-live', at: OPENED, kind: 'note', actor: 'U_CAROL', message: 'late note' })
-      .run();
-    const second = currentPostmortem(db, 'inc-live', OPENED)!;
+  it('serves the stored revision until a new timeline event, then renders again from the facts', async () => {
+    const first = (await currentPostmortem(db, 'inc-live', OPENED))!;
+    expect((await currentPostmortem(db, 'inc-live', OPENED))!.revision).toBe(first.revision);
+    await note('note', 'U_CAROL', 'late note');
+    const second = (await currentPostmortem(db, 'inc-live', OPENED))!;
     expect(second.revision).toBe(first.revision + 1);
     expect(second.markdown).toContain('late note');
     expect(renderPostmortemMarkdown(second.report)).toBe(second.markdown);
   });
 
-  it('keeps untrusted text from breaking the Markdown (HTML, pipes, newlines)', () => {
-    db.update(incidents)
-      .set({ title: '<img src=x onerror=alert(1)> a|b' })
-      .where(eq(incidents.id, 'inc-live'))
-      .run();
-    db.insert(timeline)
-      .values({
-        incidentId: 'inc-live',
-        at: OPENED,
-        kind: 'note',
-        actor: 'U_EVE',
-        message: 'x | y\n<b>z</b>',
-      })
-      .run();
-    const { markdown } = storePostmortem(db, 'inc-live', OPENED, 'test')!;
+  it('keeps untrusted text from breaking the Markdown (HTML, pipes, newlines)', async () => {
+    db = openDb(':memory:');
+    await scriptIncident(db, {
+      id: 'inc-live',
+      mode: 'live',
+      openedAt: OPENED,
+      title: '<img src=x onerror=alert(1)> a|b',
+    });
+    await note('note', 'U_EVE', 'x | y\n<b>z</b>');
+    const { markdown } = (await storePostmortem(db, 'inc-live', OPENED, 'test'))!;
     expect(markdown).not.toMatch(/<img|<b>/);
     expect(markdown).toContain('# Post-mortem: &lt;img src=x onerror=alert(1)&gt; a|b');
     expect(markdown).toContain('| note | U_EVE | x \\| y &lt;b&gt;z&lt;/b&gt; |');
   });
 
-  it('lists timed-out approvals and aborts among the contributing factors', () => {
-    db.insert(timeline)
-      .values({
-        incidentId: 'inc-live',
-        at: OPENED,
-        kind: 'approval.timed_out',
-        actor: 'playbook:leak',
-        message: 'Approval gate timed out: reject',
-      })
-      .run();
-    const { report } = storePostmortem(db, 'inc-live', OPENED, 'test')!;
+  it('lists timed-out approvals and aborts among the contributing factors', async () => {
+    await note('approval.timed_out', 'playbook:leak', 'Approval gate timed out: reject');
+    const { report } = (await storePostmortem(db, 'inc-live', OPENED, 'test'))!;
     expect(report.review.contributing_factors).toContain(
       'approval.timed_out (playbook:leak): Approval gate timed out: reject',
     );
   });
 
-  it('returns nothing for an unknown incident', () => {
-    expect(currentPostmortem(db, 'inc-none', OPENED)).toBeUndefined();
+  it('returns nothing for an unknown incident', async () => {
+    expect(await currentPostmortem(db, 'inc-none', OPENED)).toBeUndefined();
   });
 });

@@ -2,9 +2,8 @@
  * Approvals and manual tasks through Slack, end to end on the real playbook interpreter: signed
  * button clicks and modal submissions become workflow updates, and the messages are re-rendered.
  */
-import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { timeline } from '../../db/schema';
+import { timelineRows } from '../../db/timeline';
 import { text } from '../helpers/slack-requests';
 import { eventually } from '../helpers/stack';
 import { postedFor, startPlaybookIncident, stepStatus } from './playbook-incident';
@@ -76,11 +75,7 @@ function ephemeralTo(user: string, containing: string) {
 }
 
 function events(incidentId: string, kind: string) {
-  return s.stack.db
-    .select()
-    .from(timeline)
-    .where(and(eq(timeline.incidentId, incidentId), eq(timeline.kind, kind)))
-    .all();
+  return timelineRows(s.stack.db, incidentId).filter((e) => e.kind === kind);
 }
 
 describe('approvals in Slack', () => {

@@ -1,6 +1,7 @@
-import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { incidentRoles, incidents, timeline } from '../../db/schema';
+import { rolesOf } from '../../db/incident-roles';
+import { listIncidents } from '../../db/incidents';
+import { timelineRows } from '../../db/timeline';
 import { text } from '../helpers/slack-requests';
 import { eventually } from '../helpers/stack';
 import { incidentChannel, openIncident, startSlackStack, type SlackStack } from './setup';
@@ -33,11 +34,7 @@ async function replyTo(command: string, where = channel, user = { id: 'UALICE01'
 }
 
 function events(kind: string) {
-  return s.stack.db
-    .select()
-    .from(timeline)
-    .where(and(eq(timeline.incidentId, incidentId), eq(timeline.kind, kind)))
-    .all();
+  return timelineRows(s.stack.db, incidentId).filter((e) => e.kind === kind);
 }
 
 describe('/incident slash command', () => {
@@ -68,7 +65,7 @@ describe('/incident slash command', () => {
   it('role: stores the assignment, records it on the timeline and announces it', async () => {
     const reply = await replyTo('role commander <@UBOB0001|bob>');
     expect(reply.text).toContain('<@UBOB0001> is now *commander*');
-    const row = s.stack.db.select().from(incidentRoles).where(eq(incidentRoles.incidentId, incidentId)).get();
+    const [row] = await rolesOf(s.stack.db, incidentId);
     expect(row).toMatchObject({ role: 'commander', userId: 'UBOB0001', assignedBy: 'UALICE01' });
     expect(events('role.assigned')[0]?.message).toBe('commander is now UBOB0001');
     expect((await replyTo('status')).text).toContain('commander <@UBOB0001>');
@@ -111,8 +108,8 @@ describe('/incident slash command', () => {
       },
     });
     expect(sub.status).toBe(200);
-    const declared = await eventually(() =>
-      s.stack.db.select().from(incidents).where(eq(incidents.source, 'slack')).get(),
+    const declared = await eventually(async () =>
+      (await listIncidents(s.stack.db, { limit: 1000 })).find((i) => i.source === 'slack'),
     );
     expect(declared).toMatchObject({
       mode: 'drill',

@@ -80,7 +80,7 @@ describe('incident channel', () => {
 
   it('keeps the card current with chat.update as more alerts arrive, and on close', async () => {
     const { incidentId, channel } = await openIncident(s, { dedup_key: 'chan-2' });
-    const summary = refOf(s, incidentId, 'summary')!;
+    const summary = (await refOf(s, incidentId, 'summary'))!;
     expect(
       (await postAlert({ title: 'again', severity: 'critical', source: 'siem', dedup_key: 'chan-2' })).status,
     ).toBe(202);

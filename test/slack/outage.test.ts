@@ -52,7 +52,7 @@ describe('a Slack outage during an incident', () => {
   it('waits out 429s with Slack’s Retry-After and still delivers every update, in the end state', async () => {
     const incidentId = await postAlert('outage-429');
     const channel = await incidentChannel(s, incidentId);
-    const summary = refOf(s, incidentId, 'summary')!;
+    const summary = (await refOf(s, incidentId, 'summary'))!;
     s.fake.failFor(2000, 429, 1);
     await postAlert('outage-429', 'second alert during rate limiting');
     await postAlert('outage-429', 'third alert during rate limiting');

@@ -2,8 +2,7 @@
  * A Firebreak stack with Slack configured against the fake Slack: what every Slack test file
  * starts with, plus helpers to open an incident over the alert API and find what reached Slack.
  */
-import { eq } from 'drizzle-orm';
-import { slackMessages } from '../../db/schema';
+import { loadRef } from '../../db/slack-refs';
 import { startFakeSlack, type FakeSlack } from '../helpers/fake-slack';
 import { SlackClient, TEST_SIGNING_SECRET } from '../helpers/slack-requests';
 import { bearer, eventually, startTestStack, TEST_WEBHOOK_SECRET, type TestStack } from '../helpers/stack';
@@ -75,12 +74,7 @@ export async function incidentChannel(
   timeoutMs = 20_000,
 ): Promise<string> {
   const ref = await eventually(
-    () =>
-      s.stack.db
-        .select()
-        .from(slackMessages)
-        .all()
-        .find((r) => r.incidentId === incidentId && r.ref === 'summary'),
+    () => loadRef(s.stack.db, incidentId, 'summary'),
     timeoutMs,
     `summary card for ${incidentId}`,
   );
@@ -88,12 +82,7 @@ export async function incidentChannel(
 }
 
 export function refOf(s: SlackStack, incidentId: string, ref: string) {
-  return s.stack.db
-    .select()
-    .from(slackMessages)
-    .where(eq(slackMessages.incidentId, incidentId))
-    .all()
-    .find((r) => r.ref === ref);
+  return loadRef(s.stack.db, incidentId, ref);
 }
 
 /** All text Slack received in a call (text + blocks), for escaping assertions. */

@@ -4,9 +4,9 @@
  * its votes and its absolute deadline, decision ids stay deduplicated and compensations recorded
  * in the earlier run still undo on abort.
  */
-import { eq } from 'drizzle-orm';
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getIncident } from '../../db/incidents';
 import { incidents } from '../../db/schema';
 import type { IncidentStart } from '../../domain/incident';
 import { incidentWorkflowId } from '../../temporal/client';
@@ -151,7 +151,7 @@ describe('continue-as-new hand-over', () => {
       'revoke.undo credentials.reactivate',
       'disable.undo agent.enable',
     ]);
-    const row = stack.db.select().from(incidents).where(eq(incidents.id, incidentId)).get();
+    const row = await getIncident(stack.db, incidentId);
     expect(row?.phase).toBe('contain');
   });
 

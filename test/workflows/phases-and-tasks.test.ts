@@ -1,6 +1,6 @@
-import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { incidents, playbookSteps } from '../../db/schema';
+import { playbookStepsOf } from '../../db/incident-projection';
+import { getIncident } from '../../db/incidents';
 import { closeIncident, completeTask, incidentState } from '../../workflows/messages';
 import {
   actionRows,
@@ -50,9 +50,7 @@ describe('phases, milestones, tasks and waits', () => {
     const { incidentId, handle } = await startIncident(stack, { playbook: allPhases, severity: 'medium' });
     await waitForStep(handle, 'pm', 'waiting', 30_000);
     expect((await handle.query(incidentState)).phase).toBe('postmortem');
-    expect(stack.db.select().from(incidents).where(eq(incidents.id, incidentId)).get()?.phase).toBe(
-      'postmortem',
-    );
+    expect((await getIncident(stack.db, incidentId))?.phase).toBe('postmortem');
     await handle.executeUpdate(completeTask, {
       args: [{ decisionId: 'pm-done', stepId: 'pm', actor: alice }],
     });
@@ -95,11 +93,7 @@ describe('phases, milestones, tasks and waits', () => {
       expect(e.actor).toBeTruthy();
       expect(Number.isNaN(Date.parse(e.at))).toBe(false);
     }
-    const stepRows = stack.db
-      .select()
-      .from(playbookSteps)
-      .where(eq(playbookSteps.incidentId, incidentId))
-      .all();
+    const stepRows = await playbookStepsOf(stack.db, incidentId);
     expect(Object.fromEntries(stepRows.map((r) => [r.stepId, r.status]))).toMatchObject({
       a1: 'succeeded',
       soft: 'succeeded',

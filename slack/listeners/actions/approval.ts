@@ -62,7 +62,7 @@ export async function decide(deps: SlackDeps, client: webApi.WebClient, d: Decis
     const refusal = refusalOf(err);
     if (!refusal) throw err;
     if (refusal.kind === 'unauthorized') {
-      audit(deps, {
+      await audit(deps, {
         incidentId: d.incidentId,
         kind: 'approval.unauthorized',
         actor: d.actor,

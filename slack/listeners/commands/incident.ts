@@ -5,12 +5,12 @@
  */
 import type { App, RespondFn, SlashCommand } from '@slack/bolt';
 import type { UpdateDefinition } from '@temporalio/client';
-import { incidentForChannel } from '../../../activities/slack-store';
-import { incidentRoles } from '../../../db/schema';
+import { assignRole } from '../../../db/incident-roles';
+import { incidentForChannel } from '../../../db/slack-refs';
 import { updateIncident } from '../../../temporal/client';
 import { addNote, escalate } from '../../../workflows/messages';
 import { confirmModal, declareModal } from '../../blocks/modals';
-import { actorFor, audit, nowIso, refusalOf, type SlackDeps } from '../../context';
+import { actorFor, nowIso, refusalOf, slackTimelineEvent, type SlackDeps } from '../../context';
 import { mentionUser, safeText } from '../../escape';
 import { statusText } from './status';
 
@@ -65,26 +65,19 @@ async function role(c: Ctx, args: string[]): Promise<void> {
   if (!name || !ROLE.test(name) || !user) return reply(c.respond, 'Usage: `/incident role <role> @user`');
   const actor = actorFor(c.deps.config, { id: c.command.user_id, name: c.command.user_name });
   const at = nowIso(c.deps);
-  c.deps.db.transaction((tx) => {
-    tx.insert(incidentRoles)
-      .values({ incidentId: c.incidentId, role: name, userId: user, assignedBy: actor.id, assignedAt: at })
-      .onConflictDoUpdate({
-        target: [incidentRoles.incidentId, incidentRoles.role],
-        set: { userId: user, assignedBy: actor.id, assignedAt: at },
-      })
-      .run();
-    audit(
-      { ...c.deps, db: tx as unknown as SlackDeps['db'] },
-      {
-        incidentId: c.incidentId,
-        kind: 'role.assigned',
-        actor,
-        message: `${name} is now ${user}`,
-        key: c.command.trigger_id,
-        data: { role: name, userId: user },
-      },
-    );
-  });
+  await assignRole(
+    c.deps.db,
+    { incidentId: c.incidentId, role: name, userId: user, assignedBy: actor.id, assignedAt: at },
+    slackTimelineEvent({
+      incidentId: c.incidentId,
+      kind: 'role.assigned',
+      actor,
+      message: `${name} is now ${user}`,
+      key: c.command.trigger_id,
+      data: { role: name, userId: user },
+    }),
+    at,
+  );
   await reply(
     c.respond,
     `${mentionUser(user)} is now *${name}* (assigned by ${mentionUser(actor.id)}).`,
@@ -113,7 +106,7 @@ export function registerIncidentCommand(app: App, deps: SlackDeps): void {
     if (sub === 'help' || !['status', 'note', 'role', 'escalate', 'resolve', 'abort'].includes(sub)) {
       return reply(respond, `Firebreak incident commands:\n${USAGE}`);
     }
-    const incidentId = incidentForChannel(deps.db, command.channel_id);
+    const incidentId = await incidentForChannel(deps.db, command.channel_id);
     if (!incidentId)
       return reply(
         respond,

@@ -2,8 +2,8 @@
  * `/incident status`: where the incident stands, from the DB projection, the workflow's live
  * state and, when it runs a playbook, the playbook's phase, pending approvals and open tasks.
  */
-import { eq } from 'drizzle-orm';
-import { incidentRoles, incidents } from '../../../db/schema';
+import { rolesOf } from '../../../db/incident-roles';
+import { getIncident } from '../../../db/incidents';
 import type { PlaybookState } from '../../../domain/incident';
 import { queryIncident } from '../../../temporal/client';
 import { incidentState, playbookState } from '../../../workflows/messages';
@@ -23,12 +23,12 @@ function playbookLines(pb: PlaybookState): string[] {
 }
 
 export async function statusText(deps: SlackDeps, incidentId: string): Promise<string> {
-  const inc = deps.db.select().from(incidents).where(eq(incidents.id, incidentId)).get();
+  const inc = await getIncident(deps.db, incidentId);
   if (!inc) return 'This incident no longer exists.';
   const live = await queryIncident(deps.temporal, incidentId, incidentState).catch(() => undefined);
   // With a playbook: its phase, pending approvals and open tasks.
   const pb = await queryIncident(deps.temporal, incidentId, playbookState).catch(() => undefined);
-  const roles = deps.db.select().from(incidentRoles).where(eq(incidentRoles.incidentId, incidentId)).all();
+  const roles = await rolesOf(deps.db, incidentId);
   const lines = [
     `*${safeText(inc.id, 80)}* ${inc.mode === 'drill' ? '[DRILL] ' : ''}${safeText(inc.title, 300)}`,
     `Severity ${inc.severity} · status ${live?.status ?? inc.status} · phase ${safeText(live?.phase ?? inc.phase, 40)} · ${live?.alertCount ?? inc.alertCount} alert(s)`,

@@ -4,7 +4,7 @@
  * a second reaction on the same message adds nothing).
  */
 import type { App } from '@slack/bolt';
-import { incidentForChannel } from '../../../activities/slack-store';
+import { incidentForChannel } from '../../../db/slack-refs';
 import { updateIncident } from '../../../temporal/client';
 import { addNote } from '../../../workflows/messages';
 import { actorFor, refusalOf, type SlackDeps } from '../../context';
@@ -14,7 +14,7 @@ export function registerTimelineReaction(app: App, deps: SlackDeps): void {
   app.event('reaction_added', async ({ event, client }) => {
     if (event.reaction !== deps.config.timelineEmoji || event.item.type !== 'message') return;
     const { channel, ts } = event.item;
-    const incidentId = incidentForChannel(deps.db, channel);
+    const incidentId = await incidentForChannel(deps.db, channel);
     if (!incidentId) return;
     const message = await fetchMessage(client, channel, ts);
     if (!message) return;

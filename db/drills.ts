@@ -1,0 +1,28 @@
+/**
+ * The drills table: one row per drill run, written when the drill incident is opened (just
+ * before its incident row, so the outbox never starts a drill without it), read when its
+ * workflow starts and when it is scored, and finished with its result.
+ */
+import { eq } from 'drizzle-orm';
+import type { Db } from './client';
+import { drills } from './schema';
+
+export type DrillRow = typeof drills.$inferSelect;
+
+export async function insertDrill(db: Db, row: Omit<DrillRow, 'finishedAt' | 'result'>): Promise<void> {
+  db.insert(drills).values(row).run();
+}
+
+export async function drillRow(db: Db, incidentId: string): Promise<DrillRow | undefined> {
+  return db.select().from(drills).where(eq(drills.incidentId, incidentId)).get();
+}
+
+export async function finishDrill(
+  db: Db,
+  incidentId: string,
+  status: 'passed' | 'failed' | 'error',
+  result: Record<string, unknown>,
+  at: string,
+): Promise<void> {
+  db.update(drills).set({ status, result, finishedAt: at }).where(eq(drills.incidentId, incidentId)).run();
+}

@@ -1,0 +1,45 @@
+/**
+ * Reads of the alerts stored for incidents, for the readers that are not intake: the incident
+ * detail's latest alert, evidence collection, post-mortems, drill replays and the ingest
+ * benchmark's backlog. Intake writes and dispatches them (db/alerts.ts).
+ */
+import { and, asc, count, eq, gte, isNull, or } from 'drizzle-orm';
+import type { Db } from './client';
+import { alerts } from './schema';
+
+export type AlertRow = typeof alerts.$inferSelect;
+
+export async function getAlert(db: Db, alertId: string): Promise<AlertRow | undefined> {
+  return db.select().from(alerts).where(eq(alerts.id, alertId)).get();
+}
+
+/** Inside a db/ transaction: an incident's alerts in the order received. */
+export function incidentAlertRows(db: Db, incidentId: string): AlertRow[] {
+  return db.select().from(alerts).where(eq(alerts.incidentId, incidentId)).orderBy(asc(alerts.seq)).all();
+}
+
+export async function alertsOfIncident(db: Db, incidentId: string): Promise<AlertRow[]> {
+  return incidentAlertRows(db, incidentId);
+}
+
+/** The incident's alerts and the agent's alerts received since `since`, in order received. */
+export async function alertsForEvidence(
+  db: Db,
+  incidentId: string,
+  agentId: string,
+  since: string,
+): Promise<AlertRow[]> {
+  return db
+    .select()
+    .from(alerts)
+    .where(
+      or(eq(alerts.incidentId, incidentId), and(eq(alerts.agentId, agentId), gte(alerts.receivedAt, since))),
+    )
+    .orderBy(asc(alerts.seq))
+    .all();
+}
+
+/** Alerts stored but not yet handed to their incident workflow. */
+export async function undispatchedAlertCount(db: Db): Promise<number> {
+  return db.select({ n: count() }).from(alerts).where(isNull(alerts.dispatchedAt)).get()?.n ?? 0;
+}

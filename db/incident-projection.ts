@@ -1,0 +1,195 @@
+/**
+ * The incident workflow's projection writes: its start (playbook pinned on the incident row),
+ * each phase and milestone, each playbook step's latest state, and its close, each with its
+ * timeline event in the same transaction. A batch of them runs in one transaction (one fsync).
+ * Every write is idempotent: step rows are upserts and the timeline's event keys drop repeats.
+ * The step rows are read back here too.
+ */
+import { and, count, eq } from 'drizzle-orm';
+import { inTransaction, type Db } from './client';
+import { incidents, playbookSteps } from './schema';
+import { insertTimelineEvent, type TimelineEvent } from './timeline';
+
+export type PlaybookStepRow = typeof playbookSteps.$inferSelect;
+
+/** The latest state of each playbook step of an incident. */
+export async function playbookStepsOf(db: Db, incidentId: string): Promise<PlaybookStepRow[]> {
+  return db.select().from(playbookSteps).where(eq(playbookSteps.incidentId, incidentId)).all();
+}
+
+/** How many incidents have this step in this status (benchmarks watch a fleet converge). */
+export async function countStepsIn(db: Db, stepId: string, status: string): Promise<number> {
+  const row = db
+    .select({ n: count() })
+    .from(playbookSteps)
+    .where(and(eq(playbookSteps.stepId, stepId), eq(playbookSteps.status, status)))
+    .get();
+  return row?.n ?? 0;
+}
+
+export interface StepWrite {
+  incidentId: string;
+  stepId: string;
+  phase: string;
+  kind: string;
+  status: string;
+  actor: string;
+  message: string;
+  at: string;
+  data?: Record<string, unknown>;
+  /** Distinguishes repeated transitions to the same status (e.g. each approval vote). */
+  seq?: number;
+}
+
+export interface StartWrite {
+  incidentId: string;
+  phase: string;
+  at: string;
+  playbook?: { id: string; version: number; hash: string };
+}
+
+export interface PhaseWrite {
+  incidentId: string;
+  phase: string;
+  milestone?: string;
+  actor: string;
+  at: string;
+}
+
+export type ProjectionWriteInput =
+  | { kind: 'recordStep'; input: StepWrite }
+  | { kind: 'recordPhase'; input: PhaseWrite }
+  | { kind: 'recordTimeline'; input: TimelineEvent }
+  | { kind: 'recordIncidentStarted'; input: StartWrite };
+
+/** A playbook step changed state: upsert its row and add the transition to the timeline. */
+function writeStep(db: Db, r: StepWrite, now: string): void {
+  db.insert(playbookSteps)
+    .values({
+      incidentId: r.incidentId,
+      stepId: r.stepId,
+      phase: r.phase,
+      kind: r.kind,
+      status: r.status,
+      data: r.data ?? null,
+      updatedAt: r.at,
+    })
+    .onConflictDoUpdate({
+      target: [playbookSteps.incidentId, playbookSteps.stepId],
+      set: { status: r.status, data: r.data ?? null, updatedAt: r.at },
+    })
+    .run();
+  insertTimelineEvent(
+    db,
+    {
+      incidentId: r.incidentId,
+      kind: `step.${r.status}`,
+      actor: r.actor,
+      message: r.message,
+      data: { stepId: r.stepId, kind: r.kind, phase: r.phase, ...(r.data ?? {}) },
+      eventKey: `${r.incidentId}:step:${r.stepId}:${r.status}${r.seq === undefined ? '' : `:${r.seq}`}`,
+      at: r.at,
+    },
+    now,
+  );
+}
+
+/** Entering a phase, or reaching its milestone (assessed, contained, …, closed). */
+function writePhase(db: Db, input: PhaseWrite, now: string): void {
+  if (!input.milestone) {
+    db.update(incidents)
+      .set({ phase: input.phase, updatedAt: now })
+      .where(eq(incidents.id, input.incidentId))
+      .run();
+  }
+  insertTimelineEvent(
+    db,
+    {
+      incidentId: input.incidentId,
+      kind: input.milestone ? 'milestone' : 'phase.started',
+      actor: input.actor,
+      message: input.milestone ? `Milestone: ${input.milestone}` : `Phase ${input.phase} started`,
+      data: { phase: input.phase, ...(input.milestone ? { milestone: input.milestone } : {}) },
+      eventKey: `${input.incidentId}:${input.milestone ? `milestone:${input.milestone}` : `phase:${input.phase}`}`,
+      at: input.at,
+    },
+    now,
+  );
+}
+
+/** The workflow started: pin its playbook on the incident row and note it in the timeline. */
+function writeIncidentStarted(db: Db, input: StartWrite, now: string): void {
+  const pinned = input.playbook
+    ? {
+        playbookId: input.playbook.id,
+        playbookVersion: input.playbook.version,
+        playbookHash: input.playbook.hash,
+      }
+    : {};
+  const updated = db
+    .update(incidents)
+    .set({ startedAt: input.at, phase: input.phase, updatedAt: now, ...pinned })
+    .where(eq(incidents.id, input.incidentId))
+    .run();
+  if (updated.changes === 0)
+    throw new Error(`incident ${input.incidentId} has no row: intake must create it`);
+  insertTimelineEvent(
+    db,
+    {
+      incidentId: input.incidentId,
+      kind: 'incident.started',
+      actor: 'firebreak',
+      message: input.playbook
+        ? `Incident workflow started in phase ${input.phase} with playbook ${input.playbook.id} v${input.playbook.version}`
+        : `Incident workflow started in phase ${input.phase}`,
+      data: input.playbook ? { playbook: input.playbook } : undefined,
+      eventKey: `${input.incidentId}:started`,
+      at: input.at,
+    },
+    now,
+  );
+}
+
+function writeOne(db: Db, w: ProjectionWriteInput, now: string): void {
+  if (w.kind === 'recordStep') writeStep(db, w.input, now);
+  else if (w.kind === 'recordPhase') writePhase(db, w.input, now);
+  else if (w.kind === 'recordIncidentStarted') writeIncidentStarted(db, w.input, now);
+  else insertTimelineEvent(db, w.input, now);
+}
+
+/** One projection write (its row change and timeline event together). */
+export async function recordProjection(db: Db, w: ProjectionWriteInput, now: string): Promise<void> {
+  inTransaction(db, (tx) => writeOne(tx, w, now));
+}
+
+/** Several projection writes in order, in one transaction. */
+export async function recordProjections(db: Db, writes: ProjectionWriteInput[], now: string): Promise<void> {
+  inTransaction(db, (tx) => {
+    for (const w of writes) writeOne(tx, w, now);
+  });
+}
+
+/** The incident is closed: its row says so, and the timeline has the reason. */
+export async function recordIncidentClosed(
+  db: Db,
+  input: { incidentId: string; actor: string; reason: string },
+  at: string,
+): Promise<void> {
+  inTransaction(db, (tx) => {
+    tx.update(incidents)
+      .set({ status: 'closed', phase: 'closed', closedAt: at, updatedAt: at })
+      .where(eq(incidents.id, input.incidentId))
+      .run();
+    insertTimelineEvent(
+      tx,
+      {
+        incidentId: input.incidentId,
+        kind: 'incident.closed',
+        actor: input.actor,
+        message: `Incident closed: ${input.reason}`,
+        eventKey: `${input.incidentId}:closed`,
+      },
+      at,
+    );
+  });
+}

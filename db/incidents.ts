@@ -1,0 +1,53 @@
+/**
+ * Reads of the incidents projection, the table the API, Slack and drills read: one incident by
+ * id, and the newest-first list the API pages through by an (opened_at, id) keyset. The incident
+ * workflow's writes to it are in incident-projection.ts; intake opens incidents (db/alerts).
+ */
+import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import type { Db } from './client';
+import { incidents } from './schema';
+
+export type IncidentRow = typeof incidents.$inferSelect;
+
+export async function getIncident(db: Db, incidentId: string): Promise<IncidentRow | undefined> {
+  return db.select().from(incidents).where(eq(incidents.id, incidentId)).get();
+}
+
+export async function incidentExists(db: Db, incidentId: string): Promise<boolean> {
+  return (
+    db.select({ id: incidents.id }).from(incidents).where(eq(incidents.id, incidentId)).get() !== undefined
+  );
+}
+
+export interface IncidentFilter {
+  status?: IncidentRow['status'];
+  severity?: IncidentRow['severity'];
+  agentId?: string;
+  mode?: IncidentRow['mode'];
+  /** Only incidents that sort after this one (older, or the same time with a smaller id). */
+  after?: { openedAt: string; id: string };
+  limit: number;
+}
+
+/** Newest first by (opened_at, id): stable paging while new incidents arrive. */
+export async function listIncidents(db: Db, f: IncidentFilter): Promise<IncidentRow[]> {
+  const where: (SQL | undefined)[] = [
+    f.status ? eq(incidents.status, f.status) : undefined,
+    f.severity ? eq(incidents.severity, f.severity) : undefined,
+    f.agentId ? eq(incidents.agentId, f.agentId) : undefined,
+    f.mode ? eq(incidents.mode, f.mode) : undefined,
+  ];
+  if (f.after) {
+    const { openedAt, id } = f.after;
+    where.push(
+      or(lt(incidents.openedAt, openedAt), and(eq(incidents.openedAt, openedAt), lt(incidents.id, id))),
+    );
+  }
+  return db
+    .select()
+    .from(incidents)
+    .where(and(...where))
+    .orderBy(desc(incidents.openedAt), desc(incidents.id))
+    .limit(f.limit)
+    .all();
+}

@@ -1,0 +1,143 @@
+/**
+ * Post-mortems and their action items. `postmortemFacts` reads everything a report is rendered
+ * from in one read transaction, so the facts and the timeline id they cover are one snapshot;
+ * the stored report is served while no newer timeline event exists, and each save is the next
+ * revision. Action items are registered once per (incident, step).
+ */
+import { asc, eq } from 'drizzle-orm';
+import { actionRunRows, type ActionRunRow } from './action-runs';
+import { agentRow, credentialRows, type AgentRow, type CredentialRow } from './agents';
+import { incidentAuditRows, type AuditRow } from './audit';
+import { inTransaction, type Db } from './client';
+import { custodyRows, type CustodyRow } from './evidence';
+import { incidentAlertRows, type AlertRow } from './incident-alerts';
+import type { IncidentRow } from './incidents';
+import { actionItems, incidents, playbookSteps, postmortems } from './schema';
+import { lastTimelineId, timelineRows, type TimelineRow } from './timeline';
+
+export type PostmortemRow = typeof postmortems.$inferSelect;
+export type ActionItemRow = typeof actionItems.$inferSelect;
+export type StepRow = typeof playbookSteps.$inferSelect;
+
+/** What an incident's post-mortem is built from, read in one snapshot. */
+export interface PostmortemFacts {
+  incident: IncidentRow;
+  events: TimelineRow[];
+  alerts: AlertRow[];
+  runs: ActionRunRow[];
+  /** The incident's agent and every agent its alerts named, with their credentials. */
+  agents: { id: string; agent: AgentRow | undefined; credentials: CredentialRow[] }[];
+  evidence: CustodyRow[];
+  audits: AuditRow[];
+  actionItems: ActionItemRow[];
+  steps: StepRow[];
+  /** The newest timeline event these facts include. */
+  coversTimelineId: number;
+}
+
+function itemRows(db: Db, incidentId: string): { items: ActionItemRow[]; steps: StepRow[] } {
+  return {
+    items: db
+      .select()
+      .from(actionItems)
+      .where(eq(actionItems.incidentId, incidentId))
+      .orderBy(asc(actionItems.id))
+      .all(),
+    steps: db.select().from(playbookSteps).where(eq(playbookSteps.incidentId, incidentId)).all(),
+  };
+}
+
+export async function postmortemFacts(db: Db, incidentId: string): Promise<PostmortemFacts | undefined> {
+  return inTransaction(db, (tx) => {
+    const incident = tx.select().from(incidents).where(eq(incidents.id, incidentId)).get();
+    if (!incident) return undefined;
+    const coversTimelineId = lastTimelineId(tx, incidentId);
+    const alerts = incidentAlertRows(tx, incidentId);
+    const agentIds = [
+      ...new Set([incident.agentId, ...alerts.map((a) => a.agentId)].filter((x): x is string => !!x)),
+    ];
+    const { items, steps } = itemRows(tx, incidentId);
+    return {
+      incident,
+      events: timelineRows(tx, incidentId),
+      alerts,
+      runs: actionRunRows(tx, incidentId),
+      agents: agentIds.map((id) => ({ id, agent: agentRow(tx, id), credentials: credentialRows(tx, [id]) })),
+      evidence: custodyRows(tx, incidentId),
+      audits: incidentAuditRows(tx, incidentId),
+      actionItems: items,
+      steps,
+      coversTimelineId,
+    };
+  });
+}
+
+/** The incident's tracked action items and its step rows (an item's status is its step's). */
+export async function actionItemsOf(
+  db: Db,
+  incidentId: string,
+): Promise<{ items: ActionItemRow[]; steps: StepRow[] }> {
+  return inTransaction(db, (tx) => itemRows(tx, incidentId));
+}
+
+/** The stored report as last saved, stale or not. */
+export async function storedPostmortem(db: Db, incidentId: string): Promise<PostmortemRow | undefined> {
+  return db.select().from(postmortems).where(eq(postmortems.incidentId, incidentId)).get();
+}
+
+/** The stored report, while no timeline event came after the ones it covers. */
+export async function freshPostmortem(db: Db, incidentId: string): Promise<PostmortemRow | undefined> {
+  return inTransaction(db, (tx) => {
+    const stored = tx.select().from(postmortems).where(eq(postmortems.incidentId, incidentId)).get();
+    return stored && stored.coversTimelineId >= lastTimelineId(tx, incidentId) ? stored : undefined;
+  });
+}
+
+/** Stores a rendered report as the incident's next revision and returns the stored row. */
+export async function savePostmortem(db: Db, pm: Omit<PostmortemRow, 'revision'>): Promise<PostmortemRow> {
+  return inTransaction(
+    db,
+    (tx) => {
+      const prev = tx
+        .select({ revision: postmortems.revision })
+        .from(postmortems)
+        .where(eq(postmortems.incidentId, pm.incidentId))
+        .get();
+      const row = { ...pm, revision: (prev?.revision ?? 0) + 1 };
+      tx.insert(postmortems)
+        .values(row)
+        .onConflictDoUpdate({ target: postmortems.incidentId, set: row })
+        .run();
+      return row;
+    },
+    'immediate',
+  );
+}
+
+/** Adds the declared items once; the owner is the assignee, else the agent's owner. */
+export async function registerActionItems(
+  db: Db,
+  incidentId: string,
+  items: { stepId: string; phase: string; title: string; assignee?: string; checklist?: string[] }[],
+  at: string,
+): Promise<void> {
+  if (items.length === 0) return;
+  inTransaction(db, (tx) => {
+    const inc = tx.select().from(incidents).where(eq(incidents.id, incidentId)).get();
+    const agent = inc?.agentId ? agentRow(tx, inc.agentId) : undefined;
+    for (const item of items) {
+      tx.insert(actionItems)
+        .values({
+          incidentId,
+          stepId: item.stepId,
+          phase: item.phase,
+          title: item.title,
+          owner: item.assignee ?? agent?.owner ?? 'unassigned',
+          checklist: item.checklist ?? [],
+          createdAt: at,
+        })
+        .onConflictDoNothing({ target: [actionItems.incidentId, actionItems.stepId] })
+        .run();
+    }
+  });
+}

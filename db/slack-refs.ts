@@ -1,0 +1,45 @@
+/**
+ * Where Firebreak's Slack messages live (`slack_messages`): which channel and ts it posted each
+ * message of an incident in, so later activities update them instead of posting again, and which
+ * incident a channel belongs to (for slash commands and reactions).
+ */
+import { and, eq } from 'drizzle-orm';
+import type { Db } from './client';
+import { slackMessages } from './schema';
+
+export interface SlackRef {
+  incidentId: string;
+  /** `channel` (the incident channel itself, ts empty), `summary`, `approval:<stepId>`, … */
+  ref: string;
+  channel: string;
+  ts: string;
+  createdAt: string;
+}
+
+export async function loadRef(db: Db, incidentId: string, ref: string): Promise<SlackRef | undefined> {
+  return db
+    .select()
+    .from(slackMessages)
+    .where(and(eq(slackMessages.incidentId, incidentId), eq(slackMessages.ref, ref)))
+    .get();
+}
+
+/** Stores where a message was posted; a repeat for the same ref moves it. */
+export async function saveRef(db: Db, r: SlackRef): Promise<void> {
+  db.insert(slackMessages)
+    .values(r)
+    .onConflictDoUpdate({
+      target: [slackMessages.incidentId, slackMessages.ref],
+      set: { channel: r.channel, ts: r.ts },
+    })
+    .run();
+}
+
+/** The incident whose channel this is, if any (slash commands and reactions). */
+export async function incidentForChannel(db: Db, channel: string): Promise<string | undefined> {
+  return db
+    .select({ incidentId: slackMessages.incidentId })
+    .from(slackMessages)
+    .where(and(eq(slackMessages.channel, channel), eq(slackMessages.ref, 'channel')))
+    .get()?.incidentId;
+}

@@ -1,0 +1,88 @@
+/**
+ * The incident timeline: every event of an incident, in the order written. An event's key makes
+ * a retried write a no-op, so an activity retried after a crash never doubles an event. The
+ * `insertTimelineEvent` helper is synchronous for the other db/ modules, which add an event in
+ * the same transaction as the change it reports.
+ */
+import { and, asc, desc, eq, gt } from 'drizzle-orm';
+import type { Db } from './client';
+import { timeline } from './schema';
+
+export type TimelineRow = typeof timeline.$inferSelect;
+
+export interface TimelineEvent {
+  incidentId: string;
+  kind: string;
+  actor: string;
+  message: string;
+  data?: Record<string, unknown>;
+  /** Unique per event: a retry with the same key writes nothing. */
+  eventKey: string;
+  at?: string;
+}
+
+/** Inside a db/ transaction: adds the event unless its key was written before. */
+export function insertTimelineEvent(db: Db, e: TimelineEvent, at: string): void {
+  db.insert(timeline)
+    .values({
+      incidentId: e.incidentId,
+      at: e.at ?? at,
+      kind: e.kind,
+      actor: e.actor,
+      message: e.message,
+      data: e.data ?? null,
+      eventKey: e.eventKey,
+    })
+    .onConflictDoNothing({ target: timeline.eventKey })
+    .run();
+}
+
+/** Adds one event (`at` unless the event carries its own time); a repeated key writes nothing. */
+export async function appendTimelineEvent(db: Db, e: TimelineEvent, at: string): Promise<void> {
+  insertTimelineEvent(db, e, at);
+}
+
+/** Inside a db/ transaction: every event of an incident, in the order written. */
+export function timelineRows(db: Db, incidentId: string): TimelineRow[] {
+  return db
+    .select()
+    .from(timeline)
+    .where(eq(timeline.incidentId, incidentId))
+    .orderBy(asc(timeline.id))
+    .all();
+}
+
+/** Every timeline event of an incident, in the order they were written. */
+export async function incidentTimeline(db: Db, incidentId: string): Promise<TimelineRow[]> {
+  return timelineRows(db, incidentId);
+}
+
+/** Up to `limit` events after event id `afterId` (from the start without one), in order. */
+export async function timelinePage(
+  db: Db,
+  incidentId: string,
+  afterId: number | undefined,
+  limit: number,
+): Promise<TimelineRow[]> {
+  return db
+    .select()
+    .from(timeline)
+    .where(
+      and(eq(timeline.incidentId, incidentId), afterId === undefined ? undefined : gt(timeline.id, afterId)),
+    )
+    .orderBy(asc(timeline.id))
+    .limit(limit)
+    .all();
+}
+
+/** Inside a db/ transaction: the id of the incident's newest event, 0 for none. */
+export function lastTimelineId(db: Db, incidentId: string): number {
+  const row = db
+    .select({ id: timeline.id })
+    .from(timeline)
+    .where(eq(timeline.incidentId, incidentId))
+    .orderBy(desc(timeline.id))
+    .limit(1)
+    .get();
+  return row?.id ?? 0;
+}
