@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { ConnectorsFileSection } from '../connectors/config';
 import { AlertFormat, Severity } from '../domain/alert';
 import { DurationOrSecondsMs } from '../domain/duration';
 
@@ -80,8 +81,8 @@ export const ConfigFileSchema = z.strictObject({
   users: z.array(UserSchema).default([]),
   /** Applies to sources without their own rate_limit. */
   default_rate_limit: RateLimitSchema.default({ per_second: 500, burst: 5000 }),
-  /** Live connector settings: validated by connectors/config.ts (loadConnectorConfig). */
-  connectors: z.unknown().optional(),
+  /** Live connector settings (connectors/config.ts has their shape). */
+  connectors: ConnectorsFileSection,
 });
 export type ConfigFileInput = z.input<typeof ConfigFileSchema>;
 
@@ -119,6 +120,7 @@ export interface FileConfig {
   rules: RouteRule[];
   users: UserConfig[];
   defaultRateLimit: RateLimit;
+  connectors: ConnectorsFileSection;
 }
 
 export const EMPTY_FILE_CONFIG: FileConfig = {
@@ -126,6 +128,7 @@ export const EMPTY_FILE_CONFIG: FileConfig = {
   rules: [],
   users: [],
   defaultRateLimit: { perSecond: 500, burst: 5000 },
+  connectors: { http_systems: [] },
 };
 
 export function sha256Hex(s: string): string {
@@ -187,6 +190,7 @@ export function parseFileConfig(doc: unknown, env: NodeJS.ProcessEnv, where: str
     rules: f.rules,
     users,
     defaultRateLimit: { perSecond: f.default_rate_limit.per_second, burst: f.default_rate_limit.burst },
+    connectors: f.connectors,
   };
 }
 

@@ -11,7 +11,6 @@ import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import { createApp } from '../api/app';
 import { Outbox } from '../api/outbox';
-import { loadConnectorConfig } from '../connectors/config';
 import { buildLiveConnectors, lazyLiveConnectors } from '../connectors/registry';
 import { dbFile, openDb, type Db } from '../db/client';
 import { slackNotifier, startSlack } from '../slack/runtime';
@@ -81,9 +80,7 @@ function installRuntime(level: Config['logLevel']): void {
 
 export async function startWorker(config: Config, target: TemporalTarget, db: Db): Promise<Worker> {
   installRuntime(config.logLevel);
-  // Parsed now so a bad connector setting stops start-up; live clients are built on the first
-  // live action only (a drill never builds one).
-  const connectorConfig = loadConnectorConfig(config);
+  // Live clients are built on the first live action only (a drill never builds one).
   const liveConnectors = lazyLiveConnectors(() =>
     buildLiveConnectors({
       db,
@@ -92,7 +89,7 @@ export async function startWorker(config: Config, target: TemporalTarget, db: Db
         adminToken: config.adminToken,
         webhookSecret: config.webhookSecret,
       }).webhookSecret,
-      config: connectorConfig,
+      config: config.connectors,
     }),
   );
   const bundle = await bundleInChild(path.join(config.dataDir, 'workflow-bundle', `${process.pid}.js`));

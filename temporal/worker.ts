@@ -3,7 +3,6 @@
  * bundled from workflows/index.ts (or a prebuilt bundle, which tests share across files).
  */
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
-import fs from 'node:fs';
 import path from 'node:path';
 import type { TemporalConfig } from '../app/config';
 import { projectRoot } from './cli-binary';
@@ -20,19 +19,9 @@ export interface WorkerOptions {
 export async function createWorker(
   opts: WorkerOptions,
 ): Promise<{ worker: Worker; connection: NativeConnection }> {
-  const tls = opts.temporal.tls;
   const connection = await NativeConnection.connect({
     address: opts.address,
-    tls: tls
-      ? {
-          serverNameOverride: tls.serverName,
-          serverRootCACertificate: tls.caPath ? fs.readFileSync(tls.caPath) : undefined,
-          clientCertPair:
-            tls.certPath && tls.keyPath
-              ? { crt: fs.readFileSync(tls.certPath), key: fs.readFileSync(tls.keyPath) }
-              : undefined,
-        }
-      : undefined,
+    tls: opts.temporal.tls,
     apiKey: opts.temporal.apiKey,
   });
   const worker = await Worker.create({
