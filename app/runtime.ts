@@ -16,10 +16,10 @@ import { dbFile, openDb, type Db } from '../db/client';
 import { slackNotifier, startSlack } from '../slack/runtime';
 import { findTemporalCli } from '../temporal/cli-binary';
 import { connectTemporal, type TemporalHandle } from '../temporal/client';
-import { startDevServer, type DevServer } from '../temporal/dev-server';
+import { PortInUseError, startDevServer, type DevServer } from '../temporal/dev-server';
 import { bundleInChild } from '../temporal/bundle';
 import { createWorker } from '../temporal/worker';
-import type { Config } from './config';
+import { ConfigError, type Config } from './config';
 import { loadCredentials, type Credentials } from './credentials';
 
 export interface TemporalTarget {
@@ -47,6 +47,14 @@ export async function resolveTemporal(config: Config, embed: boolean, log: Logge
     port: t.devPort,
     uiPort: t.devUiPort,
     namespace: t.namespace,
+  }).catch((err: unknown) => {
+    if (!(err instanceof PortInUseError)) throw err;
+    const name = err.role === 'port' ? 'TEMPORAL_DEV_PORT' : 'TEMPORAL_DEV_UI_PORT';
+    throw new ConfigError(
+      `Cannot start the embedded Temporal server:\n  ${name}: ${err.message} (another Firebreak install or ` +
+        `Temporal server?). Set ${name} to a free port, or TEMPORAL_ADDRESS to use that server on purpose.`,
+      { cause: err },
+    );
   });
   return { address: devServer.address, uiUrl: t.uiUrl ?? devServer.uiUrl, devServer };
 }
@@ -143,7 +151,10 @@ export async function startApi(
     outbox,
     temporal,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive connections would hold close() open until their clients leave.
+      if ('closeIdleConnections' in server) server.closeIdleConnections();
+      await closed;
       await slack?.stop();
       await outbox.stop();
       await temporal.connection.close();

@@ -32,6 +32,10 @@ export async function createWorker(
     // The SDK's default scales with the heap limit (≈2,300 on a 4 GiB heap), about 1.8 MiB each:
     // a worker with 1,000 waiting incidents reached 2.2 GiB RSS (bench/RESULTS.md, scale).
     maxCachedWorkflows: opts.temporal.maxCachedWorkflows,
+    // A stop is bounded (npm start: 15 s in all): running activities get 3 s to finish, then the
+    // worker gives up on what is still in flight (e.g. a local activity between retries).
+    shutdownGraceTime: '3s',
+    shutdownForceTime: '8s',
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
   });
   return { worker, connection };
