@@ -12,8 +12,9 @@ import path from 'node:path';
 import { loadConfig } from '../app/config';
 import { createLogger } from '../app/logger';
 import { openServices, resolveTemporal, startApi, startWorker } from '../app/runtime';
-import { runDrill, type DrillOptions, type DrillOutcome } from '../drills/driver';
+import { driveDrill, openDrill, type DrillOptions, type DrillOutcome } from '../drills/driver';
 import type { DrillScenario } from '../drills/schema';
+import { drillRow } from '../drills/store';
 import { freePort } from '../app/free-port';
 
 export async function reachable(url: string): Promise<boolean> {
@@ -25,7 +26,19 @@ export async function reachable(url: string): Promise<boolean> {
   }
 }
 
-export async function runEmbedded(scenario: DrillScenario, opts: DrillOptions): Promise<DrillOutcome> {
+/** Follows the drill incident on the embedded API (url, admin token) until stop(). */
+export type FollowDrill = (
+  url: string,
+  token: string,
+  incidentId: string,
+  startedAt: number,
+) => { stop(): Promise<void> };
+
+export async function runEmbedded(
+  scenario: DrillScenario,
+  opts: DrillOptions,
+  follow?: FollowDrill,
+): Promise<DrillOutcome> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-drill-'));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -44,19 +57,20 @@ export async function runEmbedded(scenario: DrillScenario, opts: DrillOptions): 
     const worker = await startWorker(config, target, services.db);
     const workerDone = worker.run();
     const api = await startApi(config, target, services, log);
+    const env = {
+      db: services.db,
+      temporal: api.temporal,
+      outbox: api.outbox,
+      dataDir,
+      slack: slackNotifier(config, target.uiUrl),
+    };
+    const incidentId = openDrill(env, scenario, opts);
+    const startedAt = Date.parse(drillRow(services.db, incidentId)?.startedAt ?? new Date().toISOString());
+    const progress = follow?.(api.url, services.credentials.adminToken, incidentId, startedAt);
     try {
-      return await runDrill(
-        {
-          db: services.db,
-          temporal: api.temporal,
-          outbox: api.outbox,
-          dataDir,
-          slack: slackNotifier(config, target.uiUrl),
-        },
-        scenario,
-        opts,
-      );
+      return await driveDrill(env, scenario, incidentId, opts);
     } finally {
+      await progress?.stop();
       await api.close();
       worker.shutdown();
       await workerDone;
