@@ -165,4 +165,32 @@ describe('npm start (embedded Temporal)', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('stops with exit code 1, naming the log, when its embedded Temporal server dies', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-lost-'));
+    const child = runEntry('app/start.ts', {
+      DATA_DIR: dir,
+      PORT: String(await freePort()),
+      TEMPORAL_DEV_PORT: String(await freePort()),
+      TEMPORAL_DEV_UI_PORT: String(await freePort()),
+    });
+    children.push(child);
+    try {
+      await child.waitFor(/Firebreak ready/, 90_000);
+      process.kill(Number(fs.readFileSync(path.join(dir, 'temporal.pid'), 'utf8')), 'SIGKILL');
+      expect(await child.exited).toBe(1);
+      expect(child.output()).toContain(
+        `The embedded Temporal server exited (SIGKILL); see ${dir}/temporal.log`,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('npm run api validates the connector settings too', async () => {
+    const child = runEntry('app/api.ts', { DATA_DIR: dataDir, FIREBREAK_AWS_ENDPOINT: 'not a url' });
+    children.push(child);
+    expect(await child.exited).toBe(1);
+    expect(child.output()).toMatch(/FIREBREAK_AWS_ENDPOINT/);
+  });
 });
