@@ -52,6 +52,13 @@ export async function runEmbedded(
   const config = loadConfig(env);
   const log = createLogger(config.logLevel);
   const target = await resolveTemporal(config, true, log);
+  // Ctrl-C, a closed pipe or a crash must not leave the dev server of a temp DATA_DIR running:
+  // nothing would ever reap it. kill() is synchronous, so it also works on 'exit'.
+  const reap = () => target.devServer?.kill();
+  const interrupted = () => process.exit(130);
+  process.on('exit', reap);
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   const services = openServices(config);
   try {
     const worker = await startWorker(config, target, services.db);
@@ -78,5 +85,8 @@ export async function runEmbedded(
   } finally {
     services.db.$client.close();
     await target.devServer?.stop();
+    process.off('exit', reap);
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
   }
 }
