@@ -8,21 +8,15 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { ConnectorsFileSection } from '../connectors/config';
 import { AlertFormat, Severity } from '../domain/alert';
+import { DurationOrSecondsMs } from '../domain/duration';
 
 export const SCOPES = ['read', 'respond', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i, 'letters, digits, ".", "_" or "-"');
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name');
-
-/** "90s", "15m", "2h", "1d" or a number of seconds → milliseconds. */
-const duration = z.union([z.number().positive(), z.string().regex(/^\d+(ms|s|m|h|d)$/)]).transform((v) => {
-  if (typeof v === 'number') return v * 1000;
-  const n = Number.parseInt(v, 10);
-  const unit = v.replace(/^\d+/, '');
-  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit as 'ms' | 's' | 'm' | 'h' | 'd'];
-});
 
 const RateLimitSchema = z.strictObject({
   per_second: z.number().positive(),
@@ -55,7 +49,7 @@ const RuleSchema = z.strictObject({
   mode: z.enum(['live', 'drill']).optional(),
   /** Alerts with the same value of this label (agent_id also reads the alert's agent) share one incident. */
   group_by: z.string().min(1).optional(),
-  window: duration.optional(),
+  window: DurationOrSecondsMs.optional(),
   on_resolved: z.enum(['resolve', 'annotate']).default('annotate'),
 });
 
@@ -87,8 +81,8 @@ export const ConfigFileSchema = z.strictObject({
   users: z.array(UserSchema).default([]),
   /** Applies to sources without their own rate_limit. */
   default_rate_limit: RateLimitSchema.default({ per_second: 500, burst: 5000 }),
-  /** Live connector settings: validated by connectors/config.ts (loadConnectorConfig). */
-  connectors: z.unknown().optional(),
+  /** Live connector settings (connectors/config.ts has their shape). */
+  connectors: ConnectorsFileSection,
 });
 export type ConfigFileInput = z.input<typeof ConfigFileSchema>;
 
@@ -126,6 +120,7 @@ export interface FileConfig {
   rules: RouteRule[];
   users: UserConfig[];
   defaultRateLimit: RateLimit;
+  connectors: ConnectorsFileSection;
 }
 
 export const EMPTY_FILE_CONFIG: FileConfig = {
@@ -133,6 +128,7 @@ export const EMPTY_FILE_CONFIG: FileConfig = {
   rules: [],
   users: [],
   defaultRateLimit: { perSecond: 500, burst: 5000 },
+  connectors: { http_systems: [] },
 };
 
 export function sha256Hex(s: string): string {
@@ -194,6 +190,7 @@ export function parseFileConfig(doc: unknown, env: NodeJS.ProcessEnv, where: str
     rules: f.rules,
     users,
     defaultRateLimit: { perSecond: f.default_rate_limit.per_second, burst: f.default_rate_limit.burst },
+    connectors: f.connectors,
   };
 }
 

@@ -4,8 +4,12 @@
  * `Config` by injection. The optional YAML config file (FIREBREAK_CONFIG) carries what does not fit
  * in variables: alert sources and routing rules.
  */
+import type { TLSConfig } from '@temporalio/client';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { ConnectorEnv, resolveConnectorConfig, type ConnectorConfig } from '../connectors/config';
 import { EMPTY_FILE_CONFIG, loadFileConfig, type FileConfig } from './config-file';
 
 const bool = z
@@ -27,7 +31,7 @@ const EnvSchema = z.object({
   FIREBREAK_METRICS_AUTH: z.enum(['none', 'read']).default('none'),
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('firebreak'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).optional(),
   TEMPORAL_API_KEY: z.string().min(1).optional(),
   TEMPORAL_TLS: bool.optional(),
   TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
@@ -52,6 +56,7 @@ const EnvSchema = z.object({
     .default('pushpin'),
   SLACK_RESPONDERS: z.string().optional(),
   SLACK_USER_ROLES: z.string().optional(),
+  ...ConnectorEnv,
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -60,9 +65,11 @@ export interface TemporalConfig {
   /** undefined: start an embedded dev server under DATA_DIR. */
   address: string | undefined;
   namespace: string;
+  /** Default `firebreak-<hash of DATA_DIR>`: this install's own (see defaultTaskQueue). */
   taskQueue: string;
   apiKey: string | undefined;
-  tls: undefined | { certPath?: string; keyPath?: string; caPath?: string; serverName?: string };
+  /** The SDK's TLS options, certificates already read; the client and the worker pass them as is. */
+  tls: TLSConfig | undefined;
   uiUrl: string | undefined;
   cliPath: string | undefined;
   devPort: number;
@@ -159,10 +166,46 @@ export interface Config {
   temporal: TemporalConfig;
   /** undefined: Slack is not configured (no Bolt app; /slack/events answers 404). */
   slack: SlackConfig | undefined;
+  /** Live connector settings, validated here so that every entry point refuses bad ones. */
+  connectors: ConnectorConfig;
 }
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/**
+ * The task queue of this install when TEMPORAL_TASK_QUEUE is not set: named after the absolute
+ * DATA_DIR, so two installs on one machine (or on one shared cluster namespace) never poll each
+ * other's queue, while `npm run worker` and `npm run api` over the same DATA_DIR agree on it.
+ */
+export function defaultTaskQueue(dataDir: string): string {
+  return `firebreak-${crypto.createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 12)}`;
+}
+
+/** The one TLS-options builder: reads the certificate files once, naming the variable on failure. */
+function temporalTls(e: Env): TLSConfig {
+  const read = (name: keyof Env & `TEMPORAL_TLS_${string}_PATH`): Buffer | undefined => {
+    const file = e[name];
+    if (file === undefined) return undefined;
+    try {
+      return fs.readFileSync(String(file));
+    } catch (err) {
+      throw new ConfigError(
+        `Invalid configuration:\n  ${name}: cannot read ${String(file)}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  };
+  const crt = read('TEMPORAL_TLS_CERT_PATH');
+  const key = read('TEMPORAL_TLS_KEY_PATH');
+  return {
+    serverNameOverride: e.TEMPORAL_TLS_SERVER_NAME,
+    serverRootCACertificate: read('TEMPORAL_TLS_CA_PATH'),
+    clientCertPair: crt && key ? { crt, key } : undefined,
+  };
 }
 
 /** Parses `env` (default: process.env). Throws ConfigError naming every bad variable. */
@@ -194,8 +237,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       throw new ConfigError(`Invalid configuration:\n  ${(err as Error).message}`, { cause: err });
     }
   }
+  const dataDir = path.resolve(e.DATA_DIR);
   return {
-    dataDir: path.resolve(e.DATA_DIR),
+    dataDir,
     host: e.HOST,
     port: e.PORT,
     publicUrl: e.PUBLIC_URL,
@@ -208,17 +252,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
-      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE ?? defaultTaskQueue(dataDir),
       apiKey: e.TEMPORAL_API_KEY,
-      tls:
-        e.TEMPORAL_ADDRESS && wantsTls
-          ? {
-              certPath: e.TEMPORAL_TLS_CERT_PATH,
-              keyPath: e.TEMPORAL_TLS_KEY_PATH,
-              caPath: e.TEMPORAL_TLS_CA_PATH,
-              serverName: e.TEMPORAL_TLS_SERVER_NAME,
-            }
-          : undefined,
+      tls: e.TEMPORAL_ADDRESS && wantsTls ? temporalTls(e) : undefined,
       uiUrl: e.TEMPORAL_UI_URL,
       cliPath: e.TEMPORAL_CLI,
       devPort: e.TEMPORAL_DEV_PORT,
@@ -226,5 +262,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxCachedWorkflows: e.FIREBREAK_WORKER_CACHED_WORKFLOWS,
     },
     slack: parseSlack(e),
+    connectors: resolveConnectorConfig(e, file.connectors, e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`),
   };
 }

@@ -10,17 +10,16 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import { createApp } from '../api/app';
-import { loadConnectorConfig } from '../connectors/config';
 import { buildLiveConnectors, lazyLiveConnectors } from '../connectors/registry';
 import { dbFile, openDb, type Db } from '../db/client';
 import { Outbox } from '../intake/outbox';
 import { slackNotifier, startSlack } from '../slack/runtime';
 import { findTemporalCli } from '../temporal/cli-binary';
 import { connectTemporal, type TemporalHandle } from '../temporal/client';
-import { startDevServer, type DevServer } from '../temporal/dev-server';
+import { PortInUseError, startDevServer, type DevServer } from '../temporal/dev-server';
 import { bundleInChild } from '../temporal/bundle';
 import { createWorker } from '../temporal/worker';
-import type { Config } from './config';
+import { ConfigError, type Config } from './config';
 import { loadCredentials, type Credentials } from './credentials';
 
 export interface TemporalTarget {
@@ -48,6 +47,14 @@ export async function resolveTemporal(config: Config, embed: boolean, log: Logge
     port: t.devPort,
     uiPort: t.devUiPort,
     namespace: t.namespace,
+  }).catch((err: unknown) => {
+    if (!(err instanceof PortInUseError)) throw err;
+    const name = err.role === 'port' ? 'TEMPORAL_DEV_PORT' : 'TEMPORAL_DEV_UI_PORT';
+    throw new ConfigError(
+      `Cannot start the embedded Temporal server:\n  ${name}: ${err.message} (another Firebreak install or ` +
+        `Temporal server?). Set ${name} to a free port, or TEMPORAL_ADDRESS to use that server on purpose.`,
+      { cause: err },
+    );
   });
   return { address: devServer.address, uiUrl: t.uiUrl ?? devServer.uiUrl, devServer };
 }
@@ -81,9 +88,7 @@ function installRuntime(level: Config['logLevel']): void {
 
 export async function startWorker(config: Config, target: TemporalTarget, db: Db): Promise<Worker> {
   installRuntime(config.logLevel);
-  // Parsed now so a bad connector setting stops start-up; live clients are built on the first
-  // live action only (a drill never builds one).
-  const connectorConfig = loadConnectorConfig(config);
+  // Live clients are built on the first live action only (a drill never builds one).
   const liveConnectors = lazyLiveConnectors(() =>
     buildLiveConnectors({
       db,
@@ -92,7 +97,7 @@ export async function startWorker(config: Config, target: TemporalTarget, db: Db
         adminToken: config.adminToken,
         webhookSecret: config.webhookSecret,
       }).webhookSecret,
-      config: connectorConfig,
+      config: config.connectors,
     }),
   );
   const bundle = await bundleInChild(path.join(config.dataDir, 'workflow-bundle', `${process.pid}.js`));
@@ -146,7 +151,10 @@ export async function startApi(
     outbox,
     temporal,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive connections would hold close() open until their clients leave.
+      if ('closeIdleConnections' in server) server.closeIdleConnections();
+      await closed;
       await slack?.stop();
       await outbox.stop();
       await temporal.connection.close();

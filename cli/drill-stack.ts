@@ -13,7 +13,8 @@ import path from 'node:path';
 import { loadConfig } from '../app/config';
 import { createLogger } from '../app/logger';
 import { openServices, resolveTemporal, startApi, startWorker } from '../app/runtime';
-import { runDrill, type DrillOptions, type DrillOutcome } from '../drills/driver';
+import { drillRow } from '../db/drills';
+import { driveDrill, openDrill, type DrillOptions, type DrillOutcome } from '../drills/driver';
 import type { DrillScenario } from '../drills/schema';
 import { freePort } from '../app/free-port';
 
@@ -26,7 +27,19 @@ export async function reachable(url: string): Promise<boolean> {
   }
 }
 
-export async function runEmbedded(scenario: DrillScenario, opts: DrillOptions): Promise<DrillOutcome> {
+/** Follows the drill incident on the embedded API (url, admin token) until stop(). */
+export type FollowDrill = (
+  url: string,
+  token: string,
+  incidentId: string,
+  startedAt: number,
+) => { stop(): Promise<void> };
+
+export async function runEmbedded(
+  scenario: DrillScenario,
+  opts: DrillOptions,
+  follow?: FollowDrill,
+): Promise<DrillOutcome> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-drill-'));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -40,24 +53,34 @@ export async function runEmbedded(scenario: DrillScenario, opts: DrillOptions): 
   const config = loadConfig(env);
   const log = createLogger(config.logLevel);
   const target = await resolveTemporal(config, true, log);
+  // Ctrl-C, a closed pipe or a crash must not leave the dev server of a temp DATA_DIR running:
+  // nothing would ever reap it. kill() is synchronous, so it also works on 'exit'.
+  const reap = () => target.devServer?.kill();
+  const interrupted = () => process.exit(130);
+  process.on('exit', reap);
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   const services = openServices(config);
   try {
     const worker = await startWorker(config, target, services.db);
     const workerDone = worker.run();
     const api = await startApi(config, target, services, log);
+    const env = {
+      db: services.db,
+      temporal: api.temporal,
+      outbox: api.outbox,
+      dataDir,
+      slack: slackNotifier(config, target.uiUrl),
+    };
+    const incidentId = await openDrill(env, scenario, opts);
+    const startedAt = Date.parse(
+      (await drillRow(services.db, incidentId))?.startedAt ?? new Date().toISOString(),
+    );
+    const progress = follow?.(api.url, services.credentials.adminToken, incidentId, startedAt);
     try {
-      return await runDrill(
-        {
-          db: services.db,
-          temporal: api.temporal,
-          outbox: api.outbox,
-          dataDir,
-          slack: slackNotifier(config, target.uiUrl),
-        },
-        scenario,
-        opts,
-      );
+      return await driveDrill(env, scenario, incidentId, opts);
     } finally {
+      await progress?.stop();
       await api.close();
       worker.shutdown();
       await workerDone;
@@ -65,5 +88,8 @@ export async function runEmbedded(scenario: DrillScenario, opts: DrillOptions): 
   } finally {
     closeDb(services.db);
     await target.devServer?.stop();
+    process.off('exit', reap);
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
   }
 }

@@ -14,19 +14,41 @@ import { renderMarkdown, reportPathFor, settleDrill, type AfterActionReport } fr
 import { scenarioFromIncident } from '../drills/replay';
 import type { DrillScenario } from '../drills/schema';
 import { judgeExpectation } from '../drills/store';
+import { CliError } from './cli-error';
+import { describeTiming, followTimeline, ProgressView } from './drill-progress';
 import { reachable, runEmbedded } from './drill-stack';
 
 const baseUrl = () => process.env.FIREBREAK_URL ?? 'http://127.0.0.1:3000';
 const token = () => process.env.FIREBREAK_TOKEN ?? process.env.FIREBREAK_ADMIN_TOKEN ?? '';
 const headers = () => ({ authorization: `Bearer ${token()}`, 'content-type': 'application/json' });
 
+/** A refused token says which variable to set; any other failure names the request and the answer. */
 async function api<T>(method: string, p: string, body?: unknown): Promise<T> {
+  const where = `Firebreak at ${baseUrl()}`;
   const res = await fetch(`${baseUrl()}${p}`, {
     method,
     headers: headers(),
     ...(body ? { body: JSON.stringify(body) } : {}),
+  }).catch((err: unknown) => {
+    throw new CliError(
+      `${where} did not answer ${method} ${p}: ${err instanceof Error ? err.message : String(err)}`,
+    );
   });
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
+  if (res.status === 401) {
+    throw new CliError(
+      `${where} refused ${method} ${p} (401 Unauthorized): ` +
+        (token() ? 'it does not know the token in FIREBREAK_TOKEN. ' : 'no token was sent. ') +
+        'Set FIREBREAK_TOKEN to an API token of that server with the respond scope ' +
+        '(a fresh install writes its admin token to DATA_DIR/credentials.json).',
+    );
+  }
+  if (res.status === 403) {
+    throw new CliError(
+      `${where} refused ${method} ${p} (403 Forbidden): the token in FIREBREAK_TOKEN lacks the scope. ` +
+        'Set FIREBREAK_TOKEN to a token with the respond scope.',
+    );
+  }
+  if (!res.ok) throw new CliError(`${where}: ${method} ${p} answered ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
 
@@ -38,14 +60,25 @@ interface RunFlags {
 /** Plays the scenario where it can; returns the report, its Markdown path and whether it passed. */
 async function play(scenario: DrillScenario, flags: RunFlags) {
   const opts = { auto: flags.auto ?? false, speed: Number(flags.speed) };
-  if (!(opts.speed > 0)) throw new Error('--speed must be a positive number');
+  if (!(opts.speed > 0)) throw new CliError('--speed must be a positive number');
+  const view = new ProgressView();
+  view.line(describeTiming(scenario, opts.speed));
+  const follow = (url: string, bearer: string, incidentId: string, startedAt: number) => {
+    view.line(`Drill incident ${incidentId}:`);
+    return followTimeline({ url, token: bearer, incidentId, startedAt, speed: opts.speed, view });
+  };
   if (await reachable(baseUrl())) {
     const { incident_id } = await api<{ incident_id: string }>('POST', '/v1/drills', { scenario, ...opts });
-    let report: AfterActionReport;
-    for (;;) {
-      report = await api<AfterActionReport>('GET', `/v1/drills/${incident_id}/report`);
-      if (report.status !== 'running') break;
-      await new Promise((r) => setTimeout(r, 500));
+    const reportOf = () => api<AfterActionReport>('GET', `/v1/drills/${incident_id}/report`);
+    let report = await reportOf();
+    const progress = follow(baseUrl(), token(), incident_id, Date.parse(report.startedAt));
+    try {
+      while (report.status === 'running') {
+        await new Promise((r) => setTimeout(r, 500));
+        report = await reportOf();
+      }
+    } finally {
+      await progress.stop();
     }
     const reportPath = reportPathFor(loadConfig().dataDir, incident_id);
     fs.mkdirSync(path.dirname(reportPath), { recursive: true });
@@ -53,7 +86,7 @@ async function play(scenario: DrillScenario, flags: RunFlags) {
     return { report, reportPath, passed: report.passed };
   }
   console.error(`No Firebreak at ${baseUrl()}: booting an embedded stack for this drill`);
-  return runEmbedded(scenario, opts);
+  return runEmbedded(scenario, opts, follow);
 }
 
 async function runAndExit(scenario: DrillScenario, flags: RunFlags): Promise<void> {
@@ -111,7 +144,7 @@ export function registerDrillCommands(program: Command): void {
     .option('--note <text>', 'why')
     .description("Record a facilitator's verdict on an expectation")
     .action(async (incident: string, expectation: string, verdict: string, flags: { note?: string }) => {
-      if (verdict !== 'met' && verdict !== 'missed') throw new Error('verdict must be met or missed');
+      if (verdict !== 'met' && verdict !== 'missed') throw new CliError('verdict must be met or missed');
       const j = { expectation, verdict, ...(flags.note ? { note: flags.note } : {}) } as const;
       if (await reachable(baseUrl())) {
         const r = await api<{ passed: boolean }>('POST', `/v1/drills/${incident}/judgements`, j);

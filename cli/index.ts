@@ -1,10 +1,11 @@
 /**
  * The command line (`npm run cli -- …`): one commander program; each command group lives in its
- * own module and registers itself here.
+ * own module and registers itself here. A CliError ends the command with its message and exit code 1.
  */
 import { Command } from 'commander';
 import { registerAgentCommands } from './agents';
 import { registerAuditCommands } from './audit';
+import { CliError } from './cli-error';
 import { registerDrillCommands } from './drill';
 import { registerIncidentCommands } from './incident';
 import { registerPlaybookCommands } from './playbook';
@@ -15,4 +16,11 @@ registerAuditCommands(program);
 registerPlaybookCommands(program);
 registerIncidentCommands(program);
 registerDrillCommands(program);
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // Expected failures say what to do; anything else is a bug and keeps its stack trace.
+  if (!(err instanceof CliError)) throw err;
+  console.error(err.message);
+  process.exit(1);
+}

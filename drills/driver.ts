@@ -22,7 +22,8 @@ import { addNote, closeIncident, playbookState } from '../workflows/messages';
 import { loadPlaybookDir } from '../playbooks/loader';
 import { settleDrill, type AfterActionReport } from './report';
 import { AutoResponder } from './responder';
-import { ms, type DrillAlert, type DrillScenario, type Inject } from './schema';
+import { durationMs } from '../domain/duration';
+import { type DrillAlert, type DrillScenario, type Inject } from './schema';
 
 export interface DrillEnv {
   db: Db;
@@ -152,12 +153,12 @@ export async function driveDrill(
   const speed = opts.speed ?? 1;
   const t0 = Date.parse((await drillRow(env.db, incidentId))?.startedAt ?? new Date().toISOString());
   const responder = new AutoResponder(scenario, incidentId, speed);
-  const limit = t0 + ms(scenario.time_limit) / speed;
+  const limit = t0 + durationMs(scenario.time_limit) / speed;
   // Injects run on their own timers, in order, so a slow query or update never delays them.
   let played: Promise<void> = Promise.resolve();
   let fired = 0;
   const timers = scenario.injects.map((i, n) => {
-    const inj = { i, n, due: t0 + ms(i.at) / speed };
+    const inj = { i, n, due: t0 + durationMs(i.at) / speed };
     return setTimeout(
       () => {
         fired += 1;

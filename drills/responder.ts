@@ -7,7 +7,8 @@
 import type { Actor, PlaybookState } from '../domain/incident';
 import { updateIncident, type TemporalHandle } from '../temporal/client';
 import { completeTask, decideApproval } from '../workflows/messages';
-import { ms, type DrillScenario, type Responder } from './schema';
+import { durationMs } from '../domain/duration';
+import { type DrillScenario, type Responder } from './schema';
 
 export class AutoResponder {
   private readonly handled = new Set<string>();
@@ -33,7 +34,7 @@ export class AutoResponder {
   private due(state: PlaybookState, stepId: string, after: string): boolean {
     const started = state.steps.find((s) => s.id === stepId)?.startedAt;
     if (!started) return true;
-    return Date.now() >= Date.parse(started) + ms(after) / this.speed;
+    return Date.now() >= Date.parse(started) + durationMs(after) / this.speed;
   }
 
   private async send(key: string, fn: () => Promise<unknown>): Promise<void> {

@@ -6,15 +6,7 @@
  * deadlines are in scenario time; `--speed N` compresses them, scoring expands them back.
  */
 import { z } from 'zod';
-
-export const Duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration like 30s, 10m, 1h');
-
-const UNIT: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-export function ms(d: string): number {
-  const m = /^(\d+)(ms|s|m|h|d)$/.exec(d);
-  if (!m) throw new Error(`bad duration ${d}`);
-  return Number(m[1]) * UNIT[m[2]!]!;
-}
+import { Duration } from '../domain/duration';
 
 const Id = z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i, 'letters, digits, ".", "_" or "-"');
 

@@ -6,7 +6,8 @@
  * request (the approvers' latency); `event_within` from the drill's start. A facilitator's judgement (a `drill.judged`
  * timeline event) overrides the automatic verdict; the latest judgement of an expectation wins.
  */
-import { ms, type Expectation } from './schema';
+import { durationMs } from '../domain/duration';
+import { type Expectation } from './schema';
 
 export interface TimelineRow {
   at: string;
@@ -76,7 +77,7 @@ function auto(e: Expectation, rows: TimelineRow[], elapsed: (r: TimelineRow) => 
   const within = (r: TimelineRow | undefined, limit: string, what: string) => {
     if (!r) return { verdict: 'missed' as const, detail: `${what} never happened` };
     const t = elapsed(r);
-    const ok = t <= ms(limit);
+    const ok = t <= durationMs(limit);
     return {
       verdict: ok ? ('met' as const) : ('missed' as const),
       atMs: t,
@@ -94,7 +95,7 @@ function auto(e: Expectation, rows: TimelineRow[], elapsed: (r: TimelineRow) => 
       const latency = elapsed(decided) - elapsed(asked);
       if (decided.kind === 'step.rejected')
         return { verdict: 'missed' as const, atMs: elapsed(decided), detail: `${e.step} was rejected` };
-      const ok = latency <= ms(e.within);
+      const ok = latency <= durationMs(e.within);
       return {
         verdict: ok ? ('met' as const) : ('missed' as const),
         atMs: elapsed(decided),

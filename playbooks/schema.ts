@@ -7,13 +7,8 @@
  */
 import { z } from 'zod';
 import { SEVERITIES } from '../domain/alert';
+import { Duration } from '../domain/duration';
 import { PHASES } from '../domain/phases';
-
-/** A Temporal-style duration: `90s`, `15m`, `2h`, `1d`, `500ms`. */
-export const Duration = z
-  .string()
-  .regex(/^\d+(ms|s|m|h|d)$/, 'use a duration like 30s, 15m, 2h or 1d')
-  .describe('Duration such as 30s, 15m, 2h, 1d');
 
 export const StepId = z
   .string()

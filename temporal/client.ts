@@ -14,7 +14,6 @@ import {
   type QueryDefinition,
   type UpdateDefinition,
 } from '@temporalio/client';
-import fs from 'node:fs';
 import type { TemporalConfig } from '../app/config';
 import type { AlertBatch, IncidentStart } from '../domain/incident';
 import { runIncident } from '../workflows';
@@ -26,16 +25,7 @@ export function incidentWorkflowId(incidentId: string): string {
 
 export function connectionOptions(cfg: TemporalConfig, address: string): ConnectionOptions {
   const opts: ConnectionOptions = { address };
-  if (cfg.tls) {
-    opts.tls = {
-      serverNameOverride: cfg.tls.serverName,
-      serverRootCACertificate: cfg.tls.caPath ? fs.readFileSync(cfg.tls.caPath) : undefined,
-      clientCertPair:
-        cfg.tls.certPath && cfg.tls.keyPath
-          ? { crt: fs.readFileSync(cfg.tls.certPath), key: fs.readFileSync(cfg.tls.keyPath) }
-          : undefined,
-    };
-  }
+  if (cfg.tls) opts.tls = cfg.tls;
   if (cfg.apiKey) opts.apiKey = cfg.apiKey;
   return opts;
 }

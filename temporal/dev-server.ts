@@ -2,11 +2,14 @@
  * The embedded Temporal dev server (`temporal server start-dev`) used when no TEMPORAL_ADDRESS is
  * configured. Its state lives in DATA_DIR/temporal.db so open incidents survive restarts. It runs
  * as a child process: stop() ends it, and a pid file lets the next start reap one left behind by
- * a crash of ours, so no Temporal process is ever orphaned for long.
+ * a crash of ours, so no Temporal process is ever orphaned for long. Its ports are checked before
+ * it is spawned: if another server holds one, the readiness probe would otherwise succeed against
+ * that server and this install would run on someone else's Temporal.
  */
 import { Connection } from '@temporalio/client';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 
 export interface DevServerOptions {
@@ -24,7 +27,33 @@ export interface DevServer {
   address: string;
   uiUrl: string;
   pid: number;
-  stop(): Promise<void>;
+  /** Resolves with the exit code (or signal) when the server process ends, whoever ended it. */
+  exited: Promise<string>;
+  /** SIGTERM, then SIGKILL if it is still running after `killAfterMs`; resolves once it is gone. */
+  stop(killAfterMs?: number): Promise<void>;
+  /** SIGKILL now, for a process about to exit that cannot wait. */
+  kill(): void;
+}
+
+/** A port the dev server needs is held by another process (another install, another Temporal). */
+export class PortInUseError extends Error {
+  override name = 'PortInUseError';
+  constructor(
+    readonly port: number,
+    readonly role: 'port' | 'uiPort',
+  ) {
+    super(`127.0.0.1:${port} is already in use`);
+  }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'EADDRINUSE' || err.code === 'EACCES' ? resolve(false) : reject(err),
+    );
+    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
+  });
 }
 
 function alive(pid: number): boolean {
@@ -36,7 +65,8 @@ function alive(pid: number): boolean {
   }
 }
 
-function reapStale(pidFile: string): void {
+/** Kills the server a crash of ours left behind, and waits until it is gone (its ports with it). */
+async function reapStale(pidFile: string): Promise<void> {
   if (!fs.existsSync(pidFile)) return;
   const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
   if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
@@ -46,7 +76,10 @@ function reapStale(pidFile: string): void {
     } catch {
       // not Linux, or gone: fall through
     }
-    if (cmd.includes('start-dev')) process.kill(pid, 'SIGKILL');
+    if (cmd.includes('start-dev')) {
+      process.kill(pid, 'SIGKILL');
+      for (let i = 0; i < 250 && alive(pid); i += 1) await new Promise((r) => setTimeout(r, 20));
+    }
   }
   fs.rmSync(pidFile, { force: true });
 }
@@ -60,6 +93,8 @@ async function waitReady(address: string, child: ChildProcess, timeoutMs: number
       const conn = await Connection.connect({ address, connectTimeout: 1000 });
       try {
         await conn.workflowService.getSystemInfo({});
+        // Whoever answered, our child must still be running, or it was not our server.
+        if (child.exitCode !== null) continue;
         return;
       } finally {
         await conn.close();
@@ -75,7 +110,9 @@ async function waitReady(address: string, child: ChildProcess, timeoutMs: number
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   fs.mkdirSync(opts.dataDir, { recursive: true });
   const pidFile = path.join(opts.dataDir, 'temporal.pid');
-  reapStale(pidFile);
+  await reapStale(pidFile);
+  if (!(await portFree(opts.port))) throw new PortInUseError(opts.port, 'port');
+  if (!(await portFree(opts.uiPort))) throw new PortInUseError(opts.uiPort, 'uiPort');
   const args = [
     'server',
     'start-dev',
@@ -101,26 +138,33 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   if (child.pid === undefined) throw new Error(`could not start ${opts.cliPath}`);
   fs.writeFileSync(pidFile, String(child.pid));
   const address = `127.0.0.1:${opts.port}`;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(signal ?? `code ${code}`)),
+  );
   try {
     await waitReady(address, child, opts.readyTimeoutMs ?? 60_000);
   } catch (err) {
     child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message} (see ${path.join(opts.dataDir, 'temporal.log')})`, {
-      cause: err,
-    });
+    const log = path.join(opts.dataDir, 'temporal.log');
+    const last = fs.readFileSync(log, 'utf8').trim().split('\n').at(-1) ?? '';
+    throw new Error(`${(err as Error).message}: ${last.slice(0, 500)} (see ${log})`, { cause: err });
   }
   return {
     address,
     uiUrl: `http://127.0.0.1:${opts.uiPort}`,
     pid: child.pid,
-    async stop() {
-      if (child.exitCode === null) {
+    exited,
+    async stop(killAfterMs = 10_000) {
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
         await exited;
         clearTimeout(timer);
       }
+      fs.rmSync(pidFile, { force: true });
+    },
+    kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       fs.rmSync(pidFile, { force: true });
     },
   };

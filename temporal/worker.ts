@@ -3,7 +3,6 @@
  * bundled from workflows/index.ts (or a prebuilt bundle, which tests share across files).
  */
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
-import fs from 'node:fs';
 import path from 'node:path';
 import type { TemporalConfig } from '../app/config';
 import { projectRoot } from './cli-binary';
@@ -20,19 +19,9 @@ export interface WorkerOptions {
 export async function createWorker(
   opts: WorkerOptions,
 ): Promise<{ worker: Worker; connection: NativeConnection }> {
-  const tls = opts.temporal.tls;
   const connection = await NativeConnection.connect({
     address: opts.address,
-    tls: tls
-      ? {
-          serverNameOverride: tls.serverName,
-          serverRootCACertificate: tls.caPath ? fs.readFileSync(tls.caPath) : undefined,
-          clientCertPair:
-            tls.certPath && tls.keyPath
-              ? { crt: fs.readFileSync(tls.certPath), key: fs.readFileSync(tls.keyPath) }
-              : undefined,
-        }
-      : undefined,
+    tls: opts.temporal.tls,
     apiKey: opts.temporal.apiKey,
   });
   const worker = await Worker.create({
@@ -43,6 +32,10 @@ export async function createWorker(
     // The SDK's default scales with the heap limit (≈2,300 on a 4 GiB heap), about 1.8 MiB each:
     // a worker with 1,000 waiting incidents reached 2.2 GiB RSS (bench/RESULTS.md, scale).
     maxCachedWorkflows: opts.temporal.maxCachedWorkflows,
+    // A stop is bounded (npm start: 15 s in all): running activities get 3 s to finish, then the
+    // worker gives up on what is still in flight (e.g. a local activity between retries).
+    shutdownGraceTime: '3s',
+    shutdownForceTime: '8s',
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
   });
   return { worker, connection };

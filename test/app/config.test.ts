@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../app/config';
+import { ConfigError, defaultTaskQueue, loadConfig } from '../../app/config';
 import { loadCredentials } from '../../app/credentials';
 
 describe('loadConfig', () => {
@@ -13,9 +13,20 @@ describe('loadConfig', () => {
     expect(c.temporal).toMatchObject({
       address: undefined,
       namespace: 'default',
-      taskQueue: 'firebreak',
+      taskQueue: defaultTaskQueue(path.resolve('./data')),
       devPort: 7233,
     });
+  });
+
+  it('gives each install (DATA_DIR) its own task queue unless TEMPORAL_TASK_QUEUE names one', () => {
+    const a = loadConfig({ DATA_DIR: '/srv/firebreak-a' }).temporal.taskQueue;
+    const b = loadConfig({ DATA_DIR: '/srv/firebreak-b' }).temporal.taskQueue;
+    expect(a).toMatch(/^firebreak-[0-9a-f]{12}$/);
+    expect(b).not.toBe(a);
+    expect(loadConfig({ DATA_DIR: '/srv/firebreak-a/../firebreak-a' }).temporal.taskQueue).toBe(a);
+    expect(
+      loadConfig({ DATA_DIR: '/srv/firebreak-a', TEMPORAL_TASK_QUEUE: 'shared' }).temporal.taskQueue,
+    ).toBe('shared');
   });
 
   it.each([
@@ -38,6 +49,32 @@ describe('loadConfig', () => {
     });
     expect(c.temporal.tls).toBeDefined();
     expect(c.temporal.apiKey).toBe('key');
+  });
+
+  it('reads the TLS files once, at start, naming the variable of one it cannot read', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-tls-'));
+    fs.writeFileSync(path.join(dir, 'ca.pem'), 'CA');
+    fs.writeFileSync(path.join(dir, 'c.pem'), 'CERT');
+    fs.writeFileSync(path.join(dir, 'k.pem'), 'KEY');
+    const c = loadConfig({
+      TEMPORAL_ADDRESS: 'temporal.internal:7233',
+      TEMPORAL_TLS_CA_PATH: path.join(dir, 'ca.pem'),
+      TEMPORAL_TLS_CERT_PATH: path.join(dir, 'c.pem'),
+      TEMPORAL_TLS_KEY_PATH: path.join(dir, 'k.pem'),
+      TEMPORAL_TLS_SERVER_NAME: 'temporal',
+    });
+    expect(c.temporal.tls).toEqual({
+      serverNameOverride: 'temporal',
+      serverRootCACertificate: Buffer.from('CA'),
+      clientCertPair: { crt: Buffer.from('CERT'), key: Buffer.from('KEY') },
+    });
+    const missing = {
+      TEMPORAL_ADDRESS: 'temporal.internal:7233',
+      TEMPORAL_TLS_CA_PATH: path.join(dir, 'no.pem'),
+    };
+    expect(() => loadConfig(missing)).toThrow(ConfigError);
+    expect(() => loadConfig(missing)).toThrow(/TEMPORAL_TLS_CA_PATH: cannot read/);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
 

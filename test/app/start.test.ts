@@ -1,11 +1,15 @@
 /**
  * `npm start` as a user runs it: the embedded Temporal dev server, worker and API in one process,
- * the ready line, an alert that becomes an incident, a clean Ctrl-C, and a restart that keeps it.
+ * the ready line, an alert that becomes an incident, a clean Ctrl-C, and a restart that keeps it;
+ * a refusal to start on a port another server holds; a bounded stop while an activity retries.
  */
+import { Client, Connection } from '@temporalio/client';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { defaultTaskQueue } from '../../app/config';
 import { freePort } from '../../app/free-port';
 import { isAlive, runEntry, type Child } from '../helpers/process';
 
@@ -89,5 +93,111 @@ describe('npm start (embedded Temporal)', () => {
     children.push(child);
     expect(await child.exited).toBe(1);
     expect(child.output()).toMatch(/PORT/);
+  });
+
+  it.each(['TEMPORAL_DEV_PORT', 'TEMPORAL_DEV_UI_PORT'])(
+    'refuses to start, naming %s, when another process holds that port',
+    async (name) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-taken-'));
+      const other = net.createServer();
+      await new Promise<void>((r) => other.listen(0, '127.0.0.1', () => r()));
+      const taken = (other.address() as net.AddressInfo).port;
+      try {
+        const env = {
+          DATA_DIR: dir,
+          PORT: String(await freePort()),
+          TEMPORAL_DEV_PORT: String(await freePort()),
+          TEMPORAL_DEV_UI_PORT: String(await freePort()),
+          [name]: String(taken),
+        };
+        const child = runEntry('app/start.ts', env);
+        children.push(child);
+        expect(await child.exited).toBe(1);
+        expect(child.output()).toContain(`${name}: 127.0.0.1:${taken} is already in use`);
+        expect(child.output()).not.toMatch(/Firebreak ready|\n\s+at /);
+        expect(fs.existsSync(path.join(dir, 'temporal.pid')), 'no dev server was spawned').toBe(false);
+      } finally {
+        other.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('stops within 15 s on SIGTERM while a local activity retries, and its Temporal server with it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-stop-'));
+    const temporalPort = await freePort();
+    const child = runEntry('app/start.ts', {
+      DATA_DIR: dir,
+      LOG_LEVEL: 'info',
+      PORT: String(await freePort()),
+      TEMPORAL_DEV_PORT: String(temporalPort),
+      TEMPORAL_DEV_UI_PORT: String(await freePort()),
+    });
+    children.push(child);
+    let temporalPid = 0;
+    try {
+      await child.waitFor(/Firebreak ready/, 90_000);
+      temporalPid = Number(fs.readFileSync(path.join(dir, 'temporal.pid'), 'utf8'));
+      // An incident whose DB row does not exist: its first projection write fails on every attempt.
+      const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
+      const client = new Client({ connection });
+      await client.workflow.start('runIncident', {
+        workflowId: 'incident-inc-no-row',
+        taskQueue: defaultTaskQueue(dir),
+        args: [
+          {
+            incidentId: 'inc-no-row',
+            key: 'no-row',
+            mode: 'live',
+            source: 'test',
+            title: 'No row',
+            severity: 'high',
+            agentId: undefined,
+            openedAt: new Date().toISOString(),
+          },
+        ],
+      });
+      await connection.close();
+      await child.waitFor(/has no row/, 30_000);
+
+      const t0 = Date.now();
+      child.proc.kill('SIGTERM');
+      await child.exited;
+      expect(Date.now() - t0, child.output()).toBeLessThan(15_000);
+      for (let i = 0; i < 100 && isAlive(temporalPid); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(isAlive(temporalPid), 'embedded Temporal server left running after SIGTERM').toBe(false);
+    } finally {
+      child.proc.kill('SIGKILL');
+      if (temporalPid && isAlive(temporalPid)) process.kill(temporalPid, 'SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('stops with exit code 1, naming the log, when its embedded Temporal server dies', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-lost-'));
+    const child = runEntry('app/start.ts', {
+      DATA_DIR: dir,
+      PORT: String(await freePort()),
+      TEMPORAL_DEV_PORT: String(await freePort()),
+      TEMPORAL_DEV_UI_PORT: String(await freePort()),
+    });
+    children.push(child);
+    try {
+      await child.waitFor(/Firebreak ready/, 90_000);
+      process.kill(Number(fs.readFileSync(path.join(dir, 'temporal.pid'), 'utf8')), 'SIGKILL');
+      expect(await child.exited).toBe(1);
+      expect(child.output()).toContain(
+        `The embedded Temporal server exited (SIGKILL); see ${dir}/temporal.log`,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('npm run api validates the connector settings too', async () => {
+    const child = runEntry('app/api.ts', { DATA_DIR: dataDir, FIREBREAK_AWS_ENDPOINT: 'not a url' });
+    children.push(child);
+    expect(await child.exited).toBe(1);
+    expect(child.output()).toMatch(/FIREBREAK_AWS_ENDPOINT/);
   });
 });

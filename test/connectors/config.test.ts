@@ -3,15 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
-import { loadConfig } from '../../app/config';
-import { loadConnectorConfig } from '../../connectors/config';
+import { ConfigError, loadConfig } from '../../app/config';
 import { actionContracts, missingConnectors } from '../../connectors/contract';
 import { buildLiveConnectors, lazyLiveConnectors } from '../../connectors/registry';
 import { openDb } from '../../db/client';
 import { ACTION_NAMES } from '../../domain/actions';
 
 describe('connector configuration', () => {
-  it('reads env first, then the connectors section of the config file', () => {
+  it('is parsed with the rest of the configuration: env first, then the connectors section of the config file', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-cfg-'));
     const file = path.join(dir, 'firebreak.yaml');
     fs.writeFileSync(
@@ -28,22 +27,24 @@ describe('connector configuration', () => {
         '      check: { path: "/agents/{name}" }',
       ].join('\n'),
     );
-    const config = loadConfig({ DATA_DIR: dir, FIREBREAK_CONFIG: file, PORT: '4000' });
-    const c = loadConnectorConfig(config, { FIREBREAK_AWS_ENDPOINT: 'http://127.0.0.1:5000' });
+    const env = { DATA_DIR: dir, FIREBREAK_CONFIG: file, PORT: '4000' };
+    const c = loadConfig({ ...env, FIREBREAK_AWS_ENDPOINT: 'http://127.0.0.1:5000' }).connectors;
     expect(c).toMatchObject({
       pgAdminUrl: 'postgres://admin:pw@db.internal/postgres',
       aws: { endpoint: 'http://127.0.0.1:5000', region: 'eu-west-1' },
       statusBaseUrl: 'http://127.0.0.1:4000',
       httpSystems: [{ name: 'billing' }],
     });
-    expect(loadConnectorConfig(config, { FIREBREAK_PG_ADMIN_URL: 'postgres://a:b@other/x' }).pgAdminUrl).toBe(
-      'postgres://a:b@other/x',
-    );
-    expect(() => loadConnectorConfig(config, { FIREBREAK_AWS_ENDPOINT: 'not a url' })).toThrow(
+    expect(
+      loadConfig({ ...env, FIREBREAK_PG_ADMIN_URL: 'postgres://a:b@other/x' }).connectors.pgAdminUrl,
+    ).toBe('postgres://a:b@other/x');
+    expect(() => loadConfig({ ...env, FIREBREAK_AWS_ENDPOINT: 'not a url' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...env, FIREBREAK_AWS_ENDPOINT: 'not a url' })).toThrow(
       /FIREBREAK_AWS_ENDPOINT/,
     );
     fs.writeFileSync(file, 'connectors:\n  http_systems:\n    - name: Bad Name\n');
-    expect(() => loadConnectorConfig(config, {})).toThrow(/connectors\.http_systems\.0\.name/);
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(/connectors\.http_systems\.0\.name/);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -75,7 +76,7 @@ describe('action contracts', () => {
   it('report which actions a configuration cannot run live', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-live-'));
     const db = openDb(path.join(dir, 'firebreak.db'));
-    const config = loadConnectorConfig(loadConfig({ DATA_DIR: dir }), {});
+    const config = loadConfig({ DATA_DIR: dir }).connectors;
     const live = buildLiveConnectors({ db, dataDir: dir, webhookSecret: 'w'.repeat(32), config });
     // Every action has a handler; providers that are not configured fail when used, naming them.
     expect(missingConnectors(live)).toEqual([]);
