@@ -1,12 +1,17 @@
 /**
  * Builds the Temporal worker that runs Firebreak's workflows and activities. Workflow code is
- * bundled from workflows/index.ts (or a prebuilt bundle, which tests share across files).
+ * bundled from workflows/index.ts (or a prebuilt bundle, which tests share across files). The
+ * worker is one Version of the install's Worker Deployment, and its incidents are pinned to it
+ * (temporal/deployment.ts).
  */
-import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { TemporalConfig } from '../app/config';
 import { projectRoot } from './cli-binary';
+import { deploymentVersion, makeCurrentOnStart, type Routing } from './deployment';
 
 export const workflowsPath = path.join(projectRoot, 'workflows', 'index.ts');
 
@@ -17,9 +22,23 @@ export interface WorkerOptions {
   workflowBundle?: WorkflowBundleOption;
 }
 
-export async function createWorker(
-  opts: WorkerOptions,
-): Promise<{ worker: Worker; connection: NativeConnection }> {
+export interface CreatedWorker {
+  worker: Worker;
+  connection: NativeConnection;
+  version: WorkerDeploymentVersion;
+  /** undefined: FIREBREAK_SET_CURRENT_VERSION=false, routing is left to the operator. */
+  routing: Routing | undefined;
+}
+
+async function bundleCode(option: WorkflowBundleOption | undefined): Promise<string> {
+  if (option && 'code' in option) return option.code;
+  if (option) return fs.readFileSync(option.codePath, 'utf8');
+  return (await bundleWorkflowCode({ workflowsPath })).code;
+}
+
+export async function createWorker(opts: WorkerOptions): Promise<CreatedWorker> {
+  const code = await bundleCode(opts.workflowBundle);
+  const version = deploymentVersion(opts.temporal.deployment, code);
   const tls = opts.temporal.tls;
   const connection = await NativeConnection.connect({
     address: opts.address,
@@ -43,7 +62,27 @@ export async function createWorker(
     // The SDK's default scales with the heap limit (≈2,300 on a 4 GiB heap), about 1.8 MiB each:
     // a worker with 1,000 waiting incidents reached 2.2 GiB RSS (bench/RESULTS.md, scale).
     maxCachedWorkflows: opts.temporal.maxCachedWorkflows,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath }),
+    workflowBundle: { code },
+    workerDeploymentOptions: { version, useWorkerVersioning: true, defaultVersioningBehavior: 'PINNED' },
   });
-  return { worker, connection };
+  let routing: Routing | undefined;
+  if (opts.temporal.deployment.setCurrentOnStart) {
+    const identity = `firebreak-worker@${os.hostname()}:${process.pid}`;
+    try {
+      routing = await makeCurrentOnStart(
+        connection.workflowService,
+        opts.temporal.namespace,
+        version,
+        identity,
+      );
+    } catch (err) {
+      throw new Error(
+        `could not make build ${version.buildId} the current version of worker deployment ` +
+          `${version.deploymentName}: ${(err as Error).message} (FIREBREAK_SET_CURRENT_VERSION=false ` +
+          'leaves that to the operator, README "Upgrading a running deployment")',
+        { cause: err },
+      );
+    }
+  }
+  return { worker, connection, version, routing };
 }

@@ -1,0 +1,118 @@
+/**
+ * Worker Deployment Versioning (README, "Upgrading a running deployment"). Every worker is one
+ * Version of the install's Worker Deployment: the deployment name (default: the task queue) plus a
+ * build id that changes whenever the workflow code does (default: the package version and a hash
+ * of the workflow bundle, so two workers with one build id always run the same code). Incidents
+ * are PINNED: each one runs to its end on the build it started on, and the Current Version only
+ * decides where new incidents start.
+ */
+import type { WorkerDeploymentVersion } from '@temporalio/common';
+import type { NativeConnection } from '@temporalio/worker';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DeploymentConfig } from '../app/config';
+import { projectRoot } from './cli-binary';
+
+/** temporal.api.enums.v1.WorkerDeploymentVersionStatus, as the gRPC answer carries it. */
+const VersionStatus = { CURRENT: 2, RAMPING: 3, DRAINING: 4, DRAINED: 5 } as const;
+
+function packageVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** `<package version>+<first 12 hex digits of sha256(bundle)>`, e.g. `0.1.0+85a27f5edcd5`. */
+export function buildIdOf(workflowBundleCode: string): string {
+  const hash = createHash('sha256').update(workflowBundleCode).digest('hex').slice(0, 12);
+  return `${packageVersion()}+${hash}`;
+}
+
+export function deploymentVersion(
+  config: DeploymentConfig,
+  workflowBundleCode: string,
+): WorkerDeploymentVersion {
+  return { deploymentName: config.name, buildId: config.buildId ?? buildIdOf(workflowBundleCode) };
+}
+
+/** The SDK's and the CLI's spelling of a version: `deploymentName:buildId`. */
+export function versionString(v: WorkerDeploymentVersion): string {
+  return `${v.deploymentName}:${v.buildId}`;
+}
+
+/**
+ * `current`: this build already takes new incidents. `made-current`: it does now. `replaced`: it
+ * was current (or ramping) before and another build took over, so it only drains the incidents
+ * pinned to it; a restarted old worker must not take new incidents back. `ramping`: an operator
+ * is ramping it by hand, which is left alone.
+ */
+export type Routing = 'current' | 'made-current' | 'replaced' | 'ramping';
+
+type WorkflowService = NativeConnection['workflowService'];
+
+function grpcCode(err: unknown): number | undefined {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'number' ? code : undefined;
+}
+const NOT_FOUND = 5;
+
+interface DeploymentState {
+  /** This version's status, undefined when no worker of it has registered yet. */
+  status: number | undefined;
+  /** Makes the change below fail if an operator changed routing since this read. */
+  conflictToken: Uint8Array | undefined;
+}
+
+async function readState(
+  service: WorkflowService,
+  namespace: string,
+  version: WorkerDeploymentVersion,
+): Promise<DeploymentState> {
+  try {
+    const res = await service.describeWorkerDeployment({
+      namespace,
+      deploymentName: version.deploymentName,
+    });
+    const summary = res.workerDeploymentInfo?.versionSummaries?.find(
+      (v) => v.deploymentVersion?.buildId === version.buildId,
+    );
+    return { status: summary?.status ?? undefined, conflictToken: res.conflictToken ?? undefined };
+  } catch (err) {
+    if (grpcCode(err) === NOT_FOUND) return { status: undefined, conflictToken: undefined };
+    throw err;
+  }
+}
+
+/**
+ * Makes `version` the deployment's Current Version unless it is current, ramping, or was replaced.
+ * Called before the worker polls (`allowNoPollers`), so the first incident started after start-up
+ * already goes to this build.
+ */
+export async function makeCurrentOnStart(
+  service: WorkflowService,
+  namespace: string,
+  version: WorkerDeploymentVersion,
+  identity: string,
+): Promise<Routing> {
+  const { status, conflictToken } = await readState(service, namespace, version);
+  if (status === VersionStatus.CURRENT) return 'current';
+  if (status === VersionStatus.RAMPING) return 'ramping';
+  if (status === VersionStatus.DRAINING || status === VersionStatus.DRAINED) return 'replaced';
+  try {
+    await service.setWorkerDeploymentCurrentVersion({
+      namespace,
+      deploymentName: version.deploymentName,
+      buildId: version.buildId,
+      conflictToken,
+      allowNoPollers: true,
+      identity,
+    });
+  } catch (err) {
+    // Another worker of this build, started at the same moment, may have won the race.
+    if ((await readState(service, namespace, version)).status === VersionStatus.CURRENT) return 'current';
+    throw err;
+  }
+  return 'made-current';
+}
