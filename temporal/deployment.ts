@@ -87,8 +87,11 @@ async function readState(
 
 /**
  * Makes `version` the deployment's Current Version unless it is current, ramping, or was replaced.
- * Called before the worker polls (`allowNoPollers`), so the first incident started after start-up
- * already goes to this build.
+ * Called before the worker polls, so the first incident started after start-up already goes to
+ * this build: `allowNoPollers` because it has not polled yet, and `ignoreMissingTaskQueues`
+ * because the server cannot know yet that it will poll the one task queue the current build polls
+ * (a Firebreak deployment has exactly one, its own). An incident started in between waits on the
+ * task queue until this worker polls it.
  */
 export async function makeCurrentOnStart(
   service: WorkflowService,
@@ -107,6 +110,7 @@ export async function makeCurrentOnStart(
       buildId: version.buildId,
       conflictToken,
       allowNoPollers: true,
+      ignoreMissingTaskQueues: true,
       identity,
     });
   } catch (err) {

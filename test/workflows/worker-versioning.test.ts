@@ -1,0 +1,270 @@
+/**
+ * The upgrade policy of README "Upgrading a running deployment", on the shared dev server with two
+ * real workers of one Worker Deployment: the released build (the shared bundle) and a next build
+ * (test/fixtures/next-build, whose runIncident visibly differs behind `patched()`). What it proves:
+ * - an incident started on the released build stays pinned to it: every later workflow task,
+ *   including the ones after the new build became current, runs on the released build, and it
+ *   completes as the released code completes it;
+ * - a new incident starts on the new build and runs the new code;
+ * - an open incident moved onto the new build (`temporal workflow update-options`, the documented
+ *   command) replays there without a non-determinism error and keeps the released behaviour,
+ *   because the change is behind `patched()`;
+ * - a restarted worker of the replaced build does not take new incidents back;
+ * - the visibility query the README gives finds no pinned incident left once they have finished,
+ *   which is when the old build may be stopped.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
+import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createActivities } from '../../activities';
+import { buildIdOf, makeCurrentOnStart, versionString } from '../../temporal/deployment';
+import { createWorker } from '../../temporal/worker';
+import { closeIncident, decideApproval } from '../../workflows/messages';
+import { NEXT_BUILD_PATCH } from '../fixtures/next-build/workflows';
+import {
+  actionRows,
+  alice,
+  pinYaml,
+  startIncident,
+  waitForPlaybook,
+  waitForStep,
+} from '../helpers/playbooks';
+import { eventually, startTestStack, type TestStack } from '../helpers/stack';
+
+const run = promisify(execFile);
+const nextBuildPath = path.join(import.meta.dirname, '..', 'fixtures', 'next-build', 'workflows.ts');
+
+const playbook = pinYaml(`
+id: upgrade
+version: 1
+title: Upgrade across builds
+phases:
+  contain:
+    - id: approve_disable
+      kind: approval
+      prompt: Disable the agent?
+      approvers: { users: [U_ALICE] }
+      steps:
+        - id: disable_agent
+          kind: action
+          action: agent.disable
+          params: { agent_id: '\${{ incident.agent_id }}' }
+    - id: after
+      kind: notify
+      message: approved=\${{ steps.approve_disable.approved }}
+`);
+
+let stack: TestStack;
+let next: { worker: Worker; run: Promise<void> } | undefined;
+let nextConnectionClose: (() => Promise<void>) | undefined;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(async () => {
+  if (next) {
+    next.worker.shutdown();
+    await next.run;
+  }
+  await nextConnectionClose?.();
+  await stack?.close();
+});
+
+/** The build id of every completed workflow task, in history order. */
+async function taskBuilds(handle: WorkflowHandle): Promise<string[]> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? []).flatMap((e) => {
+    const a = e.workflowTaskCompletedEventAttributes;
+    return a ? [a.deploymentVersion?.buildId ?? 'unversioned'] : [];
+  });
+}
+
+async function taskFailures(handle: WorkflowHandle): Promise<number> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? []).filter((e) => e.workflowTaskFailedEventAttributes).length;
+}
+
+async function hasPatchMarker(handle: WorkflowHandle): Promise<boolean> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? []).some((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_patch') return false;
+    return (marker.details?.['patch-data']?.payloads ?? []).some(
+      (p) => (JSON.parse(Buffer.from(p.data ?? []).toString()) as { id?: string }).id === NEXT_BUILD_PATCH,
+    );
+  });
+}
+
+async function approve(handle: WorkflowHandle, decisionId: string): Promise<void> {
+  await handle.executeUpdate(decideApproval, {
+    args: [{ decisionId, stepId: 'approve_disable', decision: 'approve', actor: alice }],
+  });
+}
+
+async function currentBuild(deploymentName: string): Promise<string | undefined> {
+  const res = await stack.temporal.client.workflowService.describeWorkerDeployment({
+    namespace: stack.config.temporal.namespace,
+    deploymentName,
+  });
+  return res.workerDeploymentInfo?.routingConfig?.currentDeploymentVersion?.buildId ?? undefined;
+}
+
+/** What the README tells operators to run before stopping a build. */
+async function openPinnedTo(version: WorkerDeploymentVersion): Promise<number> {
+  const { stdout } = await run(inject('temporalCli'), [
+    'workflow',
+    'count',
+    '--address',
+    stack.config.temporal.address!,
+    '--namespace',
+    stack.config.temporal.namespace,
+    '--query',
+    `TemporalWorkerDeploymentVersion='${versionString(version)}' AND ExecutionStatus='Running'`,
+    '--output',
+    'json',
+  ]);
+  return Number((JSON.parse(stdout) as { count?: string | number }).count ?? 0);
+}
+
+describe('upgrading a running deployment (worker deployment versioning)', () => {
+  it('an incident started on the old build finishes there while new incidents run the new build', async () => {
+    const s = stack;
+    const deploymentName = s.config.temporal.deployment.name;
+    const released: WorkerDeploymentVersion = {
+      deploymentName,
+      buildId: buildIdOf(fs.readFileSync(inject('workflowBundlePath'), 'utf8')),
+    };
+    // The stack's worker is the released build, and it made itself current when it started.
+    expect(await currentBuild(deploymentName)).toBe(released.buildId);
+
+    const pinned = await startIncident(s, { playbook });
+    const moved = await startIncident(s, { playbook });
+    await waitForStep(pinned.handle, 'approve_disable', 'waiting');
+    await waitForStep(moved.handle, 'approve_disable', 'waiting');
+
+    // Deploy the next build beside the released one, as an operator would: new workers start,
+    // and the first of them routes new incidents to itself.
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: nextBuildPath,
+      logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} },
+    });
+    const created = await createWorker({
+      address: s.config.temporal.address!,
+      temporal: s.config.temporal,
+      activities: createActivities({ db: s.db }),
+      workflowBundle: { code },
+    });
+    nextConnectionClose = () => created.connection.close();
+    const nextVersion = created.version;
+    expect(nextVersion.deploymentName).toBe(deploymentName);
+    expect(nextVersion.buildId).not.toBe(released.buildId);
+    expect(created.routing).toBe('made-current');
+    expect(await currentBuild(deploymentName)).toBe(nextVersion.buildId);
+    next = { worker: created.worker, run: created.worker.run() };
+
+    const fresh = await startIncident(s, { playbook });
+    await waitForStep(fresh.handle, 'approve_disable', 'waiting');
+
+    // Move one open incident onto the next build with the documented command.
+    await run(inject('temporalCli'), [
+      'workflow',
+      'update-options',
+      '--address',
+      s.config.temporal.address!,
+      '--namespace',
+      s.config.temporal.namespace,
+      '--workflow-id',
+      moved.handle.workflowId,
+      '--versioning-override-behavior',
+      'pinned',
+      '--versioning-override-deployment-name',
+      deploymentName,
+      '--versioning-override-build-id',
+      nextVersion.buildId,
+    ]);
+    const buildsBeforeApproval = {
+      pinned: (await taskBuilds(pinned.handle)).length,
+      moved: (await taskBuilds(moved.handle)).length,
+    };
+
+    // The drain query sees the incident still pinned to the released build.
+    await eventually(async () => (await openPinnedTo(released)) >= 1, 30_000, 'the open pinned incident');
+
+    await approve(pinned.handle, 'd-pinned');
+    await approve(moved.handle, 'd-moved');
+    await approve(fresh.handle, 'd-fresh');
+    const states = await Promise.all(
+      [pinned, moved, fresh].map((i) => waitForPlaybook(i.handle, 'completed', 60_000)),
+    );
+    for (const state of states) {
+      expect(state.steps.map((x) => [x.id, x.status])).toEqual([
+        ['approve_disable', 'succeeded'],
+        ['disable_agent', 'succeeded'],
+        ['after', 'succeeded'],
+      ]);
+    }
+    for (const i of [pinned, moved, fresh]) {
+      expect(actionRows(s, i.incidentId).map((r) => [r.stepId, r.status])).toEqual([
+        ['disable_agent', 'succeeded'],
+        ['after', 'succeeded'],
+      ]);
+    }
+
+    for (const i of [pinned, moved, fresh]) {
+      await i.handle.executeUpdate(closeIncident, { args: [{ actor: 'U_ALICE', reason: 'resolved' }] });
+      expect((await i.handle.result()).status).toBe('closed');
+    }
+
+    // Pinned: every workflow task of the old incident ran on the released build, also the ones
+    // after the next build became current; it never ran the new code.
+    const pinnedBuilds = await taskBuilds(pinned.handle);
+    expect(pinnedBuilds.length).toBeGreaterThan(buildsBeforeApproval.pinned);
+    expect(new Set(pinnedBuilds)).toEqual(new Set([released.buildId]));
+    expect((await pinned.handle.describe()).memo?.build).toBeUndefined();
+    expect(await hasPatchMarker(pinned.handle)).toBe(false);
+
+    // New: the new incident ran on the next build only, and its new code.
+    expect(new Set(await taskBuilds(fresh.handle))).toEqual(new Set([nextVersion.buildId]));
+    expect((await fresh.handle.describe()).memo?.build).toBe('next');
+    expect(await hasPatchMarker(fresh.handle)).toBe(true);
+
+    // Moved: started on the released build, finished on the next one, replayed it cleanly and kept
+    // the released behaviour (no marker, no memo), because the change sits behind patched().
+    const movedBuilds = await taskBuilds(moved.handle);
+    expect(movedBuilds.slice(0, buildsBeforeApproval.moved).every((b) => b === released.buildId)).toBe(true);
+    expect(movedBuilds.slice(buildsBeforeApproval.moved).length).toBeGreaterThan(0);
+    expect(movedBuilds.slice(buildsBeforeApproval.moved).every((b) => b === nextVersion.buildId)).toBe(true);
+    expect(await taskFailures(moved.handle)).toBe(0);
+    expect((await moved.handle.describe()).memo?.build).toBeUndefined();
+    expect(await hasPatchMarker(moved.handle)).toBe(false);
+
+    // A restarted worker of the replaced build drains; it does not take new incidents back.
+    await s.stopWorker();
+    await s.startWorker();
+    expect(
+      await makeCurrentOnStart(
+        s.temporal.client.workflowService,
+        s.config.temporal.namespace,
+        released,
+        'test',
+      ),
+    ).toBe('replaced');
+    expect(await currentBuild(deploymentName)).toBe(nextVersion.buildId);
+
+    // No incident is pinned to the released build any more: it may be stopped.
+    await eventually(
+      async () => (await openPinnedTo(released)) === 0,
+      30_000,
+      'no incident pinned to the old build',
+    );
+    await s.stopWorker();
+    const after = await startIncident(s, { playbook });
+    await waitForStep(after.handle, 'approve_disable', 'waiting');
+    expect(new Set(await taskBuilds(after.handle))).toEqual(new Set([nextVersion.buildId]));
+    await after.handle.executeUpdate(closeIncident, { args: [{ actor: 'U_ALICE', reason: 'resolved' }] });
+  }, 180_000);
+});
