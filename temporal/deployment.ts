@@ -65,11 +65,25 @@ interface DeploymentState {
   conflictToken: Uint8Array | undefined;
 }
 
+/** Listing first spares the server's error log a "not found" on the install's first start. */
+async function deploymentExists(service: WorkflowService, namespace: string, name: string): Promise<boolean> {
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await service.listWorkerDeployments({ namespace, pageSize: 1000, nextPageToken });
+    if (page.workerDeployments?.some((d) => d.name === name)) return true;
+    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+  } while (nextPageToken);
+  return false;
+}
+
 async function readState(
   service: WorkflowService,
   namespace: string,
   version: WorkerDeploymentVersion,
 ): Promise<DeploymentState> {
+  if (!(await deploymentExists(service, namespace, version.deploymentName))) {
+    return { status: undefined, conflictToken: undefined };
+  }
   try {
     const res = await service.describeWorkerDeployment({
       namespace,

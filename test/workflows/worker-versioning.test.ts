@@ -105,16 +105,32 @@ async function approve(handle: WorkflowHandle, decisionId: string): Promise<void
   });
 }
 
-async function currentBuild(deploymentName: string): Promise<string | undefined> {
+async function routing(deploymentName: string) {
   const res = await stack.temporal.client.workflowService.describeWorkerDeployment({
     namespace: stack.config.temporal.namespace,
     deploymentName,
   });
-  return res.workerDeploymentInfo?.routingConfig?.currentDeploymentVersion?.buildId ?? undefined;
+  return res.workerDeploymentInfo?.routingConfig;
+}
+
+async function currentBuild(deploymentName: string): Promise<string | undefined> {
+  return (await routing(deploymentName))?.currentDeploymentVersion?.buildId ?? undefined;
 }
 
 /** What the README tells operators to run before stopping a build. */
 async function openPinnedTo(version: WorkerDeploymentVersion): Promise<number> {
+  return count(`TemporalWorkerDeploymentVersion='${versionString(version)}' AND ExecutionStatus='Running'`);
+}
+
+/** What the README tells operators to run before the next step of a patch's lifecycle. */
+async function openStartedBefore(time: Date): Promise<number> {
+  return count(
+    `WorkflowType='runIncident' AND TaskQueue='${stack.config.temporal.taskQueue}' AND ` +
+      `ExecutionStatus='Running' AND StartTime < '${time.toISOString()}'`,
+  );
+}
+
+async function count(query: string): Promise<number> {
   const { stdout } = await run(inject('temporalCli'), [
     'workflow',
     'count',
@@ -123,7 +139,7 @@ async function openPinnedTo(version: WorkerDeploymentVersion): Promise<number> {
     '--namespace',
     stack.config.temporal.namespace,
     '--query',
-    `TemporalWorkerDeploymentVersion='${versionString(version)}' AND ExecutionStatus='Running'`,
+    query,
     '--output',
     'json',
   ]);
@@ -191,8 +207,12 @@ describe('upgrading a running deployment (worker deployment versioning)', () => 
       moved: (await taskBuilds(moved.handle)).length,
     };
 
-    // The drain query sees the incident still pinned to the released build.
+    // The drain queries see the incident still pinned to the released build, and both incidents
+    // that predate the next build.
     await eventually(async () => (await openPinnedTo(released)) >= 1, 30_000, 'the open pinned incident');
+    const changed = (await routing(deploymentName))?.currentVersionChangedTime;
+    const cutOver = new Date(Number(changed?.seconds) * 1000 + Math.floor((changed?.nanos ?? 0) / 1e6));
+    await eventually(async () => (await openStartedBefore(cutOver)) === 2, 30_000, 'the two older incidents');
 
     await approve(pinned.handle, 'd-pinned');
     await approve(moved.handle, 'd-moved');
@@ -260,6 +280,11 @@ describe('upgrading a running deployment (worker deployment versioning)', () => 
       async () => (await openPinnedTo(released)) === 0,
       30_000,
       'no incident pinned to the old build',
+    );
+    await eventually(
+      async () => (await openStartedBefore(cutOver)) === 0,
+      30_000,
+      'no incident older than the cut-over',
     );
     await s.stopWorker();
     const after = await startIncident(s, { playbook });
