@@ -90,6 +90,8 @@ export interface DeploymentConfig {
   buildId: string | undefined;
   /** Make this build the Current Version at start, unless it was current before and replaced. */
   setCurrentOnStart: boolean;
+  /** Move open incidents pinned to other builds onto this one: on the embedded server only. */
+  adoptOpenIncidents: boolean;
 }
 
 /** Roles and groups a Slack user acts with (approval decisions are checked against them). */
@@ -250,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         name: e.FIREBREAK_DEPLOYMENT_NAME ?? e.TEMPORAL_TASK_QUEUE.replace(/[.:]/g, '-'),
         buildId: e.FIREBREAK_BUILD_ID,
         setCurrentOnStart: e.FIREBREAK_SET_CURRENT_VERSION,
+        adoptOpenIncidents: !e.TEMPORAL_ADDRESS,
       },
     },
     slack: parseSlack(e),

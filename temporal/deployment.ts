@@ -134,3 +134,43 @@ export async function makeCurrentOnStart(
   }
   return 'made-current';
 }
+
+/** temporal.api.workflow.v1.VersioningOverride.PinnedOverrideBehavior.PINNED_OVERRIDE_BEHAVIOR_PINNED */
+const PINNED_OVERRIDE = 1;
+
+/**
+ * Moves this deployment's open incidents that are pinned to another build onto `version`, and
+ * returns their workflow ids. Only for an install on its own Temporal server (the embedded dev
+ * server): no worker of their build can run any more, so without the move they would wait for
+ * good. Safe because every workflow change is behind `patched()` (README, "The patch lifecycle").
+ */
+export async function adoptOpenIncidents(
+  service: WorkflowService,
+  namespace: string,
+  version: WorkerDeploymentVersion,
+  identity: string,
+): Promise<string[]> {
+  const query =
+    `TemporalWorkerDeployment='${version.deploymentName}' AND ` +
+    `TemporalWorkerDeploymentVersion!='${versionString(version)}' AND ExecutionStatus='Running'`;
+  const moved: string[] = [];
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await service.listWorkflowExecutions({ namespace, query, pageSize: 1000, nextPageToken });
+    for (const e of page.executions ?? []) {
+      if (!e.execution?.workflowId) continue;
+      await service.updateWorkflowExecutionOptions({
+        namespace,
+        workflowExecution: e.execution,
+        workflowExecutionOptions: {
+          versioningOverride: { pinned: { behavior: PINNED_OVERRIDE, version } },
+        },
+        updateMask: { paths: ['versioning_override'] },
+        identity,
+      });
+      moved.push(e.execution.workflowId);
+    }
+    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+  } while (nextPageToken);
+  return moved;
+}

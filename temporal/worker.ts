@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TemporalConfig } from '../app/config';
 import { projectRoot } from './cli-binary';
-import { deploymentVersion, makeCurrentOnStart, type Routing } from './deployment';
+import { adoptOpenIncidents, deploymentVersion, makeCurrentOnStart, type Routing } from './deployment';
 
 export const workflowsPath = path.join(projectRoot, 'workflows', 'index.ts');
 
@@ -28,6 +28,8 @@ export interface CreatedWorker {
   version: WorkerDeploymentVersion;
   /** undefined: FIREBREAK_SET_CURRENT_VERSION=false, routing is left to the operator. */
   routing: Routing | undefined;
+  /** Workflow ids of open incidents moved onto this build at start (embedded server only). */
+  adopted: string[];
 }
 
 async function bundleCode(option: WorkflowBundleOption | undefined): Promise<string> {
@@ -36,12 +38,10 @@ async function bundleCode(option: WorkflowBundleOption | undefined): Promise<str
   return (await bundleWorkflowCode({ workflowsPath })).code;
 }
 
-export async function createWorker(opts: WorkerOptions): Promise<CreatedWorker> {
-  const code = await bundleCode(opts.workflowBundle);
-  const version = deploymentVersion(opts.temporal.deployment, code);
-  const tls = opts.temporal.tls;
-  const connection = await NativeConnection.connect({
-    address: opts.address,
+async function connect(address: string, temporal: TemporalConfig): Promise<NativeConnection> {
+  const tls = temporal.tls;
+  return NativeConnection.connect({
+    address,
     tls: tls
       ? {
           serverNameOverride: tls.serverName,
@@ -52,8 +52,41 @@ export async function createWorker(opts: WorkerOptions): Promise<CreatedWorker> 
               : undefined,
         }
       : undefined,
-    apiKey: opts.temporal.apiKey,
+    apiKey: temporal.apiKey,
   });
+}
+
+/** Routes new incidents (and, on the embedded server, the open ones) to this build. */
+async function routeToThisBuild(
+  connection: NativeConnection,
+  temporal: TemporalConfig,
+  version: WorkerDeploymentVersion,
+): Promise<Pick<CreatedWorker, 'routing' | 'adopted'>> {
+  if (!temporal.deployment.setCurrentOnStart) return { routing: undefined, adopted: [] };
+  const identity = `firebreak-worker@${os.hostname()}:${process.pid}`;
+  const service = connection.workflowService;
+  try {
+    const routing = await makeCurrentOnStart(service, temporal.namespace, version, identity);
+    const takesIncidents = routing === 'current' || routing === 'made-current';
+    const adopted =
+      takesIncidents && temporal.deployment.adoptOpenIncidents
+        ? await adoptOpenIncidents(service, temporal.namespace, version, identity)
+        : [];
+    return { routing, adopted };
+  } catch (err) {
+    throw new Error(
+      `could not route incidents to build ${version.buildId} of worker deployment ` +
+        `${version.deploymentName}: ${(err as Error).message} (FIREBREAK_SET_CURRENT_VERSION=false ` +
+        'leaves that to the operator, README "Upgrading a running deployment")',
+      { cause: err },
+    );
+  }
+}
+
+export async function createWorker(opts: WorkerOptions): Promise<CreatedWorker> {
+  const code = await bundleCode(opts.workflowBundle);
+  const version = deploymentVersion(opts.temporal.deployment, code);
+  const connection = await connect(opts.address, opts.temporal);
   const worker = await Worker.create({
     connection,
     namespace: opts.temporal.namespace,
@@ -65,24 +98,5 @@ export async function createWorker(opts: WorkerOptions): Promise<CreatedWorker> 
     workflowBundle: { code },
     workerDeploymentOptions: { version, useWorkerVersioning: true, defaultVersioningBehavior: 'PINNED' },
   });
-  let routing: Routing | undefined;
-  if (opts.temporal.deployment.setCurrentOnStart) {
-    const identity = `firebreak-worker@${os.hostname()}:${process.pid}`;
-    try {
-      routing = await makeCurrentOnStart(
-        connection.workflowService,
-        opts.temporal.namespace,
-        version,
-        identity,
-      );
-    } catch (err) {
-      throw new Error(
-        `could not make build ${version.buildId} the current version of worker deployment ` +
-          `${version.deploymentName}: ${(err as Error).message} (FIREBREAK_SET_CURRENT_VERSION=false ` +
-          'leaves that to the operator, README "Upgrading a running deployment")',
-        { cause: err },
-      );
-    }
-  }
-  return { worker, connection, version, routing };
+  return { worker, connection, version, ...(await routeToThisBuild(connection, opts.temporal, version)) };
 }

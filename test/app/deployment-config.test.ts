@@ -16,12 +16,17 @@ const pkgVersion = (
 ).version;
 
 describe('worker deployment configuration', () => {
-  it('defaults to one deployment per task queue, a derived build id, and becoming current at start', () => {
+  it('defaults to one deployment per task queue, a derived build id, and routing to itself at start', () => {
     expect(loadConfig({}).temporal.deployment).toEqual({
       name: 'firebreak',
       buildId: undefined,
       setCurrentOnStart: true,
+      adoptOpenIncidents: true,
     });
+    // On a cluster, other workers may still run the old build: moving incidents is the operator's.
+    expect(loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233' }).temporal.deployment.adoptOpenIncidents).toBe(
+      false,
+    );
     expect(loadConfig({ TEMPORAL_TASK_QUEUE: 'sec.ops:eu' }).temporal.deployment.name).toBe('sec-ops-eu');
   });
 
@@ -31,7 +36,7 @@ describe('worker deployment configuration', () => {
       FIREBREAK_BUILD_ID: '2026.12.1-r3',
       FIREBREAK_SET_CURRENT_VERSION: 'false',
     }).temporal.deployment;
-    expect(d).toEqual({ name: 'firebreak-eu', buildId: '2026.12.1-r3', setCurrentOnStart: false });
+    expect(d).toMatchObject({ name: 'firebreak-eu', buildId: '2026.12.1-r3', setCurrentOnStart: false });
     expect(deploymentVersion(d, 'any code')).toEqual({
       deploymentName: 'firebreak-eu',
       buildId: '2026.12.1-r3',

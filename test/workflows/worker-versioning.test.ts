@@ -10,12 +10,14 @@
  *   command) replays there without a non-determinism error and keeps the released behaviour,
  *   because the change is behind `patched()`;
  * - a restarted worker of the replaced build does not take new incidents back;
- * - the visibility query the README gives finds no pinned incident left once they have finished,
- *   which is when the old build may be stopped.
+ * - the visibility queries the README gives find no incident left on (or older than) the old
+ *   build once they have finished, which is when the old build may be stopped;
+ * - a single install (its own Temporal server, one process) restarted on the new build moves its
+ *   open incidents onto it at start, and they finish there on their recorded path.
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import type { WorkerDeploymentVersion } from '@temporalio/common';
-import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,7 +25,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { buildIdOf, makeCurrentOnStart, versionString } from '../../temporal/deployment';
-import { createWorker } from '../../temporal/worker';
+import { createWorker, type CreatedWorker } from '../../temporal/worker';
 import { closeIncident, decideApproval } from '../../workflows/messages';
 import { NEXT_BUILD_PATCH } from '../fixtures/next-build/workflows';
 import {
@@ -60,19 +62,44 @@ phases:
 `);
 
 let stack: TestStack;
-let next: { worker: Worker; run: Promise<void> } | undefined;
-let nextConnectionClose: (() => Promise<void>) | undefined;
+let nextBundle: string;
+const cleanups: (() => Promise<void>)[] = [];
 beforeAll(async () => {
   stack = await startTestStack();
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: nextBuildPath,
+    logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} },
+  });
+  nextBundle = code;
 });
 afterAll(async () => {
-  if (next) {
-    next.worker.shutdown();
-    await next.run;
-  }
-  await nextConnectionClose?.();
+  for (const cleanup of cleanups.reverse()) await cleanup();
   await stack?.close();
 });
+
+/** A running worker of the next build on `s`'s task queue, as a new release's worker starts. */
+async function startNextBuild(s: TestStack, temporal = s.config.temporal): Promise<CreatedWorker> {
+  const created = await createWorker({
+    address: s.config.temporal.address!,
+    temporal,
+    activities: createActivities({ db: s.db }),
+    workflowBundle: { code: nextBundle },
+  });
+  const running = created.worker.run();
+  cleanups.push(async () => {
+    created.worker.shutdown();
+    await running;
+    await created.connection.close();
+  });
+  return created;
+}
+
+function releasedVersion(s: TestStack): WorkerDeploymentVersion {
+  return {
+    deploymentName: s.config.temporal.deployment.name,
+    buildId: buildIdOf(fs.readFileSync(inject('workflowBundlePath'), 'utf8')),
+  };
+}
 
 /** The build id of every completed workflow task, in history order. */
 async function taskBuilds(handle: WorkflowHandle): Promise<string[]> {
@@ -150,10 +177,7 @@ describe('upgrading a running deployment (worker deployment versioning)', () => 
   it('an incident started on the old build finishes there while new incidents run the new build', async () => {
     const s = stack;
     const deploymentName = s.config.temporal.deployment.name;
-    const released: WorkerDeploymentVersion = {
-      deploymentName,
-      buildId: buildIdOf(fs.readFileSync(inject('workflowBundlePath'), 'utf8')),
-    };
+    const released = releasedVersion(s);
     // The stack's worker is the released build, and it made itself current when it started.
     expect(await currentBuild(deploymentName)).toBe(released.buildId);
 
@@ -164,23 +188,13 @@ describe('upgrading a running deployment (worker deployment versioning)', () => 
 
     // Deploy the next build beside the released one, as an operator would: new workers start,
     // and the first of them routes new incidents to itself.
-    const { code } = await bundleWorkflowCode({
-      workflowsPath: nextBuildPath,
-      logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} },
-    });
-    const created = await createWorker({
-      address: s.config.temporal.address!,
-      temporal: s.config.temporal,
-      activities: createActivities({ db: s.db }),
-      workflowBundle: { code },
-    });
-    nextConnectionClose = () => created.connection.close();
+    const created = await startNextBuild(s);
     const nextVersion = created.version;
     expect(nextVersion.deploymentName).toBe(deploymentName);
     expect(nextVersion.buildId).not.toBe(released.buildId);
     expect(created.routing).toBe('made-current');
+    expect(created.adopted).toEqual([]);
     expect(await currentBuild(deploymentName)).toBe(nextVersion.buildId);
-    next = { worker: created.worker, run: created.worker.run() };
 
     const fresh = await startIncident(s, { playbook });
     await waitForStep(fresh.handle, 'approve_disable', 'waiting');
@@ -292,4 +306,38 @@ describe('upgrading a running deployment (worker deployment versioning)', () => 
     expect(new Set(await taskBuilds(after.handle))).toEqual(new Set([nextVersion.buildId]));
     await after.handle.executeUpdate(closeIncident, { args: [{ actor: 'U_ALICE', reason: 'resolved' }] });
   }, 180_000);
+
+  it('a single install moves its open incidents onto the new build when it restarts on it', async () => {
+    const s = await startTestStack();
+    cleanups.push(() => s.close());
+    const released = releasedVersion(s);
+    const open = await startIncident(s, { playbook });
+    await waitForStep(open.handle, 'approve_disable', 'waiting');
+    await eventually(async () => (await openPinnedTo(released)) === 1, 30_000, 'the open incident');
+
+    // The one process stops and starts again on the new code, against its own (embedded) server.
+    await s.stopWorker();
+    const deployment = { ...s.config.temporal.deployment, adoptOpenIncidents: true };
+    const created = await startNextBuild(s, { ...s.config.temporal, deployment });
+    expect(created.routing).toBe('made-current');
+    expect(created.adopted).toEqual([open.handle.workflowId]);
+    const before = (await taskBuilds(open.handle)).length;
+
+    await approve(open.handle, 'd-adopted');
+    const state = await waitForPlaybook(open.handle, 'completed', 60_000);
+    expect(state.steps.map((x) => [x.id, x.status])).toEqual([
+      ['approve_disable', 'succeeded'],
+      ['disable_agent', 'succeeded'],
+      ['after', 'succeeded'],
+    ]);
+    await open.handle.executeUpdate(closeIncident, { args: [{ actor: 'U_ALICE', reason: 'resolved' }] });
+    expect((await open.handle.result()).status).toBe('closed');
+
+    const builds = await taskBuilds(open.handle);
+    expect(builds.slice(0, before).every((b) => b === released.buildId)).toBe(true);
+    expect(builds.slice(before).length).toBeGreaterThan(0);
+    expect(builds.slice(before).every((b) => b === created.version.buildId)).toBe(true);
+    expect(await taskFailures(open.handle)).toBe(0);
+    expect(await hasPatchMarker(open.handle)).toBe(false);
+  }, 120_000);
 });
