@@ -84,8 +84,8 @@ export interface TemporalConfig {
 
 /** Which Worker Deployment Version this worker is, and whether it routes new incidents to itself. */
 export interface DeploymentConfig {
-  /** Default: the task queue, so that each install has its own deployment. */
-  name: string;
+  /** undefined: the task queue's name (temporal/deployment.ts), so each install has its own. */
+  name: string | undefined;
   /** undefined: `<package version>+<hash of the workflow bundle>` (temporal/deployment.ts). */
   buildId: string | undefined;
   /** Make this build the Current Version at start, unless it was current before and replaced. */
@@ -249,7 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       devUiPort: e.TEMPORAL_DEV_UI_PORT,
       maxCachedWorkflows: e.FIREBREAK_WORKER_CACHED_WORKFLOWS,
       deployment: {
-        name: e.FIREBREAK_DEPLOYMENT_NAME ?? e.TEMPORAL_TASK_QUEUE.replace(/[.:]/g, '-'),
+        name: e.FIREBREAK_DEPLOYMENT_NAME,
         buildId: e.FIREBREAK_BUILD_ID,
         setCurrentOnStart: e.FIREBREAK_SET_CURRENT_VERSION,
         adoptOpenIncidents: !e.TEMPORAL_ADDRESS,

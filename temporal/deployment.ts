@@ -4,14 +4,15 @@
  * build id that changes whenever the workflow code does (default: the package version and a hash
  * of the workflow bundle, so two workers with one build id always run the same code). Incidents
  * are PINNED: each one runs to its end on the build it started on, and the Current Version only
- * decides where new incidents start.
+ * decides where new incidents start. An install on its own embedded server, which can run only one
+ * build, moves its open incidents onto the new build when it starts.
  */
 import type { WorkerDeploymentVersion } from '@temporalio/common';
 import type { NativeConnection } from '@temporalio/worker';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { DeploymentConfig } from '../app/config';
+import type { TemporalConfig } from '../app/config';
 import { projectRoot } from './cli-binary';
 
 /** temporal.api.enums.v1.WorkerDeploymentVersionStatus, as the gRPC answer carries it. */
@@ -30,11 +31,19 @@ export function buildIdOf(workflowBundleCode: string): string {
   return `${packageVersion()}+${hash}`;
 }
 
+/** FIREBREAK_DEPLOYMENT_NAME, else the task queue's name without the `.` and `:` Temporal refuses. */
+export function deploymentName(temporal: Pick<TemporalConfig, 'deployment' | 'taskQueue'>): string {
+  return temporal.deployment.name ?? temporal.taskQueue.replace(/[.:]/g, '-');
+}
+
 export function deploymentVersion(
-  config: DeploymentConfig,
+  temporal: Pick<TemporalConfig, 'deployment' | 'taskQueue'>,
   workflowBundleCode: string,
 ): WorkerDeploymentVersion {
-  return { deploymentName: config.name, buildId: config.buildId ?? buildIdOf(workflowBundleCode) };
+  return {
+    deploymentName: deploymentName(temporal),
+    buildId: temporal.deployment.buildId ?? buildIdOf(workflowBundleCode),
+  };
 }
 
 /** The SDK's and the CLI's spelling of a version: `deploymentName:buildId`. */

@@ -85,7 +85,7 @@ async function routeToThisBuild(
 
 export async function createWorker(opts: WorkerOptions): Promise<CreatedWorker> {
   const code = await bundleCode(opts.workflowBundle);
-  const version = deploymentVersion(opts.temporal.deployment, code);
+  const version = deploymentVersion(opts.temporal, code);
   const connection = await connect(opts.address, opts.temporal);
   const worker = await Worker.create({
     connection,

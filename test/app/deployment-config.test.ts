@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../app/config';
 import { projectRoot } from '../../temporal/cli-binary';
-import { buildIdOf, deploymentVersion } from '../../temporal/deployment';
+import { buildIdOf, deploymentName, deploymentVersion } from '../../temporal/deployment';
 
 const pkgVersion = (
   JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as {
@@ -17,27 +17,33 @@ const pkgVersion = (
 
 describe('worker deployment configuration', () => {
   it('defaults to one deployment per task queue, a derived build id, and routing to itself at start', () => {
-    expect(loadConfig({}).temporal.deployment).toEqual({
-      name: 'firebreak',
+    const t = loadConfig({}).temporal;
+    expect(t.deployment).toEqual({
+      name: undefined,
       buildId: undefined,
       setCurrentOnStart: true,
       adoptOpenIncidents: true,
     });
+    expect(deploymentName(t)).toBe(t.taskQueue);
+    expect(deploymentName(loadConfig({ TEMPORAL_TASK_QUEUE: 'sec.ops:eu' }).temporal)).toBe('sec-ops-eu');
     // On a cluster, other workers may still run the old build: moving incidents is the operator's.
     expect(loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233' }).temporal.deployment.adoptOpenIncidents).toBe(
       false,
     );
-    expect(loadConfig({ TEMPORAL_TASK_QUEUE: 'sec.ops:eu' }).temporal.deployment.name).toBe('sec-ops-eu');
   });
 
   it('takes explicit values', () => {
-    const d = loadConfig({
+    const t = loadConfig({
       FIREBREAK_DEPLOYMENT_NAME: 'firebreak-eu',
       FIREBREAK_BUILD_ID: '2026.12.1-r3',
       FIREBREAK_SET_CURRENT_VERSION: 'false',
-    }).temporal.deployment;
-    expect(d).toMatchObject({ name: 'firebreak-eu', buildId: '2026.12.1-r3', setCurrentOnStart: false });
-    expect(deploymentVersion(d, 'any code')).toEqual({
+    }).temporal;
+    expect(t.deployment).toMatchObject({
+      name: 'firebreak-eu',
+      buildId: '2026.12.1-r3',
+      setCurrentOnStart: false,
+    });
+    expect(deploymentVersion(t, 'any code')).toEqual({
       deploymentName: 'firebreak-eu',
       buildId: '2026.12.1-r3',
     });
@@ -58,7 +64,7 @@ describe('worker deployment configuration', () => {
     expect(a).toMatch(new RegExp(`^${pkgVersion.replace(/\./g, '\\.')}\\+[0-9a-f]{12}$`));
     expect(buildIdOf('bundle A')).toBe(a);
     expect(buildIdOf('bundle B')).not.toBe(a);
-    const d = loadConfig({}).temporal.deployment;
-    expect(deploymentVersion(d, 'bundle A')).toEqual({ deploymentName: 'firebreak', buildId: a });
+    const t = loadConfig({}).temporal;
+    expect(deploymentVersion(t, 'bundle A')).toEqual({ deploymentName: t.taskQueue, buildId: a });
   });
 });

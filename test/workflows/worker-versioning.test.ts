@@ -24,7 +24,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../activities';
-import { buildIdOf, makeCurrentOnStart, versionString } from '../../temporal/deployment';
+import {
+  buildIdOf,
+  deploymentName as nameOf,
+  makeCurrentOnStart,
+  versionString,
+} from '../../temporal/deployment';
 import { createWorker, type CreatedWorker } from '../../temporal/worker';
 import { closeIncident, decideApproval } from '../../workflows/messages';
 import { NEXT_BUILD_PATCH } from '../fixtures/next-build/workflows';
@@ -96,7 +101,7 @@ async function startNextBuild(s: TestStack, temporal = s.config.temporal): Promi
 
 function releasedVersion(s: TestStack): WorkerDeploymentVersion {
   return {
-    deploymentName: s.config.temporal.deployment.name,
+    deploymentName: nameOf(s.config.temporal),
     buildId: buildIdOf(fs.readFileSync(inject('workflowBundlePath'), 'utf8')),
   };
 }
@@ -176,7 +181,7 @@ async function count(query: string): Promise<number> {
 describe('upgrading a running deployment (worker deployment versioning)', () => {
   it('an incident started on the old build finishes there while new incidents run the new build', async () => {
     const s = stack;
-    const deploymentName = s.config.temporal.deployment.name;
+    const deploymentName = nameOf(s.config.temporal);
     const released = releasedVersion(s);
     // The stack's worker is the released build, and it made itself current when it started.
     expect(await currentBuild(deploymentName)).toBe(released.buildId);
