@@ -44,6 +44,17 @@ const EnvSchema = z.object({
   TEMPORAL_DEV_UI_PORT: port.default(8233),
   /** Incident workflows a worker keeps in memory; others replay from history when they next run. */
   FIREBREAK_WORKER_CACHED_WORKFLOWS: z.coerce.number().int().min(2).max(100_000).default(250),
+  /** Worker Deployment Versioning (README, "Upgrading a running deployment"). */
+  FIREBREAK_DEPLOYMENT_NAME: z
+    .string()
+    .regex(/^[^.:]+$/, 'must not contain "." or ":" (Temporal joins name and build id with them)')
+    .optional(),
+  FIREBREAK_BUILD_ID: z
+    .string()
+    .max(255)
+    .regex(/^[^:]+$/, 'must not contain ":"')
+    .optional(),
+  FIREBREAK_SET_CURRENT_VERSION: bool.default(true),
   SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'must be a bot token (xoxb-…)').optional(),
   SLACK_SIGNING_SECRET: z.string().min(8).optional(),
   SLACK_APP_TOKEN: z.string().startsWith('xapp-', 'must be an app-level token (xapp-…)').optional(),
@@ -75,6 +86,19 @@ export interface TemporalConfig {
   devPort: number;
   devUiPort: number;
   maxCachedWorkflows: number;
+  deployment: DeploymentConfig;
+}
+
+/** Which Worker Deployment Version this worker is, and whether it routes new incidents to itself. */
+export interface DeploymentConfig {
+  /** undefined: the task queue's name (temporal/deployment.ts), so each install has its own. */
+  name: string | undefined;
+  /** undefined: `<package version>+<hash of the workflow bundle>` (temporal/deployment.ts). */
+  buildId: string | undefined;
+  /** Make this build the Current Version at start, unless it was current before and replaced. */
+  setCurrentOnStart: boolean;
+  /** Move open incidents pinned to other builds onto this one: on the embedded server only. */
+  adoptOpenIncidents: boolean;
 }
 
 /** Roles and groups a Slack user acts with (approval decisions are checked against them). */
@@ -260,6 +284,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       devPort: e.TEMPORAL_DEV_PORT,
       devUiPort: e.TEMPORAL_DEV_UI_PORT,
       maxCachedWorkflows: e.FIREBREAK_WORKER_CACHED_WORKFLOWS,
+      deployment: {
+        name: e.FIREBREAK_DEPLOYMENT_NAME,
+        buildId: e.FIREBREAK_BUILD_ID,
+        setCurrentOnStart: e.FIREBREAK_SET_CURRENT_VERSION,
+        adoptOpenIncidents: !e.TEMPORAL_ADDRESS,
+      },
     },
     slack: parseSlack(e),
     connectors: resolveConnectorConfig(e, file.connectors, e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`),
