@@ -2,7 +2,7 @@
 // there are no import cycles, and workflow code cannot reach I/O (Temporal replays it, so it must
 // stay deterministic; see STYLE.md).
 import js from '@eslint/js';
-import { importX } from 'eslint-plugin-import-x';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
@@ -37,6 +37,37 @@ const nodeBuiltins = [
   'zlib',
 ];
 
+// The README's "May import" table, one zone per folder: a file in `target` may import only from its
+// own folder and the folders listed in `may`. Config types come from app/config*.ts (injected, never
+// read from the environment outside app/).
+const CONFIG = ['./app/config.ts', './app/config-file.ts'];
+const mayImport = {
+  api: ['./domain', './db', './intake', './temporal', './workflows/messages.ts', ...CONFIG],
+  intake: ['./domain', './db', './temporal', './playbooks', './workflows/messages.ts', ...CONFIG],
+  slack: ['./domain', './db', './intake', './temporal', './workflows/messages.ts', ...CONFIG],
+  activities: [
+    './domain',
+    './db',
+    './connectors',
+    './slack/blocks',
+    './slack/client.ts',
+    './slack/escape.ts',
+    ...CONFIG,
+  ],
+  connectors: ['./domain', './db', ...CONFIG],
+  drills: ['./domain', './db', './intake', './temporal', './playbooks', './workflows/messages.ts', ...CONFIG],
+  temporal: ['./domain', './workflows', ...CONFIG],
+  playbooks: ['./domain'],
+  domain: [],
+  db: ['./domain'],
+};
+const boundaryZones = Object.entries(mayImport).map(([folder, may]) => ({
+  target: `./${folder}`,
+  from: '.',
+  except: [`./${folder}`, './node_modules', ...may],
+  message: `${folder}/ may import only ${may.length ? may.join(', ') : 'packages'} (README "May import").`,
+}));
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'data/**', '.temporal/**', 'db/migrations/**', 'coverage/**'] },
   js.configs.recommended,
@@ -48,7 +79,19 @@ export default tseslint.config(
       globals: { ...globals.node },
     },
     plugins: { 'import-x': importX },
+    settings: {
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.mjs', '.json'] })],
+    },
     rules: {
+      'import-x/no-restricted-paths': ['error', { zones: boundaryZones }],
+      'import-x/order': [
+        'error',
+        {
+          groups: ['builtin', 'external', ['internal', 'parent', 'sibling', 'index']],
+          'newlines-between': 'never',
+          alphabetize: { order: 'asc', caseInsensitive: true },
+        },
+      ],
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
