@@ -21,7 +21,7 @@ import type { Db } from '../db/client';
 import { appendTimelineEvent } from '../db/timeline';
 import { ACTIONS, type ActionRequest, type ActionResult } from '../domain/actions';
 import { appendAudit } from './audit';
-import type { Clock } from './incidents';
+import type { Clock } from '../domain/clock';
 
 export type { ActionHandler, LiveConnectors } from '../connectors/types';
 

@@ -6,6 +6,7 @@
  * never doubles an event. The writes themselves are in db/incident-projection.ts.
  */
 import type { Db } from '../db/client';
+import type { Clock } from '../domain/clock';
 import { recordIncidentClosed, recordProjection, recordProjections } from '../db/incident-projection';
 import { appendTimelineEvent, type TimelineEvent } from '../db/timeline';
 import { alertsAttachedEvent, type AlertBatchRecord } from '../domain/alert-batch';
@@ -25,10 +26,6 @@ export interface StepRecord {
   data?: Record<string, unknown>;
   /** Distinguishes repeated transitions to the same status (e.g. each approval vote). */
   seq?: number;
-}
-
-export interface Clock {
-  now(): Date;
 }
 
 export interface IncidentActivityDeps {

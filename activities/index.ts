@@ -4,8 +4,9 @@
  */
 import type { Db } from '../db/client';
 import { createActionActivities, type LiveConnectors } from './actions';
-import { createIncidentActivities, type Clock } from './incidents';
-import { createSlackActivities, type SlackNotifierDeps } from './slack';
+import { systemClock, type Clock } from '../domain/clock';
+import { createIncidentActivities } from './incidents';
+import { createSlackActivities, type SlackNotifierDeps } from '../slack/notifier';
 import { createPostmortemActivities } from './postmortem';
 
 export interface ActivityDeps {
@@ -16,8 +17,6 @@ export interface ActivityDeps {
   /** Slack notifier (see activities/slack.ts); absent when Slack is not configured. */
   slack?: SlackNotifierDeps['slack'];
 }
-
-export const systemClock: Clock = { now: () => new Date() };
 
 export function createActivities(deps: ActivityDeps) {
   const clock = deps.clock ?? systemClock;

@@ -11,7 +11,7 @@ import { EMPTY_FILE_CONFIG, type FileConfig } from '../app/config-file';
 import type { Credentials } from '../app/credentials';
 import type { Db } from '../db/client';
 import { pingDb } from '../db/client';
-import type { SlackNotifierDeps } from '../activities/slack';
+import type { SlackNotifierDeps } from '../slack/notifier';
 import type { Outbox } from '../intake/outbox';
 import { slackEvents, type SlackHttpHandler } from '../slack/receiver';
 import { pingTemporal, type TemporalHandle } from '../temporal/client';

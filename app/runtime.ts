@@ -12,6 +12,7 @@ import { createActivities } from '../activities';
 import { createApp } from '../api/app';
 import { buildLiveConnectors, lazyLiveConnectors } from '../connectors/registry';
 import { dbFile, openDb, type Db } from '../db/client';
+import { drillStartOptions } from '../drills/store';
 import { Outbox } from '../intake/outbox';
 import { slackNotifier, startSlack } from '../slack/runtime';
 import { findTemporalCli } from '../temporal/cli-binary';
@@ -126,7 +127,7 @@ export async function startApi(
   log: Logger,
 ): Promise<RunningApi> {
   const temporal = await connectTemporal(config.temporal, target.address);
-  const outbox = new Outbox({ db: services.db, temporal, log });
+  const outbox = new Outbox({ db: services.db, temporal, log, drillStartOptions });
   const slack = await startSlack(config, { db: services.db, temporal, outbox, log });
   const app = createApp({
     db: services.db,

@@ -4,7 +4,7 @@
  * through the lazy `liveConnectors()` of executeAction, so drill incidents never construct a live
  * client; clients themselves connect per call.
  */
-import { evidenceCollectHandler, type EvidenceSources } from '../activities/evidence';
+import { evidenceCollectHandler, type EvidenceSources } from './evidence';
 import type { Db } from '../db/client';
 import { incidentExists } from '../db/incidents';
 import { appendTimelineEvent } from '../db/timeline';

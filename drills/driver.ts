@@ -5,8 +5,8 @@
  * under --auto, waits for the playbook to finish or the time limit, closes the incident, and scores
  * it. The workflow runs every action in simulation: nothing here can reach a live connector.
  */
-import { systemClock } from '../activities';
-import { createSlackActivities, type SlackNotifierDeps } from '../activities/slack';
+import { systemClock } from '../domain/clock';
+import { createSlackActivities, type SlackNotifierDeps } from '../slack/notifier';
 import { renderAfterActionSummary } from './report';
 import crypto from 'node:crypto';
 import type { Db } from '../db/client';

@@ -19,7 +19,6 @@ import {
 } from '../db/alerts';
 import type { Db } from '../db/client';
 import type { AlertBatch, IncidentStart, PinnedPlaybook } from '../domain/incident';
-import { drillStartOptions } from '../drills/store';
 import { loadPlaybookDir } from '../playbooks/loader';
 import { selectPlaybook } from '../playbooks/select';
 import { launchIncidentWorkflow, signalIncidentAlerts, type TemporalHandle } from '../temporal/client';
@@ -28,6 +27,11 @@ export interface OutboxOptions {
   db: Db;
   temporal: TemporalHandle;
   log: Logger;
+  /**
+   * What a drill incident's start adds (scripted outcomes, speed): drills/store.ts's
+   * drillStartOptions. Injected because drills/ sits above intake/ (it opens drills through it).
+   */
+  drillStartOptions: (db: Db, incidentId: string) => Promise<Partial<IncidentStart>>;
   batchSize?: number;
   /** Delay before retrying after Temporal was unreachable. */
   retryDelayMs?: number;
@@ -240,7 +244,7 @@ export class Outbox {
       openedAt: inc.openedAt,
       labels,
       ...(playbook ? { playbook } : {}),
-      ...(inc.mode === 'drill' ? await drillStartOptions(this.opts.db, inc.id) : {}),
+      ...(inc.mode === 'drill' ? await this.opts.drillStartOptions(this.opts.db, inc.id) : {}),
     };
   }
 

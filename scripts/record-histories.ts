@@ -16,6 +16,7 @@ import { createActivities } from '../activities';
 import { createApp } from '../api/app';
 import { loadConfig } from '../app/config';
 import { closeDb, openDb } from '../db/client';
+import { drillStartOptions } from '../drills/store';
 import { Outbox } from '../intake/outbox';
 import { findTemporalCli, projectRoot } from '../temporal/cli-binary';
 import { connectTemporal, queryIncident, updateIncident } from '../temporal/client';
@@ -50,7 +51,7 @@ async function main() {
     activities: createActivities({ db }),
   });
   const log = pino({ level: 'silent' });
-  const outbox = new Outbox({ db, temporal, log });
+  const outbox = new Outbox({ db, temporal, log, drillStartOptions });
   const credentials = {
     adminToken: 'record-admin-0123456789abcdef',
     webhookSecret: secret,

@@ -2,7 +2,7 @@
  * Slack wiring for the composition root (app/runtime.ts, test stacks): the notifier the worker's
  * activities use, and the Bolt surface the API serves. Both are undefined without Slack config.
  */
-import type { SlackNotifierDeps } from '../activities/slack';
+import type { SlackNotifierDeps } from './notifier';
 import type { Config } from '../app/config';
 import { createSlackApp, type SlackSurface } from './app';
 import { createSlackApi } from './client';

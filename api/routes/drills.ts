@@ -4,7 +4,7 @@
  * `GET /v1/drills/:id/report` (read) is the after-action report as JSON; `POST
  * /v1/drills/:id/judgements` (respond) records a facilitator's verdict on an expectation.
  */
-import type { SlackNotifierDeps } from '../../activities/slack';
+import type { SlackNotifierDeps } from '../../slack/notifier';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { z } from 'zod';

@@ -5,7 +5,7 @@
  * collected by hand (custody names them). Scoped tokens: `read` to list and fetch, `respond` to add.
  */
 import { Hono } from 'hono';
-import { EvidenceStore } from '../../activities/evidence-store';
+import { EvidenceStore } from '../../db/evidence-store';
 import type { ApiDeps } from '../app';
 import { requireScope, type ApiEnv } from '../auth';
 import { apiError } from '../errors';

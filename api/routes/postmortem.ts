@@ -5,8 +5,8 @@
  * from current facts and stored as the next revision, so every read reflects what the DB holds.
  */
 import { Hono } from 'hono';
-import { currentPostmortem } from '../../activities/postmortem';
-import { listActionItems } from '../../activities/postmortem-facts';
+import { currentPostmortem } from '../../db/postmortem-report';
+import { listActionItems } from '../../db/postmortem-report';
 import type { Db } from '../../db/client';
 import { incidentExists } from '../../db/incidents';
 import { requireScope, type ApiEnv } from '../auth';

@@ -2,6 +2,7 @@ import { Connection } from '@temporalio/client';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
+import { drillStartOptions } from '../../drills/store';
 import { Outbox } from '../../intake/outbox';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
@@ -24,7 +25,12 @@ describe('GET /healthz', () => {
     const dead = Connection.lazy({ address: '127.0.0.1:1' });
     const temporal = { ...stack.temporal, connection: dead };
     const log = pino({ level: 'silent' });
-    const app = createApp({ ...stack, temporal, log, outbox: new Outbox({ db: stack.db, temporal, log }) });
+    const app = createApp({
+      ...stack,
+      temporal,
+      log,
+      outbox: new Outbox({ db: stack.db, temporal, log, drillStartOptions }),
+    });
     const res = await app.request('/healthz');
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ status: 'degraded', temporal: { ok: false }, db: { ok: true } });

@@ -17,6 +17,7 @@ import type { FileConfig } from '../../app/config-file';
 import { loadConfig, type Config } from '../../app/config';
 import type { Credentials } from '../../app/credentials';
 import { openDb, type Db } from '../../db/client';
+import { drillStartOptions } from '../../drills/store';
 import { Outbox } from '../../intake/outbox';
 import type { SlackSurface } from '../../slack/app';
 import { slackNotifier, startSlack } from '../../slack/runtime';
@@ -104,7 +105,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     run: opts.withWorker === false ? undefined : worker.run(),
   };
   const extraConnections: { close(): Promise<void> }[] = [];
-  const outbox = new Outbox({ db, temporal, log, retryDelayMs: 100 });
+  const outbox = new Outbox({ db, temporal, log, drillStartOptions, retryDelayMs: 100 });
   const slack = await startSlack(config, { db, temporal, outbox, log });
   const app = createApp({
     db,

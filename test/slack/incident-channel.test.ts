@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { channelName } from '../../activities/slack-store';
+import { channelName } from '../../slack/channels';
 import { incidentIdFor } from '../../db/alerts';
 import { incidentKey } from '../../intake/store';
 import { updateIncident } from '../../temporal/client';

@@ -5,15 +5,15 @@
  * into one JSON artifact per call, stored content-addressed with a custody record. The output
  * carries only hashes, so workflow history never holds the data itself.
  */
-import { agentView } from '../connectors/inventory';
-import { redactValue } from '../connectors/redact';
-import { handler, type ActionHandler } from '../connectors/types';
+import { agentView } from './inventory';
+import { redactValue } from './redact';
+import { handler, type ActionHandler } from './types';
 import { agentCredentialsOf, getAgent } from '../db/agents';
 import { auditEntriesForAgent } from '../db/audit';
 import type { Db } from '../db/client';
 import { alertsForEvidence } from '../db/incident-alerts';
 import { incidentTimeline } from '../db/timeline';
-import { EvidenceStore } from './evidence-store';
+import { EvidenceStore } from '../db/evidence-store';
 
 export type EvidenceKind =
   'access_logs' | 'auth_attempts' | 'infra_changes' | 'data_changes' | 'agent_config' | 'traces' | 'alerts';

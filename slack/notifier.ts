@@ -1,5 +1,6 @@
 /**
- * Slack notifier activities: the incident channel, its summary card, approval requests, manual
+ * The Slack notifier (registered as activities by activities/index.ts; the drill driver posts
+ * through it too): the incident channel, its summary card, approval requests, manual
  * tasks and escalations. Every one is a no-op returning `{ enabled: false }` when Slack is not
  * configured, so workflows call them unconditionally. Message refs are stored in slack_messages,
  * so a retried or repeated call updates what it posted instead of posting again. Slack failures
@@ -10,14 +11,14 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { SlackConfig } from '../app/config';
 import type { Db } from '../db/client';
 import { loadRef, saveRef } from '../db/slack-refs';
-import { approvalMessage, type ApprovalOutcome, type ApprovalView } from '../slack/blocks/approval';
-import { escalationMessage, type EscalationView } from '../slack/blocks/escalation';
-import { announcement, summaryCard } from '../slack/blocks/summary';
-import { taskDone, taskMessage, type TaskView } from '../slack/blocks/task';
-import { SlackCallError, type SlackApi } from '../slack/client';
-import type { Clock } from './incidents';
-import { postmortemSummaryFor } from './postmortem';
-import { ensureChannel, inviteResponders, summaryView, type SummaryFacts } from './slack-store';
+import { approvalMessage, type ApprovalOutcome, type ApprovalView } from './blocks/approval';
+import { escalationMessage, type EscalationView } from './blocks/escalation';
+import { announcement, summaryCard } from './blocks/summary';
+import { taskDone, taskMessage, type TaskView } from './blocks/task';
+import { SlackCallError, type SlackApi } from './client';
+import type { Clock } from '../domain/clock';
+import { postmortemSummaryFor } from '../db/postmortem-report';
+import { ensureChannel, inviteResponders, summaryView, type SummaryFacts } from './channels';
 
 export interface SlackLinks {
   publicUrl: string | undefined;

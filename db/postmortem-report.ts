@@ -3,11 +3,22 @@
  * it), never from workflow memory: the incident row, its alerts, the whole timeline, action runs,
  * the agent inventory, evidence custody with the audit entries that collected it, and the tracked
  * action items. The summary and pre-filled review sections are derived from those facts
- * (domain/postmortem-review.ts).
+ * (domain/postmortem-review.ts). Each rendering is stored as a revision; the API and the Slack
+ * notifier serve the stored one while it still covers the whole timeline.
  */
-import type { Db } from '../db/client';
-import type { AlertRow } from '../db/incident-alerts';
-import { actionItemsOf, type ActionItemRow, type PostmortemFacts, type StepRow } from '../db/postmortems';
+import crypto from 'node:crypto';
+import type { Db } from './client';
+import type { AlertRow } from './incident-alerts';
+import {
+  actionItemsOf,
+  freshPostmortem,
+  postmortemFacts,
+  savePostmortem,
+  type ActionItemRow,
+  type PostmortemFacts,
+  type StepRow,
+} from './postmortems';
+import { renderPostmortemMarkdown, renderPostmortemSummary } from '../domain/postmortem-markdown';
 import type { ActionItem, PostmortemReport } from '../domain/postmortem';
 import { approvalsOf, responseMetrics, secondsBetween } from '../domain/response-metrics';
 import { review, summarize } from '../domain/postmortem-review';
@@ -165,4 +176,60 @@ export function buildReport(facts: PostmortemFacts, generatedAt: string): Postmo
   report.summary = summarize(report);
   report.review = review(report, failedSteps(facts));
   return report;
+}
+
+export interface StoredPostmortem {
+  incidentId: string;
+  revision: number;
+  generatedAt: string;
+  generatedBy: string;
+  sha256: string;
+  markdown: string;
+  report: PostmortemReport;
+}
+
+/** Renders from current facts and stores the result as the next revision. */
+export async function storePostmortem(
+  db: Db,
+  incidentId: string,
+  at: string,
+  by: string,
+): Promise<StoredPostmortem | undefined> {
+  const facts = await postmortemFacts(db, incidentId);
+  if (!facts) return undefined;
+  const report = buildReport(facts, at);
+  const markdown = renderPostmortemMarkdown(report);
+  const stored = await savePostmortem(db, {
+    incidentId,
+    generatedAt: at,
+    generatedBy: by,
+    coversTimelineId: facts.coversTimelineId,
+    sha256: crypto.createHash('sha256').update(markdown).digest('hex'),
+    markdown,
+    report: report as unknown as Record<string, unknown>,
+  });
+  return { ...stored, report };
+}
+
+/** The stored report while no timeline event came after it; otherwise rendered and stored again. */
+export async function currentPostmortem(
+  db: Db,
+  incidentId: string,
+  at: string,
+  by = 'api',
+): Promise<StoredPostmortem | undefined> {
+  const stored = await freshPostmortem(db, incidentId);
+  if (stored) return { ...stored, report: stored.report as unknown as PostmortemReport };
+  return storePostmortem(db, incidentId, at, by);
+}
+
+/** For the Slack side: the current report's short mrkdwn summary, or undefined for no incident. */
+export async function postmortemSummaryFor(
+  db: Db,
+  incidentId: string,
+  at: string,
+  reportUrl?: string,
+): Promise<string | undefined> {
+  const pm = await currentPostmortem(db, incidentId, at, 'slack');
+  return pm ? renderPostmortemSummary(pm.report, reportUrl) : undefined;
 }

@@ -7,10 +7,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { dataDirOf, type Db } from '../db/client';
-import { custodyOf, custodyRecord, recordCustody, type CustodyRow } from '../db/evidence';
+import { dataDirOf, type Db } from './client';
+import { custodyOf, custodyRecord, recordCustody, type CustodyRow } from './evidence';
 
-export type { CustodyRow } from '../db/evidence';
+export type { CustodyRow } from './evidence';
 
 /** The evidence directory next to the database file (DATA_DIR/evidence). */
 export function evidenceDirFor(db: Db): string {

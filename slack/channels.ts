@@ -7,8 +7,8 @@ import type { Db } from '../db/client';
 import { getIncident } from '../db/incidents';
 import { rolesOf } from '../db/incident-roles';
 import { loadRef, saveRef } from '../db/slack-refs';
-import type { SummaryView } from '../slack/blocks/summary';
-import type { SlackApi } from '../slack/client';
+import type { SummaryView } from './blocks/summary';
+import type { SlackApi } from './client';
 
 /** What the workflow knows better than the DB projection (it may run ahead of it). */
 export interface SummaryFacts {
