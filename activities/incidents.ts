@@ -5,6 +5,7 @@
  * retried write a no-op; step rows are upserts), so an activity retried after a worker crash
  * never doubles an event.
  */
+import { ApplicationFailure } from '@temporalio/activity';
 import { alertsAttachedEvent, type AlertBatchRecord } from '../domain/alert-batch';
 import { asc, eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
@@ -118,7 +119,7 @@ export function createIncidentActivities({ db, clock }: IncidentActivityDeps) {
 
     /**
      * Several projection writes in order, in one transaction (one fsync): what a workflow task
-     * queued since the last flush (see workflows/step-runtime.ts, BATCHED_PROJECTIONS_PATCH).
+     * queued since the last flush (see workflows/projection-queue.ts).
      */
     async recordProjections(input: { writes: ProjectionWrite[] }): Promise<void> {
       const at = now();
@@ -232,7 +233,10 @@ function writeIncidentStarted(db: Db, input: StartRecord, now: string): void {
       .where(eq(incidents.id, input.incidentId))
       .run();
     if (updated.changes === 0)
-      throw new Error(`incident ${input.incidentId} has no row: intake must create it`);
+      throw ApplicationFailure.nonRetryable(
+        `incident ${input.incidentId} has no row: intake must create it`,
+        'IncidentNotFound',
+      );
     appendTimelineEvent(
       tx as unknown as Db,
       {

@@ -3,6 +3,7 @@
  * listeners use: message refs (which channel/ts Firebreak posted what in), the incident channel
  * (created once, reused by name after a crash), and the summary card's view of an incident.
  */
+import { ApplicationFailure } from '@temporalio/activity';
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { incidentRoles, incidents, slackMessages } from '../db/schema';
@@ -103,7 +104,11 @@ export async function ensureChannel(
   const stored = loadRef(db, incidentId, 'channel');
   if (stored) return { channel: stored.channel, created: false };
   const inc = db.select().from(incidents).where(eq(incidents.id, incidentId)).get();
-  if (!inc) throw new Error(`incident ${incidentId} has no row: intake must create it first`);
+  if (!inc)
+    throw ApplicationFailure.nonRetryable(
+      `incident ${incidentId} has no row: intake must create it first`,
+      'IncidentNotFound',
+    );
   const base = channelName(inc);
   for (let n = 1; n <= 5; n++) {
     const name = n === 1 ? base : `${base.slice(0, 76)}-${n}`;
