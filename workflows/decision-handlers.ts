@@ -3,7 +3,8 @@
  * addNote). Each validator (decisions.ts) runs before the update enters history; each handler
  * applies the decision to the run state the interpreter is waiting on, remembers the decisionId
  * (so a repeat returns the first result) and writes the decision to the timeline with its actor
- * before it returns, so a caller that reads the timeline next finds it.
+ * before it returns (a regular activity, see projection-queue.ts), so a caller that reads the
+ * timeline next finds it.
  */
 import { isCancellation, setHandler } from '@temporalio/workflow';
 import type { IncidentStart } from '../domain/incident';
@@ -31,7 +32,7 @@ import {
 } from './messages';
 import { nowIso, type PlaybookContext } from './playbook-context';
 import { errorMessage } from './playbook-errors';
-import type { ProjectionQueue } from './projection-queue';
+import { updateWrites } from './projection-queue';
 
 interface DecisionEvent {
   kind: string;
@@ -53,7 +54,6 @@ export class DecisionHandlers {
     /** Undefined for an incident without a playbook: only escalate and addNote apply. */
     private readonly ctx: PlaybookContext | undefined,
     private readonly decisions: Decisions,
-    private readonly projections: ProjectionQueue,
   ) {}
 
   register(): void {
@@ -96,7 +96,7 @@ export class DecisionHandlers {
     const result: DecisionResult = { decisionId, duplicate: false, ...apply() };
     this.decisions[decisionId] = result;
     const incidentId = this.input.incidentId;
-    await this.projections.recorded('recordTimeline', {
+    await updateWrites.recordTimeline({
       incidentId,
       ...event,
       data: { decisionId, ...(event.data ?? {}) },
@@ -210,7 +210,7 @@ export class DecisionHandlers {
     } catch (err) {
       // The escalation stands (it is on the timeline); say that nobody was told.
       if (isCancellation(err)) throw err;
-      await this.projections.recorded('recordTimeline', {
+      await updateWrites.recordTimeline({
         incidentId,
         kind: 'escalation.notify_failed',
         actor: e.actor.id,

@@ -13,7 +13,7 @@ import { runPlaybook } from './interpreter';
 import { alertsAttached, closeIncident, incidentState, playbookState } from './messages';
 import { nowIso, PlaybookContext } from './playbook-context';
 import { newRun, viewOf, type PlaybookRun } from './playbook-model';
-import { localProjections, ProjectionQueue } from './projection-queue';
+import { ProjectionQueue, updateWrites } from './projection-queue';
 import { SlackSync } from './slack-sync';
 
 /** What a run hands the next one on continue-as-new. */
@@ -98,12 +98,11 @@ export class IncidentLifecycle {
         },
       },
     );
-    new DecisionHandlers(this.input, this.playbook, this.decisions, this.projections).register();
+    new DecisionHandlers(this.input, this.playbook, this.decisions).register();
   }
 
-  /** Starts the projection writer, records the start (first run only), Slack and the playbook. */
+  /** Records the start (first run only), then starts Slack and the playbook. */
   begin(): void {
-    this.projections.start();
     if (!this.carry?.started) {
       const pinned = this.input.playbook;
       this.projections.record('recordIncidentStarted', {
@@ -165,13 +164,13 @@ export class IncidentLifecycle {
     }
   }
 
-  /** Closes the incident: the playbook pauses, the close is recorded, Slack shows it. */
+  /** Closes the incident: the playbook pauses, the close is recorded (the update waits), Slack shows it. */
   async close(): Promise<IncidentState> {
     const { actor, reason } = this.closing!;
     await this.suspend();
-    await localProjections.recordIncidentClosed({ incidentId: this.input.incidentId, actor, reason });
+    await updateWrites.recordIncidentClosed({ incidentId: this.input.incidentId, actor, reason });
     if (this.playbook) {
-      await this.projections.recorded('recordTimeline', {
+      await updateWrites.recordTimeline({
         incidentId: this.input.incidentId,
         kind: 'milestone',
         actor,

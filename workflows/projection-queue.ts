@@ -6,11 +6,16 @@
  * safe. A flush whose error can never succeed (non-retryable, e.g. the incident has no row) fails
  * the incident workflow; a retryable one that outlasts the local activity's bounded retries is
  * tried again after a workflow timer, so a long database outage never spins a workflow task.
+ *
+ * Nothing an update handler returns waits on this queue: a write the caller must find when the
+ * update returns (a decision on the timeline, the close) goes through `updateWrites`, a regular
+ * activity. An update whose completion waited on a local activity was seen to replay differently
+ * from its live run under load ("No command scheduled for event WorkflowExecutionUpdateCompleted").
  */
 import {
   ActivityFailure,
   ApplicationFailure,
-  condition,
+  proxyActivities,
   proxyLocalActivities,
   sleep,
 } from '@temporalio/workflow';
@@ -33,6 +38,12 @@ const RETRY_FLUSH_AFTER = '30 seconds';
 
 export const localProjections = proxyLocalActivities<Activities>(LOCAL_ACTIVITY_OPTIONS);
 
+/** Writes an update handler waits for before it returns (see the module comment). */
+export const updateWrites = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
+});
+
 export type ProjectionKind = ProjectionWrite['kind'];
 export type ProjectionInput<K extends ProjectionKind> = Extract<ProjectionWrite, { kind: K }>['input'];
 
@@ -45,31 +56,21 @@ export function isPermanent(err: unknown): boolean {
   );
 }
 
+/**
+ * A flush starts in the same activation as the write that needs it (never from a condition), so
+ * its place among the workflow's commands follows from the code alone and replays identically;
+ * writes queued while a flush runs go in the next one, started as soon as it returns.
+ */
+
 export class ProjectionQueue {
   private readonly queue: ProjectionWrite[] = [];
   private flushing = false;
-  private queued = 0;
-  private written = 0;
   /** Set once a flush failed permanently; the incident workflow fails with it. */
   failure: unknown;
 
-  /** Starts the flush loop for the life of the run. */
-  start(): void {
-    void this.flushLoop();
-  }
-
   /** Queues a write; it reaches the DB with the next flush. */
   record<K extends ProjectionKind>(kind: K, input: ProjectionInput<K>): void {
-    this.queue.push({ kind, input } as ProjectionWrite);
-    this.queued++;
-  }
-
-  /** Queues a write and returns once it is in the DB (update results that the caller reads back). */
-  async recorded<K extends ProjectionKind>(kind: K, input: ProjectionInput<K>): Promise<void> {
-    this.record(kind, input);
-    const mine = this.queued;
-    await condition(() => this.written >= mine || this.failure !== undefined);
-    if (this.failure !== undefined) throw this.failure;
+    this.enqueue({ kind, input } as ProjectionWrite);
   }
 
   /** Nothing queued and no flush running. */
@@ -77,20 +78,21 @@ export class ProjectionQueue {
     return this.queue.length === 0 && !this.flushing;
   }
 
-  private async flushLoop(): Promise<void> {
-    for (;;) {
-      await condition(() => this.queue.length > 0);
-      const writes = this.queue.splice(0, this.queue.length);
-      this.flushing = true;
-      try {
-        await this.flush(writes);
-      } catch (err) {
-        this.failure = err;
-        return;
-      } finally {
-        this.flushing = false;
-      }
-      this.written += writes.length;
+  private enqueue(write: ProjectionWrite): void {
+    if (this.failure !== undefined) throw this.failure;
+    this.queue.push(write);
+    if (!this.flushing) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) await this.flush(this.queue.splice(0, this.queue.length));
+    } catch (err) {
+      // The workflow fails with this error (IncidentLifecycle.nextChange).
+      this.failure = err;
+    } finally {
+      this.flushing = false;
     }
   }
 
