@@ -1,8 +1,8 @@
 /**
  * The incident's projection writes (its start, steps, phases, timeline events): the DB rows the API
- * and the console read. Writes are queued and flushed by one local activity per workflow task, in
- * order and in one transaction, so a task that moves several steps costs one SQLite write and no
- * server round trip. Every write is idempotent (upserts, timeline event keys): a retried flush is
+ * and the console read. Writes are queued and flushed by a local activity, in order and in one
+ * transaction; writes queued while a flush runs go together in the next, so a task that moves
+ * several steps costs a write or two and no server round trip. Every write is idempotent (upserts, timeline event keys): a retried flush is
  * safe. A flush whose error can never succeed (non-retryable, e.g. the incident has no row) fails
  * the incident workflow; a retryable one that outlasts the local activity's bounded retries is
  * tried again after a workflow timer, so a long database outage never spins a workflow task.
@@ -22,7 +22,10 @@ import {
 import type { Activities } from '../activities';
 import type { ProjectionWrite } from '../activities/incidents';
 
-/** Bounded: a local activity must end within a few workflow task heartbeats (see README, Tests). */
+/**
+ * Bounded, like every local activity: it runs inside a workflow task, and one retried without end
+ * holds its incident's task (and the worker slot) forever.
+ */
 export const LOCAL_ACTIVITY_OPTIONS = {
   startToCloseTimeout: '30 seconds',
   scheduleToCloseTimeout: '2 minutes',
