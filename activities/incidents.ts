@@ -5,7 +5,9 @@
  * retried write a no-op; step rows are upserts), so an activity retried after a worker crash
  * never doubles an event. The writes themselves are in db/incident-projection.ts.
  */
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../db/client';
+import { IncidentNotFound } from '../db/errors';
 import type { Clock } from '../domain/clock';
 import { recordIncidentClosed, recordProjection, recordProjections } from '../db/incident-projection';
 import { appendTimelineEvent, type TimelineEvent } from '../db/timeline';
@@ -55,11 +57,21 @@ export type ProjectionWrite =
   | { kind: 'recordTimeline'; input: TimelineEvent }
   | { kind: 'recordIncidentStarted'; input: StartRecord };
 
+/** A write to an incident without a row can never succeed: fail it for good instead of retrying. */
+async function final<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (err) {
+    if (err instanceof IncidentNotFound) throw ApplicationFailure.nonRetryable(err.message, err.name);
+    throw err;
+  }
+}
+
 export function createIncidentActivities({ db, clock }: IncidentActivityDeps) {
   const now = () => clock.now().toISOString();
   return {
     async recordIncidentStarted(input: StartRecord): Promise<void> {
-      await recordProjection(db, { kind: 'recordIncidentStarted', input }, now());
+      await final(recordProjection(db, { kind: 'recordIncidentStarted', input }, now()));
     },
 
     async recordAlertBatch(input: AlertBatchRecord): Promise<void> {
@@ -86,10 +98,10 @@ export function createIncidentActivities({ db, clock }: IncidentActivityDeps) {
 
     /**
      * Several projection writes in order, in one transaction (one fsync): what a workflow task
-     * queued since the last flush (see workflows/step-runtime.ts).
+     * queued since the last flush (see workflows/projection-queue.ts).
      */
     async recordProjections(input: { writes: ProjectionWrite[] }): Promise<void> {
-      await recordProjections(db, input.writes, now());
+      await final(recordProjections(db, input.writes, now()));
     },
   };
 }

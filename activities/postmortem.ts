@@ -6,6 +6,7 @@
  * current facts otherwise (or when the incident never had one). Only a revision number and hash
  * go back to the workflow: the report itself never enters workflow history.
  */
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../db/client';
 import { registerActionItems } from '../db/postmortems';
 import { storePostmortem } from '../db/postmortem-report';
@@ -44,7 +45,11 @@ export function createPostmortemActivities({ db, clock }: { db: Db; clock: Clock
         at,
       );
       const stored = await storePostmortem(db, input.incidentId, at, input.actor);
-      if (!stored) throw new Error(`incident ${input.incidentId} has no row: cannot write its post-mortem`);
+      if (!stored)
+        throw ApplicationFailure.nonRetryable(
+          `incident ${input.incidentId} has no row: cannot write its post-mortem`,
+          'IncidentNotFound',
+        );
       return { revision: stored.revision, sha256: stored.sha256 };
     },
   };

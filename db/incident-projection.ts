@@ -6,6 +6,7 @@
  * The step rows are read back here too.
  */
 import { and, count, eq } from 'drizzle-orm';
+import { IncidentNotFound } from './errors';
 import { inTransaction, type Db } from './client';
 import { incidents, playbookSteps } from './schema';
 import { insertTimelineEvent, type TimelineEvent } from './timeline';
@@ -132,7 +133,7 @@ function writeIncidentStarted(db: Db, input: StartWrite, now: string): void {
     .where(eq(incidents.id, input.incidentId))
     .run();
   if (updated.changes === 0)
-    throw new Error(`incident ${input.incidentId} has no row: intake must create it`);
+    throw new IncidentNotFound(`incident ${input.incidentId} has no row: intake must create it`);
   insertTimelineEvent(
     db,
     {

@@ -3,6 +3,7 @@
  * in db/slack-refs.ts, reused by name after a crash), inviting responders, and the summary card's
  * view of an incident.
  */
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../db/client';
 import { getIncident } from '../db/incidents';
 import { rolesOf } from '../db/incident-roles';
@@ -69,7 +70,11 @@ export async function ensureChannel(
   const stored = await loadRef(db, incidentId, 'channel');
   if (stored) return { channel: stored.channel, created: false };
   const inc = await getIncident(db, incidentId);
-  if (!inc) throw new Error(`incident ${incidentId} has no row: intake must create it first`);
+  if (!inc)
+    throw ApplicationFailure.nonRetryable(
+      `incident ${incidentId} has no row: intake must create it first`,
+      'IncidentNotFound',
+    );
   const base = channelName(inc);
   for (let n = 1; n <= 5; n++) {
     const name = n === 1 ? base : `${base.slice(0, 76)}-${n}`;

@@ -2,147 +2,43 @@
  * The approval step: waits for `min_approvals` distinct authorized approvers (a single rejection
  * rejects) until its deadline. On timeout it escalates once (notifies the escalation target and
  * starts a second deadline) or applies approve / reject / abort. Approved: its nested steps run.
- * Rejected: they are skipped, and `on_reject: abort` stops the playbook. Decisions arrive through
- * the `decideApproval` update (validated in decisions.ts) and are read from the run state here.
+ * Rejected: they are recorded as skipped, and `on_reject: abort` stops the playbook. Decisions
+ * arrive through the `decideApproval` update (validated in decisions.ts) and are read from the
+ * run state here.
  */
 import { isCancellation } from '@temporalio/workflow';
-import type { Phase } from '../domain/incident';
-import type { ApprovalStep, Step } from '../playbooks/schema';
-import { buildScope } from './playbook-model';
-import { approvalLike, showApproval, showEscalation, slackEnabled } from './slack-notify';
+import type { Phase, StepState } from '../domain/incident';
 import { render } from '../playbooks/expr';
-import {
-  abort,
-  actionRequest,
-  errorMessage,
-  io,
-  markSkipped,
-  nowIso,
-  projection,
-  project,
-  scaledMs,
-  setStep,
-  system,
-  waitUntil,
-  type Ctx,
-} from './step-runtime';
+import type { ApprovalStep, Step } from '../playbooks/schema';
+import { actionRequest, followUpActions } from './action-requests';
+import { nowIso, type PlaybookContext } from './playbook-context';
+import { errorMessage } from './playbook-errors';
+import { buildScope } from './playbook-model';
+import { approvalLike, showApproval, showEscalation } from './slack-notify';
+import { markSkipped, setStep } from './step-transitions';
+
+type RunSteps = (ctx: PlaybookContext, steps: Step[], phase: Phase) => Promise<void>;
 
 export async function runApproval(
-  ctx: Ctx,
+  ctx: PlaybookContext,
   step: ApprovalStep,
   phase: Phase,
-  runSteps: (ctx: Ctx, steps: Step[], phase: Phase) => Promise<void>,
+  runSteps: RunSteps,
 ): Promise<void> {
-  let s = ctx.run.steps[step.id];
-  if (!s) {
-    const scope = buildScope(ctx.input, ctx.run);
-    const rendered = step.requester ? render(step.requester, scope) : ctx.input.requestedBy;
-    const requester = typeof rendered === 'string' && rendered ? rendered : undefined;
-    const deadline = step.timeout
-      ? new Date(Date.now() + scaledMs(ctx, step.timeout)).toISOString()
-      : undefined;
-    s = await setStep(
-      ctx,
-      step,
-      phase,
-      { status: 'waiting', approvals: [], requester, deadline, escalated: false },
-      `Approval requested: ${step.prompt}`,
-    );
-    if (slackEnabled()) showApproval(ctx.input.incidentId, approvalLike(ctx, step, s));
-  }
-  const state = s;
-  const count = (d: 'approve' | 'reject') => (state.approvals ?? []).filter((a) => a.decision === d).length;
+  const state = ctx.run.steps[step.id] ?? (await requestApproval(ctx, step, phase));
   while (state.approved === undefined) {
-    const decided = () => count('approve') >= step.min_approvals || count('reject') > 0;
-    if (await waitUntil(ctx, decided, state.deadline)) {
-      state.approved = count('reject') === 0;
-      break;
-    }
+    if (await waitForDecision(ctx, step, state)) break;
     if (!state.escalated && step.on_timeout === 'escalate' && step.escalation) {
-      const esc = step.escalation;
-      // Notify first: if the run continues-as-new before this lands, the next run escalates
-      // again and the idempotent action (same step id) is not sent twice.
-      let told = `escalated to ${esc.target}`;
-      try {
-        await io(ctx, () =>
-          projection.executeAction(
-            actionRequest(ctx, `${step.id}.escalation`, 'notify', {
-              message: `Approval needed: ${step.prompt} (no decision in ${step.timeout})`,
-              target: esc.target,
-            }),
-          ),
-        );
-      } catch (err) {
-        if (isCancellation(err)) throw err;
-        told = `could not notify ${esc.target} (${errorMessage(err)})`;
-      }
-      showEscalation(
-        ctx,
-        step.id,
-        esc.target,
-        `No decision on "${step.prompt}" in ${step.timeout}: please decide`,
-      );
-      state.escalated = true;
-      state.deadline = new Date(Date.now() + scaledMs(ctx, esc.timeout)).toISOString();
-      await setStep(
-        ctx,
-        step,
-        phase,
-        { status: 'waiting' },
-        `Approval ${told}; new deadline ${state.deadline}`,
-      );
-      await project(ctx, 'recordTimeline', {
-        incidentId: ctx.input.incidentId,
-        kind: 'approval.escalated',
-        actor: system(ctx),
-        message: `Approval ${step.id} ${told}; new deadline ${state.deadline}`,
-        data: { stepId: step.id, target: esc.target, deadline: state.deadline },
-        eventKey: `${ctx.input.incidentId}:step:${step.id}:escalated`,
-        at: nowIso(),
-      });
-      continue;
+      await escalateApproval(ctx, step, phase, state);
+    } else {
+      await applyTimeout(ctx, step, phase, state);
     }
-    const outcome = state.escalated && step.escalation ? step.escalation.on_timeout : step.on_timeout;
-    await project(ctx, 'recordTimeline', {
-      incidentId: ctx.input.incidentId,
-      kind: 'approval.timed_out',
-      actor: system(ctx),
-      message: `Approval ${step.id} timed out: ${outcome}`,
-      data: { stepId: step.id, outcome },
-      eventKey: `${ctx.input.incidentId}:step:${step.id}:timed_out`,
-      at: nowIso(),
-    });
-    if (slackEnabled()) {
-      showApproval(ctx.input.incidentId, approvalLike(ctx, step, state), {
-        decision: 'expired',
-        at: nowIso(),
-      });
-    }
-    if (outcome === 'abort') {
-      await setStep(
-        ctx,
-        step,
-        phase,
-        { status: 'failed', error: 'approval timed out' },
-        `Approval ${step.id} timed out`,
-      );
-      throw abort(ctx, `approval ${step.id} timed out`, system(ctx));
-    }
-    state.approved = outcome === 'approve';
   }
-  if (slackEnabled()) {
-    const last = (state.approvals ?? []).at(-1);
-    showApproval(ctx.input.incidentId, approvalLike(ctx, step, state), {
-      decision: state.approved ? 'approved' : 'rejected',
-      at: nowIso(),
-      ...(last ? { by: { id: last.actorId } } : {}),
-      ...(last?.reason ? { reason: last.reason } : {}),
-    });
-  }
+  showDecided(ctx, step, state);
   if (!state.approved) {
-    markSkipped(ctx, step.steps, phase);
+    await markSkipped(ctx, step.steps, phase, `approval ${step.id} was rejected`);
     await setStep(ctx, step, phase, { status: 'rejected' }, `Approval ${step.id} rejected`);
-    if (step.on_reject === 'abort') throw abort(ctx, `approval ${step.id} was rejected`, system(ctx));
+    if (step.on_reject === 'abort') throw ctx.abort(`approval ${step.id} was rejected`, ctx.actor);
     return;
   }
   if (state.status === 'waiting')
@@ -151,4 +47,108 @@ export async function runApproval(
   await setStep(ctx, step, phase, { status: 'succeeded' }, `Approval ${step.id} done`);
 }
 
-/** Runs every phase in order; on abort, runs the compensations in reverse order. */
+/** Opens the request: who asked (two-person rule), its deadline, and the Slack message. */
+async function requestApproval(ctx: PlaybookContext, step: ApprovalStep, phase: Phase): Promise<StepState> {
+  const rendered = step.requester
+    ? render(step.requester, buildScope(ctx.input, ctx.run))
+    : ctx.input.requestedBy;
+  const requester = typeof rendered === 'string' && rendered ? rendered : undefined;
+  const deadline = step.timeout ? ctx.deadlineAfter(step.timeout) : undefined;
+  const s = await setStep(
+    ctx,
+    step,
+    phase,
+    { status: 'waiting', approvals: [], requester, deadline, escalated: false },
+    `Approval requested: ${step.prompt}`,
+  );
+  showApproval(ctx.incidentId, approvalLike(ctx, step, s));
+  return s;
+}
+
+/** Waits until enough approvals or one rejection (sets `approved`: true), or the deadline (false). */
+async function waitForDecision(ctx: PlaybookContext, step: ApprovalStep, state: StepState): Promise<boolean> {
+  const count = (d: 'approve' | 'reject') => (state.approvals ?? []).filter((a) => a.decision === d).length;
+  const decided = () => count('approve') >= step.min_approvals || count('reject') > 0;
+  if (!(await ctx.waitUntil(decided, state.deadline))) return false;
+  state.approved = count('reject') === 0;
+  return true;
+}
+
+/** No decision in time: notify the escalation target and start the escalation's own deadline. */
+async function escalateApproval(
+  ctx: PlaybookContext,
+  step: ApprovalStep,
+  phase: Phase,
+  state: StepState,
+): Promise<void> {
+  const esc = step.escalation!;
+  // Notify first: if the run continues-as-new before this lands, the next run escalates
+  // again and the idempotent action (same step id) is not sent twice.
+  let told = `escalated to ${esc.target}`;
+  try {
+    const req = actionRequest(ctx, `${step.id}.escalation`, 'notify', {
+      message: `Approval needed: ${step.prompt} (no decision in ${step.timeout})`,
+      target: esc.target,
+    });
+    await ctx.activity(() => followUpActions.executeAction(req));
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    told = `could not notify ${esc.target} (${errorMessage(err)})`;
+  }
+  showEscalation(
+    ctx,
+    step.id,
+    esc.target,
+    `No decision on "${step.prompt}" in ${step.timeout}: please decide`,
+  );
+  state.escalated = true;
+  state.deadline = ctx.deadlineAfter(esc.timeout);
+  const message = `Approval ${told}; new deadline ${state.deadline}`;
+  await setStep(ctx, step, phase, { status: 'waiting' }, message);
+  await ctx.project('recordTimeline', {
+    incidentId: ctx.incidentId,
+    kind: 'approval.escalated',
+    actor: ctx.actor,
+    message: `Approval ${step.id} ${told}; new deadline ${state.deadline}`,
+    data: { stepId: step.id, target: esc.target, deadline: state.deadline },
+    eventKey: `${ctx.incidentId}:step:${step.id}:escalated`,
+    at: nowIso(),
+  });
+}
+
+/** The last deadline passed: approve, reject, or abort the playbook, as the step says. */
+async function applyTimeout(
+  ctx: PlaybookContext,
+  step: ApprovalStep,
+  phase: Phase,
+  state: StepState,
+): Promise<void> {
+  const outcome = state.escalated && step.escalation ? step.escalation.on_timeout : step.on_timeout;
+  await ctx.project('recordTimeline', {
+    incidentId: ctx.incidentId,
+    kind: 'approval.timed_out',
+    actor: ctx.actor,
+    message: `Approval ${step.id} timed out: ${outcome}`,
+    data: { stepId: step.id, outcome },
+    eventKey: `${ctx.incidentId}:step:${step.id}:timed_out`,
+    at: nowIso(),
+  });
+  showApproval(ctx.incidentId, approvalLike(ctx, step, state), { decision: 'expired', at: nowIso() });
+  if (outcome === 'abort') {
+    const error = 'approval timed out';
+    await setStep(ctx, step, phase, { status: 'failed', error }, `Approval ${step.id} timed out`);
+    throw ctx.abort(`approval ${step.id} timed out`, ctx.actor);
+  }
+  state.approved = outcome === 'approve';
+}
+
+/** Re-renders the Slack request with its outcome and the last decider. */
+function showDecided(ctx: PlaybookContext, step: ApprovalStep, state: StepState): void {
+  const last = (state.approvals ?? []).at(-1);
+  showApproval(ctx.incidentId, approvalLike(ctx, step, state), {
+    decision: state.approved ? 'approved' : 'rejected',
+    at: nowIso(),
+    ...(last ? { by: { id: last.actorId } } : {}),
+    ...(last?.reason ? { reason: last.reason } : {}),
+  });
+}

@@ -1,9 +1,9 @@
 /**
- * The playbook interpreter: walks a pinned playbook's phases in order and runs each step kind
- * (action, notify, wait, abort, manual_task, approval, condition, parallel). It is re-entrant:
+ * The playbook interpreter: runs each step kind (action, notify, wait, abort, manual_task,
+ * approval, condition, parallel); playbook-runner.ts walks the phases. It is re-entrant:
  * a step already finished in the carried run state is skipped and a waiting step resumes from its
  * stored absolute deadline, so the incident workflow can continue-as-new at any pause. Actions go
- * through the idempotent `executeAction` activity; every transition is projected by activities.
+ * through the idempotent `executeAction` activity; every transition is projected (ProjectionQueue).
  *
  * Failure semantics per step (`on_failure`): `continue` records the failure and goes on;
  * `abort` stops the playbook, and the undo of every completed action runs in reverse order;
@@ -11,42 +11,26 @@
  * goes on. Retries (`retry.attempts`, `retry.backoff`) apply to activity errors; an action that
  * reports ok:false is a definite answer and is not retried.
  */
-import { condition, isCancellation } from '@temporalio/workflow';
+import { isCancellation } from '@temporalio/workflow';
 import type { Phase } from '../domain/incident';
-import { MILESTONES, PHASES } from '../domain/phases';
+import type { TaskView } from '../domain/slack-views';
 import { evalCondition, render } from '../playbooks/expr';
 import type { ManualTaskStep, Step } from '../playbooks/schema';
 import { childLists } from '../playbooks/step-tree';
-import type { TaskView } from '../domain/slack-views';
+import { actionRequest, stepActions } from './action-requests';
 import { runApproval } from './approval-step';
-import { showTask, slackEnabled } from './slack-notify';
+import { compensationFor, runCompensation } from './compensation';
+import { nowIso, type PlaybookContext } from './playbook-context';
+import { errorMessage, PlaybookAborted, StepFailed } from './playbook-errors';
 import { buildScope, isDone } from './playbook-model';
-import { writePostmortem } from './postmortem-report';
-import {
-  abort,
-  actionRequest,
-  checkAbort,
-  compensationFor,
-  errorMessage,
-  executor,
-  idle,
-  io,
-  markSkipped,
-  nowIso,
-  PlaybookAborted,
-  project,
-  runCompensation,
-  scaledMs,
-  setStep,
-  StepFailed,
-  system,
-  waitUntil,
-  type Ctx,
-} from './step-runtime';
+import { showTask } from './slack-notify';
+import { markSkipped, setStep } from './step-transitions';
 
-export { PlaybookAborted, projection, type Ctx } from './step-runtime';
-
-async function runAction(ctx: Ctx, step: Step & { kind: 'action' | 'notify' }, phase: Phase): Promise<void> {
+async function runAction(
+  ctx: PlaybookContext,
+  step: Step & { kind: 'action' | 'notify' },
+  phase: Phase,
+): Promise<void> {
   const scope = buildScope(ctx.input, ctx.run);
   const action = step.kind === 'notify' ? 'notify' : step.action;
   const params = (
@@ -56,7 +40,7 @@ async function runAction(ctx: Ctx, step: Step & { kind: 'action' | 'notify' }, p
   ) as Record<string, unknown>;
   const req = actionRequest(ctx, step.id, action, params);
   await setStep(ctx, step, phase, { status: 'running' }, `Running ${action}`);
-  const result = await io(ctx, () => executor(step).executeAction(req));
+  const result = await ctx.activity(() => stepActions(step).executeAction(req));
   Object.assign(ctx.run.steps[step.id]!, {
     ok: result.ok,
     verified: result.verified,
@@ -74,9 +58,9 @@ async function runAction(ctx: Ctx, step: Step & { kind: 'action' | 'notify' }, p
   await setStep(ctx, step, phase, { status: 'succeeded' }, result.summary);
 }
 
-async function fail(ctx: Ctx, step: Step, phase: Phase, reason: string): Promise<void> {
+async function fail(ctx: PlaybookContext, step: Step, phase: Phase, reason: string): Promise<void> {
   await setStep(ctx, step, phase, { status: 'failed', error: reason }, `Step ${step.id} failed: ${reason}`);
-  if (step.on_failure === 'abort') throw abort(ctx, `step ${step.id} failed: ${reason}`, system(ctx));
+  if (step.on_failure === 'abort') throw ctx.abort(`step ${step.id} failed: ${reason}`, ctx.actor);
   if (step.on_failure === 'compensate') {
     const i = ctx.run.compensations.findIndex((c) => c.stepId === step.id);
     if (i >= 0) {
@@ -86,8 +70,7 @@ async function fail(ctx: Ctx, step: Step, phase: Phase, reason: string): Promise
   }
 }
 
-/** Waits for `done` until the absolute `deadline` (ISO) if any; true when done, false on timeout. */
-export async function runSteps(ctx: Ctx, steps: Step[], phase: Phase): Promise<void> {
+export async function runSteps(ctx: PlaybookContext, steps: Step[], phase: Phase): Promise<void> {
   for (const step of steps) {
     if (step.kind === 'notify' && step.wait === false) inBackground(ctx, step, phase);
     else await runStep(ctx, step, phase);
@@ -98,7 +81,7 @@ export async function runSteps(ctx: Ctx, steps: Step[], phase: Phase): Promise<v
  * Starts a `wait: false` step and returns at once. Its outcome is recorded like any step's; if its
  * on_failure aborts, the abort is requested and the playbook stops at its next step.
  */
-function inBackground(ctx: Ctx, step: Step, phase: Phase): void {
+function inBackground(ctx: PlaybookContext, step: Step, phase: Phase): void {
   ctx.background.push(
     runStep(ctx, step, phase).catch((err: unknown) => {
       if (err instanceof PlaybookAborted || isCancellation(err)) return;
@@ -107,14 +90,15 @@ function inBackground(ctx: Ctx, step: Step, phase: Phase): void {
   );
 }
 
-async function runStep(ctx: Ctx, step: Step, phase: Phase): Promise<void> {
+async function runStep(ctx: PlaybookContext, step: Step, phase: Phase): Promise<void> {
   const existing = ctx.run.steps[step.id];
   if (isDone(existing)) return;
-  checkAbort(ctx);
+  ctx.throwIfAborted();
   try {
     if (!existing && step.when && !evalCondition(step.when, buildScope(ctx.input, ctx.run))) {
-      await setStep(ctx, step, phase, { status: 'skipped' }, `Skipped ${step.id}: ${step.when} is false`);
-      for (const list of childLists(step)) markSkipped(ctx, list, phase);
+      const why = `${step.when} is false`;
+      await setStep(ctx, step, phase, { status: 'skipped' }, `Skipped ${step.id}: ${why}`);
+      for (const list of childLists(step)) await markSkipped(ctx, list, phase, why);
       return;
     }
     // Expressions and templates that fail at run time fail the step (its on_failure applies).
@@ -125,9 +109,9 @@ async function runStep(ctx: Ctx, step: Step, phase: Phase): Promise<void> {
   }
 }
 
-function taskView(ctx: Ctx, step: ManualTaskStep): TaskView {
+function taskView(ctx: PlaybookContext, step: ManualTaskStep): TaskView {
   return {
-    incidentId: ctx.input.incidentId,
+    incidentId: ctx.incidentId,
     stepId: step.id,
     title: step.task,
     instructions: step.checklist?.map((c) => `• ${c}`).join('\n'),
@@ -136,50 +120,52 @@ function taskView(ctx: Ctx, step: ManualTaskStep): TaskView {
 }
 
 const STEP_RUNNERS: {
-  [K in Step['kind']]: (ctx: Ctx, step: Extract<Step, { kind: K }>, phase: Phase) => Promise<void>;
+  [K in Step['kind']]: (
+    ctx: PlaybookContext,
+    step: Extract<Step, { kind: K }>,
+    phase: Phase,
+  ) => Promise<void>;
 } = {
   action: runAction,
   notify: runAction,
   async wait(ctx, step, phase) {
     const s = ctx.run.steps[step.id];
-    const wakeAt = s?.wakeAt ?? new Date(Date.now() + scaledMs(ctx, step.duration)).toISOString();
+    const wakeAt = s?.wakeAt ?? ctx.deadlineAfter(step.duration);
     if (s?.status !== 'waiting')
       await setStep(ctx, step, phase, { status: 'waiting', wakeAt }, `Waiting ${step.duration}`);
-    await waitUntil(ctx, () => false, wakeAt);
+    await ctx.waitUntil(() => false, wakeAt);
     await setStep(ctx, step, phase, { status: 'succeeded' }, `Waited ${step.duration}`);
   },
   async abort(ctx, step, phase) {
     await setStep(ctx, step, phase, { status: 'succeeded' }, `Abort: ${step.reason}`);
-    throw abort(ctx, step.reason, system(ctx));
+    throw ctx.abort(step.reason, ctx.actor);
   },
   async manual_task(ctx, step, phase) {
     let s = ctx.run.steps[step.id];
     if (s?.status !== 'waiting') {
       // `deadline` is the task's own word for it; a generic step `timeout` means the same here.
       const limit = step.deadline ?? step.timeout;
-      const deadline = limit ? new Date(Date.now() + scaledMs(ctx, limit)).toISOString() : undefined;
+      const deadline = limit ? ctx.deadlineAfter(limit) : undefined;
       s = await setStep(ctx, step, phase, { status: 'waiting', deadline }, `Task: ${step.task}`);
-      if (slackEnabled()) showTask(taskView(ctx, step));
+      showTask(taskView(ctx, step));
     }
     const state = s;
-    if (!(await waitUntil(ctx, () => state.completedBy !== undefined, state.deadline))) {
+    if (!(await ctx.waitUntil(() => state.completedBy !== undefined, state.deadline))) {
       throw new StepFailed(`task not done by its deadline ${state.deadline}`);
     }
     await setStep(ctx, step, phase, { status: 'succeeded' }, `Done: ${step.task}`, state.completedBy);
-    if (slackEnabled()) {
-      showTask(taskView(ctx, step), {
-        by: state.completedBy!,
-        at: nowIso(),
-        ...(state.note ? { note: state.note } : {}),
-      });
-    }
+    showTask(taskView(ctx, step), {
+      by: state.completedBy!,
+      at: nowIso(),
+      ...(state.note ? { note: state.note } : {}),
+    });
   },
   async condition(ctx, step, phase) {
     let branch = ctx.run.steps[step.id]?.branch;
     if (!branch) {
       const yes = evalCondition(step.if, buildScope(ctx.input, ctx.run));
       branch = yes ? 'then' : step.else ? 'else' : 'none';
-      markSkipped(ctx, yes ? step.else : step.steps, phase);
+      await markSkipped(ctx, yes ? step.else : step.steps, phase, `${step.if} → ${branch}`);
       await setStep(ctx, step, phase, { status: 'running', branch }, `${step.if} → ${branch}`);
     }
     if (branch === 'then') await runSteps(ctx, step.steps, phase);
@@ -203,67 +189,3 @@ const STEP_RUNNERS: {
   },
   approval: (ctx, step, phase) => runApproval(ctx, step, phase, runSteps),
 };
-
-export async function runPlaybook(ctx: Ctx): Promise<void> {
-  const { run } = ctx;
-  let outcome: 'completed' | 'aborted';
-  try {
-    for (const phase of PHASES) {
-      const steps = ctx.pinned.definition.phases[phase];
-      if (!steps || run.milestones.includes(phase)) continue;
-      run.phase = phase;
-      ctx.onPhase(phase);
-      await project(ctx, 'recordPhase', {
-        incidentId: ctx.input.incidentId,
-        phase,
-        actor: system(ctx),
-        at: nowIso(),
-      });
-      if (phase === 'postmortem') await writePostmortem(ctx);
-      await runSteps(ctx, steps, phase);
-      run.milestones.push(phase);
-      await project(ctx, 'recordPhase', {
-        incidentId: ctx.input.incidentId,
-        phase,
-        milestone: MILESTONES[phase],
-        actor: system(ctx),
-        at: nowIso(),
-      });
-    }
-    if (ctx.background.length > 0) await Promise.all(ctx.background);
-    outcome = 'completed';
-    run.phase = 'done';
-  } catch (err) {
-    if (!(err instanceof PlaybookAborted)) throw err;
-    run.abortReason = err.reason;
-    if (ctx.background.length > 0) await Promise.all(ctx.background);
-    // Actions still running in parallel branches finish first, so their undo is not missed.
-    await condition(() => idle(ctx));
-    // Popped only once done: a run that continues-as-new mid-way still owes the rest.
-    while (run.compensations.length > 0) {
-      await runCompensation(ctx, run.compensations[run.compensations.length - 1]!);
-      run.compensations.pop();
-    }
-    // Containers and waits cut short by the abort do not stay "running" in the query.
-    for (const s of Object.values(run.steps)) {
-      if (s.status === 'running' || s.status === 'waiting')
-        Object.assign(s, { status: 'failed', error: 'aborted' });
-    }
-    outcome = 'aborted';
-  }
-  await project(ctx, 'recordTimeline', {
-    incidentId: ctx.input.incidentId,
-    kind: `playbook.${outcome}`,
-    actor: run.abortRequested?.actor ?? system(ctx),
-    message:
-      outcome === 'aborted'
-        ? `Playbook ${ctx.pinned.id} aborted: ${run.abortReason}`
-        : `Playbook ${ctx.pinned.id} completed`,
-    eventKey: `${ctx.input.incidentId}:playbook:${outcome}`,
-    at: nowIso(),
-  });
-  // Set last, once every queued projection is written, so whoever sees the outcome in a query
-  // also finds the whole run in the timeline.
-  await condition(() => idle(ctx));
-  run.status = outcome;
-}

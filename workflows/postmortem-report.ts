@@ -2,7 +2,6 @@
  * The interpreter's post-mortem hook: when the postmortem phase starts, ask the
  * `generatePostmortem` activity to register the playbook's action items (its remediate and
  * postmortem `manual_task` steps, nested ones included) and store a report built from the DB.
- * Guarded by `patched('postmortem-report')` so histories recorded before it replay unchanged.
  * A report that cannot be written after a few attempts is recorded on the timeline and the
  * playbook goes on: the API renders the report on demand anyway.
  */
@@ -10,9 +9,8 @@ import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { DeclaredActionItem } from '../activities/postmortem';
 import { showPostmortem } from './slack-notify';
-import { errorMessage, hasPatch, io, nowIso, projection, system, type Ctx } from './step-runtime';
-
-export const POSTMORTEM_PATCH = 'postmortem-report';
+import { nowIso, type PlaybookContext } from './playbook-context';
+import { errorMessage } from './playbook-errors';
 
 const reporter = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -21,7 +19,7 @@ const reporter = proxyActivities<Activities>({
 
 const ITEM_PHASES = new Set(['remediate', 'postmortem']);
 
-export function declaredActionItems(ctx: Ctx): DeclaredActionItem[] {
+export function declaredActionItems(ctx: PlaybookContext): DeclaredActionItem[] {
   return [...ctx.index.values()].flatMap(({ step, phase }) =>
     step.kind === 'manual_task' && ITEM_PHASES.has(phase)
       ? [
@@ -37,25 +35,22 @@ export function declaredActionItems(ctx: Ctx): DeclaredActionItem[] {
   );
 }
 
-export async function writePostmortem(ctx: Ctx): Promise<void> {
-  if (!hasPatch(ctx, POSTMORTEM_PATCH)) return;
+export async function writePostmortem(ctx: PlaybookContext): Promise<void> {
   const incidentId = ctx.input.incidentId;
   try {
-    await io(ctx, () =>
-      reporter.generatePostmortem({ incidentId, actionItems: declaredActionItems(ctx), actor: system(ctx) }),
+    await ctx.activity(() =>
+      reporter.generatePostmortem({ incidentId, actionItems: declaredActionItems(ctx), actor: ctx.actor }),
     );
     showPostmortem(ctx);
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;
-    await io(ctx, () =>
-      projection.recordTimeline({
-        incidentId,
-        kind: 'postmortem.failed',
-        actor: system(ctx),
-        message: `Post-mortem report not stored (${errorMessage(err)}); GET /v1/incidents/${incidentId}/postmortem.md renders it on demand`,
-        eventKey: `${incidentId}:postmortem:failed`,
-        at: nowIso(),
-      }),
-    );
+    await ctx.project('recordTimeline', {
+      incidentId,
+      kind: 'postmortem.failed',
+      actor: ctx.actor,
+      message: `Post-mortem report not stored (${errorMessage(err)}); GET /v1/incidents/${incidentId}/postmortem.md renders it on demand`,
+      eventKey: `${incidentId}:postmortem:failed`,
+      at: nowIso(),
+    });
   }
 }

@@ -4,7 +4,7 @@
  * a Slack outage retries in the background and never holds a playbook step up, and decisions can
  * always be made through the API or CLI meanwhile. Deterministic: activity types only.
  */
-import { patched, proxyActivities } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
   approvalView,
@@ -16,17 +16,10 @@ import type { StepState } from '../domain/incident';
 import { render } from '../playbooks/expr';
 import type { ActionStep, ApprovalStep } from '../playbooks/schema';
 import { buildScope } from './playbook-model';
-import { hasPatch, type Ctx } from './step-runtime';
-
-/** Marks histories with Slack calls: incidents started before them replay without them. */
-export const SLACK_PATCH = 'slack-sync-v1';
-
-export function slackEnabled(): boolean {
-  return patched(SLACK_PATCH);
-}
+import type { PlaybookContext } from './playbook-context';
 
 /** What an approval message shows: the step, its progress, and exactly what it will do. */
-export function approvalLike(ctx: Ctx, step: ApprovalStep, state: StepState): ApprovalStepLike {
+export function approvalLike(ctx: PlaybookContext, step: ApprovalStep, state: StepState): ApprovalStepLike {
   const scope = buildScope(ctx.input, ctx.run);
   return {
     id: step.id,
@@ -54,21 +47,16 @@ export function showApproval(incidentId: string, step: ApprovalStepLike, outcome
   slack.slackShowApproval({ view, ...(outcome ? { outcome } : {}) }).catch(() => undefined);
 }
 
-/** Marks histories that post report digests to Slack (added after slack-sync-v1). */
-export const SLACK_REPORTS_PATCH = 'slack-reports-v1';
-
 /** Posts the post-mortem digest to the incident channel (no-op without Slack). */
-export function showPostmortem(ctx: Ctx): void {
-  if (!hasPatch(ctx, SLACK_REPORTS_PATCH)) return;
-  slack.slackPostPostmortem({ incidentId: ctx.input.incidentId }).catch(() => undefined);
+export function showPostmortem(ctx: PlaybookContext): void {
+  slack.slackPostPostmortem({ incidentId: ctx.incidentId }).catch(() => undefined);
 }
 
 /** Posts an approval's escalation in the incident channel, mentioning the target (once per step). */
-export function showEscalation(ctx: Ctx, stepId: string, target: string, reason: string): void {
-  if (!hasPatch(ctx, SLACK_REPORTS_PATCH)) return;
+export function showEscalation(ctx: PlaybookContext, stepId: string, target: string, reason: string): void {
   slack
     .slackPostEscalation({
-      incidentId: ctx.input.incidentId,
+      incidentId: ctx.incidentId,
       key: `approval:${stepId}`,
       target,
       reason,

@@ -1,7 +1,8 @@
 /**
- * The drill-speed patch is replay-safe: a sped-up drill's real history carries the `drill-speed`
- * patch marker and replays on the current code. With FIREBREAK_RECORD_HISTORIES=1 the recording
- * replaces test/histories/drill-speed-incident.json, which test/workflows/replay.test.ts replays.
+ * A drill at speed: its real history replays on the current code, and every playbook timer in it
+ * is divided by the speed (agent-config-tampering's longest deadline, 1h, fires after 30 s at
+ * 120x). With FIREBREAK_RECORD_HISTORIES=1 the recording replaces test/histories/drill-at-speed.json,
+ * which test/workflows/replay.test.ts replays.
  */
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
@@ -12,7 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDrill } from '../../drills/driver';
 import { loadScenarioFile } from '../../drills/lint';
 import { incidentWorkflowId } from '../../temporal/client';
-import { DRILL_SPEED_PATCH } from '../../workflows/step-runtime';
 import { HISTORY_DIR, readHistory, replayOptions } from '../helpers/histories';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
@@ -26,24 +26,25 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stack?.close();
+  if (outDir !== HISTORY_DIR) fs.rmSync(outDir, { recursive: true, force: true });
 });
 
-describe('drill-speed history', () => {
-  it('a sped-up drill records the drill-speed patch and replays', { timeout: 90_000 }, async () => {
+describe('drill at speed history', () => {
+  it('a sped-up drill scales every playbook timer and replays', { timeout: 90_000 }, async () => {
     const file = path.join(import.meta.dirname, '..', '..', 'drills', 'agent-config-tampering.yaml');
     const out = await runDrill(stack, loadScenarioFile(file), { auto: true, speed: 120, tickMs: 50 });
     expect(out.report.expectations.filter((e) => e.verdict !== 'met')).toEqual([]);
     const history = await stack.temporal.client.workflow
       .getHandle(incidentWorkflowId(out.incidentId))
       .fetchHistory();
-    const target = path.join(outDir, 'drill-speed-incident.json');
-    fs.writeFileSync(target, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 1)}\n`);
-    const patches = (history.events ?? []).flatMap((e) =>
-      (e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? []).map(
-        (p) => (JSON.parse(Buffer.from(p.data!).toString('utf8')) as { id: string }).id,
-      ),
-    );
-    expect(patches).toContain(DRILL_SPEED_PATCH);
+    const target = path.join(outDir, 'drill-at-speed.json');
+    fs.writeFileSync(target, `${historyToJSON(history)}\n`);
+    const timerSeconds = (history.events ?? []).flatMap((e) => {
+      const t = e.timerStartedEventAttributes?.startToFireTimeout;
+      return t ? [Number(t.seconds ?? 0) + (t.nanos ?? 0) / 1e9] : [];
+    });
+    expect(timerSeconds.length).toBeGreaterThan(0);
+    expect(Math.max(...timerSeconds)).toBeLessThanOrEqual(30);
     await Worker.runReplayHistory(replayOptions(), readHistory(target).history);
   });
 });

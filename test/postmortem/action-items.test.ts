@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { indexSteps } from '../../workflows/playbook-model';
 import { declaredActionItems } from '../../workflows/postmortem-report';
-import type { Ctx } from '../../workflows/step-runtime';
+import type { PlaybookContext } from '../../workflows/playbook-context';
 import { pinYaml } from '../helpers/playbooks';
 
 const pinned = pinYaml(`
@@ -30,7 +30,7 @@ phases:
 
 describe('declared action items', () => {
   it('takes remediate and postmortem manual tasks, nested too, with assignee and checklist', () => {
-    const ctx = { index: indexSteps(pinned.definition) } as unknown as Ctx;
+    const ctx = { index: indexSteps(pinned.definition) } as unknown as PlaybookContext;
     expect(declaredActionItems(ctx)).toEqual([
       {
         stepId: 'rotate',

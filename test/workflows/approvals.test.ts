@@ -1,5 +1,7 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { playbookSteps } from '../../db/schema';
 import type { Actor } from '../../domain/incident';
 import { decideApproval, incidentState } from '../../workflows/messages';
 import {
@@ -162,6 +164,50 @@ describe('approval steps', () => {
     expect(timelineRows(stack, incidentId).find((e) => e.kind === 'approval.rejected')?.message).toContain(
       'too broad',
     );
+  });
+
+  it('steps under a rejected approval are recorded as skipped, in their row and on the timeline', async () => {
+    const nested = pinYaml(`
+id: nested-reject
+version: 1
+title: Nested rejection
+phases:
+  contain:
+    - id: gate
+      kind: approval
+      prompt: Contain?
+      approvers: { users: [U_ALICE] }
+      steps:
+        - { id: disable_agent, kind: action, action: agent.disable, params: { agent_id: a1 } }
+        - id: both
+          kind: parallel
+          steps:
+            - { id: revoke, kind: action, action: credentials.revoke, params: { agent_id: a1 } }
+            - { id: tell, kind: notify, message: revoked }
+    - { id: after, kind: notify, message: done }
+`);
+    const { incidentId, handle } = await startIncident(stack, { playbook: nested });
+    await waitForStep(handle, 'gate', 'waiting');
+    await handle.executeUpdate(decideApproval, {
+      args: [{ decisionId: 'no', stepId: 'gate', decision: 'reject', actor: alice }],
+    });
+    await waitForPlaybook(handle, 'completed');
+    const under = ['disable_agent', 'both', 'revoke', 'tell'];
+    const rows = stack.db
+      .select({ stepId: playbookSteps.stepId, status: playbookSteps.status })
+      .from(playbookSteps)
+      .where(eq(playbookSteps.incidentId, incidentId))
+      .all();
+    const status = Object.fromEntries(rows.map((r) => [r.stepId, r.status]));
+    expect(status).toMatchObject({
+      gate: 'rejected',
+      after: 'succeeded',
+      ...Object.fromEntries(under.map((id) => [id, 'skipped'])),
+    });
+    const skipped = timelineRows(stack, incidentId).filter((e) => e.kind === 'step.skipped');
+    expect(skipped.map((e) => (e.data as { stepId: string }).stepId)).toEqual(under);
+    expect(skipped[0]!.message).toBe('Skipped disable_agent: approval gate was rejected');
+    expect(actionRows(stack, incidentId).map((r) => r.stepId)).toEqual(['after']);
   });
 
   it('timeout escalates to the target with a second deadline, then applies the escalation outcome', async () => {

@@ -1,15 +1,22 @@
 /**
- * Records real histories of the incident workflow (with a playbook exercising every step kind and
- * every update, and without a playbook) and checks each replays with the current code. Normally
- * the recordings go to a temp dir; with FIREBREAK_RECORD_HISTORIES=1 they replace the committed
- * ones in test/histories/ (do that only for a deliberate, patched() engine change).
+ * Records one real history of the incident workflow per scenario and checks each replays with the
+ * current code: an incident without a playbook, each built-in playbook to completion, an approval
+ * that escalates, an abort with compensation (every step kind and every update on the way), and a
+ * continue-as-new (on a dev server of its own that suggests it after a few events). The drill at
+ * speed is recorded by test/drills/drill-history.test.ts. Normally the recordings go to a temp
+ * dir; with FIREBREAK_RECORD_HISTORIES=1 they replace the committed ones in test/histories/,
+ * which test/workflows/replay.test.ts replays (README, "Tests": when to re-record).
  */
+import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON, type History } from '@temporalio/common/lib/proto-utils';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Actor, PendingApproval, PlaybookState } from '../../domain/incident';
+import { loadPlaybookDir } from '../../playbooks/loader';
 import {
   abortIncident,
   addNote,
@@ -22,11 +29,14 @@ import {
 } from '../../workflows/messages';
 import { HISTORY_DIR, readHistory, replayOptions } from '../helpers/histories';
 import {
+  actionRows,
   alice,
   bob,
   carol,
+  pbState,
   pinYaml,
   startIncident,
+  timelineRows,
   waitForPlaybook,
   waitForStep,
 } from '../helpers/playbooks';
@@ -43,6 +53,70 @@ afterAll(async () => {
   await stack?.close();
   if (outDir !== HISTORY_DIR) fs.rmSync(outDir, { recursive: true, force: true });
 });
+
+/** Writes the history and replays the written file with the current workflow bundle. */
+async function saveAndReplay(name: string, history: History): Promise<void> {
+  const file = path.join(outDir, `${name}.json`);
+  fs.writeFileSync(file, `${historyToJSON(history)}\n`);
+  await expect(Worker.runReplayHistory(replayOptions(), readHistory(file).history)).resolves.toBeUndefined();
+}
+
+function alertBatch(seq: number) {
+  return {
+    toSeq: seq,
+    totalCount: seq,
+    latestAlertId: `alt_${seq}`,
+    latestTitle: 'x',
+    latestStatus: 'firing' as const,
+    lastSeenAt: new Date().toISOString(),
+  };
+}
+
+async function closeAndRecord(handle: WorkflowHandle, name: string): Promise<void> {
+  await handle.executeUpdate(closeIncident, { args: [{ actor: 'U_ALICE', reason: 'done' }] });
+  await handle.result();
+  await saveAndReplay(name, await handle.fetchHistory());
+}
+
+/** Distinct actors the approval accepts, none of them its requester. */
+function approversOf(p: PendingApproval): Actor[] {
+  const needed = p.minApprovals - p.approvals;
+  const users = p.approvers.users.filter((u) => u !== p.requester);
+  if (users.length >= needed) return users.slice(0, needed).map((id) => ({ id, via: 'api' }));
+  return Array.from({ length: needed }, (_, i) => ({
+    id: `U_APPROVER_${i}`,
+    via: 'api',
+    groups: p.approvers.groups,
+    roles: p.approvers.roles,
+  }));
+}
+
+/** Approves every approval and completes every task as they start waiting, until the playbook ends. */
+async function playThrough(handle: WorkflowHandle): Promise<PlaybookState> {
+  const decided = new Set<string>();
+  for (;;) {
+    const s = await eventually(async () => {
+      const state = await pbState(handle);
+      const open = [...state.pendingApprovals, ...state.openTasks].some((x) => !decided.has(x.stepId));
+      return state.status !== 'running' || open ? state : undefined;
+    }, 60_000);
+    if (s.status !== 'running') return s;
+    for (const p of s.pendingApprovals.filter((x) => !decided.has(x.stepId))) {
+      decided.add(p.stepId);
+      for (const actor of approversOf(p)) {
+        await handle.executeUpdate(decideApproval, {
+          args: [{ decisionId: `${p.stepId}:${actor.id}`, stepId: p.stepId, decision: 'approve', actor }],
+        });
+      }
+    }
+    for (const t of s.openTasks.filter((x) => !decided.has(x.stepId))) {
+      decided.add(t.stepId);
+      await handle.executeUpdate(completeTask, {
+        args: [{ decisionId: `${t.stepId}:done`, stepId: t.stepId, actor: { id: 'U_IC', via: 'api' } }],
+      });
+    }
+  }
+}
 
 const everyKind = pinYaml(`
 id: every-kind
@@ -85,15 +159,59 @@ phases:
     - { id: enable, kind: action, action: agent.enable, params: { agent_id: a1, least_privilege: true } }
 `);
 
-async function save(name: string, history: History): Promise<string> {
-  const file = path.join(outDir, `${name}.json`);
-  fs.writeFileSync(file, `${historyToJSON(history)}\n`);
-  return file;
-}
-
 describe('recorded histories', () => {
-  it('a playbook incident (every step kind and update, then abort and close) replays', async () => {
-    const { handle } = await startIncident(stack, { playbook: everyKind, requestedBy: 'U_CAROL' });
+  it('an incident without a playbook (alerts, then close)', async () => {
+    const { handle } = await startIncident(stack, {});
+    await handle.signal(alertsAttached, alertBatch(1));
+    await eventually(async () => (await handle.query(incidentState)).alertCount === 1);
+    await closeAndRecord(handle, 'no-playbook');
+  });
+
+  for (const playbook of loadPlaybookDir()) {
+    it(`built-in playbook ${playbook.id}, to completion`, { timeout: 90_000 }, async () => {
+      const { handle } = await startIncident(stack, {
+        playbook,
+        severity: 'critical',
+        requestedBy: 'U_REQUESTER',
+      });
+      const s = await playThrough(handle);
+      expect(s.status).toBe('completed');
+      await closeAndRecord(handle, `playbook-${playbook.id}`);
+    });
+  }
+
+  it('an approval that escalates, then is approved', async () => {
+    const pb = pinYaml(`
+id: escalating
+version: 1
+title: Escalating approval
+phases:
+  contain:
+    - id: gate
+      kind: approval
+      prompt: Disable the agent?
+      approvers: { users: [U_ALICE] }
+      timeout: 1s
+      on_timeout: escalate
+      escalation: { target: S0SECLEADS, timeout: 1h, on_timeout: reject }
+      steps:
+        - { id: disable, kind: action, action: agent.disable, params: { agent_id: a1 } }
+`);
+    const { incidentId, handle } = await startIncident(stack, { playbook: pb });
+    await eventually(async () => (await pbState(handle)).pendingApprovals[0]?.escalated === true);
+    await handle.executeUpdate(decideApproval, {
+      args: [{ decisionId: 'late', stepId: 'gate', decision: 'approve', actor: alice }],
+    });
+    await waitForPlaybook(handle, 'completed');
+    expect(timelineRows(stack, incidentId).map((e) => e.kind)).toContain('approval.escalated');
+    await closeAndRecord(handle, 'approval-escalates');
+  });
+
+  it('an abort with compensation (every step kind and update on the way)', async () => {
+    const { incidentId, handle } = await startIncident(stack, {
+      playbook: everyKind,
+      requestedBy: 'U_CAROL',
+    });
     await waitForStep(handle, 'gate', 'waiting');
     await handle.executeUpdate(addNote, { args: [{ decisionId: 'n1', actor: bob, text: 'looking' }] });
     await handle.executeUpdate(decideApproval, {
@@ -114,30 +232,73 @@ describe('recorded histories', () => {
       args: [{ decisionId: 'a1', actor: alice, reason: 'drill over' }],
     });
     await waitForPlaybook(handle, 'aborted');
-    await handle.executeUpdate(closeIncident, { args: [{ actor: 'U_ALICE', reason: 'done' }] });
-    await handle.result();
-    const file = await save('playbook-incident', await handle.fetchHistory());
-    await expect(
-      Worker.runReplayHistory(replayOptions(), readHistory(file).history),
-    ).resolves.toBeUndefined();
+    expect(actionRows(stack, incidentId).map((r) => r.stepId)).toEqual(
+      expect.arrayContaining(['revoke.undo', 'disable.undo']),
+    );
+    await closeAndRecord(handle, 'abort-with-compensation');
+  });
+});
+
+describe('recorded continue-as-new', () => {
+  let env: TestWorkflowEnvironment | undefined;
+  let small: TestStack | undefined;
+  beforeAll(async () => {
+    env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'existing-path', path: inject('temporalCli') },
+        ip: '127.0.0.1',
+        extraArgs: [
+          '--log-level',
+          'error',
+          '--dynamic-config-value',
+          'limit.historyCount.suggestContinueAsNew=60',
+        ],
+      },
+    });
+    small = await startTestStack({ temporalAddress: env.address });
+  });
+  afterAll(async () => {
+    await small?.close();
+    await env?.teardown();
   });
 
-  it('an incident without a playbook (alerts, then close) replays', async () => {
-    const { handle } = await startIncident(stack, {});
-    await handle.signal(alertsAttached, {
-      toSeq: 1,
-      totalCount: 1,
-      latestAlertId: 'alt_1',
-      latestTitle: 'x',
-      latestStatus: 'firing',
-      lastSeenAt: new Date().toISOString(),
+  it('a run that continues-as-new mid-playbook, and the run after it', { timeout: 90_000 }, async () => {
+    const pb = pinYaml(`
+id: carried
+version: 1
+title: Carried across runs
+phases:
+  assess:
+    - { id: announce, kind: notify, message: hi }
+  contain:
+    - id: gate
+      kind: approval
+      prompt: Disable?
+      approvers: { users: [U_ALICE] }
+      steps:
+        - { id: disable, kind: action, action: agent.disable, params: { agent_id: a1 } }
+`);
+    const { handle } = await startIncident(small!, { playbook: pb });
+    const firstRunId = (await handle.describe()).runId;
+    await waitForStep(handle, 'gate', 'waiting');
+    let seq = 0;
+    await eventually(async () => {
+      await handle.signal(alertsAttached, alertBatch(++seq));
+      return (await handle.describe()).runId !== firstRunId;
+    }, 60_000);
+    const client = small!.temporal.client;
+    const first = client.workflow.getHandle(handle.workflowId, firstRunId);
+    const firstHistory = await first.fetchHistory();
+    expect(firstHistory.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+    await handle.executeUpdate(decideApproval, {
+      args: [{ decisionId: 'go', stepId: 'gate', decision: 'approve', actor: alice }],
     });
-    await eventually(async () => (await handle.query(incidentState)).alertCount === 1);
-    await handle.executeUpdate(closeIncident, { args: [{ actor: 'U_ALICE', reason: 'noise' }] });
-    await handle.result();
-    const file = await save('no-playbook-incident', await handle.fetchHistory());
-    await expect(
-      Worker.runReplayHistory(replayOptions(), readHistory(file).history),
-    ).resolves.toBeUndefined();
+    await waitForPlaybook(handle, 'completed');
+    await eventually(async () => (await handle.query(incidentState)).alertCount === seq);
+    const last = client.workflow.getHandle(handle.workflowId, (await handle.describe()).runId);
+    await last.executeUpdate(closeIncident, { args: [{ actor: 'U_ALICE', reason: 'done' }] });
+    await last.result();
+    await saveAndReplay('continue-as-new-first-run', firstHistory);
+    await saveAndReplay('continue-as-new-later-run', await last.fetchHistory());
   });
 });

@@ -1,0 +1,243 @@
+/**
+ * The state of one incident workflow run and the behaviour over it: the alert batches waiting to
+ * be counted, a requested close, the playbook run (if one is pinned), its Slack presence and its
+ * projection writes. runIncident (run-incident.ts) reads as the states; this class does the work
+ * of each, and its message handlers only record what arrived, so the main loop acts on it.
+ */
+import { allHandlersFinished, condition, setHandler, workflowInfo } from '@temporalio/workflow';
+import { alertsAttachedEvent } from '../domain/alert-batch';
+import type { AlertBatch, CloseRequest, IncidentStart, IncidentState } from '../domain/incident';
+import { DecisionHandlers } from './decision-handlers';
+import type { Decisions } from './decisions';
+import { runPlaybook } from './playbook-runner';
+import { alertsAttached, closeIncident, incidentState, playbookState } from './messages';
+import { nowIso, PlaybookContext } from './playbook-context';
+import { newRun, viewOf, type PlaybookRun } from './playbook-model';
+import { ProjectionQueue, updateWrites } from './projection-queue';
+import { SlackSync } from './slack-sync';
+
+/** What a run hands the next one on continue-as-new. */
+export interface RunIncidentCarry {
+  state: IncidentState;
+  started: boolean;
+  run?: PlaybookRun;
+  decisions?: Decisions;
+  /** Whether Slack is on for this incident (undefined: not asked yet). */
+  slack?: boolean;
+}
+
+function initialState(incidentId: string): IncidentState {
+  return {
+    incidentId,
+    status: 'open',
+    phase: 'assess',
+    alertCount: 0,
+    latestAlertId: undefined,
+    lastSeenAt: undefined,
+    lastAlertSeq: 0,
+  };
+}
+
+export class IncidentLifecycle {
+  readonly state: IncidentState;
+  private readonly decisions: Decisions;
+  private readonly projections = new ProjectionQueue();
+  private readonly playbook: PlaybookContext | undefined;
+  private readonly slack: SlackSync;
+  private readonly pending: AlertBatch[] = [];
+  private closing: CloseRequest | undefined;
+  private runnerError: unknown;
+
+  constructor(
+    private readonly input: IncidentStart,
+    private readonly carry: RunIncidentCarry | undefined,
+  ) {
+    this.state = carry?.state ?? initialState(input.incidentId);
+    this.decisions = carry?.decisions ?? {};
+    const pinned = input.playbook;
+    this.playbook = pinned
+      ? new PlaybookContext(input, pinned, carry?.run ?? newRun(), this.projections, (phase) => {
+          this.state.phase = phase;
+        })
+      : undefined;
+    // Known from the input, so queries see it from the first task on (no command involved).
+    if (this.playbook) {
+      const { id, version, hash } = this.playbook.pinned;
+      this.state.playbook ??= { id, version, hash, status: this.playbook.run.status };
+    }
+    this.slack = new SlackSync(input.incidentId, () => this.summaryFacts(), carry?.slack);
+  }
+
+  get closeRequested(): boolean {
+    return this.closing !== undefined;
+  }
+
+  registerHandlers(): void {
+    setHandler(alertsAttached, (batch) => {
+      // At-least-once delivery from the outbox: a batch already counted is dropped here.
+      const lastQueued = this.pending.at(-1)?.toSeq ?? this.state.lastAlertSeq;
+      if (batch.toSeq > lastQueued) this.pending.push(batch);
+    });
+    // The incident API reads pending approvals from this query (see api/routes/incidents.ts).
+    setHandler(incidentState, () => ({
+      ...this.state,
+      pendingApprovals: this.playbookView()?.pendingApprovals ?? [],
+    }));
+    setHandler(playbookState, () => this.playbookView() ?? null);
+    setHandler(
+      closeIncident,
+      async (req) => {
+        this.closing = req;
+        await condition(() => this.state.status === 'closed');
+        return this.state;
+      },
+      {
+        validator: (req) => {
+          if (!req.actor) throw new Error('actor is required');
+          if (this.state.status === 'closed' || this.closing) throw new Error('incident is already closed');
+        },
+      },
+    );
+    new DecisionHandlers(this.input, this.playbook, this.decisions).register();
+  }
+
+  /** Records the start (first run only), then starts Slack and the playbook. */
+  begin(): void {
+    if (!this.carry?.started) {
+      const pinned = this.input.playbook;
+      this.projections.record('recordIncidentStarted', {
+        incidentId: this.input.incidentId,
+        phase: 'assess',
+        at: nowIso(),
+        ...(pinned ? { playbook: { id: pinned.id, version: pinned.version, hash: pinned.hash } } : {}),
+      });
+    }
+    this.slack.start();
+    const ctx = this.playbook;
+    if (ctx && ctx.run.status === 'running') {
+      runPlaybook(ctx).then(
+        () => {
+          this.state.playbook!.status = ctx.run.status;
+        },
+        (err: unknown) => {
+          this.runnerError = err ?? new Error('playbook runner failed');
+        },
+      );
+    }
+  }
+
+  /** Waits for something the main loop acts on: alerts, a close, a failure, a hand-over hint. */
+  async nextChange(): Promise<void> {
+    await condition(
+      () =>
+        this.pending.length > 0 ||
+        this.closing !== undefined ||
+        this.failure() !== undefined ||
+        workflowInfo().continueAsNewSuggested,
+    );
+    const failure = this.failure();
+    if (failure !== undefined) throw failure;
+  }
+
+  /** Counts the alert batches that arrived and adds one timeline event for them. */
+  countAlerts(): void {
+    while (this.pending.length > 0) {
+      const batches = this.pending.splice(0, this.pending.length);
+      const before = this.state.alertCount;
+      for (const b of batches) {
+        this.state.alertCount = Math.max(this.state.alertCount, b.totalCount);
+        this.state.lastAlertSeq = b.toSeq;
+        this.state.latestAlertId = b.latestAlertId;
+        this.state.lastSeenAt = b.lastSeenAt;
+      }
+      const last = batches.at(-1)!;
+      const event = alertsAttachedEvent({
+        incidentId: this.input.incidentId,
+        count: this.state.alertCount - before,
+        latestAlertId: last.latestAlertId,
+        latestTitle: last.latestTitle,
+        latestStatus: last.latestStatus,
+        lastSeenAt: last.lastSeenAt,
+      });
+      this.projections.record('recordTimeline', event);
+      this.slack.changed();
+    }
+  }
+
+  /** Closes the incident: the playbook pauses, the close is recorded (the update waits), Slack shows it. */
+  async close(): Promise<IncidentState> {
+    const { actor, reason } = this.closing!;
+    await this.suspend();
+    await updateWrites.recordIncidentClosed({ incidentId: this.input.incidentId, actor, reason });
+    if (this.playbook) {
+      await updateWrites.recordTimeline({
+        incidentId: this.input.incidentId,
+        kind: 'milestone',
+        actor,
+        message: 'Milestone: closed',
+        data: { milestone: 'closed' },
+        eventKey: `${this.input.incidentId}:milestone:closed`,
+        at: nowIso(),
+      });
+    }
+    this.state.status = 'closed';
+    this.state.phase = 'closed';
+    this.slack.changed();
+    await this.slack.stop();
+    return this.state;
+  }
+
+  /** Continue-as-new is due and no alert waits to be counted. */
+  handOverDue(): boolean {
+    return workflowInfo().continueAsNewSuggested && this.pending.length === 0;
+  }
+
+  /**
+   * Pauses everything for continue-as-new and returns what the next run needs. Signals that race
+   * with this are not lost: the server rejects a continue-as-new completion while new events are
+   * pending, and the task runs again with them. The playbook pauses at its next activity
+   * boundary; waits resume from their absolute deadlines in the next run.
+   */
+  async handOver(): Promise<RunIncidentCarry> {
+    await this.suspend();
+    await this.slack.stop();
+    await condition(allHandlersFinished);
+    return {
+      state: this.state,
+      started: true,
+      slack: this.slack.enabled,
+      ...(this.playbook ? { run: this.playbook.run } : {}),
+      decisions: this.decisions,
+    };
+  }
+
+  /** No new step starts; actions already running finish and every projection is written first. */
+  private async suspend(): Promise<void> {
+    const ctx = this.playbook;
+    if (ctx) ctx.suspending = true;
+    await condition(() => (ctx ? ctx.idle() : this.projections.idle()));
+    const failure = this.failure();
+    if (failure !== undefined) throw failure;
+  }
+
+  private failure(): unknown {
+    return this.runnerError ?? this.projections.failure;
+  }
+
+  private playbookView() {
+    return this.playbook ? viewOf(this.playbook.pinned, this.playbook.run) : undefined;
+  }
+
+  private summaryFacts() {
+    const ctx = this.playbook;
+    const view = this.playbookView();
+    return {
+      incidentId: this.input.incidentId,
+      status: this.state.status,
+      phase: ctx && ctx.run.status === 'running' ? view!.phase : this.state.phase,
+      alertCount: this.state.alertCount,
+      pendingApprovals: view?.pendingApprovals.length ?? 0,
+      ...(ctx ? { playbookId: ctx.pinned.id } : {}),
+    };
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * A whole playbook run: its phases in order, each entered, run and closed with its milestone (a
+ * phase reached in an earlier run is not run again), then the outcome on the timeline. On abort,
+ * background steps and running actions finish first, then the compensations run in reverse.
+ */
+import { condition } from '@temporalio/workflow';
+import type { Phase } from '../domain/incident';
+import { MILESTONES, PHASES } from '../domain/phases';
+import { compensateAll } from './compensation';
+import { runSteps } from './interpreter';
+import { nowIso, type PlaybookContext } from './playbook-context';
+import { PlaybookAborted } from './playbook-errors';
+import { writePostmortem } from './postmortem-report';
+
+/** Runs every phase in order; on abort, runs the compensations in reverse order. */
+export async function runPlaybook(ctx: PlaybookContext): Promise<void> {
+  const { run } = ctx;
+  let outcome: 'completed' | 'aborted';
+  try {
+    for (const phase of PHASES) await runPhase(ctx, phase);
+    if (ctx.background.length > 0) await Promise.all(ctx.background);
+    outcome = 'completed';
+    run.phase = 'done';
+  } catch (err) {
+    if (!(err instanceof PlaybookAborted)) throw err;
+    await unwindAbort(ctx, err);
+    outcome = 'aborted';
+  }
+  await ctx.project('recordTimeline', {
+    incidentId: ctx.incidentId,
+    kind: `playbook.${outcome}`,
+    actor: run.abortRequested?.actor ?? ctx.actor,
+    message:
+      outcome === 'aborted'
+        ? `Playbook ${ctx.pinned.id} aborted: ${run.abortReason}`
+        : `Playbook ${ctx.pinned.id} completed`,
+    eventKey: `${ctx.incidentId}:playbook:${outcome}`,
+    at: nowIso(),
+  });
+  // Set last, once every queued projection is written, so whoever sees the outcome in a query
+  // also finds the whole run in the timeline.
+  await condition(() => ctx.idle());
+  run.status = outcome;
+}
+
+/** One phase: entered, its steps, its milestone (a phase already reached is not run again). */
+async function runPhase(ctx: PlaybookContext, phase: Phase): Promise<void> {
+  const steps = ctx.pinned.definition.phases[phase];
+  if (!steps || ctx.run.milestones.includes(phase)) return;
+  ctx.run.phase = phase;
+  ctx.onPhase(phase);
+  await ctx.project('recordPhase', { incidentId: ctx.incidentId, phase, actor: ctx.actor, at: nowIso() });
+  if (phase === 'postmortem') await writePostmortem(ctx);
+  await runSteps(ctx, steps, phase);
+  ctx.run.milestones.push(phase);
+  await ctx.project('recordPhase', {
+    incidentId: ctx.incidentId,
+    phase,
+    milestone: MILESTONES[phase],
+    actor: ctx.actor,
+    at: nowIso(),
+  });
+}
+
+/** After an abort: background steps and running actions finish, then everything done is undone. */
+async function unwindAbort(ctx: PlaybookContext, err: PlaybookAborted): Promise<void> {
+  ctx.run.abortReason = err.reason;
+  if (ctx.background.length > 0) await Promise.all(ctx.background);
+  // Actions still running in parallel branches finish first, so their undo is not missed.
+  await condition(() => ctx.idle());
+  await compensateAll(ctx);
+  // Containers and waits cut short by the abort do not stay "running" in the query.
+  for (const s of Object.values(ctx.run.steps)) {
+    if (s.status === 'running' || s.status === 'waiting')
+      Object.assign(s, { status: 'failed', error: 'aborted' });
+  }
+}
