@@ -20,8 +20,8 @@ import { beginActionRun, finishActionRun } from '../db/action-runs';
 import type { Db } from '../db/client';
 import { appendTimelineEvent } from '../db/timeline';
 import { ACTIONS, type ActionRequest, type ActionResult } from '../domain/actions';
-import { appendAudit } from './audit';
 import type { Clock } from '../domain/clock';
+import { appendAudit } from './audit';
 
 export type { ActionHandler, LiveConnectors } from '../connectors/types';
 

@@ -4,8 +4,8 @@
  * verification) is db/audit.ts.
  */
 import { redactString, redactValue } from '../connectors/redact';
-import type { Db } from '../db/client';
 import { appendAuditEntry, type AuditRow } from '../db/audit';
+import type { Db } from '../db/client';
 
 export { canonicalJson, GENESIS_HASH, verifyAuditChain, type AuditVerification } from '../db/audit';
 

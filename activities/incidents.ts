@@ -8,10 +8,10 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../db/client';
 import { IncidentNotFound } from '../db/errors';
-import type { Clock } from '../domain/clock';
 import { recordIncidentClosed, recordProjection, recordProjections } from '../db/incident-projection';
 import { appendTimelineEvent, type TimelineEvent } from '../db/timeline';
 import { alertsAttachedEvent, type AlertBatchRecord } from '../domain/alert-batch';
+import type { Clock } from '../domain/clock';
 import type { Phase, StepStatus } from '../domain/incident';
 
 export type { TimelineEvent } from '../db/timeline';

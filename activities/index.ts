@@ -3,10 +3,10 @@
  * real local services (SQLite files, fake Slack over HTTP) instead of mocks.
  */
 import type { Db } from '../db/client';
-import { createActionActivities, type LiveConnectors } from './actions';
 import { systemClock, type Clock } from '../domain/clock';
-import { createIncidentActivities } from './incidents';
 import { createSlackActivities, type SlackNotifierDeps } from '../slack/notifier';
+import { createActionActivities, type LiveConnectors } from './actions';
+import { createIncidentActivities } from './incidents';
 import { createPostmortemActivities } from './postmortem';
 
 export interface ActivityDeps {

@@ -8,8 +8,8 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../db/client';
-import { registerActionItems } from '../db/postmortems';
 import { storePostmortem } from '../db/postmortem-report';
+import { registerActionItems } from '../db/postmortems';
 import { appendTimelineEvent } from '../db/timeline';
 import type { Clock } from '../domain/clock';
 

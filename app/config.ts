@@ -4,10 +4,10 @@
  * `Config` by injection. The optional YAML config file (FIREBREAK_CONFIG) carries what does not fit
  * in variables: alert sources and routing rules.
  */
-import type { TLSConfig } from '@temporalio/client';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { TLSConfig } from '@temporalio/client';
 import { z } from 'zod';
 import { ConnectorEnv, resolveConnectorConfig, type ConnectorConfig } from '../connectors/config';
 import { EMPTY_FILE_CONFIG, loadFileConfig, type FileConfig } from './config-file';

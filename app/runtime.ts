@@ -3,10 +3,10 @@
  * Temporal is (embedded dev server or an existing cluster), opens the DB, and builds the worker
  * and the HTTP server from the same parsed config.
  */
-import { serve, type ServerType } from '@hono/node-server';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import fs from 'node:fs';
 import path from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import { createApp } from '../api/app';
@@ -15,10 +15,10 @@ import { dbFile, openDb, type Db } from '../db/client';
 import { drillStartOptions } from '../drills/store';
 import { Outbox } from '../intake/outbox';
 import { slackNotifier, startSlack } from '../slack/runtime';
+import { bundleInChild } from '../temporal/bundle';
 import { findTemporalCli } from '../temporal/cli-binary';
 import { connectTemporal, type TemporalHandle } from '../temporal/client';
 import { PortInUseError, startDevServer, type DevServer } from '../temporal/dev-server';
-import { bundleInChild } from '../temporal/bundle';
 import { createWorker } from '../temporal/worker';
 import { ConfigError, type Config } from './config';
 import { loadCredentials, type Credentials } from './credentials';

@@ -4,9 +4,9 @@
  * the assess phase's announce). Baseline, same run and server: starting a bare workflow that runs one
  * activity. Target: p50 ≤ 1.5× the baseline.
  */
-import { NativeConnection, Worker } from '@temporalio/worker';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { actionRunOf } from '../db/action-runs';
 import { percentile, postAlert, report, startBenchStack } from './lib/stack';
 

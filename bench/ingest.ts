@@ -5,10 +5,10 @@
  * beside a separate worker process, as deployed); this process only generates the load.
  * Target: ≥ 0.5× the baseline's throughput, and p99 < 25 ms at a fixed 1,000 alerts/s.
  */
-import autocannon from 'autocannon';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import autocannon from 'autocannon';
 import type { Db } from '../db/client';
 import { undispatchedAlertCount } from '../db/incident-alerts';
 import { runEntry } from '../test/helpers/process';

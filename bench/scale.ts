@@ -6,8 +6,8 @@
  * Target: RSS < 1 GiB.
  */
 import { countStepsIn } from '../db/incident-projection';
-import { startProcessStack } from './lib/processes';
 import { memoryOf } from './lib/proc';
+import { startProcessStack } from './lib/processes';
 import { postAlert, report } from './lib/stack';
 
 const N = Number(process.env.BENCH_SCALE_INCIDENTS ?? 1000);

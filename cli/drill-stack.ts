@@ -5,18 +5,18 @@
  * DATA_DIR, runs the drill through the same driver, and shuts everything down again; the data dir
  * is kept, since the report lives in it.
  */
-import { closeDb } from '../db/client';
-import { slackNotifier } from '../slack/runtime';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../app/config';
+import { freePort } from '../app/free-port';
 import { createLogger } from '../app/logger';
 import { openServices, resolveTemporal, startApi, startWorker } from '../app/runtime';
+import { closeDb } from '../db/client';
 import { drillRow } from '../db/drills';
 import { driveDrill, openDrill, type DrillOptions, type DrillOutcome } from '../drills/driver';
 import type { DrillScenario } from '../drills/schema';
-import { freePort } from '../app/free-port';
+import { slackNotifier } from '../slack/runtime';
 
 export async function reachable(url: string): Promise<boolean> {
   try {

@@ -4,14 +4,14 @@
  * path and exits 0 only when every expectation is met), `judge <incident> <expectation> met|missed`
  * (a facilitator's verdict) and `replay <incident>` (a past incident's alerts, re-run as a drill).
  */
-import type { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Command } from 'commander';
 import { loadConfig } from '../app/config';
 import { closeDb, dbFile, openDb } from '../db/client';
 import { lintDrillSource, loadScenarioFile } from '../drills/lint';
-import { renderMarkdown, reportPathFor, settleDrill, type AfterActionReport } from '../drills/report';
 import { scenarioFromIncident } from '../drills/replay';
+import { renderMarkdown, reportPathFor, settleDrill, type AfterActionReport } from '../drills/report';
 import type { DrillScenario } from '../drills/schema';
 import { judgeExpectation } from '../drills/store';
 import { CliError } from './cli-error';

@@ -3,8 +3,8 @@
  * down or not configured. FIREBREAK_URL (default http://127.0.0.1:3000) and FIREBREAK_TOKEN (an API
  * token with the `respond` scope) say where and as whom. Errors print the API's message and exit 1.
  */
-import type { Command } from 'commander';
 import crypto from 'node:crypto';
+import type { Command } from 'commander';
 
 function target(): { url: string; token: string } {
   const token = process.env.FIREBREAK_TOKEN;

@@ -6,7 +6,7 @@
 import { isActionName, undoOf } from '../domain/action-catalog';
 import { ACTIONS } from '../domain/actions';
 import { PHASES } from '../domain/phases';
-import type { Playbook, Step } from '../playbooks/schema';
+import type { Playbook, Step } from '../domain/playbook';
 
 function describe(step: Step): string {
   switch (step.kind) {

@@ -4,12 +4,12 @@
  * flowchart) and `schema` (writes playbooks/playbook.schema.json, the editors' JSON Schema,
  * generated from the zod schema).
  */
-import type { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Command } from 'commander';
+import { playbookJsonSchema, type Playbook } from '../domain/playbook';
 import { lintSource } from '../playbooks/lint';
 import { BUILTIN_PLAYBOOK_DIR } from '../playbooks/loader';
-import { playbookJsonSchema, type Playbook } from '../playbooks/schema';
 import { mermaid, outline } from './playbook-render';
 
 export const SCHEMA_FILE = path.join(BUILTIN_PLAYBOOK_DIR, 'playbook.schema.json');

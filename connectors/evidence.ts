@@ -5,15 +5,15 @@
  * into one JSON artifact per call, stored content-addressed with a custody record. The output
  * carries only hashes, so workflow history never holds the data itself.
  */
-import { agentView } from './inventory';
-import { redactValue } from './redact';
-import { handler, type ActionHandler } from './types';
 import { agentCredentialsOf, getAgent } from '../db/agents';
 import { auditEntriesForAgent } from '../db/audit';
 import type { Db } from '../db/client';
+import { EvidenceStore } from '../db/evidence-store';
 import { alertsForEvidence } from '../db/incident-alerts';
 import { incidentTimeline } from '../db/timeline';
-import { EvidenceStore } from '../db/evidence-store';
+import { agentView } from './inventory';
+import { redactValue } from './redact';
+import { handler, type ActionHandler } from './types';
 
 export type EvidenceKind =
   'access_logs' | 'auth_attempts' | 'infra_changes' | 'data_changes' | 'agent_config' | 'traces' | 'alerts';

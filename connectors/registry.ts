@@ -4,7 +4,6 @@
  * through the lazy `liveConnectors()` of executeAction, so drill incidents never construct a live
  * client; clients themselves connect per call.
  */
-import { evidenceCollectHandler, type EvidenceSources } from './evidence';
 import type { Db } from '../db/client';
 import { incidentExists } from '../db/incidents';
 import { appendTimelineEvent } from '../db/timeline';
@@ -12,6 +11,7 @@ import { accessConnector, type AccessProviders } from './access';
 import { awsIamConnector, type AwsIamOptions } from './aws-iam';
 import type { ConnectorConfig } from './config';
 import { credentialsConnector, type CredentialProviders } from './credentials';
+import { evidenceCollectHandler, type EvidenceSources } from './evidence';
 import { killSwitchConnector, statusSigningKey } from './kill-switch';
 import { postgresConnector } from './postgres';
 import { httpSystem } from './signed-http';

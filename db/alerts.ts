@@ -8,8 +8,8 @@
  * order and marks what it delivered. The hot statements are prepared once per connection:
  * building them per alert was most of intake's CPU time (bench/RESULTS.md).
  */
-import { and, count, desc, eq, gte, isNull, lte, max, ne, sql } from 'drizzle-orm';
 import crypto from 'node:crypto';
+import { and, count, desc, eq, gte, isNull, lte, max, ne, sql } from 'drizzle-orm';
 import type { Alert, Severity } from '../domain/alert';
 import type { IncidentMode } from '../domain/incident';
 import type { Db } from './client';

@@ -5,10 +5,10 @@
  * chain head (seq and hash) is also kept in DATA_DIR/audit-head.json, so cutting entries off the
  * end is caught too. Triggers in the migration refuse UPDATE and DELETE. Callers redact first.
  */
-import { and, asc, desc, eq, gte, inArray, like, or, sql } from 'drizzle-orm';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { and, asc, desc, eq, gte, inArray, like, or, sql } from 'drizzle-orm';
 import { dataDirOf, inTransaction, isInMemory, type Db } from './client';
 import { auditLog } from './schema';
 

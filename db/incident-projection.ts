@@ -6,8 +6,8 @@
  * The step rows are read back here too.
  */
 import { and, count, eq } from 'drizzle-orm';
-import { IncidentNotFound } from './errors';
 import { inTransaction, type Db } from './client';
+import { IncidentNotFound } from './errors';
 import { incidents, playbookSteps } from './schema';
 import { insertTimelineEvent, type TimelineEvent } from './timeline';
 

@@ -7,6 +7,10 @@
  * notifier serve the stored one while it still covers the whole timeline.
  */
 import crypto from 'node:crypto';
+import type { ActionItem, PostmortemReport } from '../domain/postmortem';
+import { renderPostmortemMarkdown, renderPostmortemSummary } from '../domain/postmortem-markdown';
+import { review, summarize } from '../domain/postmortem-review';
+import { approvalsOf, responseMetrics, secondsBetween } from '../domain/response-metrics';
 import type { Db } from './client';
 import type { AlertRow } from './incident-alerts';
 import {
@@ -18,10 +22,6 @@ import {
   type PostmortemFacts,
   type StepRow,
 } from './postmortems';
-import { renderPostmortemMarkdown, renderPostmortemSummary } from '../domain/postmortem-markdown';
-import type { ActionItem, PostmortemReport } from '../domain/postmortem';
-import { approvalsOf, responseMetrics, secondsBetween } from '../domain/response-metrics';
-import { review, summarize } from '../domain/postmortem-review';
 
 /** Each tracked item with the status of the step that declared it. */
 function actionItemsFrom(items: ActionItemRow[], stepRows: StepRow[]): ActionItem[] {

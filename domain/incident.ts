@@ -3,13 +3,13 @@
  * (with the pinned playbook it interprets), the batched alert signal, and the state it reports,
  * including each playbook step's state. Pure types and constants only.
  */
-import type { PinnedPlaybook } from '../playbooks/schema';
 import type { ScriptedOutcome } from './actions';
 import type { AlertStatus, Severity } from './alert';
 import type { Phase } from './phases';
+import type { PinnedPlaybook } from './playbook';
 
 export { MILESTONES, PHASES, type Phase } from './phases';
-export type { PinnedPlaybook } from '../playbooks/schema';
+export type { PinnedPlaybook } from './playbook';
 export type IncidentMode = 'live' | 'drill';
 export type IncidentStatus = 'open' | 'resolved' | 'closed';
 

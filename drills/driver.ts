@@ -5,24 +5,24 @@
  * under --auto, waits for the playbook to finish or the time limit, closes the incident, and scores
  * it. The workflow runs every action in simulation: nothing here can reach a live connector.
  */
-import { systemClock } from '../domain/clock';
-import { createSlackActivities, type SlackNotifierDeps } from '../slack/notifier';
-import { renderAfterActionSummary } from './report';
 import crypto from 'node:crypto';
-import type { Db } from '../db/client';
 import { type AlertPlacement, incidentIdFor } from '../db/alerts';
+import type { Db } from '../db/client';
 import { drillRow, insertDrill } from '../db/drills';
 import { getIncident } from '../db/incidents';
 import { appendTimelineEvent } from '../db/timeline';
 import type { Alert } from '../domain/alert';
+import { systemClock } from '../domain/clock';
+import { durationMs } from '../domain/duration';
 import type { Outbox } from '../intake/outbox';
 import { storeAlerts } from '../intake/store';
+import { loadPlaybookDir } from '../playbooks/loader';
+import { createSlackActivities, type SlackNotifierDeps } from '../slack/notifier';
 import { queryIncident, updateIncident, type TemporalHandle } from '../temporal/client';
 import { addNote, closeIncident, playbookState } from '../workflows/messages';
-import { loadPlaybookDir } from '../playbooks/loader';
 import { settleDrill, type AfterActionReport } from './report';
+import { renderAfterActionSummary } from './report';
 import { AutoResponder } from './responder';
-import { durationMs } from '../domain/duration';
 import { type DrillAlert, type DrillScenario, type Inject } from './schema';
 
 export interface DrillEnv {

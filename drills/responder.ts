@@ -4,10 +4,10 @@
  * waited the scripted delay, compressed by the speed factor. Decision ids are derived from the
  * incident, step and responder, so a resent update is a no-op in the workflow.
  */
+import { durationMs } from '../domain/duration';
 import type { Actor, PlaybookState } from '../domain/incident';
 import { updateIncident, type TemporalHandle } from '../temporal/client';
 import { completeTask, decideApproval } from '../workflows/messages';
-import { durationMs } from '../domain/duration';
 import { type DrillScenario, type Responder } from './schema';
 
 export class AutoResponder {

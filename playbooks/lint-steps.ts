@@ -6,9 +6,9 @@
 import type { z } from 'zod';
 import { isActionName, undoOf } from '../domain/action-catalog';
 import { ACTIONS } from '../domain/actions';
+import type { Step } from '../domain/playbook';
 import { isTemplated } from './expr';
 import type { Path } from './locate';
-import type { Step } from './schema';
 
 export type Add = (path: Path, message: string, opts?: { key?: string; offset?: number }) => void;
 

@@ -8,11 +8,12 @@
  * false). The loader refuses any playbook with a problem.
  */
 import { PHASES } from '../domain/phases';
+import { Playbook, type Step } from '../domain/playbook';
 import { evaluate, ExprError, parseExpr, pathsOf, templateExprs } from './expr';
 import { checkAction, checkApproval, checkGate, type Add } from './lint-steps';
 import { parseSource, problemAt, type Path, type Problem, type SourceDoc } from './locate';
 import { AGENT_FIELDS, ALERT_FIELDS, INCIDENT_FIELDS, STEP_FIELDS } from './scope';
-import { childLists, Playbook, type Step } from './schema';
+import { childLists } from './step-tree';
 
 export type { Problem } from './locate';
 

@@ -8,8 +8,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PinnedPlaybook } from '../domain/playbook';
 import { lintSource, type Problem } from './lint';
-import type { PinnedPlaybook } from './schema';
 
 export const BUILTIN_PLAYBOOK_DIR = path.dirname(fileURLToPath(import.meta.url));
 

@@ -5,7 +5,7 @@
  * choice is stable. No match: the incident runs without a playbook.
  */
 import type { Severity } from '../domain/alert';
-import type { PinnedPlaybook } from './schema';
+import type { PinnedPlaybook } from '../domain/playbook';
 
 export interface MatchSubject {
   severity: Severity;

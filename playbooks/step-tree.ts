@@ -1,8 +1,8 @@
 /**
- * Walking a playbook's step tree. Free of zod (types only from schema.ts), so the incident
+ * Walking a playbook's step tree. Free of zod (types only from domain/playbook.ts), so the incident
  * workflow can use it without evaluating the schema module in every new workflow.
  */
-import type { Step } from './schema';
+import type { Step } from '../domain/playbook';
 
 /** The nested step lists of a step (approval body, condition branches, parallel group). */
 export function childLists(step: Step): Step[][] {

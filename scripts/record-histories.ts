@@ -5,12 +5,12 @@
  * are what make a non-deterministic workflow change fail CI.
  *   npx tsx scripts/record-histories.ts
  */
-import { serve } from '@hono/node-server';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { serve } from '@hono/node-server';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { pino } from 'pino';
 import { createActivities } from '../activities';
 import { createApp } from '../api/app';

@@ -5,8 +5,8 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../db/client';
-import { getIncident } from '../db/incidents';
 import { rolesOf } from '../db/incident-roles';
+import { getIncident } from '../db/incidents';
 import { loadRef, saveRef } from '../db/slack-refs';
 import type { SummaryView } from './blocks/summary';
 import type { SlackApi } from './client';

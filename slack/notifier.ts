@@ -10,15 +10,15 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { SlackConfig } from '../app/config';
 import type { Db } from '../db/client';
+import { postmortemSummaryFor } from '../db/postmortem-report';
 import { loadRef, saveRef } from '../db/slack-refs';
+import type { Clock } from '../domain/clock';
 import { approvalMessage, type ApprovalOutcome, type ApprovalView } from './blocks/approval';
 import { escalationMessage, type EscalationView } from './blocks/escalation';
 import { announcement, summaryCard } from './blocks/summary';
 import { taskDone, taskMessage, type TaskView } from './blocks/task';
-import { SlackCallError, type SlackApi } from './client';
-import type { Clock } from '../domain/clock';
-import { postmortemSummaryFor } from '../db/postmortem-report';
 import { ensureChannel, inviteResponders, summaryView, type SummaryFacts } from './channels';
+import { SlackCallError, type SlackApi } from './client';
 
 export interface SlackLinks {
   publicUrl: string | undefined;

@@ -2,11 +2,11 @@
  * Slack wiring for the composition root (app/runtime.ts, test stacks): the notifier the worker's
  * activities use, and the Bolt surface the API serves. Both are undefined without Slack config.
  */
-import type { SlackNotifierDeps } from './notifier';
 import type { Config } from '../app/config';
 import { createSlackApp, type SlackSurface } from './app';
 import { createSlackApi } from './client';
 import type { SlackDeps } from './context';
+import type { SlackNotifierDeps } from './notifier';
 
 export function slackNotifier(config: Config, temporalUiUrl: string | undefined): SlackNotifierDeps['slack'] {
   if (!config.slack) return undefined;

@@ -5,11 +5,11 @@
  *
  * Run directly (`node --import tsx temporal/bundle.ts <out.js>`) it writes the bundle and exits.
  */
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import { projectRoot } from './cli-binary';
 import { workflowsPath } from './worker';
 

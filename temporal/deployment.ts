@@ -7,11 +7,11 @@
  * decides where new incidents start. An install on its own embedded server, which can run only one
  * build, moves its open incidents onto the new build when it starts.
  */
-import type { WorkerDeploymentVersion } from '@temporalio/common';
-import type { NativeConnection } from '@temporalio/worker';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
+import type { NativeConnection } from '@temporalio/worker';
 import type { TemporalConfig } from '../app/config';
 import { projectRoot } from './cli-binary';
 

@@ -6,11 +6,11 @@
  * it is spawned: if another server holds one, the readiness probe would otherwise succeed against
  * that server and this install would run on someone else's Temporal.
  */
-import { Connection } from '@temporalio/client';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { Connection } from '@temporalio/client';
 
 export interface DevServerOptions {
   cliPath: string;

@@ -4,11 +4,11 @@
  * worker is one Version of the install's Worker Deployment, and its incidents are pinned to it
  * (temporal/deployment.ts).
  */
-import type { WorkerDeploymentVersion } from '@temporalio/common';
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { TemporalConfig } from '../app/config';
 import { projectRoot } from './cli-binary';
 import { adoptOpenIncidents, deploymentVersion, makeCurrentOnStart, type Routing } from './deployment';

@@ -3,11 +3,11 @@
  * (a missing binary fails the run loudly), plus one workflow bundle shared by every test file.
  * Test files get the address and bundle path through vitest's inject().
  */
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { findTemporalCli } from '../temporal/cli-binary';
 import { workflowsPath } from '../temporal/worker';

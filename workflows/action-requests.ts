@@ -8,7 +8,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { isActionName } from '../domain/action-catalog';
 import type { ActionRequest } from '../domain/actions';
-import type { Step } from '../playbooks/schema';
+import type { Step } from '../domain/playbook';
 import type { PlaybookContext } from './playbook-context';
 import { StepFailed } from './playbook-errors';
 import { durationMs } from './playbook-model';

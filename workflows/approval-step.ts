@@ -8,8 +8,8 @@
  */
 import { isCancellation } from '@temporalio/workflow';
 import type { Phase, StepState } from '../domain/incident';
+import type { ApprovalStep, Step } from '../domain/playbook';
 import { render } from '../playbooks/expr';
-import type { ApprovalStep, Step } from '../playbooks/schema';
 import { actionRequest, followUpActions } from './action-requests';
 import { nowIso, type PlaybookContext } from './playbook-context';
 import { errorMessage } from './playbook-errors';

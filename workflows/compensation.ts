@@ -5,8 +5,8 @@
  */
 import { isCancellation } from '@temporalio/workflow';
 import { isActionName, undoOf } from '../domain/action-catalog';
+import type { ActionStep } from '../domain/playbook';
 import { render } from '../playbooks/expr';
-import type { ActionStep } from '../playbooks/schema';
 import { actionRequest, followUpActions } from './action-requests';
 import { nowIso, type PlaybookContext } from './playbook-context';
 import { errorMessage } from './playbook-errors';

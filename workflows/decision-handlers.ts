@@ -8,7 +8,7 @@
  */
 import { isCancellation, setHandler } from '@temporalio/workflow';
 import type { IncidentStart } from '../domain/incident';
-import type { ApprovalStep } from '../playbooks/schema';
+import type { ApprovalStep } from '../domain/playbook';
 import { followUpActions } from './action-requests';
 import {
   isDuplicate,

@@ -7,8 +7,8 @@
  */
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { Actor } from '../domain/incident';
+import type { ApprovalStep } from '../domain/playbook';
 import type { RefusalType } from '../domain/refusals';
-import type { ApprovalStep } from '../playbooks/schema';
 import type { ApprovalDecision, DecisionResult, TaskCompletion } from './messages';
 import type { IndexedStep, PlaybookRun } from './playbook-model';
 

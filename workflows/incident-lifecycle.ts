@@ -9,10 +9,10 @@ import { alertsAttachedEvent } from '../domain/alert-batch';
 import type { AlertBatch, CloseRequest, IncidentStart, IncidentState } from '../domain/incident';
 import { DecisionHandlers } from './decision-handlers';
 import type { Decisions } from './decisions';
-import { runPlaybook } from './playbook-runner';
 import { alertsAttached, closeIncident, incidentState, playbookState } from './messages';
 import { nowIso, PlaybookContext } from './playbook-context';
 import { newRun, viewOf, type PlaybookRun } from './playbook-model';
+import { runPlaybook } from './playbook-runner';
 import { ProjectionQueue, updateWrites } from './projection-queue';
 import { SlackSync } from './slack-sync';
 

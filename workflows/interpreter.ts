@@ -13,9 +13,9 @@
  */
 import { isCancellation } from '@temporalio/workflow';
 import type { Phase } from '../domain/incident';
+import type { ManualTaskStep, Step } from '../domain/playbook';
 import type { TaskView } from '../domain/slack-views';
 import { evalCondition, render } from '../playbooks/expr';
-import type { ManualTaskStep, Step } from '../playbooks/schema';
 import { childLists } from '../playbooks/step-tree';
 import { actionRequest, stepActions } from './action-requests';
 import { runApproval } from './approval-step';

@@ -5,7 +5,7 @@
  */
 import type { IncidentStart, Phase, PlaybookState, PlaybookStatus, StepState } from '../domain/incident';
 import { PHASES } from '../domain/phases';
-import type { ApprovalStep, ManualTaskStep, Playbook, Step } from '../playbooks/schema';
+import type { ApprovalStep, ManualTaskStep, Playbook, Step } from '../domain/playbook';
 import { childLists } from '../playbooks/step-tree';
 
 export { AGENT_FIELDS, ALERT_FIELDS, INCIDENT_FIELDS, STEP_FIELDS } from '../playbooks/scope';

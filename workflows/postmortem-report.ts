@@ -8,9 +8,9 @@
 import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { DeclaredActionItem } from '../activities/postmortem';
-import { showPostmortem } from './slack-notify';
 import { nowIso, type PlaybookContext } from './playbook-context';
 import { errorMessage } from './playbook-errors';
+import { showPostmortem } from './slack-notify';
 
 const reporter = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',

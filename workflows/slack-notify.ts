@@ -6,17 +6,17 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { StepState } from '../domain/incident';
+import type { ActionStep, ApprovalStep } from '../domain/playbook';
 import {
   approvalView,
   type ApprovalOutcome,
   type ApprovalStepLike,
   type TaskView,
 } from '../domain/slack-views';
-import type { StepState } from '../domain/incident';
 import { render } from '../playbooks/expr';
-import type { ActionStep, ApprovalStep } from '../playbooks/schema';
-import { buildScope } from './playbook-model';
 import type { PlaybookContext } from './playbook-context';
+import { buildScope } from './playbook-model';
 
 /** What an approval message shows: the step, its progress, and exactly what it will do. */
 export function approvalLike(ctx: PlaybookContext, step: ApprovalStep, state: StepState): ApprovalStepLike {

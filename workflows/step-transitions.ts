@@ -5,7 +5,7 @@
  * approval) are recorded as `skipped`, so the timeline accounts for every step.
  */
 import type { Phase, StepState } from '../domain/incident';
-import type { Step } from '../playbooks/schema';
+import type { Step } from '../domain/playbook';
 import { childLists } from '../playbooks/step-tree';
 import { nowIso, type PlaybookContext } from './playbook-context';
 import { isDone } from './playbook-model';

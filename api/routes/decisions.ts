@@ -5,10 +5,10 @@
  * under their Slack id when configured so a person is the same approver on every surface.
  * `decision_id` (or a generated one) is the update id: a retried request never decides twice.
  */
+import crypto from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type UpdateDefinition } from '@temporalio/client';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
-import crypto from 'node:crypto';
 import { z } from 'zod';
 import { incidentExists } from '../../db/incidents';
 import type { Actor } from '../../domain/incident';

@@ -4,9 +4,9 @@
  * `GET /v1/drills/:id/report` (read) is the after-action report as JSON; `POST
  * /v1/drills/:id/judgements` (respond) records a facilitator's verdict on an expectation.
  */
-import type { SlackNotifierDeps } from '../../slack/notifier';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
+import { stringify } from 'yaml';
 import { z } from 'zod';
 import { dataDirOf, type Db } from '../../db/client';
 import { finishDrill } from '../../db/drills';
@@ -15,10 +15,10 @@ import { lintDrillSource } from '../../drills/lint';
 import { buildReport, settleDrill } from '../../drills/report';
 import { DrillNotFound, judgeExpectation } from '../../drills/store';
 import type { Outbox } from '../../intake/outbox';
+import type { SlackNotifierDeps } from '../../slack/notifier';
 import type { TemporalHandle } from '../../temporal/client';
 import { requireScope, type ApiEnv } from '../auth';
 import { apiError, zodErrorBody } from '../errors';
-import { stringify } from 'yaml';
 
 export const DrillRequest = z.strictObject({
   scenario: z.record(z.string(), z.unknown()).optional(),

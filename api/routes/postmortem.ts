@@ -5,10 +5,10 @@
  * from current facts and stored as the next revision, so every read reflects what the DB holds.
  */
 import { Hono } from 'hono';
-import { currentPostmortem } from '../../db/postmortem-report';
-import { listActionItems } from '../../db/postmortem-report';
 import type { Db } from '../../db/client';
 import { incidentExists } from '../../db/incidents';
+import { currentPostmortem } from '../../db/postmortem-report';
+import { listActionItems } from '../../db/postmortem-report';
 import { requireScope, type ApiEnv } from '../auth';
 import { apiError } from '../errors';
 

@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../app/config';
-import { openServices, resolveTemporal, startApi, startWorker } from '../../app/runtime';
 import { freePort } from '../../app/free-port';
+import { openServices, resolveTemporal, startApi, startWorker } from '../../app/runtime';
 import { closeDb } from '../../db/client';
 
 export const BENCH_WEBHOOK_SECRET = 'bench-webhook-secret-0123456789';

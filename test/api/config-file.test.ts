@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { parseFileConfig, sha256Hex } from '../../app/config-file';
 import { ConfigError, loadConfig } from '../../app/config';
+import { parseFileConfig, sha256Hex } from '../../app/config-file';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-config-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

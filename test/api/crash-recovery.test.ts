@@ -1,7 +1,7 @@
-import { count, eq, isNull } from 'drizzle-orm';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { count, eq, isNull } from 'drizzle-orm';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openDb } from '../../db/client';
 import { alerts, incidents } from '../../db/schema';

@@ -3,11 +3,11 @@
  * the ready line, an alert that becomes an incident, a clean Ctrl-C, and a restart that keeps it;
  * a refusal to start on a port another server holds; a bounded stop while an activity retries.
  */
-import { Client, Connection } from '@temporalio/client';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultTaskQueue } from '../../app/config';
 import { freePort } from '../../app/free-port';

@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit, canonicalJson, verifyAuditChain } from '../../activities/audit';
 import { openDb, type Db } from '../../db/client';
-import fs from 'node:fs';
-import os from 'node:os';
 
 const run = promisify(execFile);
 let dir: string;

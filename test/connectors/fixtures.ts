@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { expect } from 'vitest';
 import { createActivities } from '../../activities';
 import type { ConnectorConfig } from '../../connectors/config';

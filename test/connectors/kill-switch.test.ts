@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditLog } from '../../db/schema';
 import { statusSigningKey, statusSignatureValid } from '../../connectors/kill-switch';
+import { auditLog } from '../../db/schema';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { actionsFor, importAgents, liveFor, localServer, req } from './fixtures';
 

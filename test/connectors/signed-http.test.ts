@@ -4,9 +4,9 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { verifyAuditChain } from '../../activities/audit';
-import { actionRuns, auditLog } from '../../db/schema';
 import { verifySignature, type HttpSystemConfig } from '../../connectors/signed-http';
 import type { LiveConnectors } from '../../connectors/types';
+import { actionRuns, auditLog } from '../../db/schema';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import {
   actionsFor,

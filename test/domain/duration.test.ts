@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseFileConfig } from '../../app/config-file';
 import { Duration, durationMs } from '../../domain/duration';
+import { Retry } from '../../domain/playbook';
 import { DrillScenario } from '../../drills/schema';
-import { Retry } from '../../playbooks/schema';
 
 describe('Duration', () => {
   it('parses each unit to milliseconds', () => {

@@ -4,11 +4,11 @@
  * 120x). With FIREBREAK_RECORD_HISTORIES=1 the recording replaces test/histories/drill-at-speed.json,
  * which test/workflows/replay.test.ts replays.
  */
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { Worker } from '@temporalio/worker';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDrill } from '../../drills/driver';
 import { loadScenarioFile } from '../../drills/lint';

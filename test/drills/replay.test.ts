@@ -6,10 +6,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { storeAlert } from '../../intake/store';
 import { openDb } from '../../db/client';
 import type { Alert } from '../../domain/alert';
 import { scenarioFromIncident } from '../../drills/replay';
+import { storeAlert } from '../../intake/store';
 
 const alert = (title: string, at: string): Alert => ({
   format: 'generic',

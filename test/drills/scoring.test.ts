@@ -4,8 +4,8 @@
  * facilitator's judgement overriding the automatic verdict.
  */
 import { describe, expect, it } from 'vitest';
-import { scoreExpectations, type TimelineRow } from '../../drills/scoring';
 import { Expectation } from '../../drills/schema';
+import { scoreExpectations, type TimelineRow } from '../../drills/scoring';
 
 const T0 = '2026-01-01T00:00:00.000Z';
 const at = (min: number) => new Date(Date.parse(T0) + min * 60_000).toISOString();

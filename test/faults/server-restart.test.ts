@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../../app/free-port';
 import { findTemporalCli } from '../../temporal/cli-binary';
 import { startDevServer, type DevServer, type DevServerOptions } from '../../temporal/dev-server';
 import { decideApproval } from '../../workflows/messages';
@@ -20,7 +21,6 @@ import {
   waitForPlaybook,
   waitForStep,
 } from '../helpers/playbooks';
-import { freePort } from '../../app/free-port';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 let serverOpts: DevServerOptions;

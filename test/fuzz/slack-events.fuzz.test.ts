@@ -14,9 +14,9 @@
  * Requests nobody acks (an unknown action_id, an unrecognised envelope) are answered by the
  * receiver's ack timeout (2.5 s), so the signed fuzzing sends each generated batch concurrently.
  */
+import crypto from 'node:crypto';
 import fc from 'fast-check';
 import '../helpers/fuzz-seed';
-import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { timeline } from '../../db/schema';
 import { APPROVE_ACTION, REJECT_ACTION } from '../../slack/blocks/approval';

@@ -4,9 +4,9 @@
  * dispatch what it has stored.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { descendants, isAlive } from './process';
 import net from 'node:net';
 import path from 'node:path';
+import { descendants, isAlive } from './process';
 
 const root = path.resolve(import.meta.dirname, '../..');
 

@@ -3,10 +3,10 @@
  * back (Temporal's JSON history format), and a replay worker options builder that uses the test
  * run's shared workflow bundle, so replay checks exactly the code the other tests run.
  */
-import { historyFromJSON, type History } from '@temporalio/common/lib/proto-utils';
-import type { ReplayWorkerOptions } from '@temporalio/worker';
 import fs from 'node:fs';
 import path from 'node:path';
+import { historyFromJSON, type History } from '@temporalio/common/lib/proto-utils';
+import type { ReplayWorkerOptions } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { projectRoot } from '../../temporal/cli-binary';
 

@@ -3,8 +3,8 @@
  * start its workflow with the playbook pinned (drill mode by default, with scripted outcomes),
  * read the action_runs and timeline rows, and wait for a step to reach a status.
  */
-import type { WorkflowHandle } from '@temporalio/client';
 import crypto from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
 import { actionRunRows } from '../../db/action-runs';
 import { incidents } from '../../db/schema';
 import { timelineRows as storedTimeline } from '../../db/timeline';

@@ -3,18 +3,18 @@
  * a worker on the shared Temporal dev server (its own task queue, so files never see each other's
  * workflows), the Hono app, and a real listening HTTP server on loopback.
  */
-import { serve, type ServerType } from '@hono/node-server';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { pino } from 'pino';
 import { inject } from 'vitest';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { createApp, type App } from '../../api/app';
 import type { IntakeMetrics } from '../../api/intake-metrics';
-import type { FileConfig } from '../../app/config-file';
 import { loadConfig, type Config } from '../../app/config';
+import type { FileConfig } from '../../app/config-file';
 import type { Credentials } from '../../app/credentials';
 import { openDb, type Db } from '../../db/client';
 import { drillStartOptions } from '../../drills/store';

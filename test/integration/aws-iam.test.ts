@@ -1,17 +1,17 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import {
   CreateAccessKeyCommand,
   CreateUserCommand,
   IAMClient,
   ListAccessKeysCommand,
 } from '@aws-sdk/client-iam';
-import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../activities/audit';
 import type { LiveConnectors } from '../../connectors/types';
 import { agentCredentials } from '../../db/schema';
-import { startTestStack, type TestStack } from '../helpers/stack';
 import { actionsFor, filesContaining, importAgents, liveFor, req } from '../connectors/fixtures';
+import { startTestStack, type TestStack } from '../helpers/stack';
 import { startMoto, type LocalMoto } from './services';
 
 const creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };

@@ -4,8 +4,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../activities/audit';
 import { auditLog } from '../../db/schema';
-import { startTestStack, type TestStack } from '../helpers/stack';
 import { actionsFor, filesContaining, importAgents, liveFor, req } from '../connectors/fixtures';
+import { startTestStack, type TestStack } from '../helpers/stack';
 import { startPostgres, type LocalPostgres } from './services';
 
 const ROLE = 'agent_reporting';

@@ -4,14 +4,14 @@
  * mode="drill" and leave every mode="live" series unchanged, and the endpoint can require a token.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../api/app';
 import { IntakeMetrics } from '../../api/intake-metrics';
 import { renderMetrics } from '../../api/metrics';
-import { createApp } from '../../api/app';
 import { openDb, type Db } from '../../db/client';
 import { incidents } from '../../db/schema';
+import { post } from '../helpers/intake';
 import { families, histogram, samples, valueOf } from '../helpers/prometheus';
 import { scriptIncident } from '../helpers/scripted-incident';
-import { post } from '../helpers/intake';
 import {
   bearer,
   startTestStack,

@@ -4,9 +4,9 @@
  * phases are response work, not follow-ups.
  */
 import { describe, expect, it } from 'vitest';
+import type { PlaybookContext } from '../../workflows/playbook-context';
 import { indexSteps } from '../../workflows/playbook-model';
 import { declaredActionItems } from '../../workflows/postmortem-report';
-import type { PlaybookContext } from '../../workflows/playbook-context';
 import { pinYaml } from '../helpers/playbooks';
 
 const pinned = pinYaml(`

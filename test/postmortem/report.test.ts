@@ -4,8 +4,8 @@
  * audit entry, action items with owners, staleness-driven re-rendering, and the Slack summary.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { currentPostmortem, storePostmortem } from '../../db/postmortem-report';
 import { openDb, type Db } from '../../db/client';
+import { currentPostmortem, storePostmortem } from '../../db/postmortem-report';
 import { registerActionItems } from '../../db/postmortems';
 import { appendTimelineEvent, incidentTimeline } from '../../db/timeline';
 import { renderPostmortemMarkdown, renderPostmortemSummary } from '../../domain/postmortem-markdown';

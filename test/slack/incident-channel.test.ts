@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { channelName } from '../../slack/channels';
 import { incidentIdFor } from '../../db/alerts';
 import { incidentKey } from '../../intake/store';
+import { channelName } from '../../slack/channels';
 import { updateIncident } from '../../temporal/client';
 import { closeIncident } from '../../workflows/messages';
 import { bearer, eventually, TEST_WEBHOOK_SECRET } from '../helpers/stack';

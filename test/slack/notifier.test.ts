@@ -1,14 +1,14 @@
-import { ApplicationFailure } from '@temporalio/client';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../domain/clock';
-import { createSlackActivities } from '../../slack/notifier';
-import { storeAlert } from '../../intake/store';
 import { ConfigError, loadConfig } from '../../app/config';
 import { openDb, type Db } from '../../db/client';
+import { systemClock } from '../../domain/clock';
+import { storeAlert } from '../../intake/store';
 import { createSlackApi } from '../../slack/client';
+import { createSlackActivities } from '../../slack/notifier';
 import { startFakeSlack, type FakeSlack } from '../helpers/fake-slack';
 
 let fake: FakeSlack;

@@ -3,9 +3,9 @@
  * not retry forever: its error is non-retryable, so the workflow fails with it at once, and no
  * workflow task fails or loops on the way.
  */
+import crypto from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentStart } from '../../domain/incident';
 import { incidentWorkflowId } from '../../temporal/client';

@@ -7,13 +7,13 @@
  * dir; with FIREBREAK_RECORD_HISTORIES=1 they replace the committed ones in test/histories/,
  * which test/workflows/replay.test.ts replays (README, "Tests": when to re-record).
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON, type History } from '@temporalio/common/lib/proto-utils';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Actor, PendingApproval, PlaybookState } from '../../domain/incident';
 import { loadPlaybookDir } from '../../playbooks/loader';

@@ -15,13 +15,13 @@
  * - a single install (its own Temporal server, one process) restarted on the new build moves its
  *   open incidents onto it at start, and they finish there on their recorded path.
  */
-import type { WorkflowHandle } from '@temporalio/client';
-import type { WorkerDeploymentVersion } from '@temporalio/common';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { WorkerDeploymentVersion } from '@temporalio/common';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../activities';
 import {

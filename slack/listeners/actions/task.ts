@@ -7,8 +7,8 @@ import { updateIncident } from '../../../temporal/client';
 import { completeTask } from '../../../workflows/messages';
 import { TASK_DONE_ACTION, taskDone } from '../../blocks/task';
 import { actorFor, nowIso, refusalOf, type SlackDeps } from '../../context';
-import { parseButton } from './approval';
 import { ephemeral, refusalText } from '../replies';
+import { parseButton } from './approval';
 
 export function registerTaskActions(app: App, deps: SlackDeps): void {
   app.action<BlockAction<ButtonAction>>(TASK_DONE_ACTION, async ({ ack, body, action, client }) => {

@@ -6,9 +6,9 @@
  * checked by lint.ts.
  */
 import { z } from 'zod';
-import { SEVERITIES } from '../domain/alert';
-import { Duration } from '../domain/duration';
-import { PHASES } from '../domain/phases';
+import { SEVERITIES } from './alert';
+import { Duration } from './duration';
+import { PHASES } from './phases';
 
 export const StepId = z
   .string()
@@ -227,5 +227,3 @@ export interface PinnedPlaybook {
 export function playbookJsonSchema(): Record<string, unknown> {
   return z.toJSONSchema(Playbook, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
 }
-
-export { childLists } from './step-tree';
