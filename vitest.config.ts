@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
  * (`npm run test:fast`); `slow` holds the fault-injection, fuzz and subprocess tests (each spawns
  * Firebreak, the CLI or a Temporal server as a child process, or runs hundreds of property cases),
  * `npm run test:slow`. Measured on the 2-core machine: 13-133 s per slow file, against 0.1-13 s for
- * the others. A new test that spawns a child process belongs in SLOW.
+ * the others. A new test that spawns a child process belongs in SLOW (so do the lint checks: type-aware ESLint takes ~30 s to load).
  */
 const SLOW = [
   'test/faults/**/*.test.ts',
@@ -16,6 +16,7 @@ const SLOW = [
   'test/connectors/audit.test.ts',
   'test/api/decisions.test.ts',
   'test/api/crash-recovery.test.ts',
+  'test/lint/**/*.test.ts',
 ];
 
 export default defineConfig({
