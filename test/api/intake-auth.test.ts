@@ -229,7 +229,8 @@ describe('a signed alert is accepted once', () => {
 
   it('refuses the same signed request a second and third time with 409, storing nothing', async () => {
     const raw = JSON.stringify({ ...generic, dedup_key: 'replay-1', agent_id: 'agent-7' });
-    const header = signatureHeader(PROM_SECRET, raw);
+    const t = Math.floor(Date.now() / 1000);
+    const header = signatureHeader(PROM_SECRET, raw, t);
     const first = await send('/v1/alerts', raw, { 'x-firebreak-signature': header });
     expect(first.status).toBe(202);
     const [before, incidentsBefore] = [stored(), incidentCount()];
@@ -247,9 +248,8 @@ describe('a signed alert is accepted once', () => {
       source: 'prometheus',
     });
     // The same body signed anew (another t) is a new delivery, and is accepted.
-    const t = Math.floor(Date.now() / 1000) - 1;
     const resigned = await send('/v1/alerts', raw, {
-      'x-firebreak-signature': signatureHeader(PROM_SECRET, raw, t),
+      'x-firebreak-signature': signatureHeader(PROM_SECRET, raw, t - 1),
     });
     expect(resigned.status).toBe(202);
   });
