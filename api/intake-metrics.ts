@@ -18,6 +18,8 @@ export class IntakeMetrics {
     stale_timestamp: 0,
     bad_signature: 0,
     bad_routing_key: 0,
+    signature_required: 0,
+    replayed_signature: 0,
   };
   /** Alerts stored, by source. */
   readonly accepted: Record<string, number> = {};

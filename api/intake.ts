@@ -15,7 +15,7 @@ import type { Alert } from '../domain/alert';
 import { AlertIntake } from '../intake/intake';
 import type { Outbox } from '../intake/outbox';
 import { apiError, rateLimited, zodErrorBody } from './errors';
-import { authenticateSource, SIGNATURE_HEADER } from './intake-auth';
+import { authenticateSource, claimSignatureOnce, SIGNATURE_HEADER } from './intake-auth';
 import type { IntakeMetrics } from './intake-metrics';
 import { RateLimiter } from './rate-limit';
 
@@ -38,6 +38,7 @@ export function intakeSources(file: FileConfig, webhookSecret: string): SourceCo
     id: DEFAULT_SOURCE,
     alertmanagerKey: 'fingerprint',
     rateLimit: file.defaultRateLimit,
+    requireSignature: false,
     ...fromFile,
     secret: fromFile?.secret ?? webhookSecret,
     routingKey: fromFile?.routingKey ?? fromFile?.secret ?? webhookSecret,
@@ -107,9 +108,16 @@ export function createIntake(deps: IntakeDeps) {
     if (!auth.ok) {
       deps.metrics.authFailures[auth.reason] += 1;
       deps.log.warn(
-        { path: c.req.path, reason: auth.reason, remote: remoteAddress(c) },
+        { path: c.req.path, reason: auth.reason, source: auth.source?.id, remote: remoteAddress(c) },
         'alert rejected: authentication failed',
       );
+      if (auth.reason === 'signature_required') {
+        throw apiError(
+          401,
+          'signature_required',
+          `source ${auth.source?.id} accepts only X-Firebreak-Signature: its secret is refused as a bearer token or routing key`,
+        );
+      }
       throw apiError(401, 'unauthorized', 'missing or invalid alert source credentials');
     }
     const source = auth.source;
@@ -129,7 +137,23 @@ export function createIntake(deps: IntakeDeps) {
     }
     const receivedAt = new Date(nowMs).toISOString();
     const alerts = normalize(parsed.data, source, receivedAt);
-    const stored = await intake.accept(alerts, receivedAt);
+    const claim = await claimSignatureOnce(deps.db, auth, nowMs);
+    if (!claim.ok) {
+      deps.metrics.authFailures[claim.reason] += 1;
+      deps.log.warn(
+        { path: c.req.path, reason: claim.reason, source: source.id, remote: remoteAddress(c) },
+        'alert rejected: authentication failed',
+      );
+      throw apiError(
+        409,
+        'replayed_signature',
+        `this signature was already accepted at ${claim.firstSeenAt}: sign each delivery anew, with the current t`,
+      );
+    }
+    const stored = await intake.accept(alerts, receivedAt).catch(async (err: unknown) => {
+      await claim.release();
+      throw err;
+    });
     deps.metrics.count(deps.metrics.accepted, source.id, stored.filter((s) => s.alertId).length);
     return { alerts, stored };
   };

@@ -83,6 +83,10 @@ function intake(summary: string, body: string, response: string, security: unkno
           ...json(response),
         },
         ...errors,
+        '409': {
+          description: 'A signature that was already accepted (`replayed_signature`)',
+          ...json('Error'),
+        },
         '413': { description: 'Body larger than 1 MiB', ...json('Error') },
         '429': { description: 'Source over its rate limit; see Retry-After', ...json('Error') },
       },

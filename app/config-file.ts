@@ -32,6 +32,8 @@ const SourceSchema = z.strictObject({
   routing_key_env: envName.optional(),
   alertmanager_key: z.enum(['fingerprint', 'group']).default('fingerprint'),
   rate_limit: RateLimitSchema.optional(),
+  /** Accept only X-Firebreak-Signature: the secret (or routing key) alone is refused. */
+  require_signature: z.boolean().default(false),
 });
 
 const RuleSchema = z.strictObject({
@@ -98,6 +100,8 @@ export interface SourceConfig {
   routingKey: string | undefined;
   alertmanagerKey: 'fingerprint' | 'group';
   rateLimit: RateLimit;
+  /** Only a signed request authenticates this source: bearer and routing key are refused. */
+  requireSignature: boolean;
 }
 
 export type RouteRule = z.infer<typeof RuleSchema>;
@@ -155,11 +159,14 @@ export function parseFileConfig(doc: unknown, env: NodeJS.ProcessEnv, where: str
     const routingKey = s.routing_key ?? fromEnv(s.routing_key_env, `sources.${i}.routing_key_env`) ?? secret;
     if (!secret && !routingKey && s.id !== 'default')
       problems.push(`sources.${i}: give secret, secret_env, routing_key or routing_key_env`);
+    if (s.require_signature && !secret && s.id !== 'default')
+      problems.push(`sources.${i}.require_signature: needs secret or secret_env (a routing key cannot sign)`);
     return {
       id: s.id,
       secret,
       routingKey,
       alertmanagerKey: s.alertmanager_key,
+      requireSignature: s.require_signature,
       rateLimit: s.rate_limit
         ? { perSecond: s.rate_limit.per_second, burst: s.rate_limit.burst }
         : { perSecond: f.default_rate_limit.per_second, burst: f.default_rate_limit.burst },

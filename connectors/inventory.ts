@@ -1,14 +1,19 @@
 /**
  * The AI agent inventory: the zod schema for importing agents (API body and YAML/JSON files), the
- * bulk upsert (stored by db/agents.ts), and the API view. Credentials are stored by provider
- * reference only; an import that carries something that looks like a secret value is rejected,
- * naming the field.
+ * bulk upsert (stored by db/agents.ts) with its audit entry, and the API view. Credentials are
+ * stored by provider reference only; an import that carries something that looks like a secret
+ * value is rejected, naming the field. An import never changes the status of an agent or
+ * credential that is already stored (that is the kill switch's and the connectors' job, audited
+ * as actions) and never moves a credential from one agent to another.
  */
 import { z } from 'zod';
 import { upsertAgents as storeAgents, type AgentRow, type CredentialRow } from '../db/agents';
+import { appendAuditEntry } from '../db/audit';
 import type { Db } from '../db/client';
+import { redactString } from './redact';
 
-export type { AgentRow, CredentialRow } from '../db/agents';
+export { CredentialReassignment } from '../db/agents';
+export type { AgentRow, CredentialRow, StatusKept } from '../db/agents';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'letters, digits, . _ : - (max 128)');
 
@@ -22,7 +27,10 @@ export const CredentialImport = z
       .max(512)
       .describe('Provider id: `<user>/<access key id>`, role name, token id'),
     scopes: z.array(z.string().min(1)).default([]),
-    status: z.enum(['active', 'inactive']).default('active'),
+    status: z
+      .enum(['active', 'inactive'])
+      .default('active')
+      .describe('For a new credential only: a stored one keeps the status the connectors gave it'),
     created_at: z.iso.datetime({ offset: true }).optional(),
     last_used_at: z.iso.datetime({ offset: true }).nullable().optional(),
   })
@@ -36,7 +44,10 @@ export const AgentImport = z
     team: z.string().min(1).max(200).optional(),
     environment: z.string().min(1).max(64),
     runtime_ref: z.string().min(1).max(500).optional(),
-    status: z.enum(['enabled', 'disabled']).default('enabled'),
+    status: z
+      .enum(['enabled', 'disabled'])
+      .default('enabled')
+      .describe('For a new agent only: a stored agent keeps its status (only the kill switch changes it)'),
     credentials: z.array(CredentialImport).default([]),
     tools: z
       .array(z.object({ name: z.string().min(1), description: z.string().optional() }).strict())
@@ -48,9 +59,14 @@ export const AgentImport = z
 export const AgentsImport = z.object({ agents: z.array(AgentImport).min(1).max(1000) }).strict();
 export type AgentImport = z.output<typeof AgentImport>;
 
-/** Bulk upsert in one transaction; returns ids created and updated. */
-export async function upsertAgents(db: Db, list: AgentImport[], at: string) {
-  return storeAgents(
+/**
+ * Bulk upsert in one transaction, then one audit entry naming `actor`; returns ids created and
+ * updated, and the agents whose declared status was not applied (`status_kept`). Throws
+ * CredentialReassignment, writing nothing, when a credential id is held by another agent.
+ */
+export async function upsertAgents(db: Db, list: AgentImport[], at: string, actor: string) {
+  const t0 = performance.now();
+  const r = await storeAgents(
     db,
     list.map((a) => ({
       id: a.id,
@@ -75,6 +91,20 @@ export async function upsertAgents(db: Db, list: AgentImport[], at: string) {
     })),
     at,
   );
+  const result = { created: r.created, updated: r.updated, status_kept: r.statusKept };
+  await appendAuditEntry(db, {
+    at,
+    actor: redactString(actor),
+    action: 'inventory.import',
+    target: 'inventory',
+    incidentId: null,
+    stepId: null,
+    inputs: { agents: list.map((a) => a.id) },
+    outcome: 'ok',
+    detail: result,
+    durationMs: Math.round(performance.now() - t0),
+  });
+  return result;
 }
 
 /** The API/JSON view of an agent with its credentials (references only). */

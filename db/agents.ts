@@ -1,7 +1,8 @@
 /**
  * The AI agent inventory and its credentials (by provider reference only, never a secret): the
- * bulk import, reads, the kill-switch status (its version only grows), and credential state as
- * the connectors change it.
+ * bulk import (which never changes a stored status nor moves a credential between agents),
+ * reads, the kill-switch status (its version only grows), and credential state as the
+ * connectors change it.
  */
 import { asc, eq, inArray } from 'drizzle-orm';
 import { inTransaction, type Db } from './client';
@@ -15,39 +16,75 @@ export type AgentInput = Omit<AgentRow, 'statusVersion' | 'statusChangedAt' | 'c
   credentials: CredentialRow[];
 };
 
+/** An existing agent whose stored status the import declared otherwise (and left as it was). */
+export interface StatusKept {
+  id: string;
+  status: AgentRow['status'];
+  declared: AgentRow['status'];
+}
+
 /**
- * Bulk upsert in one transaction; returns ids created and updated. A changed status bumps its
- * version, so runtimes holding the old one see the change.
+ * An import that would move a credential from the agent holding it to another one. `at` locates
+ * the claiming credential in the import: [agent index, credential index].
+ */
+export class CredentialReassignment extends Error {
+  constructor(
+    readonly credentialId: string,
+    readonly holder: string,
+    readonly claimant: string,
+    readonly at: [number, number],
+  ) {
+    super(
+      `credential ${credentialId} belongs to agent ${holder}; the import gives it to agent ${claimant}. ` +
+        'Credentials are never moved between agents by an import: give it a new id, or remove it from one of them',
+    );
+    this.name = 'CredentialReassignment';
+  }
+}
+
+/**
+ * Bulk upsert in one transaction; returns ids created and updated. A new agent (or credential)
+ * is stored with the status the import gives; an existing one keeps its stored status, because
+ * status changes belong to the kill switch and the connectors, which audit them with their
+ * actor. A credential id already held by another agent (stored, or earlier in this import)
+ * throws CredentialReassignment and nothing is written.
  */
 export async function upsertAgents(
   db: Db,
   list: AgentInput[],
   at: string,
-): Promise<{ created: string[]; updated: string[] }> {
+): Promise<{ created: string[]; updated: string[]; statusKept: StatusKept[] }> {
   const created: string[] = [];
   const updated: string[] = [];
+  const statusKept: StatusKept[] = [];
   inTransaction(db, (tx) => {
-    for (const { credentials, ...a } of list) {
-      const prior = tx.select().from(agents).where(eq(agents.id, a.id)).get();
-      const statusChanged = prior && prior.status !== a.status;
+    list.forEach(({ credentials, ...a }, i) => {
+      const prior = agentRow(tx, a.id);
+      if (prior && prior.status !== a.status)
+        statusKept.push({ id: a.id, status: prior.status, declared: a.status });
       const row: AgentRow = {
         ...a,
-        statusVersion: prior ? prior.statusVersion + (statusChanged ? 1 : 0) : 1,
-        statusChangedAt: statusChanged || !prior ? at : prior.statusChangedAt,
+        status: prior?.status ?? a.status,
+        statusVersion: prior?.statusVersion ?? 1,
+        statusChangedAt: prior?.statusChangedAt ?? at,
         createdAt: prior?.createdAt ?? at,
         updatedAt: at,
       };
       tx.insert(agents).values(row).onConflictDoUpdate({ target: agents.id, set: row }).run();
-      for (const cred of credentials) {
+      credentials.forEach((cred, j) => {
+        const held = tx.select().from(agentCredentials).where(eq(agentCredentials.id, cred.id)).get();
+        if (held && held.agentId !== a.id)
+          throw new CredentialReassignment(cred.id, held.agentId, a.id, [i, j]);
+        const value: CredentialRow = { ...cred, status: held?.status ?? cred.status };
         tx.insert(agentCredentials)
-          .values(cred)
-          .onConflictDoUpdate({ target: agentCredentials.id, set: cred })
+          .values(value)
+          .onConflictDoUpdate({ target: agentCredentials.id, set: value })
           .run();
-      }
+      });
       (prior ? updated : created).push(a.id);
-    }
+    });
   });
-  return { created, updated };
+  return { created, updated, statusKept };
 }
 
 /** Inside a db/ transaction: one agent. */

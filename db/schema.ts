@@ -12,9 +12,10 @@
  * - `playbook_steps` is the latest state of each playbook step of an incident.
  * - `postmortems`, `action_items` are each incident's generated report and its tracked follow-ups.
  * - `drills` is each tabletop drill run: its scenario and its score.
+ * - `seen_signatures` remembers the alert signatures accepted within their window (no replays).
  */
 import { sql } from 'drizzle-orm';
-import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const incidents = sqliteTable(
   'incidents',
@@ -318,3 +319,23 @@ export const drills = sqliteTable('drills', {
   finishedAt: text('finished_at'),
   result: text('result', { mode: 'json' }).$type<Record<string, unknown>>(),
 });
+
+/**
+ * Alert signatures (`X-Firebreak-Signature`) already accepted, per source, until their timestamp
+ * leaves the accepted window: a second request with the same signature is refused. Kept in the
+ * DB, not in memory, so a restart or a second API process does not reopen the window.
+ */
+export const seenSignatures = sqliteTable(
+  'seen_signatures',
+  {
+    sourceId: text('source_id').notNull(),
+    /** sha256 (hex) of the HMAC that matched the source's secret. */
+    digest: text('digest').notNull(),
+    /** The signature's `t` (unix seconds). */
+    signedAt: integer('signed_at').notNull(),
+    /** Unix seconds after which the timestamp check refuses the signature anyway. */
+    expiresAt: integer('expires_at').notNull(),
+    firstSeenAt: text('first_seen_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sourceId, t.digest] }), index('seen_signatures_expiry').on(t.expiresAt)],
+);

@@ -1,10 +1,12 @@
 /**
- * The agent inventory API: `POST /v1/agents` bulk upsert, `GET /v1/agents`, `GET /v1/agents/:id`
- * (scoped tokens: `read` to list, `admin` to change), and the public, signed kill-switch status `GET /v1/agents/:id/status` that agent
- * runtimes and gateways poll (no auth: it reveals only enabled/disabled, and is signed).
+ * The agent inventory API: `POST /v1/agents` bulk upsert (audited as the caller; it never changes
+ * a stored status, and refuses with 400 to move a credential between agents), `GET /v1/agents`,
+ * `GET /v1/agents/:id` (scoped tokens: `read` to list, `admin` to change), and the public, signed
+ * kill-switch status `GET /v1/agents/:id/status` that agent runtimes and gateways poll (no auth:
+ * it reveals only enabled/disabled, and is signed).
  */
 import { Hono } from 'hono';
-import { agentView, AgentsImport, upsertAgents } from '../../connectors/inventory';
+import { agentView, AgentsImport, CredentialReassignment, upsertAgents } from '../../connectors/inventory';
 import { STATUS_SIGNATURE_HEADER, statusDocument, statusSigningKey } from '../../connectors/kill-switch';
 import { agentCredentialsOf, getAgent, listAgents } from '../../db/agents';
 import { dataDirOf } from '../../db/client';
@@ -41,7 +43,13 @@ export function agentRoutes(deps: ApiDeps & { statusSigningKey?: Buffer }) {
     });
     const parsed = AgentsImport.safeParse(Array.isArray(raw) ? { agents: raw } : raw);
     if (!parsed.success) return c.json(zodErrorBody(parsed.error), 400);
-    return c.json(await upsertAgents(deps.db, parsed.data.agents, now()), 200);
+    try {
+      return c.json(await upsertAgents(deps.db, parsed.data.agents, now(), c.var.user.id), 200);
+    } catch (err) {
+      if (!(err instanceof CredentialReassignment)) throw err;
+      const [i, j] = err.at;
+      throw apiError(400, 'credential_reassigned', err.message, `agents.${i}.credentials.${j}.id`);
+    }
   });
 
   app.get('/', read, async (c) => {

@@ -50,6 +50,7 @@ describe('a crash between the 202 and the dispatch', () => {
         severity: 'high',
         source: 'edr',
         dedup_key: key,
+        labels: { delivery: String(i) }, // each delivery is signed anew: a repeated signature is a replay
       });
       const res = await post(`${child.url}/v1/alerts`, raw, {
         'x-firebreak-signature': signatureHeader(CRASHY_SECRET, raw),

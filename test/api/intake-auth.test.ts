@@ -4,17 +4,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../api/app';
 import { IntakeMetrics } from '../../api/intake-metrics';
 import { parseFileConfig } from '../../app/config-file';
-import { alerts } from '../../db/schema';
+import { closeDb, dbFile, openDb } from '../../db/client';
+import { alerts, incidents, seenSignatures } from '../../db/schema';
 import { alertmanagerBody, pagerdutyEvent, signatureHeader } from '../helpers/intake';
 import { startTestStack, TEST_ADMIN_TOKEN, TEST_WEBHOOK_SECRET, type TestStack } from '../helpers/stack';
 
 const PROM_SECRET = 'prom-secret-from-env-0123456789';
 const PD_KEY = 'R0UTINGKEY0123456789abcdef012345';
+const STRICT_SECRET = 'strict-source-secret-0123456789';
 const fileConfig = parseFileConfig(
   {
     sources: [
       { id: 'prometheus', secret_env: 'PROM_SECRET' },
       { id: 'pagerduty', routing_key: PD_KEY },
+      { id: 'strict', secret: STRICT_SECRET, require_signature: true },
     ],
   },
   { PROM_SECRET },
@@ -42,8 +45,8 @@ const generic = {
 };
 const stored = () => stack.db.select({ n: count() }).from(alerts).get()!.n;
 
-async function send(path: string, body: unknown, headers: Record<string, string>) {
-  const res = await app.request(path, {
+async function send(path: string, body: unknown, headers: Record<string, string>, via: App = app) {
+  const res = await via.request(path, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -218,5 +221,114 @@ describe('rejected credentials: 401, nothing stored, failure counted and logged 
     for (const secret of [TEST_WEBHOOK_SECRET, PROM_SECRET, PD_KEY, TEST_ADMIN_TOKEN, 'not-the-secret']) {
       expect(all).not.toContain(secret);
     }
+  });
+});
+
+describe('a signed alert is accepted once', () => {
+  const incidentCount = () => stack.db.select({ n: count() }).from(incidents).get()!.n;
+
+  it('refuses the same signed request a second and third time with 409, storing nothing', async () => {
+    const raw = JSON.stringify({ ...generic, dedup_key: 'replay-1', agent_id: 'agent-7' });
+    const t = Math.floor(Date.now() / 1000);
+    const header = signatureHeader(PROM_SECRET, raw, t);
+    const first = await send('/v1/alerts', raw, { 'x-firebreak-signature': header });
+    expect(first.status).toBe(202);
+    const [before, incidentsBefore] = [stored(), incidentCount()];
+    const replays = metrics.authFailures.replayed_signature;
+    for (let i = 0; i < 2; i++) {
+      const again = await send('/v1/alerts', raw, { 'x-firebreak-signature': header });
+      expect(again.status).toBe(409);
+      expect(again.body.error.code).toBe('replayed_signature');
+      expect(again.body.error.message).toMatch(/already accepted at \d{4}-\d\d-\d\dT/);
+    }
+    expect([stored(), incidentCount()]).toEqual([before, incidentsBefore]);
+    expect(metrics.authFailures.replayed_signature).toBe(replays + 2);
+    expect(JSON.parse(logLines[logLines.length - 1]!)).toMatchObject({
+      reason: 'replayed_signature',
+      source: 'prometheus',
+    });
+    // The same body signed anew (another t) is a new delivery, and is accepted.
+    const resigned = await send('/v1/alerts', raw, {
+      'x-firebreak-signature': signatureHeader(PROM_SECRET, raw, t - 1),
+    });
+    expect(resigned.status).toBe(202);
+  });
+
+  it('lets exactly one of several identical signed requests in flight through', async () => {
+    const raw = JSON.stringify({ ...generic, dedup_key: 'replay-race' });
+    const header = signatureHeader(PROM_SECRET, raw);
+    const before = stored();
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => send('/v1/alerts', raw, { 'x-firebreak-signature': header })),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([202, 409, 409, 409, 409, 409]);
+    expect(stored()).toBe(before + 1);
+  });
+
+  it('still refuses the replay after a restart: the signatures seen are in the database', async () => {
+    const raw = JSON.stringify({ ...generic, dedup_key: 'replay-restart' });
+    const header = signatureHeader(PROM_SECRET, raw);
+    expect((await send('/v1/alerts', raw, { 'x-firebreak-signature': header })).status).toBe(202);
+    // A fresh process: its own connection and app, nothing in memory from the first.
+    const db = openDb(dbFile(stack.dataDir));
+    try {
+      const restarted = createApp({ ...stack, db, log: pino({ level: 'silent' }), fileConfig });
+      const replay = await send('/v1/alerts', raw, { 'x-firebreak-signature': header }, restarted);
+      expect(replay.status).toBe(409);
+      expect(replay.body.error.code).toBe('replayed_signature');
+    } finally {
+      closeDb(db);
+    }
+    expect(stack.db.select({ n: count() }).from(seenSignatures).get()!.n).toBeGreaterThan(0);
+  });
+});
+
+describe('a source that requires signatures', () => {
+  it('accepts its signature', async () => {
+    const raw = JSON.stringify({ ...generic, dedup_key: 'strict-signed' });
+    const res = await send('/v1/alerts', raw, {
+      'x-firebreak-signature': signatureHeader(STRICT_SECRET, raw),
+    });
+    expect(res.status).toBe(202);
+    expect(metrics.accepted['strict']).toBe(1);
+  });
+
+  for (const [name, path, make] of [
+    [
+      'its secret as a bearer token',
+      '/v1/alerts',
+      () => ({ body: generic, headers: { authorization: `Bearer ${STRICT_SECRET}` } }),
+    ],
+    [
+      'its secret as a PagerDuty routing key',
+      '/v1/alerts/pagerduty',
+      () => ({ body: pagerdutyEvent(STRICT_SECRET), headers: {} }),
+    ],
+  ] as const) {
+    it(`refuses ${name} with 401 signature_required`, async () => {
+      const before = stored();
+      const failures = metrics.authFailures.signature_required;
+      const { body, headers } = make();
+      const res = await send(path, body, headers);
+      expect(res.status).toBe(401);
+      expect(res.body.error).toMatchObject({ code: 'signature_required' });
+      expect(res.body.error.message).toMatch(/source strict accepts only X-Firebreak-Signature/);
+      expect(stored()).toBe(before);
+      expect(metrics.authFailures.signature_required).toBe(failures + 1);
+      expect(JSON.parse(logLines[logLines.length - 1]!)).toMatchObject({
+        reason: 'signature_required',
+        source: 'strict',
+      });
+    });
+  }
+
+  it('is a config error without a secret to sign with', () => {
+    expect(() =>
+      parseFileConfig(
+        { sources: [{ id: 'pd', routing_key: PD_KEY, require_signature: true }] },
+        {},
+        'test config',
+      ),
+    ).toThrow(/sources\.0\.require_signature: needs secret or secret_env/);
   });
 });
