@@ -2,13 +2,16 @@
  * DATA_DIR is private to the user Firebreak runs as: `npm start` over an install whose files are
  * world-readable (as older versions left them) makes the directory 0700 and every file in it 0600,
  * and everything it then creates (the DB and its WAL, the Temporal dev server's DB and log,
- * credentials, evidence, drill reports) is owner-only too.
+ * credentials, evidence, drill reports) is owner-only too. The Temporal dev server keeps its DB
+ * owner-only even when whoever starts it has a permissive umask.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../app/free-port';
+import { findTemporalCli } from '../../temporal/cli-binary';
+import { startDevServer } from '../../temporal/dev-server';
 import { runEntry, type Child } from '../helpers/process';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-modes-'));
@@ -142,4 +145,30 @@ describe('DATA_DIR file modes', () => {
     const wrong = entries.filter((e) => e.mode !== (e.dir ? '700' : '600'));
     expect(wrong, 'entries that other users can read').toEqual([]);
   }, 240_000);
+
+  it('the Temporal dev server runs under a 077 umask whatever its caller has, and leaves the caller’s', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-devmodes-'));
+    const callerUmask = process.umask(0o022);
+    try {
+      const server = await startDevServer({
+        cliPath: findTemporalCli(),
+        dataDir: dir,
+        port: await freePort(),
+        uiPort: await freePort(),
+        namespace: 'default',
+      });
+      try {
+        expect(process.umask(0o022), 'the caller keeps its own umask').toBe(0o022);
+        const files = fs.readdirSync(dir).filter((f) => f.startsWith('temporal.'));
+        expect(files).toEqual(expect.arrayContaining(['temporal.db', 'temporal.log', 'temporal.pid']));
+        const wrong = files.filter((f) => (fs.statSync(path.join(dir, f)).mode & 0o777) !== 0o600);
+        expect(wrong).toEqual([]);
+      } finally {
+        await server.stop(3000);
+      }
+    } finally {
+      process.umask(callerUmask);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
