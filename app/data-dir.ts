@@ -41,7 +41,14 @@ export function secureDataDir(dataDir: string): void {
   };
   const walk = (dir: string) => {
     fix(dir, PRIVATE_DIR_MODE);
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // removed meanwhile
+      throw err;
+    }
+    for (const entry of entries) {
       const p = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(p);
       else if (entry.isFile()) fix(p, PRIVATE_FILE_MODE);
