@@ -11,6 +11,7 @@ const SLOW = [
   'test/faults/**/*.test.ts',
   'test/fuzz/**/*.test.ts',
   'test/app/start.test.ts',
+  'test/app/data-dir.test.ts',
   'test/drills/cli.test.ts',
   'test/cli/playbook.test.ts',
   'test/connectors/audit.test.ts',

@@ -1,11 +1,13 @@
 /**
  * The OpenAPI 3.1 document, generated from the same zod schemas the handlers validate with (zod
- * v4's own JSON Schema output, which is the dialect OpenAPI 3.1 uses), served at /openapi.json; a
- * Scalar page at /docs renders it for humans. Adding a route means adding its entry here.
+ * v4's own JSON Schema output, which is the dialect OpenAPI 3.1 uses), served at /openapi.json;
+ * /docs lists its operations for humans (api/docs-page.ts). Adding a route means adding its entry
+ * here: test/api/openapi.test.ts compares this document with the routes the app registers.
  */
 import { z } from 'zod';
 // Registers the post-mortem schemas (PostmortemDocument, ActionItemList, …) in zod's global registry.
 import '../domain/postmortem';
+import { AgentsImport } from '../connectors/inventory';
 import { SIGNATURE_HEADER } from './intake-auth';
 import { ApprovalBody, NoteBody, ReasonBody, TaskBody } from './routes/decisions';
 import { DrillRequest, Judgement } from './routes/drills';
@@ -197,6 +199,200 @@ function drillPaths(): Record<string, unknown> {
 
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 
+/** The agent inventory, and the public signed kill-switch status agent runtimes poll. */
+function agentPaths(): Record<string, unknown> {
+  const agentId = { ...idParam, description: 'The agent id' };
+  const notFound = { '404': { description: 'No such agent', ...json('Error') } };
+  return {
+    '/v1/agents': {
+      get: {
+        summary: 'List the agent inventory with each agent’s credential references',
+        tags: ['agents'],
+        security: [{ apiToken: ['read'] }],
+        responses: { '200': anyJson('`{agents: [...]}`'), ...errors },
+      },
+      post: {
+        summary: 'Create or update agents in one transaction (`{agents: [...]}` or a bare array)',
+        description: 'Credentials are references only; a field that looks like a secret is refused.',
+        tags: ['agents'],
+        security: [{ apiToken: ['admin'] }],
+        requestBody: body(AgentsImport),
+        responses: { '200': anyJson('The ids created and updated'), ...errors },
+      },
+    },
+    '/v1/agents/{id}': {
+      get: {
+        summary: 'One agent with its credential references and kill-switch status',
+        tags: ['agents'],
+        security: [{ apiToken: ['read'] }],
+        parameters: [agentId],
+        responses: { '200': anyJson('The agent'), ...notFound, ...errors },
+      },
+    },
+    '/v1/agents/{id}/status': {
+      get: {
+        summary: 'The kill-switch status an agent runtime or gateway polls (no auth, signed)',
+        description:
+          'Body `{agent_id, status: enabled|disabled, version, issued_at}`, signed in `X-Firebreak-Status-Signature: sha256=<hex HMAC-SHA256 of the body>`; cacheable for 5 s; 304 on a matching `If-None-Match`. Reject a lower `version` than the one held.',
+        tags: ['agents'],
+        security: [{}],
+        parameters: [agentId],
+        responses: {
+          '200': {
+            description: 'The signed status',
+            headers: {
+              'X-Firebreak-Status-Signature': {
+                schema: { type: 'string', pattern: '^sha256=[0-9a-f]{64}$' },
+              },
+              ETag: { schema: { type: 'string' } },
+            },
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['agent_id', 'status', 'version', 'issued_at'],
+                  properties: {
+                    agent_id: { type: 'string' },
+                    status: { enum: ['enabled', 'disabled'] },
+                    version: { type: 'integer' },
+                    issued_at: { type: 'string', format: 'date-time' },
+                  },
+                },
+              },
+            },
+          },
+          '304': { description: 'Unchanged since the ETag sent in If-None-Match' },
+          ...notFound,
+        },
+      },
+    },
+  };
+}
+
+/** An incident's evidence: chain-of-custody listing, the stored bytes, hand-collected uploads. */
+function evidencePaths(): Record<string, unknown> {
+  const noIncident = { '404': { description: 'No such incident or artifact', ...json('Error') } };
+  const sha = {
+    name: 'sha256',
+    in: 'path',
+    required: true,
+    schema: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+  };
+  const query = (name: string, required: boolean, description: string) => ({
+    name,
+    in: 'query',
+    required,
+    description,
+    schema: { type: 'string' },
+  });
+  return {
+    '/v1/incidents/{id}/evidence': {
+      get: {
+        summary: 'The incident’s artifacts with their chain-of-custody records',
+        tags: ['evidence'],
+        security: [{ apiToken: ['read'] }],
+        parameters: [idParam],
+        responses: { '200': anyJson('`{incident_id, evidence: [...]}`'), ...noIncident, ...errors },
+      },
+      post: {
+        summary: 'Add an artifact collected by hand; custody names the token’s user',
+        tags: ['evidence'],
+        security: [{ apiToken: ['respond'] }],
+        parameters: [
+          idParam,
+          query('kind', true, 'a-z and _, at most 40'),
+          query('source', true, 'Where it came from'),
+          query('agent_id', false, 'The agent it concerns'),
+        ],
+        requestBody: {
+          required: true,
+          content: { '*/*': { schema: { type: 'string', format: 'binary' } } },
+        },
+        responses: {
+          '201': anyJson('`{sha256, size}` of the stored artifact'),
+          ...noIncident,
+          ...errors,
+          '413': { description: 'Artifact larger than the upload limit', ...json('Error') },
+        },
+      },
+    },
+    '/v1/incidents/{id}/evidence/{sha256}': {
+      get: {
+        summary: 'One artifact’s bytes, re-hashed before they are served',
+        tags: ['evidence'],
+        security: [{ apiToken: ['read'] }],
+        parameters: [idParam, sha],
+        responses: {
+          '200': {
+            description: 'The artifact (header X-Content-SHA256)',
+            content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+          },
+          ...noIncident,
+          ...errors,
+          '503': { description: 'The stored artifact no longer matches its hash', ...json('Error') },
+        },
+      },
+    },
+  };
+}
+
+/** Health, the Slack Events API endpoint, and this document with its human page. */
+function servicePaths(): Record<string, unknown> {
+  const open = [{}];
+  return {
+    '/healthz': {
+      get: {
+        summary: 'Liveness and readiness: Temporal and the DB answer',
+        tags: ['operations'],
+        security: open,
+        responses: {
+          '200': anyJson('`{status: ok, temporal: {ok}, db: {ok}}`'),
+          '503': anyJson('`{status: degraded, …}`: one of them does not answer'),
+        },
+      },
+    },
+    '/slack/events': {
+      post: {
+        summary: 'Slack Events API, interactivity and slash commands (Slack-signed requests)',
+        description:
+          'Verified with the Slack signing secret (`X-Slack-Signature`, `X-Slack-Request-Timestamp`); 404 when Slack is off or in Socket Mode.',
+        tags: ['slack'],
+        security: open,
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': { schema: { type: 'object' } },
+            'application/x-www-form-urlencoded': { schema: { type: 'object' } },
+          },
+        },
+        responses: {
+          '200': { description: 'Acknowledged' },
+          '401': { description: 'Missing, stale or invalid Slack signature', ...json('Error') },
+          '404': { description: 'Slack is not configured over HTTP', ...json('Error') },
+        },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        summary: 'This document (OpenAPI 3.1)',
+        tags: ['operations'],
+        security: open,
+        responses: { '200': anyJson('The OpenAPI document') },
+      },
+    },
+    '/docs': {
+      get: {
+        summary: 'The operations of this document as an HTML page (no scripts)',
+        tags: ['operations'],
+        security: open,
+        responses: {
+          '200': { description: 'The page', content: { 'text/html': { schema: { type: 'string' } } } },
+        },
+      },
+    },
+  };
+}
+
 export function openApiDocument(): Record<string, unknown> {
   const source = [{ sourceBearer: [] }, { sourceSignature: [] }];
   const read = [{ apiToken: ['read'] }];
@@ -339,6 +535,9 @@ export function openApiDocument(): Record<string, unknown> {
       },
       ...decisionPaths(),
       ...drillPaths(),
+      ...agentPaths(),
+      ...evidencePaths(),
+      ...servicePaths(),
     },
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { Worker } from '@temporalio/worker';
 import { ConfigError, loadConfig } from './config';
+import { secureDataDir, usePrivateUmask } from './data-dir';
 import { createLogger } from './logger';
 import {
   openServices,
@@ -60,10 +61,12 @@ async function stop(reason: string, code: number): Promise<never> {
 }
 
 async function main() {
+  usePrivateUmask();
   process.on('SIGINT', () => void stop('SIGINT', 0));
   process.on('SIGTERM', () => void stop('SIGTERM', 0));
   const config = loadConfig();
   log = createLogger(config.logLevel);
+  secureDataDir(config.dataDir);
   running.services = openServices(config);
   const target = await resolveTemporal(config, true, log);
   running.target = target;

@@ -3,11 +3,14 @@
  * API. It connects to TEMPORAL_ADDRESS, or to the local dev server that `npm start` embeds.
  */
 import { ConfigError, loadConfig } from './config';
+import { secureDataDir, usePrivateUmask } from './data-dir';
 import { createLogger } from './logger';
 import { openServices, resolveTemporal, startWorker } from './runtime';
 
 async function main() {
+  usePrivateUmask();
   const config = loadConfig();
+  secureDataDir(config.dataDir);
   const log = createLogger(config.logLevel, 'firebreak-worker');
   const services = openServices(config);
   const target = await resolveTemporal(config, false, log);

@@ -1,8 +1,11 @@
 /**
  * The command line (`npm run cli -- …`): one commander program; each command group lives in its
  * own module and registers itself here. A CliError ends the command with its message and exit code 1.
+ * Whatever a command writes into DATA_DIR (DB, drill reports, an embedded Temporal server) is
+ * owner-only, as from `npm start`.
  */
 import { Command } from 'commander';
+import { usePrivateUmask } from '../app/data-dir';
 import { registerAgentCommands } from './agents';
 import { registerAuditCommands } from './audit';
 import { CliError } from './cli-error';
@@ -10,6 +13,7 @@ import { registerDrillCommands } from './drill';
 import { registerIncidentCommands } from './incident';
 import { registerPlaybookCommands } from './playbook';
 
+usePrivateUmask();
 const program = new Command('firebreak').description('Firebreak incident response');
 registerAgentCommands(program);
 registerAuditCommands(program);

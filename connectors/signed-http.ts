@@ -3,7 +3,9 @@
  * file): base URL, shared HMAC secret, timeout, and per operation a method, a path template and
  * the response schema (zod or JSON Schema) the answer must match; a declared check request tells
  * whether access/credential is still active. Requests carry `X-Firebreak-Signature:
- * t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">` and an idempotency key.
+ * t=<unix>,v2=<hex HMAC-SHA256 of the canonical string>` and an idempotency key. The canonical
+ * string binds the time, the method, the path with its query and the body (`canonicalString`), so a
+ * captured request cannot be replayed against another operation or another name of the same system.
  */
 import crypto from 'node:crypto';
 import { z } from 'zod';
@@ -18,10 +20,18 @@ import {
 
 export const SIGNATURE_HEADER = 'X-Firebreak-Signature';
 
+/** `.` and `..` would make the URL resolve to another path than the one declared (or signed). */
+const DOT_SEGMENT = /^\.{1,2}$/;
+
 const Operation = z.object({
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
   /** `{name}` is replaced by the resource name or credential reference (URL-encoded). */
-  path: z.string().startsWith('/'),
+  path: z
+    .string()
+    .startsWith('/')
+    .refine((p) => !p.split(/[/?#]/).some((s) => DOT_SEGMENT.test(s)), {
+      message: 'path must not contain "." or ".." segments',
+    }),
   response: z.union([z.instanceof(z.ZodType), z.record(z.string(), z.unknown())]).optional(),
 });
 
@@ -40,23 +50,40 @@ export const HttpSystemConfig = z.object({
 });
 export type HttpSystemConfig = z.input<typeof HttpSystemConfig>;
 
-export function signBody(secret: string, timestamp: number, body: string): string {
-  const mac = crypto.createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
-  return `t=${timestamp},v1=${mac}`;
+/** What a signature covers: the request as the receiving server sees it. */
+export interface SignedRequest {
+  method: string;
+  /** The request target: the URL's path and query exactly as sent (`/restrict/svc-a?x=1`). */
+  path: string;
+  /** The raw body; `''` for GET. */
+  body: string;
 }
 
-/** For the receiving side (and tests): valid signature within `toleranceSeconds`. */
+/**
+ * `<t>\n<METHOD>\n<path>\n<body>`: newline-separated, the method upper-case. Neither the time,
+ * the method nor the request target can contain a newline, so the fields cannot run into each other.
+ */
+export function canonicalString(timestamp: number, req: SignedRequest): string {
+  return `${timestamp}\n${req.method.toUpperCase()}\n${req.path}\n${req.body}`;
+}
+
+export function signRequest(secret: string, timestamp: number, req: SignedRequest): string {
+  const mac = crypto.createHmac('sha256', secret).update(canonicalString(timestamp, req)).digest('hex');
+  return `t=${timestamp},v2=${mac}`;
+}
+
+/** For the receiving side (and tests): valid signature of this request within `toleranceSeconds`. */
 export function verifySignature(
   secret: string,
   header: string | undefined,
-  body: string,
+  req: SignedRequest,
   toleranceSeconds = 300,
 ) {
-  const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header ?? '');
+  const m = /^t=(\d+),v2=([0-9a-f]{64})$/.exec(header ?? '');
   if (!m) return false;
   const t = Number(m[1]);
   if (Math.abs(Date.now() / 1000 - t) > toleranceSeconds) return false;
-  const expected = Buffer.from(signBody(secret, t, body));
+  const expected = Buffer.from(signRequest(secret, t, req));
   const got = Buffer.from(header ?? '');
   return expected.length === got.length && crypto.timingSafeEqual(expected, got);
 }
@@ -72,12 +99,18 @@ export function httpSystem(input: HttpSystemConfig) {
         : z.unknown();
 
   async function call(op: z.output<typeof Operation>, name: string, payload: object, idem?: string) {
+    if (name === '' || DOT_SEGMENT.test(name)) {
+      throw new ConnectorError(
+        `${cfg.name}: name "${name}" is not a name (it would change the request path): use the name the system knows`,
+      );
+    }
     const url = new URL(
       cfg.base_url.replace(/\/$/, '') + op.path.replaceAll('{name}', encodeURIComponent(name)),
     );
     const body = op.method === 'GET' ? '' : JSON.stringify(payload);
+    const signed = { method: op.method, path: url.pathname + url.search, body };
     const headers: Record<string, string> = {
-      [SIGNATURE_HEADER]: signBody(cfg.secret, Math.floor(Date.now() / 1000), body),
+      [SIGNATURE_HEADER]: signRequest(cfg.secret, Math.floor(Date.now() / 1000), signed),
       'content-type': 'application/json',
     };
     if (idem) headers['Idempotency-Key'] = idem;

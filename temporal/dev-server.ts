@@ -4,7 +4,8 @@
  * as a child process: stop() ends it, and a pid file lets the next start reap one left behind by
  * a crash of ours, so no Temporal process is ever orphaned for long. Its ports are checked before
  * it is spawned: if another server holds one, the readiness probe would otherwise succeed against
- * that server and this install would run on someone else's Temporal.
+ * that server and this install would run on someone else's Temporal. It is spawned with a 077
+ * umask whatever the caller's, so its DB (every incident's history) and its WAL are owner-only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -107,8 +108,11 @@ async function waitReady(address: string, child: ChildProcess, timeoutMs: number
   throw new Error(`temporal dev server not ready at ${address} after ${timeoutMs} ms: ${String(lastErr)}`);
 }
 
+/** The umask the server runs under: it creates its DB files 0600. */
+const SERVER_UMASK = 0o077;
+
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
-  fs.mkdirSync(opts.dataDir, { recursive: true });
+  fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const pidFile = path.join(opts.dataDir, 'temporal.pid');
   await reapStale(pidFile);
   if (!(await portFree(opts.port))) throw new PortInUseError(opts.port, 'port');
@@ -132,11 +136,20 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     'system.enableActivityEagerExecution=true',
   ];
   if (opts.persist !== false) args.push('--db-filename', path.join(opts.dataDir, 'temporal.db'));
-  const logFile = fs.openSync(path.join(opts.dataDir, 'temporal.log'), 'a');
-  const child = spawn(opts.cliPath, args, { stdio: ['ignore', logFile, logFile] });
-  fs.closeSync(logFile);
+  const logPath = path.join(opts.dataDir, 'temporal.log');
+  const logFile = fs.openSync(logPath, 'a', 0o600);
+  fs.fchmodSync(logFile, 0o600); // a log left by an older install
+  // The child inherits the umask at spawn: set it only around the (synchronous) fork.
+  const callerUmask = process.umask(SERVER_UMASK);
+  let child: ChildProcess;
+  try {
+    child = spawn(opts.cliPath, args, { stdio: ['ignore', logFile, logFile] });
+  } finally {
+    process.umask(callerUmask);
+    fs.closeSync(logFile);
+  }
   if (child.pid === undefined) throw new Error(`could not start ${opts.cliPath}`);
-  fs.writeFileSync(pidFile, String(child.pid));
+  fs.writeFileSync(pidFile, String(child.pid), { mode: 0o600 });
   const address = `127.0.0.1:${opts.port}`;
   const exited = new Promise<string>((resolve) =>
     child.once('exit', (code, signal) => resolve(signal ?? `code ${code}`)),

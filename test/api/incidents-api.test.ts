@@ -202,6 +202,6 @@ describe('OpenAPI', () => {
 
     const docs = await fetch(`${stack.url}/docs`);
     expect(docs.headers.get('content-type')).toContain('text/html');
-    expect(await docs.text()).toContain('data-url="/openapi.json"');
+    expect(await docs.text()).toContain('href="/openapi.json"');
   });
 });

@@ -1,10 +1,17 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { verifyAuditChain } from '../../activities/audit';
-import { verifySignature, type HttpSystemConfig } from '../../connectors/signed-http';
+import { loadConfig } from '../../app/config';
+import {
+  canonicalString,
+  HttpSystemConfig as HttpSystemSchema,
+  verifySignature,
+  type HttpSystemConfig,
+} from '../../connectors/signed-http';
 import type { LiveConnectors } from '../../connectors/types';
 import { actionRuns, auditLog } from '../../db/schema';
 import { startTestStack, type TestStack } from '../helpers/stack';
@@ -28,6 +35,8 @@ const target = {
   badSignatures: 0,
   ignore: new Set<string>(),
   slow: false,
+  /** Every request as it arrived: what a captured one would give an attacker to replay. */
+  seen: [] as { method: string; path: string; body: string; signature: string }[],
 };
 
 let stack: TestStack;
@@ -36,7 +45,10 @@ beforeAll(async () => {
   stack = await startTestStack({ withWorker: false });
   billing = await localServer(async (q, s) => {
     const body = await readBody(q);
-    if (!verifySignature(SECRET, q.headers['x-firebreak-signature'] as string, body)) {
+    const signature = q.headers['x-firebreak-signature'] as string;
+    const signed = { method: q.method ?? '', path: q.url ?? '', body };
+    target.seen.push({ ...signed, signature });
+    if (!verifySignature(SECRET, signature, signed)) {
       target.badSignatures += 1;
       s.writeHead(401).end('{}');
       return;
@@ -243,5 +255,78 @@ describe('generic signed HTTP connector', () => {
     expect(filesContaining(stack.dataDir, SECRET)).toEqual([]);
     expect(JSON.stringify(stack.db.select().from(auditLog).all())).toContain('[redacted]');
     expect((await verifyAuditChain(stack.db)).ok).toBe(true);
+  });
+
+  it('signs the method and the path with the body and time: a captured request replays nowhere else', async () => {
+    const acts = actionsFor(stack, () => live());
+    target.seen.length = 0;
+    const r = await acts.executeAction(
+      req('access.restrict', { agent_id: 'agent-h', resource: 'http:billing:svc-replay' }),
+    );
+    expect(r).toMatchObject({ ok: true, verified: true });
+    const captured = target.seen.find((s) => s.path === '/restrict/svc-replay')!;
+    expect(captured.method).toBe('POST');
+    expect(verifySignature(SECRET, captured.signature, captured)).toBe(true);
+    // The documented canonical string (docs/connectors.md), recomputed independently.
+    const t = Number(/^t=(\d+),/.exec(captured.signature)![1]);
+    expect(canonicalString(t, captured)).toBe(`${t}\nPOST\n/restrict/svc-replay\n${captured.body}`);
+    const mac = crypto.createHmac('sha256', SECRET).update(canonicalString(t, captured)).digest('hex');
+    expect(captured.signature).toBe(`t=${t},v2=${mac}`);
+
+    // The same signature and body sent to the restore path, or with another method, is refused.
+    const before = target.badSignatures;
+    for (const replay of [
+      { method: 'POST', path: '/restore/svc-replay' },
+      { method: 'PUT', path: '/restrict/svc-replay' },
+      { method: 'POST', path: '/restrict/svc-other' },
+    ]) {
+      const res = await fetch(billing.url.replace(/\/$/, '') + replay.path, {
+        method: replay.method,
+        headers: { 'x-firebreak-signature': captured.signature, 'content-type': 'application/json' },
+        body: captured.body,
+      });
+      expect(res.status, `${replay.method} ${replay.path}`).toBe(401);
+    }
+    expect(target.badSignatures - before).toBe(3);
+    expect(target.restricted.has('svc-other')).toBe(false);
+  });
+
+  it.each(['.', '..'])('refuses the name %j before sending anything', async (name) => {
+    target.seen.length = 0;
+    const acts = actionsFor(stack, () => live());
+    await expect(
+      acts.executeAction(req('access.restrict', { agent_id: 'agent-h', resource: `http:billing:${name}` })),
+    ).rejects.toThrow(`billing: name "${name}" is not a name`);
+    expect(target.seen).toEqual([]);
+  });
+
+  it('refuses "." and ".." in a declared path, naming the field', () => {
+    for (const path of ['/a/../admin/{name}', '/./restrict/{name}', '/restrict/{name}/..?x=1']) {
+      const parsed = HttpSystemSchema.safeParse(system({ restrict: { method: 'POST', path } }));
+      expect(parsed.success, path).toBe(false);
+      expect(parsed.error?.issues[0]).toMatchObject({
+        path: ['restrict', 'path'],
+        message: 'path must not contain "." or ".." segments',
+      });
+    }
+    expect(HttpSystemSchema.safeParse(system({ name: '..' })).error?.issues[0]?.path).toEqual(['name']);
+    expect(HttpSystemSchema.safeParse(system()).success).toBe(true);
+    // At start-up, from the config file: the error names the variable's full path.
+    const file = path.join(stack.dataDir, 'dot-path.yaml');
+    fs.writeFileSync(
+      file,
+      [
+        'connectors:',
+        '  http_systems:',
+        '    - name: billing',
+        '      base_url: https://billing.internal',
+        `      secret: ${SECRET}`,
+        '      restrict: { path: "/agents/../admin/{name}" }',
+        '      check: { path: "/agents/{name}" }',
+      ].join('\n'),
+    );
+    expect(() => loadConfig({ DATA_DIR: stack.dataDir, FIREBREAK_CONFIG: file })).toThrow(
+      /connectors\.http_systems\.0\.restrict\.path: path must not contain "\." or "\.\." segments/,
+    );
   });
 });

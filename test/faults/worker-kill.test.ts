@@ -69,7 +69,8 @@ beforeAll(async () => {
     let body = '';
     q.on('data', (d: Buffer) => (body += d.toString()));
     q.on('end', () => {
-      if (!verifySignature(SECRET, q.headers['x-firebreak-signature'] as string, body)) {
+      const signed = { method: q.method ?? '', path: q.url ?? '', body };
+      if (!verifySignature(SECRET, q.headers['x-firebreak-signature'] as string, signed)) {
         target.badSignatures += 1;
         s.writeHead(401).end('{}');
         return;
