@@ -55,7 +55,7 @@ export function createApp(deps: ApiDeps) {
   const file = deps.fileConfig ?? EMPTY_FILE_CONFIG;
   const app = new Hono<ApiEnv>();
   app.use(requestId());
-  app.use(tokenRegistry(new TokenRegistry(file.users, deps.credentials.adminToken)));
+  app.use(tokenRegistry(new TokenRegistry(file.users, deps.credentials.adminToken, deps.now)));
   app.onError(onError(deps.log));
   app.notFound((c) =>
     c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404),

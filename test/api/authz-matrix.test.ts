@@ -7,7 +7,9 @@
  * README must say the same, so a new route cannot ship without a row in both.
  */
 import fs from 'node:fs';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../api/app';
 import { parseFileConfig, sha256Hex } from '../../app/config-file';
 import { startTestStack, TEST_ADMIN_TOKEN, TEST_WEBHOOK_SECRET, type TestStack } from '../helpers/stack';
 
@@ -166,4 +168,53 @@ describe.each(ROUTES)('%s %s (%s)', (method, path, auth) => {
       expect([...statuses]).toHaveLength(1);
     });
   }
+});
+
+describe('token expiry', () => {
+  it('answers 401 naming the reason once a token is past its expires_at, on every scoped route', async () => {
+    const TEMP = 'matrix-temporary-token-0123456789abcdef';
+    const expiring = parseFileConfig(
+      {
+        users: [
+          {
+            id: 'contractor',
+            name: 'Contractor',
+            tokens: [
+              {
+                token_sha256: sha256Hex(TEMP),
+                scopes: ['read', 'respond'],
+                expires_at: '2027-01-31T12:00:00Z',
+              },
+            ],
+          },
+        ],
+      },
+      {},
+      'expiry config',
+    );
+    let now = new Date('2027-01-31T11:59:59.999Z');
+    const app = createApp({ ...stack, log: pino({ level: 'silent' }), fileConfig: expiring, now: () => now });
+    const ask = async (path: string, token: string) => {
+      const res = await app.request(path, { headers: { authorization: `Bearer ${token}` } });
+      return {
+        status: res.status,
+        body: (await res.json()) as { error?: { code: string; message: string } },
+      };
+    };
+
+    expect((await ask('/v1/incidents', TEMP)).status).toBe(200);
+    now = new Date('2027-01-31T12:00:00.000Z');
+    for (const path of ['/v1/incidents', '/v1/incidents/inc-x/evidence', '/v1/drills/d-x/report']) {
+      const refused = await ask(path, TEMP);
+      expect(refused.status).toBe(401);
+      expect(refused.body.error).toMatchObject({ code: 'token_expired' });
+      expect(refused.body.error!.message).toContain('token expired at 2027-01-31T12:00:00.000Z');
+      expect(refused.body.error!.message).not.toContain(TEMP);
+    }
+    // Other tokens are unaffected, and an unknown token still says only that it is not valid.
+    expect((await ask('/v1/incidents', TEST_ADMIN_TOKEN)).status).toBe(200);
+    expect((await ask('/v1/incidents', 'matrix-unknown-token-0123456789')).body.error).toMatchObject({
+      code: 'unauthorized',
+    });
+  });
 });
