@@ -3,6 +3,8 @@
  * with app.request() or a real listening server. Routes live in api/routes/ and are mounted with
  * one `app.route` line each; this module wires request ids, the API-token registry that
  * `requireScope` reads, error mapping, health, Prometheus metrics and the OpenAPI document.
+ * Several routers share the `/v1/incidents` prefix, so each route names its own scope: a
+ * router's `use('*')` would guard its neighbours' routes too (test/api/authz-matrix.test.ts).
  */
 import { Hono, type MiddlewareHandler } from 'hono';
 import { requestId } from 'hono/request-id';
@@ -45,7 +47,7 @@ export interface ApiDeps {
   slack?: SlackHttpHandler;
   /** Slack Web API access for digests posted outside workflows (drill after-action reports). */
   slackNotifier?: SlackNotifierDeps['slack'];
-  /** Whether GET /metrics needs a read-scope token (FIREBREAK_METRICS_AUTH); default open. */
+  /** Whether GET /metrics needs a read-scope token (FIREBREAK_METRICS_AUTH); default `read`. */
   metricsAuth?: 'none' | 'read';
 }
 
@@ -53,7 +55,7 @@ export function createApp(deps: ApiDeps) {
   const file = deps.fileConfig ?? EMPTY_FILE_CONFIG;
   const app = new Hono<ApiEnv>();
   app.use(requestId());
-  app.use(tokenRegistry(new TokenRegistry(file.users, deps.credentials.adminToken)));
+  app.use(tokenRegistry(new TokenRegistry(file.users, deps.credentials.adminToken, deps.now)));
   app.onError(onError(deps.log));
   app.notFound((c) =>
     c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404),
@@ -73,7 +75,7 @@ export function createApp(deps: ApiDeps) {
 
   const intakeMetrics = deps.metrics ?? new IntakeMetrics();
   const metricsAuth: MiddlewareHandler<ApiEnv> =
-    deps.metricsAuth === 'read' ? requireScope('read') : async (_c, next) => next();
+    deps.metricsAuth === 'none' ? async (_c, next) => next() : requireScope('read');
   app.get('/metrics', metricsAuth, async (c) => {
     const { contentType, body } = await renderMetrics(deps.db, intakeMetrics);
     return c.body(body, 200, { 'Content-Type': contentType });

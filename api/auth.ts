@@ -3,9 +3,11 @@
  * digests, so lengths leak nothing) and never logged or echoed in errors.
  *
  * API tokens belong to named users (config file `users:`); only their SHA-256 digests are kept in
- * memory. The admin token (FIREBREAK_ADMIN_TOKEN) is the built-in user `admin` with every scope.
- * `requireScope(scope)` guards a route and sets `c.var.user`; createApp installs the token
- * registry it reads, so any router mounted on the app can use it.
+ * memory, with the instant each expires (`expires_at`), read against the app's clock. The admin
+ * token (FIREBREAK_ADMIN_TOKEN) is the built-in user `admin` with every scope and no expiry.
+ * `requireScope(scope)` guards one route and sets `c.var.user`; createApp installs the token
+ * registry it reads, so any router mounted on the app can use it. Routers that share a prefix
+ * must not `use('*', requireScope(...))`: the wildcard would guard their neighbours' routes too.
  */
 import crypto from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
@@ -40,37 +42,55 @@ export interface ApiEnv {
   Variables: { user: ApiUser; tokens: TokenRegistry };
 }
 
-export class TokenRegistry {
-  /** sha256(token) hex → user with that token's scopes. */
-  private readonly byDigest = new Map<string, ApiUser>();
+/** What a presented token is: a user's, a user's that has expired, or nobody's. */
+export type TokenLookup =
+  { kind: 'valid'; user: ApiUser } | { kind: 'expired'; expiredAt: string } | { kind: 'unknown' };
 
-  constructor(users: UserConfig[], adminToken: string | undefined) {
+interface Entry {
+  user: ApiUser;
+  expiresAtMs: number | undefined;
+}
+
+export class TokenRegistry {
+  /** sha256(token) hex → user with that token's scopes, and when the token expires. */
+  private readonly byDigest = new Map<string, Entry>();
+
+  /** `now` is read only for tokens with an expiry. */
+  constructor(
+    users: UserConfig[],
+    adminToken: string | undefined,
+    private readonly now: () => Date = () => new Date(),
+  ) {
     for (const u of users) {
       for (const t of u.tokens) {
         const scopes: Scope[] = t.scopes.includes('admin') ? [...SCOPES] : t.scopes;
         this.byDigest.set(t.sha256, {
-          id: u.id,
-          name: u.name,
-          slackUserId: u.slackUserId,
-          roles: u.roles,
-          scopes,
+          user: { id: u.id, name: u.name, slackUserId: u.slackUserId, roles: u.roles, scopes },
+          expiresAtMs: t.expiresAtMs,
         });
       }
     }
     if (adminToken) {
       this.byDigest.set(sha256Hex(adminToken), {
-        id: 'admin',
-        name: 'Administrator',
-        slackUserId: undefined,
-        roles: ['admin'],
-        scopes: [...SCOPES],
+        user: {
+          id: 'admin',
+          name: 'Administrator',
+          slackUserId: undefined,
+          roles: ['admin'],
+          scopes: [...SCOPES],
+        },
+        expiresAtMs: undefined,
       });
     }
   }
 
   /** A digest lookup: the token itself is never compared byte by byte. */
-  lookup(token: string): ApiUser | undefined {
-    return this.byDigest.get(sha256Hex(token));
+  lookup(token: string): TokenLookup {
+    const entry = this.byDigest.get(sha256Hex(token));
+    if (!entry) return { kind: 'unknown' };
+    if (entry.expiresAtMs !== undefined && this.now().getTime() >= entry.expiresAtMs)
+      return { kind: 'expired', expiredAt: new Date(entry.expiresAtMs).toISOString() };
+    return { kind: 'valid', user: entry.user };
   }
 }
 
@@ -82,12 +102,22 @@ export function tokenRegistry(registry: TokenRegistry): MiddlewareHandler<ApiEnv
   };
 }
 
-/** 401 without a known token, 403 when its scopes lack `scope` (admin has all); sets c.var.user. */
+/**
+ * 401 without a known token or with an expired one (saying so), 403 when its scopes lack `scope`
+ * (admin has all); sets c.var.user.
+ */
 export function requireScope(scope: Scope): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const token = bearerToken(c.req.header('authorization'));
-    const user = token ? c.var.tokens.lookup(token) : undefined;
-    if (!user) throw apiError(401, 'unauthorized', 'missing or invalid API token');
+    const found: TokenLookup = token ? c.var.tokens.lookup(token) : { kind: 'unknown' };
+    if (found.kind === 'expired')
+      throw apiError(
+        401,
+        'token_expired',
+        `token expired at ${found.expiredAt} (its expires_at in the config file); ask for a new one`,
+      );
+    if (found.kind === 'unknown') throw apiError(401, 'unauthorized', 'missing or invalid API token');
+    const { user } = found;
     if (!user.scopes.includes(scope)) throw apiError(403, 'forbidden', `this token lacks the ${scope} scope`);
     c.set('user', user);
     await next();

@@ -518,7 +518,7 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           summary: 'Prometheus metrics (text format 0.0.4), computed from the DB at scrape time',
           description:
-            'Every incident series has a `mode` label (live or drill): production dashboards select mode="live". Open unless FIREBREAK_METRICS_AUTH=read.',
+            'Every incident series has a `mode` label (live or drill): production dashboards select mode="live". Needs a read token unless FIREBREAK_METRICS_AUTH=none.',
           tags: ['operations'],
           security: [{}, ...read],
           responses: {
@@ -527,7 +527,7 @@ export function openApiDocument(): Record<string, unknown> {
               content: { 'text/plain': { schema: { type: 'string' } } },
             },
             '401': {
-              description: 'Missing or invalid token (FIREBREAK_METRICS_AUTH=read)',
+              description: 'Missing or invalid token (unless FIREBREAK_METRICS_AUTH=none)',
               ...json('Error'),
             },
           },

@@ -55,6 +55,19 @@ const RuleSchema = z.strictObject({
   on_resolved: z.enum(['resolve', 'annotate']).default('annotate'),
 });
 
+/**
+ * The shortest API token accepted: the same floor as FIREBREAK_ADMIN_TOKEN, the webhook secret and
+ * source secrets (16). Generate tokens with more, e.g. `openssl rand -hex 32`. A `token_sha256`
+ * hides its token's length, so only tokens given through `token_env` can be checked.
+ */
+export const MIN_TOKEN_LENGTH = 16;
+
+/** An instant with its offset (`2027-01-31T00:00:00Z`); YAML may already have made it a Date. */
+const Instant = z.preprocess(
+  (v) => (v instanceof Date ? v.toISOString() : v),
+  z.iso.datetime({ offset: true, error: 'an ISO 8601 date-time with offset, e.g. 2027-01-31T00:00:00Z' }),
+);
+
 const TokenSchema = z
   .strictObject({
     token_env: envName.optional(),
@@ -63,6 +76,8 @@ const TokenSchema = z
       .regex(/^[0-9a-f]{64}$/i, 'a hex SHA-256 digest')
       .optional(),
     scopes: z.array(z.enum(SCOPES)).min(1),
+    /** After this instant the token gets 401 "token expired". */
+    expires_at: Instant.optional(),
   })
   .refine(
     (t) => Boolean(t.token_env) !== Boolean(t.token_sha256),
@@ -109,6 +124,8 @@ export type RouteRule = z.infer<typeof RuleSchema>;
 export interface UserToken {
   sha256: string;
   scopes: Scope[];
+  /** Epoch milliseconds after which the token is refused; absent: it does not expire. */
+  expiresAtMs?: number;
 }
 
 export interface UserConfig {
@@ -178,9 +195,16 @@ export function parseFileConfig(doc: unknown, env: NodeJS.ProcessEnv, where: str
     slackUserId: u.slack_user_id,
     roles: u.roles,
     tokens: u.tokens.flatMap((t, j) => {
-      const raw = fromEnv(t.token_env, `users.${i}.tokens.${j}.token_env`);
+      const at = `users.${i}.tokens.${j}.token_env`;
+      const raw = fromEnv(t.token_env, at);
+      if (raw !== undefined && raw.length < MIN_TOKEN_LENGTH)
+        problems.push(
+          `${at}: the token in ${t.token_env} has ${raw.length} characters; API tokens need at least ${MIN_TOKEN_LENGTH}`,
+        );
       const digest = t.token_sha256?.toLowerCase() ?? (raw ? sha256Hex(raw) : undefined);
-      return digest ? [{ sha256: digest, scopes: t.scopes }] : [];
+      if (!digest) return [];
+      const expiry = t.expires_at === undefined ? {} : { expiresAtMs: Date.parse(t.expires_at) };
+      return [{ sha256: digest, scopes: t.scopes, ...expiry }];
     }),
   }));
   const dup = (xs: string[]) => xs.find((x, i) => xs.indexOf(x) !== i);

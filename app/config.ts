@@ -27,8 +27,8 @@ const EnvSchema = z.object({
   FIREBREAK_CONFIG: z.string().min(1).optional(),
   FIREBREAK_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   FIREBREAK_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
-  /** `none`: /metrics is open (scrapers on a private network); `read`: needs a read-scope token. */
-  FIREBREAK_METRICS_AUTH: z.enum(['none', 'read']).default('none'),
+  /** `read`: /metrics needs a read-scope token; `none`: open, an explicit choice (private network). */
+  FIREBREAK_METRICS_AUTH: z.enum(['none', 'read']).default('read'),
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).optional(),

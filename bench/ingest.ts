@@ -14,7 +14,7 @@ import { undispatchedAlertCount } from '../db/incident-alerts';
 import { runEntry } from '../test/helpers/process';
 import { histogram, valueOf } from '../test/helpers/prometheus';
 import { startProcessStack } from './lib/processes';
-import { BENCH_WEBHOOK_SECRET, report } from './lib/stack';
+import { BENCH_ADMIN_TOKEN, BENCH_WEBHOOK_SECRET, report } from './lib/stack';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 
@@ -87,7 +87,8 @@ function fsyncProbe() {
 
 /** The API process's own figures (GET /metrics); scraping also resets its event-loop lag window. */
 async function scrape(url: string) {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}` } });
+  const text = await res.text();
   return {
     at: performance.now(),
     commitSeconds: histogram(text, 'firebreak_intake_commit_seconds', {}),

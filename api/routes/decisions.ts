@@ -54,7 +54,9 @@ function actorOf(c: Context<ApiEnv>): Actor {
 
 export function decisionRoutes(deps: ApiDeps) {
   const app = new Hono<ApiEnv>();
-  app.use('*', requireScope('respond'));
+  // Per route, never app.use('*'): routers share the /v1/incidents prefix, and a wildcard
+  // middleware here would also guard the read routes mounted beside this router.
+  const respond = requireScope('respond');
 
   /** The actor and decision id every playbook update carries. */
   type Base = { decisionId: string; actor: Actor };
@@ -95,6 +97,7 @@ export function decisionRoutes(deps: ApiDeps) {
 
   app.post(
     '/:id/approvals/:stepId',
+    respond,
     decide(ApprovalBody, decideApproval, (b, c, base) => ({
       ...base,
       stepId: c.req.param('stepId')!,
@@ -104,6 +107,7 @@ export function decisionRoutes(deps: ApiDeps) {
   );
   app.post(
     '/:id/tasks/:stepId/done',
+    respond,
     decide(TaskBody, completeTask, (b, c, base) => ({
       ...base,
       stepId: c.req.param('stepId')!,
@@ -112,18 +116,22 @@ export function decisionRoutes(deps: ApiDeps) {
   );
   app.post(
     '/:id/notes',
+    respond,
     decide(NoteBody, addNote, (b, _c, base) => ({ ...base, text: b.text })),
   );
   app.post(
     '/:id/abort',
+    respond,
     decide(ReasonBody, abortIncident, (b, _c, base) => ({ ...base, reason: b.reason })),
   );
   app.post(
     '/:id/close',
+    respond,
     decide(ReasonBody, closeIncident, (b, c) => ({ actor: c.var.user.id, reason: b.reason })),
   );
   app.post(
     '/:id/escalate',
+    respond,
     decide(ReasonBody, escalate, (b, _c, base) => ({
       ...base,
       reason: b.reason,

@@ -15,8 +15,6 @@ const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
 export function evidenceRoutes(deps: ApiDeps & { evidenceDir?: string }) {
   const app = new Hono<ApiEnv>();
   const store = new EvidenceStore(deps.db, deps.evidenceDir);
-  app.use('/:id/evidence', requireScope('read'));
-  app.use('/:id/evidence/*', requireScope('read'));
 
   app.post('/:id/evidence', requireScope('respond'), async (c) => {
     const kind = c.req.query('kind');
@@ -41,7 +39,7 @@ export function evidenceRoutes(deps: ApiDeps & { evidenceDir?: string }) {
     return c.json({ sha256: art.sha256, size: art.size }, 201);
   });
 
-  app.get('/:id/evidence', async (c) => {
+  app.get('/:id/evidence', requireScope('read'), async (c) => {
     const rows = await store.list(c.req.param('id'));
     return c.json({
       incident_id: c.req.param('id'),
@@ -59,7 +57,7 @@ export function evidenceRoutes(deps: ApiDeps & { evidenceDir?: string }) {
     });
   });
 
-  app.get('/:id/evidence/:sha256', async (c) => {
+  app.get('/:id/evidence/:sha256', requireScope('read'), async (c) => {
     const sha = c.req.param('sha256');
     if (!/^[0-9a-f]{64}$/.test(sha))
       throw apiError(400, 'invalid_request', 'sha256: 64 lowercase hex', 'sha256');

@@ -60,9 +60,10 @@ async function pendingApprovals(temporal: TemporalHandle, inc: IncidentRow): Pro
 
 export function incidentRoutes(deps: { db: Db; temporal: TemporalHandle }) {
   const app = new Hono<ApiEnv>();
-  app.use('*', requireScope('read'));
+  // Per route, never app.use('*'): routers share the /v1/incidents prefix (see api/app.ts).
+  const read = requireScope('read');
 
-  app.get('/', async (c) => {
+  app.get('/', read, async (c) => {
     const q = IncidentListQuery.safeParse(c.req.query());
     if (!q.success) return c.json(zodErrorBody(q.error), 400);
     const { status, severity, agent, mode, limit, cursor } = q.data;
@@ -89,7 +90,7 @@ export function incidentRoutes(deps: { db: Db; temporal: TemporalHandle }) {
     return inc;
   };
 
-  app.get('/:id', async (c) => {
+  app.get('/:id', read, async (c) => {
     const inc = await load(c.req.param('id'));
     const latest = inc.latestAlertId ? await getAlert(deps.db, inc.latestAlertId) : undefined;
     const body: IncidentDetail = {
@@ -107,7 +108,7 @@ export function incidentRoutes(deps: { db: Db; temporal: TemporalHandle }) {
     return c.json(body);
   });
 
-  app.get('/:id/timeline', async (c) => {
+  app.get('/:id/timeline', read, async (c) => {
     const inc = await load(c.req.param('id'));
     const q = TimelineQuery.safeParse(c.req.query());
     if (!q.success) return c.json(zodErrorBody(q.error), 400);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, loadConfig } from '../../app/config';
-import { parseFileConfig, sha256Hex } from '../../app/config-file';
+import { MIN_TOKEN_LENGTH, parseFileConfig, sha256Hex } from '../../app/config-file';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-config-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -37,9 +37,59 @@ describe('the config file', () => {
     expect(f.rules[0]).toMatchObject({ group_by: 'agent_id', window: 15 * 60_000, on_resolved: 'resolve' });
     expect(f.users[0]!.tokens).toEqual([
       { sha256: sha256Hex(env.ALICE_API_TOKEN), scopes: ['read', 'respond'] },
-      { sha256: sha256Hex('foo'), scopes: ['read'] },
+      {
+        sha256: sha256Hex('example-read-token-0123456789abcdef'),
+        scopes: ['read'],
+        expiresAtMs: Date.parse('2027-01-31T00:00:00Z'),
+      },
     ]);
     expect(JSON.stringify(f.users)).not.toContain(env.ALICE_API_TOKEN);
+  });
+
+  it('refuses user tokens shorter than 16 characters, naming the field, not the token', () => {
+    const users = (token_env: string) => ({
+      users: [{ id: 'u', name: 'U', tokens: [{ token_env, scopes: ['read'] }] }],
+    });
+    const short = 'fifteen-chars-x';
+    expect(short).toHaveLength(MIN_TOKEN_LENGTH - 1);
+    const load = () => parseFileConfig(users('SHORT_TOKEN'), { SHORT_TOKEN: short }, 'test');
+    expect(load).toThrow(
+      /users\.0\.tokens\.0\.token_env: the token in SHORT_TOKEN has 15 characters; API tokens need at least 16/,
+    );
+    expect(load).not.toThrow(new RegExp(short));
+    const ok = parseFileConfig(users('OK_TOKEN'), { OK_TOKEN: `${short}y` }, 'test');
+    expect(ok.users[0]!.tokens).toEqual([{ sha256: sha256Hex(`${short}y`), scopes: ['read'] }]);
+  });
+
+  it('reads expires_at as an instant with its offset, and refuses anything else naming the field', () => {
+    const withExpiry = (expires_at: unknown) => ({
+      users: [
+        {
+          id: 'u',
+          name: 'U',
+          tokens: [{ token_sha256: sha256Hex('x'.repeat(32)), scopes: ['read'], expires_at }],
+        },
+      ],
+    });
+    const at = (expires_at: unknown) =>
+      parseFileConfig(withExpiry(expires_at), {}, 'test').users[0]!.tokens[0];
+    expect(at('2027-01-31T12:00:00Z')).toMatchObject({ expiresAtMs: Date.parse('2027-01-31T12:00:00Z') });
+    expect(at('2027-01-31T14:00:00+02:00')).toMatchObject({
+      expiresAtMs: Date.parse('2027-01-31T12:00:00Z'),
+    });
+    // A YAML 1.1 timestamp arrives as a Date.
+    expect(at(new Date('2027-01-31T12:00:00Z'))).toMatchObject({
+      expiresAtMs: Date.parse('2027-01-31T12:00:00Z'),
+    });
+    for (const bad of ['2027-01-31', 'next tuesday', '2027-01-31T12:00:00', 1801396800]) {
+      expect(() => at(bad)).toThrow(/users\.0\.tokens\.0\.expires_at: an ISO 8601 date-time with offset/);
+    }
+    // Through the file, as operators write it.
+    const config = withFile(
+      'users:\n  - id: u\n    name: U\n    tokens:\n      - token_env: T\n        scopes: [read]\n        expires_at: 2027-01-31T12:00:00Z\n',
+      { T: 'token-0123456789abcdef' },
+    )();
+    expect(config.file.users[0]!.tokens[0]!.expiresAtMs).toBe(Date.parse('2027-01-31T12:00:00Z'));
   });
 
   it('is loaded through FIREBREAK_CONFIG with secrets from the environment', () => {

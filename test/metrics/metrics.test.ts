@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { IntakeMetrics } from '../../api/intake-metrics';
 import { renderMetrics } from '../../api/metrics';
+import { loadConfig } from '../../app/config';
 import { openDb, type Db } from '../../db/client';
 import { incidents } from '../../db/schema';
 import { post } from '../helpers/intake';
@@ -61,7 +62,7 @@ beforeAll(async () => {
   stack = await startTestStack({ withWorker: false, metrics: intake });
   await seedLive(stack.db);
   await seedDrills(stack.db);
-  const res = await fetch(`${stack.url}/metrics`);
+  const res = await fetch(`${stack.url}/metrics`, { headers: bearer(TEST_ADMIN_TOKEN) });
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   text = await res.text();
@@ -159,7 +160,7 @@ describe('GET /metrics', () => {
       ),
     );
     expect(posted.map((p) => p.status)).toEqual(Array(12).fill(202));
-    const after = await (await fetch(`${stack.url}/metrics`)).text();
+    const after = await (await fetch(`${stack.url}/metrics`, { headers: bearer(TEST_ADMIN_TOKEN) })).text();
     const requests = histogram(after, 'firebreak_intake_commit_requests', {});
     const seconds = histogram(after, 'firebreak_intake_commit_seconds', {});
     // Every request is in exactly one commit; concurrent ones may share it.
@@ -188,14 +189,22 @@ describe('GET /metrics', () => {
     expect(b.split('\n').some((l) => l.includes('mode="drill"'))).toBe(true);
   });
 
-  it('requires a read token when FIREBREAK_METRICS_AUTH=read', async () => {
-    const app = createApp({
+  it('requires a read token by default; FIREBREAK_METRICS_AUTH=none opens it', async () => {
+    const log = (await import('pino')).pino({ level: 'silent' });
+    expect(loadConfig({ DATA_DIR: stack.dataDir }).metricsAuth).toBe('read');
+    for (const app of [createApp({ ...stack, log }), createApp({ ...stack, log, metricsAuth: 'read' })]) {
+      const refused = await app.request('/metrics');
+      expect(refused.status).toBe(401);
+      expect(await refused.text()).not.toContain('firebreak_');
+      const ok = await app.request('/metrics', { headers: bearer(TEST_ADMIN_TOKEN) });
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toContain('firebreak_');
+    }
+    const open = createApp({
       ...stack,
-      log: (await import('pino')).pino({ level: 'silent' }),
-      metricsAuth: 'read',
+      log,
+      metricsAuth: loadConfig({ DATA_DIR: stack.dataDir, FIREBREAK_METRICS_AUTH: 'none' }).metricsAuth,
     });
-    expect((await app.request('/metrics')).status).toBe(401);
-    const ok = await app.request('/metrics', { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
-    expect(ok.status).toBe(200);
+    expect((await open.request('/metrics')).status).toBe(200);
   });
 });
