@@ -2,14 +2,18 @@
  * The drill API: `POST /v1/drills` (respond scope) opens a drill incident for a scenario (JSON, or
  * YAML text in `scenario_yaml`) and plays it in this process with the same driver as the CLI;
  * `GET /v1/drills/:id/report` (read) is the after-action report as JSON; `POST
- * /v1/drills/:id/judgements` (respond) records a facilitator's verdict on an expectation.
+ * /v1/drills/:id/judgements` (respond) records a facilitator's verdict on an expectation. A
+ * scenario that nests too deeply, or YAML whose aliases expand past MAX_YAML_ALIASES (an alias
+ * bomb), is a 400 naming the field before anything renders or lints it.
  */
 import type { SlackNotifierDeps } from '../../slack/notifier';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
+import { parseDocument, stringify } from 'yaml';
 import { z } from 'zod';
 import { dataDirOf, type Db } from '../../db/client';
 import { finishDrill } from '../../db/drills';
+import { BoundedJsonObject } from '../../domain/alert';
 import { driveDrill, openDrill } from '../../drills/driver';
 import { lintDrillSource } from '../../drills/lint';
 import { buildReport, settleDrill } from '../../drills/report';
@@ -18,14 +22,27 @@ import type { Outbox } from '../../intake/outbox';
 import type { TemporalHandle } from '../../temporal/client';
 import { requireScope, type ApiEnv } from '../auth';
 import { apiError, zodErrorBody } from '../errors';
-import { stringify } from 'yaml';
 
 export const DrillRequest = z.strictObject({
-  scenario: z.record(z.string(), z.unknown()).optional(),
+  scenario: BoundedJsonObject.optional(),
   scenario_yaml: z.string().optional(),
   auto: z.boolean().default(false),
   speed: z.number().positive().max(10_000).default(1),
 });
+
+/** yaml's own default: how many alias expansions a scenario may use before it counts as a bomb. */
+export const MAX_YAML_ALIASES = 100;
+
+/** Whether the YAML text expands within MAX_YAML_ALIASES (its syntax errors are the linter's to report). */
+function aliasesWithinLimit(text: string): boolean {
+  try {
+    parseDocument(text).toJS({ maxAliasCount: MAX_YAML_ALIASES });
+    return true;
+  } catch (err) {
+    if (err instanceof ReferenceError) return false;
+    throw err;
+  }
+}
 
 export const Judgement = z.strictObject({
   expectation: z.string().min(1),
@@ -55,6 +72,13 @@ export function drillRoutes(deps: {
     const source =
       body.data.scenario_yaml ?? (body.data.scenario ? stringify(body.data.scenario) : undefined);
     if (!source) throw apiError(400, 'invalid_request', 'scenario or scenario_yaml is required', 'scenario');
+    if (body.data.scenario_yaml !== undefined && !aliasesWithinLimit(body.data.scenario_yaml))
+      throw apiError(
+        400,
+        'invalid_request',
+        `scenario_yaml: aliases expand more than ${MAX_YAML_ALIASES} times`,
+        'scenario_yaml',
+      );
     const { problems, scenario } = lintDrillSource(source);
     if (!scenario || problems.length > 0) {
       const p = problems[0];
