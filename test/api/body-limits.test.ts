@@ -6,7 +6,9 @@
  */
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
 import { MAX_EVIDENCE_BYTES, MAX_REQUEST_BYTES } from '../../api/body-limit';
+import { HonoReceiver, MAX_SLACK_BODY_BYTES } from '../../slack/receiver';
 import { scriptIncident } from '../helpers/scripted-incident';
 import { sign } from '../helpers/slack-requests';
 import { TEST_ADMIN_TOKEN } from '../helpers/stack';
@@ -105,6 +107,28 @@ describe('POST /slack/events', () => {
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ challenge: 'c-123' });
+  });
+});
+
+describe('HonoReceiver on its own', () => {
+  it('stops reading an endless body at its limit and answers 413 before checking the signature', async () => {
+    let pulled = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled += CHUNK.length;
+        controller.enqueue(new Uint8Array(CHUNK));
+      },
+    });
+    const receiver = new HonoReceiver({ signingSecret: 'unused-secret', log: pino({ level: 'silent' }) });
+    const res = await receiver.handle(
+      new Request('http://firebreak.test/slack/events', {
+        method: 'POST',
+        body: endless,
+        duplex: 'half',
+      } as RequestInit),
+    );
+    expect(res.status).toBe(413);
+    expect(pulled).toBeLessThanOrEqual(MAX_SLACK_BODY_BYTES + 4 * CHUNK.length);
   });
 });
 

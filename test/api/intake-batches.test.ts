@@ -95,10 +95,13 @@ describe('alerts per request', () => {
   });
 
   it('stores each alert with its own labels and annotations, not a copy of the common ones', async () => {
-    const body = alertmanagerBody(fingerprints('common', 40), { groupKey: '{}:{alertname="Big"}' });
+    const batch = alertmanagerBody(fingerprints('common', 40), { groupKey: '{}:{alertname="Big"}' });
     // Alertmanager repeats common annotations in every alert; a sender padding only the common
     // section must not multiply that padding by the number of alerts.
-    body.commonAnnotations = { ...body.commonAnnotations, padding: 'p'.repeat(20_000) };
+    const body = {
+      ...batch,
+      commonAnnotations: { ...batch.commonAnnotations, padding: 'p'.repeat(20_000) },
+    };
     const raw = JSON.stringify(body);
     const res = await post(`${stack.url}/v1/alerts/alertmanager`, raw, auth(TEST_WEBHOOK_SECRET));
     expect(res.status).toBe(202);
