@@ -8,8 +8,8 @@
  * responds as soon as a listener acks (or after `ackTimeoutMs`, well inside Slack's 3 s), while
  * the listener's work continues after the response.
  */
-import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import crypto from 'node:crypto';
+import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import type { Logger } from 'pino';
 
 export interface SlackHttpHandler {

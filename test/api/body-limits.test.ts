@@ -5,8 +5,8 @@
  * Slack endpoint and evidence uploads — as well as on the JSON routes.
  */
 import http from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_EVIDENCE_BYTES, MAX_REQUEST_BYTES } from '../../api/body-limit';
 import { HonoReceiver, MAX_SLACK_BODY_BYTES } from '../../slack/receiver';
 import { scriptIncident } from '../helpers/scripted-incident';
