@@ -13,7 +13,7 @@ import { parseDocument, stringify } from 'yaml';
 import { z } from 'zod';
 import { dataDirOf, type Db } from '../../db/client';
 import { finishDrill } from '../../db/drills';
-import { BoundedJsonObject } from '../../domain/alert';
+import { BoundedJsonObject, jsonDepthAtMost, MAX_JSON_DEPTH } from '../../domain/alert';
 import { driveDrill, openDrill } from '../../drills/driver';
 import { lintDrillSource } from '../../drills/lint';
 import { buildReport, settleDrill } from '../../drills/report';
@@ -33,15 +33,19 @@ export const DrillRequest = z.strictObject({
 /** yaml's own default: how many alias expansions a scenario may use before it counts as a bomb. */
 export const MAX_YAML_ALIASES = 100;
 
-/** Whether the YAML text expands within MAX_YAML_ALIASES (its syntax errors are the linter's to report). */
-function aliasesWithinLimit(text: string): boolean {
+/**
+ * Why the YAML text cannot be taken as a scenario before it is linted: aliases that expand past
+ * MAX_YAML_ALIASES, or a value nested past MAX_JSON_DEPTH. Syntax errors are the linter's to report.
+ */
+function yamlProblem(text: string): string | undefined {
+  let value: unknown;
   try {
-    parseDocument(text).toJS({ maxAliasCount: MAX_YAML_ALIASES });
-    return true;
+    value = parseDocument(text).toJS({ maxAliasCount: MAX_YAML_ALIASES });
   } catch (err) {
-    if (err instanceof ReferenceError) return false;
+    if (err instanceof ReferenceError) return `aliases expand more than ${MAX_YAML_ALIASES} times`;
     throw err;
   }
+  return jsonDepthAtMost(value) ? undefined : `nests deeper than ${MAX_JSON_DEPTH} levels`;
 }
 
 export const Judgement = z.strictObject({
@@ -72,13 +76,9 @@ export function drillRoutes(deps: {
     const source =
       body.data.scenario_yaml ?? (body.data.scenario ? stringify(body.data.scenario) : undefined);
     if (!source) throw apiError(400, 'invalid_request', 'scenario or scenario_yaml is required', 'scenario');
-    if (body.data.scenario_yaml !== undefined && !aliasesWithinLimit(body.data.scenario_yaml))
-      throw apiError(
-        400,
-        'invalid_request',
-        `scenario_yaml: aliases expand more than ${MAX_YAML_ALIASES} times`,
-        'scenario_yaml',
-      );
+    const yamlError =
+      body.data.scenario_yaml === undefined ? undefined : yamlProblem(body.data.scenario_yaml);
+    if (yamlError) throw apiError(400, 'invalid_request', `scenario_yaml: ${yamlError}`, 'scenario_yaml');
     const { problems, scenario } = lintDrillSource(source);
     if (!scenario || problems.length > 0) {
       const p = problems[0];

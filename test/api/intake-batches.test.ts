@@ -182,6 +182,15 @@ describe('POST /v1/drills', () => {
     expect(((await res.json()) as any).error.field).toBe('scenario_yaml');
   });
 
+  it('answers 400 naming scenario_yaml for YAML nested past the depth limit', async () => {
+    const res = await drill({ scenario_yaml: `playbook: ${nested(MAX_JSON_DEPTH + 10)}` });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as any).error).toMatchObject({
+      field: 'scenario_yaml',
+      message: expect.stringContaining('nests deeper'),
+    });
+  });
+
   it('answers 400 naming scenario for a scenario nested 10,000 deep', async () => {
     const res = await drill(`{"scenario":${nested(10_000)}}`);
     expect(res.status).toBe(400);
