@@ -18,6 +18,7 @@ import type { SlackNotifierDeps } from '../slack/notifier';
 import { slackEvents, type SlackHttpHandler } from '../slack/receiver';
 import { pingTemporal, type TemporalHandle } from '../temporal/client';
 import { requireScope, tokenRegistry, TokenRegistry, type ApiEnv } from './auth';
+import { requestBodyLimit } from './body-limit';
 import { docsPage } from './docs-page';
 import { onError } from './errors';
 import { createIntake } from './intake';
@@ -55,6 +56,7 @@ export function createApp(deps: ApiDeps) {
   const file = deps.fileConfig ?? EMPTY_FILE_CONFIG;
   const app = new Hono<ApiEnv>();
   app.use(requestId());
+  app.use(requestBodyLimit());
   app.use(tokenRegistry(new TokenRegistry(file.users, deps.credentials.adminToken, deps.now)));
   app.onError(onError(deps.log));
   app.notFound((c) =>

@@ -1,8 +1,9 @@
 /**
  * The HTTP edge of one intake request, whatever the format: authenticate the source over the raw
- * body, apply its rate limit, parse and validate, normalize to `Alert`s, then hand them to the
- * durable intake (intake/: route, group commit, outbox), which resolves once they are committed.
- * Every refusal is an expected 4xx, never a 5xx.
+ * body (already bounded by api/body-limit.ts), refuse a source that is out of tokens, parse and
+ * validate, normalize to `Alert`s, cap them per request, spend one token per alert (a refused
+ * body spends one), then hand them to the durable intake (intake/: route, group commit, outbox),
+ * which resolves once they are committed. Every refusal is an expected 4xx, never a 5xx.
  */
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
@@ -67,6 +68,7 @@ export function createIntake(deps: IntakeDeps) {
     onCommit: (seconds, requests) => deps.metrics.observeCommit(seconds, requests),
   });
   const limiter = new RateLimiter((id) => limits.get(id) ?? deps.file.defaultRateLimit);
+  const maxAlerts = deps.file.maxAlertsPerRequest;
 
   /** Runs the pipeline; returns the normalized alerts with where each was stored. */
   return async function accept<S extends z.ZodType>(
@@ -121,22 +123,29 @@ export function createIntake(deps: IntakeDeps) {
       throw apiError(401, 'unauthorized', 'missing or invalid alert source credentials');
     }
     const source = auth.source;
-    const wait = limiter.take(source.id, nowMs);
-    if (wait > 0) {
+    const limit = (wait: number) => {
       deps.metrics.count(deps.metrics.rateLimited, source.id);
-      throw rateLimited(`source ${source.id} is over its rate limit; retry in ${wait}s`, wait);
-    }
-    if (!parse()) {
+      return rateLimited(`source ${source.id} is over its rate limit; retry in ${wait}s`, wait);
+    };
+    const refuse = (err: Error) => {
+      limiter.take(source.id, nowMs);
       deps.metrics.count(deps.metrics.invalid, source.id);
-      throw apiError(400, 'invalid_json', 'body is not valid JSON', '(body)');
-    }
+      return err;
+    };
+    const wait = limiter.wait(source.id, nowMs);
+    if (wait > 0) throw limit(wait);
+    if (!parse()) throw refuse(apiError(400, 'invalid_json', 'body is not valid JSON', '(body)'));
     const parsed = schema.safeParse(json);
-    if (!parsed.success) {
-      deps.metrics.count(deps.metrics.invalid, source.id);
-      throw apiError(400, 'invalid_request', '', undefined, zodErrorBody(parsed.error));
-    }
+    if (!parsed.success)
+      throw refuse(apiError(400, 'invalid_request', '', undefined, zodErrorBody(parsed.error)));
     const receivedAt = new Date(nowMs).toISOString();
     const alerts = normalize(parsed.data, source, receivedAt);
+    if (alerts.length > maxAlerts) {
+      const message = `alerts: ${alerts.length} alerts in one request; at most ${maxAlerts} (max_alerts_per_request)`;
+      throw refuse(apiError(400, 'too_many_alerts', message, 'alerts'));
+    }
+    const spent = limiter.take(source.id, nowMs, alerts.length);
+    if (spent > 0) throw limit(spent);
     const claim = await claimSignatureOnce(deps.db, auth, nowMs);
     if (!claim.ok) {
       deps.metrics.authFailures[claim.reason] += 1;

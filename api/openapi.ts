@@ -474,7 +474,7 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           summary: 'The post-mortem report as Markdown, built from the stored facts',
           description:
-            'The stored report while it covers the whole timeline; otherwise rendered again from current facts and stored as the next revision (headers X-Postmortem-Revision, X-Postmortem-SHA256).',
+            'The stored report while it covers the whole timeline; otherwise rendered from current facts for this read without storing it (headers X-Postmortem-Revision, X-Postmortem-Stored, X-Postmortem-SHA256).',
           tags: ['postmortem'],
           security: read,
           parameters: [idParam],

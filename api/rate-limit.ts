@@ -1,7 +1,7 @@
 /**
- * Per-source token buckets: each source may burst up to `burst` requests and then `perSecond`
- * sustained. In memory, per process: the limit protects this API instance and the SQLite writer
- * from a runaway sender; it is not a billing quota.
+ * Per-source token buckets, one token per alert: each source may burst up to `burst` alerts and
+ * then `perSecond` sustained, however it batches them. In memory, per process: the limit protects
+ * this API instance and the SQLite writer from a runaway sender; it is not a billing quota.
  */
 import type { RateLimit } from '../app/config-file';
 
@@ -15,17 +15,31 @@ export class RateLimiter {
 
   constructor(private readonly limitFor: (key: string) => RateLimit) {}
 
-  /** Takes one token: 0 when allowed, else the whole seconds to wait before retrying. */
-  take(key: string, nowMs: number): number {
+  private refill(key: string, nowMs: number): { bucket: Bucket; limit: RateLimit } {
     const limit = this.limitFor(key);
-    const b = this.buckets.get(key) ?? { tokens: limit.burst, at: nowMs };
-    b.tokens = Math.min(limit.burst, b.tokens + ((nowMs - b.at) / 1000) * limit.perSecond);
-    b.at = nowMs;
-    this.buckets.set(key, b);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return 0;
-    }
-    return Math.max(1, Math.ceil((1 - b.tokens) / limit.perSecond));
+    const bucket = this.buckets.get(key) ?? { tokens: limit.burst, at: nowMs };
+    bucket.tokens = Math.min(limit.burst, bucket.tokens + ((nowMs - bucket.at) / 1000) * limit.perSecond);
+    bucket.at = nowMs;
+    this.buckets.set(key, bucket);
+    return { bucket, limit };
+  }
+
+  /**
+   * Whole seconds until `count` tokens could be taken (0: now). A count above the burst needs a
+   * full bucket, which it then overdraws: such a batch is admitted, and the source waits longer
+   * afterwards, rather than being refused forever.
+   */
+  wait(key: string, nowMs: number, count = 1): number {
+    const { bucket, limit } = this.refill(key, nowMs);
+    const needed = Math.min(count, limit.burst);
+    if (bucket.tokens >= needed) return 0;
+    return Math.max(1, Math.ceil((needed - bucket.tokens) / limit.perSecond));
+  }
+
+  /** Takes `count` tokens: 0 when allowed, else the whole seconds to wait before retrying. */
+  take(key: string, nowMs: number, count = 1): number {
+    const wait = this.wait(key, nowMs, count);
+    if (wait === 0) this.buckets.get(key)!.tokens -= count;
+    return wait;
   }
 }

@@ -92,12 +92,16 @@ const UserSchema = z.strictObject({
   tokens: z.array(TokenSchema).default([]),
 });
 
+export const DEFAULT_MAX_ALERTS_PER_REQUEST = 100;
+
 export const ConfigFileSchema = z.strictObject({
   sources: z.array(SourceSchema).default([]),
   rules: z.array(RuleSchema).default([]),
   users: z.array(UserSchema).default([]),
   /** Applies to sources without their own rate_limit. */
   default_rate_limit: RateLimitSchema.default({ per_second: 500, burst: 5000 }),
+  /** The most alerts one intake request (an Alertmanager batch) may carry; more is a 400. */
+  max_alerts_per_request: z.number().int().positive().max(10_000).default(DEFAULT_MAX_ALERTS_PER_REQUEST),
   /** Live connector settings (connectors/config.ts has their shape). */
   connectors: ConnectorsFileSection,
 });
@@ -141,6 +145,7 @@ export interface FileConfig {
   rules: RouteRule[];
   users: UserConfig[];
   defaultRateLimit: RateLimit;
+  maxAlertsPerRequest: number;
   connectors: ConnectorsFileSection;
 }
 
@@ -149,6 +154,7 @@ export const EMPTY_FILE_CONFIG: FileConfig = {
   rules: [],
   users: [],
   defaultRateLimit: { perSecond: 500, burst: 5000 },
+  maxAlertsPerRequest: DEFAULT_MAX_ALERTS_PER_REQUEST,
   connectors: { http_systems: [] },
 };
 
@@ -221,6 +227,7 @@ export function parseFileConfig(doc: unknown, env: NodeJS.ProcessEnv, where: str
     rules: f.rules,
     users,
     defaultRateLimit: { perSecond: f.default_rate_limit.per_second, burst: f.default_rate_limit.burst },
+    maxAlertsPerRequest: f.max_alerts_per_request,
     connectors: f.connectors,
   };
 }

@@ -2,8 +2,9 @@
  * evidence.collect: gathers what Firebreak can read locally for an agent and incident — alerts
  * and the timeline from the DB, the agent's inventory config, audit entries about it, and (when
  * configured) PostgreSQL pg_stat_activity and role state, and AWS access key status and last use —
- * into one JSON artifact per call, stored content-addressed with a custody record. The output
- * carries only hashes, so workflow history never holds the data itself.
+ * into one JSON artifact per call, stored content-addressed with a custody record. The agent must
+ * be in the inventory: an unknown id is refused rather than collected as an empty artifact. The
+ * output carries only hashes, so workflow history never holds the data itself.
  */
 import { agentCredentialsOf, getAgent } from '../db/agents';
 import { auditEntriesForAgent } from '../db/audit';
@@ -13,7 +14,7 @@ import { alertsForEvidence } from '../db/incident-alerts';
 import { incidentTimeline } from '../db/timeline';
 import { agentView } from './inventory';
 import { redactValue } from './redact';
-import { handler, type ActionHandler } from './types';
+import { ConnectorError, handler, type ActionHandler } from './types';
 
 export type EvidenceKind =
   'access_logs' | 'auth_attempts' | 'infra_changes' | 'data_changes' | 'agent_config' | 'traces' | 'alerts';
@@ -39,7 +40,9 @@ export function createEvidenceCollector(deps: EvidenceDeps) {
     const since = new Date(now().getTime() - windowMinutes * 60_000).toISOString();
     const db = deps.db;
     const agent = await getAgent(db, agentId);
-    const creds = agent ? await agentCredentialsOf(db, [agentId]) : [];
+    if (!agent)
+      throw new ConnectorError(`no agent ${agentId} in the inventory: import it first (agents import)`);
+    const creds = await agentCredentialsOf(db, [agentId]);
     const pgRoles = creds.filter((c) => c.provider === 'postgres').map((c) => c.reference);
     const awsKeys = creds.filter((c) => c.provider === 'aws_iam').map((c) => c.reference);
     const aws = deps.sources?.aws;
@@ -57,14 +60,14 @@ export function createEvidenceCollector(deps: EvidenceDeps) {
         add('db:alerts', await alertsForEvidence(db, incidentId, agentId, since));
         break;
       case 'agent_config':
-        add('inventory', agent ? agentView(agent, creds) : null);
+        add('inventory', agentView(agent, creds));
         break;
       case 'access_logs':
         add('audit_log', await audit());
         if (pg && pgRoles.length) add('postgres:pg_stat_activity', await pg.sessions(pgRoles));
         break;
       case 'auth_attempts':
-        add('inventory:credentials', agent ? agentView(agent, creds).credentials : []);
+        add('inventory:credentials', agentView(agent, creds).credentials);
         add(
           'audit_log',
           (await audit()).filter(

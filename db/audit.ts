@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { and, asc, desc, eq, gte, inArray, like, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, or, sql } from 'drizzle-orm';
 import { dataDirOf, inTransaction, isInMemory, type Db } from './client';
 import { auditLog } from './schema';
 
@@ -135,7 +135,15 @@ function bad(entries: number, seq: number, reason: string): AuditVerification {
   return { ok: false, entries, firstBad: { seq, reason } };
 }
 
-/** Audit entries about one agent: targeting it, or acting on its behalf (e.g. its DB role). */
+/** `s` as a LIKE pattern that matches only itself: `%`, `_` and the escape are escaped with `\`. */
+function likeLiteral(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/**
+ * Audit entries about one agent: targeting it, or acting on its behalf (e.g. its DB role). The
+ * agent id is matched literally: `%` or `_` in it select only an agent of that exact name.
+ */
 export async function auditEntriesForAgent(db: Db, agentId: string, since: string): Promise<AuditRow[]> {
   const target = `agent:${agentId}`;
   return db
@@ -146,7 +154,7 @@ export async function auditEntriesForAgent(db: Db, agentId: string, since: strin
         gte(auditLog.at, since),
         or(
           eq(auditLog.target, target),
-          like(auditLog.target, `${target}/%`),
+          sql`${auditLog.target} LIKE ${`${likeLiteral(target)}/%`} ESCAPE '\\'`,
           sql`json_extract(${auditLog.inputs}, '$.agent_id') = ${agentId}`,
         ),
       ),

@@ -3,8 +3,9 @@
  * it), never from workflow memory: the incident row, its alerts, the whole timeline, action runs,
  * the agent inventory, evidence custody with the audit entries that collected it, and the tracked
  * action items. The summary and pre-filled review sections are derived from those facts
- * (domain/postmortem-review.ts). Each rendering is stored as a revision; the API and the Slack
- * notifier serve the stored one while it still covers the whole timeline.
+ * (domain/postmortem-review.ts). The postmortem phase stores a rendering as a revision; the API and
+ * the Slack notifier serve the stored one while it still covers the whole timeline, and otherwise
+ * render from the current facts without storing anything.
  */
 import crypto from 'node:crypto';
 import type { ActionItem, PostmortemReport } from '../domain/postmortem';
@@ -18,6 +19,7 @@ import {
   freshPostmortem,
   postmortemFacts,
   savePostmortem,
+  storedPostmortem,
   type ActionItemRow,
   type PostmortemFacts,
   type StepRow,
@@ -188,6 +190,12 @@ export interface StoredPostmortem {
   report: PostmortemReport;
 }
 
+function render(facts: PostmortemFacts, at: string) {
+  const report = buildReport(facts, at);
+  const markdown = renderPostmortemMarkdown(report);
+  return { report, markdown, sha256: crypto.createHash('sha256').update(markdown).digest('hex') };
+}
+
 /** Renders from current facts and stores the result as the next revision. */
 export async function storePostmortem(
   db: Db,
@@ -197,30 +205,49 @@ export async function storePostmortem(
 ): Promise<StoredPostmortem | undefined> {
   const facts = await postmortemFacts(db, incidentId);
   if (!facts) return undefined;
-  const report = buildReport(facts, at);
-  const markdown = renderPostmortemMarkdown(report);
+  const { report, markdown, sha256 } = render(facts, at);
   const stored = await savePostmortem(db, {
     incidentId,
     generatedAt: at,
     generatedBy: by,
     coversTimelineId: facts.coversTimelineId,
-    sha256: crypto.createHash('sha256').update(markdown).digest('hex'),
+    sha256,
     markdown,
     report: report as unknown as Record<string, unknown>,
   });
   return { ...stored, report };
 }
 
-/** The stored report while no timeline event came after it; otherwise rendered and stored again. */
+/** A report as a reader gets it: the stored revision, or a rendering that was not stored. */
+export interface CurrentPostmortem extends StoredPostmortem {
+  /** false: rendered from current facts for this read; `revision` is the one it would be stored as. */
+  stored: boolean;
+}
+
+/**
+ * The stored report while no timeline event came after it; otherwise a fresh rendering from the
+ * current facts, which is not stored: reading never writes, only the postmortem phase (or
+ * `storePostmortem`) does. The rendering carries the revision number it would be stored as.
+ */
 export async function currentPostmortem(
   db: Db,
   incidentId: string,
   at: string,
   by = 'api',
-): Promise<StoredPostmortem | undefined> {
-  const stored = await freshPostmortem(db, incidentId);
-  if (stored) return { ...stored, report: stored.report as unknown as PostmortemReport };
-  return storePostmortem(db, incidentId, at, by);
+): Promise<CurrentPostmortem | undefined> {
+  const fresh = await freshPostmortem(db, incidentId);
+  if (fresh) return { ...fresh, report: fresh.report as unknown as PostmortemReport, stored: true };
+  const facts = await postmortemFacts(db, incidentId);
+  if (!facts) return undefined;
+  const last = await storedPostmortem(db, incidentId);
+  return {
+    incidentId,
+    revision: (last?.revision ?? 0) + 1,
+    generatedAt: at,
+    generatedBy: by,
+    ...render(facts, at),
+    stored: false,
+  };
 }
 
 /** For the Slack side: the current report's short mrkdwn summary, or undefined for no incident. */

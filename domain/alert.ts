@@ -12,6 +12,34 @@ export type Severity = z.infer<typeof Severity>;
 export const AlertStatus = z.enum(['firing', 'resolved']);
 export type AlertStatus = z.infer<typeof AlertStatus>;
 
+/** How deeply free-form JSON (alert details, drill scenarios) may nest: objects and arrays count. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Whether `value` nests at most `max` objects/arrays deep. Iterative, so a hostile depth cannot
+ * overflow the stack here, and it stops at the first path that goes too deep.
+ */
+export function jsonDepthAtMost(value: unknown, max = MAX_JSON_DEPTH): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const [v, depth] = item;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth + 1 > max) return false;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return true;
+}
+
+const depthMessage = `nests deeper than ${MAX_JSON_DEPTH} levels`;
+
+/** Free-form JSON of bounded depth; a deeper value is a 400 naming this field. */
+export const BoundedJson = z.unknown().refine((v) => jsonDepthAtMost(v), depthMessage);
+
+/** A free-form JSON object of bounded depth (the object itself is the first level). */
+export const BoundedJsonObject = z
+  .record(z.string(), z.unknown())
+  .refine((v) => jsonDepthAtMost(v), depthMessage);
+
 export const GenericAlert = z
   .object({
     title: z.string().trim().min(1).max(500),
@@ -21,7 +49,7 @@ export const GenericAlert = z
     agent_id: z.string().trim().min(1).max(200).optional(),
     status: AlertStatus.default('firing'),
     labels: z.record(z.string(), z.string().max(2000)).default({}),
-    details: z.record(z.string(), z.unknown()).default({}),
+    details: BoundedJsonObject.default({}),
     occurred_at: z.iso.datetime({ offset: true }).optional(),
   })
   .meta({ id: 'GenericAlert', description: 'Firebreak alert format' });

@@ -1,6 +1,8 @@
 /**
  * A Bolt receiver that lives inside Firebreak's Hono server (POST /slack/events) instead of
- * opening its own port. It verifies Slack's v0 signature over the raw body with a 5-minute window
+ * opening its own port. It reads at most `maxBodyBytes` of the body (→ 413 past it, without reading
+ * the rest; the API's app-wide limit normally refuses such a body first), verifies Slack's v0
+ * signature over the raw body with a 5-minute window
  * (unsigned, forged or stale → 401), refuses bodies without the envelope Slack always sends (→ 400,
  * where Bolt would otherwise throw), answers url_verification, hands the parsed body to Bolt, and
  * responds as soon as a listener acks (or after `ackTimeoutMs`, well inside Slack's 3 s), while
@@ -32,6 +34,29 @@ export function slackEvents(handler: SlackHttpHandler | undefined) {
 }
 
 const MAX_SKEW_SECONDS = 5 * 60;
+/** Slack's payloads are a few KiB; its largest (a full modal's state) stays far below this. */
+export const MAX_SLACK_BODY_BYTES = 1024 * 1024;
+
+/** The body's bytes, or undefined as soon as it exceeds `max` (the rest is never read). */
+async function readBounded(req: Request, max: number): Promise<Uint8Array | undefined> {
+  if (!req.body) return new Uint8Array(0);
+  const declared = Number(req.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > max) return undefined;
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > max) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, size);
+}
 
 function unauthorized(message: string): Response {
   return Response.json({ error: { code: 'unauthorized', message } }, { status: 401 });
@@ -165,6 +190,7 @@ export class HonoReceiver implements Receiver, SlackHttpHandler {
       signingSecret: string;
       log: Logger;
       ackTimeoutMs?: number;
+      maxBodyBytes?: number;
       now?: () => Date;
     },
   ) {}
@@ -182,7 +208,13 @@ export class HonoReceiver implements Receiver, SlackHttpHandler {
 
   async handle(req: Request): Promise<Response> {
     // The signature covers the bytes as sent; decoding first would drop a leading BOM.
-    const bytes = new Uint8Array(await req.arrayBuffer());
+    const max = this.opts.maxBodyBytes ?? MAX_SLACK_BODY_BYTES;
+    const bytes = await readBounded(req, max);
+    if (!bytes)
+      return Response.json(
+        { error: { code: 'payload_too_large', message: `body exceeds ${max} bytes`, field: '(body)' } },
+        { status: 413, headers: { connection: 'close' } },
+      );
     const raw = Buffer.from(bytes).toString('utf8');
     const nowSeconds = Math.floor((this.opts.now?.() ?? new Date()).getTime() / 1000);
     const verdict = verifySlackSignature({

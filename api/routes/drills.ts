@@ -2,14 +2,17 @@
  * The drill API: `POST /v1/drills` (respond scope) opens a drill incident for a scenario (JSON, or
  * YAML text in `scenario_yaml`) and plays it in this process with the same driver as the CLI;
  * `GET /v1/drills/:id/report` (read) is the after-action report as JSON; `POST
- * /v1/drills/:id/judgements` (respond) records a facilitator's verdict on an expectation.
+ * /v1/drills/:id/judgements` (respond) records a facilitator's verdict on an expectation. A
+ * scenario that nests too deeply, or YAML whose aliases expand past MAX_YAML_ALIASES (an alias
+ * bomb), is a 400 naming the field before anything renders or lints it.
  */
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
-import { stringify } from 'yaml';
+import { parseDocument, stringify } from 'yaml';
 import { z } from 'zod';
 import { dataDirOf, type Db } from '../../db/client';
 import { finishDrill } from '../../db/drills';
+import { BoundedJsonObject, jsonDepthAtMost, MAX_JSON_DEPTH } from '../../domain/alert';
 import { driveDrill, openDrill } from '../../drills/driver';
 import { lintDrillSource } from '../../drills/lint';
 import { buildReport, settleDrill } from '../../drills/report';
@@ -21,11 +24,29 @@ import { requireScope, type ApiEnv } from '../auth';
 import { apiError, zodErrorBody } from '../errors';
 
 export const DrillRequest = z.strictObject({
-  scenario: z.record(z.string(), z.unknown()).optional(),
+  scenario: BoundedJsonObject.optional(),
   scenario_yaml: z.string().optional(),
   auto: z.boolean().default(false),
   speed: z.number().positive().max(10_000).default(1),
 });
+
+/** yaml's own default: how many alias expansions a scenario may use before it counts as a bomb. */
+export const MAX_YAML_ALIASES = 100;
+
+/**
+ * Why the YAML text cannot be taken as a scenario before it is linted: aliases that expand past
+ * MAX_YAML_ALIASES, or a value nested past MAX_JSON_DEPTH. Syntax errors are the linter's to report.
+ */
+function yamlProblem(text: string): string | undefined {
+  let value: unknown;
+  try {
+    value = parseDocument(text).toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (err) {
+    if (err instanceof ReferenceError) return `aliases expand more than ${MAX_YAML_ALIASES} times`;
+    throw err;
+  }
+  return jsonDepthAtMost(value) ? undefined : `nests deeper than ${MAX_JSON_DEPTH} levels`;
+}
 
 export const Judgement = z.strictObject({
   expectation: z.string().min(1),
@@ -55,6 +76,9 @@ export function drillRoutes(deps: {
     const source =
       body.data.scenario_yaml ?? (body.data.scenario ? stringify(body.data.scenario) : undefined);
     if (!source) throw apiError(400, 'invalid_request', 'scenario or scenario_yaml is required', 'scenario');
+    const yamlError =
+      body.data.scenario_yaml === undefined ? undefined : yamlProblem(body.data.scenario_yaml);
+    if (yamlError) throw apiError(400, 'invalid_request', `scenario_yaml: ${yamlError}`, 'scenario_yaml');
     const { problems, scenario } = lintDrillSource(source);
     if (!scenario || problems.length > 0) {
       const p = problems[0];

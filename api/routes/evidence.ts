@@ -2,15 +2,33 @@
  * The evidence API, under /v1/incidents: `GET /:id/evidence` lists an incident's artifacts with
  * their chain-of-custody records, `GET /:id/evidence/:sha256` serves one artifact's bytes after
  * re-checking its hash; `POST /:id/evidence?kind=&source=` lets a person add an artifact they
- * collected by hand (custody names them). Scoped tokens: `read` to list and fetch, `respond` to add.
+ * collected by hand (custody names them) to an incident that exists, up to MAX_EVIDENCE_BYTES
+ * (api/body-limit.ts refuses more while reading). The declared Content-Type is kept only as data:
+ * an artifact is always served as an opaque download (attachment, nosniff, a CSP that allows
+ * nothing), so an uploaded HTML page never runs on the API's origin. Scoped tokens: `read` to list
+ * and fetch, `respond` to add.
  */
 import { Hono } from 'hono';
 import { EvidenceStore } from '../../db/evidence-store';
+import { incidentExists } from '../../db/incidents';
 import type { ApiDeps } from '../app';
 import { requireScope, type ApiEnv } from '../auth';
+import { MAX_EVIDENCE_BYTES } from '../body-limit';
 import { apiError } from '../errors';
 
-const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
+/** Headers that make any artifact a download the browser neither renders nor sniffs. */
+const DOWNLOAD_HEADERS = {
+  'Content-Type': 'application/octet-stream',
+  'X-Content-Type-Options': 'nosniff',
+  'Content-Security-Policy': "default-src 'none'; sandbox",
+  'Cache-Control': 'private, no-store',
+} as const;
+
+/** The declared media type, as data: a bounded, printable string. */
+function declaredMediaType(header: string | undefined): string {
+  const t = header?.trim();
+  return t && t.length <= 200 && /^[\x20-\x7e]+$/.test(t) ? t : 'application/octet-stream';
+}
 
 export function evidenceRoutes(deps: ApiDeps & { evidenceDir?: string }) {
   const app = new Hono<ApiEnv>();
@@ -23,14 +41,18 @@ export function evidenceRoutes(deps: ApiDeps & { evidenceDir?: string }) {
       throw apiError(400, 'invalid_request', 'kind: required, a-z and _', 'kind');
     if (!source || source.length > 500)
       throw apiError(400, 'invalid_request', 'source: where it came from', 'source');
+    const incidentId = c.req.param('id');
+    if (!(await incidentExists(deps.db, incidentId)))
+      throw apiError(404, 'not_found', `no incident ${incidentId}`, 'id');
+    // Bounded: the app-wide body limit has already refused anything over MAX_EVIDENCE_BYTES.
     const body = Buffer.from(await c.req.arrayBuffer());
     if (body.length === 0) throw apiError(400, 'invalid_request', 'body: the artifact bytes', 'body');
-    if (body.length > MAX_UPLOAD_BYTES)
-      throw apiError(413, 'too_large', `artifacts are limited to ${MAX_UPLOAD_BYTES} bytes`);
+    if (body.length > MAX_EVIDENCE_BYTES)
+      throw apiError(413, 'payload_too_large', `artifacts are limited to ${MAX_EVIDENCE_BYTES} bytes`);
     const art = await store.put(body, {
-      incidentId: c.req.param('id'),
+      incidentId,
       kind,
-      mediaType: c.req.header('content-type') ?? 'application/octet-stream',
+      mediaType: declaredMediaType(c.req.header('content-type')),
       source,
       collectedBy: `person:${c.var.user.id}`,
       collectedAt: (deps.now?.() ?? new Date()).toISOString(),
@@ -69,10 +91,12 @@ export function evidenceRoutes(deps: ApiDeps & { evidenceDir?: string }) {
     } catch (err) {
       throw apiError(503, 'evidence_unavailable', `artifact cannot be served: ${(err as Error).message}`);
     }
-    c.header('Content-Type', row.mediaType);
-    c.header('X-Content-SHA256', sha);
-    c.header('Cache-Control', 'private, no-store');
-    return c.body(new Uint8Array(content), 200);
+    return c.body(new Uint8Array(content), 200, {
+      ...DOWNLOAD_HEADERS,
+      'Content-Disposition': `attachment; filename="${sha}.bin"`,
+      'X-Content-SHA256': sha,
+      'X-Declared-Content-Type': declaredMediaType(row.mediaType),
+    });
   });
 
   return app;

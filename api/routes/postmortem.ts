@@ -2,7 +2,8 @@
  * The post-mortem API, under /v1/incidents (read scope): the report as Markdown or JSON and the
  * incident's tracked action items. The report is the stored one while it covers the whole
  * timeline; otherwise (or when the incident never reached its postmortem phase) it is rendered
- * from current facts and stored as the next revision, so every read reflects what the DB holds.
+ * from current facts for this read, so every read reflects what the DB holds, and a read never
+ * writes (X-Postmortem-Stored says which of the two was served).
  */
 import { Hono } from 'hono';
 import type { Db } from '../../db/client';
@@ -20,8 +21,14 @@ export function postmortemRoutes(deps: { db: Db; now?: () => Date }) {
     if (!pm) throw apiError(404, 'not_found', `no incident ${id}`, 'id');
     return pm;
   };
-  const revisionHeaders = (pm: { revision: number; sha256: string; generatedAt: string }) => ({
+  const revisionHeaders = (pm: {
+    revision: number;
+    sha256: string;
+    generatedAt: string;
+    stored: boolean;
+  }) => ({
     'X-Postmortem-Revision': String(pm.revision),
+    'X-Postmortem-Stored': String(pm.stored),
     'X-Postmortem-Generated-At': pm.generatedAt,
     'X-Postmortem-SHA256': pm.sha256,
   });

@@ -1,7 +1,10 @@
 /**
  * Prometheus Alertmanager webhook format (payload version 4), verbatim as Alertmanager sends it,
  * and its normalizer: each alert of the batch becomes one `Alert`. The dedup key is the alert's
- * fingerprint, or the group key when the source is configured `alertmanager_key: group`.
+ * fingerprint, or the group key when the source is configured `alertmanager_key: group`. Each
+ * stored alert keeps only its own labels and annotations: Alertmanager's `commonLabels` and
+ * `commonAnnotations` are the ones every alert of the batch already carries, so copying them into
+ * each alert would only multiply the request's size in the DB. Shared strings are bounded.
  */
 import { z } from 'zod';
 import { AlertStatus, mapSeverity, type Alert } from '../../domain/alert';
@@ -21,14 +24,14 @@ export const AlertmanagerAlert = z.object({
 export const AlertmanagerWebhook = z
   .object({
     version: z.literal('4'),
-    groupKey: z.string().min(1),
+    groupKey: z.string().min(1).max(8192),
     truncatedAlerts: z.number().int().min(0).optional(),
     status: AlertStatus,
-    receiver: z.string(),
+    receiver: z.string().max(500),
     groupLabels: StringMap.default({}),
     commonLabels: StringMap.default({}),
     commonAnnotations: StringMap.default({}),
-    externalURL: z.string().default(''),
+    externalURL: z.string().max(2048).default(''),
     alerts: z.array(AlertmanagerAlert).min(1).max(10_000),
   })
   .meta({ id: 'AlertmanagerWebhook', description: 'Alertmanager webhook_config body, version 4' });
@@ -48,8 +51,7 @@ export function normalizeAlertmanager(
   receivedAt: string,
 ): Alert[] {
   return body.alerts.map((a) => {
-    const labels = { ...body.commonLabels, ...a.labels };
-    const annotations = { ...body.commonAnnotations, ...a.annotations };
+    const { labels, annotations } = a;
     return {
       format: 'alertmanager',
       source,

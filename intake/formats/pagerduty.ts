@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { z } from 'zod';
-import { mapSeverity, type Alert } from '../../domain/alert';
+import { BoundedJson, mapSeverity, type Alert } from '../../domain/alert';
 
 export const PagerDutyPayload = z.object({
   summary: z.string().min(1).max(1024),
@@ -19,7 +19,7 @@ export const PagerDutyPayload = z.object({
   component: z.string().optional(),
   group: z.string().optional(),
   class: z.string().optional(),
-  custom_details: z.unknown().optional(),
+  custom_details: BoundedJson.optional(),
 });
 
 export const PagerDutyEvent = z

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseFileConfig } from '../../app/config-file';
 import { incidents } from '../../db/schema';
 import type { IncidentState } from '../../domain/incident';
 import { incidentState } from '../../workflows/messages';
@@ -8,7 +9,14 @@ import { eventually, startTestStack, TEST_WEBHOOK_SECRET, type TestStack } from 
 
 let stack: TestStack;
 beforeAll(async () => {
-  stack = await startTestStack();
+  // Storms of 500-alert batches, as fast as the intake takes them: rate limits and the per-request
+  // cap are raised out of the way (intake-batches.test.ts covers them).
+  const fileConfig = parseFileConfig(
+    { max_alerts_per_request: 500, default_rate_limit: { per_second: 100_000, burst: 100_000 } },
+    {},
+    'storm config',
+  );
+  stack = await startTestStack({ fileConfig });
 });
 afterAll(async () => {
   await stack?.close();

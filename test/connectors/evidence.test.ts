@@ -2,8 +2,15 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendAuditEntry, auditEntriesForAgent } from '../../db/audit';
 import { evidence } from '../../db/schema';
-import { bearer, startTestStack, TEST_ADMIN_TOKEN, type TestStack } from '../helpers/stack';
+import {
+  bearer,
+  startTestStack,
+  TEST_ADMIN_TOKEN,
+  TEST_WEBHOOK_SECRET,
+  type TestStack,
+} from '../helpers/stack';
 import { actionsFor, importAgents, liveFor, req } from './fixtures';
 
 let stack: TestStack;
@@ -27,6 +34,24 @@ afterAll(async () => {
 });
 
 const api = (p: string, token = TEST_ADMIN_TOKEN) => fetch(`${stack.url}${p}`, { headers: bearer(token) });
+
+/** Opens an incident through the alert API (stored at once; no worker needed) and returns its id. */
+async function openIncident(dedupKey: string): Promise<string> {
+  const res = await fetch(`${stack.url}/v1/alerts`, {
+    method: 'POST',
+    headers: bearer(TEST_WEBHOOK_SECRET),
+    body: JSON.stringify({ title: 'Evidence test', severity: 'low', source: 'test', dedup_key: dedupKey }),
+  });
+  expect(res.status).toBe(202);
+  return ((await res.json()) as { incident_id: string }).incident_id;
+}
+
+const upload = (incidentId: string, body: string, contentType: string) =>
+  fetch(`${stack.url}/v1/incidents/${incidentId}/evidence?kind=traces&source=browser`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': contentType },
+    body,
+  });
 
 describe('evidence', () => {
   it('collects agent config and audit history content-addressed, with custody, and serves them', async () => {
@@ -103,9 +128,10 @@ describe('evidence', () => {
   });
 
   it('accepts an artifact a person collected, with custody naming them', async () => {
+    const inc = await openIncident('manual-upload');
     const content = 'raw proxy log line 1\nline 2\n';
     const res = await fetch(
-      `${stack.url}/v1/incidents/inc-e3/evidence?kind=access_logs&source=proxy-01:/var/log/squid`,
+      `${stack.url}/v1/incidents/${inc}/evidence?kind=access_logs&source=proxy-01:/var/log/squid`,
       {
         method: 'POST',
         headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'text/plain' },
@@ -115,7 +141,7 @@ describe('evidence', () => {
     expect(res.status).toBe(201);
     const { sha256 } = (await res.json()) as any;
     expect(sha256).toBe(crypto.createHash('sha256').update(content).digest('hex'));
-    const list = (await (await api('/v1/incidents/inc-e3/evidence')).json()) as any;
+    const list = (await (await api(`/v1/incidents/${inc}/evidence`)).json()) as any;
     expect(list.evidence).toEqual([
       expect.objectContaining({
         sha256,
@@ -126,7 +152,7 @@ describe('evidence', () => {
       }),
     ]);
     expect(await (await api(list.evidence[0].href)).text()).toBe(content);
-    const noKind = await fetch(`${stack.url}/v1/incidents/inc-e3/evidence?source=x`, {
+    const noKind = await fetch(`${stack.url}/v1/incidents/${inc}/evidence?source=x`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
       body: 'x',
@@ -154,5 +180,73 @@ describe('evidence', () => {
       'audit_log,db:timeline',
       'audit_log,db:timeline',
     ]);
+  });
+
+  it('serves an uploaded HTML page as an opaque download, its declared type kept only as data', async () => {
+    const inc = await openIncident('html-upload');
+    const page = '<html><body><script>fetch("/v1/incidents").then(r => r.text())</script></body></html>';
+    const res = await upload(inc, page, 'text/html');
+    expect(res.status).toBe(201);
+    const { sha256 } = (await res.json()) as { sha256: string };
+    const list = (await (await api(`/v1/incidents/${inc}/evidence`)).json()) as any;
+    expect(list.evidence[0]).toMatchObject({ sha256, media_type: 'text/html' });
+    const served = await api(list.evidence[0].href);
+    expect(served.status).toBe(200);
+    expect(served.headers.get('content-type')).toBe('application/octet-stream');
+    expect(served.headers.get('content-disposition')).toBe(`attachment; filename="${sha256}.bin"`);
+    expect(served.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(served.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox");
+    expect(served.headers.get('x-declared-content-type')).toBe('text/html');
+    expect(await served.text()).toBe(page);
+  });
+
+  it('refuses an upload to an incident that does not exist with 404, storing nothing', async () => {
+    const before = stack.db.select().from(evidence).all().length;
+    const res = await upload('inc-does-not-exist', 'orphan bytes', 'text/plain');
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as any).error.code).toBe('not_found');
+    expect(stack.db.select().from(evidence).all()).toHaveLength(before);
+  });
+
+  it('matches agent ids in audit queries literally: % and _ are not wildcards', async () => {
+    const since = '2000-01-01T00:00:00.000Z';
+    const entry = {
+      at: new Date().toISOString(),
+      actor: 'test',
+      action: 'access.revoke',
+      target: 'agent:agent-e/db-role',
+      incidentId: 'inc-like',
+      stepId: null,
+      inputs: {},
+      outcome: 'ok',
+      detail: {},
+      durationMs: 0,
+    };
+    const row = await appendAuditEntry(stack.db, entry);
+    expect((await auditEntriesForAgent(stack.db, 'agent-e', since)).map((e) => e.seq)).toContain(row.seq);
+    expect(await auditEntriesForAgent(stack.db, '%', since)).toEqual([]);
+    expect(await auditEntriesForAgent(stack.db, 'agent_e', since)).toEqual([]);
+    expect(await auditEntriesForAgent(stack.db, 'agent-%', since)).toEqual([]);
+  });
+
+  it('refuses to collect evidence for an agent that is not in the inventory', async () => {
+    const acts = actionsFor(stack, () => liveFor(stack));
+    for (const agentId of ['%', 'ghost-agent']) {
+      await expect(
+        acts.executeAction(
+          req('evidence.collect', { agent_id: agentId, kind: 'access_logs' }, { incidentId: 'inc-ghost' }),
+        ),
+      ).rejects.toMatchObject({
+        nonRetryable: true,
+        message: expect.stringContaining(`no agent ${agentId}`),
+      });
+    }
+    expect(
+      stack.db
+        .select()
+        .from(evidence)
+        .all()
+        .filter((e) => e.incidentId === 'inc-ghost'),
+    ).toEqual([]);
   });
 });

@@ -103,6 +103,7 @@ describe('post-mortem of an incident run through every phase', () => {
     expect(md.status).toBe(200);
     expect(md.headers.get('content-type')).toMatch(/^text\/markdown/);
     expect(Number(md.headers.get('x-postmortem-revision'))).toBeGreaterThan(stored.revision);
+    expect(md.headers.get('x-postmortem-stored')).toBe('false');
     const markdown = await md.text();
     for (const r of rows) expect(markdown).toContain(`| ${r.id} | ${r.at} | ${r.kind} |`);
     for (const m of ['assessed', 'contained', 'investigated', 'remediated', 'reviewed', 'closed'])
@@ -133,6 +134,11 @@ describe('post-mortem of an incident run through every phase', () => {
     expect(json.metrics.time_to_contain_seconds).not.toBeNull();
     expect(json.metrics.time_to_close_seconds).not.toBeNull();
     expect(json.action_items.every((i) => i.status === 'done')).toBe(true);
+    // Reading wrote nothing: the stored report is still the one the postmortem phase stored.
+    expect(await storedPostmortem(stack.db, incidentId)).toMatchObject({
+      revision: stored.revision,
+      sha256: stored.sha256,
+    });
   });
 
   it('renders a report on demand for an incident that never reached a postmortem phase', async () => {
@@ -142,6 +148,7 @@ describe('post-mortem of an incident run through every phase', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as PostmortemReport & { revision: number };
     expect(body.revision).toBe(1);
+    expect(await storedPostmortem(stack.db, incidentId)).toBeUndefined();
     expect(body.metrics.time_to_contain_seconds).toBeNull();
     expect((await get('/v1/incidents/inc-nope/postmortem.md')).status).toBe(404);
     expect((await fetch(`${stack.url}/v1/incidents/${incidentId}/postmortem.md`)).status).toBe(401);

@@ -1,12 +1,13 @@
 /**
  * The post-mortem built from a scripted incident with fixed timestamps: exact response metrics,
  * every timeline row in both renderings, approvals with who/when/wait, evidence with its custody
- * audit entry, action items with owners, staleness-driven re-rendering, and the Slack summary.
+ * audit entry, action items with owners, staleness-driven re-rendering (which never writes), and
+ * the Slack summary.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../db/client';
 import { currentPostmortem, storePostmortem } from '../../db/postmortem-report';
-import { registerActionItems } from '../../db/postmortems';
+import { registerActionItems, storedPostmortem } from '../../db/postmortems';
 import { appendTimelineEvent, incidentTimeline } from '../../db/timeline';
 import { renderPostmortemMarkdown, renderPostmortemSummary } from '../../domain/postmortem-markdown';
 import { SCRIPT, scriptIncident } from '../helpers/scripted-incident';
@@ -118,14 +119,33 @@ describe('post-mortem report from stored facts', async () => {
     expect(summary.split('\n').length).toBeLessThanOrEqual(5);
   });
 
-  it('serves the stored revision until a new timeline event, then renders again from the facts', async () => {
-    const first = (await currentPostmortem(db, 'inc-live', OPENED))!;
-    expect((await currentPostmortem(db, 'inc-live', OPENED))!.revision).toBe(first.revision);
+  it('serves the stored revision until a new timeline event, then renders from the facts without storing', async () => {
+    const first = (await storePostmortem(db, 'inc-live', OPENED, 'test'))!;
+    expect(await currentPostmortem(db, 'inc-live', OPENED)).toMatchObject({
+      revision: first.revision,
+      sha256: first.sha256,
+      stored: true,
+    });
     await note('note', 'U_CAROL', 'late note');
     const second = (await currentPostmortem(db, 'inc-live', OPENED))!;
-    expect(second.revision).toBe(first.revision + 1);
+    expect(second).toMatchObject({ revision: first.revision + 1, stored: false });
     expect(second.markdown).toContain('late note');
     expect(renderPostmortemMarkdown(second.report)).toBe(second.markdown);
+    // Reading has no side effects: another read renders the same, and the stored row is unchanged.
+    expect(await currentPostmortem(db, 'inc-live', OPENED)).toMatchObject({
+      revision: second.revision,
+      sha256: second.sha256,
+    });
+    expect(await storedPostmortem(db, 'inc-live')).toMatchObject({
+      revision: first.revision,
+      sha256: first.sha256,
+    });
+  });
+
+  it('renders a report for an incident that has none stored without storing one', async () => {
+    const pm = (await currentPostmortem(db, 'inc-live', OPENED))!;
+    expect(pm).toMatchObject({ revision: 1, stored: false });
+    expect(await storedPostmortem(db, 'inc-live')).toBeUndefined();
   });
 
   it('keeps untrusted text from breaking the Markdown (HTML, pipes, newlines)', async () => {
