@@ -163,6 +163,11 @@ export async function auditEntriesForAgent(db: Db, agentId: string, since: strin
     .all();
 }
 
+/** Every entry, in chain order. */
+export async function auditEntries(db: Db): Promise<AuditRow[]> {
+  return db.select().from(auditLog).orderBy(asc(auditLog.seq)).all();
+}
+
 /** Inside a db/ transaction: an incident's entries, optionally only those with these outcomes. */
 export function incidentAuditRows(db: Db, incidentId: string, outcomes?: string[]): AuditRow[] {
   return db

@@ -13,6 +13,11 @@ export async function getAlert(db: Db, alertId: string): Promise<AlertRow | unde
   return db.select().from(alerts).where(eq(alerts.id, alertId)).get();
 }
 
+/** Stores an alert row as given, attached to an existing incident (intake's path is db/alerts). */
+export async function insertAlert(db: Db, row: typeof alerts.$inferInsert): Promise<void> {
+  db.insert(alerts).values(row).run();
+}
+
 /** Inside a db/ transaction: an incident's alerts in the order received. */
 export function incidentAlertRows(db: Db, incidentId: string): AlertRow[] {
   return db.select().from(alerts).where(eq(alerts.incidentId, incidentId)).orderBy(asc(alerts.seq)).all();

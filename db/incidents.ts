@@ -13,6 +13,11 @@ export async function getIncident(db: Db, incidentId: string): Promise<IncidentR
   return db.select().from(incidents).where(eq(incidents.id, incidentId)).get();
 }
 
+/** Stores an incident row as given (intake opens incidents from alerts in db/alerts). */
+export async function insertIncident(db: Db, row: typeof incidents.$inferInsert): Promise<void> {
+  db.insert(incidents).values(row).run();
+}
+
 export async function incidentExists(db: Db, incidentId: string): Promise<boolean> {
   return (
     db.select({ id: incidents.id }).from(incidents).where(eq(incidents.id, incidentId)).get() !== undefined

@@ -57,6 +57,11 @@ export async function incidentTimeline(db: Db, incidentId: string): Promise<Time
   return timelineRows(db, incidentId);
 }
 
+/** Every incident's events, in the order they were written. */
+export async function allTimelineEvents(db: Db): Promise<TimelineRow[]> {
+  return db.select().from(timeline).orderBy(asc(timeline.id)).all();
+}
+
 /** Up to `limit` events after event id `afterId` (from the start without one), in order. */
 export async function timelinePage(
   db: Db,

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importAgentsFile } from '../../cli/agents';
 import { setCredentialStatus } from '../../db/agents';
 import { verifyAuditChain } from '../../db/audit';
-import { auditLog } from '../../db/schema';
+import { auditEntries } from '../../db/audit';
 import { bearer, startTestStack, TEST_ADMIN_TOKEN, type TestStack } from '../helpers/stack';
 import { actionsFor, liveFor, req } from './fixtures';
 
@@ -195,7 +195,7 @@ describe('an inventory import never changes a stored status', () => {
     ]);
     expect(await killSwitchStatus('contained-1')).toMatchObject({ status: 'disabled', version: 2 });
 
-    const entries = stack.db.select().from(auditLog).all();
+    const entries = await auditEntries(stack.db);
     expect(entries.filter((e) => e.target === 'agent:contained-1').map((e) => e.action)).toEqual([
       'agent.disable',
     ]);

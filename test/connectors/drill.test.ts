@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { actionRuns, auditLog } from '../../db/schema';
+import { actionRunOf } from '../../db/action-runs';
+import { auditEntries } from '../../db/audit';
 import { ACTION_NAMES } from '../../domain/actions';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { actionsFor, req } from './fixtures';
@@ -38,11 +39,7 @@ describe('drill mode', () => {
       expect(r).toMatchObject({ action, ok: true, verified: true, simulated: true, replayed: false });
     }
     expect(built).toBe(0);
-    const audit = stack.db
-      .select()
-      .from(auditLog)
-      .all()
-      .filter((e) => e.incidentId === 'drill-1');
+    const audit = (await auditEntries(stack.db)).filter((e) => e.incidentId === 'drill-1');
     expect(audit.map((e) => e.action)).toEqual(ACTION_NAMES);
     expect(new Set(audit.map((e) => e.outcome))).toEqual(new Set(['simulated']));
   });
@@ -67,11 +64,7 @@ describe('drill mode', () => {
       summary: 'gateway ignored the switch',
     });
     expect(await acts.executeAction(r)).toEqual({ ...first, replayed: true });
-    const row = stack.db
-      .select()
-      .from(actionRuns)
-      .all()
-      .find((x) => x.stepId === r.stepId);
+    const row = await actionRunOf(stack.db, r.incidentId, r.stepId);
     expect(row?.status).toBe('failed');
   });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusSigningKey, statusSignatureValid } from '../../connectors/kill-switch';
-import { auditLog } from '../../db/schema';
+import { auditEntries } from '../../db/audit';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { actionsFor, importAgents, liveFor, localServer, req } from './fixtures';
 
@@ -59,11 +59,7 @@ describe('Firebreak kill switch', () => {
     expect(again).toEqual({ ...first, replayed: true });
     expect(JSON.parse((await status('agent-ks')).text).version).toBe(2);
 
-    const audit = stack.db
-      .select()
-      .from(auditLog)
-      .all()
-      .filter((e) => e.stepId === r.stepId);
+    const audit = (await auditEntries(stack.db)).filter((e) => e.stepId === r.stepId);
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({
       actor: 'playbook:test',
@@ -93,7 +89,7 @@ describe('Firebreak kill switch', () => {
       const r = await acts.executeAction(req('agent.disable', { agent_id: 'agent-stale' }));
       expect(r).toMatchObject({ ok: false, verified: false, simulated: false });
       expect(r.summary).toMatch(/verification failed: status endpoint says enabled/);
-      const row = stack.db.select().from(auditLog).all().at(-1)!;
+      const row = (await auditEntries(stack.db)).at(-1)!;
       expect(row.outcome).toBe('unverified');
     } finally {
       await gateway.close();

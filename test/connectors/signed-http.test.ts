@@ -13,7 +13,8 @@ import {
   type HttpSystemConfig,
 } from '../../connectors/signed-http';
 import type { LiveConnectors } from '../../connectors/types';
-import { actionRuns, auditLog } from '../../db/schema';
+import { actionRunOf } from '../../db/action-runs';
+import { auditEntries } from '../../db/audit';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import {
   actionsFor,
@@ -178,11 +179,7 @@ describe('generic signed HTTP connector', () => {
       };
     };
     await expect(actionsFor(stack, crashing).executeAction(r)).rejects.toThrow(/worker killed/);
-    const row = stack.db
-      .select()
-      .from(actionRuns)
-      .all()
-      .find((x) => x.stepId === r.stepId)!;
+    const row = (await actionRunOf(stack.db, r.incidentId, r.stepId))!;
     expect(row.status).toBe('started');
 
     const retried = await actionsFor(stack, () => live()).executeAction(r);
@@ -253,7 +250,7 @@ describe('generic signed HTTP connector', () => {
     expect(fs.readFileSync(path.join(stack.dataDir, 'worker.log'), 'utf8')).toContain('action finished');
     stack.db.$client.pragma('wal_checkpoint(TRUNCATE)');
     expect(filesContaining(stack.dataDir, SECRET)).toEqual([]);
-    expect(JSON.stringify(stack.db.select().from(auditLog).all())).toContain('[redacted]');
+    expect(JSON.stringify(await auditEntries(stack.db))).toContain('[redacted]');
     expect((await verifyAuditChain(stack.db)).ok).toBe(true);
   });
 

@@ -18,7 +18,7 @@ import crypto from 'node:crypto';
 import fc from 'fast-check';
 import '../helpers/fuzz-seed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { timeline } from '../../db/schema';
+import { allTimelineEvents } from '../../db/timeline';
 import { APPROVE_ACTION, REJECT_ACTION } from '../../slack/blocks/approval';
 import { CONFIRM_VIEW, DECLARE_VIEW, REJECT_VIEW } from '../../slack/blocks/modals';
 import { TASK_DONE_ACTION } from '../../slack/blocks/task';
@@ -652,11 +652,9 @@ describe('POST /slack/events fuzzing', () => {
     expect(refusals.unknown, 'clicks on unknown incidents').toBeGreaterThan(0);
     // No decision, task completion or refused-attempt audit reached the timeline, no message was
     // re-rendered as decided, and no incident or alert appeared.
-    const decisions = s.stack.db
-      .select()
-      .from(timeline)
-      .all()
-      .filter((r) => /^(approval|task)\./.test(r.kind) || String(r.eventKey ?? '').includes(':decision:'));
+    const decisions = (await allTimelineEvents(s.stack.db)).filter(
+      (r) => /^(approval|task)\./.test(r.kind) || String(r.eventKey ?? '').includes(':decision:'),
+    );
     expect(decisions).toEqual([]);
     expect(
       s.fake.sent('chat.update').filter((call) => String(call.args.ts).startsWith('9999999999.')),

@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { actionRunRows } from '../../db/action-runs';
-import { incidents } from '../../db/schema';
+import { insertIncident } from '../../db/incidents';
 import { timelineRows as storedTimeline } from '../../db/timeline';
 import type { ScriptedOutcome } from '../../domain/actions';
 import type { Severity } from '../../domain/alert';
@@ -39,26 +39,23 @@ export async function startIncident(
   const now = new Date().toISOString();
   const severity = opts.severity ?? 'high';
   const mode = opts.mode ?? 'drill';
-  stack.db
-    .insert(incidents)
-    .values({
-      id: incidentId,
-      key: `test:${incidentId}`,
-      seq: 1,
-      workflowId: incidentWorkflowId(incidentId),
-      source: 'test',
-      title: 'Agent credential seen on paste site',
-      severity,
-      status: 'open',
-      mode,
-      phase: 'new',
-      agentId: opts.agentId ?? 'agent-7',
-      firstAlertAt: now,
-      lastAlertAt: now,
-      openedAt: now,
-      updatedAt: now,
-    })
-    .run();
+  await insertIncident(stack.db, {
+    id: incidentId,
+    key: `test:${incidentId}`,
+    seq: 1,
+    workflowId: incidentWorkflowId(incidentId),
+    source: 'test',
+    title: 'Agent credential seen on paste site',
+    severity,
+    status: 'open',
+    mode,
+    phase: 'new',
+    agentId: opts.agentId ?? 'agent-7',
+    firstAlertAt: now,
+    lastAlertAt: now,
+    openedAt: now,
+    updatedAt: now,
+  });
   const start: IncidentStart = {
     incidentId,
     key: `test:${incidentId}`,

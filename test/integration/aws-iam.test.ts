@@ -9,7 +9,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../activities/audit';
 import type { LiveConnectors } from '../../connectors/types';
-import { agentCredentials } from '../../db/schema';
+import { agentCredentialsOf } from '../../db/agents';
 import { actionsFor, filesContaining, importAgents, liveFor, req } from '../connectors/fixtures';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { startMoto, type LocalMoto } from './services';
@@ -82,11 +82,7 @@ describe('AWS IAM connector against moto', () => {
     ]);
     expect(await keyStatus(keyId)).toBe('Inactive');
     expect(await acts.executeAction(r)).toEqual({ ...first, replayed: true });
-    const row = stack.db
-      .select()
-      .from(agentCredentials)
-      .all()
-      .find((c) => c.id === 'agent-aws-key');
+    const row = (await agentCredentialsOf(stack.db, ['agent-aws'])).find((c) => c.id === 'agent-aws-key');
     expect(row?.status).toBe('inactive');
   });
 

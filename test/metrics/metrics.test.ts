@@ -9,7 +9,7 @@ import { IntakeMetrics } from '../../api/intake-metrics';
 import { renderMetrics } from '../../api/metrics';
 import { loadConfig } from '../../app/config';
 import { openDb, type Db } from '../../db/client';
-import { incidents } from '../../db/schema';
+import { insertIncident } from '../../db/incidents';
 import { post } from '../helpers/intake';
 import { families, histogram, samples, valueOf } from '../helpers/prometheus';
 import { scriptIncident } from '../helpers/scripted-incident';
@@ -23,35 +23,33 @@ import {
 
 const OPENED = '2026-03-01T10:00:00.000Z';
 
-function openIncident(db: Db, id: string, mode: 'live' | 'drill', phase: string): void {
-  db.insert(incidents)
-    .values({
-      id,
-      key: `test:${id}`,
-      seq: 1,
-      workflowId: `incident-${id}`,
-      source: 'test',
-      title: 'Still open',
-      severity: 'high',
-      status: 'open',
-      mode,
-      phase,
-      firstAlertAt: OPENED,
-      lastAlertAt: OPENED,
-      openedAt: OPENED,
-      updatedAt: OPENED,
-    })
-    .run();
+async function openIncident(db: Db, id: string, mode: 'live' | 'drill', phase: string): Promise<void> {
+  await insertIncident(db, {
+    id,
+    key: `test:${id}`,
+    seq: 1,
+    workflowId: `incident-${id}`,
+    source: 'test',
+    title: 'Still open',
+    severity: 'high',
+    status: 'open',
+    mode,
+    phase,
+    firstAlertAt: OPENED,
+    lastAlertAt: OPENED,
+    openedAt: OPENED,
+    updatedAt: OPENED,
+  });
 }
 
 async function seedLive(db: Db): Promise<void> {
   await scriptIncident(db, { id: 'inc-live', mode: 'live', openedAt: OPENED });
-  openIncident(db, 'inc-live-open', 'live', 'contain');
+  await openIncident(db, 'inc-live-open', 'live', 'contain');
 }
 
 async function seedDrills(db: Db): Promise<void> {
   await scriptIncident(db, { id: 'inc-drill', mode: 'drill', openedAt: OPENED, scale: 2 });
-  openIncident(db, 'inc-drill-open', 'drill', 'assess');
+  await openIncident(db, 'inc-drill-open', 'drill', 'assess');
 }
 
 let stack: TestStack;

@@ -4,7 +4,7 @@
  * (approval or manual task).
  */
 import crypto from 'node:crypto';
-import { incidents } from '../../db/schema';
+import { insertIncident } from '../../db/incidents';
 import type { PinnedPlaybook } from '../../domain/incident';
 import { pinPlaybook } from '../../playbooks/loader';
 import { incidentWorkflowId } from '../../temporal/client';
@@ -39,7 +39,7 @@ export async function startPlaybookIncident(
     openedAt: now,
     updatedAt: now,
   };
-  s.stack.db.insert(incidents).values(base).run();
+  await insertIncident(s.stack.db, base);
   await s.stack.temporal.client.workflow.start('runIncident', {
     workflowId: base.workflowId,
     taskQueue: s.stack.temporal.taskQueue,

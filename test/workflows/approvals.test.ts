@@ -1,7 +1,6 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { playbookSteps } from '../../db/schema';
+import { playbookStepsOf } from '../../db/incident-projection';
 import type { Actor } from '../../domain/incident';
 import { decideApproval, incidentState } from '../../workflows/messages';
 import {
@@ -193,11 +192,7 @@ phases:
     });
     await waitForPlaybook(handle, 'completed');
     const under = ['disable_agent', 'both', 'revoke', 'tell'];
-    const rows = stack.db
-      .select({ stepId: playbookSteps.stepId, status: playbookSteps.status })
-      .from(playbookSteps)
-      .where(eq(playbookSteps.incidentId, incidentId))
-      .all();
+    const rows = await playbookStepsOf(stack.db, incidentId);
     const status = Object.fromEntries(rows.map((r) => [r.stepId, r.status]));
     expect(status).toMatchObject({
       gate: 'rejected',

@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getIncident } from '../../db/incidents';
-import { incidents } from '../../db/schema';
+import { insertIncident } from '../../db/incidents';
 import type { IncidentStart } from '../../domain/incident';
 import { incidentWorkflowId } from '../../temporal/client';
 import { abortIncident, decideApproval } from '../../workflows/messages';
@@ -51,26 +51,23 @@ async function startCarried(adjust: (carry: RunIncidentCarry) => void = () => {}
 
 async function start(incidentId: string, adjust: (carry: RunIncidentCarry) => void) {
   const now = new Date();
-  stack.db
-    .insert(incidents)
-    .values({
-      id: incidentId,
-      key: `carry:${incidentId}`,
-      seq: 1,
-      workflowId: incidentWorkflowId(incidentId),
-      source: 'test',
-      title: 't',
-      severity: 'high',
-      status: 'open',
-      mode: 'drill',
-      phase: 'contain',
-      startedAt: now.toISOString(),
-      firstAlertAt: now.toISOString(),
-      lastAlertAt: now.toISOString(),
-      openedAt: now.toISOString(),
-      updatedAt: now.toISOString(),
-    })
-    .run();
+  await insertIncident(stack.db, {
+    id: incidentId,
+    key: `carry:${incidentId}`,
+    seq: 1,
+    workflowId: incidentWorkflowId(incidentId),
+    source: 'test',
+    title: 't',
+    severity: 'high',
+    status: 'open',
+    mode: 'drill',
+    phase: 'contain',
+    startedAt: now.toISOString(),
+    firstAlertAt: now.toISOString(),
+    lastAlertAt: now.toISOString(),
+    openedAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+  });
   const input: IncidentStart = {
     incidentId,
     key: `carry:${incidentId}`,
