@@ -44,6 +44,11 @@ export async function alertsForEvidence(
     .all();
 }
 
+/** Every alert stored, dispatched or not. */
+export async function countAlerts(db: Db): Promise<number> {
+  return db.select({ n: count() }).from(alerts).get()?.n ?? 0;
+}
+
 /** Alerts stored but not yet handed to their incident workflow. */
 export async function undispatchedAlertCount(db: Db): Promise<number> {
   return db.select({ n: count() }).from(alerts).where(isNull(alerts.dispatchedAt)).get()?.n ?? 0;

@@ -3,7 +3,7 @@
  * id, and the newest-first list the API pages through by an (opened_at, id) keyset. The incident
  * workflow's writes to it are in incident-projection.ts; intake opens incidents (db/alerts).
  */
-import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, lt, or, type SQL } from 'drizzle-orm';
 import type { Db } from './client';
 import { incidents } from './schema';
 
@@ -22,6 +22,11 @@ export async function incidentExists(db: Db, incidentId: string): Promise<boolea
   return (
     db.select({ id: incidents.id }).from(incidents).where(eq(incidents.id, incidentId)).get() !== undefined
   );
+}
+
+/** Every incident stored, whatever its status or mode. */
+export async function countIncidents(db: Db): Promise<number> {
+  return db.select({ n: count() }).from(incidents).get()?.n ?? 0;
 }
 
 export interface IncidentFilter {

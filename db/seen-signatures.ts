@@ -4,7 +4,7 @@
  * immediate transaction, so two identical requests racing, in one process or two, let exactly
  * one through. Rows whose window has closed are pruned as new ones are claimed.
  */
-import { and, eq, lt } from 'drizzle-orm';
+import { and, count, eq, lt } from 'drizzle-orm';
 import { inTransaction, type Db } from './client';
 import { seenSignatures } from './schema';
 
@@ -43,4 +43,9 @@ export async function releaseSignature(db: Db, sourceId: string, digest: string)
   db.delete(seenSignatures)
     .where(and(eq(seenSignatures.sourceId, sourceId), eq(seenSignatures.digest, digest)))
     .run();
+}
+
+/** How many claims are stored (pruned ones are gone). */
+export async function countSeenSignatures(db: Db): Promise<number> {
+  return db.select({ n: count() }).from(seenSignatures).get()?.n ?? 0;
 }

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { count, eq, isNull } from 'drizzle-orm';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openDb } from '../../db/client';
-import { alerts, incidents } from '../../db/schema';
+import { undispatchedAlertCount } from '../../db/incident-alerts';
+import { countIncidents, getIncident, listIncidents } from '../../db/incidents';
 import { incidentState } from '../../workflows/messages';
 import { killHard, startChildApi, tcpProxy, type ChildApi } from '../helpers/child-api';
 import { post, signatureHeader } from '../helpers/intake';
@@ -62,14 +62,9 @@ describe('a crash between the 202 and the dispatch', () => {
     expect(ids.size).toBe(2);
 
     const db = openDb(path.join(dataDir, 'firebreak.db'));
-    expect(db.select({ n: count() }).from(alerts).where(isNull(alerts.dispatchedAt)).get()!.n).toBe(30);
-    expect(
-      db
-        .select()
-        .from(incidents)
-        .all()
-        .every((i) => i.startedAt === null && i.source === 'crashy'),
-    ).toBe(true);
+    expect(await undispatchedAlertCount(db)).toBe(30);
+    const all = await listIncidents(db, { limit: await countIncidents(db) });
+    expect(all.every((i) => i.startedAt === null && i.source === 'crashy')).toBe(true);
     db.$client.close();
 
     stack = await startTestStack({ dataDir });
@@ -86,9 +81,7 @@ describe('a crash between the 202 and the dispatch', () => {
       // Started by the restarted process (its task queue), not by the killed child.
       const desc = await stack.temporal.client.workflow.getHandle(`incident-${id}`).describe();
       expect(desc.taskQueue).toBe(stack.temporal.taskQueue);
-      const row = await eventually(() =>
-        stack!.db.select().from(incidents).where(eq(incidents.id, id)).get(),
-      );
+      const row = await eventually(() => getIncident(stack!.db, id));
       expect(row.alertCount).toBe(n);
     }
     await stack.outbox.drained();

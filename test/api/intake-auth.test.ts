@@ -1,11 +1,12 @@
-import { count } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../api/app';
 import { IntakeMetrics } from '../../api/intake-metrics';
 import { parseFileConfig } from '../../app/config-file';
 import { closeDb, dbFile, openDb } from '../../db/client';
-import { alerts, incidents, seenSignatures } from '../../db/schema';
+import { countAlerts } from '../../db/incident-alerts';
+import { countIncidents } from '../../db/incidents';
+import { countSeenSignatures } from '../../db/seen-signatures';
 import { alertmanagerBody, pagerdutyEvent, signatureHeader } from '../helpers/intake';
 import { startTestStack, TEST_ADMIN_TOKEN, TEST_WEBHOOK_SECRET, type TestStack } from '../helpers/stack';
 
@@ -43,7 +44,7 @@ const generic = {
   source: 'guardrail',
   dedup_key: 'pi-1',
 };
-const stored = () => stack.db.select({ n: count() }).from(alerts).get()!.n;
+const stored = () => countAlerts(stack.db);
 
 async function send(path: string, body: unknown, headers: Record<string, string>, via: App = app) {
   const res = await via.request(path, {
@@ -203,13 +204,13 @@ describe('rejected credentials: 401, nothing stored, failure counted and logged 
 
   for (const [name, path, make, reason] of cases) {
     it(`rejects ${name}`, async () => {
-      const before = stored();
+      const before = await stored();
       const failures = metrics.authFailures[reason as keyof IntakeMetrics['authFailures']];
       const { body, headers } = make();
       const res = await send(path, body, headers);
       expect(res.status).toBe(401);
       expect(res.body.error.code).toBe('unauthorized');
-      expect(stored()).toBe(before);
+      expect(await stored()).toBe(before);
       expect(metrics.authFailures[reason as keyof IntakeMetrics['authFailures']]).toBe(failures + 1);
       const last = logLines[logLines.length - 1]!;
       expect(JSON.parse(last)).toMatchObject({ reason, msg: 'alert rejected: authentication failed' });
@@ -225,7 +226,7 @@ describe('rejected credentials: 401, nothing stored, failure counted and logged 
 });
 
 describe('a signed alert is accepted once', () => {
-  const incidentCount = () => stack.db.select({ n: count() }).from(incidents).get()!.n;
+  const incidentCount = () => countIncidents(stack.db);
 
   it('refuses the same signed request a second and third time with 409, storing nothing', async () => {
     const raw = JSON.stringify({ ...generic, dedup_key: 'replay-1', agent_id: 'agent-7' });
@@ -233,7 +234,7 @@ describe('a signed alert is accepted once', () => {
     const header = signatureHeader(PROM_SECRET, raw, t);
     const first = await send('/v1/alerts', raw, { 'x-firebreak-signature': header });
     expect(first.status).toBe(202);
-    const [before, incidentsBefore] = [stored(), incidentCount()];
+    const [before, incidentsBefore] = [await stored(), await incidentCount()];
     const replays = metrics.authFailures.replayed_signature;
     for (let i = 0; i < 2; i++) {
       const again = await send('/v1/alerts', raw, { 'x-firebreak-signature': header });
@@ -241,7 +242,7 @@ describe('a signed alert is accepted once', () => {
       expect(again.body.error.code).toBe('replayed_signature');
       expect(again.body.error.message).toMatch(/already accepted at \d{4}-\d\d-\d\dT/);
     }
-    expect([stored(), incidentCount()]).toEqual([before, incidentsBefore]);
+    expect([await stored(), await incidentCount()]).toEqual([before, incidentsBefore]);
     expect(metrics.authFailures.replayed_signature).toBe(replays + 2);
     expect(JSON.parse(logLines[logLines.length - 1]!)).toMatchObject({
       reason: 'replayed_signature',
@@ -257,12 +258,12 @@ describe('a signed alert is accepted once', () => {
   it('lets exactly one of several identical signed requests in flight through', async () => {
     const raw = JSON.stringify({ ...generic, dedup_key: 'replay-race' });
     const header = signatureHeader(PROM_SECRET, raw);
-    const before = stored();
+    const before = await stored();
     const results = await Promise.all(
       Array.from({ length: 6 }, () => send('/v1/alerts', raw, { 'x-firebreak-signature': header })),
     );
     expect(results.map((r) => r.status).sort()).toEqual([202, 409, 409, 409, 409, 409]);
-    expect(stored()).toBe(before + 1);
+    expect(await stored()).toBe(before + 1);
   });
 
   it('still refuses the replay after a restart: the signatures seen are in the database', async () => {
@@ -279,7 +280,7 @@ describe('a signed alert is accepted once', () => {
     } finally {
       closeDb(db);
     }
-    expect(stack.db.select({ n: count() }).from(seenSignatures).get()!.n).toBeGreaterThan(0);
+    expect(await countSeenSignatures(stack.db)).toBeGreaterThan(0);
   });
 });
 
@@ -306,14 +307,14 @@ describe('a source that requires signatures', () => {
     ],
   ] as const) {
     it(`refuses ${name} with 401 signature_required`, async () => {
-      const before = stored();
+      const before = await stored();
       const failures = metrics.authFailures.signature_required;
       const { body, headers } = make();
       const res = await send(path, body, headers);
       expect(res.status).toBe(401);
       expect(res.body.error).toMatchObject({ code: 'signature_required' });
       expect(res.body.error.message).toMatch(/source strict accepts only X-Firebreak-Signature/);
-      expect(stored()).toBe(before);
+      expect(await stored()).toBe(before);
       expect(metrics.authFailures.signature_required).toBe(failures + 1);
       expect(JSON.parse(logLines[logLines.length - 1]!)).toMatchObject({
         reason: 'signature_required',

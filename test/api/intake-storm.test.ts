@@ -1,7 +1,6 @@
-import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFileConfig } from '../../app/config-file';
-import { incidents } from '../../db/schema';
+import { getIncident } from '../../db/incidents';
 import type { IncidentState } from '../../domain/incident';
 import { incidentState } from '../../workflows/messages';
 import { alertmanagerBody, post } from '../helpers/intake';
@@ -81,7 +80,7 @@ describe('storms and duplicates', () => {
     const ids = new Set(results.map((r) => r.json.incident_id as string));
     expect(ids.size).toBe(1);
     const id = [...ids][0]!;
-    const row = stack.db.select().from(incidents).where(eq(incidents.id, id)).get()!;
+    const row = (await getIncident(stack.db, id))!;
     expect(row.alertCount).toBe(1000);
     const state = await workflowCount(id, 1000);
     expect(state.latestAlertId).toBe(row.latestAlertId);
@@ -98,7 +97,7 @@ describe('storms and duplicates', () => {
       first ??= res.json.incident_id;
       expect(res.json.incident_id).toBe(first);
     }
-    const row = stack.db.select().from(incidents).where(eq(incidents.id, first!)).get()!;
+    const row = (await getIncident(stack.db, first!))!;
     expect(row.alertCount).toBe(10_000);
     const state = await workflowCount(first!, 10_000);
     expect(state.latestAlertId).toBe(row.latestAlertId);
