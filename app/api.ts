@@ -2,6 +2,7 @@
  * `npm run api`: only the HTTP API and the intake outbox, for deployments that scale the API apart
  * from the workers. It connects to TEMPORAL_ADDRESS, or to the local dev server `npm start` embeds.
  */
+import { closeDb } from '../db/client';
 import { ConfigError, loadConfig } from './config';
 import { secureDataDir, usePrivateUmask } from './data-dir';
 import { createLogger } from './logger';
@@ -17,7 +18,7 @@ async function main() {
   const api = await startApi(config, target, services, log);
   const stop = async () => {
     await api.close();
-    services.db.$client.close();
+    closeDb(services.db);
     process.exit(0);
   };
   process.on('SIGINT', () => void stop());

@@ -5,6 +5,7 @@
  * running. If the embedded server or the worker dies, the process stops too, with exit code 1.
  */
 import type { Worker } from '@temporalio/worker';
+import { closeDb } from '../db/client';
 import { ConfigError, loadConfig } from './config';
 import { secureDataDir, usePrivateUmask } from './data-dir';
 import { createLogger } from './logger';
@@ -53,7 +54,7 @@ async function stop(reason: string, code: number): Promise<never> {
     if (w.worker.getState() === 'RUNNING') w.worker.shutdown();
     await w.done;
   });
-  running.services?.db.$client.close();
+  if (running.services) closeDb(running.services.db);
   // Within the budget left: SIGTERM first, SIGKILL if the server is slow to go.
   await step('Temporal dev server', () => running.target?.devServer?.stop(3000));
   clearTimeout(force);

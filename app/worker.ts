@@ -2,6 +2,7 @@
  * `npm run worker`: only the Temporal worker, for deployments that scale workers apart from the
  * API. It connects to TEMPORAL_ADDRESS, or to the local dev server that `npm start` embeds.
  */
+import { closeDb } from '../db/client';
 import { ConfigError, loadConfig } from './config';
 import { secureDataDir, usePrivateUmask } from './data-dir';
 import { createLogger } from './logger';
@@ -19,7 +20,7 @@ async function main() {
   process.on('SIGTERM', () => worker.shutdown());
   console.log(`Firebreak worker ready: Temporal ${target.address} task queue ${config.temporal.taskQueue}`);
   await worker.run();
-  services.db.$client.close();
+  closeDb(services.db);
 }
 
 main().catch((err: unknown) => {
