@@ -111,12 +111,36 @@ async function waitReady(address: string, child: ChildProcess, timeoutMs: number
 /** The umask the server runs under: it creates its DB files 0600. */
 const SERVER_UMASK = 0o077;
 
+/** How many times a start that lost a race for one of the server's own internal ports is retried. */
+const BIND_RACE_ATTEMPTS = 4;
+const BIND_FAILURE = /listen tcp 127\.0\.0\.1:(\d+): bind: address already in use/;
+
+/**
+ * Besides --port and --ui-port, the dev server picks free ports for its internal services (HTTP,
+ * history, matching, worker, membership) itself, by binding and releasing them; another process can
+ * take one in between, and the server then exits at start-up. Those ports are picked anew on each
+ * start, so such a start is retried; a bind failure on one of our two ports is reported as such.
+ */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const pidFile = path.join(opts.dataDir, 'temporal.pid');
   await reapStale(pidFile);
-  if (!(await portFree(opts.port))) throw new PortInUseError(opts.port, 'port');
-  if (!(await portFree(opts.uiPort))) throw new PortInUseError(opts.uiPort, 'uiPort');
+  for (let attempt = 1; ; attempt += 1) {
+    if (!(await portFree(opts.port))) throw new PortInUseError(opts.port, 'port');
+    if (!(await portFree(opts.uiPort))) throw new PortInUseError(opts.uiPort, 'uiPort');
+    const started = await spawnOnce(opts, pidFile);
+    if ('server' in started) return started.server;
+    const taken = Number(BIND_FAILURE.exec(started.log)?.[1] ?? NaN);
+    if (taken === opts.port) throw new PortInUseError(opts.port, 'port');
+    if (taken === opts.uiPort) throw new PortInUseError(opts.uiPort, 'uiPort');
+    if (Number.isNaN(taken) || attempt >= BIND_RACE_ATTEMPTS) throw started.error;
+  }
+}
+
+async function spawnOnce(
+  opts: DevServerOptions,
+  pidFile: string,
+): Promise<{ server: DevServer } | { error: Error; log: string }> {
   const args = [
     'server',
     'start-dev',
@@ -138,6 +162,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   if (opts.persist !== false) args.push('--db-filename', path.join(opts.dataDir, 'temporal.db'));
   const logPath = path.join(opts.dataDir, 'temporal.log');
   const logFile = fs.openSync(logPath, 'a', 0o600);
+  const logStart = fs.fstatSync(logFile).size;
   fs.fchmodSync(logFile, 0o600); // a log left by an older install
   // The child inherits the umask at spawn: set it only around the (synchronous) fork.
   const callerUmask = process.umask(SERVER_UMASK);
@@ -158,11 +183,16 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     await waitReady(address, child, opts.readyTimeoutMs ?? 60_000);
   } catch (err) {
     child.kill('SIGKILL');
-    const log = path.join(opts.dataDir, 'temporal.log');
-    const last = fs.readFileSync(log, 'utf8').trim().split('\n').at(-1) ?? '';
-    throw new Error(`${(err as Error).message}: ${last.slice(0, 500)} (see ${log})`, { cause: err });
+    await exited;
+    fs.rmSync(pidFile, { force: true });
+    const log = fs.readFileSync(logPath).subarray(logStart).toString('utf8');
+    const last = log.trim().split('\n').at(-1) ?? '';
+    const error = new Error(`${(err as Error).message}: ${last.slice(0, 500)} (see ${logPath})`, {
+      cause: err,
+    });
+    return { error, log };
   }
-  return {
+  const server: DevServer = {
     address,
     uiUrl: `http://127.0.0.1:${opts.uiPort}`,
     pid: child.pid,
@@ -181,4 +211,5 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
       fs.rmSync(pidFile, { force: true });
     },
   };
+  return { server };
 }

@@ -18,7 +18,13 @@ const children: Child[] = [];
 afterAll(() => {
   for (const c of children) c.proc.kill('SIGKILL');
   const pidFile = path.join(dataDir, 'temporal.pid');
-  if (fs.existsSync(pidFile)) process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');
+  if (fs.existsSync(pidFile)) {
+    try {
+      process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGKILL');
+    } catch {
+      // already gone: the server died with its parent
+    }
+  }
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
