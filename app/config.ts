@@ -11,6 +11,7 @@ import type { TLSConfig } from '@temporalio/client';
 import { z } from 'zod';
 import { ConnectorEnv, resolveConnectorConfig, type ConnectorConfig } from '../connectors/config';
 import { EMPTY_FILE_CONFIG, loadFileConfig, type FileConfig } from './config-file';
+import { defaultKeyDir } from './keys';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -25,6 +26,8 @@ const EnvSchema = z.object({
   PUBLIC_URL: z.url().optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   FIREBREAK_CONFIG: z.string().min(1).optional(),
+  /** Signing keys (app/keys.ts); default outside DATA_DIR, under the user's config directory. */
+  FIREBREAK_KEY_DIR: z.string().min(1).optional(),
   FIREBREAK_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   FIREBREAK_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   /** `read`: /metrics needs a read-scope token; `none`: open, an explicit choice (private network). */
@@ -177,6 +180,8 @@ function parseSlack(e: Env): SlackConfig | undefined {
 
 export interface Config {
   dataDir: string;
+  /** Where the Ed25519 signing keys live (app/keys.ts): never inside DATA_DIR by default. */
+  keyDir: string;
   host: string;
   port: number;
   publicUrl: string | undefined;
@@ -264,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = path.resolve(e.DATA_DIR);
   return {
     dataDir,
+    keyDir: path.resolve(e.FIREBREAK_KEY_DIR ?? defaultKeyDir(dataDir, env)),
     host: e.HOST,
     port: e.PORT,
     publicUrl: e.PUBLIC_URL,
