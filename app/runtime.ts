@@ -20,6 +20,7 @@ import { findTemporalCli } from '../temporal/cli-binary';
 import { connectTemporal, type TemporalHandle } from '../temporal/client';
 import { PortInUseError, startDevServer, type DevServer } from '../temporal/dev-server';
 import { createWorker } from '../temporal/worker';
+import { loadAuditKey } from './audit-key';
 import { ConfigError, type Config } from './config';
 import { loadCredentials, type Credentials } from './credentials';
 
@@ -70,7 +71,8 @@ export function openServices(config: Config): Services {
     adminToken: config.adminToken,
     webhookSecret: config.webhookSecret,
   });
-  return { db: openDb(dbFile(config.dataDir)), credentials };
+  const auditSigner = loadAuditKey(config.keyDir).signer;
+  return { db: openDb(dbFile(config.dataDir), { auditSigner }), credentials };
 }
 
 let runtimeInstalled = false;

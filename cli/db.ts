@@ -1,7 +1,12 @@
-/** Opens the configured database for a CLI command (same config parsing as the server). */
+/**
+ * Opens the configured database for a CLI command (same config parsing as the server), with the
+ * install's audit key attached, so whatever the command appends to the audit log is signed.
+ */
+import { loadAuditKey } from '../app/audit-key';
 import { loadConfig } from '../app/config';
 import { dbFile, openDb, type Db } from '../db/client';
 
 export function openCliDb(): Db {
-  return openDb(dbFile(loadConfig().dataDir));
+  const config = loadConfig();
+  return openDb(dbFile(config.dataDir), { auditSigner: loadAuditKey(config.keyDir).signer });
 }

@@ -8,13 +8,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../app/config';
-import { closeDb, dbFile, openDb } from '../db/client';
+import { closeDb } from '../db/client';
 import { lintDrillSource, loadScenarioFile } from '../drills/lint';
 import { scenarioFromIncident } from '../drills/replay';
 import { renderMarkdown, reportPathFor, settleDrill, type AfterActionReport } from '../drills/report';
 import type { DrillScenario } from '../drills/schema';
 import { judgeExpectation } from '../drills/store';
 import { CliError } from './cli-error';
+import { openCliDb } from './db';
 import { describeTiming, followTimeline, ProgressView } from './drill-progress';
 import { reachable, runEmbedded } from './drill-stack';
 
@@ -132,7 +133,7 @@ export function registerDrillCommands(program: Command): void {
     .option('--speed <n>', 'compress timers and inject offsets by this factor', '1')
     .description("Re-run a past incident's alerts as a drill")
     .action(async (incident: string, flags: RunFlags) => {
-      const db = openDb(dbFile(loadConfig().dataDir));
+      const db = openCliDb();
       const scenario = await scenarioFromIncident(db, incident).finally(() => closeDb(db));
       await runAndExit(scenario, flags);
     });
@@ -152,7 +153,7 @@ export function registerDrillCommands(program: Command): void {
         return;
       }
       const dataDir = loadConfig().dataDir;
-      const db = openDb(dbFile(dataDir));
+      const db = openCliDb();
       await judgeExpectation(db, { incidentId: incident, ...j, actor: process.env.USER ?? 'facilitator' });
       const { report, reportPath } = await settleDrill(db, dataDir, incident);
       console.log(`Drill ${incident} now ${report.passed ? 'passes' : 'fails'}; report: ${reportPath}`);

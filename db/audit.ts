@@ -1,14 +1,22 @@
 /**
- * The audit log's storage: append-only and hash-chained. Every entry stores the previous entry's
- * hash and its own sha256 over a canonical JSON (sorted keys) of its content plus that previous
- * hash, so `verifyAuditChain` finds the first entry that was modified, removed or moved. The
- * chain head (seq and hash) is also kept in DATA_DIR/audit-head.json, so cutting entries off the
- * end is caught too. Triggers in the migration refuse UPDATE and DELETE. Callers redact first.
+ * The audit log's storage: append-only, hash-chained and signed. Every entry stores the previous
+ * entry's hash and its own sha256 over a canonical JSON (sorted keys) of its content plus that
+ * previous hash, and an Ed25519 signature of that hash by the audit key (injected through
+ * `openDb`, see audit-signer.ts; the key lives outside DATA_DIR). The hashes alone only catch an
+ * edit made without the project's code: whoever can write DATA_DIR can drop the triggers and
+ * re-chain. The signatures catch that too, because re-chaining changes every later hash and
+ * nobody without the private key can sign the new ones. `verifyAuditChain` names the first entry
+ * that does not fit. Cutting entries off the end leaves a valid shorter chain: the head kept in
+ * DATA_DIR/audit-head.json catches a careless cut, and a head exported to another system
+ * (`audit export`) catches a careful one. Triggers in the migration refuse UPDATE and DELETE.
+ * Callers redact first.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { and, asc, desc, eq, gte, inArray, or, sql } from 'drizzle-orm';
+import type { AuditHeadExport } from '../domain/audit-head';
+import { auditSignedMessage, auditSignerOf, type AuditSigner, type AuditVerifier } from './audit-signer';
 import { dataDirOf, inTransaction, isInMemory, type Db } from './client';
 import { auditLog } from './schema';
 
@@ -16,8 +24,8 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 export type AuditRow = typeof auditLog.$inferSelect;
 
-/** An entry as the caller gives it, already redacted; seq and the hashes are the chain's. */
-export type AuditContent = Omit<AuditRow, 'seq' | 'prevHash' | 'hash'>;
+/** An entry as the caller gives it, already redacted; seq, the hashes and the signature are the chain's. */
+export type AuditContent = Omit<AuditRow, 'seq' | 'prevHash' | 'hash' | 'signature' | 'kid'>;
 
 /** JSON with object keys sorted at every level: the same content always hashes the same. */
 export function canonicalJson(value: unknown): string {
@@ -31,7 +39,7 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-function entryHash(row: Omit<AuditRow, 'hash'>): string {
+function entryHash(row: Omit<AuditRow, 'hash' | 'signature' | 'kid'>): string {
   const content = {
     seq: row.seq,
     at: row.at,
@@ -49,24 +57,30 @@ function entryHash(row: Omit<AuditRow, 'hash'>): string {
   return crypto.createHash('sha256').update(canonicalJson(content)).digest('hex');
 }
 
+/**
+ * Inside a db/ write transaction: appends one entry after the current head, signed by `signer`
+ * (unsigned without one, which `verifyAuditChain` reports). The caller opened the transaction
+ * with `behavior: 'immediate'` and calls `recordAuditHead` after the commit.
+ */
+export function insertAuditEntry(tx: Db, signer: AuditSigner | undefined, e: AuditContent): AuditRow {
+  const head = tx.select().from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
+  const base = { seq: (head?.seq ?? 0) + 1, ...e, prevHash: head?.hash ?? GENESIS_HASH };
+  const hash = entryHash(base);
+  const row: AuditRow = {
+    ...base,
+    hash,
+    signature: signer ? signer.sign(auditSignedMessage(hash)).toString('base64') : null,
+    kid: signer?.kid ?? null,
+  };
+  tx.insert(auditLog).values(row).run();
+  return row;
+}
+
 /** Appends one entry; reading the chain head and inserting happen in one write transaction. */
 export async function appendAuditEntry(db: Db, e: AuditContent): Promise<AuditRow> {
-  const row = inTransaction(
-    db,
-    (tx) => {
-      const head = tx.select().from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
-      const base: Omit<AuditRow, 'hash'> = {
-        seq: (head?.seq ?? 0) + 1,
-        ...e,
-        prevHash: head?.hash ?? GENESIS_HASH,
-      };
-      const row = { ...base, hash: entryHash(base) };
-      tx.insert(auditLog).values(row).run();
-      return row;
-    },
-    'immediate',
-  );
-  writeHead(db, row);
+  const signer = auditSignerOf(db);
+  const row = inTransaction(db, (tx) => insertAuditEntry(tx, signer, e), 'immediate');
+  recordAuditHead(db, row);
   return row;
 }
 
@@ -74,10 +88,15 @@ function headFile(db: Db): string | undefined {
   return isInMemory(db) ? undefined : path.join(dataDirOf(db), 'audit-head.json');
 }
 
-/** Written after the commit: a crash in between leaves the file one entry behind, which verifies. */
-function writeHead(db: Db, row: AuditRow): void {
+/**
+ * After the commit of `row`: keeps DATA_DIR/audit-head.json at the newest entry. A crash in
+ * between leaves the file one entry behind, which verifies; an older row never moves it back.
+ */
+export function recordAuditHead(db: Db, row: AuditRow): void {
   const file = headFile(db);
   if (!file) return;
+  const current = readHead(db);
+  if (current && current.seq > row.seq) return;
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify({ seq: row.seq, hash: row.hash }) + '\n', { mode: 0o600 });
   fs.renameSync(tmp, file);
@@ -89,6 +108,11 @@ function readHead(db: Db): { seq: number; hash: string } | undefined {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as { seq: number; hash: string };
 }
 
+/** The newest entry: what `audit export` hands to an external system. */
+export async function auditChainHead(db: Db): Promise<AuditRow | undefined> {
+  return db.select().from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
+}
+
 export interface AuditVerification {
   ok: boolean;
   entries: number;
@@ -96,39 +120,76 @@ export interface AuditVerification {
   firstBad?: { seq: number; reason: string };
 }
 
-export async function verifyAuditChain(db: Db): Promise<AuditVerification> {
+export interface AuditVerifyOptions {
+  /** The audit key's public half; every entry must carry a valid signature by it. */
+  key: AuditVerifier;
+  /** A head exported earlier (`audit export`): the chain must still contain it. */
+  head?: AuditHeadExport;
+}
+
+/** Why one entry does not fit after `prev`, or undefined when it does. */
+function entryProblem(
+  row: AuditRow,
+  expectedSeq: number,
+  prev: string,
+  key: AuditVerifier,
+): string | undefined {
+  if (row.seq !== expectedSeq) return `expected entry ${expectedSeq} here: an entry was removed`;
+  if (row.prevHash !== prev)
+    return "prev_hash does not match the previous entry's hash: removed or reordered";
+  const { hash, signature, kid, ...rest } = row;
+  if (entryHash(rest) !== hash) return 'content does not match its hash: modified';
+  if (!signature || !kid) return 'not signed by the audit key: written without the key, or re-chained';
+  if (kid !== key.kid) return `signed by key ${kid}, not the audit key ${key.kid}`;
+  if (!key.verify(auditSignedMessage(hash), Buffer.from(signature, 'base64'))) {
+    return 'signature does not match its hash: re-chained or forged without the audit key';
+  }
+  return undefined;
+}
+
+export async function verifyAuditChain(db: Db, opts: AuditVerifyOptions): Promise<AuditVerification> {
   const rows = db.select().from(auditLog).orderBy(asc(auditLog.seq)).all();
   let prev = GENESIS_HASH;
-  let expectedSeq = 1;
-  for (const row of rows) {
-    if (row.seq !== expectedSeq) {
-      return bad(rows.length, row.seq, `expected entry ${expectedSeq} here: an entry was removed`);
-    }
-    if (row.prevHash !== prev) {
-      return bad(
-        rows.length,
-        row.seq,
-        "prev_hash does not match the previous entry's hash: removed or reordered",
-      );
-    }
-    const { hash, ...rest } = row;
-    if (entryHash(rest) !== hash)
-      return bad(rows.length, row.seq, 'content does not match its hash: modified');
-    prev = hash;
-    expectedSeq += 1;
+  for (const [i, row] of rows.entries()) {
+    const problem = entryProblem(row, i + 1, prev, opts.key);
+    if (problem) return bad(rows.length, row.seq, problem);
+    prev = row.hash;
   }
-  const head = readHead(db);
-  if (head && head.seq > rows.length) {
-    return bad(
-      rows.length,
-      rows.length + 1,
-      `entries ${rows.length + 1}..${head.seq} were removed from the end`,
-    );
-  }
-  if (head && head.seq > 0 && rows[head.seq - 1]?.hash !== head.hash) {
-    return bad(rows.length, head.seq, 'does not match the recorded chain head: modified or replaced');
+  const local = readHead(db);
+  const cut = local && headProblem(rows, local.seq, local.hash, 'the recorded chain head');
+  if (cut) return { ok: false, entries: rows.length, firstBad: cut };
+  if (opts.head) {
+    const exported = exportedHeadProblem(rows, opts.head, opts.key);
+    if (exported) return { ok: false, entries: rows.length, firstBad: exported };
   }
   return { ok: true, entries: rows.length };
+}
+
+/** The chain (already verified entry by entry) against a head seen earlier. */
+function headProblem(rows: AuditRow[], seq: number, hash: string, what: string) {
+  if (seq > rows.length) {
+    return {
+      seq: rows.length + 1,
+      reason: `entries ${rows.length + 1}..${seq} were removed from the end (${what} is entry ${seq})`,
+    };
+  }
+  if (seq > 0 && rows[seq - 1]?.hash !== hash) {
+    return { seq, reason: `does not match ${what}: modified or replaced` };
+  }
+  return undefined;
+}
+
+function exportedHeadProblem(rows: AuditRow[], head: AuditHeadExport, key: AuditVerifier) {
+  if (head.kid !== key.kid || !Buffer.from(head.public_key, 'base64').equals(key.publicKeyRaw)) {
+    return {
+      seq: head.last_seq,
+      reason: `the exported head names key ${head.kid}, not the audit key ${key.kid}`,
+    };
+  }
+  if (!key.verify(auditSignedMessage(head.hash), Buffer.from(head.signature, 'base64'))) {
+    return { seq: head.last_seq, reason: 'the exported head is not signed by the audit key' };
+  }
+  return headProblem(rows, head.last_seq, head.hash, `the head exported at ${head.exported_at}`);
 }
 
 function bad(entries: number, seq: number, reason: string): AuditVerification {

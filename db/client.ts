@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { attachAuditSigner, type AuditSigner } from './audit-signer';
 import * as schema from './schema';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
@@ -27,7 +28,12 @@ export function inTransaction<T>(db: Db, fn: (tx: Db) => T, behavior?: 'immediat
 
 const migrationsFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
-export function openDb(file: string): Db {
+export interface OpenDbOptions {
+  /** Signs every audit entry appended through this handle (see audit-signer.ts). */
+  auditSigner?: AuditSigner;
+}
+
+export function openDb(file: string, opts: OpenDbOptions = {}): Db {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const sqlite = new Database(file);
   sqlite.pragma('journal_mode = WAL');
@@ -36,6 +42,7 @@ export function openDb(file: string): Db {
   sqlite.pragma('busy_timeout = 5000');
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder });
+  if (opts.auditSigner) attachAuditSigner(sqlite, opts.auditSigner);
   return db;
 }
 

@@ -190,6 +190,9 @@ export const auditLog = sqliteTable('audit_log', {
   durationMs: integer('duration_ms').notNull(),
   prevHash: text('prev_hash').notNull(),
   hash: text('hash').notNull(),
+  /** Ed25519 signature (base64) of `hash` by the audit key `kid`; null only when no key was given. */
+  signature: text('signature'),
+  kid: text('kid'),
 });
 
 /** Chain of custody: one row per artifact per incident; content lives in DATA_DIR/evidence/. */

@@ -206,7 +206,7 @@ describe('an inventory import never changes a stored status', () => {
     expect(imports[2]!.detail).toMatchObject({
       status_kept: [{ id: 'contained-1', status: 'disabled', declared: 'enabled' }],
     });
-    expect(await verifyAuditChain(stack.db)).toMatchObject({ ok: true });
+    expect(await verifyAuditChain(stack.db, { key: stack.auditKey })).toMatchObject({ ok: true });
   });
 
   it('creates a new agent with the status it declares', async () => {

@@ -13,9 +13,11 @@ import { inject } from 'vitest';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { createApp, type App } from '../../api/app';
 import type { IntakeMetrics } from '../../api/intake-metrics';
+import { loadAuditKey } from '../../app/audit-key';
 import { loadConfig, type Config } from '../../app/config';
 import type { FileConfig } from '../../app/config-file';
 import type { Credentials } from '../../app/credentials';
+import type { AuditVerifier } from '../../db/audit-signer';
 import { openDb, type Db } from '../../db/client';
 import { drillStartOptions } from '../../drills/store';
 import { Outbox } from '../../intake/outbox';
@@ -34,6 +36,8 @@ export interface TestStack {
   dataDir: string;
   config: Config;
   credentials: Credentials;
+  /** The public half of the stack's audit key (its key dir is beside the data dir). */
+  auditKey: AuditVerifier;
   temporal: TemporalHandle;
   outbox: Outbox;
   worker: Worker;
@@ -79,6 +83,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     TEMPORAL_TASK_QUEUE: taskQueue,
     FIREBREAK_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     FIREBREAK_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    FIREBREAK_KEY_DIR: `${dataDir}-keys`,
     LOG_LEVEL: 'silent',
     ...opts.env,
   });
@@ -88,7 +93,8 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     generatedFile: undefined,
   };
   const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
-  const db = openDb(path.join(dataDir, 'firebreak.db'));
+  const auditKey = loadAuditKey(config.keyDir);
+  const db = openDb(path.join(dataDir, 'firebreak.db'), { auditSigner: auditKey.signer });
   const temporal = await connectTemporal(config.temporal, config.temporal.address!);
   const { worker } = await createWorker({
     address: config.temporal.address!,
@@ -131,6 +137,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     dataDir,
     config,
     credentials,
+    auditKey: auditKey.verifier,
     temporal,
     outbox,
     worker,
@@ -165,6 +172,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
       await temporal.connection.close();
       db.$client.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
+      fs.rmSync(config.keyDir, { recursive: true, force: true });
     },
   };
   return stack;

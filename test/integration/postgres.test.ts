@@ -165,6 +165,6 @@ describe('PostgreSQL connector on a real local server', () => {
     expect(filesContaining(stack.dataDir, adminPw)).toEqual([]);
     expect(filesContaining(stack.dataDir, ROLE_PW)).toEqual([]);
     expect(stack.db.select().from(auditLog).all().length).toBeGreaterThan(4);
-    expect((await verifyAuditChain(stack.db)).ok).toBe(true);
+    expect((await verifyAuditChain(stack.db, { key: stack.auditKey })).ok).toBe(true);
   });
 });
