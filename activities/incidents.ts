@@ -3,16 +3,18 @@
  * API reads: the timeline (every transition with its actor and workflow time), phase milestones,
  * and each playbook step's latest state. Each is idempotent (the timeline's event key makes a
  * retried write a no-op; step rows are upserts), so an activity retried after a worker crash
- * never doubles an event. The writes themselves are in db/incident-projection.ts.
+ * never doubles an event. A person's decision is audited in the transaction that writes it (see
+ * decision-audit.ts). The writes themselves are in db/incident-projection.ts.
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../db/client';
 import { IncidentNotFound } from '../db/errors';
 import { recordIncidentClosed, recordProjection, recordProjections } from '../db/incident-projection';
-import { appendTimelineEvent, type TimelineEvent } from '../db/timeline';
+import { appendAuditedTimelineEvent, appendTimelineEvent, type TimelineEvent } from '../db/timeline';
 import { alertsAttachedEvent, type AlertBatchRecord } from '../domain/alert-batch';
 import type { Clock } from '../domain/clock';
 import type { Phase, StepStatus } from '../domain/incident';
+import { closeAuditEntry, decisionAuditEntry } from './decision-audit';
 
 export type { TimelineEvent } from '../db/timeline';
 
@@ -78,13 +80,21 @@ export function createIncidentActivities({ db, clock }: IncidentActivityDeps) {
       await appendTimelineEvent(db, alertsAttachedEvent(input), now());
     },
 
+    /** The close, audited with who closed it in the same transaction. */
     async recordIncidentClosed(input: { incidentId: string; actor: string; reason: string }): Promise<void> {
-      await recordIncidentClosed(db, input, now());
+      const at = now();
+      await recordIncidentClosed(db, input, at, closeAuditEntry(input, at));
     },
 
-    /** One timeline event (decisions, notes, escalations, playbook outcome). */
+    /**
+     * One timeline event (decisions, notes, escalations, playbook outcome). A person's decision
+     * is audited with its actor in the same transaction, once however often this is retried.
+     */
     async recordTimeline(e: TimelineEvent): Promise<void> {
-      await appendTimelineEvent(db, e, now());
+      const at = now();
+      const audit = decisionAuditEntry(e, at);
+      if (audit) await appendAuditedTimelineEvent(db, e, audit, at);
+      else await appendTimelineEvent(db, e, at);
     },
 
     /** A playbook step changed state: upsert its row and add the transition to the timeline. */

@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { getAgent, setAgentStatus as storeAgentStatus } from '../db/agents';
+import { getAgent, setAgentStatus as storeAgentStatus, type StatusChange } from '../db/agents';
 import type { Db } from '../db/client';
 import { registerSecret } from './redact';
 import { handler, ConnectorError, type ActionHandler, type Verification } from './types';
@@ -65,9 +65,18 @@ export async function statusDocument(db: Db, key: Buffer, agentId: string, issue
   return { body, signature: signStatus(key, body), etag: `W/"${a.statusVersion}-${a.status}"` };
 }
 
-/** Sets the status; the version grows only when it actually changes (a repeat is a no-op). */
-export async function setAgentStatus(db: Db, agentId: string, status: 'enabled' | 'disabled', at: string) {
-  const r = await storeAgentStatus(db, agentId, status, at);
+/**
+ * Sets the status; the version grows only when it actually changes (a repeat is a no-op), and a
+ * change is audited as `inventory.status` by the action's actor.
+ */
+export async function setAgentStatus(
+  db: Db,
+  agentId: string,
+  status: 'enabled' | 'disabled',
+  at: string,
+  by: StatusChange,
+) {
+  const r = await storeAgentStatus(db, agentId, status, at, by);
   if (!r)
     throw new ConnectorError(`agent ${agentId} is not in the inventory: import it first (agents import)`);
   return r;
@@ -112,8 +121,9 @@ function statusHandler(o: KillSwitchOptions, want: 'enabled' | 'disabled'): Acti
   const action = want === 'disabled' ? 'agent.disable' : 'agent.enable';
   return handler(action, {
     target: (p) => `agent:${p.agent_id}`,
-    async act(p) {
-      const r = await setAgentStatus(o.db, p.agent_id, want, now());
+    async act(p, ctx) {
+      const by = { actor: ctx.actor, incidentId: ctx.incidentId, stepId: ctx.stepId };
+      const r = await setAgentStatus(o.db, p.agent_id, want, now(), by);
       return {
         summary: r.changed
           ? `agent ${p.agent_id} ${want} (status version ${r.version})`

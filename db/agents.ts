@@ -1,10 +1,12 @@
 /**
  * The AI agent inventory and its credentials (by provider reference only, never a secret): the
  * bulk import (which never changes a stored status nor moves a credential between agents),
- * reads, the kill-switch status (its version only grows), and credential state as the
- * connectors change it.
+ * reads, the kill-switch status (its version only grows; each change audited with its actor),
+ * and credential state as the connectors change it.
  */
 import { asc, eq, inArray } from 'drizzle-orm';
+import { insertAuditEntry, recordAuditHead } from './audit';
+import { auditSignerOf } from './audit-signer';
 import { inTransaction, type Db } from './client';
 import { agentCredentials, agents } from './schema';
 
@@ -110,27 +112,57 @@ export async function agentCredentialsOf(db: Db, agentIds: string[]): Promise<Cr
   return credentialRows(db, agentIds);
 }
 
+/** Who changes an agent's status, and for which incident step (for the audit log). */
+export interface StatusChange {
+  actor: string;
+  incidentId?: string;
+  stepId?: string;
+}
+
 /**
  * Sets the kill-switch status; the version grows only when it actually changes (a repeat is a
- * no-op). Undefined when the agent is not in the inventory.
+ * no-op). A change is appended to the audit log (`inventory.status`, by `by.actor`) in the same
+ * transaction. Undefined when the agent is not in the inventory.
  */
 export async function setAgentStatus(
   db: Db,
   agentId: string,
   status: AgentRow['status'],
   at: string,
+  by: StatusChange,
 ): Promise<{ agent_id: string; status: AgentRow['status']; version: number; changed: boolean } | undefined> {
-  return inTransaction(db, (tx) => {
-    const a = agentRow(tx, agentId);
-    if (!a) return undefined;
-    if (a.status === status) return { agent_id: a.id, status, version: a.statusVersion, changed: false };
-    const version = a.statusVersion + 1;
-    tx.update(agents)
-      .set({ status, statusVersion: version, statusChangedAt: at, updatedAt: at })
-      .where(eq(agents.id, agentId))
-      .run();
-    return { agent_id: a.id, status, version, changed: true };
-  });
+  const signer = auditSignerOf(db);
+  const r = inTransaction(
+    db,
+    (tx) => {
+      const a = agentRow(tx, agentId);
+      if (!a) return undefined;
+      if (a.status === status) {
+        return { result: { agent_id: a.id, status, version: a.statusVersion, changed: false } };
+      }
+      const version = a.statusVersion + 1;
+      tx.update(agents)
+        .set({ status, statusVersion: version, statusChangedAt: at, updatedAt: at })
+        .where(eq(agents.id, agentId))
+        .run();
+      const audit = insertAuditEntry(tx, signer, {
+        at,
+        actor: by.actor,
+        action: 'inventory.status',
+        target: `agent:${agentId}`,
+        incidentId: by.incidentId ?? null,
+        stepId: by.stepId ?? null,
+        inputs: { agent_id: agentId, status },
+        outcome: 'changed',
+        detail: { from: a.status, to: status, version },
+        durationMs: 0,
+      });
+      return { result: { agent_id: a.id, status, version, changed: true }, audit };
+    },
+    'immediate',
+  );
+  if (r?.audit) recordAuditHead(db, r.audit);
+  return r?.result;
 }
 
 export async function setCredentialStatus(

@@ -6,6 +6,8 @@
  * The step rows are read back here too.
  */
 import { and, count, eq } from 'drizzle-orm';
+import { insertAuditEntry, recordAuditHead, type AuditContent } from './audit';
+import { auditSignerOf } from './audit-signer';
 import { inTransaction, type Db } from './client';
 import { IncidentNotFound } from './errors';
 import { incidents, playbookSteps } from './schema';
@@ -170,27 +172,36 @@ export async function recordProjections(db: Db, writes: ProjectionWriteInput[], 
   });
 }
 
-/** The incident is closed: its row says so, and the timeline has the reason. */
+/** The incident is closed: its row says so, the timeline has the reason, the audit log the actor. */
 export async function recordIncidentClosed(
   db: Db,
   input: { incidentId: string; actor: string; reason: string },
   at: string,
+  audit: AuditContent,
 ): Promise<void> {
-  inTransaction(db, (tx) => {
-    tx.update(incidents)
-      .set({ status: 'closed', phase: 'closed', closedAt: at, updatedAt: at })
-      .where(eq(incidents.id, input.incidentId))
-      .run();
-    insertTimelineEvent(
-      tx,
-      {
-        incidentId: input.incidentId,
-        kind: 'incident.closed',
-        actor: input.actor,
-        message: `Incident closed: ${input.reason}`,
-        eventKey: `${input.incidentId}:closed`,
-      },
-      at,
-    );
-  });
+  const signer = auditSignerOf(db);
+  const row = inTransaction(
+    db,
+    (tx) => {
+      tx.update(incidents)
+        .set({ status: 'closed', phase: 'closed', closedAt: at, updatedAt: at })
+        .where(eq(incidents.id, input.incidentId))
+        .run();
+      const added = insertTimelineEvent(
+        tx,
+        {
+          incidentId: input.incidentId,
+          kind: 'incident.closed',
+          actor: input.actor,
+          message: `Incident closed: ${input.reason}`,
+          eventKey: `${input.incidentId}:closed`,
+        },
+        at,
+      );
+      // A retried close finds its event written: the close was audited with it.
+      return added ? insertAuditEntry(tx, signer, audit) : undefined;
+    },
+    'immediate',
+  );
+  if (row) recordAuditHead(db, row);
 }

@@ -2,10 +2,13 @@
  * The incident timeline: every event of an incident, in the order written. An event's key makes
  * a retried write a no-op, so an activity retried after a crash never doubles an event. The
  * `insertTimelineEvent` helper is synchronous for the other db/ modules, which add an event in
- * the same transaction as the change it reports.
+ * the same transaction as the change it reports; a decision's event carries its audit entry in
+ * that transaction too.
  */
 import { and, asc, desc, eq, gt } from 'drizzle-orm';
-import type { Db } from './client';
+import { insertAuditEntry, recordAuditHead, type AuditContent } from './audit';
+import { auditSignerOf } from './audit-signer';
+import { inTransaction, type Db } from './client';
 import { timeline } from './schema';
 
 export type TimelineRow = typeof timeline.$inferSelect;
@@ -21,9 +24,10 @@ export interface TimelineEvent {
   at?: string;
 }
 
-/** Inside a db/ transaction: adds the event unless its key was written before. */
-export function insertTimelineEvent(db: Db, e: TimelineEvent, at: string): void {
-  db.insert(timeline)
+/** Inside a db/ transaction: adds the event unless its key was written before; true when added. */
+export function insertTimelineEvent(db: Db, e: TimelineEvent, at: string): boolean {
+  const r = db
+    .insert(timeline)
     .values({
       incidentId: e.incidentId,
       at: e.at ?? at,
@@ -35,6 +39,27 @@ export function insertTimelineEvent(db: Db, e: TimelineEvent, at: string): void 
     })
     .onConflictDoNothing({ target: timeline.eventKey })
     .run();
+  return r.changes > 0;
+}
+
+/**
+ * Adds a decision's event and, only when the event is new, its audit entry, in one write
+ * transaction: a retried write (same event key) audits nothing twice, and a decision on the
+ * timeline is never missing from the audit log.
+ */
+export async function appendAuditedTimelineEvent(
+  db: Db,
+  e: TimelineEvent,
+  audit: AuditContent,
+  at: string,
+): Promise<void> {
+  const signer = auditSignerOf(db);
+  const row = inTransaction(
+    db,
+    (tx) => (insertTimelineEvent(tx, e, at) ? insertAuditEntry(tx, signer, audit) : undefined),
+    'immediate',
+  );
+  if (row) recordAuditHead(db, row);
 }
 
 /** Adds one event (`at` unless the event carries its own time); a repeated key writes nothing. */

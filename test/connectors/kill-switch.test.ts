@@ -60,14 +60,21 @@ describe('Firebreak kill switch', () => {
     expect(JSON.parse((await status('agent-ks')).text).version).toBe(2);
 
     const audit = (await auditEntries(stack.db)).filter((e) => e.stepId === r.stepId);
-    expect(audit).toHaveLength(1);
+    // The inventory's own status change, then the action that made it: once each, not per retry.
+    expect(audit.map((e) => e.action)).toEqual(['inventory.status', 'agent.disable']);
     expect(audit[0]).toMatchObject({
+      actor: 'playbook:test',
+      target: 'agent:agent-ks',
+      outcome: 'changed',
+      detail: { from: 'enabled', to: 'disabled', version: 2 },
+    });
+    expect(audit[1]).toMatchObject({
       actor: 'playbook:test',
       action: 'agent.disable',
       target: 'agent:agent-ks',
       outcome: 'succeeded',
     });
-    expect(audit[0]!.inputs).toMatchObject({ agent_id: 'agent-ks', reason: 'exfiltration', mode: 'live' });
+    expect(audit[1]!.inputs).toMatchObject({ agent_id: 'agent-ks', reason: 'exfiltration', mode: 'live' });
 
     const enabled = await acts.executeAction(req('agent.enable', { agent_id: 'agent-ks' }));
     expect(enabled).toMatchObject({ ok: true, verified: true, output: { status: 'enabled', version: 3 } });

@@ -72,7 +72,10 @@ export async function scriptIncident(db: Db, o: ScriptOptions): Promise<void> {
     ],
     o.openedAt,
   );
-  await setAgentStatus(db, agentId, 'disabled', t(SCRIPT.actionFinished));
+  await setAgentStatus(db, agentId, 'disabled', t(SCRIPT.actionFinished), {
+    actor: 'playbook:scripted',
+    incidentId: o.id,
+  });
   await insertIncident(db, {
     id: o.id,
     key: `test:${o.id}`,
