@@ -196,7 +196,9 @@ describe('an inventory import never changes a stored status', () => {
     expect(await killSwitchStatus('contained-1')).toMatchObject({ status: 'disabled', version: 2 });
 
     const entries = await auditEntries(stack.db);
+    // The kill switch's change (and the action that made it); the imports changed no status.
     expect(entries.filter((e) => e.target === 'agent:contained-1').map((e) => e.action)).toEqual([
+      'inventory.status',
       'agent.disable',
     ]);
     const imports = entries.filter(
