@@ -38,6 +38,7 @@ function components(): Record<string, unknown> {
       'Error',
       'IntakeResponse',
       'AlertmanagerIntakeResponse',
+      'PagerDutyIntakeResponse',
       'IncidentSummary',
       'IncidentList',
       'IncidentDetail',
@@ -432,7 +433,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/alerts/pagerduty': intake(
         'PagerDuty Events API v2 event; `routing_key` may authenticate instead of a header',
         'PagerDutyEvent',
-        'IntakeResponse',
+        'PagerDutyIntakeResponse',
         [...source, {}],
       ),
       '/v1/incidents': {
