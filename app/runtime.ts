@@ -131,24 +131,13 @@ function listen(fetch: Parameters<typeof serve>[0]['fetch'], host: string, port:
       resolve(s);
     });
     const onError = (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE')
-        reject(
-          new ConfigError(
-            `Cannot start the HTTP API:\n  PORT: ${host}:${port} is already in use (another Firebreak ` +
-              `or server?). Set PORT to a free port, or stop the process that holds it.`,
-            { cause: err },
-          ),
-        );
-      else if (err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL')
-        reject(
-          new ConfigError(
-            `Cannot start the HTTP API:\n  HOST/PORT: cannot listen on ${host}:${port} (${err.code})`,
-            {
-              cause: err,
-            },
-          ),
-        );
-      else reject(err);
+      const why =
+        err.code === 'EADDRINUSE'
+          ? `PORT: ${host}:${port} is already in use (another Firebreak or server?). Set PORT to a free port, or stop the process that holds it.`
+          : err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL'
+            ? `HOST, PORT: cannot listen on ${host}:${port} (${err.code}). Use an address of this machine and a port above 1023.`
+            : undefined;
+      reject(why ? new ConfigError(`Cannot start the HTTP API:\n  ${why}`, { cause: err }) : err);
     };
     s.once('error', onError);
   });
