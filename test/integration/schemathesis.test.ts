@@ -146,9 +146,11 @@ describe('schemathesis against /openapi.json', () => {
       '--phases',
       'examples,coverage,fuzzing',
       '--max-examples',
-      '20',
+      '15',
+      // One worker: Python 3.11's ast.parse is not thread-safe, and hypothesis parses lambdas'
+      // source while it describes a strategy ("AST constructor recursion depth mismatch").
       '--workers',
-      '2',
+      '1',
       '--request-timeout',
       '30',
       ...seedArg,
@@ -156,7 +158,9 @@ describe('schemathesis against /openapi.json', () => {
     expect(code, output.slice(-20_000)).toBe(0);
     // Every operation but GET /openapi.json, which schemathesis leaves out as the document itself.
     expect(output).toContain(`Tested: ${operations - 1}`);
-    expect(output).toMatch(/\d+ generated, \d+ passed/);
+    const cases = /(\d+) generated, (\d+) passed/.exec(output);
+    expect(cases, output.slice(-5000)).not.toBeNull();
+    console.log(`schemathesis: ${cases![0]} over ${operations - 1} operations`);
     expect((await fetch(`${stack.url}/healthz`)).status).toBe(200);
   }, 420_000);
 });
