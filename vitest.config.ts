@@ -12,6 +12,7 @@ const SLOW = [
   'test/fuzz/**/*.test.ts',
   'test/app/start.test.ts',
   'test/app/data-dir.test.ts',
+  'test/app/port-in-use.test.ts',
   'test/temporal/dev-server.test.ts',
   'test/drills/cli.test.ts',
   'test/cli/playbook.test.ts',

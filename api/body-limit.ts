@@ -4,6 +4,7 @@
  * body is counted as it streams in and refused at the first chunk past the limit (hono's
  * bodyLimit). The 413 closes the connection, so the rest of an oversized upload is never read.
  * Evidence uploads (`POST /v1/incidents/:id/evidence`) get a larger limit than everything else.
+ * Any answer that leaves the body unread closes the connection too, for the same reason.
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -42,5 +43,11 @@ const isEvidenceUpload = (c: Context): boolean => c.req.method === 'POST' && EVI
 export function requestBodyLimit(): MiddlewareHandler {
   const request = limitBody(MAX_REQUEST_BYTES);
   const evidence = limitBody(MAX_EVIDENCE_BYTES);
-  return (c, next) => (isEvidenceUpload(c) ? evidence(c, next) : request(c, next));
+  return async (c, next) => {
+    const refused = await (isEvidenceUpload(c) ? evidence(c, next) : request(c, next));
+    if (refused instanceof Response) return refused; // the 413, which closes the connection itself
+    // A 401/403/404 sent before the body was read: the node server drains the rest for 500 ms and
+    // then destroys the socket, killing whatever the client sent next on it. Closing it says so.
+    if (c.req.raw.body && !c.req.raw.bodyUsed) c.res.headers.set('connection', 'close');
+  };
 }

@@ -38,6 +38,7 @@ function components(): Record<string, unknown> {
       'Error',
       'IntakeResponse',
       'AlertmanagerIntakeResponse',
+      'PagerDutyIntakeResponse',
       'IncidentSummary',
       'IncidentList',
       'IncidentDetail',
@@ -278,12 +279,12 @@ function evidencePaths(): Record<string, unknown> {
     required: true,
     schema: { type: 'string', pattern: '^[0-9a-f]{64}$' },
   };
-  const query = (name: string, required: boolean, description: string) => ({
+  const query = (name: string, required: boolean, description: string, schema: object = {}) => ({
     name,
     in: 'query',
     required,
     description,
-    schema: { type: 'string' },
+    schema: { type: 'string', ...schema },
   });
   return {
     '/v1/incidents/{id}/evidence': {
@@ -300,8 +301,8 @@ function evidencePaths(): Record<string, unknown> {
         security: [{ apiToken: ['respond'] }],
         parameters: [
           idParam,
-          query('kind', true, 'a-z and _, at most 40'),
-          query('source', true, 'Where it came from'),
+          query('kind', true, 'a-z and _, at most 40', { pattern: '^[a-z_]{1,40}$' }),
+          query('source', true, 'Where it came from', { minLength: 1, maxLength: 500 }),
           query('agent_id', false, 'The agent it concerns'),
         ],
         requestBody: {
@@ -432,7 +433,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/alerts/pagerduty': intake(
         'PagerDuty Events API v2 event; `routing_key` may authenticate instead of a header',
         'PagerDutyEvent',
-        'IntakeResponse',
+        'PagerDutyIntakeResponse',
         [...source, {}],
       ),
       '/v1/incidents': {

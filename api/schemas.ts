@@ -29,6 +29,12 @@ export const IntakeResponse = z
   .meta({ id: 'IntakeResponse' });
 export type IntakeResponse = z.infer<typeof IntakeResponse>;
 
+export const PagerDutyIntakeResponse = IntakeResponse.extend({
+  status: z.literal('success').describe('what the Events API v2 answers'),
+  dedup_key: z.string(),
+}).meta({ id: 'PagerDutyIntakeResponse' });
+export type PagerDutyIntakeResponse = z.infer<typeof PagerDutyIntakeResponse>;
+
 export const AlertmanagerIntakeResponse = z
   .object({
     incident_id: z.string().nullable().describe('the first alert’s incident'),

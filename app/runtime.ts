@@ -122,6 +122,29 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
+/**
+ * Listens on host:port, or rejects: a bind failure is an 'error' event on the server, which would
+ * otherwise be unhandled and end the process before anything started could be stopped.
+ */
+function listen(fetch: Parameters<typeof serve>[0]['fetch'], host: string, port: number) {
+  return new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch, hostname: host, port }, () => {
+      s.off('error', onError);
+      resolve(s);
+    });
+    const onError = (err: NodeJS.ErrnoException) => {
+      const why =
+        err.code === 'EADDRINUSE'
+          ? `PORT: ${host}:${port} is already in use (another Firebreak or server?). Set PORT to a free port, or stop the process that holds it.`
+          : err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL'
+            ? `HOST, PORT: cannot listen on ${host}:${port} (${err.code}). Use an address of this machine and a port above 1023.`
+            : undefined;
+      reject(why ? new ConfigError(`Cannot start the HTTP API:\n  ${why}`, { cause: err }) : err);
+    };
+    s.once('error', onError);
+  });
+}
+
 export async function startApi(
   config: Config,
   target: TemporalTarget,
@@ -142,8 +165,12 @@ export async function startApi(
     slackNotifier: slackNotifier(config, target.uiUrl),
     metricsAuth: config.metricsAuth,
   });
-  const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
+  const server = await listen(app.fetch, config.host, config.port).catch(async (err: unknown) => {
+    // Nothing listens, so nothing will close these: release them before reporting.
+    await slack?.stop();
+    await outbox.stop();
+    await temporal.connection.close();
+    throw err;
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs, when missing, the local services that the integration tests (npm run test:integration)
 # start on loopback: Prometheus Alertmanager and the PostgreSQL server binaries (Debian packages)
-# and moto's server (`moto[server]` from PyPI). The tests start their own instances on free ports,
-# so the system services the packages enable are stopped. Idempotent; needs root or sudo for
+# and moto's server (`moto[server]` from PyPI), and Python's venv module (the schemathesis test
+# installs its pinned schemathesis into a venv of its own under .tmp/). The tests start their own
+# instances on free ports, so the system services the packages enable are stopped. Idempotent; needs root or sudo for
 # apt-get. Run by .ci/run before the integration suite.
 set -euo pipefail
 
@@ -53,4 +54,11 @@ else
     echo "moto_server is still not on PATH after install: add pip's script directory to PATH" >&2
     exit 1
   }
+fi
+
+if python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  echo "python3-venv: present"
+else
+  echo "python3-venv: installing (apt-get install python3-venv)"
+  apt_install python3-venv
 fi

@@ -13,7 +13,7 @@ import { normalizeGeneric } from '../../intake/formats/generic';
 import { normalizePagerDuty, PagerDutyEvent } from '../../intake/formats/pagerduty';
 import type { ApiEnv } from '../auth';
 import type { Intake } from '../intake';
-import type { AlertmanagerIntakeResponse, IntakeResponse } from '../schemas';
+import type { AlertmanagerIntakeResponse, IntakeResponse, PagerDutyIntakeResponse } from '../schemas';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -72,7 +72,7 @@ export function alertRoutes(accept: Intake) {
       { routingKeyAuth: true },
     );
     const s = stored[0]!;
-    return c.json(
+    return c.json<PagerDutyIntakeResponse>(
       {
         incident_id: s.incidentId,
         alert_id: s.alertId,
