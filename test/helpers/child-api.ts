@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { descendants, isAlive } from './process';
+import { descendants, isAlive, testConfigHome } from './process';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -19,7 +19,14 @@ export interface ChildApi {
 export async function startChildApi(env: Record<string, string>, timeoutMs = 30_000): Promise<ChildApi> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'app/api.ts'], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      XDG_CONFIG_HOME: testConfigHome,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -4,8 +4,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../../temporal/cli-binary';
+
+/**
+ * The XDG_CONFIG_HOME of every child this test file starts, so their signing keys (app/keys.ts,
+ * default under the user's config directory) go to a throwaway directory, not to ~/.config.
+ */
+export const testConfigHome = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-xdg-'));
+process.once('exit', () => fs.rmSync(testConfigHome, { recursive: true, force: true }));
 
 export interface Child {
   proc: ChildProcess;
@@ -30,7 +38,7 @@ export function runEntry(
   const args = [...(opts.nodeArgs ?? []), '--import', 'tsx', path.join(projectRoot, entry)];
   const proc = spawn(process.execPath, args, {
     cwd: projectRoot,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, LOG_LEVEL: 'warn', XDG_CONFIG_HOME: testConfigHome, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
