@@ -98,8 +98,8 @@ export function accessConnector(
     handler(action, {
       target: (p) => p.resource,
       async act(params, ctx) {
-        if (!wantAccess) await assertRestrictable(db, ctx.incidentId, params.agent_id, params.resource);
         const { p, name } = resolve(providers, params.resource);
+        if (!wantAccess) await assertRestrictable(db, ctx.incidentId, params.agent_id, params.resource);
         const r = wantAccess ? await p.restore(name, ctx) : await p.restrict(name, ctx);
         return {
           summary: `${wantAccess ? 'restored' : 'restricted'} ${params.resource} for ${params.agent_id}`,
