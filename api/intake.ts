@@ -12,7 +12,7 @@ import type { z } from 'zod';
 import type { FileConfig, SourceConfig } from '../app/config-file';
 import type { StoredAlert } from '../db/alerts';
 import type { Db } from '../db/client';
-import type { Alert } from '../domain/alert';
+import { AgentIdConflict, resolveAgentId, type Alert } from '../domain/alert';
 import { AlertIntake } from '../intake/intake';
 import type { Outbox } from '../intake/outbox';
 import { apiError, rateLimited, zodErrorBody } from './errors';
@@ -139,7 +139,14 @@ export function createIntake(deps: IntakeDeps) {
     if (!parsed.success)
       throw refuse(apiError(400, 'invalid_request', '', undefined, zodErrorBody(parsed.error)));
     const receivedAt = new Date(nowMs).toISOString();
-    const alerts = normalize(parsed.data, source, receivedAt);
+    let alerts: Alert[];
+    try {
+      alerts = normalize(parsed.data, source, receivedAt).map(resolveAgentId);
+    } catch (err) {
+      if (err instanceof AgentIdConflict)
+        throw refuse(apiError(400, 'agent_id_conflict', err.message, 'labels.agent_id'));
+      throw err;
+    }
     if (alerts.length > maxAlerts) {
       const message = `alerts: ${alerts.length} alerts in one request; at most ${maxAlerts} (max_alerts_per_request)`;
       throw refuse(apiError(400, 'too_many_alerts', message, 'alerts'));
@@ -159,7 +166,7 @@ export function createIntake(deps: IntakeDeps) {
         `this signature was already accepted at ${claim.firstSeenAt}: sign each delivery anew, with the current t`,
       );
     }
-    const stored = await intake.accept(alerts, receivedAt).catch(async (err: unknown) => {
+    const stored = await intake.accept(alerts, receivedAt, source).catch(async (err: unknown) => {
       await claim.release();
       throw err;
     });

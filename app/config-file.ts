@@ -34,6 +34,28 @@ const SourceSchema = z.strictObject({
   rate_limit: RateLimitSchema.optional(),
   /** Accept only X-Firebreak-Signature: the secret (or routing key) alone is refused. */
   require_signature: z.boolean().default(false),
+  /**
+   * The agents this source may raise alerts about: by id, or by the team or environment the
+   * inventory gives them (any one matching is enough). Absent: any agent. An alert about another
+   * agent opens an incident whose containment waits for a confirmation.
+   */
+  scope: z
+    .strictObject({
+      agents: z.array(z.string().min(1)).default([]),
+      teams: z.array(z.string().min(1)).default([]),
+      environments: z.array(z.string().min(1)).default([]),
+    })
+    .optional(),
+  /** The highest severity this source may set: a higher one is lowered to it, and containment waits. */
+  max_severity: Severity.optional(),
+  /** Who confirms containment for an alert outside this source's scope or above its max severity. */
+  confirm_approvers: z
+    .strictObject({
+      users: z.array(z.string().min(1)).default([]),
+      groups: z.array(z.string().min(1)).default([]),
+      roles: z.array(z.string().min(1)).default([]),
+    })
+    .default({ users: [], groups: [], roles: ['incident_commander'] }),
 });
 
 const RuleSchema = z.strictObject({
@@ -121,7 +143,32 @@ export interface SourceConfig {
   rateLimit: RateLimit;
   /** Only a signed request authenticates this source: bearer and routing key are refused. */
   requireSignature: boolean;
+  /** The agents it may raise alerts about; undefined: any. */
+  scope?: SourceScope;
+  /** The highest severity it may set; undefined: any. */
+  maxSeverity?: Severity;
+  /** Who confirms containment when one of its alerts is outside the above. */
+  confirmApprovers?: ApproverSet;
 }
+
+export interface SourceScope {
+  agents: string[];
+  teams: string[];
+  environments: string[];
+}
+
+export interface ApproverSet {
+  users: string[];
+  groups: string[];
+  roles: string[];
+}
+
+/** Who confirms containment for a source that names none: the incident commander role. */
+export const DEFAULT_CONFIRM_APPROVERS: ApproverSet = {
+  users: [],
+  groups: [],
+  roles: ['incident_commander'],
+};
 
 export type RouteRule = z.infer<typeof RuleSchema>;
 
@@ -190,6 +237,9 @@ export function parseFileConfig(doc: unknown, env: NodeJS.ProcessEnv, where: str
       routingKey,
       alertmanagerKey: s.alertmanager_key,
       requireSignature: s.require_signature,
+      ...(s.scope ? { scope: s.scope } : {}),
+      ...(s.max_severity ? { maxSeverity: s.max_severity } : {}),
+      confirmApprovers: s.confirm_approvers,
       rateLimit: s.rate_limit
         ? { perSecond: s.rate_limit.per_second, burst: s.rate_limit.burst }
         : { perSecond: f.default_rate_limit.per_second, burst: f.default_rate_limit.burst },

@@ -53,7 +53,7 @@ export function buildLiveConnectors(deps: LiveConnectorDeps): LiveConnectors {
   return {
     ...killSwitchConnector({ db, key, statusBaseUrl: config.statusBaseUrl, now: deps.now }),
     ...credentialsConnector(db, creds),
-    ...accessConnector(access),
+    ...accessConnector(access, db),
     'evidence.collect': evidenceCollectHandler({ db, sources, now: deps.now }),
     notify: notifyHandler(db, deps.now),
   };

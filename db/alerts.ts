@@ -9,7 +9,7 @@
  * building them per alert was most of intake's CPU time (bench/RESULTS.md).
  */
 import crypto from 'node:crypto';
-import { and, count, desc, eq, gte, isNull, lte, max, ne, sql } from 'drizzle-orm';
+import { and, count, desc, eq, gte, inArray, isNull, lte, max, ne, sql } from 'drizzle-orm';
 import type { Alert, Severity } from '../domain/alert';
 import type { IncidentMode } from '../domain/incident';
 import type { Db } from './client';
@@ -29,6 +29,15 @@ export interface AlertPlacement {
   severity: Severity;
   mode: IncidentMode;
   onResolved: 'resolve' | 'annotate';
+  /** What intake's review of the source found (intake/source-scope.ts): timeline notes stored with the alert. */
+  notes?: IntakeNote[];
+}
+
+/** A finding about one alert, written to its incident's timeline in the transaction that stores it. */
+export interface IntakeNote {
+  kind: string;
+  message: string;
+  data?: Record<string, unknown>;
 }
 
 export interface PlacedAlert {
@@ -203,7 +212,7 @@ function changeOf(open: OpenIncident, item: PlacedAlert, receivedAt: string): In
   return { status, resolvedAt: undefined };
 }
 
-function noteOn(tx: Tx, incidentId: string, alertId: string, note: IncidentChange['note'], at: string) {
+function noteOn(tx: Tx, incidentId: string, alertId: string, note: IntakeNote | undefined, at: string) {
   if (!note) return;
   tx.insert(timeline)
     .values({
@@ -212,7 +221,7 @@ function noteOn(tx: Tx, incidentId: string, alertId: string, note: IncidentChang
       kind: note.kind,
       actor: 'intake',
       message: note.message,
-      data: { alertId },
+      data: { alertId, ...note.data },
       eventKey: `${incidentId}:${note.kind}:${alertId}`,
     })
     .onConflictDoNothing()
@@ -255,6 +264,7 @@ function storeOne(
     ? changeOf(open, item, receivedAt)
     : { status: 'open', resolvedAt: undefined };
   noteOn(tx, incidentId, alertId, change.note, receivedAt);
+  for (const note of item.route.notes ?? []) noteOn(tx, incidentId, alertId, note, receivedAt);
   insertAlertRow(q, alertId, incidentId, item, receivedAt);
   const alertCount = (open?.alertCount ?? 0) + 1;
   q.countAlert.run({ alertCount, alertId, at: receivedAt, status: change.status, incidentId });
@@ -364,6 +374,24 @@ export async function alertCountUpTo(db: Db, incidentId: string, seq: number): P
 /** The labels of an incident's first alert, which choose its playbook. */
 export async function firstAlertLabels(db: Db, incidentId: string): Promise<Record<string, string>> {
   return outboxQueries(db).firstLabels.get({ id: incidentId })?.labels ?? {};
+}
+
+/** An incident's intake notes of these kinds (see IntakeNote), oldest first. */
+export async function intakeNotes(db: Db, incidentId: string, kinds: string[]): Promise<IntakeNote[]> {
+  if (kinds.length === 0) return [];
+  const rows = db
+    .select({ kind: timeline.kind, message: timeline.message, data: timeline.data })
+    .from(timeline)
+    .where(
+      and(eq(timeline.incidentId, incidentId), eq(timeline.actor, 'intake'), inArray(timeline.kind, kinds)),
+    )
+    .orderBy(timeline.id)
+    .all();
+  return rows.map((r) => ({
+    kind: r.kind,
+    message: r.message,
+    data: (r.data ?? {}) as Record<string, unknown>,
+  }));
 }
 
 /** Marks delivered rows in one transaction (one fsync for the whole pass). */

@@ -101,3 +101,32 @@ export function mapSeverity(word: string | undefined): Severity {
       return 'medium';
   }
 }
+
+/** An alert whose `agent_id` field and `labels.agent_id` name different agents. */
+export class AgentIdConflict extends Error {
+  override name = 'AgentIdConflict';
+  constructor(
+    readonly field: string,
+    readonly label: string,
+  ) {
+    super(
+      `agent_id (${field}) and labels.agent_id (${label}) name different agents: ` +
+        'send one agent id, in agent_id or in labels.agent_id',
+    );
+  }
+}
+
+/**
+ * The one agent id of an alert, which routing, grouping, mode rules, playbook selection and the
+ * actions all read: `agentId` and `labels.agent_id` are made equal (either may be given alone).
+ * Throws AgentIdConflict when they disagree, since a label would otherwise send the incident
+ * down another route (a drill, another group) than the agent its actions contain.
+ */
+export function resolveAgentId(alert: Alert): Alert {
+  const label = alert.labels['agent_id'];
+  if (alert.agentId !== undefined && label !== undefined && alert.agentId !== label)
+    throw new AgentIdConflict(alert.agentId, label);
+  const agentId = alert.agentId ?? label;
+  if (agentId === undefined) return alert;
+  return { ...alert, agentId, labels: { ...alert.labels, agent_id: agentId } };
+}

@@ -30,10 +30,26 @@ export interface IncidentStart {
   inputs?: Record<string, string | number | boolean>;
   /** Who opened the incident, when a person did: the default approval requester. */
   requestedBy?: string;
+  /**
+   * Set when the alert that opened the incident came from a source not trusted to trigger its
+   * containment unattended: every containment action then waits for a confirmation first.
+   */
+  confirmation?: ContainmentConfirmation;
   /** Drill mode only: scripted action outcomes by step id. */
   scripted?: Record<string, ScriptedOutcome>;
   /** Drill mode only: playbook timers (waits, approval and task deadlines) run this many times faster. */
   speed?: number;
+}
+
+/** Why containment needs a human first: the source named an agent outside its scope, or set a severity above its max. */
+export type ConfirmationReason = 'out_of_scope' | 'severity_above_max';
+
+export interface ContainmentConfirmation {
+  reasons: ConfirmationReason[];
+  /** What intake found, for the confirmation's prompt. */
+  message: string;
+  /** Who may confirm (the source's `confirm_approvers`). */
+  approvers: { users: string[]; groups: string[]; roles: string[] };
 }
 
 /**

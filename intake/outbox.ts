@@ -11,6 +11,7 @@ import {
   alertCountUpTo,
   firstAlertLabels,
   incidentToDispatch,
+  intakeNotes,
   markDispatched,
   undispatchedAlerts,
   undispatchedCount,
@@ -18,10 +19,11 @@ import {
   type PendingAlert,
 } from '../db/alerts';
 import type { Db } from '../db/client';
-import type { AlertBatch, IncidentStart, PinnedPlaybook } from '../domain/incident';
+import type { AlertBatch, ContainmentConfirmation, IncidentStart, PinnedPlaybook } from '../domain/incident';
 import { loadPlaybookDir } from '../playbooks/loader';
-import { selectPlaybook } from '../playbooks/select';
+import { selectPlaybook, TRIAGE_PLAYBOOK_ID } from '../playbooks/select';
 import { launchIncidentWorkflow, signalIncidentAlerts, type TemporalHandle } from '../temporal/client';
+import { REVIEW_KINDS } from './source-scope';
 
 export interface OutboxOptions {
   db: Db;
@@ -233,6 +235,7 @@ export class Outbox {
   private async startOf(inc: IncidentRow): Promise<IncidentStart> {
     const labels = await firstAlertLabels(this.opts.db, inc.id);
     const playbook = this.playbookFor(inc, labels);
+    const confirmation = await this.confirmationFor(inc.id);
     return {
       incidentId: inc.id,
       key: inc.key,
@@ -244,11 +247,30 @@ export class Outbox {
       openedAt: inc.openedAt,
       labels,
       ...(playbook ? { playbook } : {}),
+      ...(confirmation ? { confirmation } : {}),
       ...(inc.mode === 'drill' ? await this.opts.drillStartOptions(this.opts.db, inc.id) : {}),
     };
   }
 
-  /** A playbook named on the incident (an intake routing rule, a drill) wins over matching. */
+  /**
+   * What intake's review found about the incident's alerts so far (source-scope.ts): any finding
+   * makes its containment wait for one of the source's confirm_approvers.
+   */
+  private async confirmationFor(incidentId: string): Promise<ContainmentConfirmation | undefined> {
+    const notes = await intakeNotes(this.opts.db, incidentId, Object.keys(REVIEW_KINDS));
+    if (notes.length === 0) return undefined;
+    const approvers = notes[0]!.data?.['approvers'] as ContainmentConfirmation['approvers'];
+    return {
+      reasons: [...new Set(notes.map((n) => REVIEW_KINDS[n.kind]!))],
+      message: notes.map((n) => n.message).join('; '),
+      approvers,
+    };
+  }
+
+  /**
+   * A playbook named on the incident (an intake routing rule, a drill) wins over matching; an
+   * incident nothing matches runs the triage playbook, which asks responders which one applies.
+   */
   private playbookFor(inc: IncidentRow, labels: Record<string, string>): PinnedPlaybook | undefined {
     const named = inc.playbookId ? this.playbooks().find((p) => p.id === inc.playbookId) : undefined;
     if (inc.playbookId && !named) {
@@ -264,7 +286,8 @@ export class Outbox {
         source: inc.source,
         title: inc.title,
         labels,
-      })
+      }) ??
+      this.playbooks().find((p) => p.id === TRIAGE_PLAYBOOK_ID)
     );
   }
 }

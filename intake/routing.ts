@@ -3,6 +3,8 @@
  * incident key, playbook, severity override, mode and what a resolved event does. Without a
  * matching rule the key is source + dedup key. A rule with `group_by` keys on a label's value
  * instead (alerts about one agent share an incident), optionally only within a time window.
+ * Alerts reach it with their agent id resolved once (resolveAgentId): `agent_id` in a rule's
+ * match or group_by is the same id the playbook's actions act on.
  */
 import type { RouteRule } from '../app/config-file';
 import type { AlertPlacement } from '../db/alerts';
@@ -18,8 +20,9 @@ export function defaultKey(alert: Pick<Alert, 'source' | 'dedupKey'>): string {
   return `${alert.source}:${alert.dedupKey}`;
 }
 
+/** `agent_id` is the alert's resolved agent (domain/alert.ts resolveAgentId), never a second copy. */
 function labelValue(alert: Alert, label: string): string | undefined {
-  return alert.labels[label] ?? (label === 'agent_id' ? alert.agentId : undefined);
+  return label === 'agent_id' ? alert.agentId : alert.labels[label];
 }
 
 function matches(rule: RouteRule, alert: Alert): boolean {

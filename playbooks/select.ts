@@ -2,10 +2,14 @@
  * Chooses the playbook an incident follows, from what its first alert says: a playbook's `match`
  * names severities, sources, labels (all must equal) and title words (any); every criterion it
  * names must hold. The most specific match wins (most criteria), then the lowest id, so the
- * choice is stable. No match: the incident runs without a playbook.
+ * choice is stable. No match: the caller runs the triage playbook (TRIAGE_PLAYBOOK_ID), which
+ * matches nothing itself (its `match` is empty).
  */
 import type { Severity } from '../domain/alert';
 import type { PinnedPlaybook } from '../domain/playbook';
+
+/** The playbook an incident runs when no other matches: announce, snapshot, ask which applies. */
+export const TRIAGE_PLAYBOOK_ID = 'triage';
 
 export interface MatchSubject {
   severity: Severity;

@@ -7,6 +7,7 @@
 import { allHandlersFinished, condition, setHandler, workflowInfo } from '@temporalio/workflow';
 import { alertsAttachedEvent } from '../domain/alert-batch';
 import type { AlertBatch, CloseRequest, IncidentStart, IncidentState } from '../domain/incident';
+import { gateContainment } from './containment-gate';
 import { DecisionHandlers } from './decision-handlers';
 import type { Decisions } from './decisions';
 import { alertsAttached, closeIncident, incidentState, playbookState } from './messages';
@@ -54,7 +55,7 @@ export class IncidentLifecycle {
   ) {
     this.state = carry?.state ?? initialState(input.incidentId);
     this.decisions = carry?.decisions ?? {};
-    const pinned = input.playbook;
+    const pinned = input.playbook && gateContainment(input.playbook, input.confirmation);
     this.playbook = pinned
       ? new PlaybookContext(input, pinned, carry?.run ?? newRun(), this.projections, (phase) => {
           this.state.phase = phase;

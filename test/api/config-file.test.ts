@@ -24,11 +24,23 @@ describe('the config file', () => {
       PD_ROUTING_KEY: 'pd-routing-key-0123456789',
       PD_BRIDGE_SECRET: 'pd-bridge-secret-0123456789',
       EDR_WEBHOOK_SECRET: 'edr-webhook-secret-0123456789',
+      PAYMENTS_SIEM_SECRET: 'payments-siem-secret-0123456789',
       ALICE_API_TOKEN: 'alice-token-0123456789',
     };
     const f = parseFileConfig(parseYaml(yaml), env, 'docs/config.md');
-    expect(f.sources.map((s) => s.id)).toEqual(['default', 'prometheus', 'pagerduty-bridge', 'edr']);
-    expect(f.sources.map((s) => s.requireSignature)).toEqual([false, false, false, true]);
+    expect(f.sources.map((s) => s.id)).toEqual([
+      'default',
+      'prometheus',
+      'pagerduty-bridge',
+      'edr',
+      'payments-siem',
+    ]);
+    expect(f.sources.map((s) => s.requireSignature)).toEqual([false, false, false, true, false]);
+    expect(f.sources[4]).toMatchObject({
+      scope: { agents: ['agent-7'], teams: ['payments'], environments: ['staging'] },
+      maxSeverity: 'high',
+      confirmApprovers: { users: [], groups: [], roles: ['incident_commander'] },
+    });
     expect(f.sources[1]).toMatchObject({
       secret: env.PROMETHEUS_WEBHOOK_SECRET,
       alertmanagerKey: 'fingerprint',

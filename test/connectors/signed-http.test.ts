@@ -77,6 +77,10 @@ beforeAll(async () => {
       owner: 'fin@example.com',
       environment: 'prod',
       credentials: [{ id: 'agent-h-billing', provider: 'http', reference: 'billing:svc-agent-h' }],
+      // access.restrict acts only on resources the inventory binds to the agent.
+      permissions: ['svc-a', 'svc-crash', 'svc-stubborn', 'svc-s', 'svc-t', 'svc-replay', '.', '..'].map(
+        (name) => `http:billing:${name}`,
+      ),
     },
   ]);
 });

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import YAML from 'yaml';
 import { verifySignature } from '../../connectors/signed-http';
+import { importAgents } from '../connectors/fixtures';
 import { actionRows, pinYaml, startIncident, timelineRows, waitForPlaybook } from '../helpers/playbooks';
 import { descendants, isAlive, killTree, runEntry, type Child } from '../helpers/process';
 import { startTestStack, TEST_ADMIN_TOKEN, TEST_WEBHOOK_SECRET, type TestStack } from '../helpers/stack';
@@ -135,7 +136,7 @@ const step = (id: string) => `
     - id: ${id}
       kind: action
       action: access.restrict
-      params: { agent_id: '\${{ incident.agent_id }}', resource: 'http:target:\${{ incident.id }}-${id}' }
+      params: { agent_id: '\${{ incident.agent_id }}', resource: 'http:target:\${{ incident.agent_id }}-${id}' }
       timeout: 3s
       retry: { attempts: 20, backoff: 500ms }`;
 
@@ -154,8 +155,24 @@ phases:
 describe('fault: worker killed', () => {
   it('SIGKILLed workers at random points: every playbook completes, every effect lands once', async () => {
     const t0 = Date.now();
+    // One agent per incident, owning the resources its steps restrict (access.restrict acts only
+    // on resources the inventory binds to the incident's agent alone).
+    const agentIds = Array.from({ length: INCIDENTS }, (_, i) => `agent-wk-${i}`);
+    await importAgents(
+      stack,
+      agentIds.map((id) => ({
+        id,
+        name: id,
+        owner: 'sec@example.com',
+        environment: 'test',
+        permissions: STEPS.map((s) => `http:target:${id}-${s}`),
+      })),
+    );
     const started = await Promise.all(
-      Array.from({ length: INCIDENTS }, () => startIncident(stack, { playbook, mode: 'live' })),
+      agentIds.map(async (agentId) => ({
+        agentId,
+        ...(await startIncident(stack, { playbook, mode: 'live', agentId })),
+      })),
     );
     // Kill points: a seeded random number of effects further on (the rest spread over the kills
     // still to come), then a seeded random delay shorter than the target's answer, so each kill
@@ -199,13 +216,13 @@ describe('fault: worker killed', () => {
     expect(kills.every((k) => k.startedRows >= 1 && k.finishedRows < total)).toBe(true);
     expect(recovered).toBeGreaterThanOrEqual(kills.length);
     expect(target.badSignatures).toBe(0);
-    for (const { incidentId } of started) {
+    for (const { incidentId, agentId } of started) {
       const own = actionRows(stack, incidentId);
       expect(own.map((r) => r.stepId).sort()).toEqual([...STEPS].sort());
       expect(own.every((r) => r.status === 'succeeded')).toBe(true);
       for (const s of STEPS) {
         expect(target.effects.get(`${incidentId}:${s}:restrict`), `${incidentId}/${s}`).toBe(1);
-        expect(target.restricted.has(`${incidentId}-${s}`)).toBe(true);
+        expect(target.restricted.has(`${agentId}-${s}`)).toBe(true);
       }
       const succeeded = timelineRows(stack, incidentId)
         .filter((e) => e.kind === 'step.succeeded')

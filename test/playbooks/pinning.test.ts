@@ -73,7 +73,7 @@ describe('playbook selection at intake', () => {
     expect(projected).toMatchObject({ phase: 'assess', kind: 'notify' });
   });
 
-  it('runs without a playbook when nothing matches', async () => {
+  it('runs the triage playbook when nothing matches', async () => {
     const id = await postAlert({
       title: 'Unclassified',
       severity: 'low',
@@ -88,10 +88,13 @@ describe('playbook selection at intake', () => {
       20_000,
       'incident workflow to start',
     );
-    expect(row.playbookId).toBeNull();
     const handle = stack.temporal.client.workflow.getHandle(row.workflowId);
-    expect(await handle.query(playbookState)).toBeNull();
-    expect(await handle.query(incidentState)).toMatchObject({ status: 'open', phase: 'assess' });
+    expect(await handle.query(playbookState)).toMatchObject({ id: 'triage', status: 'running' });
+    expect(await handle.query(incidentState)).toMatchObject({
+      status: 'open',
+      phase: 'assess',
+      playbook: { id: 'triage' },
+    });
   });
 
   it('a playbook named on the incident (intake routing) wins over label matching', async () => {

@@ -14,6 +14,7 @@ describe('playbook loading and selection', () => {
       'agent-api-unauthorized-access',
       'agent-config-tampering',
       'agent-credential-leak',
+      'triage',
     ]);
     for (const p of builtins) expect(p.hash).toMatch(/^[0-9a-f]{64}$/);
     const src = fs.readFileSync(

@@ -4,7 +4,7 @@ import { escalationMessage } from '../../slack/blocks/escalation';
 import { taskMessage } from '../../slack/blocks/task';
 import { escapeSlack, link, mentionTarget } from '../../slack/escape';
 import { eventually } from '../helpers/stack';
-import { openIncident, renderedText, startSlackStack, type SlackStack } from './setup';
+import { openIncident, postsIn, renderedText, startSlackStack, type SlackStack } from './setup';
 
 const EVIL =
   'Exfil <!channel> & <@U0EVIL1> see <http://evil.example/phish|the runbook> <!subteam^S0ALL|@all>';
@@ -69,7 +69,7 @@ describe('hostile alert text end to end', () => {
 
   it('reaches Slack escaped in the summary card and the announcement', async () => {
     const { channel } = await openIncident(s, { title: EVIL, agent_id: '<!here>', dedup_key: 'evil-1' });
-    const card = s.fake.sent('chat.postMessage').find((c) => c.args.channel === channel)!;
+    const card = postsIn(s, channel)[0]!;
     expectInert(renderedText(card.args));
     // The announcement follows the card in the same activity: wait for it.
     const announce = await eventually(() =>

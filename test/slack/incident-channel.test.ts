@@ -8,6 +8,7 @@ import { bearer, eventually, TEST_WEBHOOK_SECRET } from '../helpers/stack';
 import {
   incidentChannel,
   openIncident,
+  postsIn,
   refOf,
   renderedText,
   RESPONDERS,
@@ -45,7 +46,7 @@ describe('incident channel', () => {
     const invite = s.fake.sent('conversations.invite').find((c) => c.args.channel === channel);
     expect(invite?.args.users).toBe(RESPONDERS.join(','));
 
-    const card = s.fake.sent('chat.postMessage').find((c) => c.args.channel === channel);
+    const card = postsIn(s, channel)[0];
     const text = renderedText(card!.args);
     expect(text).toContain(incidentId);
     expect(text).toContain('CRITICAL');
@@ -103,7 +104,7 @@ describe('incident channel', () => {
       'card to show closed',
     );
     // One card per incident: every later change was an update, never a second post.
-    expect(s.fake.sent('chat.postMessage').filter((c) => c.args.channel === channel)).toHaveLength(1);
+    expect(postsIn(s, channel)).toHaveLength(1);
   });
 
   it('reuses an existing channel of the same name (e.g. created just before a crash) by joining it', async () => {

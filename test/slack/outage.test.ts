@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, eventually, TEST_WEBHOOK_SECRET } from '../helpers/stack';
-import { incidentChannel, refOf, renderedText, startSlackStack, type SlackStack } from './setup';
+import { incidentChannel, postsIn, refOf, renderedText, startSlackStack, type SlackStack } from './setup';
 
 let s: SlackStack;
 beforeAll(async () => {
@@ -44,7 +44,7 @@ describe('a Slack outage during an incident', () => {
     expect(
       s.fake.sent('conversations.create').filter((c) => String(c.args.name).includes(incidentId.slice(4))),
     ).toHaveLength(1);
-    const cards = s.fake.sent('chat.postMessage').filter((c) => c.args.channel === channel);
+    const cards = postsIn(s, channel);
     expect(cards).toHaveLength(1);
     expect(renderedText(cards[0]!.args)).toContain(incidentId);
   });
@@ -67,6 +67,6 @@ describe('a Slack outage during an incident', () => {
     expect(update.args.channel).toBe(channel);
     const limited = s.fake.calls.filter((c) => c.failed);
     expect(limited.length).toBeGreaterThan(0);
-    expect(s.fake.sent('chat.postMessage').filter((c) => c.args.channel === channel)).toHaveLength(1);
+    expect(postsIn(s, channel)).toHaveLength(1);
   });
 });

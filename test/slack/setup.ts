@@ -89,3 +89,17 @@ export function refOf(s: SlackStack, incidentId: string, ref: string) {
 export function renderedText(args: Record<string, any>): string {
   return JSON.stringify({ text: args.text, blocks: args.blocks, view: args.view });
 }
+
+/**
+ * What Firebreak posted in a channel other than manual tasks (their own messages, block
+ * `task_head`): an alert no playbook matches runs triage, whose task is posted beside the card.
+ */
+export function postsIn(s: SlackStack, channel: string) {
+  return s.fake
+    .sent('chat.postMessage')
+    .filter(
+      (c) =>
+        c.args.channel === channel &&
+        !((c.args.blocks ?? []) as { block_id?: string }[]).some((b) => b.block_id === 'task_head'),
+    );
+}
