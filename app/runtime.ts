@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import { createApp } from '../api/app';
 import { buildLiveConnectors, lazyLiveConnectors } from '../connectors/registry';
+import { signVerifierToken, statusJwks } from '../connectors/status-document';
 import { dbFile, openDb, type Db } from '../db/client';
 import { drillStartOptions } from '../drills/store';
 import { Outbox } from '../intake/outbox';
@@ -22,6 +23,7 @@ import { PortInUseError, startDevServer, type DevServer } from '../temporal/dev-
 import { createWorker } from '../temporal/worker';
 import { ConfigError, type Config } from './config';
 import { loadCredentials, type Credentials } from './credentials';
+import { loadOrCreateSigningKey, type SigningKey } from './keys';
 
 export interface TemporalTarget {
   address: string;
@@ -63,6 +65,8 @@ export async function resolveTemporal(config: Config, embed: boolean, log: Logge
 export interface Services {
   db: Db;
   credentials: Credentials;
+  /** Signs kill-switch status documents (FIREBREAK_KEY_DIR, purpose `status`). */
+  statusKey: SigningKey;
 }
 
 export function openServices(config: Config): Services {
@@ -70,7 +74,8 @@ export function openServices(config: Config): Services {
     adminToken: config.adminToken,
     webhookSecret: config.webhookSecret,
   });
-  return { db: openDb(dbFile(config.dataDir)), credentials };
+  const statusKey = loadOrCreateSigningKey(config.keyDir, 'status');
+  return { db: openDb(dbFile(config.dataDir)), credentials, statusKey };
 }
 
 let runtimeInstalled = false;
@@ -89,15 +94,15 @@ function installRuntime(level: Config['logLevel']): void {
 
 export async function startWorker(config: Config, target: TemporalTarget, db: Db): Promise<Worker> {
   installRuntime(config.logLevel);
-  // Live clients are built on the first live action only (a drill never builds one).
+  // The kill switch verifies what runtimes read: documents signed by this key, read back with a
+  // verifier token it signs. Live clients are built on the first live action only (never in a drill).
+  const statusKey = loadOrCreateSigningKey(config.keyDir, 'status');
+  const statusKeys = statusJwks([statusKey]);
   const liveConnectors = lazyLiveConnectors(() =>
     buildLiveConnectors({
       db,
-      dataDir: config.dataDir,
-      webhookSecret: loadCredentials(config.dataDir, {
-        adminToken: config.adminToken,
-        webhookSecret: config.webhookSecret,
-      }).webhookSecret,
+      statusKeys,
+      statusToken: () => signVerifierToken(statusKey),
       config: config.connectors,
     }),
   );
@@ -139,6 +144,7 @@ export async function startApi(
     slack: slack?.http,
     slackNotifier: slackNotifier(config, target.uiUrl),
     metricsAuth: config.metricsAuth,
+    statusKey: services.statusKey,
   });
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));

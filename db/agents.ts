@@ -12,7 +12,10 @@ export type AgentRow = typeof agents.$inferSelect;
 export type CredentialRow = typeof agentCredentials.$inferSelect;
 
 /** An agent as imported: the status bookkeeping and timestamps are the store's. */
-export type AgentInput = Omit<AgentRow, 'statusVersion' | 'statusChangedAt' | 'createdAt' | 'updatedAt'> & {
+export type AgentInput = Omit<
+  AgentRow,
+  'statusVersion' | 'statusChangedAt' | 'statusIncident' | 'blockedTools' | 'createdAt' | 'updatedAt'
+> & {
   credentials: CredentialRow[];
 };
 
@@ -67,6 +70,8 @@ export async function upsertAgents(
         status: prior?.status ?? a.status,
         statusVersion: prior?.statusVersion ?? 1,
         statusChangedAt: prior?.statusChangedAt ?? at,
+        statusIncident: prior?.statusIncident ?? null,
+        blockedTools: prior?.blockedTools ?? [],
         createdAt: prior?.createdAt ?? at,
         updatedAt: at,
       };
@@ -110,27 +115,95 @@ export async function agentCredentialsOf(db: Db, agentIds: string[]): Promise<Cr
   return credentialRows(db, agentIds);
 }
 
+/** The kill-switch state after a change, and whether anything changed (a repeat is a no-op). */
+export interface KillSwitchState {
+  agent_id: string;
+  status: AgentRow['status'];
+  version: number;
+  blocked_tools: string[];
+  changed: boolean;
+}
+
+function stateOf(a: AgentRow, changed: boolean): KillSwitchState {
+  return {
+    agent_id: a.id,
+    status: a.status,
+    version: a.statusVersion,
+    blocked_tools: a.blockedTools,
+    changed,
+  };
+}
+
 /**
- * Sets the kill-switch status; the version grows only when it actually changes (a repeat is a
- * no-op). Undefined when the agent is not in the inventory.
+ * Changes the kill-switch state with `change` (status, blocked tools); the version grows, and the
+ * incident is recorded, only when the state actually changes. Undefined when the agent is not in
+ * the inventory.
  */
+function changeKillSwitch(
+  db: Db,
+  agentId: string,
+  change: (a: AgentRow) => Pick<AgentRow, 'status' | 'blockedTools'>,
+  incident: string | null,
+  at: string,
+): KillSwitchState | undefined {
+  return inTransaction(db, (tx) => {
+    const a = agentRow(tx, agentId);
+    if (!a) return undefined;
+    const next = change(a);
+    const same =
+      next.status === a.status &&
+      next.blockedTools.length === a.blockedTools.length &&
+      next.blockedTools.every((t, i) => t === a.blockedTools[i]);
+    if (same) return stateOf(a, false);
+    const set = { ...next, statusVersion: a.statusVersion + 1, statusIncident: incident, statusChangedAt: at };
+    tx.update(agents)
+      .set({ ...set, updatedAt: at })
+      .where(eq(agents.id, agentId))
+      .run();
+    return stateOf({ ...a, ...set }, true);
+  });
+}
+
+/** Sets the kill-switch status (`incident`: what caused the change, carried in status documents). */
 export async function setAgentStatus(
   db: Db,
   agentId: string,
   status: AgentRow['status'],
   at: string,
-): Promise<{ agent_id: string; status: AgentRow['status']; version: number; changed: boolean } | undefined> {
-  return inTransaction(db, (tx) => {
-    const a = agentRow(tx, agentId);
-    if (!a) return undefined;
-    if (a.status === status) return { agent_id: a.id, status, version: a.statusVersion, changed: false };
-    const version = a.statusVersion + 1;
-    tx.update(agents)
-      .set({ status, statusVersion: version, statusChangedAt: at, updatedAt: at })
-      .where(eq(agents.id, agentId))
-      .run();
-    return { agent_id: a.id, status, version, changed: true };
-  });
+  incident: string | null = null,
+): Promise<KillSwitchState | undefined> {
+  return changeKillSwitch(db, agentId, (a) => ({ status, blockedTools: a.blockedTools }), incident, at);
+}
+
+/** Blocks (or allows again) these tools of the agent; the list is kept sorted and unique. */
+export async function setToolsBlocked(
+  db: Db,
+  agentId: string,
+  tools: string[],
+  blocked: boolean,
+  at: string,
+  incident: string | null = null,
+): Promise<KillSwitchState | undefined> {
+  return changeKillSwitch(
+    db,
+    agentId,
+    (a) => {
+      const set = new Set(a.blockedTools);
+      for (const t of tools) {
+        if (blocked) set.add(t);
+        else set.delete(t);
+      }
+      return { status: a.status, blockedTools: [...set].sort() };
+    },
+    incident,
+    at,
+  );
+}
+
+/** Every agent's kill-switch version: what the OFREP event stream watches for changes. */
+export async function killSwitchVersions(db: Db): Promise<Map<string, number>> {
+  const rows = db.select({ id: agents.id, v: agents.statusVersion }).from(agents).all();
+  return new Map(rows.map((r) => [r.id, r.v]));
 }
 
 export async function setCredentialStatus(

@@ -16,6 +16,7 @@ import type { IntakeMetrics } from '../../api/intake-metrics';
 import { loadConfig, type Config } from '../../app/config';
 import type { FileConfig } from '../../app/config-file';
 import type { Credentials } from '../../app/credentials';
+import { loadOrCreateSigningKey, type SigningKey } from '../../app/keys';
 import { openDb, type Db } from '../../db/client';
 import { drillStartOptions } from '../../drills/store';
 import { Outbox } from '../../intake/outbox';
@@ -34,6 +35,8 @@ export interface TestStack {
   dataDir: string;
   config: Config;
   credentials: Credentials;
+  /** The kill switch's status key (in a key dir inside the test's data dir). */
+  statusKey: SigningKey;
   temporal: TemporalHandle;
   outbox: Outbox;
   worker: Worker;
@@ -80,8 +83,10 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     FIREBREAK_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     FIREBREAK_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
     LOG_LEVEL: 'silent',
+    FIREBREAK_KEY_DIR: path.join(dataDir, 'keys'),
     ...opts.env,
   });
+  const statusKey = loadOrCreateSigningKey(config.keyDir, 'status');
   const credentials: Credentials = {
     adminToken: TEST_ADMIN_TOKEN,
     webhookSecret: TEST_WEBHOOK_SECRET,
@@ -117,6 +122,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     metrics: opts.metrics,
     now: opts.now,
     slack: slack?.http,
+    statusKey,
   });
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
@@ -131,6 +137,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     dataDir,
     config,
     credentials,
+    statusKey,
     temporal,
     outbox,
     worker,
