@@ -270,7 +270,9 @@ export function parseFileConfig(doc: unknown, env: NodeJS.ProcessEnv, where: str
     const at = `runtimes.tokens.${i}.token_env`;
     const raw = fromEnv(t.token_env, at);
     if (raw !== undefined && raw.length < MIN_TOKEN_LENGTH)
-      problems.push(`${at}: the token in ${t.token_env} has ${raw.length} characters; runtime tokens need at least ${MIN_TOKEN_LENGTH}`);
+      problems.push(
+        `${at}: the token in ${t.token_env} has ${raw.length} characters; runtime tokens need at least ${MIN_TOKEN_LENGTH}`,
+      );
     const digest = t.token_sha256?.toLowerCase() ?? (raw ? sha256Hex(raw) : undefined);
     return digest ? [{ name: t.name, sha256: digest, agents: t.agents }] : [];
   });

@@ -155,7 +155,12 @@ function changeKillSwitch(
       next.blockedTools.length === a.blockedTools.length &&
       next.blockedTools.every((t, i) => t === a.blockedTools[i]);
     if (same) return stateOf(a, false);
-    const set = { ...next, statusVersion: a.statusVersion + 1, statusIncident: incident, statusChangedAt: at };
+    const set = {
+      ...next,
+      statusVersion: a.statusVersion + 1,
+      statusIncident: incident,
+      statusChangedAt: at,
+    };
     tx.update(agents)
       .set({ ...set, updatedAt: at })
       .where(eq(agents.id, agentId))
