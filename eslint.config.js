@@ -51,6 +51,7 @@ const mayImport = {
     './slack',
     './connectors/inventory.ts',
     './connectors/kill-switch.ts',
+    './connectors/status-document.ts',
     './workflows/messages.ts',
     './app/credentials.ts',
     ...CONFIG,

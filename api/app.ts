@@ -11,6 +11,7 @@ import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
 import { EMPTY_FILE_CONFIG, type FileConfig } from '../app/config-file';
 import type { Credentials } from '../app/credentials';
+import { statusJwks, type StatusSigningKey } from '../connectors/status-document';
 import type { Db } from '../db/client';
 import { pingDb } from '../db/client';
 import type { Outbox } from '../intake/outbox';
@@ -31,7 +32,9 @@ import { decisionRoutes } from './routes/decisions';
 import { drillRoutes } from './routes/drills';
 import { evidenceRoutes } from './routes/evidence';
 import { incidentRoutes } from './routes/incidents';
+import { ofrepRoutes } from './routes/ofrep';
 import { postmortemRoutes } from './routes/postmortem';
+import { RuntimeAccess } from './runtime-auth';
 
 export interface ApiDeps {
   db: Db;
@@ -50,6 +53,8 @@ export interface ApiDeps {
   slackNotifier?: SlackNotifierDeps['slack'];
   /** Whether GET /metrics needs a read-scope token (FIREBREAK_METRICS_AUTH); default `read`. */
   metricsAuth?: 'none' | 'read';
+  /** Signs kill-switch status documents and OFREP answers (app/keys.ts, purpose `status`). */
+  statusKey: StatusSigningKey;
 }
 
 export function createApp(deps: ApiDeps) {
@@ -95,7 +100,11 @@ export function createApp(deps: ApiDeps) {
   app.route('/v1/alerts', alertRoutes(accept));
   app.route('/v1/incidents', incidentRoutes(deps));
   app.route('/v1/incidents', decisionRoutes(deps));
-  app.route('/v1/agents', agentRoutes(deps));
+  const jwks = statusJwks([deps.statusKey]);
+  const runtimeAccess = new RuntimeAccess(file.runtimes, jwks, () => (deps.now?.() ?? new Date()).getTime());
+  app.get('/.well-known/jwks.json', (c) => c.json(jwks, 200, { 'Cache-Control': 'public, max-age=300' }));
+  app.route('/v1/agents', agentRoutes({ ...deps, runtimeAccess }));
+  app.route('/ofrep/v1', ofrepRoutes({ ...deps, runtimeAccess }));
   app.route('/v1/incidents', evidenceRoutes(deps));
   app.post('/slack/events', slackEvents(deps.slack));
   app.route('/v1/incidents', postmortemRoutes(deps));

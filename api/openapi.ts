@@ -9,6 +9,7 @@ import { z } from 'zod';
 import '../domain/postmortem';
 import { AgentsImport } from '../connectors/inventory';
 import { SIGNATURE_HEADER } from './intake-auth';
+import { killSwitchPaths, RUNTIME_TOKEN_SCHEME } from './openapi-kill-switch';
 import { ApprovalBody, NoteBody, ReasonBody, TaskBody } from './routes/decisions';
 import { DrillRequest, Judgement } from './routes/drills';
 import { IncidentListQuery, TimelineQuery } from './schemas';
@@ -200,7 +201,7 @@ function drillPaths(): Record<string, unknown> {
 
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 
-/** The agent inventory, and the public signed kill-switch status agent runtimes poll. */
+/** The agent inventory (its kill-switch status: api/openapi-kill-switch.ts). */
 function agentPaths(): Record<string, unknown> {
   const agentId = { ...idParam, description: 'The agent id' };
   const notFound = { '404': { description: 'No such agent', ...json('Error') } };
@@ -228,43 +229,6 @@ function agentPaths(): Record<string, unknown> {
         security: [{ apiToken: ['read'] }],
         parameters: [agentId],
         responses: { '200': anyJson('The agent'), ...notFound, ...errors },
-      },
-    },
-    '/v1/agents/{id}/status': {
-      get: {
-        summary: 'The kill-switch status an agent runtime or gateway polls (no auth, signed)',
-        description:
-          'Body `{agent_id, status: enabled|disabled, version, issued_at}`, signed in `X-Firebreak-Status-Signature: sha256=<hex HMAC-SHA256 of the body>`; cacheable for 5 s; 304 on a matching `If-None-Match`. Reject a lower `version` than the one held.',
-        tags: ['agents'],
-        security: [{}],
-        parameters: [agentId],
-        responses: {
-          '200': {
-            description: 'The signed status',
-            headers: {
-              'X-Firebreak-Status-Signature': {
-                schema: { type: 'string', pattern: '^sha256=[0-9a-f]{64}$' },
-              },
-              ETag: { schema: { type: 'string' } },
-            },
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['agent_id', 'status', 'version', 'issued_at'],
-                  properties: {
-                    agent_id: { type: 'string' },
-                    status: { enum: ['enabled', 'disabled'] },
-                    version: { type: 'integer' },
-                    issued_at: { type: 'string', format: 'date-time' },
-                  },
-                },
-              },
-            },
-          },
-          '304': { description: 'Unchanged since the ETag sent in If-None-Match' },
-          ...notFound,
-        },
       },
     },
   };
@@ -420,6 +384,7 @@ export function openApiDocument(): Record<string, unknown> {
           scheme: 'bearer',
           description: 'A user API token (scopes read, respond, admin)',
         },
+        runtimeToken: RUNTIME_TOKEN_SCHEME,
       },
     },
     paths: {
@@ -537,6 +502,7 @@ export function openApiDocument(): Record<string, unknown> {
       ...decisionPaths(),
       ...drillPaths(),
       ...agentPaths(),
+      ...killSwitchPaths(),
       ...evidencePaths(),
       ...servicePaths(),
     },

@@ -114,6 +114,39 @@ const UserSchema = z.strictObject({
   tokens: z.array(TokenSchema).default([]),
 });
 
+/**
+ * A token that agent runtimes or gateways present to the kill-switch endpoints (status documents,
+ * OFREP): it may ask only about the agents it names (one for a runtime, several for a gateway).
+ */
+const RuntimeTokenSchema = z
+  .strictObject({
+    name: id,
+    token_env: envName.optional(),
+    token_sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/i, 'a hex SHA-256 digest')
+      .optional(),
+    agents: z.array(z.string().min(1)).min(1),
+  })
+  .refine(
+    (t) => Boolean(t.token_env) !== Boolean(t.token_sha256),
+    'give exactly one of token_env, token_sha256',
+  );
+
+const RuntimesSchema = z
+  .strictObject({
+    tokens: z.array(RuntimeTokenSchema).default([]),
+    /** Per token: status and flag requests of one runtime or gateway. */
+    rate_limit: RateLimitSchema.default({ per_second: 50, burst: 200 }),
+    /** Per client address: refused requests (bad token, agent not in its scope). */
+    refused_rate_limit: RateLimitSchema.default({ per_second: 1, burst: 10 }),
+  })
+  .default({
+    tokens: [],
+    rate_limit: { per_second: 50, burst: 200 },
+    refused_rate_limit: { per_second: 1, burst: 10 },
+  });
+
 export const DEFAULT_MAX_ALERTS_PER_REQUEST = 100;
 
 export const ConfigFileSchema = z.strictObject({
@@ -126,6 +159,8 @@ export const ConfigFileSchema = z.strictObject({
   max_alerts_per_request: z.number().int().positive().max(10_000).default(DEFAULT_MAX_ALERTS_PER_REQUEST),
   /** Live connector settings (connectors/config.ts has their shape). */
   connectors: ConnectorsFileSection,
+  /** Tokens and rate limits of the kill-switch endpoints that agent runtimes and gateways call. */
+  runtimes: RuntimesSchema,
 });
 export type ConfigFileInput = z.input<typeof ConfigFileSchema>;
 
@@ -187,6 +222,18 @@ export interface UserConfig {
   tokens: UserToken[];
 }
 
+export interface RuntimeToken {
+  name: string;
+  sha256: string;
+  agents: string[];
+}
+
+export interface RuntimesConfig {
+  tokens: RuntimeToken[];
+  rateLimit: RateLimit;
+  refusedRateLimit: RateLimit;
+}
+
 export interface FileConfig {
   sources: SourceConfig[];
   rules: RouteRule[];
@@ -194,6 +241,7 @@ export interface FileConfig {
   defaultRateLimit: RateLimit;
   maxAlertsPerRequest: number;
   connectors: ConnectorsFileSection;
+  runtimes: RuntimesConfig;
 }
 
 export const EMPTY_FILE_CONFIG: FileConfig = {
@@ -203,6 +251,11 @@ export const EMPTY_FILE_CONFIG: FileConfig = {
   defaultRateLimit: { perSecond: 500, burst: 5000 },
   maxAlertsPerRequest: DEFAULT_MAX_ALERTS_PER_REQUEST,
   connectors: { http_systems: [] },
+  runtimes: {
+    tokens: [],
+    rateLimit: { perSecond: 50, burst: 200 },
+    refusedRateLimit: { perSecond: 1, burst: 10 },
+  },
 };
 
 export function sha256Hex(s: string): string {
@@ -263,7 +316,19 @@ export function parseFileConfig(doc: unknown, env: NodeJS.ProcessEnv, where: str
       return [{ sha256: digest, scopes: t.scopes, ...expiry }];
     }),
   }));
+  const runtimeTokens = f.runtimes.tokens.flatMap((t, i): RuntimeToken[] => {
+    const at = `runtimes.tokens.${i}.token_env`;
+    const raw = fromEnv(t.token_env, at);
+    if (raw !== undefined && raw.length < MIN_TOKEN_LENGTH)
+      problems.push(
+        `${at}: the token in ${t.token_env} has ${raw.length} characters; runtime tokens need at least ${MIN_TOKEN_LENGTH}`,
+      );
+    const digest = t.token_sha256?.toLowerCase() ?? (raw ? sha256Hex(raw) : undefined);
+    return digest ? [{ name: t.name, sha256: digest, agents: t.agents }] : [];
+  });
   const dup = (xs: string[]) => xs.find((x, i) => xs.indexOf(x) !== i);
+  const dupRuntime = dup(f.runtimes.tokens.map((t) => t.name));
+  if (dupRuntime) problems.push(`runtimes.tokens: name ${dupRuntime} appears twice`);
   const dupSource = dup(sources.map((s) => s.id));
   if (dupSource) problems.push(`sources: id ${dupSource} appears twice`);
   const dupUser = dup(users.map((u) => u.id));
@@ -279,6 +344,14 @@ export function parseFileConfig(doc: unknown, env: NodeJS.ProcessEnv, where: str
     defaultRateLimit: { perSecond: f.default_rate_limit.per_second, burst: f.default_rate_limit.burst },
     maxAlertsPerRequest: f.max_alerts_per_request,
     connectors: f.connectors,
+    runtimes: {
+      tokens: runtimeTokens,
+      rateLimit: { perSecond: f.runtimes.rate_limit.per_second, burst: f.runtimes.rate_limit.burst },
+      refusedRateLimit: {
+        perSecond: f.runtimes.refused_rate_limit.per_second,
+        burst: f.runtimes.refused_rate_limit.burst,
+      },
+    },
   };
 }
 

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import { createApp } from '../api/app';
 import { buildLiveConnectors, lazyLiveConnectors } from '../connectors/registry';
+import { signVerifierToken, statusJwks } from '../connectors/status-document';
 import { dbFile, openDb, type Db } from '../db/client';
 import { drillStartOptions } from '../drills/store';
 import { Outbox } from '../intake/outbox';
@@ -23,6 +24,7 @@ import { createWorker } from '../temporal/worker';
 import { loadAuditKey } from './audit-key';
 import { ConfigError, type Config } from './config';
 import { loadCredentials, type Credentials } from './credentials';
+import { loadOrCreateSigningKey, type SigningKey } from './keys';
 
 export interface TemporalTarget {
   address: string;
@@ -64,6 +66,8 @@ export async function resolveTemporal(config: Config, embed: boolean, log: Logge
 export interface Services {
   db: Db;
   credentials: Credentials;
+  /** Signs kill-switch status documents (FIREBREAK_KEY_DIR, purpose `status`). */
+  statusKey: SigningKey;
 }
 
 export function openServices(config: Config): Services {
@@ -72,7 +76,8 @@ export function openServices(config: Config): Services {
     webhookSecret: config.webhookSecret,
   });
   const auditSigner = loadAuditKey(config.keyDir).signer;
-  return { db: openDb(dbFile(config.dataDir), { auditSigner }), credentials };
+  const statusKey = loadOrCreateSigningKey(config.keyDir, 'status');
+  return { db: openDb(dbFile(config.dataDir), { auditSigner }), credentials, statusKey };
 }
 
 let runtimeInstalled = false;
@@ -91,15 +96,15 @@ function installRuntime(level: Config['logLevel']): void {
 
 export async function startWorker(config: Config, target: TemporalTarget, db: Db): Promise<Worker> {
   installRuntime(config.logLevel);
-  // Live clients are built on the first live action only (a drill never builds one).
+  // The kill switch verifies what runtimes read: documents signed by this key, read back with a
+  // verifier token it signs. Live clients are built on the first live action only (never in a drill).
+  const statusKey = loadOrCreateSigningKey(config.keyDir, 'status');
+  const statusKeys = statusJwks([statusKey]);
   const liveConnectors = lazyLiveConnectors(() =>
     buildLiveConnectors({
       db,
-      dataDir: config.dataDir,
-      webhookSecret: loadCredentials(config.dataDir, {
-        adminToken: config.adminToken,
-        webhookSecret: config.webhookSecret,
-      }).webhookSecret,
+      statusKeys,
+      statusToken: () => signVerifierToken(statusKey),
       config: config.connectors,
     }),
   );
@@ -164,6 +169,7 @@ export async function startApi(
     slack: slack?.http,
     slackNotifier: slackNotifier(config, target.uiUrl),
     metricsAuth: config.metricsAuth,
+    statusKey: services.statusKey,
   });
   const server = await listen(app.fetch, config.host, config.port).catch(async (err: unknown) => {
     // Nothing listens, so nothing will close these: release them before reporting.

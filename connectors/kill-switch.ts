@@ -1,69 +1,45 @@
 /**
- * The Firebreak kill switch. Agent runtimes and AI gateways poll `GET /v1/agents/:id/status`;
- * the body is signed with HMAC-SHA256 (`X-Firebreak-Status-Signature: sha256=<hex>` over the
- * exact body bytes) so a gateway can trust it over any transport, and the version only grows so
- * a replayed old "enabled" is rejected. agent.disable / agent.enable flip the status in the DB;
- * verification reads the public endpoint back over HTTP and checks signature and status.
+ * The Firebreak kill switch: agent.disable / agent.enable flip an agent's status and
+ * agent.tools.block / agent.tools.allow change the tools it may call, in the DB, with the incident
+ * that caused it. Runtimes and gateways read the result as signed status documents
+ * (connectors/status-document.ts) at `GET /v1/agents/:id/status` or as OpenFeature flags (OFREP).
+ * Verification reads the document back over HTTP as a runtime would, with a token the API
+ * accepts: signature by the status key, `typ`, freshness, `agent_id`, and a `version` no older
+ * than the one this action produced; then the status or blocked tools.
  */
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import { z } from 'zod';
-import { getAgent, setAgentStatus as storeAgentStatus, type StatusChange } from '../db/agents';
+import type { JSONWebKeySet } from 'jose';
+import {
+  getAgent,
+  setAgentStatus as storeAgentStatus,
+  setToolsBlocked,
+  type AgentRow,
+  type StatusChange,
+} from '../db/agents';
 import type { Db } from '../db/client';
-import { registerSecret } from './redact';
+import {
+  claimsOf,
+  signStatus,
+  verifyStatus,
+  type StatusCheck,
+  type StatusSigningKey,
+} from './status-document';
 import { handler, ConnectorError, type ActionHandler, type Verification } from './types';
 
-export const STATUS_SIGNATURE_HEADER = 'X-Firebreak-Status-Signature';
-
-export const STATUS_KEY_FILE = 'status-signing.key';
-
-/**
- * The dedicated key in DATA_DIR/status-signing.key when an operator put one there (so gateways
- * can be given a key that is not derived from anything else), else one derived from the webhook
- * secret with HMAC (the webhook secret itself is never used or revealed).
- */
-export function statusSigningKey(opts: { dataDir?: string; webhookSecret: string }): Buffer {
-  const file = opts.dataDir ? path.join(opts.dataDir, STATUS_KEY_FILE) : undefined;
-  if (file && fs.existsSync(file)) {
-    const key = fs.readFileSync(file, 'utf8').trim();
-    if (key.length < 32) throw new Error(`${file} must hold at least 32 characters`);
-    registerSecret(key);
-    return Buffer.from(key, 'utf8');
-  }
-  return crypto.createHmac('sha256', opts.webhookSecret).update('firebreak/status-signing/v1').digest();
+/** Strong ETag of an agent's kill-switch state: it changes exactly when the version does. */
+export function statusEtag(a: Pick<AgentRow, 'statusVersion'>): string {
+  return `"v${a.statusVersion}"`;
 }
-
-export function signStatus(key: Buffer, body: string): string {
-  return `sha256=${crypto.createHmac('sha256', key).update(body).digest('hex')}`;
-}
-
-export function statusSignatureValid(key: Buffer, body: string, header: string | null | undefined): boolean {
-  if (!header) return false;
-  const expected = Buffer.from(signStatus(key, body));
-  const got = Buffer.from(header);
-  return expected.length === got.length && crypto.timingSafeEqual(expected, got);
-}
-
-export const AgentStatusBody = z.object({
-  agent_id: z.string(),
-  status: z.enum(['enabled', 'disabled']),
-  version: z.number().int(),
-  issued_at: z.string(),
-});
 
 /** The signed status document for an agent, or undefined when it is not in the inventory. */
-export async function statusDocument(db: Db, key: Buffer, agentId: string, issuedAt: string) {
+export async function statusDocument(db: Db, key: StatusSigningKey, agentId: string, now: Date) {
   const a = await getAgent(db, agentId);
   if (!a) return undefined;
-  const body = JSON.stringify({
-    agent_id: a.id,
-    status: a.status,
-    version: a.statusVersion,
-    issued_at: issuedAt,
-  });
-  return { body, signature: signStatus(key, body), etag: `W/"${a.statusVersion}-${a.status}"` };
+  const claims = claimsOf(a, now);
+  return { jws: await signStatus(key, claims), etag: statusEtag(a), claims };
 }
+
+const missing = (agentId: string) =>
+  new ConnectorError(`agent ${agentId} is not in the inventory: import it first (agents import)`);
 
 /**
  * Sets the status; the version grows only when it actually changes (a repeat is a no-op), and a
@@ -77,47 +53,65 @@ export async function setAgentStatus(
   by: StatusChange,
 ) {
   const r = await storeAgentStatus(db, agentId, status, at, by);
-  if (!r)
-    throw new ConnectorError(`agent ${agentId} is not in the inventory: import it first (agents import)`);
+  if (!r) throw missing(agentId);
   return r;
 }
 
 export interface KillSwitchOptions {
   db: Db;
-  key: Buffer;
+  /** Public status keys (the API's JWKS) that documents read back must be signed with. */
+  keys: JSONWebKeySet;
+  /** A bearer token the status endpoint accepts for every agent (Firebreak's verifier token). */
+  statusToken: () => Promise<string>;
   /** Where the status endpoint is served (Firebreak's own API, or the gateway in front of it). */
   statusBaseUrl: string;
   now?: () => Date;
   timeoutMs?: number;
 }
 
-/** Reads the status back over HTTP as a runtime would: signature first, then status. */
-export async function readStatus(o: KillSwitchOptions, agentId: string) {
+/** Reads the status document back over HTTP as a runtime would, and verifies it. */
+export async function readStatus(
+  o: KillSwitchOptions,
+  agentId: string,
+  minVersion?: number,
+): Promise<StatusCheck> {
   const url = `${o.statusBaseUrl.replace(/\/$/, '')}/v1/agents/${encodeURIComponent(agentId)}/status`;
-  const res = await fetch(url, {
-    signal: AbortSignal.timeout(o.timeoutMs ?? 5000),
-    headers: { 'cache-control': 'no-cache' },
-  });
-  const body = await res.text();
-  if (!res.ok) return { ok: false as const, detail: `status endpoint answered ${res.status}` };
-  if (!statusSignatureValid(o.key, body, res.headers.get(STATUS_SIGNATURE_HEADER))) {
-    return { ok: false as const, detail: 'status signature is missing or invalid' };
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      signal: AbortSignal.timeout(o.timeoutMs ?? 5000),
+      headers: { 'cache-control': 'no-cache', authorization: `Bearer ${await o.statusToken()}` },
+    });
+  } catch (err) {
+    return { ok: false, detail: `status endpoint unreachable: ${(err as Error).message}` };
   }
-  return { ok: true as const, doc: AgentStatusBody.parse(JSON.parse(body)) };
+  const body = await res.text();
+  if (!res.ok) return { ok: false, detail: `status endpoint answered ${res.status}` };
+  return verifyStatus(o.keys, body.trim(), { agentId, minVersion, now: o.now?.() });
+}
+
+type StatusOutput = { agent_id: string; version: number };
+
+/** Verification shared by the four actions: a fresh, genuine document, then `holds`. */
+async function verifyWith(
+  o: KillSwitchOptions,
+  p: { agent_id: string },
+  output: StatusOutput | undefined,
+  holds: (c: Extract<StatusCheck, { ok: true }>['claims']) => boolean,
+): Promise<Verification> {
+  const read = await readStatus(o, p.agent_id, output?.version);
+  if (!read.ok) return { verified: false, detail: read.detail };
+  const c = read.claims;
+  const tools = c.blocked_tools.length ? `, blocked tools ${c.blocked_tools.join(', ')}` : '';
+  return {
+    verified: holds(c),
+    detail: `status endpoint says ${c.status} (version ${c.version}${tools})`,
+    output: { agent_id: c.agent_id, status: c.status, version: c.version, blocked_tools: c.blocked_tools },
+  };
 }
 
 function statusHandler(o: KillSwitchOptions, want: 'enabled' | 'disabled'): ActionHandler {
   const now = () => (o.now?.() ?? new Date()).toISOString();
-  const verify = async (p: { agent_id: string }): Promise<Verification> => {
-    const read = await readStatus(o, p.agent_id);
-    if (!read.ok) return { verified: false, detail: read.detail };
-    const { status, version } = read.doc;
-    return {
-      verified: status === want,
-      detail: `status endpoint says ${status} (version ${version})`,
-      output: { agent_id: p.agent_id, status, version },
-    };
-  };
   const action = want === 'disabled' ? 'agent.disable' : 'agent.enable';
   return handler(action, {
     target: (p) => `agent:${p.agent_id}`,
@@ -131,10 +125,49 @@ function statusHandler(o: KillSwitchOptions, want: 'enabled' | 'disabled'): Acti
         output: { agent_id: r.agent_id, status: r.status, version: r.version },
       };
     },
-    verify,
+    async verify(p, output) {
+      const v = await verifyWith(o, p, output, (c) => c.status === want);
+      const out = v.output as { agent_id: string; status: typeof want; version: number } | undefined;
+      return { ...v, output: out && { agent_id: out.agent_id, status: out.status, version: out.version } };
+    },
+  });
+}
+
+function toolsHandler(o: KillSwitchOptions, block: boolean): ActionHandler {
+  const now = () => (o.now?.() ?? new Date()).toISOString();
+  const action = block ? 'agent.tools.block' : 'agent.tools.allow';
+  return handler(action, {
+    target: (p) => `agent:${p.agent_id}`,
+    async act(p, ctx) {
+      const by = { actor: ctx.actor, incidentId: ctx.incidentId, stepId: ctx.stepId };
+      const r = await setToolsBlocked(o.db, p.agent_id, p.tools, block, now(), by);
+      if (!r) throw missing(p.agent_id);
+      const verb = block ? 'blocked' : 'allowed';
+      return {
+        summary: r.changed
+          ? `agent ${p.agent_id}: ${p.tools.join(', ')} ${verb} (status version ${r.version})`
+          : `agent ${p.agent_id}: ${p.tools.join(', ')} already ${verb}`,
+        output: { agent_id: r.agent_id, blocked_tools: r.blocked_tools, version: r.version },
+      };
+    },
+    async verify(p, output) {
+      const v = await verifyWith(o, p, output, (c) =>
+        p.tools.every((t) => c.blocked_tools.includes(t) === block),
+      );
+      const out = v.output as { agent_id: string; version: number; blocked_tools: string[] } | undefined;
+      return {
+        ...v,
+        output: out && { agent_id: out.agent_id, blocked_tools: out.blocked_tools, version: out.version },
+      };
+    },
   });
 }
 
 export function killSwitchConnector(o: KillSwitchOptions) {
-  return { 'agent.disable': statusHandler(o, 'disabled'), 'agent.enable': statusHandler(o, 'enabled') };
+  return {
+    'agent.disable': statusHandler(o, 'disabled'),
+    'agent.enable': statusHandler(o, 'enabled'),
+    'agent.tools.block': toolsHandler(o, true),
+    'agent.tools.allow': toolsHandler(o, false),
+  };
 }

@@ -26,6 +26,12 @@ const agentStatus = z.object({
   version: z.number().int(),
 });
 
+const agentTools = z.object({
+  agent_id: z.string(),
+  blocked_tools: z.array(z.string()),
+  version: z.number().int(),
+});
+
 const access = z.object({
   agent_id: z.string(),
   resource: z.string(),
@@ -40,6 +46,8 @@ export const ACTION_OUTPUTS = {
   'credentials.rotate': credentials,
   'agent.disable': agentStatus,
   'agent.enable': agentStatus,
+  'agent.tools.block': agentTools,
+  'agent.tools.allow': agentTools,
   'access.restrict': access,
   'access.restore': access,
   'evidence.collect': z.object({

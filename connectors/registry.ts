@@ -4,6 +4,7 @@
  * through the lazy `liveConnectors()` of executeAction, so drill incidents never construct a live
  * client; clients themselves connect per call.
  */
+import type { JSONWebKeySet } from 'jose';
 import type { Db } from '../db/client';
 import { incidentExists } from '../db/incidents';
 import { appendTimelineEvent } from '../db/timeline';
@@ -12,15 +13,17 @@ import { awsIamConnector, type AwsIamOptions } from './aws-iam';
 import type { ConnectorConfig } from './config';
 import { credentialsConnector, type CredentialProviders } from './credentials';
 import { evidenceCollectHandler, type EvidenceSources } from './evidence';
-import { killSwitchConnector, statusSigningKey } from './kill-switch';
+import { killSwitchConnector } from './kill-switch';
 import { postgresConnector } from './postgres';
 import { httpSystem } from './signed-http';
 import { ConnectorError, handler, type CredentialProvider, type LiveConnectors } from './types';
 
 export interface LiveConnectorDeps {
   db: Db;
-  dataDir: string;
-  webhookSecret: string;
+  /** The status endpoint's public keys: verification accepts documents signed by these only. */
+  statusKeys: JSONWebKeySet;
+  /** A fresh bearer token for reading the status endpoint back (signVerifierToken, by app/). */
+  statusToken: () => Promise<string>;
   config: ConnectorConfig;
   /** Overrides for AWS (explicit credentials, secret handoff for rotation). */
   aws?: Omit<AwsIamOptions, 'endpoint' | 'region'>;
@@ -49,9 +52,14 @@ export function buildLiveConnectors(deps: LiveConnectorDeps): LiveConnectors {
   if (systems.length)
     creds.http = httpCredentials(Object.fromEntries(systems.map((s) => [s.name, s.credentials])));
 
-  const key = statusSigningKey({ dataDir: deps.dataDir, webhookSecret: deps.webhookSecret });
   return {
-    ...killSwitchConnector({ db, key, statusBaseUrl: config.statusBaseUrl, now: deps.now }),
+    ...killSwitchConnector({
+      db,
+      keys: deps.statusKeys,
+      statusToken: deps.statusToken,
+      statusBaseUrl: config.statusBaseUrl,
+      now: deps.now,
+    }),
     ...credentialsConnector(db, creds),
     ...accessConnector(access, db),
     'evidence.collect': evidenceCollectHandler({ db, sources, now: deps.now }),

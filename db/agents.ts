@@ -14,7 +14,10 @@ export type AgentRow = typeof agents.$inferSelect;
 export type CredentialRow = typeof agentCredentials.$inferSelect;
 
 /** An agent as imported: the status bookkeeping and timestamps are the store's. */
-export type AgentInput = Omit<AgentRow, 'statusVersion' | 'statusChangedAt' | 'createdAt' | 'updatedAt'> & {
+export type AgentInput = Omit<
+  AgentRow,
+  'statusVersion' | 'statusChangedAt' | 'statusIncident' | 'blockedTools' | 'createdAt' | 'updatedAt'
+> & {
   credentials: CredentialRow[];
 };
 
@@ -69,6 +72,8 @@ export async function upsertAgents(
         status: prior?.status ?? a.status,
         statusVersion: prior?.statusVersion ?? 1,
         statusChangedAt: prior?.statusChangedAt ?? at,
+        statusIncident: prior?.statusIncident ?? null,
+        blockedTools: prior?.blockedTools ?? [],
         createdAt: prior?.createdAt ?? at,
         updatedAt: at,
       };
@@ -112,7 +117,26 @@ export async function agentCredentialsOf(db: Db, agentIds: string[]): Promise<Cr
   return credentialRows(db, agentIds);
 }
 
-/** Who changes an agent's status, and for which incident step (for the audit log). */
+/** The kill-switch state after a change, and whether anything changed (a repeat is a no-op). */
+export interface KillSwitchState {
+  agent_id: string;
+  status: AgentRow['status'];
+  version: number;
+  blocked_tools: string[];
+  changed: boolean;
+}
+
+function stateOf(a: AgentRow, changed: boolean): KillSwitchState {
+  return {
+    agent_id: a.id,
+    status: a.status,
+    version: a.statusVersion,
+    blocked_tools: a.blockedTools,
+    changed,
+  };
+}
+
+/** Who changes an agent's kill-switch state, and for which incident step (for the audit log). */
 export interface StatusChange {
   actor: string;
   incidentId?: string;
@@ -120,49 +144,102 @@ export interface StatusChange {
 }
 
 /**
- * Sets the kill-switch status; the version grows only when it actually changes (a repeat is a
- * no-op). A change is appended to the audit log (`inventory.status`, by `by.actor`) in the same
- * transaction. Undefined when the agent is not in the inventory.
+ * Changes the kill-switch state with `change` (status, blocked tools); the version grows, and the
+ * incident is recorded, only when the state actually changes. Undefined when the agent is not in
+ * the inventory.
  */
-export async function setAgentStatus(
+function changeKillSwitch(
   db: Db,
   agentId: string,
-  status: AgentRow['status'],
-  at: string,
+  change: (a: AgentRow) => Pick<AgentRow, 'status' | 'blockedTools'>,
   by: StatusChange,
-): Promise<{ agent_id: string; status: AgentRow['status']; version: number; changed: boolean } | undefined> {
+  at: string,
+): KillSwitchState | undefined {
   const signer = auditSignerOf(db);
   const r = inTransaction(
     db,
     (tx) => {
       const a = agentRow(tx, agentId);
       if (!a) return undefined;
-      if (a.status === status) {
-        return { result: { agent_id: a.id, status, version: a.statusVersion, changed: false } };
-      }
-      const version = a.statusVersion + 1;
+      const next = change(a);
+      const same =
+        next.status === a.status &&
+        next.blockedTools.length === a.blockedTools.length &&
+        next.blockedTools.every((t, i) => t === a.blockedTools[i]);
+      if (same) return { state: stateOf(a, false) };
+      const set = {
+        ...next,
+        statusVersion: a.statusVersion + 1,
+        statusIncident: by.incidentId ?? null,
+        statusChangedAt: at,
+      };
       tx.update(agents)
-        .set({ status, statusVersion: version, statusChangedAt: at, updatedAt: at })
+        .set({ ...set, updatedAt: at })
         .where(eq(agents.id, agentId))
         .run();
       const audit = insertAuditEntry(tx, signer, {
         at,
         actor: by.actor,
-        action: 'inventory.status',
+        action: next.status === a.status ? 'inventory.tools' : 'inventory.status',
         target: `agent:${agentId}`,
         incidentId: by.incidentId ?? null,
         stepId: by.stepId ?? null,
-        inputs: { agent_id: agentId, status },
+        inputs: { agent_id: agentId, status: next.status, blocked_tools: next.blockedTools },
         outcome: 'changed',
-        detail: { from: a.status, to: status, version },
+        detail:
+          next.status === a.status
+            ? { from: a.blockedTools, to: next.blockedTools, version: set.statusVersion }
+            : { from: a.status, to: next.status, version: set.statusVersion },
         durationMs: 0,
       });
-      return { result: { agent_id: a.id, status, version, changed: true }, audit };
+      return { state: stateOf({ ...a, ...set }, true), audit };
     },
     'immediate',
   );
   if (r?.audit) recordAuditHead(db, r.audit);
-  return r?.result;
+  return r?.state;
+}
+
+/** Sets the kill-switch status (`by.incidentId`: what caused the change, carried in status documents). */
+export async function setAgentStatus(
+  db: Db,
+  agentId: string,
+  status: AgentRow['status'],
+  at: string,
+  by: StatusChange,
+): Promise<KillSwitchState | undefined> {
+  return changeKillSwitch(db, agentId, (a) => ({ status, blockedTools: a.blockedTools }), by, at);
+}
+
+/** Blocks (or allows again) these tools of the agent; the list is kept sorted and unique. */
+export async function setToolsBlocked(
+  db: Db,
+  agentId: string,
+  tools: string[],
+  blocked: boolean,
+  at: string,
+  by: StatusChange,
+): Promise<KillSwitchState | undefined> {
+  return changeKillSwitch(
+    db,
+    agentId,
+    (a) => {
+      const set = new Set(a.blockedTools);
+      for (const t of tools) {
+        if (blocked) set.add(t);
+        else set.delete(t);
+      }
+      return { status: a.status, blockedTools: [...set].sort() };
+    },
+    by,
+    at,
+  );
+}
+
+/** Every agent's kill-switch version: what the OFREP event stream watches for changes. */
+export async function killSwitchVersions(db: Db): Promise<Map<string, number>> {
+  const rows = db.select({ id: agents.id, v: agents.statusVersion }).from(agents).all();
+  return new Map(rows.map((r) => [r.id, r.v]));
 }
 
 export async function setCredentialStatus(

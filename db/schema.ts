@@ -143,9 +143,13 @@ export const agents = sqliteTable('agents', {
   /** Where the agent runs (deployment, runtime id, gateway route). */
   runtimeRef: text('runtime_ref'),
   status: text('status', { enum: ['enabled', 'disabled'] }).notNull(),
-  /** Bumped on every status change: runtimes reject a status older than the one they hold. */
+  /** Bumped on every kill-switch change (status or blocked tools): runtimes reject an older one. */
   statusVersion: integer('status_version').notNull().default(1),
   statusChangedAt: text('status_changed_at').notNull(),
+  /** The incident whose action last changed the kill-switch state (status or blocked tools). */
+  statusIncident: text('status_incident'),
+  /** Tools agent.tools.block took away from the agent (`firebreak.tool.allowed` is false for them). */
+  blockedTools: text('blocked_tools', { mode: 'json' }).$type<string[]>().notNull().default([]),
   tools: text('tools', { mode: 'json' }).$type<{ name: string; description?: string }[]>().notNull(),
   permissions: text('permissions', { mode: 'json' }).$type<string[]>().notNull(),
   createdAt: text('created_at').notNull(),

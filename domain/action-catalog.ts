@@ -44,6 +44,18 @@ export const ACTION_CATALOG = {
     verification: "Reads the agent's status endpoint back and checks it says enabled.",
     undo: 'agent.disable',
   },
+  'agent.tools.block': {
+    description: 'Take tools away from the agent: firebreak.tool.allowed turns false for them.',
+    mutates: true,
+    verification: "Reads the agent's signed status document back and checks it lists the tools as blocked.",
+    undo: 'agent.tools.allow',
+  },
+  'agent.tools.allow': {
+    description: 'Give back tools that agent.tools.block took away (compensation).',
+    mutates: true,
+    verification: "Reads the agent's signed status document back and checks the tools are no longer blocked.",
+    undo: 'agent.tools.block',
+  },
   'access.restrict': {
     description: 'Remove a role or permission from the agent (e.g. disable its database role).',
     mutates: true,

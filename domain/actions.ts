@@ -18,6 +18,12 @@ const target = {
   reason: z.string().max(500).optional(),
 };
 
+const toolNames = z
+  .array(z.string().min(1).max(200))
+  .min(1)
+  .max(100)
+  .describe('Tool names as the agent calls them (its MCP tool names)');
+
 export const ACTIONS = {
   'credentials.revoke': {
     name: 'credentials.revoke',
@@ -59,6 +65,16 @@ export const ACTIONS = {
     name: 'agent.enable',
     ...ACTION_CATALOG['agent.enable'],
     input: z.object({ ...target, least_privilege: z.boolean().default(false) }),
+  },
+  'agent.tools.block': {
+    name: 'agent.tools.block',
+    ...ACTION_CATALOG['agent.tools.block'],
+    input: z.object({ ...target, tools: toolNames }),
+  },
+  'agent.tools.allow': {
+    name: 'agent.tools.allow',
+    ...ACTION_CATALOG['agent.tools.allow'],
+    input: z.object({ ...target, tools: toolNames }),
   },
   'access.restrict': {
     name: 'access.restrict',

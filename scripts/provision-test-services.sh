@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs, when missing, the local services that the integration tests (npm run test:integration)
 # start on loopback: Prometheus Alertmanager and the PostgreSQL server binaries (Debian packages)
-# and moto's server (`moto[server]` from PyPI), and Python's venv module (the schemathesis test
-# installs its pinned schemathesis into a venv of its own under .tmp/). The tests start their own
+# and moto's server (`moto[server]` from PyPI), Python's venv module (the schemathesis test
+# installs its pinned schemathesis into a venv of its own under .tmp/), and a venv with the Python
+# OpenFeature SDK and OFREP provider (.test-services/openfeature-venv). The tests start their own
 # instances on free ports, so the system services the packages enable are stopped. Idempotent; needs root or sudo for
 # apt-get. Run by .ci/run before the integration suite.
 set -euo pipefail
@@ -61,4 +62,25 @@ if python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
 else
   echo "python3-venv: installing (apt-get install python3-venv)"
   apt_install python3-venv
+fi
+
+# The Python OpenFeature SDK and its OFREP provider (and `cryptography`, with which the runtime
+# hook verifies status documents), pinned, in a venv of their own under .test-services/: the
+# OFREP integration test runs test/integration/openfeature/ofrep-runtime.py with it.
+OF_VENV="$(cd "$(dirname "$0")/.." && pwd)/.test-services/openfeature-venv"
+OF_PKGS=("openfeature-sdk==0.10.0" "openfeature-provider-ofrep==0.3.0" "cryptography==50.0.2")
+of_present() {
+  "$OF_VENV/bin/python" - "${OF_PKGS[@]}" <<'PY' 2>/dev/null
+import sys
+from importlib.metadata import version
+sys.exit(0 if all(version(n) == v for n, v in (p.split("==") for p in sys.argv[1:])) else 1)
+PY
+}
+if of_present; then
+  echo "openfeature (python): present"
+else
+  echo "openfeature (python): installing ${OF_PKGS[*]} into $OF_VENV"
+  python3 -m venv "$OF_VENV"
+  "$OF_VENV/bin/pip" install --quiet "${OF_PKGS[@]}"
+  of_present || { echo "openfeature (python): $OF_VENV does not hold ${OF_PKGS[*]} after install" >&2; exit 1; }
 fi

@@ -15,6 +15,7 @@ import { pino } from 'pino';
 import { createActivities } from '../activities';
 import { createApp } from '../api/app';
 import { loadConfig } from '../app/config';
+import { loadOrCreateSigningKey } from '../app/keys';
 import { closeDb, openDb } from '../db/client';
 import { drillStartOptions } from '../drills/store';
 import { Outbox } from '../intake/outbox';
@@ -57,7 +58,8 @@ async function main() {
     webhookSecret: secret,
     generatedFile: undefined,
   };
-  const app = createApp({ db, temporal, credentials, outbox, log });
+  const statusKey = loadOrCreateSigningKey(path.join(dataDir, 'keys'), 'status');
+  const app = createApp({ db, temporal, credentials, outbox, log, statusKey });
   const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
   await worker.runUntil(async () => {
     // Scenario: an alert opens an incident, two more attach, a responder closes it.

@@ -13,7 +13,7 @@ import { createApp } from '../../api/app';
 import { parseFileConfig, sha256Hex } from '../../app/config-file';
 import { startTestStack, TEST_ADMIN_TOKEN, TEST_WEBHOOK_SECRET, type TestStack } from '../helpers/stack';
 
-type Auth = 'read' | 'respond' | 'admin' | 'source' | 'slack' | 'open';
+type Auth = 'read' | 'respond' | 'admin' | 'source' | 'slack' | 'runtime' | 'open';
 
 /** The README's API table, one row per method and path. */
 const ROUTES: [method: string, path: string, auth: Auth][] = [
@@ -38,7 +38,11 @@ const ROUTES: [method: string, path: string, auth: Auth][] = [
   ['GET', '/v1/agents', 'read'],
   ['POST', '/v1/agents', 'admin'],
   ['GET', '/v1/agents/:id', 'read'],
-  ['GET', '/v1/agents/:id/status', 'open'],
+  ['GET', '/v1/agents/:id/status', 'runtime'],
+  ['GET', '/.well-known/jwks.json', 'open'],
+  ['POST', '/ofrep/v1/evaluate/flags/:key', 'runtime'],
+  ['POST', '/ofrep/v1/evaluate/flags', 'runtime'],
+  ['GET', '/ofrep/v1/event-stream', 'runtime'],
   ['POST', '/v1/drills', 'respond'],
   ['GET', '/v1/drills/:id/report', 'read'],
   ['POST', '/v1/drills/:id/judgements', 'respond'],
@@ -78,6 +82,8 @@ const fileConfig = parseFileConfig(
         tokens: [{ token_sha256: sha256Hex(ADMIN_SCOPE), scopes: ['admin'] }],
       },
     ],
+    // Every refusal below is counted against one client: the matrix must not meet the limit.
+    runtimes: { refused_rate_limit: { per_second: 1000, burst: 1000 } },
   },
   { RESPOND_TOKEN: RESPOND },
   'matrix config',
@@ -129,7 +135,9 @@ describe('the route table', () => {
             ? 'slack'
             : cell.includes('source secret')
               ? 'source'
-              : (cell as Auth));
+              : cell.startsWith('runtime token')
+                ? 'runtime'
+                : (cell as Auth));
       return `${m} ${p} ${kind}`;
     });
     expect(rows.sort()).toEqual(ROUTES.map((r) => r.join(' ')).sort());
@@ -150,6 +158,16 @@ describe.each(ROUTES)('%s %s (%s)', (method, path, auth) => {
         expect([401, 403], res.text).not.toContain(res.status);
         expect(res.text).not.toContain('no route for');
       }
+    });
+  } else if (auth === 'runtime') {
+    // Runtime tokens (none here) and read-scope API tokens may ask; the agent named exists nowhere,
+    // so a token that may ask gets the uniform 403 and every other credential 401.
+    it.each(CREDENTIALS)('%s', async (name, token) => {
+      const res = await call(method, path, token);
+      const reads = SCOPES_OF[name]?.includes('read');
+      if (reads) expect(res.status, res.text).not.toBe(401);
+      else expect(res.status, res.text).toBe(401);
+      expect(res.text).not.toContain('no route for');
     });
   } else if (auth === 'source') {
     it.each(CREDENTIALS)('%s', async (name, token) => {

@@ -26,6 +26,7 @@ describe('the config file', () => {
       EDR_WEBHOOK_SECRET: 'edr-webhook-secret-0123456789',
       PAYMENTS_SIEM_SECRET: 'payments-siem-secret-0123456789',
       ALICE_API_TOKEN: 'alice-token-0123456789',
+      SUPPORT_BOT_RUNTIME_TOKEN: 'support-bot-runtime-0123456789',
     };
     const f = parseFileConfig(parseYaml(yaml), env, 'docs/config.md');
     expect(f.sources.map((s) => s.id)).toEqual([
@@ -56,6 +57,26 @@ describe('the config file', () => {
       },
     ]);
     expect(JSON.stringify(f.users)).not.toContain(env.ALICE_API_TOKEN);
+    expect(f.runtimes).toEqual({
+      tokens: [
+        { name: 'support-bot', sha256: sha256Hex(env.SUPPORT_BOT_RUNTIME_TOKEN), agents: ['support-bot'] },
+      ],
+      rateLimit: { perSecond: 50, burst: 200 },
+      refusedRateLimit: { perSecond: 1, burst: 10 },
+    });
+  });
+
+  it('refuses runtime tokens that are short, named twice, or scoped to no agent, naming the field', () => {
+    const token = (name: string, agents: string) =>
+      `  - name: ${name}\n    token_env: RT\n    agents: ${agents}\n`;
+    expect(withFile(`runtimes:\n  tokens:\n${token('a', '[x]')}`, { RT: 'short' })).toThrow(
+      /runtimes\.tokens\.0\.token_env: the token in RT has 5 characters; runtime tokens need at least 16/,
+    );
+    const rt = { RT: 'runtime-token-0123456789' };
+    expect(withFile(`runtimes:\n  tokens:\n${token('a', '[x]')}${token('a', '[y]')}`, rt)).toThrow(
+      /runtimes\.tokens: name a appears twice/,
+    );
+    expect(withFile(`runtimes:\n  tokens:\n${token('a', '[]')}`, rt)).toThrow(/runtimes\.tokens\.0\.agents/);
   });
 
   it('refuses user tokens shorter than 16 characters, naming the field, not the token', () => {

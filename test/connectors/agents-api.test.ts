@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importAgentsFile } from '../../cli/agents';
 import { setCredentialStatus } from '../../db/agents';
@@ -135,8 +136,10 @@ async function getAgentView(id: string) {
   ).json()) as any;
 }
 
+/** The claims of the agent's status document, read with a read-scope token. */
 async function killSwitchStatus(id: string) {
-  return (await (await fetch(`${stack.url}/v1/agents/${id}/status`)).json()) as any;
+  const res = await fetch(`${stack.url}/v1/agents/${id}/status`, { headers: bearer(TEST_ADMIN_TOKEN) });
+  return decodeJwt(await res.text()) as any;
 }
 
 describe('an inventory import never changes a stored status', () => {

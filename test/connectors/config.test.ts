@@ -77,7 +77,12 @@ describe('action contracts', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-live-'));
     const db = openDb(path.join(dir, 'firebreak.db'));
     const config = loadConfig({ DATA_DIR: dir }).connectors;
-    const live = buildLiveConnectors({ db, dataDir: dir, webhookSecret: 'w'.repeat(32), config });
+    const live = buildLiveConnectors({
+      db,
+      statusKeys: { keys: [] },
+      statusToken: () => Promise.resolve('unused'),
+      config,
+    });
     // Every action has a handler; providers that are not configured fail when used, naming them.
     expect(missingConnectors(live)).toEqual([]);
     expect(missingConnectors({ notify: live.notify }, ['notify', 'agent.disable'])).toEqual([

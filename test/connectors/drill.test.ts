@@ -19,6 +19,8 @@ const paramsFor: Record<string, Record<string, unknown>> = {
   'credentials.rotate': { agent_id: 'a1' },
   'agent.disable': { agent_id: 'a1' },
   'agent.enable': { agent_id: 'a1' },
+  'agent.tools.block': { agent_id: 'a1', tools: ['shell'] },
+  'agent.tools.allow': { agent_id: 'a1', tools: ['shell'] },
   'access.restrict': { agent_id: 'a1', resource: 'postgres:reporting' },
   'access.restore': { agent_id: 'a1', resource: 'postgres:reporting' },
   'evidence.collect': { agent_id: 'a1', kind: 'alerts' },

@@ -11,6 +11,7 @@ import { expect } from 'vitest';
 import { createActivities } from '../../activities';
 import type { ConnectorConfig } from '../../connectors/config';
 import { buildLiveConnectors, type LiveConnectorDeps } from '../../connectors/registry';
+import { signVerifierToken, statusJwks } from '../../connectors/status-document';
 import type { LiveConnectors } from '../../connectors/types';
 import type { ActionName, ActionRequest } from '../../domain/actions';
 import { bearer, TEST_ADMIN_TOKEN, type TestStack } from '../helpers/stack';
@@ -26,8 +27,8 @@ export function liveFor(
 ) {
   return buildLiveConnectors({
     db: stack.db,
-    dataDir: stack.dataDir,
-    webhookSecret: stack.credentials.webhookSecret,
+    statusKeys: statusJwks([stack.statusKey]),
+    statusToken: () => signVerifierToken(stack.statusKey),
     config: connectorConfig(stack, over),
     ...extra,
   });

@@ -18,6 +18,7 @@ import { loadConfig, type Config } from '../../app/config';
 import type { FileConfig } from '../../app/config-file';
 import type { Credentials } from '../../app/credentials';
 import type { AuditVerifier } from '../../db/audit-signer';
+import { loadOrCreateSigningKey, type SigningKey } from '../../app/keys';
 import { openDb, type Db } from '../../db/client';
 import { drillStartOptions } from '../../drills/store';
 import { Outbox } from '../../intake/outbox';
@@ -38,6 +39,8 @@ export interface TestStack {
   credentials: Credentials;
   /** The public half of the stack's audit key (its key dir is beside the data dir). */
   auditKey: AuditVerifier;
+  /** The kill switch's status key (in a key dir inside the test's data dir). */
+  statusKey: SigningKey;
   temporal: TemporalHandle;
   outbox: Outbox;
   worker: Worker;
@@ -87,6 +90,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     LOG_LEVEL: 'silent',
     ...opts.env,
   });
+  const statusKey = loadOrCreateSigningKey(config.keyDir, 'status');
   const credentials: Credentials = {
     adminToken: TEST_ADMIN_TOKEN,
     webhookSecret: TEST_WEBHOOK_SECRET,
@@ -123,6 +127,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     metrics: opts.metrics,
     now: opts.now,
     slack: slack?.http,
+    statusKey,
   });
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
@@ -138,6 +143,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     config,
     credentials,
     auditKey: auditKey.verifier,
+    statusKey,
     temporal,
     outbox,
     worker,
