@@ -13,6 +13,8 @@ import { EMPTY_FILE_CONFIG, type FileConfig } from '../app/config-file';
 import type { Credentials } from '../app/credentials';
 import type { Db } from '../db/client';
 import { pingDb } from '../db/client';
+import type { DecisionSigner } from '../domain/decision-proof';
+import { PeopleDirectory } from '../domain/people';
 import type { Outbox } from '../intake/outbox';
 import type { SlackNotifierDeps } from '../slack/notifier';
 import { slackEvents, type SlackHttpHandler } from '../slack/receiver';
@@ -50,6 +52,10 @@ export interface ApiDeps {
   slackNotifier?: SlackNotifierDeps['slack'];
   /** Whether GET /metrics needs a read-scope token (FIREBREAK_METRICS_AUTH); default `read`. */
   metricsAuth?: 'none' | 'read';
+  /** Signs every decision the API sends to an incident workflow (the `decision` key). */
+  decisions: DecisionSigner;
+  /** Who API users are as deciders; default: the config file's users, without Slack roles. */
+  people?: PeopleDirectory;
 }
 
 export function createApp(deps: ApiDeps) {
@@ -94,7 +100,10 @@ export function createApp(deps: ApiDeps) {
   });
   app.route('/v1/alerts', alertRoutes(accept));
   app.route('/v1/incidents', incidentRoutes(deps));
-  app.route('/v1/incidents', decisionRoutes(deps));
+  app.route(
+    '/v1/incidents',
+    decisionRoutes({ ...deps, people: deps.people ?? new PeopleDirectory(file.users) }),
+  );
   app.route('/v1/agents', agentRoutes(deps));
   app.route('/v1/incidents', evidenceRoutes(deps));
   app.post('/slack/events', slackEvents(deps.slack));

@@ -12,9 +12,10 @@ import { createActivities } from '../activities';
 import { createApp } from '../api/app';
 import { buildLiveConnectors, lazyLiveConnectors } from '../connectors/registry';
 import { dbFile, openDb, type Db } from '../db/client';
+import type { DecisionSigner } from '../domain/decision-proof';
 import { drillStartOptions } from '../drills/store';
 import { Outbox } from '../intake/outbox';
-import { slackNotifier, startSlack } from '../slack/runtime';
+import { slackNotifier, slackPeople, startSlack } from '../slack/runtime';
 import { bundleInChild } from '../temporal/bundle';
 import { findTemporalCli } from '../temporal/cli-binary';
 import { connectTemporal, type TemporalHandle } from '../temporal/client';
@@ -22,6 +23,7 @@ import { PortInUseError, startDevServer, type DevServer } from '../temporal/dev-
 import { createWorker } from '../temporal/worker';
 import { ConfigError, type Config } from './config';
 import { loadCredentials, type Credentials } from './credentials';
+import { loadDecisionSigner } from './decision-signer';
 
 export interface TemporalTarget {
   address: string;
@@ -117,6 +119,8 @@ export interface RunningApi {
   server: ServerType;
   outbox: Outbox;
   temporal: TemporalHandle;
+  /** The decision signer the API and Slack use (drills run through it too). */
+  decisions: DecisionSigner;
   close(): Promise<void>;
 }
 
@@ -127,8 +131,16 @@ export async function startApi(
   log: Logger,
 ): Promise<RunningApi> {
   const temporal = await connectTemporal(config.temporal, target.address);
-  const outbox = new Outbox({ db: services.db, temporal, log, drillStartOptions });
-  const slack = await startSlack(config, { db: services.db, temporal, outbox, log });
+  const decisions = loadDecisionSigner(config.keyDir);
+  const people = slackPeople(config);
+  const outbox = new Outbox({
+    db: services.db,
+    temporal,
+    log,
+    drillStartOptions,
+    decisionStart: { decisionKey: decisions.publicKeyHex, deciderRoles: config.file.decisionRoles },
+  });
+  const slack = await startSlack(config, { db: services.db, temporal, outbox, log, decisions, people });
   const app = createApp({
     db: services.db,
     temporal,
@@ -139,6 +151,8 @@ export async function startApi(
     slack: slack?.http,
     slackNotifier: slackNotifier(config, target.uiUrl),
     metricsAuth: config.metricsAuth,
+    decisions,
+    people,
   });
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
@@ -151,6 +165,7 @@ export async function startApi(
     server,
     outbox,
     temporal,
+    decisions,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive connections would hold close() open until their clients leave.

@@ -66,6 +66,7 @@ export async function runEmbedded(
     const workerDone = worker.run();
     const api = await startApi(config, target, services, log);
     const env = {
+      decisions: api.decisions,
       db: services.db,
       temporal: api.temporal,
       outbox: api.outbox,

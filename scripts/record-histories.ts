@@ -15,7 +15,9 @@ import { pino } from 'pino';
 import { createActivities } from '../activities';
 import { createApp } from '../api/app';
 import { loadConfig } from '../app/config';
+import { ephemeralDecisionSigner } from '../app/decision-signer';
 import { closeDb, openDb } from '../db/client';
+import { signDecision } from '../domain/decision-proof';
 import { drillStartOptions } from '../drills/store';
 import { Outbox } from '../intake/outbox';
 import { findTemporalCli, projectRoot } from '../temporal/cli-binary';
@@ -51,13 +53,20 @@ async function main() {
     activities: createActivities({ db }),
   });
   const log = pino({ level: 'silent' });
-  const outbox = new Outbox({ db, temporal, log, drillStartOptions });
+  const decisions = ephemeralDecisionSigner();
+  const outbox = new Outbox({
+    db,
+    temporal,
+    log,
+    drillStartOptions,
+    decisionStart: { decisionKey: decisions.publicKeyHex, deciderRoles: ['admin'] },
+  });
   const credentials = {
     adminToken: 'record-admin-0123456789abcdef',
     webhookSecret: secret,
     generatedFile: undefined,
   };
-  const app = createApp({ db, temporal, credentials, outbox, log });
+  const app = createApp({ db, temporal, credentials, outbox, log, decisions });
   const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
   await worker.runUntil(async () => {
     // Scenario: an alert opens an incident, two more attach, a responder closes it.
@@ -83,10 +92,17 @@ async function main() {
       if (s.alertCount === 3) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    await updateIncident(temporal, first.incident_id, closeIncident, {
-      actor: 'recorder',
+    const close = {
+      decisionId: 'record-close',
+      actor: { id: 'recorder', via: 'cli' as const },
       reason: 'recorded scenario',
-    });
+    };
+    await updateIncident(
+      temporal,
+      first.incident_id,
+      closeIncident,
+      signDecision(decisions, first.incident_id, 'close', close),
+    );
     const handle = temporal.client.workflow.getHandle(`incident-${first.incident_id}`);
     await handle.result();
     const history = await handle.fetchHistory();

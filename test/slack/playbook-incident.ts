@@ -8,6 +8,7 @@ import { insertIncident } from '../../db/incidents';
 import type { PinnedPlaybook } from '../../domain/incident';
 import { pinPlaybook } from '../../playbooks/loader';
 import { incidentWorkflowId } from '../../temporal/client';
+import { testDecisionStart } from '../helpers/decisions';
 import { eventually } from '../helpers/stack';
 import { refOf, type SlackStack } from './setup';
 
@@ -56,6 +57,7 @@ export async function startPlaybookIncident(
         labels: {},
         playbook: pinTestPlaybook(yaml),
         ...(opts.requestedBy ? { requestedBy: opts.requestedBy } : {}),
+        ...testDecisionStart,
       },
     ],
   });
