@@ -46,6 +46,8 @@ export async function runEmbedded(
     DATA_DIR: dataDir,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   };
+  // A throwaway stack signs its decisions with a throwaway key, removed with its data dir.
+  env.FIREBREAK_KEY_DIR ??= path.join(dataDir, 'keys');
   env.TEMPORAL_DEV_PORT ??= String(await freePort());
   env.TEMPORAL_DEV_UI_PORT ??= String(await freePort());
   env.PORT = env.PORT && env.PORT !== '3000' ? env.PORT : String(await freePort());

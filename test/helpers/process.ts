@@ -30,7 +30,13 @@ export function runEntry(
   const args = [...(opts.nodeArgs ?? []), '--import', 'tsx', path.join(projectRoot, entry)];
   const proc = spawn(process.execPath, args, {
     cwd: projectRoot,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    // Keys of a test's install live in its data dir, so nothing is left in ~/.config.
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      ...(env.DATA_DIR ? { FIREBREAK_KEY_DIR: path.join(env.DATA_DIR, 'keys') } : {}),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
