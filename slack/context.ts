@@ -8,7 +8,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import type { Logger } from 'pino';
 import type { SlackConfig } from '../app/config';
 import type { Db } from '../db/client';
-import { appendTimelineEvent, type TimelineEvent } from '../db/timeline';
+import type { TimelineEvent } from '../db/timeline';
 import {
   signDecision,
   type DecisionKind,
@@ -118,9 +118,4 @@ export function slackTimelineEvent(e: SlackAuditEvent): TimelineEvent {
     data: { via: 'slack', actorId: e.actor.id, ...e.data },
     eventKey: `${e.incidentId}:${e.kind}:${e.key}`,
   };
-}
-
-/** Records an attempt the workflow refused before it reached its history (e.g. unauthorized). */
-export async function audit(deps: SlackDeps, e: SlackAuditEvent): Promise<void> {
-  await appendTimelineEvent(deps.db, slackTimelineEvent(e), nowIso(deps));
 }
