@@ -2,7 +2,7 @@
  * What every Slack listener shares: its dependencies, who the clicking user is as an incident
  * actor (resolved here: roles and groups from SLACK_USER_ROLES, linked to their config user, never
  * from the payload), the signing of every decision sent to a workflow, how a rejected workflow
- * update reads to a person, and the timeline write for things done outside the workflow.
+ * update reads to a person, and the timeline event for things done outside the workflow.
  */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Logger } from 'pino';
