@@ -120,7 +120,15 @@ async function start(incidentId: string, adjust: (carry: RunIncidentCarry) => vo
         },
       },
     },
-    decisions: { d1: { decisionId: 'd1', duplicate: false, stepId: 'gate', stepStatus: 'waiting' } },
+    // Keyed by kind, step, person and id, as the handlers remember decisions (decisions.ts).
+    decisions: {
+      'approval:gate:U_ALICE:d1': {
+        decisionId: 'd1',
+        duplicate: false,
+        stepId: 'gate',
+        stepStatus: 'waiting',
+      },
+    },
   };
   adjust(carry);
   return stack.temporal.client.workflow.start<typeof runIncident>('runIncident', {
