@@ -8,6 +8,7 @@ import { createSlackActivities, type SlackNotifierDeps } from '../slack/notifier
 import { createActionActivities, type LiveConnectors } from './actions';
 import { createIncidentActivities } from './incidents';
 import { createPostmortemActivities } from './postmortem';
+import { createRefusalActivities } from './refusals';
 
 export interface ActivityDeps {
   db: Db;
@@ -25,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPostmortemActivities({ db: deps.db, clock }),
     ...createActionActivities({ db: deps.db, clock, liveConnectors: deps.liveConnectors ?? (() => ({})) }),
     ...createSlackActivities({ db: deps.db, clock, slack: deps.slack }),
+    ...createRefusalActivities({ db: deps.db, clock }),
   };
 }
 

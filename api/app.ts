@@ -14,6 +14,8 @@ import type { Credentials } from '../app/credentials';
 import { statusJwks, type StatusSigningKey } from '../connectors/status-document';
 import type { Db } from '../db/client';
 import { pingDb } from '../db/client';
+import type { DecisionSigner } from '../domain/decision-proof';
+import { PeopleDirectory } from '../domain/people';
 import type { Outbox } from '../intake/outbox';
 import type { SlackNotifierDeps } from '../slack/notifier';
 import { slackEvents, type SlackHttpHandler } from '../slack/receiver';
@@ -55,6 +57,10 @@ export interface ApiDeps {
   metricsAuth?: 'none' | 'read';
   /** Signs kill-switch status documents and OFREP answers (app/keys.ts, purpose `status`). */
   statusKey: StatusSigningKey;
+  /** Signs every decision the API sends to an incident workflow (the `decision` key). */
+  decisions: DecisionSigner;
+  /** Who API users are as deciders; default: the config file's users, without Slack roles. */
+  people?: PeopleDirectory;
 }
 
 export function createApp(deps: ApiDeps) {
@@ -99,7 +105,10 @@ export function createApp(deps: ApiDeps) {
   });
   app.route('/v1/alerts', alertRoutes(accept));
   app.route('/v1/incidents', incidentRoutes(deps));
-  app.route('/v1/incidents', decisionRoutes(deps));
+  app.route(
+    '/v1/incidents',
+    decisionRoutes({ ...deps, people: deps.people ?? new PeopleDirectory(file.users) }),
+  );
   const jwks = statusJwks([deps.statusKey]);
   const runtimeAccess = new RuntimeAccess(file.runtimes, jwks, () => (deps.now?.() ?? new Date()).getTime());
   app.get('/.well-known/jwks.json', (c) => c.json(jwks, 200, { 'Cache-Control': 'public, max-age=300' }));

@@ -153,6 +153,11 @@ export const ConfigFileSchema = z.strictObject({
   sources: z.array(SourceSchema).default([]),
   rules: z.array(RuleSchema).default([]),
   users: z.array(UserSchema).default([]),
+  /**
+   * Roles that may abort, resolve, close and complete tasks on every live incident, besides each
+   * playbook's approvers (a user's `roles`, or SLACK_USER_ROLES).
+   */
+  decision_roles: z.array(z.string().min(1)).default(['admin']),
   /** Applies to sources without their own rate_limit. */
   default_rate_limit: RateLimitSchema.default({ per_second: 500, burst: 5000 }),
   /** The most alerts one intake request (an Alertmanager batch) may carry; more is a 400. */
@@ -238,6 +243,7 @@ export interface FileConfig {
   sources: SourceConfig[];
   rules: RouteRule[];
   users: UserConfig[];
+  decisionRoles: string[];
   defaultRateLimit: RateLimit;
   maxAlertsPerRequest: number;
   connectors: ConnectorsFileSection;
@@ -248,6 +254,7 @@ export const EMPTY_FILE_CONFIG: FileConfig = {
   sources: [],
   rules: [],
   users: [],
+  decisionRoles: ['admin'],
   defaultRateLimit: { perSecond: 500, burst: 5000 },
   maxAlertsPerRequest: DEFAULT_MAX_ALERTS_PER_REQUEST,
   connectors: { http_systems: [] },
@@ -341,6 +348,7 @@ export function parseFileConfig(doc: unknown, env: NodeJS.ProcessEnv, where: str
     sources,
     rules: f.rules,
     users,
+    decisionRoles: f.decision_roles,
     defaultRateLimit: { perSecond: f.default_rate_limit.per_second, burst: f.default_rate_limit.burst },
     maxAlertsPerRequest: f.max_alerts_per_request,
     connectors: f.connectors,

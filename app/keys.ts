@@ -39,7 +39,8 @@ export class KeyError extends Error {
   override name = 'KeyError';
 }
 
-function fromPrivate(purpose: KeyPurpose, file: string, privateKey: crypto.KeyObject): SigningKey {
+/** A SigningKey from a private key already in memory (`file` names where it came from). */
+export function signingKeyFrom(purpose: KeyPurpose, file: string, privateKey: crypto.KeyObject): SigningKey {
   if (privateKey.asymmetricKeyType !== 'ed25519') throw new KeyError(`${file} is not an Ed25519 private key`);
   const publicKey = crypto.createPublicKey(privateKey);
   const spki = publicKey.export({ format: 'der', type: 'spki' });
@@ -60,7 +61,7 @@ export function loadOrCreateSigningKey(keyDir: string, purpose: KeyPurpose): Sig
     } catch (err) {
       throw new KeyError(`${file} is not a PEM private key: ${(err as Error).message}`, { cause: err });
     }
-    return fromPrivate(purpose, file, key);
+    return signingKeyFrom(purpose, file, key);
   }
   try {
     fs.mkdirSync(keyDir, { recursive: true, mode: 0o700 });

@@ -13,9 +13,10 @@ import { createApp } from '../api/app';
 import { buildLiveConnectors, lazyLiveConnectors } from '../connectors/registry';
 import { signVerifierToken, statusJwks } from '../connectors/status-document';
 import { dbFile, openDb, type Db } from '../db/client';
+import type { DecisionSigner } from '../domain/decision-proof';
 import { drillStartOptions } from '../drills/store';
 import { Outbox } from '../intake/outbox';
-import { slackNotifier, startSlack } from '../slack/runtime';
+import { slackNotifier, slackPeople, startSlack } from '../slack/runtime';
 import { bundleInChild } from '../temporal/bundle';
 import { findTemporalCli } from '../temporal/cli-binary';
 import { connectTemporal, type TemporalHandle } from '../temporal/client';
@@ -25,6 +26,7 @@ import { loadAuditKey } from './audit-key';
 import { ConfigError, type Config } from './config';
 import { loadCredentials, type Credentials } from './credentials';
 import { loadOrCreateSigningKey, type SigningKey } from './keys';
+import { loadDecisionSigner } from './decision-signer';
 
 export interface TemporalTarget {
   address: string;
@@ -124,6 +126,8 @@ export interface RunningApi {
   server: ServerType;
   outbox: Outbox;
   temporal: TemporalHandle;
+  /** The decision signer the API and Slack use (drills run through it too). */
+  decisions: DecisionSigner;
   close(): Promise<void>;
 }
 
@@ -157,8 +161,16 @@ export async function startApi(
   log: Logger,
 ): Promise<RunningApi> {
   const temporal = await connectTemporal(config.temporal, target.address);
-  const outbox = new Outbox({ db: services.db, temporal, log, drillStartOptions });
-  const slack = await startSlack(config, { db: services.db, temporal, outbox, log });
+  const decisions = loadDecisionSigner(config.keyDir);
+  const people = slackPeople(config);
+  const outbox = new Outbox({
+    db: services.db,
+    temporal,
+    log,
+    drillStartOptions,
+    decisionStart: { decisionKey: decisions.publicKeyHex, deciderRoles: config.file.decisionRoles },
+  });
+  const slack = await startSlack(config, { db: services.db, temporal, outbox, log, decisions, people });
   const app = createApp({
     db: services.db,
     temporal,
@@ -170,6 +182,8 @@ export async function startApi(
     slackNotifier: slackNotifier(config, target.uiUrl),
     metricsAuth: config.metricsAuth,
     statusKey: services.statusKey,
+    decisions,
+    people,
   });
   const server = await listen(app.fetch, config.host, config.port).catch(async (err: unknown) => {
     // Nothing listens, so nothing will close these: release them before reporting.
@@ -186,6 +200,7 @@ export async function startApi(
     server,
     outbox,
     temporal,
+    decisions,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive connections would hold close() open until their clients leave.

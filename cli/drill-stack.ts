@@ -46,6 +46,8 @@ export async function runEmbedded(
     DATA_DIR: dataDir,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   };
+  // A throwaway stack signs its decisions with a throwaway key, removed with its data dir.
+  env.FIREBREAK_KEY_DIR ??= path.join(dataDir, 'keys');
   env.TEMPORAL_DEV_PORT ??= String(await freePort());
   env.TEMPORAL_DEV_UI_PORT ??= String(await freePort());
   env.PORT = env.PORT && env.PORT !== '3000' ? env.PORT : String(await freePort());
@@ -66,6 +68,7 @@ export async function runEmbedded(
     const workerDone = worker.run();
     const api = await startApi(config, target, services, log);
     const env = {
+      decisions: api.decisions,
       db: services.db,
       temporal: api.temporal,
       outbox: api.outbox,

@@ -28,13 +28,20 @@ export interface IncidentStart {
   playbook?: PinnedPlaybook;
   /** Values for the playbook's declared inputs (defaults apply for the rest). */
   inputs?: Record<string, string | number | boolean>;
-  /** Who opened the incident, when a person did: the default approval requester. */
+  /**
+   * Who asked for this incident: the person who declared it, else the alert source
+   * (`source:<id>`). The default approval requester, who may not approve (two-person rule).
+   */
   requestedBy?: string;
   /**
    * Set when the alert that opened the incident came from a source not trusted to trigger its
    * containment unattended: every containment action then waits for a confirmation first.
    */
   confirmation?: ContainmentConfirmation;
+  /** Raw Ed25519 public key (hex) that every decision must be signed with; none: all are refused. */
+  decisionKey?: string;
+  /** Roles (config `decision_roles`) that may abort, resolve, close and complete tasks. */
+  deciderRoles?: string[];
   /** Drill mode only: scripted action outcomes by step id. */
   scripted?: Record<string, ScriptedOutcome>;
   /** Drill mode only: playbook timers (waits, approval and task deadlines) run this many times faster. */
@@ -82,15 +89,30 @@ export interface IncidentState {
   pendingApprovals?: PendingApproval[];
 }
 
-export interface CloseRequest {
-  actor: string;
-  reason: string;
+/** Attached to every decision update: when it was signed and the signature (hex, 64 bytes). */
+export interface DecisionProof {
+  at: string;
+  signature: string;
 }
 
-/** Who acts on an incident through an update; ids are Slack user ids where the actor is a person. */
+export interface CloseRequest {
+  decisionId: string;
+  actor: Actor;
+  reason: string;
+  proof: DecisionProof;
+}
+
+/**
+ * Who acts on an incident through an update; ids are Slack user ids where the actor is a person.
+ * `person` is the one identity behind all of a person's ids (the config user's id when their API
+ * and Slack identities are linked) and `ids` lists those ids: k-of-n counts people, not ids.
+ * Roles and groups are resolved by the server that signs the decision, never taken from a caller.
+ */
 export interface Actor {
   id: string;
   name?: string;
+  person?: string;
+  ids?: string[];
   roles?: string[];
   groups?: string[];
   via: 'api' | 'slack' | 'cli';
@@ -102,6 +124,8 @@ export type StepStatus =
 export interface ApprovalRecord {
   decisionId: string;
   actorId: string;
+  /** The person behind actorId (see Actor.person). */
+  person?: string;
   decision: 'approve' | 'reject';
   at: string;
   reason?: string;

@@ -13,7 +13,9 @@ import { getIncident } from '../db/incidents';
 import { appendTimelineEvent } from '../db/timeline';
 import type { Alert } from '../domain/alert';
 import { systemClock } from '../domain/clock';
+import { signDecision, type DecisionSigner } from '../domain/decision-proof';
 import { durationMs } from '../domain/duration';
+import type { Actor } from '../domain/incident';
 import type { Outbox } from '../intake/outbox';
 import { storeAlerts } from '../intake/store';
 import { loadPlaybookDir } from '../playbooks/loader';
@@ -27,12 +29,17 @@ import { type DrillAlert, type DrillScenario, type Inject } from './schema';
 
 export interface DrillEnv {
   db: Db;
+  /** Signs the facilitator's and the auto-responder's decisions (drills act through updates too). */
+  decisions: DecisionSigner;
   temporal: TemporalHandle;
   outbox: Outbox;
   dataDir: string;
   /** Slack, when configured: the after-action digest is posted to the drill channel. */
   slack?: SlackNotifierDeps['slack'];
 }
+
+/** Who the drill driver acts as: the exercise's facilitator. */
+const FACILITATOR: Actor = { id: 'facilitator', name: 'Drill facilitator', via: 'cli' };
 
 export interface DrillOptions {
   auto?: boolean;
@@ -126,8 +133,13 @@ async function applyInject(
     );
     env.outbox.kick();
   } else if (i.type === 'message') {
-    const note = { decisionId: key, actor: { id: 'facilitator', via: 'cli' as const }, text: i.text };
-    await updateIncident(env.temporal, incidentId, addNote, note).catch(() => undefined);
+    const note = { decisionId: key, actor: FACILITATOR, text: i.text };
+    await updateIncident(
+      env.temporal,
+      incidentId,
+      addNote,
+      signDecision(env.decisions, incidentId, 'note', note),
+    ).catch(() => undefined);
   } else if (i.type === 'event') {
     await appendTimelineEvent(
       env.db,
@@ -152,7 +164,7 @@ export async function driveDrill(
 ): Promise<DrillOutcome> {
   const speed = opts.speed ?? 1;
   const t0 = Date.parse((await drillRow(env.db, incidentId))?.startedAt ?? new Date().toISOString());
-  const responder = new AutoResponder(scenario, incidentId, speed);
+  const responder = new AutoResponder(scenario, incidentId, speed, env.decisions);
   const limit = t0 + durationMs(scenario.time_limit) / speed;
   // Injects run on their own timers, in order, so a slow query or update never delays them.
   let played: Promise<void> = Promise.resolve();
@@ -187,10 +199,13 @@ export async function driveDrill(
     for (const t of timers) clearTimeout(t);
     await played;
   }
-  await updateIncident(env.temporal, incidentId, closeIncident, {
-    actor: 'drill',
-    reason: 'drill finished',
-  }).catch(() => undefined);
+  const close = { decisionId: `${incidentId}:close`, actor: FACILITATOR, reason: 'drill finished' };
+  await updateIncident(
+    env.temporal,
+    incidentId,
+    closeIncident,
+    signDecision(env.decisions, incidentId, 'close', close),
+  ).catch(() => undefined);
   const { report, reportPath, missed } = await settleDrill(
     env.db,
     env.dataDir,

@@ -4,6 +4,7 @@
  * waited the scripted delay, compressed by the speed factor. Decision ids are derived from the
  * incident, step and responder, so a resent update is a no-op in the workflow.
  */
+import { signDecision, type DecisionSigner } from '../domain/decision-proof';
 import { durationMs } from '../domain/duration';
 import type { Actor, PlaybookState } from '../domain/incident';
 import { updateIncident, type TemporalHandle } from '../temporal/client';
@@ -18,6 +19,7 @@ export class AutoResponder {
     private readonly scenario: DrillScenario,
     private readonly incidentId: string,
     private readonly speed: number,
+    private readonly signer: DecisionSigner,
   ) {}
 
   private actor(id: string, fallback?: { roles: string[]; groups: string[] }): Actor {
@@ -60,13 +62,18 @@ export class AutoResponder {
       for (const id of by.slice(0, count)) {
         const decisionId = `${this.incidentId}:${a.stepId}:${id}`;
         await this.send(decisionId, () =>
-          updateIncident(temporal, this.incidentId, decideApproval, {
-            decisionId,
-            stepId: a.stepId,
-            decision,
-            actor: this.actor(id, fallback),
-            reason: 'drill',
-          }),
+          updateIncident(
+            temporal,
+            this.incidentId,
+            decideApproval,
+            signDecision(this.signer, this.incidentId, 'approval', {
+              decisionId,
+              stepId: a.stepId,
+              decision,
+              actor: this.actor(id, fallback),
+              reason: 'drill',
+            }),
+          ),
         );
       }
     }
@@ -77,12 +84,17 @@ export class AutoResponder {
       const id = scripted?.by[0] ?? 'drill-responder-1';
       const decisionId = `${this.incidentId}:${t.stepId}:${id}`;
       await this.send(decisionId, () =>
-        updateIncident(temporal, this.incidentId, completeTask, {
-          decisionId,
-          stepId: t.stepId,
-          actor: this.actor(id),
-          note: 'drill',
-        }),
+        updateIncident(
+          temporal,
+          this.incidentId,
+          completeTask,
+          signDecision(this.signer, this.incidentId, 'task', {
+            decisionId,
+            stepId: t.stepId,
+            actor: this.actor(id),
+            note: 'drill',
+          }),
+        ),
       );
     }
   }

@@ -34,6 +34,11 @@ export interface OutboxOptions {
    * drillStartOptions. Injected because drills/ sits above intake/ (it opens drills through it).
    */
   drillStartOptions: (db: Db, incidentId: string) => Promise<Partial<IncidentStart>>;
+  /**
+   * Pinned into every incident: the decision public key its workflow verifies decisions with, and
+   * the roles (config `decision_roles`) that may abort, resolve and complete tasks.
+   */
+  decisionStart: Required<Pick<IncidentStart, 'decisionKey' | 'deciderRoles'>>;
   batchSize?: number;
   /** Delay before retrying after Temporal was unreachable. */
   retryDelayMs?: number;
@@ -65,6 +70,14 @@ function batchOf(list: PendingAlert[], total: number): AlertBatch {
     latestStatus: last.status,
     lastSeenAt: last.receivedAt,
   };
+}
+
+/**
+ * Who asked for the incident (two-person rule): the person who declared it in Slack (the `slack`
+ * source, whose alerts only the Slack receiver writes), else the alert source itself.
+ */
+function requesterOf(inc: IncidentRow, labels: Record<string, string>): string {
+  return inc.source === 'slack' && labels.declared_by ? labels.declared_by : `source:${inc.source}`;
 }
 
 export class Outbox {
@@ -246,6 +259,8 @@ export class Outbox {
       agentId: inc.agentId ?? undefined,
       openedAt: inc.openedAt,
       labels,
+      requestedBy: requesterOf(inc, labels),
+      ...this.opts.decisionStart,
       ...(playbook ? { playbook } : {}),
       ...(confirmation ? { confirmation } : {}),
       ...(inc.mode === 'drill' ? await this.opts.drillStartOptions(this.opts.db, inc.id) : {}),

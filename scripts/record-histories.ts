@@ -16,7 +16,9 @@ import { createActivities } from '../activities';
 import { createApp } from '../api/app';
 import { loadConfig } from '../app/config';
 import { loadOrCreateSigningKey } from '../app/keys';
+import { ephemeralDecisionSigner } from '../app/decision-signer';
 import { closeDb, openDb } from '../db/client';
+import { signDecision } from '../domain/decision-proof';
 import { drillStartOptions } from '../drills/store';
 import { Outbox } from '../intake/outbox';
 import { findTemporalCli, projectRoot } from '../temporal/cli-binary';
@@ -52,14 +54,21 @@ async function main() {
     activities: createActivities({ db }),
   });
   const log = pino({ level: 'silent' });
-  const outbox = new Outbox({ db, temporal, log, drillStartOptions });
+  const decisions = ephemeralDecisionSigner();
+  const outbox = new Outbox({
+    db,
+    temporal,
+    log,
+    drillStartOptions,
+    decisionStart: { decisionKey: decisions.publicKeyHex, deciderRoles: ['admin'] },
+  });
   const credentials = {
     adminToken: 'record-admin-0123456789abcdef',
     webhookSecret: secret,
     generatedFile: undefined,
   };
   const statusKey = loadOrCreateSigningKey(path.join(dataDir, 'keys'), 'status');
-  const app = createApp({ db, temporal, credentials, outbox, log, statusKey });
+  const app = createApp({ db, temporal, credentials, outbox, log, statusKey, decisions });
   const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
   await worker.runUntil(async () => {
     // Scenario: an alert opens an incident, two more attach, a responder closes it.
@@ -85,10 +94,17 @@ async function main() {
       if (s.alertCount === 3) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    await updateIncident(temporal, first.incident_id, closeIncident, {
-      actor: 'recorder',
+    const close = {
+      decisionId: 'record-close',
+      actor: { id: 'recorder', via: 'cli' as const },
       reason: 'recorded scenario',
-    });
+    };
+    await updateIncident(
+      temporal,
+      first.incident_id,
+      closeIncident,
+      signDecision(decisions, first.incident_id, 'close', close),
+    );
     const handle = temporal.client.workflow.getHandle(`incident-${first.incident_id}`);
     await handle.result();
     const history = await handle.fetchHistory();

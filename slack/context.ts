@@ -1,14 +1,22 @@
 /**
  * What every Slack listener shares: its dependencies, who the clicking user is as an incident
- * actor (roles and groups from SLACK_USER_ROLES), how a rejected workflow update reads to a
- * person, and the audit write for attempts the workflow never saw (unauthorized clicks).
+ * actor (resolved here: roles and groups from SLACK_USER_ROLES, linked to their config user, never
+ * from the payload), the signing of every decision sent to a workflow, how a rejected workflow
+ * update reads to a person, and the timeline event for things done outside the workflow.
  */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { SlackConfig } from '../app/config';
 import type { Db } from '../db/client';
-import { appendTimelineEvent, type TimelineEvent } from '../db/timeline';
-import type { Actor } from '../domain/incident';
+import type { TimelineEvent } from '../db/timeline';
+import {
+  signDecision,
+  type DecisionKind,
+  type DecisionSigner,
+  type UnsignedDecision,
+} from '../domain/decision-proof';
+import type { Actor, DecisionProof } from '../domain/incident';
+import type { PeopleDirectory } from '../domain/people';
 import { isRefusalType, type RefusalType } from '../domain/refusals';
 import type { Outbox } from '../intake/outbox';
 import type { TemporalHandle } from '../temporal/client';
@@ -20,21 +28,28 @@ export interface SlackDeps {
   outbox: Outbox;
   log: Logger;
   now?: () => Date;
+  /** Signs every decision sent to an incident workflow (the `decision` key). */
+  decisions: DecisionSigner;
+  /** Who Slack users are as deciders (SLACK_USER_ROLES, linked config users). */
+  people: PeopleDirectory;
 }
 
 export function nowIso(deps: Pick<SlackDeps, 'now'>): string {
   return (deps.now?.() ?? new Date()).toISOString();
 }
 
-export function actorFor(config: SlackConfig, user: { id: string; name?: string; username?: string }): Actor {
-  const identity = config.identities[user.id];
-  return {
-    id: user.id,
-    name: user.name ?? user.username,
-    roles: identity?.roles ?? [],
-    groups: identity?.groups ?? [],
-    via: 'slack',
-  };
+export function actorFor(deps: SlackDeps, user: { id: string; name?: string; username?: string }): Actor {
+  return deps.people.slackActor(user);
+}
+
+/** The update argument with Firebreak's signature (the workflow refuses it without). */
+export function signed<A extends UnsignedDecision>(
+  deps: SlackDeps,
+  incidentId: string,
+  kind: DecisionKind,
+  arg: A,
+): A & { proof: DecisionProof } {
+  return signDecision(deps.decisions, incidentId, kind, arg);
 }
 
 export type UpdateRefusal = 'unauthorized' | 'already' | 'expired' | 'closed' | 'unsupported' | 'invalid';
@@ -103,9 +118,4 @@ export function slackTimelineEvent(e: SlackAuditEvent): TimelineEvent {
     data: { via: 'slack', actorId: e.actor.id, ...e.data },
     eventKey: `${e.incidentId}:${e.kind}:${e.key}`,
   };
-}
-
-/** Records an attempt the workflow refused before it reached its history (e.g. unauthorized). */
-export async function audit(deps: SlackDeps, e: SlackAuditEvent): Promise<void> {
-  await appendTimelineEvent(deps.db, slackTimelineEvent(e), nowIso(deps));
 }

@@ -1,21 +1,31 @@
 /**
- * The handlers of the playbook updates (decideApproval, completeTask, abortIncident, escalate,
- * addNote). Each validator (decisions.ts) runs before the update enters history; each handler
- * applies the decision to the run state the interpreter is waiting on, remembers the decisionId
- * (so a repeat returns the first result) and writes the decision to the timeline with its actor
- * before it returns (a regular activity, see projection-queue.ts), so a caller that reads the
- * timeline next finds it.
+ * The handlers of the decision updates (decideApproval, completeTask, abortIncident, escalate,
+ * addNote; closeIncident through `admit`). The checks of decisions.ts run twice: in the validator,
+ * which rejects malformed, expired and already-decided updates before they enter history, and in
+ * the handler, where a refusal about who decides (unsigned, forged, stale, not authorized, the
+ * two-person rule) is written to the timeline as `decision.refused` and to the audit log before
+ * the update fails with it, so a forged decision sent straight to Temporal leaves a trace. An
+ * accepted decision is applied to the run state the interpreter waits on, remembered under its
+ * scoped key (a repeat returns the first result) and written to the timeline with its actor
+ * before it returns (a regular activity, see projection-queue.ts).
  */
 import { isCancellation, setHandler } from '@temporalio/workflow';
+import type { DecisionKind } from '../domain/decision-proof';
 import type { IncidentStart } from '../domain/incident';
 import type { ApprovalStep } from '../domain/playbook';
 import { followUpActions } from './action-requests';
 import {
-  isDuplicate,
-  validateActorAction,
-  validateApproval,
-  validateTask,
+  checkApproval,
+  checkIncidentDecision,
+  checkTask,
+  decisionKey,
+  isRecorded,
+  personOf,
+  refuse,
+  type DecisionScope,
   type Decisions,
+  type Refusal,
+  type SignedDecision,
 } from './decisions';
 import {
   abortIncident,
@@ -25,6 +35,7 @@ import {
   escalate,
   type AbortRequest,
   type ApprovalDecision,
+  type CloseRequest,
   type DecisionResult,
   type EscalationRequest,
   type NoteRequest,
@@ -43,64 +54,185 @@ interface DecisionEvent {
 
 type Outcome = Omit<DecisionResult, 'decisionId' | 'duplicate'>;
 
-/** A free-text field the update needs (reason, note text), unless the decisionId is a repeat. */
-function requireText(decisions: Decisions, decisionId: string, value: string | undefined, name: string) {
-  if (!isDuplicate(decisions, decisionId) && !value) throw new Error(`${name} is required`);
+/** A free-text field the update needs (reason, note text). */
+function requireText(value: string | undefined, name: string) {
+  if (!value) refuse({ type: 'Invalid', message: `${name} is required` });
+}
+
+/** The validator's half: refusals that are not recorded reject the update before history. */
+function validate(r: Refusal | undefined): void {
+  if (r && !isRecorded(r)) refuse(r);
 }
 
 export class DecisionHandlers {
   constructor(
     private readonly input: IncidentStart,
-    /** Undefined for an incident without a playbook: only escalate and addNote apply. */
+    /** Undefined for an incident without a playbook: only escalate, addNote and close apply. */
     private readonly ctx: PlaybookContext | undefined,
     private readonly decisions: Decisions,
   ) {}
 
-  register(): void {
-    const { decisions } = this;
-    const run = () => this.ctx?.run;
-    const index = this.ctx?.index ?? new Map();
-    setHandler(decideApproval, (d) => this.decideApproval(d), {
-      validator: (d) => validateApproval(run(), index, d, Date.now(), decisions),
-    });
-    setHandler(completeTask, (t) => this.completeTask(t), {
-      validator: (t) => validateTask(run(), index, t, Date.now(), decisions),
-    });
-    setHandler(abortIncident, (a) => this.abort(a), {
-      validator: (a) => {
-        validateActorAction(run(), a, true, decisions);
-        requireText(decisions, a.decisionId, a.reason, 'reason');
-      },
-    });
-    setHandler(escalate, (e) => this.escalate(e), {
-      validator: (e) => {
-        validateActorAction(run(), e, false, decisions);
-        requireText(decisions, e.decisionId, e.reason, 'reason');
-      },
-    });
-    setHandler(addNote, (n) => this.addNote(n), {
-      validator: (n) => {
-        validateActorAction(run(), n, false, decisions);
-        requireText(decisions, n.decisionId, n.text?.trim(), 'text');
-      },
-    });
+  private scope(): DecisionScope {
+    return {
+      input: this.input,
+      run: this.ctx?.run,
+      index: this.ctx?.index ?? new Map(),
+      nowMs: Date.now(),
+      decisions: this.decisions,
+    };
   }
 
-  /** Applies a decision once; a repeated decisionId gets the stored result back. */
+  /** The close update's check (validator and handler), for IncidentLifecycle. */
+  checkClose(req: CloseRequest): Refusal | undefined {
+    return checkIncidentDecision(
+      this.scope(),
+      'close',
+      req,
+      { text: req.reason },
+      { authorized: true, needsRunning: false },
+    );
+  }
+
+  validateClose(req: CloseRequest): void {
+    requireText(req?.reason, 'reason');
+    validate(this.checkClose(req));
+  }
+
+  /** The handler's half: a refusal is recorded (timeline, audit log), then the update fails. */
+  async admit(
+    kind: DecisionKind,
+    stepId: string | undefined,
+    d: SignedDecision,
+    refusal: Refusal | undefined,
+  ): Promise<void> {
+    if (!refusal) return;
+    await this.recordRefusal(kind, stepId, d, refusal);
+    refuse(refusal);
+  }
+
+  register(): void {
+    const s = () => this.scope();
+    const approval = (d: ApprovalDecision) => checkApproval(s(), d);
+    const task = (t: TaskCompletion) => checkTask(s(), t);
+    const abort = (a: AbortRequest) =>
+      checkIncidentDecision(s(), 'abort', a, { text: a.reason }, { authorized: true, needsRunning: true });
+    const esc = (e: EscalationRequest) =>
+      checkIncidentDecision(
+        s(),
+        'escalate',
+        e,
+        { text: e.reason, target: e.target },
+        { authorized: false, needsRunning: false },
+      );
+    const note = (n: NoteRequest) =>
+      checkIncidentDecision(s(), 'note', n, { text: n.text }, { authorized: false, needsRunning: false });
+    setHandler(
+      decideApproval,
+      async (d) => {
+        await this.admit('approval', d.stepId, d, approval(d));
+        return this.decideApproval(d);
+      },
+      { validator: (d) => validate(approval(d)) },
+    );
+    setHandler(
+      completeTask,
+      async (t) => {
+        await this.admit('task', t.stepId, t, task(t));
+        return this.completeTask(t);
+      },
+      { validator: (t) => validate(task(t)) },
+    );
+    setHandler(
+      abortIncident,
+      async (a) => {
+        await this.admit('abort', undefined, a, abort(a));
+        return this.abort(a);
+      },
+      {
+        validator: (a) => {
+          requireText(a?.reason, 'reason');
+          validate(abort(a));
+        },
+      },
+    );
+    setHandler(
+      escalate,
+      async (e) => {
+        await this.admit('escalate', undefined, e, esc(e));
+        return this.escalate(e);
+      },
+      {
+        validator: (e) => {
+          requireText(e?.reason, 'reason');
+          validate(esc(e));
+        },
+      },
+    );
+    setHandler(
+      addNote,
+      async (n) => {
+        await this.admit('note', undefined, n, note(n));
+        return this.addNote(n);
+      },
+      {
+        validator: (n) => {
+          requireText(n?.text?.trim(), 'text');
+          validate(note(n));
+        },
+      },
+    );
+  }
+
+  /** The refused attempt on the timeline (as refused) and in the audit log, with its actor. */
+  private async recordRefusal(
+    kind: DecisionKind,
+    stepId: string | undefined,
+    d: SignedDecision,
+    r: Refusal,
+  ): Promise<void> {
+    const incidentId = this.input.incidentId;
+    const actor = r.unverified ? `${d.actor.id} (unverified)` : d.actor.id;
+    const key = decisionKey(kind, stepId, d);
+    const at = nowIso();
+    const what = stepId ? `${kind} of ${stepId}` : kind;
+    const data = {
+      decision: kind,
+      decisionId: d.decisionId,
+      actorId: d.actor.id,
+      person: personOf(d.actor),
+      via: d.actor.via,
+      verified: !r.unverified,
+      reason: r.message,
+      ...(stepId ? { stepId } : {}),
+    };
+    await updateWrites.recordTimeline({
+      incidentId,
+      kind: 'decision.refused',
+      actor,
+      message: `Refused ${what} by ${actor} via ${d.actor.via}: ${r.message}`,
+      data,
+      eventKey: `${incidentId}:refused:${key}:${d.proof?.at ?? 'unsigned'}`,
+      at,
+    });
+    await updateWrites.auditRefusedDecision({ at, actor, incidentId, stepId, data });
+  }
+
+  /** Applies a decision once per scoped key; a repeat gets the stored result back. */
   private async once(
+    key: string,
     decisionId: string,
     apply: () => Outcome,
     event: DecisionEvent,
   ): Promise<DecisionResult> {
-    if (isDuplicate(this.decisions, decisionId)) return { ...this.decisions[decisionId]!, duplicate: true };
+    if (Object.hasOwn(this.decisions, key)) return { ...this.decisions[key]!, duplicate: true };
     const result: DecisionResult = { decisionId, duplicate: false, ...apply() };
-    this.decisions[decisionId] = result;
+    this.decisions[key] = result;
     const incidentId = this.input.incidentId;
     await updateWrites.recordTimeline({
       incidentId,
       ...event,
       data: { decisionId, ...(event.data ?? {}) },
-      eventKey: `${incidentId}:decision:${decisionId}`,
+      eventKey: `${incidentId}:decision:${key}`,
       at: nowIso(),
     });
     return result;
@@ -109,10 +241,17 @@ export class DecisionHandlers {
   private decideApproval(d: ApprovalDecision): Promise<DecisionResult> {
     const verb = d.decision === 'approve' ? 'approved' : 'rejected';
     return this.once(
+      decisionKey('approval', d.stepId, d),
       d.decisionId,
       () => {
         const s = this.ctx!.run.steps[d.stepId]!;
-        const vote = { decisionId: d.decisionId, actorId: d.actor.id, decision: d.decision, at: nowIso() };
+        const vote = {
+          decisionId: d.decisionId,
+          actorId: d.actor.id,
+          person: personOf(d.actor),
+          decision: d.decision,
+          at: nowIso(),
+        };
         s.approvals = [...(s.approvals ?? []), { ...vote, ...(d.reason ? { reason: d.reason } : {}) }];
         return { stepId: d.stepId, stepStatus: s.status };
       },
@@ -127,6 +266,7 @@ export class DecisionHandlers {
 
   private completeTask(t: TaskCompletion): Promise<DecisionResult> {
     return this.once(
+      decisionKey('task', t.stepId, t),
       t.decisionId,
       () => {
         const s = this.ctx!.run.steps[t.stepId]!;
@@ -145,6 +285,7 @@ export class DecisionHandlers {
 
   private abort(a: AbortRequest): Promise<DecisionResult> {
     return this.once(
+      decisionKey('abort', undefined, a),
       a.decisionId,
       () => {
         this.ctx!.run.abortRequested ??= { actor: a.actor.id, reason: a.reason };
@@ -160,7 +301,7 @@ export class DecisionHandlers {
   }
 
   private addNote(n: NoteRequest): Promise<DecisionResult> {
-    return this.once(n.decisionId, () => ({}), {
+    return this.once(decisionKey('note', undefined, n), n.decisionId, () => ({}), {
       kind: 'note',
       actor: n.actor.id,
       message: n.text,
@@ -170,7 +311,7 @@ export class DecisionHandlers {
 
   private async escalate(e: EscalationRequest): Promise<DecisionResult> {
     const targets = e.target ? [e.target] : this.pendingEscalationTargets();
-    const result = await this.once(e.decisionId, () => ({}), {
+    const result = await this.once(decisionKey('escalate', undefined, e), e.decisionId, () => ({}), {
       kind: 'escalated',
       actor: e.actor.id,
       message: `${e.actor.name ?? e.actor.id} escalated via ${e.actor.via} to ${targets.join(', ') || 'the incident channel'}: ${e.reason}`,

@@ -1,118 +1,224 @@
 /**
- * Validators of the playbook updates, as pure functions of the run state and the workflow clock:
- * they throw (rejecting the update before it enters history) for unknown steps, steps not waiting,
- * decisions after the deadline, approvers the step does not name, a second decision by the same
- * person, and the requester approving their own request (two-person rule). A decisionId already
- * applied always passes, so a retried call gets the first result.
+ * Who may decide what, as pure functions of the incident's input, the run state and the workflow
+ * clock. Each check returns a refusal or undefined:
+ * - first the signature (decision-proof.ts): the actor, their person, roles and groups count only
+ *   as Firebreak's API or Slack receiver signed them;
+ * - a decision id already applied by the same person on the same step returns the first result
+ *   (ids are scoped to kind, step and person, so nobody can pre-claim another's id);
+ * - approvals: the step's approvers, distinct people (one person's API and Slack ids are one), the
+ *   requester never approving their own request (two-person rule), before the deadline;
+ * - abort, close and task completion on a live incident: the playbook's approvers (any approval
+ *   step's), the task's assignee, or a role the config names (`decision_roles`, pinned into the
+ *   input at start). A drill contains nothing for real; there any signed responder may.
+ * `Unauthorized` refusals are recorded (timeline and audit log, decision-handlers.ts); the others
+ * (unknown step, not waiting, expired) are rejected by the validator before entering history.
  */
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { Actor } from '../domain/incident';
-import type { ApprovalStep } from '../domain/playbook';
+import type { DecisionClaims, DecisionKind } from '../domain/decision-proof';
+import type { Actor, DecisionProof, IncidentStart } from '../domain/incident';
+import type { ApprovalStep, ManualTaskStep } from '../domain/playbook';
 import type { RefusalType } from '../domain/refusals';
-import type { ApprovalDecision, DecisionResult, TaskCompletion } from './messages';
+import { proofProblem } from './decision-proof';
+import type { DecisionResult } from './messages';
 import type { IndexedStep, PlaybookRun } from './playbook-model';
 
-/** Rejects the update with a typed failure (see domain/refusals.ts); it never enters history. */
-function refuse(type: RefusalType, message: string): never {
-  throw ApplicationFailure.create({ type, message, nonRetryable: true });
+export interface Refusal {
+  type: RefusalType;
+  message: string;
+  /** The signature did not hold: the actor named in the payload is only a claim. */
+  unverified?: boolean;
 }
 
-function requireActor(actor: Actor | undefined): asserts actor is Actor {
-  if (!actor?.id) refuse('Invalid', 'actor.id is required');
-  if (!['api', 'slack', 'cli'].includes(actor.via)) refuse('Invalid', 'actor.via must be api, slack or cli');
+/** Rejects the update with a typed failure (see domain/refusals.ts). */
+export function refuse(r: Refusal): never {
+  throw ApplicationFailure.create({ type: r.type, message: r.message, nonRetryable: true });
 }
 
-export function requireDecisionId(decisionId: string | undefined): void {
-  if (!decisionId || typeof decisionId !== 'string') refuse('Invalid', 'decisionId is required');
+/** Refusals about who decides: written to the timeline and the audit log. */
+export function isRecorded(r: Refusal): boolean {
+  return r.type === 'Unauthorized';
 }
 
 export type Decisions = Record<string, DecisionResult>;
 
-export function isDuplicate(decisions: Decisions, decisionId: string): boolean {
-  return Object.hasOwn(decisions, decisionId);
+/** What every decision update carries besides its own fields. */
+export interface SignedDecision {
+  decisionId: string;
+  actor: Actor;
+  proof: DecisionProof;
 }
 
-export function isAuthorizedApprover(def: ApprovalStep, actor: Actor): boolean {
-  const a = def.approvers;
+/** What the checks read. */
+export interface DecisionScope {
+  input: IncidentStart;
+  run: PlaybookRun | undefined;
+  index: Map<string, IndexedStep>;
+  nowMs: number;
+  decisions: Decisions;
+}
+
+const invalid = (message: string): Refusal => ({ type: 'Invalid', message });
+const unauthorized = (message: string): Refusal => ({ type: 'Unauthorized', message });
+
+export function personOf(actor: Actor): string {
+  return actor.person ?? actor.id;
+}
+
+/** Every id the actor is known by: their id, their person, and the ids linked to it. */
+export function idsOf(actor: Actor): string[] {
+  return [...new Set([actor.id, personOf(actor), ...(actor.ids ?? [])])];
+}
+
+/** A decision id scoped to its kind, step and person: the key of `Decisions`. */
+export function decisionKey(kind: DecisionKind, stepId: string | undefined, d: SignedDecision): string {
+  return `${kind}:${stepId ?? '-'}:${personOf(d.actor)}:${d.decisionId}`;
+}
+
+function shape(d: SignedDecision | undefined): Refusal | undefined {
+  if (!d?.decisionId || typeof d.decisionId !== 'string') return invalid('decisionId is required');
+  if (!d.actor?.id) return invalid('actor.id is required');
+  if (!['api', 'slack', 'cli'].includes(d.actor.via)) return invalid('actor.via must be api, slack or cli');
+  return undefined;
+}
+
+/** Shape, then signature; `claims` are the fields the signature covers besides actor and id. */
+function signed(
+  s: DecisionScope,
+  kind: DecisionKind,
+  d: SignedDecision,
+  claims: Pick<DecisionClaims, 'stepId' | 'decision' | 'text' | 'target'>,
+): Refusal | undefined {
+  const bad = shape(d);
+  if (bad) return bad;
+  const problem = proofProblem(
+    s.input.decisionKey,
+    { incidentId: s.input.incidentId, kind, decisionId: d.decisionId, actor: d.actor, ...claims },
+    d.proof,
+    s.nowMs,
+  );
+  return problem ? { ...unauthorized(problem), unverified: true } : undefined;
+}
+
+interface Approvers {
+  users: string[];
+  groups: string[];
+  roles: string[];
+}
+
+export function matchesApprovers(a: Approvers, actor: Actor): boolean {
   return (
-    a.users.includes(actor.id) ||
+    idsOf(actor).some((id) => a.users.includes(id)) ||
     (actor.groups ?? []).some((g) => a.groups.includes(g)) ||
     (actor.roles ?? []).some((r) => a.roles.includes(r))
   );
 }
 
-function waitingStep(run: PlaybookRun, index: Map<string, IndexedStep>, stepId: string, kind: string) {
-  const entry = index.get(stepId);
-  if (!entry) refuse('Invalid', `unknown step ${stepId}`);
-  if (entry.step.kind !== kind) refuse('Invalid', `step ${stepId} is a ${entry.step.kind}, not a ${kind}`);
-  const state = run.steps[stepId];
+/** The playbook's approvers (of every approval step), a task's assignee, or a configured role. */
+export function isDecider(s: DecisionScope, actor: Actor, assignee?: string): boolean {
+  if ((actor.roles ?? []).some((r) => (s.input.deciderRoles ?? []).includes(r))) return true;
+  if (assignee && idsOf(actor).includes(assignee)) return true;
+  return [...s.index.values()].some(
+    ({ step }) => step.kind === 'approval' && matchesApprovers((step as ApprovalStep).approvers, actor),
+  );
+}
+
+function deciders(s: DecisionScope): string {
+  const roles = s.input.deciderRoles ?? [];
+  return `the playbook's approvers${roles.length > 0 ? ` or a person with the role ${roles.join(', ')}` : ''}`;
+}
+
+function waitingStep(s: DecisionScope, stepId: string, kind: string) {
+  const entry = s.index.get(stepId);
+  if (!entry) return { refusal: invalid(`unknown step ${stepId}`) };
+  if (entry.step.kind !== kind)
+    return { refusal: invalid(`step ${stepId} is a ${entry.step.kind}, not a ${kind}`) };
+  const state = s.run!.steps[stepId];
   if (!state || state.status !== 'waiting') {
     // A step that timed out (failed) expired; one decided, running or done was decided already.
-    refuse(
-      state?.status === 'failed' ? 'Expired' : state ? 'AlreadyDecided' : 'Invalid',
-      `step ${stepId} is not waiting for a decision (status: ${state?.status ?? 'pending'})`,
-    );
+    const type: RefusalType = state?.status === 'failed' ? 'Expired' : state ? 'AlreadyDecided' : 'Invalid';
+    const message = `step ${stepId} is not waiting for a decision (status: ${state?.status ?? 'pending'})`;
+    return { refusal: { type, message } };
   }
+  if (state.deadline && s.nowMs > Date.parse(state.deadline))
+    return {
+      refusal: { type: 'Expired' as const, message: `the deadline of ${stepId} passed at ${state.deadline}` },
+    };
   return { def: entry.step, state };
 }
 
-export function validateApproval(
-  run: PlaybookRun | undefined,
-  index: Map<string, IndexedStep>,
-  d: ApprovalDecision,
-  nowMs: number,
-  decisions: Decisions,
-): void {
-  requireDecisionId(d?.decisionId);
-  if (isDuplicate(decisions, d.decisionId)) return;
-  if (!run) refuse('Invalid', 'this incident has no playbook');
-  requireActor(d.actor);
+export interface ApprovalClaims extends SignedDecision {
+  stepId: string;
+  decision: 'approve' | 'reject';
+  reason?: string;
+}
+
+export function checkApproval(s: DecisionScope, d: ApprovalClaims): Refusal | undefined {
+  const sig = signed(s, 'approval', d, { stepId: d.stepId, decision: d.decision, text: d.reason });
+  if (sig) return sig;
+  if (Object.hasOwn(s.decisions, decisionKey('approval', d.stepId, d))) return undefined;
+  if (!s.run) return invalid('this incident has no playbook');
   if (d.decision !== 'approve' && d.decision !== 'reject')
-    refuse('Invalid', 'decision must be approve or reject');
-  const { def, state } = waitingStep(run, index, d.stepId, 'approval');
-  if (state.deadline && nowMs > Date.parse(state.deadline)) {
-    refuse('Expired', `the deadline of ${d.stepId} passed at ${state.deadline}`);
-  }
-  if (!isAuthorizedApprover(def as ApprovalStep, d.actor)) {
-    refuse('Unauthorized', `${d.actor.id} is not an approver of ${d.stepId}`);
-  }
-  if ((state.approvals ?? []).some((a) => a.actorId === d.actor.id)) {
-    refuse(
-      'AlreadyDecided',
-      `${d.actor.id} already decided on ${d.stepId}: approvers must be distinct people`,
+    return invalid('decision must be approve or reject');
+  const w = waitingStep(s, d.stepId, 'approval');
+  if (w.refusal) return w.refusal;
+  const { def, state } = w;
+  const who = d.actor.id;
+  if (!matchesApprovers((def as ApprovalStep).approvers, d.actor))
+    return unauthorized(`${who} is not an approver of ${d.stepId}`);
+  const ids = idsOf(d.actor);
+  const earlier = (state.approvals ?? []).find(
+    (a) => a.actorId === who || ids.includes(a.actorId) || (a.person !== undefined && ids.includes(a.person)),
+  );
+  if (earlier?.actorId === who)
+    return {
+      type: 'AlreadyDecided',
+      message: `${who} already decided on ${d.stepId}: approvers must be distinct people`,
+    };
+  if (earlier)
+    return unauthorized(
+      `two-person rule: ${who} is ${personOf(d.actor)}, who already decided on ${d.stepId} as ${earlier.actorId}`,
     );
-  }
   // Withdrawing one's own request (a rejection) is fine; approving it is not.
-  if (d.decision === 'approve' && state.requester && state.requester === d.actor.id) {
-    refuse('Unauthorized', `two-person rule: ${d.actor.id} requested ${d.stepId} and cannot approve it`);
-  }
+  if (d.decision === 'approve' && state.requester && ids.includes(state.requester))
+    return unauthorized(`two-person rule: ${who} requested ${d.stepId} and cannot approve it`);
+  return undefined;
 }
 
-export function validateTask(
-  run: PlaybookRun | undefined,
-  index: Map<string, IndexedStep>,
-  t: TaskCompletion,
-  nowMs: number,
-  decisions: Decisions,
-): void {
-  requireDecisionId(t?.decisionId);
-  if (isDuplicate(decisions, t.decisionId)) return;
-  if (!run) refuse('Invalid', 'this incident has no playbook');
-  requireActor(t.actor);
-  const { state } = waitingStep(run, index, t.stepId, 'manual_task');
-  if (state.deadline && nowMs > Date.parse(state.deadline)) {
-    refuse('Expired', `the deadline of ${t.stepId} passed at ${state.deadline}`);
-  }
+export interface TaskClaims extends SignedDecision {
+  stepId: string;
+  note?: string;
 }
 
-export function validateActorAction(
-  run: PlaybookRun | undefined,
-  req: { decisionId: string; actor: Actor },
-  needsRunning: boolean,
-  decisions: Decisions,
-): void {
-  requireDecisionId(req?.decisionId);
-  if (isDuplicate(decisions, req.decisionId)) return;
-  requireActor(req.actor);
-  if (needsRunning && run?.status !== 'running') refuse('Invalid', 'no playbook is running on this incident');
+export function checkTask(s: DecisionScope, t: TaskClaims): Refusal | undefined {
+  const sig = signed(s, 'task', t, { stepId: t.stepId, text: t.note });
+  if (sig) return sig;
+  if (Object.hasOwn(s.decisions, decisionKey('task', t.stepId, t))) return undefined;
+  if (!s.run) return invalid('this incident has no playbook');
+  const w = waitingStep(s, t.stepId, 'manual_task');
+  if (w.refusal) return w.refusal;
+  if (s.input.mode === 'live' && !isDecider(s, t.actor, (w.def as ManualTaskStep).assignee))
+    return unauthorized(`${t.actor.id} may not complete ${t.stepId}: only ${deciders(s)} may`);
+  return undefined;
+}
+
+/**
+ * Abort, close, escalate and notes. `authorized`: only deciders may (abort, close); `needsRunning`:
+ * only while the playbook runs (abort).
+ */
+export function checkIncidentDecision(
+  s: DecisionScope,
+  kind: DecisionKind,
+  d: SignedDecision,
+  claims: { text?: string; target?: string },
+  opts: { authorized: boolean; needsRunning: boolean },
+): Refusal | undefined {
+  const sig = signed(s, kind, d, claims);
+  if (sig) return sig;
+  if (Object.hasOwn(s.decisions, decisionKey(kind, undefined, d))) return undefined;
+  if (opts.needsRunning && s.run?.status !== 'running')
+    return invalid('no playbook is running on this incident');
+  // Without a playbook, or in a drill, nothing is contained: any signed responder may close it.
+  if (opts.authorized && s.input.mode === 'live' && s.input.playbook && !isDecider(s, d.actor))
+    return unauthorized(`${d.actor.id} may not ${kind} this incident: only ${deciders(s)} may`);
+  return undefined;
 }

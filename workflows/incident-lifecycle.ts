@@ -85,21 +85,23 @@ export class IncidentLifecycle {
       pendingApprovals: this.playbookView()?.pendingApprovals ?? [],
     }));
     setHandler(playbookState, () => this.playbookView() ?? null);
+    const decisions = new DecisionHandlers(this.input, this.playbook, this.decisions);
+    decisions.register();
     setHandler(
       closeIncident,
       async (req) => {
+        await decisions.admit('close', undefined, req, decisions.checkClose(req));
         this.closing = req;
         await condition(() => this.state.status === 'closed');
         return this.state;
       },
       {
         validator: (req) => {
-          if (!req.actor) throw new Error('actor is required');
           if (this.state.status === 'closed' || this.closing) throw new Error('incident is already closed');
+          decisions.validateClose(req);
         },
       },
     );
-    new DecisionHandlers(this.input, this.playbook, this.decisions).register();
   }
 
   /** Records the start (first run only), then starts Slack and the playbook. */
@@ -167,7 +169,8 @@ export class IncidentLifecycle {
 
   /** Closes the incident: the playbook pauses, the close is recorded (the update waits), Slack shows it. */
   async close(): Promise<IncidentState> {
-    const { actor, reason } = this.closing!;
+    const { actor: by, reason } = this.closing!;
+    const actor = by.name ? `${by.name} (${by.id})` : by.id;
     await this.suspend();
     await updateWrites.recordIncidentClosed({ incidentId: this.input.incidentId, actor, reason });
     if (this.playbook) {

@@ -1,20 +1,23 @@
 /**
  * The messages an incident workflow accepts and answers, defined once so that the workflow,
  * the API's Temporal client module, Slack handlers and tests share the same names and payload
- * types. Every playbook update carries a caller-chosen `decisionId`: sending the same one again
- * (a retried HTTP call, a double-clicked Slack button) returns the first result and changes nothing.
+ * types. Every decision update carries a caller-chosen `decisionId` (scoped to its kind, step and
+ * person): the same person sending the same one again (a retried HTTP call, a double-clicked Slack
+ * button) gets the first result and changes nothing. Every decision also carries the `proof` that
+ * Firebreak signed it (domain/decision-proof.ts); the workflow refuses one without.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
   Actor,
   AlertBatch,
   CloseRequest,
+  DecisionProof,
   IncidentState,
   PlaybookState,
   StepStatus,
 } from '../domain/incident';
 
-export type { Actor } from '../domain/incident';
+export type { Actor, CloseRequest, DecisionProof } from '../domain/incident';
 
 /** New alerts were stored for this incident (a batch, see AlertBatch). */
 export const alertsAttached = defineSignal<[AlertBatch]>('alertsAttached');
@@ -29,6 +32,7 @@ export const closeIncident = defineUpdate<IncidentState, [CloseRequest]>('closeI
 
 export interface ApprovalDecision {
   decisionId: string;
+  proof: DecisionProof;
   stepId: string;
   decision: 'approve' | 'reject';
   actor: Actor;
@@ -37,6 +41,7 @@ export interface ApprovalDecision {
 
 export interface TaskCompletion {
   decisionId: string;
+  proof: DecisionProof;
   stepId: string;
   actor: Actor;
   note?: string;
@@ -44,12 +49,14 @@ export interface TaskCompletion {
 
 export interface AbortRequest {
   decisionId: string;
+  proof: DecisionProof;
   actor: Actor;
   reason: string;
 }
 
 export interface EscalationRequest {
   decisionId: string;
+  proof: DecisionProof;
   actor: Actor;
   reason: string;
   /** Who to notify (Slack user/group id or channel); default: each pending approval's escalation target. */
@@ -58,6 +65,7 @@ export interface EscalationRequest {
 
 export interface NoteRequest {
   decisionId: string;
+  proof: DecisionProof;
   actor: Actor;
   text: string;
 }

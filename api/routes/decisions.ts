@@ -1,9 +1,12 @@
 /**
  * The write side of the incident API: responders' decisions, as signed API calls (the fallback
- * when Slack is down, and what the CLI uses). Each becomes a workflow update whose validator
- * enforces who may decide, deadlines and the two-person rule; the caller's API user is the actor,
- * under their Slack id when configured so a person is the same approver on every surface.
- * `decision_id` (or a generated one) is the update id: a retried request never decides twice.
+ * when Slack is down, and what the CLI uses). The caller's API user is the actor, resolved here
+ * from the config file (under their Slack id when linked, with one `person` for both, so a person
+ * is one approver on every surface), and the decision is signed with Firebreak's decision key.
+ * Each becomes a workflow update that verifies the signature and enforces who may decide,
+ * deadlines and the two-person rule; an unauthorized one is 403 with the workflow's reason.
+ * `decision_id` (or a generated one), scoped to the person and step, is the update id: a retried
+ * request never decides twice, and nobody can claim another person's decision id.
  */
 import crypto from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type UpdateDefinition } from '@temporalio/client';
@@ -11,7 +14,9 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { incidentExists } from '../../db/incidents';
-import type { Actor } from '../../domain/incident';
+import { signDecision, type DecisionKind, type UnsignedDecision } from '../../domain/decision-proof';
+import type { Actor, DecisionProof } from '../../domain/incident';
+import type { PeopleDirectory } from '../../domain/people';
 import { updateIncident } from '../../temporal/client';
 import {
   abortIncident,
@@ -47,12 +52,7 @@ async function readJson(c: Context<ApiEnv>): Promise<unknown> {
   }
 }
 
-function actorOf(c: Context<ApiEnv>): Actor {
-  const u = c.var.user;
-  return { id: u.slackUserId ?? u.id, name: u.name, roles: u.roles, via: 'api' };
-}
-
-export function decisionRoutes(deps: ApiDeps) {
+export function decisionRoutes(deps: ApiDeps & { people: PeopleDirectory }) {
   const app = new Hono<ApiEnv>();
   // Per route, never app.use('*'): routers share the /v1/incidents prefix, and a wildcard
   // middleware here would also guard the read routes mounted beside this router.
@@ -61,11 +61,15 @@ export function decisionRoutes(deps: ApiDeps) {
   /** The actor and decision id every playbook update carries. */
   type Base = { decisionId: string; actor: Actor };
 
-  /** Validates the body, checks the incident exists, runs the update, maps refusals to 4xx. */
+  /**
+   * Validates the body, checks the incident exists, signs the decision, runs the update, maps
+   * refusals to 4xx.
+   */
   const decide =
-    <S extends z.ZodType, R, A>(
+    <S extends z.ZodType, R, A extends UnsignedDecision>(
       schema: S,
-      update: UpdateDefinition<R, [A]>,
+      kind: DecisionKind,
+      update: UpdateDefinition<R, [A & { proof: DecisionProof }]>,
       argOf: (b: z.infer<S>, c: Context<ApiEnv>, base: Base) => A,
     ) =>
     async (c: Context<ApiEnv>) => {
@@ -76,10 +80,13 @@ export function decisionRoutes(deps: ApiDeps) {
       if (!(await incidentExists(deps.db, id))) throw apiError(404, 'not_found', `no incident ${id}`, 'id');
       const given = (b as { decision_id?: string }).decision_id;
       const decisionId = given ?? crypto.randomUUID();
-      const arg = argOf(b, c, { decisionId, actor: actorOf(c) });
+      const actor = deps.people.apiActor(c.var.user);
+      const arg = argOf(b, c, { decisionId, actor });
+      const signed = signDecision(deps.decisions, id, kind, arg);
       try {
-        const updateId = given ? `${update.name}:${given}` : undefined;
-        const result = await updateIncident(deps.temporal, id, update, arg, updateId);
+        const stepId = c.req.param('stepId');
+        const updateId = given ? `${update.name}:${actor.person}:${stepId ?? '-'}:${given}` : undefined;
+        const result = await updateIncident(deps.temporal, id, update, signed, updateId);
         return c.json({ decision_id: decisionId, result }, 200);
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError) {
@@ -98,7 +105,7 @@ export function decisionRoutes(deps: ApiDeps) {
   app.post(
     '/:id/approvals/:stepId',
     respond,
-    decide(ApprovalBody, decideApproval, (b, c, base) => ({
+    decide(ApprovalBody, 'approval', decideApproval, (b, c, base) => ({
       ...base,
       stepId: c.req.param('stepId')!,
       decision: b.decision,
@@ -108,7 +115,7 @@ export function decisionRoutes(deps: ApiDeps) {
   app.post(
     '/:id/tasks/:stepId/done',
     respond,
-    decide(TaskBody, completeTask, (b, c, base) => ({
+    decide(TaskBody, 'task', completeTask, (b, c, base) => ({
       ...base,
       stepId: c.req.param('stepId')!,
       ...(b.note ? { note: b.note } : {}),
@@ -117,22 +124,22 @@ export function decisionRoutes(deps: ApiDeps) {
   app.post(
     '/:id/notes',
     respond,
-    decide(NoteBody, addNote, (b, _c, base) => ({ ...base, text: b.text })),
+    decide(NoteBody, 'note', addNote, (b, _c, base) => ({ ...base, text: b.text })),
   );
   app.post(
     '/:id/abort',
     respond,
-    decide(ReasonBody, abortIncident, (b, _c, base) => ({ ...base, reason: b.reason })),
+    decide(ReasonBody, 'abort', abortIncident, (b, _c, base) => ({ ...base, reason: b.reason })),
   );
   app.post(
     '/:id/close',
     respond,
-    decide(ReasonBody, closeIncident, (b, c) => ({ actor: c.var.user.id, reason: b.reason })),
+    decide(ReasonBody, 'close', closeIncident, (b, _c, base) => ({ ...base, reason: b.reason })),
   );
   app.post(
     '/:id/escalate',
     respond,
-    decide(ReasonBody, escalate, (b, _c, base) => ({
+    decide(ReasonBody, 'escalate', escalate, (b, _c, base) => ({
       ...base,
       reason: b.reason,
       ...(b.target ? { target: b.target } : {}),

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { dataDirOf, type Db } from '../../db/client';
 import { finishDrill } from '../../db/drills';
 import { BoundedJsonObject, jsonDepthAtMost, MAX_JSON_DEPTH } from '../../domain/alert';
+import type { DecisionSigner } from '../../domain/decision-proof';
 import { driveDrill, openDrill } from '../../drills/driver';
 import { lintDrillSource } from '../../drills/lint';
 import { buildReport, settleDrill } from '../../drills/report';
@@ -60,9 +61,11 @@ export function drillRoutes(deps: {
   outbox: Outbox;
   log: Logger;
   slackNotifier?: SlackNotifierDeps['slack'];
+  decisions: DecisionSigner;
 }) {
   const app = new Hono<ApiEnv>();
   const env = {
+    decisions: deps.decisions,
     db: deps.db,
     temporal: deps.temporal,
     outbox: deps.outbox,

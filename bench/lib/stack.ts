@@ -47,6 +47,7 @@ export async function benchEnv(opts: { drill?: boolean; env?: Record<string, str
     FIREBREAK_CONFIG: configFile,
     ...opts.env,
     DATA_DIR: dataDir,
+    FIREBREAK_KEY_DIR: path.join(dataDir, 'keys'),
     PORT: String(await freePort()),
     TEMPORAL_DEV_PORT: String(await freePort()),
     TEMPORAL_DEV_UI_PORT: String(await freePort()),

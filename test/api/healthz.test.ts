@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { drillStartOptions } from '../../drills/store';
 import { Outbox } from '../../intake/outbox';
+import { testDecisionStart } from '../helpers/decisions';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
@@ -29,7 +30,13 @@ describe('GET /healthz', () => {
       ...stack,
       temporal,
       log,
-      outbox: new Outbox({ db: stack.db, temporal, log, drillStartOptions }),
+      outbox: new Outbox({
+        db: stack.db,
+        temporal,
+        log,
+        drillStartOptions,
+        decisionStart: testDecisionStart,
+      }),
     });
     const res = await app.request('/healthz');
     expect(res.status).toBe(503);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFileConfig } from '../../app/config-file';
 import { queryIncident } from '../../temporal/client';
 import { closeIncident, incidentState } from '../../workflows/messages';
+import { signed } from '../helpers/decisions';
 import { alertmanagerBody, pagerdutyEvent, post } from '../helpers/intake';
 import {
   bearer,
@@ -229,7 +230,15 @@ describe('grouping and the incident life cycle', () => {
     const id = first.json.incident_id as string;
     await eventually(async () => (await incident(id)).started_at, 20_000, 'workflow start');
     const handle = stack.temporal.client.workflow.getHandle(`incident-${id}`);
-    await handle.executeUpdate(closeIncident, { args: [{ actor: 'tester', reason: 'false positive' }] });
+    await handle.executeUpdate(closeIncident, {
+      args: [
+        signed(handle, 'close', {
+          decisionId: 'close',
+          actor: { id: 'tester', via: 'api', roles: ['admin'] },
+          reason: 'false positive',
+        }),
+      ],
+    });
     await eventually(async () => (await incident(id)).status === 'closed', 10_000, 'closed row');
     const second = await post(`${stack.url}/v1/alerts`, body, auth(TEST_WEBHOOK_SECRET));
     expect(second.json.deduplicated).toBe(false);

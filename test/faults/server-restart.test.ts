@@ -12,6 +12,7 @@ import { freePort } from '../../app/free-port';
 import { findTemporalCli } from '../../temporal/cli-binary';
 import { startDevServer, type DevServer, type DevServerOptions } from '../../temporal/dev-server';
 import { decideApproval } from '../../workflows/messages';
+import { signed } from '../helpers/decisions';
 import {
   actionRows,
   alice,
@@ -84,7 +85,14 @@ describe('fault: Temporal server restarted', () => {
     // The state came back from temporal.db: the approval is still pending, nothing ran meanwhile.
     await waitForStep(handle, 'approve_disable', 'waiting', 60_000);
     const update = await handle.executeUpdate(decideApproval, {
-      args: [{ decisionId: 'd-restart', stepId: 'approve_disable', decision: 'approve', actor: alice }],
+      args: [
+        signed(handle, 'approval', {
+          decisionId: 'd-restart',
+          stepId: 'approve_disable',
+          decision: 'approve',
+          actor: alice,
+        }),
+      ],
     });
     expect(update).toMatchObject({ decisionId: 'd-restart', duplicate: false, stepId: 'approve_disable' });
     const state = await waitForPlaybook(handle, 'completed', 60_000);

@@ -15,6 +15,7 @@ import { pinPlaybook } from '../../playbooks/loader';
 import { incidentWorkflowId } from '../../temporal/client';
 import { playbookState } from '../../workflows/messages';
 import type { runIncident } from '../../workflows/run-incident';
+import { testDecisionStart } from './decisions';
 import { eventually, type TestStack } from './stack';
 
 export function pinYaml(yaml: string): PinnedPlaybook {
@@ -29,6 +30,8 @@ export interface StartOptions {
   requestedBy?: string;
   agentId?: string;
   labels?: Record<string, string>;
+  /** Roles that may abort, close and complete tasks (default: the test stack's, `admin`). */
+  deciderRoles?: string[];
 }
 
 export async function startIncident(
@@ -69,6 +72,8 @@ export async function startIncident(
     ...(opts.playbook ? { playbook: opts.playbook } : {}),
     ...(opts.scripted ? { scripted: opts.scripted } : {}),
     ...(opts.requestedBy ? { requestedBy: opts.requestedBy } : {}),
+    ...testDecisionStart,
+    ...(opts.deciderRoles ? { deciderRoles: opts.deciderRoles } : {}),
   };
   const handle = await stack.temporal.client.workflow.start<typeof runIncident>('runIncident', {
     workflowId: incidentWorkflowId(incidentId),

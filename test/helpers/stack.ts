@@ -20,12 +20,15 @@ import type { Credentials } from '../../app/credentials';
 import type { AuditVerifier } from '../../db/audit-signer';
 import { loadOrCreateSigningKey, type SigningKey } from '../../app/keys';
 import { openDb, type Db } from '../../db/client';
+import type { DecisionSigner } from '../../domain/decision-proof';
+import type { PeopleDirectory } from '../../domain/people';
 import { drillStartOptions } from '../../drills/store';
 import { Outbox } from '../../intake/outbox';
 import type { SlackSurface } from '../../slack/app';
-import { slackNotifier, startSlack } from '../../slack/runtime';
+import { slackNotifier, slackPeople, startSlack } from '../../slack/runtime';
 import { connectTemporal, type TemporalHandle } from '../../temporal/client';
 import { createWorker } from '../../temporal/worker';
+import { testDecisions, testDecisionStart } from './decisions';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0123456789abcdef';
@@ -45,6 +48,9 @@ export interface TestStack {
   outbox: Outbox;
   worker: Worker;
   slackApp: SlackSurface | undefined;
+  /** The decision signer of the API, Slack and drills (its key is pinned into every incident). */
+  decisions: DecisionSigner;
+  people: PeopleDirectory;
   /** Shuts the worker down (as a crash would leave it: no more tasks polled) and waits for it. */
   stopWorker(): Promise<void>;
   /** Starts a fresh worker (new process state, empty workflow cache) on the same task queue. */
@@ -115,8 +121,16 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     run: opts.withWorker === false ? undefined : worker.run(),
   };
   const extraConnections: { close(): Promise<void> }[] = [];
-  const outbox = new Outbox({ db, temporal, log, drillStartOptions, retryDelayMs: 100 });
-  const slack = await startSlack(config, { db, temporal, outbox, log });
+  const outbox = new Outbox({
+    db,
+    temporal,
+    log,
+    drillStartOptions,
+    retryDelayMs: 100,
+    decisionStart: { ...testDecisionStart, deciderRoles: opts.fileConfig?.decisionRoles ?? ['admin'] },
+  });
+  const people = slackPeople(config, opts.fileConfig?.users ?? config.file.users);
+  const slack = await startSlack(config, { db, temporal, outbox, log, decisions: testDecisions, people });
   const app = createApp({
     db,
     temporal,
@@ -128,6 +142,8 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     now: opts.now,
     slack: slack?.http,
     statusKey,
+    decisions: testDecisions,
+    people,
   });
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
@@ -148,6 +164,8 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     outbox,
     worker,
     slackApp: slack,
+    decisions: testDecisions,
+    people,
     async stopWorker() {
       if (!current.run) return;
       current.worker.shutdown();

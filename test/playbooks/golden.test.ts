@@ -10,6 +10,7 @@ import type { Severity } from '../../domain/alert';
 import type { Actor, PlaybookState } from '../../domain/incident';
 import { loadPlaybookDir } from '../../playbooks/loader';
 import { completeTask, decideApproval } from '../../workflows/messages';
+import { signed } from '../helpers/decisions';
 import { actionRows, pbState, startIncident } from '../helpers/playbooks';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
@@ -50,16 +51,30 @@ async function drive(handle: WorkflowHandle, g: Golden): Promise<PlaybookState> 
       if ('approve' in d) {
         for (const actor of d.approve) {
           await handle.executeUpdate(decideApproval, {
-            args: [{ decisionId: `${stepId}:${actor.id}`, stepId, decision: 'approve', actor }],
+            args: [
+              signed(handle, 'approval', {
+                decisionId: `${stepId}:${actor.id}`,
+                stepId,
+                decision: 'approve',
+                actor,
+              }),
+            ],
           });
         }
       } else if ('reject' in d) {
         await handle.executeUpdate(decideApproval, {
-          args: [{ decisionId: `${stepId}:reject`, stepId, decision: 'reject', actor: d.reject }],
+          args: [
+            signed(handle, 'approval', {
+              decisionId: `${stepId}:reject`,
+              stepId,
+              decision: 'reject',
+              actor: d.reject,
+            }),
+          ],
         });
       } else {
         await handle.executeUpdate(completeTask, {
-          args: [{ decisionId: `${stepId}:done`, stepId, actor: d.complete }],
+          args: [signed(handle, 'task', { decisionId: `${stepId}:done`, stepId, actor: d.complete })],
         });
       }
     }

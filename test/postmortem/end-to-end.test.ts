@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storedPostmortem } from '../../db/postmortems';
 import { PostmortemDocument, type PostmortemReport } from '../../domain/postmortem';
 import { closeIncident, completeTask, decideApproval } from '../../workflows/messages';
+import { signed } from '../helpers/decisions';
 import { replayOptions } from '../helpers/histories';
 import {
   alice,
@@ -59,11 +60,18 @@ describe('post-mortem of an incident run through every phase', () => {
     const { incidentId, handle } = await startIncident(stack, { playbook, mode: 'drill' });
     await waitForStep(handle, 'approve_disable', 'waiting');
     await handle.executeUpdate(decideApproval, {
-      args: [{ decisionId: 'd-approve', stepId: 'approve_disable', decision: 'approve', actor: alice }],
+      args: [
+        signed(handle, 'approval', {
+          decisionId: 'd-approve',
+          stepId: 'approve_disable',
+          decision: 'approve',
+          actor: alice,
+        }),
+      ],
     });
     await waitForStep(handle, 'rotate', 'waiting');
     await handle.executeUpdate(completeTask, {
-      args: [{ decisionId: 't-rotate', stepId: 'rotate', actor: bob }],
+      args: [signed(handle, 'task', { decisionId: 't-rotate', stepId: 'rotate', actor: bob })],
     });
     await waitForStep(handle, 'review', 'waiting');
 
@@ -82,10 +90,18 @@ describe('post-mortem of an incident run through every phase', () => {
     ]);
 
     await handle.executeUpdate(completeTask, {
-      args: [{ decisionId: 't-review', stepId: 'review', actor: alice }],
+      args: [signed(handle, 'task', { decisionId: 't-review', stepId: 'review', actor: alice })],
     });
     await waitForPlaybook(handle, 'completed');
-    await handle.executeUpdate(closeIncident, { args: [{ actor: 'U_ALICE', reason: 'resolved' }] });
+    await handle.executeUpdate(closeIncident, {
+      args: [
+        signed(handle, 'close', {
+          decisionId: 'close',
+          actor: { id: 'U_ALICE', via: 'api', roles: ['admin'] },
+          reason: 'resolved',
+        }),
+      ],
+    });
     await handle.result();
 
     // Its history schedules the report activity, has no patch marker, and replays with the

@@ -108,7 +108,9 @@ describe('approvals in Slack', () => {
     await click('approval_approve', incidentId, BOB);
     const reply = await ephemeralTo(BOB.id, 'not allowed');
     expect(reply.args.text).toContain('not an approver');
-    await eventually(() => events(incidentId, 'approval.unauthorized')[0]);
+    // The workflow records the refusal itself (timeline and audit log), for every surface.
+    const refused = await eventually(() => events(incidentId, 'decision.refused')[0]);
+    expect(refused.actor).toBe(BOB.id);
     expect(await stepStatus(s, incidentId, 'approve_disable')).toBe('waiting');
   });
 

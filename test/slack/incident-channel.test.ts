@@ -4,6 +4,7 @@ import { incidentKey } from '../../intake/store';
 import { channelName } from '../../slack/channels';
 import { updateIncident } from '../../temporal/client';
 import { closeIncident } from '../../workflows/messages';
+import { signed } from '../helpers/decisions';
 import { bearer, eventually, TEST_WEBHOOK_SECRET } from '../helpers/stack';
 import {
   incidentChannel,
@@ -94,7 +95,8 @@ describe('incident channel', () => {
       'card to show 2 alerts',
     );
     expect(updated.args.channel).toBe(channel);
-    await updateIncident(s.stack.temporal, incidentId, closeIncident, { actor: 'tester', reason: 'done' });
+    const close = { decisionId: 'close', actor: { id: 'tester', via: 'api' as const }, reason: 'done' };
+    await updateIncident(s.stack.temporal, incidentId, closeIncident, signed(incidentId, 'close', close));
     await eventually(
       () =>
         s.fake

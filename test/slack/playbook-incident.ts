@@ -8,6 +8,7 @@ import { insertIncident } from '../../db/incidents';
 import type { PinnedPlaybook } from '../../domain/incident';
 import { pinPlaybook } from '../../playbooks/loader';
 import { incidentWorkflowId } from '../../temporal/client';
+import { testDecisionStart } from '../helpers/decisions';
 import { eventually } from '../helpers/stack';
 import { refOf, type SlackStack } from './setup';
 
@@ -18,7 +19,7 @@ export function pinTestPlaybook(yaml: string): PinnedPlaybook {
 export async function startPlaybookIncident(
   s: SlackStack,
   yaml: string,
-  opts: { requestedBy?: string } = {},
+  opts: { requestedBy?: string; mode?: 'live' | 'drill' } = {},
 ): Promise<{ incidentId: string }> {
   const incidentId = `inc-${crypto.randomBytes(5).toString('hex')}-1`;
   const now = new Date().toISOString();
@@ -31,7 +32,7 @@ export async function startPlaybookIncident(
     title: 'Agent credential seen on paste site',
     severity: 'medium' as const,
     status: 'open' as const,
-    mode: 'drill' as const,
+    mode: opts.mode ?? 'drill',
     phase: 'new',
     agentId: 'agent-7',
     firstAlertAt: now,
@@ -47,7 +48,7 @@ export async function startPlaybookIncident(
       {
         incidentId,
         key: base.key,
-        mode: 'drill',
+        mode: base.mode,
         source: base.source,
         title: base.title,
         severity: base.severity,
@@ -56,6 +57,7 @@ export async function startPlaybookIncident(
         labels: {},
         playbook: pinTestPlaybook(yaml),
         ...(opts.requestedBy ? { requestedBy: opts.requestedBy } : {}),
+        ...testDecisionStart,
       },
     ],
   });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { abortIncident, addNote, completeTask, escalate } from '../../workflows/messages';
+import { signed } from '../helpers/decisions';
 import {
   actionRows,
   alice,
@@ -53,9 +54,11 @@ describe('abort and compensation', () => {
     const { incidentId, handle } = await startIncident(stack, { playbook: containThenHold });
     await waitForStep(handle, 'hold', 'waiting');
     const req = { decisionId: 'abort-1', actor: alice, reason: 'false positive' };
-    const first = await handle.executeUpdate(abortIncident, { args: [req] });
+    const first = await handle.executeUpdate(abortIncident, { args: [signed(handle, 'abort', req)] });
     expect(first.duplicate).toBe(false);
-    expect((await handle.executeUpdate(abortIncident, { args: [req] })).duplicate).toBe(true);
+    expect(
+      (await handle.executeUpdate(abortIncident, { args: [signed(handle, 'abort', req)] })).duplicate,
+    ).toBe(true);
     const s = await waitForPlaybook(handle, 'aborted');
     expect(s.abortReason).toBe('false positive');
 
@@ -151,18 +154,22 @@ phases:
     const { incidentId, handle } = await startIncident(stack, { playbook: containThenHold });
     await waitForStep(handle, 'hold', 'waiting');
     const note = { decisionId: 'n1', actor: bob, text: 'customer notified' };
-    await handle.executeUpdate(addNote, { args: [note] });
-    await handle.executeUpdate(addNote, { args: [note] });
+    await handle.executeUpdate(addNote, { args: [signed(handle, 'note', note)] });
+    await handle.executeUpdate(addNote, { args: [signed(handle, 'note', note)] });
     await handle.executeUpdate(escalate, {
-      args: [{ decisionId: 'e1', actor: bob, reason: 'need a DBA', target: 'S0DBA' }],
+      args: [
+        signed(handle, 'escalate', { decisionId: 'e1', actor: bob, reason: 'need a DBA', target: 'S0DBA' }),
+      ],
     });
     await expect(
       handle.executeUpdate(completeTask, {
-        args: [{ decisionId: 't0', stepId: 'disable_agent', actor: alice }],
+        args: [signed(handle, 'task', { decisionId: 't0', stepId: 'disable_agent', actor: alice })],
       }),
     ).rejects.toMatchObject({ cause: { message: expect.stringMatching(/not a manual_task/) } });
     await handle.executeUpdate(completeTask, {
-      args: [{ decisionId: 't1', stepId: 'hold', actor: alice, note: 'keep contained' }],
+      args: [
+        signed(handle, 'task', { decisionId: 't1', stepId: 'hold', actor: alice, note: 'keep contained' }),
+      ],
     });
     await waitForPlaybook(handle, 'completed');
     const events = timelineRows(stack, incidentId);

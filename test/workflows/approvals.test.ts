@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { playbookStepsOf } from '../../db/incident-projection';
 import type { Actor } from '../../domain/incident';
 import { decideApproval, incidentState } from '../../workflows/messages';
+import { signed } from '../helpers/decisions';
 import {
   actionRows,
   alice,
@@ -56,12 +57,26 @@ describe('approval steps', () => {
     const { incidentId, handle } = await startIncident(stack, { playbook: twoOfThree, requestedBy: 'U_REQ' });
     await waitForStep(handle, 'approve_disable', 'waiting');
     const first = await handle.executeUpdate(decideApproval, {
-      args: [{ decisionId: 'd1', stepId: 'approve_disable', decision: 'approve', actor: alice }],
+      args: [
+        signed(handle, 'approval', {
+          decisionId: 'd1',
+          stepId: 'approve_disable',
+          decision: 'approve',
+          actor: alice,
+        }),
+      ],
     });
     expect(first).toMatchObject({ decisionId: 'd1', duplicate: false, stepId: 'approve_disable' });
     // The same decision again (a retried call) changes nothing and reports the duplicate.
     const again = await handle.executeUpdate(decideApproval, {
-      args: [{ decisionId: 'd1', stepId: 'approve_disable', decision: 'approve', actor: alice }],
+      args: [
+        signed(handle, 'approval', {
+          decisionId: 'd1',
+          stepId: 'approve_disable',
+          decision: 'approve',
+          actor: alice,
+        }),
+      ],
     });
     expect(again.duplicate).toBe(true);
     const state = await waitForStep(handle, 'approve_disable', 'waiting');
@@ -75,7 +90,14 @@ describe('approval steps', () => {
     expect(actionRows(stack, incidentId)).toHaveLength(0);
 
     await handle.executeUpdate(decideApproval, {
-      args: [{ decisionId: 'd2', stepId: 'approve_disable', decision: 'approve', actor: bob }],
+      args: [
+        signed(handle, 'approval', {
+          decisionId: 'd2',
+          stepId: 'approve_disable',
+          decision: 'approve',
+          actor: bob,
+        }),
+      ],
     });
     await waitForPlaybook(handle, 'completed');
     const rows = actionRows(stack, incidentId);
@@ -96,7 +118,7 @@ describe('approval steps', () => {
     await waitForStep(handle, 'approve_disable', 'waiting');
     const decide = (decisionId: string, actor: Actor, stepId = 'approve_disable') =>
       handle.executeUpdate(decideApproval, {
-        args: [{ decisionId, stepId, decision: 'approve', actor }],
+        args: [signed(handle, 'approval', { decisionId, stepId, decision: 'approve', actor })],
       });
     await decide('a1', alice);
     await expect(decide('a2', alice)).rejects.toThrow(WorkflowUpdateFailedError);
@@ -125,22 +147,22 @@ describe('approval steps', () => {
     await waitForStep(handle, 'approve_disable', 'waiting');
     await handle.executeUpdate(decideApproval, {
       args: [
-        {
+        signed(handle, 'approval', {
           decisionId: 'g1',
           stepId: 'approve_disable',
           decision: 'approve',
           actor: { ...alice, groups: ['S0LEADS'] },
-        },
+        }),
       ],
     });
     await handle.executeUpdate(decideApproval, {
       args: [
-        {
+        signed(handle, 'approval', {
           decisionId: 'r1',
           stepId: 'approve_disable',
           decision: 'approve',
           actor: { ...bob, roles: ['incident_commander'] },
-        },
+        }),
       ],
     });
     await waitForPlaybook(handle, 'completed');
@@ -151,7 +173,13 @@ describe('approval steps', () => {
     await waitForStep(handle, 'approve_disable', 'waiting');
     await handle.executeUpdate(decideApproval, {
       args: [
-        { decisionId: 'rej', stepId: 'approve_disable', decision: 'reject', actor: bob, reason: 'too broad' },
+        signed(handle, 'approval', {
+          decisionId: 'rej',
+          stepId: 'approve_disable',
+          decision: 'reject',
+          actor: bob,
+          reason: 'too broad',
+        }),
       ],
     });
     const s = await waitForPlaybook(handle, 'completed');
@@ -188,7 +216,9 @@ phases:
     const { incidentId, handle } = await startIncident(stack, { playbook: nested });
     await waitForStep(handle, 'gate', 'waiting');
     await handle.executeUpdate(decideApproval, {
-      args: [{ decisionId: 'no', stepId: 'gate', decision: 'reject', actor: alice }],
+      args: [
+        signed(handle, 'approval', { decisionId: 'no', stepId: 'gate', decision: 'reject', actor: alice }),
+      ],
     });
     await waitForPlaybook(handle, 'completed');
     const under = ['disable_agent', 'both', 'revoke', 'tell'];
@@ -258,7 +288,14 @@ phases:
     await waitForPlaybook(handle, 'completed');
     await expect(
       handle.executeUpdate(decideApproval, {
-        args: [{ decisionId: 'late', stepId: 'approve_disable', decision: 'approve', actor: alice }],
+        args: [
+          signed(handle, 'approval', {
+            decisionId: 'late',
+            stepId: 'approve_disable',
+            decision: 'approve',
+            actor: alice,
+          }),
+        ],
       }),
     ).rejects.toMatchObject({ cause: { message: expect.stringMatching(/not waiting/) } });
     const s = await waitForPlaybook(handle, 'completed');
@@ -279,7 +316,14 @@ phases:
       'escalation',
     );
     await handle.executeUpdate(decideApproval, {
-      args: [{ decisionId: 'late-but-ok', stepId: 'approve_disable', decision: 'approve', actor: alice }],
+      args: [
+        signed(handle, 'approval', {
+          decisionId: 'late-but-ok',
+          stepId: 'approve_disable',
+          decision: 'approve',
+          actor: alice,
+        }),
+      ],
     });
     const s = await waitForPlaybook(handle, 'completed');
     expect(s.steps.find((x) => x.id === 'approve_disable')?.approved).toBe(true);

@@ -12,6 +12,8 @@ import type { IncidentStart } from '../../domain/incident';
 import { incidentWorkflowId } from '../../temporal/client';
 import { abortIncident, decideApproval } from '../../workflows/messages';
 import type { RunIncidentCarry, runIncident } from '../../workflows/run-incident';
+import { signed } from '../helpers/decisions';
+import { testDecisionStart } from '../helpers/decisions';
 import { actionRows, alice, bob, pinYaml, waitForPlaybook, waitForStep } from '../helpers/playbooks';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
@@ -78,6 +80,7 @@ async function start(incidentId: string, adjust: (carry: RunIncidentCarry) => vo
     agentId: 'a1',
     openedAt: now.toISOString(),
     playbook: pb,
+    ...testDecisionStart,
   };
   const deadline = new Date(now.getTime() + 3_600_000).toISOString();
   const carry: RunIncidentCarry = {
@@ -117,7 +120,15 @@ async function start(incidentId: string, adjust: (carry: RunIncidentCarry) => vo
         },
       },
     },
-    decisions: { d1: { decisionId: 'd1', duplicate: false, stepId: 'gate', stepStatus: 'waiting' } },
+    // Keyed by kind, step, person and id, as the handlers remember decisions (decisions.ts).
+    decisions: {
+      'approval:gate:U_ALICE:d1': {
+        decisionId: 'd1',
+        duplicate: false,
+        stepId: 'gate',
+        stepStatus: 'waiting',
+      },
+    },
   };
   adjust(carry);
   return stack.temporal.client.workflow.start<typeof runIncident>('runIncident', {
@@ -134,14 +145,20 @@ describe('continue-as-new hand-over', () => {
     expect(s.pendingApprovals[0]).toMatchObject({ approvals: 1, minApprovals: 2 });
     expect(Date.parse(s.pendingApprovals[0]!.deadline!) - Date.now()).toBeGreaterThan(3_500_000);
     const dup = await handle.executeUpdate(decideApproval, {
-      args: [{ decisionId: 'd1', stepId: 'gate', decision: 'approve', actor: alice }],
+      args: [
+        signed(handle, 'approval', { decisionId: 'd1', stepId: 'gate', decision: 'approve', actor: alice }),
+      ],
     });
     expect(dup.duplicate).toBe(true);
     await handle.executeUpdate(decideApproval, {
-      args: [{ decisionId: 'd2', stepId: 'gate', decision: 'approve', actor: bob }],
+      args: [
+        signed(handle, 'approval', { decisionId: 'd2', stepId: 'gate', decision: 'approve', actor: bob }),
+      ],
     });
     await waitForStep(handle, 'hold', 'waiting');
-    await handle.executeUpdate(abortIncident, { args: [{ decisionId: 'a1', actor: bob, reason: 'drill' }] });
+    await handle.executeUpdate(abortIncident, {
+      args: [signed(handle, 'abort', { decisionId: 'a1', actor: bob, reason: 'drill' })],
+    });
     await waitForPlaybook(handle, 'aborted');
     expect(actionRows(stack, incidentId).map((r) => `${r.stepId} ${r.action}`)).toEqual([
       'revoke credentials.revoke',

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { playbookStepsOf } from '../../db/incident-projection';
 import { getIncident } from '../../db/incidents';
 import { closeIncident, completeTask, incidentState } from '../../workflows/messages';
+import { signed } from '../helpers/decisions';
 import {
   actionRows,
   alice,
@@ -52,7 +53,7 @@ describe('phases, milestones, tasks and waits', () => {
     expect((await handle.query(incidentState)).phase).toBe('postmortem');
     expect((await getIncident(stack.db, incidentId))?.phase).toBe('postmortem');
     await handle.executeUpdate(completeTask, {
-      args: [{ decisionId: 'pm-done', stepId: 'pm', actor: alice }],
+      args: [signed(handle, 'task', { decisionId: 'pm-done', stepId: 'pm', actor: alice })],
     });
     const s = await waitForPlaybook(handle, 'completed');
     expect(s.steps.map((x) => `${x.id}: ${x.status}`)).toEqual([
@@ -70,7 +71,15 @@ describe('phases, milestones, tasks and waits', () => {
       message: 'task failed',
     });
 
-    await handle.executeUpdate(closeIncident, { args: [{ actor: 'U_ALICE', reason: 'resolved' }] });
+    await handle.executeUpdate(closeIncident, {
+      args: [
+        signed(handle, 'close', {
+          decisionId: 'close',
+          actor: { id: 'U_ALICE', via: 'api', roles: ['admin'] },
+          reason: 'resolved',
+        }),
+      ],
+    });
     expect((await handle.result()).status).toBe('closed');
     const events = timelineRows(stack, incidentId);
     expect(events.filter((e) => e.kind === 'milestone').map((e) => e.data?.milestone)).toEqual([

@@ -27,6 +27,7 @@ import {
   escalate,
   incidentState,
 } from '../../workflows/messages';
+import { signed } from '../helpers/decisions';
 import { HISTORY_DIR, readHistory, replayOptions } from '../helpers/histories';
 import {
   actionRows,
@@ -73,7 +74,15 @@ function alertBatch(seq: number) {
 }
 
 async function closeAndRecord(handle: WorkflowHandle, name: string): Promise<void> {
-  await handle.executeUpdate(closeIncident, { args: [{ actor: 'U_ALICE', reason: 'done' }] });
+  await handle.executeUpdate(closeIncident, {
+    args: [
+      signed(handle, 'close', {
+        decisionId: 'close',
+        actor: { id: 'U_ALICE', via: 'api', roles: ['admin'] },
+        reason: 'done',
+      }),
+    ],
+  });
   await handle.result();
   await saveAndReplay(name, await handle.fetchHistory());
 }
@@ -105,14 +114,27 @@ async function playThrough(handle: WorkflowHandle): Promise<PlaybookState> {
       decided.add(p.stepId);
       for (const actor of approversOf(p)) {
         await handle.executeUpdate(decideApproval, {
-          args: [{ decisionId: `${p.stepId}:${actor.id}`, stepId: p.stepId, decision: 'approve', actor }],
+          args: [
+            signed(handle, 'approval', {
+              decisionId: `${p.stepId}:${actor.id}`,
+              stepId: p.stepId,
+              decision: 'approve',
+              actor,
+            }),
+          ],
         });
       }
     }
     for (const t of s.openTasks.filter((x) => !decided.has(x.stepId))) {
       decided.add(t.stepId);
       await handle.executeUpdate(completeTask, {
-        args: [{ decisionId: `${t.stepId}:done`, stepId: t.stepId, actor: { id: 'U_IC', via: 'api' } }],
+        args: [
+          signed(handle, 'task', {
+            decisionId: `${t.stepId}:done`,
+            stepId: t.stepId,
+            actor: { id: 'U_IC', via: 'api' },
+          }),
+        ],
       });
     }
   }
@@ -200,7 +222,9 @@ phases:
     const { incidentId, handle } = await startIncident(stack, { playbook: pb });
     await eventually(async () => (await pbState(handle)).pendingApprovals[0]?.escalated === true);
     await handle.executeUpdate(decideApproval, {
-      args: [{ decisionId: 'late', stepId: 'gate', decision: 'approve', actor: alice }],
+      args: [
+        signed(handle, 'approval', { decisionId: 'late', stepId: 'gate', decision: 'approve', actor: alice }),
+      ],
     });
     await waitForPlaybook(handle, 'completed');
     expect(timelineRows(stack, incidentId).map((e) => e.kind)).toContain('approval.escalated');
@@ -213,23 +237,29 @@ phases:
       requestedBy: 'U_CAROL',
     });
     await waitForStep(handle, 'gate', 'waiting');
-    await handle.executeUpdate(addNote, { args: [{ decisionId: 'n1', actor: bob, text: 'looking' }] });
+    await handle.executeUpdate(addNote, {
+      args: [signed(handle, 'note', { decisionId: 'n1', actor: bob, text: 'looking' })],
+    });
     await handle.executeUpdate(decideApproval, {
-      args: [{ decisionId: 'd1', stepId: 'gate', decision: 'approve', actor: alice }],
+      args: [
+        signed(handle, 'approval', { decisionId: 'd1', stepId: 'gate', decision: 'approve', actor: alice }),
+      ],
     });
     await handle.executeUpdate(escalate, {
-      args: [{ decisionId: 'e1', actor: alice, reason: 'need a second' }],
+      args: [signed(handle, 'escalate', { decisionId: 'e1', actor: alice, reason: 'need a second' })],
     });
     await handle.executeUpdate(decideApproval, {
-      args: [{ decisionId: 'd2', stepId: 'gate', decision: 'approve', actor: bob }],
+      args: [
+        signed(handle, 'approval', { decisionId: 'd2', stepId: 'gate', decision: 'approve', actor: bob }),
+      ],
     });
     await waitForStep(handle, 'review', 'waiting');
     await handle.executeUpdate(completeTask, {
-      args: [{ decisionId: 't1', stepId: 'review', actor: carol }],
+      args: [signed(handle, 'task', { decisionId: 't1', stepId: 'review', actor: carol })],
     });
     await waitForStep(handle, 'hold', 'waiting');
     await handle.executeUpdate(abortIncident, {
-      args: [{ decisionId: 'a1', actor: alice, reason: 'drill over' }],
+      args: [signed(handle, 'abort', { decisionId: 'a1', actor: alice, reason: 'drill over' })],
     });
     await waitForPlaybook(handle, 'aborted');
     expect(actionRows(stack, incidentId).map((r) => r.stepId)).toEqual(
@@ -291,12 +321,22 @@ phases:
     const firstHistory = await first.fetchHistory();
     expect(firstHistory.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
     await handle.executeUpdate(decideApproval, {
-      args: [{ decisionId: 'go', stepId: 'gate', decision: 'approve', actor: alice }],
+      args: [
+        signed(handle, 'approval', { decisionId: 'go', stepId: 'gate', decision: 'approve', actor: alice }),
+      ],
     });
     await waitForPlaybook(handle, 'completed');
     await eventually(async () => (await handle.query(incidentState)).alertCount === seq);
     const last = client.workflow.getHandle(handle.workflowId, (await handle.describe()).runId);
-    await last.executeUpdate(closeIncident, { args: [{ actor: 'U_ALICE', reason: 'done' }] });
+    await last.executeUpdate(closeIncident, {
+      args: [
+        signed(last, 'close', {
+          decisionId: 'close',
+          actor: { id: 'U_ALICE', via: 'api', roles: ['admin'] },
+          reason: 'done',
+        }),
+      ],
+    });
     await last.result();
     await saveAndReplay('continue-as-new-first-run', firstHistory);
     await saveAndReplay('continue-as-new-later-run', await last.fetchHistory());

@@ -33,6 +33,7 @@ import {
 import { createWorker, type CreatedWorker } from '../../temporal/worker';
 import { closeIncident, decideApproval } from '../../workflows/messages';
 import { NEXT_BUILD_PATCH } from '../fixtures/next-build/workflows';
+import { signed } from '../helpers/decisions';
 import {
   actionRows,
   alice,
@@ -133,7 +134,14 @@ async function hasPatchMarker(handle: WorkflowHandle): Promise<boolean> {
 
 async function approve(handle: WorkflowHandle, decisionId: string): Promise<void> {
   await handle.executeUpdate(decideApproval, {
-    args: [{ decisionId, stepId: 'approve_disable', decision: 'approve', actor: alice }],
+    args: [
+      signed(handle, 'approval', {
+        decisionId,
+        stepId: 'approve_disable',
+        decision: 'approve',
+        actor: alice,
+      }),
+    ],
   });
 }
 
@@ -254,7 +262,15 @@ describe('upgrading a running deployment (worker deployment versioning)', () => 
     }
 
     for (const i of [pinned, moved, fresh]) {
-      await i.handle.executeUpdate(closeIncident, { args: [{ actor: 'U_ALICE', reason: 'resolved' }] });
+      await i.handle.executeUpdate(closeIncident, {
+        args: [
+          signed(i.handle, 'close', {
+            decisionId: 'close',
+            actor: { id: 'U_ALICE', via: 'api', roles: ['admin'] },
+            reason: 'resolved',
+          }),
+        ],
+      });
       expect((await i.handle.result()).status).toBe('closed');
     }
 
@@ -309,7 +325,15 @@ describe('upgrading a running deployment (worker deployment versioning)', () => 
     const after = await startIncident(s, { playbook });
     await waitForStep(after.handle, 'approve_disable', 'waiting');
     expect(new Set(await taskBuilds(after.handle))).toEqual(new Set([nextVersion.buildId]));
-    await after.handle.executeUpdate(closeIncident, { args: [{ actor: 'U_ALICE', reason: 'resolved' }] });
+    await after.handle.executeUpdate(closeIncident, {
+      args: [
+        signed(after.handle, 'close', {
+          decisionId: 'close',
+          actor: { id: 'U_ALICE', via: 'api', roles: ['admin'] },
+          reason: 'resolved',
+        }),
+      ],
+    });
   }, 180_000);
 
   it('a single install moves its open incidents onto the new build when it restarts on it', async () => {
@@ -335,7 +359,15 @@ describe('upgrading a running deployment (worker deployment versioning)', () => 
       ['disable_agent', 'succeeded'],
       ['after', 'succeeded'],
     ]);
-    await open.handle.executeUpdate(closeIncident, { args: [{ actor: 'U_ALICE', reason: 'resolved' }] });
+    await open.handle.executeUpdate(closeIncident, {
+      args: [
+        signed(open.handle, 'close', {
+          decisionId: 'close',
+          actor: { id: 'U_ALICE', via: 'api', roles: ['admin'] },
+          reason: 'resolved',
+        }),
+      ],
+    });
     expect((await open.handle.result()).status).toBe('closed');
 
     const builds = await taskBuilds(open.handle);

@@ -16,12 +16,12 @@ import {
 } from '../../blocks/approval';
 import { rejectModal } from '../../blocks/modals';
 import type { SlackMessage } from '../../blocks/types';
-import { actorFor, audit, nowIso, refusalOf, type SlackDeps } from '../../context';
+import { actorFor, nowIso, refusalOf, signed, type SlackDeps } from '../../context';
 import { mentionUser } from '../../escape';
 import { ephemeral, refusalText } from '../replies';
 
-/** A click's decision (the `decideApproval` argument) and where its message is in Slack. */
-export interface Decision extends ApprovalDecision {
+/** A click's decision (the `decideApproval` argument, unsigned) and where its message is in Slack. */
+export interface Decision extends Omit<ApprovalDecision, 'proof'> {
   incidentId: string;
   channel: string | undefined;
   /** The approval message as posted, to re-render; undefined when it cannot be read back. */
@@ -42,13 +42,13 @@ export function parseButton(value: string | undefined): ApprovalButtonValue | un
 
 /** Sends the decision to the workflow and shows the result in Slack. */
 export async function decide(deps: SlackDeps, client: webApi.WebClient, d: Decision): Promise<void> {
-  const payload: ApprovalDecision = {
+  const payload: ApprovalDecision = signed(deps, d.incidentId, 'approval', {
     decisionId: d.decisionId,
     stepId: d.stepId,
     decision: d.decision,
     actor: d.actor,
     ...(d.reason ? { reason: d.reason } : {}),
-  };
+  });
   let duplicate: boolean;
   try {
     ({ duplicate } = await updateIncident(
@@ -60,17 +60,9 @@ export async function decide(deps: SlackDeps, client: webApi.WebClient, d: Decis
     ));
   } catch (err) {
     const refusal = refusalOf(err);
+    // An unauthorized attempt is on the timeline and in the audit log already: the workflow
+    // records every refusal about who decides.
     if (!refusal) throw err;
-    if (refusal.kind === 'unauthorized') {
-      await audit(deps, {
-        incidentId: d.incidentId,
-        kind: 'approval.unauthorized',
-        actor: d.actor,
-        message: `Refused ${d.decision} of step ${d.stepId}: ${refusal.detail}`,
-        key: d.decisionId,
-        data: { stepId: d.stepId, decision: d.decision },
-      });
-    }
     await ephemeral(
       client,
       deps.log,
@@ -120,7 +112,7 @@ export function registerApprovalActions(app: App, deps: SlackDeps): void {
     await decide(deps, client, {
       ...target,
       decision: 'approve',
-      actor: actorFor(deps.config, body.user),
+      actor: actorFor(deps, body.user),
       decisionId: `slack-${body.trigger_id}`,
       channel: body.channel?.id,
       message: body.message

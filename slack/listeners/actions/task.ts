@@ -6,7 +6,7 @@ import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { updateIncident } from '../../../temporal/client';
 import { completeTask } from '../../../workflows/messages';
 import { TASK_DONE_ACTION, taskDone } from '../../blocks/task';
-import { actorFor, nowIso, refusalOf, type SlackDeps } from '../../context';
+import { actorFor, nowIso, refusalOf, signed, type SlackDeps } from '../../context';
 import { ephemeral, refusalText } from '../replies';
 import { parseButton } from './approval';
 
@@ -15,7 +15,7 @@ export function registerTaskActions(app: App, deps: SlackDeps): void {
     await ack();
     const target = parseButton(action.value);
     if (!target) return;
-    const actor = actorFor(deps.config, body.user);
+    const actor = actorFor(deps, body.user);
     const decisionId = `slack-${body.trigger_id}`;
     const channel = body.channel?.id;
     try {
@@ -23,7 +23,7 @@ export function registerTaskActions(app: App, deps: SlackDeps): void {
         deps.temporal,
         target.incidentId,
         completeTask,
-        { decisionId, stepId: target.stepId, actor },
+        signed(deps, target.incidentId, 'task', { decisionId, stepId: target.stepId, actor }),
         decisionId,
       );
     } catch (err) {

@@ -10,7 +10,7 @@ import { incidentForChannel } from '../../../db/slack-refs';
 import { updateIncident } from '../../../temporal/client';
 import { addNote, escalate } from '../../../workflows/messages';
 import { confirmModal, declareModal } from '../../blocks/modals';
-import { actorFor, nowIso, refusalOf, slackTimelineEvent, type SlackDeps } from '../../context';
+import { actorFor, nowIso, refusalOf, signed, slackTimelineEvent, type SlackDeps } from '../../context';
 import { mentionUser, safeText } from '../../escape';
 import { statusText } from './status';
 
@@ -63,7 +63,7 @@ async function role(c: Ctx, args: string[]): Promise<void> {
   const [name, who] = args;
   const user = who ? USER_REF.exec(who)?.[1] : undefined;
   if (!name || !ROLE.test(name) || !user) return reply(c.respond, 'Usage: `/incident role <role> @user`');
-  const actor = actorFor(c.deps.config, { id: c.command.user_id, name: c.command.user_name });
+  const actor = actorFor(c.deps, { id: c.command.user_id, name: c.command.user_name });
   const at = nowIso(c.deps);
   await assignRole(
     c.deps.db,
@@ -113,7 +113,7 @@ export function registerIncidentCommand(app: App, deps: SlackDeps): void {
         'Run this in an incident channel (`#inc-…`), or open one with `/incident declare`.',
       );
     const c: Ctx = { command, respond, deps, incidentId };
-    const actor = actorFor(deps.config, { id: command.user_id, name: command.user_name });
+    const actor = actorFor(deps, { id: command.user_id, name: command.user_name });
     const decisionId = `slack-${command.trigger_id}`;
     switch (sub) {
       case 'status':
@@ -125,7 +125,7 @@ export function registerIncidentCommand(app: App, deps: SlackDeps): void {
         return runUpdate(
           c,
           addNote,
-          { decisionId, actor, text: rest },
+          signed(deps, incidentId, 'note', { decisionId, actor, text: rest }),
           `:memo: Note added by ${mentionUser(actor.id)}: ${safeText(rest, 2000)}`,
         );
       case 'escalate': {
@@ -136,7 +136,7 @@ export function registerIncidentCommand(app: App, deps: SlackDeps): void {
         return runUpdate(
           c,
           escalate,
-          { decisionId, actor, reason, ...(target ? { target } : {}) },
+          signed(deps, incidentId, 'escalate', { decisionId, actor, reason, ...(target ? { target } : {}) }),
           `:rotating_light: Escalation requested by ${mentionUser(actor.id)}.`,
         );
       }

@@ -7,7 +7,7 @@ import type { App } from '@slack/bolt';
 import { incidentForChannel } from '../../../db/slack-refs';
 import { updateIncident } from '../../../temporal/client';
 import { addNote } from '../../../workflows/messages';
-import { actorFor, refusalOf, type SlackDeps } from '../../context';
+import { actorFor, refusalOf, signed, type SlackDeps } from '../../context';
 import { fetchMessage } from '../replies';
 
 export function registerTimelineReaction(app: App, deps: SlackDeps): void {
@@ -25,7 +25,11 @@ export function registerTimelineReaction(app: App, deps: SlackDeps): void {
         deps.temporal,
         incidentId,
         addNote,
-        { decisionId, actor: actorFor(deps.config, { id: event.user }), text: `${message.text}${author}` },
+        signed(deps, incidentId, 'note', {
+          decisionId,
+          actor: actorFor(deps, { id: event.user }),
+          text: `${message.text}${author}`,
+        }),
         decisionId,
       );
     } catch (err) {

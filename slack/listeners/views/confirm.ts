@@ -6,7 +6,7 @@ import type { App } from '@slack/bolt';
 import { updateIncident } from '../../../temporal/client';
 import { abortIncident, closeIncident } from '../../../workflows/messages';
 import { CONFIRM_VIEW, type ConfirmKind } from '../../blocks/modals';
-import { actorFor, refusalOf, type SlackDeps } from '../../context';
+import { actorFor, refusalOf, signed, type SlackDeps } from '../../context';
 import { mentionUser, safeText } from '../../escape';
 import { ephemeral, refusalText } from '../replies';
 
@@ -23,16 +23,15 @@ export function registerConfirm(app: App, deps: SlackDeps): void {
       incidentId: string;
       channelId: string;
     };
-    const actor = actorFor(deps.config, body.user);
+    const actor = actorFor(deps, body.user);
     const decisionId = `slack-${view.id}`;
     try {
       if (meta.kind === 'resolve') {
-        const who = actor.name ? `${actor.name} (${actor.id})` : actor.id;
         await updateIncident(
           deps.temporal,
           meta.incidentId,
           closeIncident,
-          { actor: who, reason },
+          signed(deps, meta.incidentId, 'close', { decisionId, actor, reason }),
           decisionId,
         );
       } else {
@@ -40,7 +39,7 @@ export function registerConfirm(app: App, deps: SlackDeps): void {
           deps.temporal,
           meta.incidentId,
           abortIncident,
-          { decisionId, actor, reason },
+          signed(deps, meta.incidentId, 'abort', { decisionId, actor, reason }),
           decisionId,
         );
       }

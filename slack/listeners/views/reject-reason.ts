@@ -25,7 +25,7 @@ export function registerRejectReason(app: App, deps: SlackDeps): void {
       stepId: meta.stepId,
       decision: 'reject',
       reason,
-      actor: actorFor(deps.config, body.user),
+      actor: actorFor(deps, body.user),
       decisionId: `slack-${view.id}`,
       channel: meta.channelId,
       message,
