@@ -147,14 +147,18 @@ export class DecisionHandlers {
     return this.once(
       a.decisionId,
       () => {
-        this.ctx!.run.abortRequested ??= { actor: a.actor.id, reason: a.reason };
+        this.ctx!.run.abortRequested ??= {
+          actor: a.actor.id,
+          reason: a.reason,
+          ...(a.release === true ? { release: true } : {}),
+        };
         return {};
       },
       {
         kind: 'abort.requested',
         actor: a.actor.id,
-        message: `${a.actor.name ?? a.actor.id} aborted the playbook via ${a.actor.via}: ${a.reason}`,
-        data: { via: a.actor.via },
+        message: `${a.actor.name ?? a.actor.id} aborted the playbook${a.release === true ? ' and released containment' : ''} via ${a.actor.via}: ${a.reason}`,
+        data: { via: a.actor.via, release: a.release === true },
       },
     );
   }

@@ -68,10 +68,18 @@ export class PlaybookContext {
     return this.inFlight === 0 && this.projections.idle();
   }
 
-  /** Records the first abort request (later ones keep its reason) and returns the error to throw. */
-  abort(reason: string, actor: string): PlaybookAborted {
-    this.run.abortRequested ??= { actor, reason };
+  /**
+   * Records the first abort request (later ones keep its reason) and returns the error to throw.
+   * `stepId` names the failed step that caused it, if one did.
+   */
+  abort(reason: string, actor: string, stepId?: string): PlaybookAborted {
+    this.run.abortRequested ??= { actor, reason, ...(stepId ? { stepId } : {}) };
     return new PlaybookAborted(this.run.abortRequested.reason, this.run.abortRequested.actor);
+  }
+
+  /** Some containment action succeeded and has not been released. */
+  contained(): boolean {
+    return this.run.compensations.some((c) => c.contains);
   }
 
   throwIfAborted(): void {

@@ -10,11 +10,23 @@ import { childLists } from '../playbooks/step-tree';
 
 export { AGENT_FIELDS, ALERT_FIELDS, INCIDENT_FIELDS, STEP_FIELDS } from '../playbooks/scope';
 
-/** A completed action whose undo runs if the playbook aborts. */
+/**
+ * A completed action and its undo. An abort runs the undo of every entry except containment
+ * (`contains`): those stay owed until an explicit release decision, whatever stopped the run.
+ */
 export interface CompensationEntry {
   stepId: string;
   action: string;
   params: Record<string, unknown>;
+  /** The action done was a containment action (catalog `contains`). */
+  contains?: boolean;
+}
+
+/** Why the incident needs a human (see workflows/needs-attention.ts). */
+export interface NeedsAttention {
+  reason: string;
+  stepId?: string;
+  at: string;
 }
 
 /** Everything the interpreter knows; carried whole into the next run on continue-as-new. */
@@ -24,9 +36,14 @@ export interface PlaybookRun {
   steps: Record<string, StepState>;
   compensations: CompensationEntry[];
   milestones: Phase[];
-  /** Carried, so an abort requested before continue-as-new still aborts (and compensates). */
-  abortRequested?: { actor: string; reason: string };
+  /**
+   * Carried, so an abort requested before continue-as-new still aborts (and compensates).
+   * `stepId`: the failed step that caused it; `release`: an explicit release decision, the only
+   * abort that also undoes containment.
+   */
+  abortRequested?: { actor: string; reason: string; stepId?: string; release?: boolean };
   abortReason?: string;
+  needsAttention?: NeedsAttention;
 }
 
 export function newRun(): PlaybookRun {
@@ -138,5 +155,7 @@ export function viewOf(pinned: IncidentStart['playbook'] & object, run: Playbook
         deadline: s.deadline,
       })),
     ...(run.abortReason ? { abortReason: run.abortReason } : {}),
+    ...(run.needsAttention ? { needsAttention: run.needsAttention } : {}),
+    contained: run.compensations.filter((c) => c.contains).map((c) => c.stepId),
   };
 }
