@@ -46,7 +46,7 @@ export const ACTION_CATALOG = {
     contains: true,
   },
   'agent.enable': {
-    description: 'Re-enable a disabled agent, optionally with reduced permissions.',
+    description: 'Re-enable a disabled agent (a release of containment: gate it behind an approval).',
     mutates: true,
     verification: "Reads the agent's status endpoint back and checks it says enabled.",
     undo: 'agent.disable',

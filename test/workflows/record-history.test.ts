@@ -156,7 +156,7 @@ phases:
     - { id: review, kind: manual_task, task: Review the evidence }
     - { id: hold, kind: manual_task, task: Hold until told }
   remediate:
-    - { id: enable, kind: action, action: agent.enable, params: { agent_id: a1, least_privilege: true } }
+    - { id: enable, kind: action, action: agent.enable, params: { agent_id: a1 } }
 `);
 
 describe('recorded histories', () => {
