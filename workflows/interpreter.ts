@@ -14,6 +14,7 @@
  * reports ok:false is a definite answer and is not retried.
  */
 import { isCancellation } from '@temporalio/workflow';
+import { isContaining } from '../domain/action-catalog';
 import type { Phase } from '../domain/incident';
 import type { ManualTaskStep, Step } from '../domain/playbook';
 import type { TaskView } from '../domain/slack-views';
@@ -21,7 +22,6 @@ import { evalCondition, render } from '../playbooks/expr';
 import { childLists } from '../playbooks/step-tree';
 import { actionRequest, stepActions } from './action-requests';
 import { runApproval } from './approval-step';
-import { isContaining } from '../domain/action-catalog';
 import { compensationFor, keepContainment, runCompensation } from './compensation';
 import { markNeedsAttention } from './needs-attention';
 import { nowIso, type PlaybookContext } from './playbook-context';
