@@ -84,7 +84,7 @@ export async function compensateAll(ctx: PlaybookContext, release: boolean, why:
   const owed = ctx.run.compensations;
   for (let i = owed.length - 1; i >= 0; i--) {
     const c = owed[i]!;
-    if (c.contains && !release) {
+    if (ctx.holds(c) && !release) {
       await keepContainment(ctx, c, why);
       continue;
     }

@@ -26,7 +26,7 @@ import { compensationFor, keepContainment, runCompensation } from './compensatio
 import { markNeedsAttention } from './needs-attention';
 import { nowIso, type PlaybookContext } from './playbook-context';
 import { errorMessage, PlaybookAborted, StepFailed } from './playbook-errors';
-import { buildScope, isDone } from './playbook-model';
+import { buildScope, isDone, type CompensationEntry } from './playbook-model';
 import { showTask } from './slack-notify';
 import { markSkipped, setStep } from './step-transitions';
 
@@ -52,6 +52,7 @@ async function runAction(
     output: result.output,
   });
   if (result.ok && step.kind === 'action') {
+    releaseContainment(ctx, action, params);
     const comp = compensationFor(ctx, step, params);
     if (comp) ctx.run.compensations.push(comp);
   }
@@ -60,6 +61,19 @@ async function runAction(
     throw new StepFailed(`${action} did not verify: ${result.summary}`);
   }
   await setStep(ctx, step, phase, { status: 'succeeded' }, result.summary);
+}
+
+/**
+ * A playbook step that is itself the undo of a held containment (an approved `agent.enable` after
+ * the disable) releases it: the containment is no longer owed, nor reported as holding.
+ */
+function releaseContainment(ctx: PlaybookContext, action: string, params: Record<string, unknown>): void {
+  const owed = ctx.run.compensations;
+  const released = (c: CompensationEntry) =>
+    ctx.holds(c) &&
+    c.action === action &&
+    ['agent_id', 'credential_id', 'resource'].every((k) => c.params[k] === params[k]);
+  for (let i = owed.length - 1; i >= 0; i--) if (released(owed[i]!)) owed.splice(i, 1);
 }
 
 async function fail(ctx: PlaybookContext, step: Step, phase: Phase, reason: string): Promise<void> {
@@ -71,7 +85,7 @@ async function fail(ctx: PlaybookContext, step: Step, phase: Phase, reason: stri
     const i = ctx.run.compensations.findIndex((c) => c.stepId === step.id);
     const c = i >= 0 ? ctx.run.compensations[i]! : undefined;
     // An unverified containment stays in place: undoing it on a failure would fail open.
-    if (c?.contains) await keepContainment(ctx, c, `step ${step.id} failed: ${reason}`);
+    if (c && ctx.holds(c)) await keepContainment(ctx, c, `step ${step.id} failed: ${reason}`);
     else if (c) {
       ctx.run.compensations.splice(i, 1);
       await runCompensation(ctx, c);

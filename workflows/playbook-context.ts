@@ -8,7 +8,14 @@
 import { condition } from '@temporalio/workflow';
 import type { IncidentStart, Phase, PinnedPlaybook } from '../domain/incident';
 import { PlaybookAborted } from './playbook-errors';
-import { durationMs, indexSteps, type IndexedStep, type PlaybookRun } from './playbook-model';
+import {
+  durationMs,
+  holdsContainment,
+  indexSteps,
+  type CompensationEntry,
+  type IndexedStep,
+  type PlaybookRun,
+} from './playbook-model';
 import type { ProjectionInput, ProjectionKind, ProjectionQueue } from './projection-queue';
 
 export const nowIso = () => new Date().toISOString();
@@ -79,7 +86,12 @@ export class PlaybookContext {
 
   /** Some containment action succeeded and has not been released. */
   contained(): boolean {
-    return this.run.compensations.some((c) => c.contains);
+    return this.run.compensations.some((c) => this.holds(c));
+  }
+
+  /** Whether this compensation would undo a containment (see holdsContainment). */
+  holds(c: CompensationEntry): boolean {
+    return holdsContainment(c, this.index);
   }
 
   throwIfAborted(): void {

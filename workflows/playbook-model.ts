@@ -3,6 +3,7 @@
  * step index, the expression scope built from the incident and earlier steps, durations, and the
  * view the `playbookState` query answers. No Temporal APIs here, so all of it is unit-testable.
  */
+import { isContaining } from '../domain/action-catalog';
 import type { IncidentStart, Phase, PlaybookState, PlaybookStatus, StepState } from '../domain/incident';
 import { PHASES } from '../domain/phases';
 import type { ApprovalStep, ManualTaskStep, Playbook, Step } from '../domain/playbook';
@@ -20,6 +21,16 @@ export interface CompensationEntry {
   params: Record<string, unknown>;
   /** The action done was a containment action (catalog `contains`). */
   contains?: boolean;
+}
+
+/**
+ * Whether an entry undoes a containment: its flag, or (for entries carried without one) the
+ * catalog marker of the action its step performed.
+ */
+export function holdsContainment(c: CompensationEntry, index: Map<string, IndexedStep>): boolean {
+  if (c.contains) return true;
+  const step = index.get(c.stepId)?.step;
+  return step?.kind === 'action' && isContaining(step.action);
 }
 
 /** Why the incident needs a human (see workflows/needs-attention.ts). */
@@ -156,6 +167,6 @@ export function viewOf(pinned: IncidentStart['playbook'] & object, run: Playbook
       })),
     ...(run.abortReason ? { abortReason: run.abortReason } : {}),
     ...(run.needsAttention ? { needsAttention: run.needsAttention } : {}),
-    contained: run.compensations.filter((c) => c.contains).map((c) => c.stepId),
+    contained: run.compensations.filter((c) => holdsContainment(c, index)).map((c) => c.stepId),
   };
 }
