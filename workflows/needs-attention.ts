@@ -54,7 +54,7 @@ async function page(ctx: PlaybookContext, reason: string, stepId: string | undef
   const where = stepId ? ` (step ${stepId})` : '';
   const message = `Incident ${ctx.incidentId} needs attention${where}: ${reason}. Containment holds until a release decision.`;
   for (const [i, target] of escalationTargets(ctx).entries()) {
-    if (target) showEscalation(ctx, `needs_attention.${i}`, target, message);
+    showEscalation(ctx, `needs_attention.${i}`, target, message);
     try {
       const req = actionRequest(ctx, `needs_attention.page.${i}`, 'notify', {
         message,
