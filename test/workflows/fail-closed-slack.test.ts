@@ -4,9 +4,9 @@
  * attention and containment holds (fake Slack at the HTTP boundary, real workflow).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/stack';
 import { startPlaybookIncident } from '../slack/playbook-incident';
 import { startSlackStack, type SlackStack } from '../slack/setup';
-import { eventually } from '../helpers/stack';
 
 let s: SlackStack;
 beforeAll(async () => {
