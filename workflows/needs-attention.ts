@@ -52,7 +52,10 @@ export async function markNeedsAttention(
 
 async function page(ctx: PlaybookContext, reason: string, stepId: string | undefined): Promise<void> {
   const where = stepId ? ` (step ${stepId})` : '';
-  const message = `Incident ${ctx.incidentId} needs attention${where}: ${reason}. Containment holds until a release decision.`;
+  const holding = ctx.contained()
+    ? 'Containment holds until a release decision.'
+    : 'Nothing is contained yet.';
+  const message = `Incident ${ctx.incidentId} needs attention${where}: ${reason}. ${holding}`;
   for (const [i, target] of escalationTargets(ctx).entries()) {
     showEscalation(ctx, `needs_attention.${i}`, target, message);
     try {
