@@ -9,7 +9,12 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Db } from '../db/client';
 import { IncidentNotFound } from '../db/errors';
-import { recordIncidentClosed, recordProjection, recordProjections } from '../db/incident-projection';
+import {
+  recordIncidentClosed,
+  recordProjection,
+  recordProjections,
+  type NeedsAttentionWrite,
+} from '../db/incident-projection';
 import { appendAuditedTimelineEvent, appendTimelineEvent, type TimelineEvent } from '../db/timeline';
 import { alertsAttachedEvent, type AlertBatchRecord } from '../domain/alert-batch';
 import type { Clock } from '../domain/clock';
@@ -17,6 +22,7 @@ import type { Phase, StepStatus } from '../domain/incident';
 import { closeAuditEntry, decisionAuditEntry } from './decision-audit';
 
 export type { TimelineEvent } from '../db/timeline';
+export type { NeedsAttentionWrite } from '../db/incident-projection';
 
 export interface StepRecord {
   incidentId: string;
@@ -54,6 +60,7 @@ export interface PhaseRecord {
 
 /** One queued projection write: the activity it stands for, and that activity's input. */
 export type ProjectionWrite =
+  | { kind: 'recordNeedsAttention'; input: NeedsAttentionWrite }
   | { kind: 'recordStep'; input: StepRecord }
   | { kind: 'recordPhase'; input: PhaseRecord }
   | { kind: 'recordTimeline'; input: TimelineEvent }

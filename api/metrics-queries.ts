@@ -26,6 +26,10 @@ export interface MetricFacts {
   opened: Sample[];
   closed: Sample[];
   open: Sample[];
+  /** Incidents not closed that need a human (containment holds, the playbook stopped). */
+  needsAttention: Sample[];
+  /** Every incident ever marked as needing attention. */
+  needsAttentionTotal: Sample[];
   alertsReceived: Sample[];
   alertsDeduplicated: Sample[];
   connectorFailures: Sample[];
@@ -102,6 +106,14 @@ export async function readMetricFacts(db: Db): Promise<MetricFacts> {
     open: tally(
       incidents.filter((i) => i.status !== 'closed'),
       ['mode', 'phase'],
+    ),
+    needsAttention: tally(
+      incidents.filter((i) => i.status !== 'closed' && i.needs_attention_at !== null),
+      ['mode', 'severity'],
+    ),
+    needsAttentionTotal: tally(
+      incidents.filter((i) => i.needs_attention_at !== null),
+      ['mode', 'severity'],
     ),
     alertsReceived: count(
       alertRows,

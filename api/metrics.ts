@@ -73,6 +73,20 @@ export async function renderMetrics(
     registers: [r],
   });
   for (const s of f.open) open.set(s.labels, s.value);
+  const attention = new Gauge({
+    name: 'firebreak_incidents_needs_attention',
+    help: 'Open incidents whose containment holds while the playbook stopped: a human must act',
+    labelNames: ['mode', 'severity'],
+    registers: [r],
+  });
+  for (const s of f.needsAttention) attention.set(s.labels, s.value);
+  counter(
+    r,
+    'firebreak_incidents_needs_attention_total',
+    'Incidents ever marked as needing attention',
+    f.needsAttentionTotal,
+    ['mode', 'severity'],
+  );
   counter(r, 'firebreak_alerts_received_total', 'Alerts stored by intake', f.alertsReceived, [
     'mode',
     'source',

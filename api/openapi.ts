@@ -148,7 +148,7 @@ function decisionPaths(): Record<string, unknown> {
     ]),
     '/v1/incidents/{id}/notes': decision('Add a note to the incident timeline', NoteBody),
     '/v1/incidents/{id}/abort': decision(
-      'Abort the playbook (compensations run in reverse order)',
+      'Abort the playbook: completed actions are undone in reverse order, except containment (agent.disable, credentials.revoke, access.restrict), which stays in place',
       ReasonBody,
     ),
     '/v1/incidents/{id}/close': decision('Close the incident', ReasonBody),

@@ -50,6 +50,11 @@ export const IncidentListQuery = z.object({
   severity: Severity.optional(),
   agent: z.string().min(1).optional(),
   mode: IncidentMode.optional(),
+  needs_attention: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .describe('only incidents that need (true) or do not need (false) a human'),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().min(1).optional().describe('next_cursor of the previous page'),
 });
@@ -70,6 +75,12 @@ export const IncidentSummary = z
     last_alert_at: z.string(),
     resolved_at: z.string().nullable(),
     closed_at: z.string().nullable(),
+    needs_attention: z
+      .object({ reason: z.string(), step_id: z.string().nullable(), at: z.string() })
+      .nullable()
+      .describe(
+        'set when containment holds but the playbook stopped or a containment step failed: a human must act',
+      ),
   })
   .meta({ id: 'IncidentSummary' });
 export type IncidentSummary = z.infer<typeof IncidentSummary>;

@@ -7,6 +7,7 @@
 import type { Worker } from '@temporalio/worker';
 import { closeDb } from '../db/client';
 import { ConfigError, loadConfig } from './config';
+import { warnUncoveredContainment } from './connector-check';
 import { secureDataDir, usePrivateUmask } from './data-dir';
 import { createLogger } from './logger';
 import {
@@ -80,6 +81,7 @@ async function main() {
   });
   if (stopping) return;
   const worker = await startWorker(config, target, running.services.db);
+  await warnUncoveredContainment(config, running.services.db, log);
   running.worker = { worker, done: worker.run() };
   running.worker.done.catch((err: unknown) => {
     if (stopping) return;

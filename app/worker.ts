@@ -4,6 +4,7 @@
  */
 import { closeDb } from '../db/client';
 import { ConfigError, loadConfig } from './config';
+import { warnUncoveredContainment } from './connector-check';
 import { secureDataDir, usePrivateUmask } from './data-dir';
 import { createLogger } from './logger';
 import { openServices, resolveTemporal, startWorker } from './runtime';
@@ -16,6 +17,7 @@ async function main() {
   const services = openServices(config);
   const target = await resolveTemporal(config, false, log);
   const worker = await startWorker(config, target, services.db);
+  await warnUncoveredContainment(config, services.db, log);
   process.on('SIGINT', () => worker.shutdown());
   process.on('SIGTERM', () => worker.shutdown());
   console.log(`Firebreak worker ready: Temporal ${target.address} task queue ${config.temporal.taskQueue}`);

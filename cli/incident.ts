@@ -82,7 +82,7 @@ export function registerIncidentCommands(program: Command): void {
   incident
     .command('abort <incident>')
     .requiredOption('--reason <text>')
-    .description('abort the playbook (compensations run)')
+    .description('abort the playbook (undoes all but containment, which stays in place)')
     .action((id: string, o: { reason: string }) =>
       post(`/v1/incidents/${encodeURIComponent(id)}/abort`, { reason: o.reason }),
     );

@@ -1,15 +1,22 @@
 /**
  * `playbook` commands: `lint <file…>` (every problem as `file:line:col message`, non-zero exit
- * when any), `show <file>` (outline of phases, steps and gates), `graph <file>` (Mermaid
+ * when any; with `--connectors`, also every containment step that the connectors configured here
+ * (environment, FIREBREAK_CONFIG, and the inventory in DATA_DIR) cannot run), `show <file>` (outline of phases, steps and gates), `graph <file>` (Mermaid
  * flowchart) and `schema` (writes playbooks/playbook.schema.json, the editors' JSON Schema,
  * generated from the zod schema).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { loadConfig } from '../app/config';
+import { connectorCoverageWithInventory } from '../connectors/coverage';
+import { closeDb } from '../db/client';
+import type { ConnectorCoverage } from '../domain/connector-coverage';
 import { playbookJsonSchema, type Playbook } from '../domain/playbook';
+import { checkConnectors } from '../playbooks/connector-check';
 import { lintSource } from '../playbooks/lint';
 import { BUILTIN_PLAYBOOK_DIR } from '../playbooks/loader';
+import { openCliDb } from './db';
 import { mermaid, outline } from './playbook-render';
 
 export const SCHEMA_FILE = path.join(BUILTIN_PLAYBOOK_DIR, 'playbook.schema.json');
@@ -18,8 +25,11 @@ export function schemaText(): string {
   return `${JSON.stringify(playbookJsonSchema(), null, 2)}\n`;
 }
 
-/** Lints files; returns the lines to print and whether all were clean. */
-export function lintFiles(files: string[]): { lines: string[]; ok: boolean } {
+/**
+ * Lints files; returns the lines to print and whether all were clean. With `coverage`, the
+ * containment steps those connectors cannot run count as problems too.
+ */
+export function lintFiles(files: string[], coverage?: ConnectorCoverage): { lines: string[]; ok: boolean } {
   const lines: string[] = [];
   for (const file of files) {
     let source: string;
@@ -30,6 +40,9 @@ export function lintFiles(files: string[]): { lines: string[]; ok: boolean } {
       continue;
     }
     for (const p of lintSource(source).problems) lines.push(`${file}:${p.line}:${p.col} ${p.message}`);
+    if (coverage)
+      for (const p of checkConnectors(source, coverage))
+        lines.push(`${file}:${p.line}:${p.col} ${p.message}`);
   }
   return { lines, ok: lines.length === 0 };
 }
@@ -43,13 +56,26 @@ function loadValid(file: string): Playbook {
   return definition;
 }
 
+/** What this install's connectors (and its inventory) cover, from the same config the server reads. */
+async function configuredCoverage(): Promise<ConnectorCoverage> {
+  const config = loadConfig();
+  const db = openCliDb();
+  try {
+    return await connectorCoverageWithInventory(config.connectors, db);
+  } finally {
+    closeDb(db);
+  }
+}
+
 export function registerPlaybookCommands(program: Command): void {
   const pb = program.command('playbook').description('Lint, inspect and document playbooks');
   pb.command('lint')
     .argument('<files...>', 'playbook YAML files')
+    .option('--connectors', 'also check containment steps against the connectors configured here')
     .description('Validate playbooks; prints file:line:col message per problem')
-    .action((files: string[]) => {
-      const { lines, ok } = lintFiles(files);
+    .action(async (files: string[], opts: { connectors?: boolean }) => {
+      const coverage = opts.connectors ? await configuredCoverage() : undefined;
+      const { lines, ok } = lintFiles(files, coverage);
       for (const l of lines) console.log(l);
       if (!ok) process.exitCode = 1;
       else console.error(`${files.length} playbook(s) OK`);

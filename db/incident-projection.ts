@@ -1,11 +1,11 @@
 /**
  * The incident workflow's projection writes: its start (playbook pinned on the incident row),
- * each phase and milestone, each playbook step's latest state, and its close, each with its
+ * each phase and milestone, each playbook step's latest state, a needs-attention mark, and its close, each with its
  * timeline event in the same transaction. A batch of them runs in one transaction (one fsync).
  * Every write is idempotent: step rows are upserts and the timeline's event keys drop repeats.
  * The step rows are read back here too.
  */
-import { and, count, eq } from 'drizzle-orm';
+import { and, count, eq, isNull } from 'drizzle-orm';
 import { insertAuditEntry, recordAuditHead, type AuditContent } from './audit';
 import { auditSignerOf } from './audit-signer';
 import { inTransaction, type Db } from './client';
@@ -59,7 +59,18 @@ export interface PhaseWrite {
   at: string;
 }
 
+/** The incident needs a human: containment holds but the playbook cannot go on by itself. */
+export interface NeedsAttentionWrite {
+  incidentId: string;
+  reason: string;
+  /** The step whose failure caused it, if one did. */
+  stepId?: string;
+  actor: string;
+  at: string;
+}
+
 export type ProjectionWriteInput =
+  | { kind: 'recordNeedsAttention'; input: NeedsAttentionWrite }
   | { kind: 'recordStep'; input: StepWrite }
   | { kind: 'recordPhase'; input: PhaseWrite }
   | { kind: 'recordTimeline'; input: TimelineEvent }
@@ -153,8 +164,35 @@ function writeIncidentStarted(db: Db, input: StartWrite, now: string): void {
   );
 }
 
+/** Marks the incident as needing attention (the first reason stays) and notes it in the timeline. */
+function writeNeedsAttention(db: Db, input: NeedsAttentionWrite, now: string): void {
+  db.update(incidents)
+    .set({
+      needsAttentionAt: input.at,
+      needsAttentionReason: input.reason,
+      needsAttentionStep: input.stepId ?? null,
+      updatedAt: now,
+    })
+    .where(and(eq(incidents.id, input.incidentId), isNull(incidents.needsAttentionAt)))
+    .run();
+  insertTimelineEvent(
+    db,
+    {
+      incidentId: input.incidentId,
+      kind: 'incident.needs_attention',
+      actor: input.actor,
+      message: `Needs attention${input.stepId ? ` (step ${input.stepId})` : ''}: ${input.reason}`,
+      data: { reason: input.reason, ...(input.stepId ? { stepId: input.stepId } : {}) },
+      eventKey: `${input.incidentId}:needs_attention:${input.stepId ?? 'playbook'}`,
+      at: input.at,
+    },
+    now,
+  );
+}
+
 function writeOne(db: Db, w: ProjectionWriteInput, now: string): void {
-  if (w.kind === 'recordStep') writeStep(db, w.input, now);
+  if (w.kind === 'recordNeedsAttention') writeNeedsAttention(db, w.input, now);
+  else if (w.kind === 'recordStep') writeStep(db, w.input, now);
   else if (w.kind === 'recordPhase') writePhase(db, w.input, now);
   else if (w.kind === 'recordIncidentStarted') writeIncidentStarted(db, w.input, now);
   else insertTimelineEvent(db, w.input, now);

@@ -3,7 +3,7 @@
  * id, and the newest-first list the API pages through by an (opened_at, id) keyset. The incident
  * workflow's writes to it are in incident-projection.ts; intake opens incidents (db/alerts).
  */
-import { and, count, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, isNotNull, isNull, lt, or, type SQL } from 'drizzle-orm';
 import type { Db } from './client';
 import { incidents } from './schema';
 
@@ -34,6 +34,8 @@ export interface IncidentFilter {
   severity?: IncidentRow['severity'];
   agentId?: string;
   mode?: IncidentRow['mode'];
+  /** Only incidents marked as needing attention (true) or not (false). */
+  needsAttention?: boolean;
   /** Only incidents that sort after this one (older, or the same time with a smaller id). */
   after?: { openedAt: string; id: string };
   limit: number;
@@ -46,6 +48,11 @@ export async function listIncidents(db: Db, f: IncidentFilter): Promise<Incident
     f.severity ? eq(incidents.severity, f.severity) : undefined,
     f.agentId ? eq(incidents.agentId, f.agentId) : undefined,
     f.mode ? eq(incidents.mode, f.mode) : undefined,
+    f.needsAttention === undefined
+      ? undefined
+      : f.needsAttention
+        ? isNotNull(incidents.needsAttentionAt)
+        : isNull(incidents.needsAttentionAt),
   ];
   if (f.after) {
     const { openedAt, id } = f.after;

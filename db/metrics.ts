@@ -14,6 +14,8 @@ export interface MetricIncidentRow {
   phase: string;
   opened_at: string;
   closed_at: string | null;
+  /** Set while containment holds and a human must act (see workflows/needs-attention.ts). */
+  needs_attention_at: string | null;
 }
 
 export interface MetricEventRow {
@@ -39,7 +41,7 @@ export interface MetricRows {
 export async function metricRows(db: Db): Promise<MetricRows> {
   return {
     incidents: db.all<MetricIncidentRow>(
-      sql`SELECT id, mode, severity, status, phase, opened_at, closed_at FROM incidents`,
+      sql`SELECT id, mode, severity, status, phase, opened_at, closed_at, needs_attention_at FROM incidents`,
     ),
     alerts: db.all(sql`
       SELECT i.mode AS mode, a.source AS source, count(*) AS received,

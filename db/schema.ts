@@ -48,6 +48,13 @@ export const incidents = sqliteTable(
     startedAt: text('started_at'),
     updatedAt: text('updated_at').notNull(),
     closedAt: text('closed_at'),
+    /**
+     * Set when the playbook stopped, or a containment step failed, while the agent stays
+     * contained: a human must decide what happens next (see workflows/needs-attention.ts).
+     */
+    needsAttentionAt: text('needs_attention_at'),
+    needsAttentionReason: text('needs_attention_reason'),
+    needsAttentionStep: text('needs_attention_step'),
   },
   (t) => [
     // At most one incident per key that is not closed: concurrent alerts for a key cannot open two.

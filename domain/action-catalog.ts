@@ -12,6 +12,11 @@ export interface ActionMeta {
   verification: string;
   /** The action that undoes this one, used as the default compensation. */
   undo?: string;
+  /**
+   * A containment action: its effect stops a compromised agent, so no failure, timeout, crash or
+   * abort undoes it; only an explicit release decision runs its undo.
+   */
+  contains?: boolean;
 }
 
 export const ACTION_CATALOG = {
@@ -20,6 +25,7 @@ export const ACTION_CATALOG = {
     mutates: true,
     verification: 'Reads the credential back from the provider and checks it is inactive.',
     undo: 'credentials.reactivate',
+    contains: true,
   },
   'credentials.reactivate': {
     description: 'Re-activate a credential that credentials.revoke deactivated (compensation).',
@@ -37,9 +43,10 @@ export const ACTION_CATALOG = {
     mutates: true,
     verification: "Reads the agent's signed status endpoint back and checks it says disabled.",
     undo: 'agent.enable',
+    contains: true,
   },
   'agent.enable': {
-    description: 'Re-enable a disabled agent, optionally with reduced permissions.',
+    description: 'Re-enable a disabled agent (a release of containment: gate it behind an approval).',
     mutates: true,
     verification: "Reads the agent's status endpoint back and checks it says enabled.",
     undo: 'agent.disable',
@@ -61,6 +68,7 @@ export const ACTION_CATALOG = {
     mutates: true,
     verification: 'Attempts the restricted access and checks it now fails.',
     undo: 'access.restore',
+    contains: true,
   },
   'access.restore': {
     description: 'Restore access removed by access.restrict (compensation).',
@@ -84,6 +92,11 @@ export const ACTION_NAMES = Object.keys(ACTION_CATALOG) as ActionName[];
 
 export function isActionName(name: string): name is ActionName {
   return Object.hasOwn(ACTION_CATALOG, name);
+}
+
+/** Whether `name` is a containment action (see ActionMeta.contains). */
+export function isContaining(name: string): boolean {
+  return isActionName(name) && (ACTION_CATALOG[name] as ActionMeta).contains === true;
 }
 
 /** The action that undoes `name`, if it declares one. */

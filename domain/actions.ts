@@ -64,7 +64,7 @@ export const ACTIONS = {
   'agent.enable': {
     name: 'agent.enable',
     ...ACTION_CATALOG['agent.enable'],
-    input: z.object({ ...target, least_privilege: z.boolean().default(false) }),
+    input: z.object({ ...target }),
   },
   'agent.tools.block': {
     name: 'agent.tools.block',

@@ -10,8 +10,16 @@ import type { Actor, DecisionProof } from './incident';
 
 export type { DecisionProof } from './incident';
 
-/** What a decision is: which update it drives. */
-export type DecisionKind = 'approval' | 'task' | 'abort' | 'escalate' | 'note' | 'close';
+/**
+ * What a decision is: which update it drives. `release` is an abort that also undoes containment:
+ * it is signed as its own kind, so a signed abort can never be turned into a release.
+ */
+export type DecisionKind = 'approval' | 'task' | 'abort' | 'release' | 'escalate' | 'note' | 'close';
+
+/** The kind an abort request is signed and checked as: `release` when it releases containment. */
+export function abortKind(a: { release?: boolean }): 'abort' | 'release' {
+  return a.release === true ? 'release' : 'abort';
+}
 
 /** How far a signed decision's `at` may be from the workflow's clock (either way). */
 export const DECISION_MAX_SKEW_MS = 5 * 60_000;
@@ -71,6 +79,7 @@ export interface UnsignedDecision {
   note?: string;
   text?: string;
   target?: string;
+  release?: boolean;
 }
 
 /**
@@ -85,7 +94,7 @@ export function signDecision<A extends UnsignedDecision>(
 ): A & { proof: DecisionProof } {
   const proof = signer.sign({
     incidentId,
-    kind,
+    kind: kind === 'abort' ? abortKind(arg) : kind,
     decisionId: arg.decisionId,
     actor: arg.actor,
     ...(arg.stepId !== undefined ? { stepId: arg.stepId } : {}),

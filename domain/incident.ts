@@ -181,4 +181,8 @@ export interface PlaybookState {
   pendingApprovals: PendingApproval[];
   openTasks: { stepId: string; task: string; deadline: string | undefined }[];
   abortReason?: string;
+  /** Set when containment holds but the playbook cannot go on by itself: a human must act. */
+  needsAttention?: { reason: string; stepId?: string; at: string };
+  /** Steps whose containment holds (undone only by an explicit release). */
+  contained: string[];
 }

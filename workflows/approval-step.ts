@@ -38,7 +38,7 @@ export async function runApproval(
   if (!state.approved) {
     await markSkipped(ctx, step.steps, phase, `approval ${step.id} was rejected`);
     await setStep(ctx, step, phase, { status: 'rejected' }, `Approval ${step.id} rejected`);
-    if (step.on_reject === 'abort') throw ctx.abort(`approval ${step.id} was rejected`, ctx.actor);
+    if (step.on_reject === 'abort') throw ctx.abort(`approval ${step.id} was rejected`, ctx.actor, step.id);
     return;
   }
   if (state.status === 'waiting')
@@ -137,7 +137,7 @@ async function applyTimeout(
   if (outcome === 'abort') {
     const error = 'approval timed out';
     await setStep(ctx, step, phase, { status: 'failed', error }, `Approval ${step.id} timed out`);
-    throw ctx.abort(`approval ${step.id} timed out`, ctx.actor);
+    throw ctx.abort(`approval ${step.id} timed out`, ctx.actor, step.id);
   }
   state.approved = outcome === 'approve';
 }

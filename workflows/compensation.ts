@@ -2,9 +2,13 @@
  * Compensations: the undo of each completed action, noted as it succeeds (its declared
  * `compensation`, or the catalog's undo of the action) and run in reverse order when the playbook
  * aborts, or for one step whose `on_failure` is `compensate`. Each outcome goes to the timeline.
+ *
+ * Containment (catalog `contains`: agent.disable, credentials.revoke, access.restrict) fails
+ * closed: no failure, timeout or abort runs its undo. Its entry stays owed, the timeline says the
+ * containment is kept, and only an explicit release decision (`release` on the abort) undoes it.
  */
 import { isCancellation } from '@temporalio/workflow';
-import { isActionName, undoOf } from '../domain/action-catalog';
+import { isActionName, isContaining, undoOf } from '../domain/action-catalog';
 import type { ActionStep } from '../domain/playbook';
 import { render } from '../playbooks/expr';
 import { actionRequest, followUpActions } from './action-requests';
@@ -17,15 +21,16 @@ export function compensationFor(
   step: ActionStep,
   params: Record<string, unknown>,
 ): CompensationEntry | undefined {
+  const contains = isContaining(step.action) ? { contains: true } : {};
   if (step.compensation === 'none') return undefined;
   if (step.compensation) {
     const p = step.compensation.params
       ? (render(step.compensation.params, buildScope(ctx.input, ctx.run)) as Record<string, unknown>)
       : params;
-    return { stepId: step.id, action: step.compensation.action, params: p };
+    return { stepId: step.id, action: step.compensation.action, params: p, ...contains };
   }
   const undo = isActionName(step.action) ? undoOf(step.action) : undefined;
-  return undo ? { stepId: step.id, action: undo, params } : undefined;
+  return undo ? { stepId: step.id, action: undo, params, ...contains } : undefined;
 }
 
 export async function runCompensation(ctx: PlaybookContext, c: CompensationEntry): Promise<void> {
@@ -53,12 +58,37 @@ export async function runCompensation(ctx: PlaybookContext, c: CompensationEntry
   });
 }
 
-/** Undoes the completed actions in reverse; each is popped only once done, so a run that
- * continues-as-new mid-way still owes the rest. */
-export async function compensateAll(ctx: PlaybookContext): Promise<void> {
+/** Notes on the timeline that a containment's undo was not run, and why. */
+export async function keepContainment(
+  ctx: PlaybookContext,
+  c: CompensationEntry,
+  why: string,
+): Promise<void> {
+  await ctx.project('recordTimeline', {
+    incidentId: ctx.incidentId,
+    kind: 'containment.kept',
+    actor: ctx.actor,
+    message: `Containment of ${c.stepId} kept (${c.action} not run): ${why}; only a release undoes it`,
+    data: { stepId: c.stepId, action: c.action },
+    eventKey: `${ctx.incidentId}:containment_kept:${c.stepId}`,
+    at: nowIso(),
+  });
+}
+
+/**
+ * Undoes the completed actions in reverse, containment only when `release` is set; each is
+ * removed only once done, so a run that continues-as-new mid-way still owes the rest. Kept
+ * containment entries stay in the list: they are what a later release would undo.
+ */
+export async function compensateAll(ctx: PlaybookContext, release: boolean, why: string): Promise<void> {
   const owed = ctx.run.compensations;
-  while (owed.length > 0) {
-    await runCompensation(ctx, owed[owed.length - 1]!);
-    owed.pop();
+  for (let i = owed.length - 1; i >= 0; i--) {
+    const c = owed[i]!;
+    if (ctx.holds(c) && !release) {
+      await keepContainment(ctx, c, why);
+      continue;
+    }
+    await runCompensation(ctx, c);
+    owed.splice(i, 1);
   }
 }

@@ -10,7 +10,7 @@
  * before it returns (a regular activity, see projection-queue.ts).
  */
 import { isCancellation, setHandler } from '@temporalio/workflow';
-import type { DecisionKind } from '../domain/decision-proof';
+import { abortKind, type DecisionKind } from '../domain/decision-proof';
 import type { IncidentStart } from '../domain/incident';
 import type { ApprovalStep } from '../domain/playbook';
 import { followUpActions } from './action-requests';
@@ -115,7 +115,13 @@ export class DecisionHandlers {
     const approval = (d: ApprovalDecision) => checkApproval(s(), d);
     const task = (t: TaskCompletion) => checkTask(s(), t);
     const abort = (a: AbortRequest) =>
-      checkIncidentDecision(s(), 'abort', a, { text: a.reason }, { authorized: true, needsRunning: true });
+      checkIncidentDecision(
+        s(),
+        abortKind(a),
+        a,
+        { text: a.reason },
+        { authorized: true, needsRunning: true },
+      );
     const esc = (e: EscalationRequest) =>
       checkIncidentDecision(
         s(),
@@ -145,7 +151,7 @@ export class DecisionHandlers {
     setHandler(
       abortIncident,
       async (a) => {
-        await this.admit('abort', undefined, a, abort(a));
+        await this.admit(abortKind(a), undefined, a, abort(a));
         return this.abort(a);
       },
       {
@@ -285,17 +291,21 @@ export class DecisionHandlers {
 
   private abort(a: AbortRequest): Promise<DecisionResult> {
     return this.once(
-      decisionKey('abort', undefined, a),
+      decisionKey(abortKind(a), undefined, a),
       a.decisionId,
       () => {
-        this.ctx!.run.abortRequested ??= { actor: a.actor.id, reason: a.reason };
+        this.ctx!.run.abortRequested ??= {
+          actor: a.actor.id,
+          reason: a.reason,
+          ...(a.release === true ? { release: true } : {}),
+        };
         return {};
       },
       {
         kind: 'abort.requested',
         actor: a.actor.id,
-        message: `${a.actor.name ?? a.actor.id} aborted the playbook via ${a.actor.via}: ${a.reason}`,
-        data: { via: a.actor.via },
+        message: `${a.actor.name ?? a.actor.id} aborted the playbook${a.release === true ? ' and released containment' : ''} via ${a.actor.via}: ${a.reason}`,
+        data: { via: a.actor.via, release: a.release === true },
       },
     );
   }

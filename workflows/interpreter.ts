@@ -8,10 +8,13 @@
  * Failure semantics per step (`on_failure`): `continue` records the failure and goes on;
  * `abort` stops the playbook, and the undo of every completed action runs in reverse order;
  * `compensate` undoes this step's own effect (e.g. an action that ran but was not verified) and
- * goes on. Retries (`retry.attempts`, `retry.backoff`) apply to activity errors; an action that
+ * goes on. Containment fails closed: neither an abort nor `compensate` undoes a containment
+ * action (compensation.ts), and a failed containment step marks the incident as needing
+ * attention (needs-attention.ts) whatever its `on_failure`. Retries (`retry.attempts`, `retry.backoff`) apply to activity errors; an action that
  * reports ok:false is a definite answer and is not retried.
  */
 import { isCancellation } from '@temporalio/workflow';
+import { isContaining } from '../domain/action-catalog';
 import type { Phase } from '../domain/incident';
 import type { ManualTaskStep, Step } from '../domain/playbook';
 import type { TaskView } from '../domain/slack-views';
@@ -19,10 +22,11 @@ import { evalCondition, render } from '../playbooks/expr';
 import { childLists } from '../playbooks/step-tree';
 import { actionRequest, stepActions } from './action-requests';
 import { runApproval } from './approval-step';
-import { compensationFor, runCompensation } from './compensation';
+import { compensationFor, keepContainment, runCompensation } from './compensation';
+import { markNeedsAttention } from './needs-attention';
 import { nowIso, type PlaybookContext } from './playbook-context';
 import { errorMessage, PlaybookAborted, StepFailed } from './playbook-errors';
-import { buildScope, isDone } from './playbook-model';
+import { buildScope, isDone, type CompensationEntry } from './playbook-model';
 import { showTask } from './slack-notify';
 import { markSkipped, setStep } from './step-transitions';
 
@@ -48,6 +52,7 @@ async function runAction(
     output: result.output,
   });
   if (result.ok && step.kind === 'action') {
+    releaseContainment(ctx, action, params);
     const comp = compensationFor(ctx, step, params);
     if (comp) ctx.run.compensations.push(comp);
   }
@@ -58,14 +63,32 @@ async function runAction(
   await setStep(ctx, step, phase, { status: 'succeeded' }, result.summary);
 }
 
+/**
+ * A playbook step that is itself the undo of a held containment (an approved `agent.enable` after
+ * the disable) releases it: the containment is no longer owed, nor reported as holding.
+ */
+function releaseContainment(ctx: PlaybookContext, action: string, params: Record<string, unknown>): void {
+  const owed = ctx.run.compensations;
+  const released = (c: CompensationEntry) =>
+    ctx.holds(c) &&
+    c.action === action &&
+    ['agent_id', 'credential_id', 'resource'].every((k) => c.params[k] === params[k]);
+  for (let i = owed.length - 1; i >= 0; i--) if (released(owed[i]!)) owed.splice(i, 1);
+}
+
 async function fail(ctx: PlaybookContext, step: Step, phase: Phase, reason: string): Promise<void> {
   await setStep(ctx, step, phase, { status: 'failed', error: reason }, `Step ${step.id} failed: ${reason}`);
-  if (step.on_failure === 'abort') throw ctx.abort(`step ${step.id} failed: ${reason}`, ctx.actor);
+  if (step.kind === 'action' && isContaining(step.action))
+    await markNeedsAttention(ctx, `containment step ${step.id} failed: ${reason}`, step.id);
+  if (step.on_failure === 'abort') throw ctx.abort(`step ${step.id} failed: ${reason}`, ctx.actor, step.id);
   if (step.on_failure === 'compensate') {
     const i = ctx.run.compensations.findIndex((c) => c.stepId === step.id);
-    if (i >= 0) {
-      const [c] = ctx.run.compensations.splice(i, 1);
-      await runCompensation(ctx, c!);
+    const c = i >= 0 ? ctx.run.compensations[i]! : undefined;
+    // An unverified containment stays in place: undoing it on a failure would fail open.
+    if (c && ctx.holds(c)) await keepContainment(ctx, c, `step ${step.id} failed: ${reason}`);
+    else if (c) {
+      ctx.run.compensations.splice(i, 1);
+      await runCompensation(ctx, c);
     }
   }
 }

@@ -52,6 +52,11 @@ export interface AbortRequest {
   proof: DecisionProof;
   actor: Actor;
   reason: string;
+  /**
+   * An explicit release decision: also undo containment (re-enable the agent, reactivate
+   * credentials, restore access). Without it an abort keeps every containment in place.
+   */
+  release?: boolean;
 }
 
 export interface EscalationRequest {
@@ -82,7 +87,10 @@ export interface DecisionResult {
 export const decideApproval = defineUpdate<DecisionResult, [ApprovalDecision]>('decideApproval');
 /** Mark a waiting manual task done. */
 export const completeTask = defineUpdate<DecisionResult, [TaskCompletion]>('completeTask');
-/** Stop the playbook; compensations of completed actions run in reverse order. */
+/**
+ * Stop the playbook; compensations of completed actions run in reverse order, except containment,
+ * which is undone only when the request is a release.
+ */
 export const abortIncident = defineUpdate<DecisionResult, [AbortRequest]>('abortIncident');
 /** Notify an escalation target now, without waiting for a deadline. */
 export const escalate = defineUpdate<DecisionResult, [EscalationRequest]>('escalate');

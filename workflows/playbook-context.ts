@@ -8,7 +8,14 @@
 import { condition } from '@temporalio/workflow';
 import type { IncidentStart, Phase, PinnedPlaybook } from '../domain/incident';
 import { PlaybookAborted } from './playbook-errors';
-import { durationMs, indexSteps, type IndexedStep, type PlaybookRun } from './playbook-model';
+import {
+  durationMs,
+  holdsContainment,
+  indexSteps,
+  type CompensationEntry,
+  type IndexedStep,
+  type PlaybookRun,
+} from './playbook-model';
 import type { ProjectionInput, ProjectionKind, ProjectionQueue } from './projection-queue';
 
 export const nowIso = () => new Date().toISOString();
@@ -68,10 +75,23 @@ export class PlaybookContext {
     return this.inFlight === 0 && this.projections.idle();
   }
 
-  /** Records the first abort request (later ones keep its reason) and returns the error to throw. */
-  abort(reason: string, actor: string): PlaybookAborted {
-    this.run.abortRequested ??= { actor, reason };
+  /**
+   * Records the first abort request (later ones keep its reason) and returns the error to throw.
+   * `stepId` names the failed step that caused it, if one did.
+   */
+  abort(reason: string, actor: string, stepId?: string): PlaybookAborted {
+    this.run.abortRequested ??= { actor, reason, ...(stepId ? { stepId } : {}) };
     return new PlaybookAborted(this.run.abortRequested.reason, this.run.abortRequested.actor);
+  }
+
+  /** Some containment action succeeded and has not been released. */
+  contained(): boolean {
+    return this.run.compensations.some((c) => this.holds(c));
+  }
+
+  /** Whether this compensation would undo a containment (see holdsContainment). */
+  holds(c: CompensationEntry): boolean {
+    return holdsContainment(c, this.index);
   }
 
   throwIfAborted(): void {

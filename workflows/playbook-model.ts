@@ -3,6 +3,7 @@
  * step index, the expression scope built from the incident and earlier steps, durations, and the
  * view the `playbookState` query answers. No Temporal APIs here, so all of it is unit-testable.
  */
+import { isContaining } from '../domain/action-catalog';
 import type { IncidentStart, Phase, PlaybookState, PlaybookStatus, StepState } from '../domain/incident';
 import { PHASES } from '../domain/phases';
 import type { ApprovalStep, ManualTaskStep, Playbook, Step } from '../domain/playbook';
@@ -10,11 +11,33 @@ import { childLists } from '../playbooks/step-tree';
 
 export { AGENT_FIELDS, ALERT_FIELDS, INCIDENT_FIELDS, STEP_FIELDS } from '../playbooks/scope';
 
-/** A completed action whose undo runs if the playbook aborts. */
+/**
+ * A completed action and its undo. An abort runs the undo of every entry except containment
+ * (`contains`): those stay owed until an explicit release decision, whatever stopped the run.
+ */
 export interface CompensationEntry {
   stepId: string;
   action: string;
   params: Record<string, unknown>;
+  /** The action done was a containment action (catalog `contains`). */
+  contains?: boolean;
+}
+
+/**
+ * Whether an entry undoes a containment: its flag, or (for entries carried without one) the
+ * catalog marker of the action its step performed.
+ */
+export function holdsContainment(c: CompensationEntry, index: Map<string, IndexedStep>): boolean {
+  if (c.contains) return true;
+  const step = index.get(c.stepId)?.step;
+  return step?.kind === 'action' && isContaining(step.action);
+}
+
+/** Why the incident needs a human (see workflows/needs-attention.ts). */
+export interface NeedsAttention {
+  reason: string;
+  stepId?: string;
+  at: string;
 }
 
 /** Everything the interpreter knows; carried whole into the next run on continue-as-new. */
@@ -24,9 +47,14 @@ export interface PlaybookRun {
   steps: Record<string, StepState>;
   compensations: CompensationEntry[];
   milestones: Phase[];
-  /** Carried, so an abort requested before continue-as-new still aborts (and compensates). */
-  abortRequested?: { actor: string; reason: string };
+  /**
+   * Carried, so an abort requested before continue-as-new still aborts (and compensates).
+   * `stepId`: the failed step that caused it; `release`: an explicit release decision, the only
+   * abort that also undoes containment.
+   */
+  abortRequested?: { actor: string; reason: string; stepId?: string; release?: boolean };
   abortReason?: string;
+  needsAttention?: NeedsAttention;
 }
 
 export function newRun(): PlaybookRun {
@@ -138,5 +166,7 @@ export function viewOf(pinned: IncidentStart['playbook'] & object, run: Playbook
         deadline: s.deadline,
       })),
     ...(run.abortReason ? { abortReason: run.abortReason } : {}),
+    ...(run.needsAttention ? { needsAttention: run.needsAttention } : {}),
+    contained: run.compensations.filter((c) => holdsContainment(c, index)).map((c) => c.stepId),
   };
 }

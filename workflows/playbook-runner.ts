@@ -1,18 +1,21 @@
 /**
  * A whole playbook run: its phases in order, each entered, run and closed with its milestone (a
  * phase reached in an earlier run is not run again), then the outcome on the timeline. On abort,
- * background steps and running actions finish first, then the compensations run in reverse.
+ * background steps and running actions finish first, then the compensations run in reverse,
+ * except containment (only an explicit release undoes it); if containment holds, the incident is
+ * marked as needing attention and the escalation target is paged.
  */
 import { condition } from '@temporalio/workflow';
 import type { Phase } from '../domain/incident';
 import { MILESTONES, PHASES } from '../domain/phases';
 import { compensateAll } from './compensation';
 import { runSteps } from './interpreter';
+import { markNeedsAttention } from './needs-attention';
 import { nowIso, type PlaybookContext } from './playbook-context';
 import { PlaybookAborted } from './playbook-errors';
 import { writePostmortem } from './postmortem-report';
 
-/** Runs every phase in order; on abort, runs the compensations in reverse order. */
+/** Runs every phase in order; on abort, runs the compensations (but containment's) in reverse order. */
 export async function runPlaybook(ctx: PlaybookContext): Promise<void> {
   const { run } = ctx;
   let outcome: 'completed' | 'aborted';
@@ -62,13 +65,19 @@ async function runPhase(ctx: PlaybookContext, phase: Phase): Promise<void> {
   });
 }
 
-/** After an abort: background steps and running actions finish, then everything done is undone. */
+/**
+ * After an abort: background steps and running actions finish, then everything done is undone
+ * except containment, which only an explicit release undoes. Containment still holding means a
+ * human must take over: the incident is marked and the escalation target paged.
+ */
 async function unwindAbort(ctx: PlaybookContext, err: PlaybookAborted): Promise<void> {
   ctx.run.abortReason = err.reason;
   if (ctx.background.length > 0) await Promise.all(ctx.background);
   // Actions still running in parallel branches finish first, so their undo is not missed.
   await condition(() => ctx.idle());
-  await compensateAll(ctx);
+  const requested = ctx.run.abortRequested;
+  await compensateAll(ctx, requested?.release === true, `playbook aborted: ${err.reason}`);
+  if (ctx.contained()) await markNeedsAttention(ctx, `playbook aborted: ${err.reason}`, requested?.stepId);
   // Containers and waits cut short by the abort do not stay "running" in the query.
   for (const s of Object.values(ctx.run.steps)) {
     if (s.status === 'running' || s.status === 'waiting')

@@ -52,8 +52,16 @@ export function showPostmortem(ctx: PlaybookContext): void {
   slack.slackPostPostmortem({ incidentId: ctx.incidentId }).catch(() => undefined);
 }
 
-/** Posts an approval's escalation in the incident channel, mentioning the target (once per step). */
-export function showEscalation(ctx: PlaybookContext, stepId: string, target: string, reason: string): void {
+/**
+ * Posts an escalation in the incident channel, mentioning the target (`@here` without one), once
+ * per step.
+ */
+export function showEscalation(
+  ctx: PlaybookContext,
+  stepId: string,
+  target: string | undefined,
+  reason: string,
+): void {
   slack
     .slackPostEscalation({
       incidentId: ctx.incidentId,

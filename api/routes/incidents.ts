@@ -30,6 +30,10 @@ function summary(inc: IncidentRow): IncidentSummary {
     last_alert_at: inc.lastAlertAt,
     resolved_at: inc.resolvedAt,
     closed_at: inc.closedAt,
+    needs_attention:
+      inc.needsAttentionAt && inc.needsAttentionReason
+        ? { reason: inc.needsAttentionReason, step_id: inc.needsAttentionStep, at: inc.needsAttentionAt }
+        : null,
   };
 }
 
@@ -66,13 +70,14 @@ export function incidentRoutes(deps: { db: Db; temporal: TemporalHandle }) {
   app.get('/', read, async (c) => {
     const q = IncidentListQuery.safeParse(c.req.query());
     if (!q.success) return c.json(zodErrorBody(q.error), 400);
-    const { status, severity, agent, mode, limit, cursor } = q.data;
+    const { status, severity, agent, mode, needs_attention, limit, cursor } = q.data;
     const after = cursor ? decodeCursor(cursor) : undefined;
     const rows = await listIncidents(deps.db, {
       status,
       severity,
       agentId: agent,
       mode,
+      needsAttention: needs_attention,
       after: after ? { openedAt: after[0], id: after[1] } : undefined,
       limit: limit + 1,
     });

@@ -199,7 +199,7 @@ describe('OpenAPI', () => {
     expect(s.PagerDutyEvent.properties.event_action.enum).toEqual(['trigger', 'acknowledge', 'resolve']);
     expect(s.IncidentDetail.properties.pending_approvals.type).toBe('array');
     const params = doc.paths['/v1/incidents'].get.parameters.map((p: { name: string }) => p.name);
-    expect(params).toEqual(['status', 'severity', 'agent', 'mode', 'limit', 'cursor']);
+    expect(params).toEqual(['status', 'severity', 'agent', 'mode', 'needs_attention', 'limit', 'cursor']);
     const refs = JSON.stringify(doc).match(/#\/components\/schemas\/\w+/g) ?? [];
     for (const r of refs) expect(s[r.split('/').pop()!], r).toBeDefined();
 

@@ -85,6 +85,45 @@ describe('npm run cli -- playbook', () => {
     expect(lines[0]).toBe('flowchart TD');
     expect(lines.filter((l) => l.trim().startsWith('subgraph'))).toHaveLength(5);
     expect(r.stdout).toContain('s_auto_contain -->|yes| s_disable_agent');
-    expect(r.stdout).toContain('s_approve_rotate -->|rejected| s_reenable_agent');
+    expect(r.stdout).toContain('s_approve_rotate -->|rejected| s_approve_reenable');
+    expect(r.stdout).toContain('s_approve_reenable -->|approved| s_reenable_agent');
+  });
+
+  it('lint --connectors names each containment step the configured connectors cannot run', async () => {
+    const dataDir = fs.mkdtempSync(path.join(dir, 'data-'));
+    const anomalous = path.join(projectRoot, 'playbooks', 'agent-anomalous-behavior.yaml');
+    const lintWith = async (env: Record<string, string>) => {
+      try {
+        const out = await run(tsx, [cli, 'playbook', 'lint', '--connectors', anomalous, builtin], {
+          cwd: projectRoot,
+          env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env },
+        });
+        return { code: 0, stdout: out.stdout };
+      } catch (err) {
+        const e = err as { code: number; stdout: string };
+        return { code: e.code, stdout: e.stdout };
+      }
+    };
+    const plain = await lintWith({});
+    expect(plain.code).toBe(1);
+    const lines = plain.stdout.trim().split('\n');
+    const restrictLine = fs
+      .readFileSync(anomalous, 'utf8')
+      .split('\n')
+      .findIndex((l) => l.includes('action: access.restrict'));
+    expect(lines).toContain(
+      `${anomalous}:${restrictLine + 1}:15 containment step restrict_data (access.restrict) cannot run here: ` +
+        'no postgres connector for postgres:agent_readonly (configure FIREBREAK_PG_ADMIN_URL or connectors.postgres.admin_url)',
+    );
+    // The inventory in DATA_DIR is empty: no revoke can find a credential.
+    expect(
+      lines.some(
+        (l) => l.startsWith(`${builtin}:`) && /revoke_credential .*no agent in the inventory/.test(l),
+      ),
+    ).toBe(true);
+    // With PostgreSQL configured, the restriction can run; the revoke still cannot.
+    const withPg = await lintWith({ FIREBREAK_PG_ADMIN_URL: 'postgres://firebreak@127.0.0.1:1/x' });
+    expect(withPg.stdout).not.toContain('restrict_data');
+    expect(withPg.stdout).toContain('revoke_credential');
   });
 });

@@ -19,6 +19,7 @@ interface ArgOf {
   approval: ApprovalDecision;
   task: TaskCompletion;
   abort: AbortRequest;
+  release: AbortRequest;
   escalate: EscalationRequest;
   note: NoteRequest;
   close: CloseRequest;

@@ -93,7 +93,14 @@ async function play(g: Golden) {
   const changes = actionRows(stack, incidentId)
     .filter((r) => isActionName(r.action) && ACTIONS[r.action].mutates)
     .map((r) => `${r.stepId} ${r.action}`);
-  return { outcome: s.status, steps: s.steps.map((x) => `${x.id}: ${x.status}`), changes, phase: s.phase };
+  return {
+    outcome: s.status,
+    steps: s.steps.map((x) => `${x.id}: ${x.status}`),
+    changes,
+    phase: s.phase,
+    contained: s.contained,
+    needsAttention: s.needsAttention,
+  };
 }
 
 const everyTaskDone = (ids: string[]) => Object.fromEntries(ids.map((id) => [id, { complete: ic }]));
@@ -105,12 +112,15 @@ describe('golden playbook runs (drill mode)', () => {
       severity: 'critical',
       decisions: {
         approve_rotate: { approve: [lead('U_LEAD1')] },
+        approve_reenable: { approve: [lead('U_LEAD2')] },
         ...everyTaskDone(['scope_use', 'verify_clean', 'postmortem']),
       },
     });
     expect(r).toEqual({
       outcome: 'completed',
       phase: 'done',
+      contained: ['revoke_credential'],
+      needsAttention: undefined,
       steps: [
         'announce: succeeded',
         'auto_contain: succeeded',
@@ -128,6 +138,7 @@ describe('golden playbook runs (drill mode)', () => {
         'scope_use: succeeded',
         'approve_rotate: succeeded',
         'rotate_credential: succeeded',
+        'approve_reenable: succeeded',
         'reenable_agent: succeeded',
         'verify_clean: succeeded',
         'announce_resolution: succeeded',
@@ -162,12 +173,13 @@ describe('golden playbook runs (drill mode)', () => {
         'revoke_credential: skipped',
         'approve_rotate: rejected',
         'rotate_credential: skipped',
+        'approve_reenable: skipped',
         'reenable_agent: skipped',
       ]),
     );
   });
 
-  it('anomalous agent, critical, kill switch does not verify: aborts and undoes in reverse', async () => {
+  it('anomalous agent, critical, kill switch does not verify: aborts, keeps both containments, needs attention', async () => {
     const r = await play({
       playbook: 'agent-anomalous-behavior',
       severity: 'critical',
@@ -177,23 +189,48 @@ describe('golden playbook runs (drill mode)', () => {
       },
     });
     expect(r.outcome).toBe('aborted');
-    expect(r.changes).toEqual([
-      'restrict_data access.restrict',
-      'disable_agent agent.disable',
-      'disable_agent.undo agent.enable',
-      'restrict_data.undo access.restore',
-    ]);
+    expect(r.changes).toEqual(['restrict_data access.restrict', 'disable_agent agent.disable']);
+    expect(r.contained).toEqual(['restrict_data', 'disable_agent']);
+    expect(r.needsAttention).toMatchObject({ stepId: 'disable_agent' });
     expect(r.steps).toEqual([
       'announce: succeeded',
       'snapshot: succeeded',
       'collect_alerts: succeeded',
       'collect_traces_early: succeeded',
-      'restrict_data: compensated',
+      'restrict_data: succeeded',
       'stop_agent: failed',
-      'disable_agent: compensated',
+      'disable_agent: failed',
       'approve_disable: skipped',
       'disable_agent_approved: skipped',
     ]);
+  });
+
+  it('anomalous agent, high, data restriction fails: falls through to disabling the agent', async () => {
+    const r = await play({
+      playbook: 'agent-anomalous-behavior',
+      severity: 'high',
+      decisions: {
+        approve_rotate: { approve: [lead('U_LEAD1')] },
+        approve_reenable: { approve: [lead('U_LEAD2')] },
+        ...everyTaskDone(['find_injection', 'fix_guardrails', 'postmortem']),
+      },
+      scripted: { restrict_data: { ok: false, summary: 'no postgres connector' } },
+    });
+    expect(r.outcome).toBe('completed');
+    expect(r.changes).toEqual([
+      'restrict_data access.restrict',
+      'disable_agent agent.disable',
+      'rotate_credentials credentials.rotate',
+      'reenable_agent agent.enable',
+    ]);
+    expect(r.steps).toEqual(
+      expect.arrayContaining([
+        'restrict_data: failed',
+        'disable_agent: succeeded',
+        'approve_disable: skipped',
+      ]),
+    );
+    expect(r.needsAttention).toMatchObject({ stepId: 'restrict_data' });
   });
 
   it('unauthorized API access, high: restriction verified so the agent keeps running; rotation needs two leads', async () => {
@@ -202,6 +239,7 @@ describe('golden playbook runs (drill mode)', () => {
       severity: 'high',
       decisions: {
         approve_rotate: { approve: [lead('U_LEAD1'), lead('U_LEAD2')] },
+        approve_reenable: { approve: [lead('U_LEAD1')] },
         ...everyTaskDone(['identify_caller', 'fix_authz', 'postmortem']),
       },
     });

@@ -46,14 +46,14 @@ phases:
     - id: enable
       kind: action
       action: agent.enable
-      params: { agent_id: '\${{ incident.agent_id }}', least_privilege: true }
+      params: { agent_id: '\${{ incident.agent_id }}' }
 `);
 
 describe('abort and compensation', () => {
-  it('abortIncident runs the undo of every completed action in reverse order, once', async () => {
+  it('abortIncident with release runs the undo of every completed action in reverse order, once', async () => {
     const { incidentId, handle } = await startIncident(stack, { playbook: containThenHold });
     await waitForStep(handle, 'hold', 'waiting');
-    const req = { decisionId: 'abort-1', actor: alice, reason: 'false positive' };
+    const req = { decisionId: 'abort-1', actor: alice, reason: 'false positive', release: true };
     const first = await handle.executeUpdate(abortIncident, { args: [signed(handle, 'abort', req)] });
     expect(first.duplicate).toBe(false);
     expect(
@@ -93,23 +93,69 @@ describe('abort and compensation', () => {
     expect(s.steps.some((x) => x.id === 'enable')).toBe(false);
   });
 
-  it('a failed action with on_failure abort compensates what ran before it', async () => {
-    const { incidentId, handle } = await startIncident(stack, {
-      playbook: containThenHold,
-      scripted: { restrict: { ok: false, summary: 'role not found' } },
+  it('abortIncident without release keeps every containment and marks the incident', async () => {
+    const { incidentId, handle } = await startIncident(stack, { playbook: containThenHold });
+    await waitForStep(handle, 'hold', 'waiting');
+    await handle.executeUpdate(abortIncident, {
+      args: [signed(handle, 'abort', { decisionId: 'abort-2', actor: alice, reason: 'wrong playbook' })],
     });
     const s = await waitForPlaybook(handle, 'aborted');
-    expect(s.abortReason).toMatch(/restrict failed: role not found/);
     expect(actionRows(stack, incidentId).map((r) => r.stepId)).toEqual([
       'disable_agent',
       'revoke',
       'restrict',
-      'revoke.undo',
-      'disable_agent.undo',
+      'needs_attention.page.0',
     ]);
+    expect(actionRows(stack, incidentId)[3]).toMatchObject({ action: 'notify', status: 'succeeded' });
+    expect(s.contained).toEqual(['disable_agent', 'revoke', 'restrict']);
+    expect(s.needsAttention?.reason).toBe('playbook aborted: wrong playbook');
+    const events = timelineRows(stack, incidentId);
+    expect(events.filter((e) => e.kind === 'containment.kept').map((e) => e.data?.stepId)).toEqual([
+      'restrict',
+      'revoke',
+      'disable_agent',
+    ]);
+    expect(events.filter((e) => e.kind.startsWith('compensation.'))).toEqual([]);
   });
 
-  it('on_failure compensate undoes an unverified action and continues; continue goes on', async () => {
+  it('a failed action with on_failure abort undoes what ran before it, except containment', async () => {
+    const pb = pinYaml(`
+id: abort-after-contain
+version: 1
+title: Abort after containment
+phases:
+  contain:
+    - id: disable_agent
+      kind: action
+      action: agent.disable
+      params: { agent_id: a1 }
+    - id: enable_other
+      kind: action
+      action: agent.enable
+      params: { agent_id: a2 }
+    - id: restrict
+      kind: action
+      action: access.restrict
+      params: { agent_id: a1, resource: 'db:rw' }
+`);
+    const { incidentId, handle } = await startIncident(stack, {
+      playbook: pb,
+      scripted: { restrict: { ok: false, summary: 'role not found' } },
+    });
+    const s = await waitForPlaybook(handle, 'aborted');
+    expect(s.abortReason).toMatch(/restrict failed: role not found/);
+    expect(actionRows(stack, incidentId).map((r) => [r.stepId, r.action])).toEqual([
+      ['disable_agent', 'agent.disable'],
+      ['enable_other', 'agent.enable'],
+      ['restrict', 'access.restrict'],
+      // The failed containment step pages first; the abort then undoes the rest.
+      ['needs_attention.page.0', 'notify'],
+      ['enable_other.undo', 'agent.disable'],
+    ]);
+    expect(s.needsAttention).toMatchObject({ stepId: 'restrict' });
+  });
+
+  it('on_failure compensate undoes an unverified action and continues, but never containment', async () => {
     const pb = pinYaml(`
 id: compensate-step
 version: 1
@@ -122,32 +168,46 @@ phases:
       params: { agent_id: a1 }
       require_verified: true
       on_failure: compensate
+    - id: enable_other
+      kind: action
+      action: agent.enable
+      params: { agent_id: a2 }
+      require_verified: true
+      on_failure: compensate
     - id: flaky_notify
       kind: notify
-      message: contained? \${{ steps.disable_agent.status }}
+      message: contained? \${{ steps.disable_agent.status }}, other \${{ steps.enable_other.status }}
       on_failure: continue
-    - id: restrict
-      kind: action
-      action: access.restrict
-      params: { agent_id: a1, resource: 'db:rw' }
 `);
     const { incidentId, handle } = await startIncident(stack, {
       playbook: pb,
-      scripted: { disable_agent: { ok: true, verified: false }, flaky_notify: { ok: false } },
+      scripted: {
+        disable_agent: { ok: true, verified: false },
+        enable_other: { ok: true, verified: false },
+        flaky_notify: { ok: false },
+      },
     });
     const s = await waitForPlaybook(handle, 'completed');
     expect(s.steps.map((x) => [x.id, x.status])).toEqual([
-      ['disable_agent', 'compensated'],
+      ['disable_agent', 'failed'],
+      ['enable_other', 'compensated'],
       ['flaky_notify', 'failed'],
-      ['restrict', 'succeeded'],
     ]);
     expect(actionRows(stack, incidentId).map((r) => r.stepId)).toEqual([
       'disable_agent',
-      'disable_agent.undo',
+      'needs_attention.page.0',
+      'enable_other',
+      'enable_other.undo',
       'flaky_notify',
-      'restrict',
     ]);
-    expect(actionRows(stack, incidentId)[2]!.params).toMatchObject({ message: 'contained? compensated' });
+    expect(actionRows(stack, incidentId)[4]!.params).toMatchObject({
+      message: 'contained? failed, other compensated',
+    });
+    // The unverified disable stays; a human is asked to look.
+    expect(s.contained).toEqual(['disable_agent']);
+    expect(s.needsAttention).toMatchObject({ stepId: 'disable_agent' });
+    const kept = timelineRows(stack, incidentId).filter((e) => e.kind === 'containment.kept');
+    expect(kept.map((e) => e.data?.stepId)).toEqual(['disable_agent']);
   });
 
   it('notes, escalations and task completions are recorded with their actor, once per decisionId', async () => {

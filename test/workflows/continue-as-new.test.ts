@@ -157,7 +157,7 @@ describe('continue-as-new hand-over', () => {
     });
     await waitForStep(handle, 'hold', 'waiting');
     await handle.executeUpdate(abortIncident, {
-      args: [signed(handle, 'abort', { decisionId: 'a1', actor: bob, reason: 'drill' })],
+      args: [signed(handle, 'abort', { decisionId: 'a1', actor: bob, reason: 'drill', release: true })],
     });
     await waitForPlaybook(handle, 'aborted');
     expect(actionRows(stack, incidentId).map((r) => `${r.stepId} ${r.action}`)).toEqual([
@@ -169,14 +169,24 @@ describe('continue-as-new hand-over', () => {
     expect(row?.phase).toBe('contain');
   });
 
-  it('an abort requested before the hand-over still aborts and undoes the earlier run actions', async () => {
+  it('a release requested before the hand-over still aborts and undoes the earlier run actions', async () => {
     const { incidentId, handle } = await startCarried((carry) => {
-      carry.run!.abortRequested = { actor: 'U_BOB', reason: 'requested in the previous run' };
+      carry.run!.abortRequested = { actor: 'U_BOB', reason: 'requested in the previous run', release: true };
     });
     const s = await waitForPlaybook(handle, 'aborted');
     expect(s.abortReason).toBe('requested in the previous run');
     expect(actionRows(stack, incidentId).map((r) => `${r.stepId} ${r.action}`)).toEqual([
       'disable.undo agent.enable',
     ]);
+  });
+
+  it('an abort without release carried over keeps the earlier run containment, carried without its flag', async () => {
+    const { incidentId, handle } = await startCarried((carry) => {
+      carry.run!.abortRequested = { actor: 'U_BOB', reason: 'requested in the previous run' };
+    });
+    const s = await waitForPlaybook(handle, 'aborted');
+    expect(s.contained).toEqual(['disable']);
+    expect(actionRows(stack, incidentId).map((r) => r.action)).not.toContain('agent.enable');
+    expect(s.needsAttention?.reason).toBe('playbook aborted: requested in the previous run');
   });
 });

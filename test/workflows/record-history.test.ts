@@ -1,7 +1,8 @@
 /**
  * Records one real history of the incident workflow per scenario and checks each replays with the
  * current code: an incident without a playbook, each built-in playbook to completion, an approval
- * that escalates, an abort with compensation (every step kind and every update on the way), and a
+ * that escalates, an abort with compensation (every step kind and every update on the way; a
+ * release, so containment is undone too), a failed step that keeps containment and pages, and a
  * continue-as-new (on a dev server of its own that suggests it after a few events). The drill at
  * speed is recorded by test/drills/drill-history.test.ts. Normally the recordings go to a temp
  * dir; with FIREBREAK_RECORD_HISTORIES=1 they replace the committed ones in test/histories/,
@@ -178,7 +179,7 @@ phases:
     - { id: review, kind: manual_task, task: Review the evidence }
     - { id: hold, kind: manual_task, task: Hold until told }
   remediate:
-    - { id: enable, kind: action, action: agent.enable, params: { agent_id: a1, least_privilege: true } }
+    - { id: enable, kind: action, action: agent.enable, params: { agent_id: a1 } }
 `);
 
 describe('recorded histories', () => {
@@ -259,13 +260,53 @@ phases:
     });
     await waitForStep(handle, 'hold', 'waiting');
     await handle.executeUpdate(abortIncident, {
-      args: [signed(handle, 'abort', { decisionId: 'a1', actor: alice, reason: 'drill over' })],
+      args: [
+        signed(handle, 'abort', { decisionId: 'a1', actor: alice, reason: 'drill over', release: true }),
+      ],
     });
     await waitForPlaybook(handle, 'aborted');
     expect(actionRows(stack, incidentId).map((r) => r.stepId)).toEqual(
       expect.arrayContaining(['revoke.undo', 'disable.undo']),
     );
     await closeAndRecord(handle, 'abort-with-compensation');
+  });
+
+  it('a failed step after containment: the containment is kept and the incident needs attention', async () => {
+    const pb = pinYaml(`
+id: fail-closed
+version: 1
+title: Fail closed
+phases:
+  contain:
+    - { id: disable, kind: action, action: agent.disable, params: { agent_id: a1 }, require_verified: true }
+    - { id: notify_other, kind: action, action: agent.enable, params: { agent_id: a2 } }
+    - { id: revoke, kind: action, action: credentials.revoke, params: { agent_id: a1 } }
+  remediate:
+    - id: gate
+      kind: approval
+      prompt: Re-enable?
+      approvers: { users: [U_ALICE] }
+      escalation: { target: S0SECLEADS, timeout: 1h, on_timeout: reject }
+      on_timeout: escalate
+      timeout: 1h
+      steps:
+        - { id: enable, kind: action, action: agent.enable, params: { agent_id: a1 } }
+`);
+    const { incidentId, handle } = await startIncident(stack, {
+      playbook: pb,
+      scripted: { revoke: { ok: false, summary: 'no connector' } },
+    });
+    const s = await waitForPlaybook(handle, 'aborted');
+    expect(s.contained).toEqual(['disable']);
+    expect(s.needsAttention).toMatchObject({ stepId: 'revoke' });
+    expect(actionRows(stack, incidentId).map((r) => r.stepId)).toEqual([
+      'disable',
+      'notify_other',
+      'revoke',
+      'needs_attention.page.0',
+      'notify_other.undo',
+    ]);
+    await closeAndRecord(handle, 'abort-keeps-containment');
   });
 });
 

@@ -15,6 +15,7 @@ const SCENARIOS = [
   ...loadPlaybookDir().map((p) => `playbook-${p.id}`),
   'approval-escalates',
   'abort-with-compensation',
+  'abort-keeps-containment',
   'drill-at-speed',
   'continue-as-new-first-run',
   'continue-as-new-later-run',
