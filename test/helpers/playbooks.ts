@@ -30,6 +30,8 @@ export interface StartOptions {
   requestedBy?: string;
   agentId?: string;
   labels?: Record<string, string>;
+  /** Values for the playbook's declared inputs. */
+  inputs?: Record<string, string>;
   /** Roles that may abort, close and complete tasks (default: the test stack's, `admin`). */
   deciderRoles?: string[];
 }
@@ -71,6 +73,7 @@ export async function startIncident(
     labels: opts.labels ?? {},
     ...(opts.playbook ? { playbook: opts.playbook } : {}),
     ...(opts.scripted ? { scripted: opts.scripted } : {}),
+    ...(opts.inputs ? { inputs: opts.inputs } : {}),
     ...(opts.requestedBy ? { requestedBy: opts.requestedBy } : {}),
     ...testDecisionStart,
     ...(opts.deciderRoles ? { deciderRoles: opts.deciderRoles } : {}),

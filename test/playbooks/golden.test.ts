@@ -33,6 +33,7 @@ interface Golden {
   severity: Severity;
   decisions: Record<string, Decision>;
   scripted?: Record<string, ScriptedOutcome>;
+  inputs?: Record<string, string>;
 }
 
 /** Plays the scripted decisions as their steps start waiting, until the playbook ends. */
@@ -88,6 +89,7 @@ async function play(g: Golden) {
     severity: g.severity,
     requestedBy: 'U_REQUESTER',
     ...(g.scripted ? { scripted: g.scripted } : {}),
+    ...(g.inputs ? { inputs: g.inputs } : {}),
   });
   const s = await drive(handle, g);
   const changes = actionRows(stack, incidentId)
@@ -182,6 +184,7 @@ describe('golden playbook runs (drill mode)', () => {
   it('anomalous agent, critical, kill switch does not verify: aborts, keeps both containments, needs attention', async () => {
     const r = await play({
       playbook: 'agent-anomalous-behavior',
+      inputs: { data_resource: 'postgres:agent_7_data' },
       severity: 'critical',
       decisions: {},
       scripted: {
@@ -205,9 +208,29 @@ describe('golden playbook runs (drill mode)', () => {
     ]);
   });
 
+  it('anomalous agent, high, nothing of its own to restrict: goes straight to the disable', async () => {
+    const r = await play({
+      playbook: 'agent-anomalous-behavior',
+      severity: 'high',
+      decisions: {
+        approve_rotate: { approve: [lead('U_LEAD1')] },
+        approve_reenable: { approve: [lead('U_LEAD2')] },
+        ...everyTaskDone(['find_injection', 'fix_guardrails', 'postmortem']),
+      },
+    });
+    expect(r.outcome).toBe('completed');
+    expect(r.changes).toEqual([
+      'disable_agent agent.disable',
+      'rotate_credentials credentials.rotate',
+      'reenable_agent agent.enable',
+    ]);
+    expect(r.steps).toEqual(expect.arrayContaining(['restrict_data: skipped', 'disable_agent: succeeded']));
+  });
+
   it('anomalous agent, high, data restriction fails: falls through to disabling the agent', async () => {
     const r = await play({
       playbook: 'agent-anomalous-behavior',
+      inputs: { data_resource: 'postgres:agent_7_data' },
       severity: 'high',
       decisions: {
         approve_rotate: { approve: [lead('U_LEAD1')] },
