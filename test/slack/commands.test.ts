@@ -81,7 +81,7 @@ describe('/incident slash command', () => {
   });
 
   it('declare: opens a modal; submitting it opens a (drill) incident through intake, with its own channel', async () => {
-    const { res } = await s.slack.command('declare', { channel: 'CGENERAL1' });
+    const { res, responsePath } = await s.slack.command('declare', { channel: 'CGENERAL1' });
     expect(res.status).toBe(200);
     const open = await eventually(() =>
       s.fake.sent('views.open').find((c) => c.args.view?.callback_id === 'incident_declare'),
@@ -121,11 +121,13 @@ describe('/incident slash command', () => {
     expect(s.fake.channels.get(declaredChannel)?.name).toMatch(
       /^drill-[0-9a-f]{10}-1-agent-emailing-source-code-to-channel$/,
     );
+    // Confirmed through the command's response_url: CGENERAL1 is not a channel the bot is in.
     const confirm = await eventually(() =>
-      s.fake.sent('chat.postEphemeral').find((c) => String(c.args.text).includes(declared.id)),
+      s.fake.responses(responsePath).find((r) => String(r.text).includes(declared.id)),
     );
-    expect(confirm.args).toMatchObject({ channel: 'CGENERAL1', user: 'UALICE01' });
-    expect(confirm.args.text).not.toContain('<!channel>');
+    expect(confirm.response_type).toBe('ephemeral');
+    expect(confirm.text).not.toContain('<!channel>');
+    expect(s.fake.sent('chat.postEphemeral')).toHaveLength(0);
   });
 
   it('declare: a submission without a title is answered with a field error', async () => {
@@ -167,7 +169,7 @@ describe('/incident slash command', () => {
   });
 
   it('resolve: asks for confirmation with a reason, then closes the incident and says so', async () => {
-    const { res } = await s.slack.command('resolve', { channel });
+    const { res, responsePath } = await s.slack.command('resolve', { channel });
     expect(res.status).toBe(200);
     const open = await eventually(() =>
       s.fake.sent('views.open').find((c) => c.args.view?.callback_id === 'incident_confirm'),
@@ -176,6 +178,7 @@ describe('/incident slash command', () => {
       kind: 'resolve',
       incidentId,
       channelId: channel,
+      responseUrl: `${s.fake.url}${responsePath}`,
     });
     const noReason = await s.slack.submitView({
       callbackId: 'incident_confirm',
@@ -197,11 +200,11 @@ describe('/incident slash command', () => {
     const closed = await eventually(() => events('incident.closed')[0]);
     expect(closed.actor).toBe('alice (UALICE01)');
     expect(closed.message).toContain('Credential rotated, agent rebuilt');
+    // Said in the channel through the command's response_url, so a Web API outage cannot lose it.
     const said = await eventually(() =>
-      s.fake
-        .sent('chat.postMessage')
-        .find((c) => c.args.channel === channel && String(c.args.text).includes('Resolved')),
+      s.fake.responses(responsePath).find((r) => String(r.text).includes('Resolved')),
     );
-    expect(said.args.text).toContain('<@UALICE01>');
+    expect(said.response_type).toBe('in_channel');
+    expect(said.text).toContain('<@UALICE01>');
   });
 });

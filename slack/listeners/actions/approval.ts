@@ -2,7 +2,8 @@
  * Approve/Reject buttons on approval messages. Approve becomes the `decideApproval` update at
  * once; Reject opens a modal for the reason (see views/reject-reason.ts). A decision the workflow
  * accepts re-renders the message (outcome, who, when; buttons gone, or progress while k-of-n is
- * incomplete). Refusals become ephemeral replies; unauthorized attempts are also audited.
+ * incomplete). Refusals are replied through the payload's response_url; unauthorized attempts are
+ * also audited.
  */
 import type { App, BlockAction, ButtonAction, webApi } from '@slack/bolt';
 import { queryIncident, updateIncident } from '../../../temporal/client';
@@ -18,7 +19,7 @@ import { rejectModal } from '../../blocks/modals';
 import type { SlackMessage } from '../../blocks/types';
 import { actorFor, audit, nowIso, refusalOf, type SlackDeps } from '../../context';
 import { mentionUser } from '../../escape';
-import { ephemeral, refusalText } from '../replies';
+import { refusalText, replyVia } from '../replies';
 
 /** A click's decision (the `decideApproval` argument) and where its message is in Slack. */
 export interface Decision extends ApprovalDecision {
@@ -27,6 +28,8 @@ export interface Decision extends ApprovalDecision {
   /** The approval message as posted, to re-render; undefined when it cannot be read back. */
   message: SlackMessage | undefined;
   messageTs: string | undefined;
+  /** Where refusals go: the response_url of the click (or of the click that opened the modal). */
+  responseUrl: string | undefined;
 }
 
 export function parseButton(value: string | undefined): ApprovalButtonValue | undefined {
@@ -71,13 +74,9 @@ export async function decide(deps: SlackDeps, client: webApi.WebClient, d: Decis
         data: { stepId: d.stepId, decision: d.decision },
       });
     }
-    await ephemeral(
-      client,
-      deps.log,
-      d.channel,
-      d.actor.id,
-      refusalText(refusal.kind, `${d.decision} this step`, refusal.detail),
-    );
+    await replyVia(d.responseUrl, deps.log, {
+      text: refusalText(refusal.kind, `${d.decision} this step`, refusal.detail),
+    });
     return;
   }
   if (duplicate || !d.channel || !d.messageTs || !d.message) return;
@@ -127,6 +126,7 @@ export function registerApprovalActions(app: App, deps: SlackDeps): void {
         ? { text: String(body.message.text ?? ''), blocks: (body.message.blocks ?? []) as never }
         : undefined,
       messageTs: body.message?.ts,
+      responseUrl: body.response_url,
     });
   });
 
@@ -136,7 +136,12 @@ export function registerApprovalActions(app: App, deps: SlackDeps): void {
     if (!target || !body.channel?.id || !body.message?.ts) return;
     await client.views.open({
       trigger_id: body.trigger_id,
-      view: rejectModal({ ...target, channelId: body.channel.id, messageTs: body.message.ts }) as never,
+      view: rejectModal({
+        ...target,
+        channelId: body.channel.id,
+        messageTs: body.message.ts,
+        responseUrl: body.response_url,
+      }) as never,
     });
   });
 }

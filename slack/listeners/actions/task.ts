@@ -7,7 +7,7 @@ import { updateIncident } from '../../../temporal/client';
 import { completeTask } from '../../../workflows/messages';
 import { TASK_DONE_ACTION, taskDone } from '../../blocks/task';
 import { actorFor, nowIso, refusalOf, type SlackDeps } from '../../context';
-import { ephemeral, refusalText } from '../replies';
+import { refusalText, replyVia } from '../replies';
 import { parseButton } from './approval';
 
 export function registerTaskActions(app: App, deps: SlackDeps): void {
@@ -29,13 +29,9 @@ export function registerTaskActions(app: App, deps: SlackDeps): void {
     } catch (err) {
       const refusal = refusalOf(err);
       if (!refusal) throw err;
-      await ephemeral(
-        client,
-        deps.log,
-        channel,
-        actor.id,
-        refusalText(refusal.kind, 'complete this task', refusal.detail),
-      );
+      await replyVia(body.response_url, deps.log, {
+        text: refusalText(refusal.kind, 'complete this task', refusal.detail),
+      });
       return;
     }
     if (!channel || !body.message?.ts) return;

@@ -9,7 +9,9 @@ import { assignRole } from '../../../db/incident-roles';
 import { incidentForChannel } from '../../../db/slack-refs';
 import { updateIncident } from '../../../temporal/client';
 import { addNote, escalate } from '../../../workflows/messages';
+import { escalationMessage } from '../../blocks/escalation';
 import { confirmModal, declareModal } from '../../blocks/modals';
+import type { SlackMessage } from '../../blocks/types';
 import { actorFor, nowIso, refusalOf, slackTimelineEvent, type SlackDeps } from '../../context';
 import { mentionUser, safeText } from '../../escape';
 import { statusText } from './status';
@@ -35,15 +37,24 @@ async function reply(respond: RespondFn, text: string, inChannel = false): Promi
   await respond({ response_type: inChannel ? 'in_channel' : 'ephemeral', text });
 }
 
+/** Shown to the whole channel once the workflow accepted the change. */
+async function announce(respond: RespondFn, message: SlackMessage): Promise<void> {
+  await respond({
+    response_type: 'in_channel',
+    text: message.text,
+    ...(message.blocks.length > 0 ? { blocks: message.blocks as never } : {}),
+  });
+}
+
 async function runUpdate<R, A>(
   c: Ctx,
   update: UpdateDefinition<R, [A]>,
   arg: A,
-  done: string,
+  done: SlackMessage,
 ): Promise<void> {
   try {
     await updateIncident(c.deps.temporal, c.incidentId, update, arg, `slack-${c.command.trigger_id}`);
-    await reply(c.respond, done, true);
+    await announce(c.respond, done);
   } catch (err) {
     const refusal = refusalOf(err);
     if (!refusal) throw err;
@@ -93,7 +104,7 @@ export function registerIncidentCommand(app: App, deps: SlackDeps): void {
     if (sub === 'declare') {
       await client.views.open({
         trigger_id: command.trigger_id,
-        view: declareModal({ channelId: command.channel_id }) as never,
+        view: declareModal({ channelId: command.channel_id, responseUrl: command.response_url }) as never,
       });
       return;
     }
@@ -126,7 +137,7 @@ export function registerIncidentCommand(app: App, deps: SlackDeps): void {
           c,
           addNote,
           { decisionId, actor, text: rest },
-          `:memo: Note added by ${mentionUser(actor.id)}: ${safeText(rest, 2000)}`,
+          { text: `:memo: Note added by ${mentionUser(actor.id)}: ${safeText(rest, 2000)}`, blocks: [] },
         );
       case 'escalate': {
         const m = args[0] ? TARGET_REF.exec(args[0]) : null;
@@ -137,14 +148,20 @@ export function registerIncidentCommand(app: App, deps: SlackDeps): void {
           c,
           escalate,
           { decisionId, actor, reason, ...(target ? { target } : {}) },
-          `:rotating_light: Escalation requested by ${mentionUser(actor.id)}.`,
+          // In the channel, mentioning the target (or @here), as an approval's escalation is posted.
+          escalationMessage({ incidentId, target, reason, by: actor.id }),
         );
       }
       case 'resolve':
       case 'abort':
         await client.views.open({
           trigger_id: command.trigger_id,
-          view: confirmModal({ kind: sub, incidentId, channelId: command.channel_id }) as never,
+          view: confirmModal({
+            kind: sub,
+            incidentId,
+            channelId: command.channel_id,
+            responseUrl: command.response_url,
+          }) as never,
         });
         return;
     }

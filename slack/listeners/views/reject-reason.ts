@@ -18,6 +18,7 @@ export function registerRejectReason(app: App, deps: SlackDeps): void {
       stepId: string;
       channelId: string;
       messageTs: string;
+      responseUrl?: string;
     };
     const message = await fetchMessage(client, meta.channelId, meta.messageTs).catch(() => undefined);
     await decide(deps, client, {
@@ -30,6 +31,7 @@ export function registerRejectReason(app: App, deps: SlackDeps): void {
       channel: meta.channelId,
       message,
       messageTs: meta.messageTs,
+      responseUrl: meta.responseUrl,
     });
   });
 }
