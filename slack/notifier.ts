@@ -19,6 +19,7 @@ import { announcement, summaryCard } from './blocks/summary';
 import { taskDone, taskMessage, type TaskView } from './blocks/task';
 import { ensureChannel, inviteResponders, summaryView, type SummaryFacts } from './channels';
 import { SlackCallError, type SlackApi } from './client';
+import { cutText } from './escape';
 
 export interface SlackLinks {
   publicUrl: string | undefined;
@@ -80,7 +81,7 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
     if (!slack) return off;
     return slackCall(async () => {
       const channel = await incidentChannel(input.incidentId);
-      const text = input.text.slice(0, 2900);
+      const text = cutText(input.text, 2900);
       await post(input.incidentId, `report:${input.ref}`, channel, {
         text,
         blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],

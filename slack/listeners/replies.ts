@@ -44,14 +44,19 @@ export async function replyVia(responseUrl: string | undefined, log: Logger, rep
   }
 }
 
-/** The message at (channel, ts) as Slack has it now: text and blocks. */
+/**
+ * The message at (channel, ts) as Slack has it now: text and blocks. A thread reply is not in
+ * conversations.history, only in conversations.replies, which is asked next.
+ */
 export async function fetchMessage(
   client: Client,
   channel: string,
   ts: string,
 ): Promise<SlackMessage | undefined> {
   const res = await client.conversations.history({ channel, latest: ts, inclusive: true, limit: 1 });
-  const msg = res.messages?.find((m) => m.ts === ts);
+  const msg =
+    res.messages?.find((m) => m.ts === ts) ??
+    (await client.conversations.replies({ channel, ts, limit: 1000 })).messages?.find((m) => m.ts === ts);
   return msg ? { text: msg.text ?? '', blocks: (msg.blocks ?? []) as Block[] } : undefined;
 }
 

@@ -65,6 +65,12 @@ interface ActiveFault extends Fault {
 }
 
 export const BOT_USER = 'UBOT0001';
+
+/** Text as Slack encodes what people type: &, < and > escaped; its own <@U…>, <!…>, <#…> kept. */
+export function slackEncoded(text: string): string {
+  const entity: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+  return text.replace(/<[@#!][^<>]*>|[&<>]/g, (m) => entity[m] ?? m);
+}
 const TRIGGER_TTL_MS = 3000;
 const RESPONSE_URL_USES = 5;
 const RESPONSE_URL_TTL_MS = 30 * 60_000;
@@ -206,12 +212,21 @@ export class FakeSlack {
     return id;
   }
 
-  /** Posts a message as a person (for reactions and history tests); `threadTs` makes it a reply. */
+  /**
+   * Posts a message as a person (for reactions and history tests); `threadTs` makes it a reply.
+   * Slack stores what people type with &, < and > escaped, and the Web API returns it so.
+   */
   addMessage(channel: string, text: string, user = 'UHUMAN01', threadTs?: string): string {
     const ts = this.nextTs();
     this.messages
       .get(channel)
-      ?.push({ ts, text, blocks: [], user, ...(threadTs ? { thread_ts: threadTs } : {}) });
+      ?.push({
+        ts,
+        text: slackEncoded(text),
+        blocks: [],
+        user,
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+      });
     return ts;
   }
 
@@ -418,9 +433,11 @@ export class FakeSlack {
     const all = this.messages.get(c.id) ?? [];
     const limit = Number(a.limit ?? 100);
     if (method === 'conversations.replies') {
-      const parent = all.find((m) => m.ts === a.ts);
+      // Slack takes the parent's ts or any reply's; either way, the thread comes back.
+      const hit = all.find((m) => m.ts === a.ts);
+      const parent = hit?.thread_ts ? all.find((m) => m.ts === hit.thread_ts) : hit;
       if (!parent) return refuse('thread_not_found');
-      const thread = [parent, ...all.filter((m) => m.thread_ts === a.ts && m.ts !== a.ts)];
+      const thread = [parent, ...all.filter((m) => m.thread_ts === parent.ts && m.ts !== parent.ts)];
       return ok({ messages: thread.slice(0, limit), has_more: false });
     }
     const inclusive = a.inclusive === true || a.inclusive === 'true';

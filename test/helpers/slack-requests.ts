@@ -4,6 +4,7 @@
  * the v0 HMAC of `v0:<timestamp>:<raw body>` under the app's signing secret.
  */
 import crypto from 'node:crypto';
+import { slackEncoded } from './fake-slack';
 
 export const TEST_SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 export const TEAM = { id: 'T0001', domain: 'firebreak-test' };
@@ -45,7 +46,7 @@ export class SlackClient {
       user_id: opts.user ?? 'UALICE01',
       user_name: opts.userName ?? 'alice',
       command: '/incident',
-      text,
+      text: slackEncoded(text),
       api_app_id: 'A0001',
       is_enterprise_install: 'false',
       response_url: `${this.responseBase}/respond/${trigger}`,

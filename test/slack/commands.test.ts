@@ -142,6 +142,31 @@ describe('/incident slash command', () => {
     });
   });
 
+  it('note: text from Slack is not escaped twice, on the timeline or in the channel', async () => {
+    const { responsePath } = await s.slack.command('note Q&A <draft> shows a > b', { channel });
+    const note = await eventually(() => events('note').find((e) => e.message.startsWith('Q&A')));
+    expect(note.message).toBe('Q&A <draft> shows a > b');
+    const said = await eventually(() => s.fake.responses(responsePath)[0]);
+    expect(said.text).toContain('Q&amp;A &lt;draft&gt; shows a &gt; b');
+    expect(said.text).not.toContain('&amp;amp;');
+  });
+
+  it('a timeline reaction on a thread reply adds the reply (read through conversations.replies)', async () => {
+    const parent = s.fake.addMessage(channel, 'Thread about the pivot', 'UCAROL01');
+    const reply = s.fake.addMessage(channel, 'Pivot host is build-7 & <ci>', 'UBOB0001', parent);
+    const res = await s.slack.event({
+      type: 'reaction_added',
+      user: 'UALICE01',
+      reaction: 'pushpin',
+      item: { type: 'message', channel, ts: reply },
+      item_user: 'UBOB0001',
+      event_ts: `${Date.now() / 1000}`,
+    });
+    expect(res.status).toBe(200);
+    const note = await eventually(() => events('note').find((e) => e.message.startsWith('Pivot host')));
+    expect(note.message).toBe('Pivot host is build-7 & <ci> (message by UBOB0001)');
+  });
+
   it('a timeline reaction adds the message to the timeline; other emoji do not', async () => {
     const ts = s.fake.addMessage(channel, 'Attacker IP is 203.0.113.9', 'UCAROL01');
     const other = s.fake.addMessage(channel, 'lunch?', 'UCAROL01');

@@ -13,7 +13,7 @@ import { escalationMessage } from '../../blocks/escalation';
 import { confirmModal, declareModal } from '../../blocks/modals';
 import type { SlackMessage } from '../../blocks/types';
 import { actorFor, nowIso, refusalOf, slackTimelineEvent, type SlackDeps } from '../../context';
-import { mentionUser, safeText } from '../../escape';
+import { mentionUser, safeText, unescapeSlack } from '../../escape';
 import { statusText } from './status';
 
 export const USAGE = [
@@ -100,6 +100,7 @@ export function registerIncidentCommand(app: App, deps: SlackDeps): void {
   app.command('/incident', async ({ command, ack, respond, client }) => {
     await ack();
     const [sub = 'help', ...args] = command.text.trim().split(/\s+/).filter(Boolean);
+    // Slack sends the text with &, < and > escaped; free text is stored and shown as typed.
     const rest = command.text.trim().slice(sub.length).trim();
     if (sub === 'declare') {
       await client.views.open({
@@ -136,13 +137,16 @@ export function registerIncidentCommand(app: App, deps: SlackDeps): void {
         return runUpdate(
           c,
           addNote,
-          { decisionId, actor, text: rest },
-          { text: `:memo: Note added by ${mentionUser(actor.id)}: ${safeText(rest, 2000)}`, blocks: [] },
+          { decisionId, actor, text: unescapeSlack(rest) },
+          {
+            text: `:memo: Note added by ${mentionUser(actor.id)}: ${safeText(unescapeSlack(rest), 2000)}`,
+            blocks: [],
+          },
         );
       case 'escalate': {
         const m = args[0] ? TARGET_REF.exec(args[0]) : null;
         const target = m ? (m[1] ?? m[2]) : undefined;
-        const reason = (m ? rest.slice(args[0]!.length) : rest).trim();
+        const reason = unescapeSlack((m ? rest.slice(args[0]!.length) : rest).trim());
         if (!reason) return reply(respond, 'Usage: `/incident escalate [@user|@group] <reason>`');
         return runUpdate(
           c,

@@ -8,6 +8,7 @@ import { incidentForChannel } from '../../../db/slack-refs';
 import { updateIncident } from '../../../temporal/client';
 import { addNote } from '../../../workflows/messages';
 import { actorFor, refusalOf, type SlackDeps } from '../../context';
+import { unescapeSlack } from '../../escape';
 import { fetchMessage } from '../replies';
 
 export function registerTimelineReaction(app: App, deps: SlackDeps): void {
@@ -25,7 +26,11 @@ export function registerTimelineReaction(app: App, deps: SlackDeps): void {
         deps.temporal,
         incidentId,
         addNote,
-        { decisionId, actor: actorFor(deps.config, { id: event.user }), text: `${message.text}${author}` },
+        {
+          decisionId,
+          actor: actorFor(deps.config, { id: event.user }),
+          text: `${unescapeSlack(message.text)}${author}`,
+        },
         decisionId,
       );
     } catch (err) {
