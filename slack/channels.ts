@@ -19,6 +19,8 @@ export interface SummaryFacts {
   alertCount: number;
   pendingApprovals: number;
   playbookId?: string;
+  /** Orders renders (see workflows/slack-notify.ts renderVersion); a stale one is skipped. */
+  version?: number;
 }
 
 export function slugify(title: string, max: number): string {

@@ -11,7 +11,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { SlackConfig } from '../app/config';
 import type { Db } from '../db/client';
 import { postmortemSummaryFor } from '../db/postmortem-report';
-import { loadRef, saveRef } from '../db/slack-refs';
+import { loadRef, renderedVersion, saveRef, saveRenderedVersion } from '../db/slack-refs';
 import type { Clock } from '../domain/clock';
 import { approvalMessage, type ApprovalOutcome, type ApprovalView } from './blocks/approval';
 import { escalationMessage, type EscalationView } from './blocks/escalation';
@@ -38,6 +38,21 @@ export interface SlackOutcome {
   enabled: boolean;
 }
 
+/** One render at a time per message in this worker, so a version check and its post stay together. */
+const rendering = new Map<string, Promise<unknown>>();
+
+function oneAtATime<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const prev = rendering.get(key) ?? Promise.resolve();
+  const next = prev.catch(() => undefined).then(fn);
+  rendering.set(key, next);
+  void next
+    .catch(() => undefined)
+    .finally(() => {
+      if (rendering.get(key) === next) rendering.delete(key);
+    });
+  return next;
+}
+
 async function slackCall<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
@@ -57,7 +72,23 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
   const off: SlackOutcome = { enabled: false };
   const on: SlackOutcome = { enabled: true };
 
-  async function post(incidentId: string, ref: string, channel: string, msg: object): Promise<void> {
+  /** Posts or updates message `ref`; with a version, skips a render older than the one shown. */
+  async function post(
+    incidentId: string,
+    ref: string,
+    channel: string,
+    msg: object,
+    version?: number,
+  ): Promise<void> {
+    if (version === undefined) return postNow(incidentId, ref, channel, msg);
+    return oneAtATime(`${incidentId}:${ref}`, async () => {
+      if ((await renderedVersion(db, incidentId, ref)) >= version) return;
+      await postNow(incidentId, ref, channel, msg);
+      await saveRenderedVersion(db, incidentId, ref, version, now());
+    });
+  }
+
+  async function postNow(incidentId: string, ref: string, channel: string, msg: object): Promise<void> {
     const existing = await loadRef(db, incidentId, ref);
     if (existing) {
       await slack!.api.call('chat.update', { channel: existing.channel, ts: existing.ts, ...msg });
@@ -115,18 +146,28 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
       return slackCall(async () => {
         const channel = await incidentChannel(facts.incidentId);
         const view = await summaryView(db, slack.links, facts.incidentId, facts);
-        await post(facts.incidentId, 'summary', channel, summaryCard(view));
+        await post(facts.incidentId, 'summary', channel, summaryCard(view), facts.version);
         return on;
       });
     },
 
     /** Posts the approval request, or re-renders it with progress or its final outcome. */
-    async slackShowApproval(input: { view: ApprovalView; outcome?: ApprovalOutcome }): Promise<SlackOutcome> {
+    async slackShowApproval(input: {
+      view: ApprovalView;
+      outcome?: ApprovalOutcome;
+      version?: number;
+    }): Promise<SlackOutcome> {
       if (!slack) return off;
       return slackCall(async () => {
         const { incidentId, stepId } = input.view;
         const channel = await incidentChannel(incidentId);
-        await post(incidentId, `approval:${stepId}`, channel, approvalMessage(input.view, input.outcome));
+        await post(
+          incidentId,
+          `approval:${stepId}`,
+          channel,
+          approvalMessage(input.view, input.outcome),
+          input.version,
+        );
         return on;
       });
     },
@@ -135,6 +176,7 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
     async slackShowTask(input: {
       view: TaskView;
       done?: { by: string; at: string; note?: string };
+      version?: number;
     }): Promise<SlackOutcome> {
       if (!slack) return off;
       return slackCall(async () => {
@@ -146,6 +188,7 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
           `task:${stepId}`,
           channel,
           input.done ? taskDone(msg, input.done.by, input.done.at, input.done.note) : msg,
+          input.version,
         );
         return on;
       });

@@ -33,6 +33,7 @@ import {
 import { nowIso, type PlaybookContext } from './playbook-context';
 import { errorMessage } from './playbook-errors';
 import { updateWrites } from './projection-queue';
+import { approvalLike, showApproval } from './slack-notify';
 
 interface DecisionEvent {
   kind: string;
@@ -114,6 +115,7 @@ export class DecisionHandlers {
         const s = this.ctx!.run.steps[d.stepId]!;
         const vote = { decisionId: d.decisionId, actorId: d.actor.id, decision: d.decision, at: nowIso() };
         s.approvals = [...(s.approvals ?? []), { ...vote, ...(d.reason ? { reason: d.reason } : {}) }];
+        this.showProgress(d.stepId);
         return { stepId: d.stepId, stepStatus: s.status };
       },
       {
@@ -123,6 +125,18 @@ export class DecisionHandlers {
         data: { stepId: d.stepId, decision: d.decision, via: d.actor.via },
       },
     );
+  }
+
+  /** k-of-n still short: Slack shows the progress from this state (the step renders its outcome). */
+  private showProgress(stepId: string): void {
+    const ctx = this.ctx!;
+    const s = ctx.run.steps[stepId]!;
+    const def = ctx.index.get(stepId)?.step as ApprovalStep | undefined;
+    if (!def) return;
+    const votes = s.approvals ?? [];
+    const approvals = votes.filter((a) => a.decision === 'approve').length;
+    if (votes.some((a) => a.decision === 'reject') || approvals >= def.min_approvals) return;
+    showApproval(ctx.incidentId, approvalLike(ctx, def, s));
   }
 
   private completeTask(t: TaskCompletion): Promise<DecisionResult> {

@@ -8,8 +8,9 @@
  */
 import { ActivityFailure, condition, log, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { renderVersion } from './slack-notify';
 
-type SummaryFacts = Parameters<Activities['slackSyncSummary']>[0];
+type SummaryFacts = Omit<Parameters<Activities['slackSyncSummary']>[0], 'version'>;
 
 const slack = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -20,6 +21,8 @@ export class SlackSync {
   private dirty = false;
   private stopping = false;
   private done: Promise<void> | undefined;
+  /** What the card last showed; a change of phase, status or pending approvals re-renders it. */
+  private shown = '';
 
   constructor(
     private readonly incidentId: string,
@@ -29,6 +32,8 @@ export class SlackSync {
   ) {}
 
   start(): void {
+    // A card carried over from the previous run already shows these facts.
+    if (this.enabled) this.shown = JSON.stringify(this.facts());
     this.done = this.loop();
   }
 
@@ -50,10 +55,12 @@ export class SlackSync {
         false;
     }
     while (this.enabled) {
-      await condition(() => this.dirty || this.stopping);
-      if (!this.dirty) return;
+      await condition(() => this.dirty || this.stopping || JSON.stringify(this.facts()) !== this.shown);
+      const facts = this.facts();
+      if (!this.dirty && JSON.stringify(facts) === this.shown) return;
       this.dirty = false;
-      await this.attempt(() => slack.slackSyncSummary(this.facts()));
+      this.shown = JSON.stringify(facts);
+      await this.attempt(() => slack.slackSyncSummary({ ...facts, version: renderVersion() }));
     }
   }
 

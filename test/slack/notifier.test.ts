@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../app/config';
 import { openDb, type Db } from '../../db/client';
+import { loadRef } from '../../db/slack-refs';
 import { systemClock } from '../../domain/clock';
 import { storeAlert } from '../../intake/store';
 import { createSlackApi } from '../../slack/client';
@@ -120,6 +121,19 @@ describe('approval, task and escalation messages', () => {
     deadline: '2026-11-22T01:00:00.000Z',
     approvals: [{ id: 'UALICE01', at: '2026-11-22T00:10:00.000Z' }],
   };
+
+  it('skips a stale render: the request delivered after its outcome does not bring the buttons back', async () => {
+    const acts = activities('xoxb-good');
+    const v = { ...view, incidentId, stepId: 'ordered_step' };
+    const outcome = { decision: 'approved' as const, by: { id: 'UALICE01' }, at: '2026-11-22T00:20:00.000Z' };
+    // The outcome (version 2) lands first; the original request (version 1) retried late.
+    await acts.slackShowApproval({ view: v, outcome, version: 2 });
+    await acts.slackShowApproval({ view: v, version: 1 });
+    const ref = (await loadRef(db, incidentId, 'approval:ordered_step'))!;
+    const msg = fake.message(ref.channel, ref.ts)!;
+    expect(JSON.stringify(msg.blocks)).toContain('Approved');
+    expect((msg.blocks as any[]).some((b) => b.block_id === 'approval_actions')).toBe(false);
+  });
 
   it('posts an approval request with buttons in the incident channel, then re-renders the same message when decided', async () => {
     const acts = activities('xoxb-good');

@@ -1,23 +1,22 @@
 /**
  * The Done button on manual-task messages: becomes the `completeTask` update; once accepted the
- * message shows who finished it and when, and the button is gone.
+ * workflow re-renders the message with who finished it and when, and the button is gone.
  */
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { updateIncident } from '../../../temporal/client';
 import { completeTask } from '../../../workflows/messages';
-import { TASK_DONE_ACTION, taskDone } from '../../blocks/task';
-import { actorFor, nowIso, refusalOf, type SlackDeps } from '../../context';
+import { TASK_DONE_ACTION } from '../../blocks/task';
+import { actorFor, refusalOf, type SlackDeps } from '../../context';
 import { refusalText, replyVia } from '../replies';
 import { parseButton } from './approval';
 
 export function registerTaskActions(app: App, deps: SlackDeps): void {
-  app.action<BlockAction<ButtonAction>>(TASK_DONE_ACTION, async ({ ack, body, action, client }) => {
+  app.action<BlockAction<ButtonAction>>(TASK_DONE_ACTION, async ({ ack, body, action }) => {
     await ack();
     const target = parseButton(action.value);
     if (!target) return;
     const actor = actorFor(deps.config, body.user);
     const decisionId = `slack-${body.trigger_id}`;
-    const channel = body.channel?.id;
     try {
       await updateIncident(
         deps.temporal,
@@ -34,17 +33,6 @@ export function registerTaskActions(app: App, deps: SlackDeps): void {
       });
       return;
     }
-    if (!channel || !body.message?.ts) return;
-    const shown = taskDone(
-      { text: String(body.message.text ?? ''), blocks: (body.message.blocks ?? []) as never },
-      actor.id,
-      nowIso(deps),
-    );
-    await client.chat.update({
-      channel,
-      ts: body.message.ts,
-      text: shown.text,
-      blocks: shown.blocks as never,
-    });
+    // The workflow marks the message done from its own state (who, when, the note).
   });
 }
