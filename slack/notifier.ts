@@ -105,7 +105,7 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
   }
 
   async function incidentChannel(incidentId: string): Promise<string> {
-    return (await ensureChannel(db, slack!.api, incidentId, now())).channel;
+    return (await ensureChannel(db, slack!.api, incidentId, now(), slack!.config.privateChannels)).channel;
   }
 
   async function postReport(input: { incidentId: string; ref: string; text: string }): Promise<SlackOutcome> {
@@ -126,7 +126,13 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
     async slackIncidentOpened(input: { incidentId: string }): Promise<SlackOutcome> {
       if (!slack) return off;
       return slackCall(async () => {
-        const { channel, created } = await ensureChannel(db, slack.api, input.incidentId, now());
+        const { channel, created } = await ensureChannel(
+          db,
+          slack.api,
+          input.incidentId,
+          now(),
+          slack.config.privateChannels,
+        );
         if (created || !(await loadRef(db, input.incidentId, 'summary'))) {
           await inviteResponders(slack.api, channel, slack.config.responders);
         }

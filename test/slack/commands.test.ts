@@ -72,6 +72,19 @@ describe('/incident slash command', () => {
     expect((await replyTo('role commander nobody')).text).toContain('Usage');
   });
 
+  it('role: only the incident commander or an admin may assign roles; others are refused and audited', async () => {
+    const refused = await replyTo('role scribe <@UCAROL01|carol>', channel, {
+      id: 'UCAROL01',
+      name: 'carol',
+    });
+    expect(refused.text).toContain('Only the incident commander');
+    expect(events('role.unauthorized')[0]?.actor).toContain('UCAROL01');
+    expect((await rolesOf(s.stack.db, incidentId)).some((r) => r.userId === 'UCAROL01')).toBe(false);
+    // bob is this incident's commander (assigned above): he may assign.
+    const ok = await replyTo('role scribe <@UCAROL01|carol>', channel, { id: 'UBOB0001', name: 'bob' });
+    expect(ok.text).toContain('<@UCAROL01> is now *scribe*');
+  });
+
   it('drill: points at the drill runner', async () => {
     expect((await replyTo('drill')).text).toContain('npm run cli -- drill run');
   });

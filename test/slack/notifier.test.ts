@@ -74,6 +74,14 @@ async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
   return err as ApplicationFailure;
 }
 
+describe('incident channel privacy', () => {
+  it('is private unless SLACK_PRIVATE_CHANNELS=false', () => {
+    const base = { SLACK_BOT_TOKEN: 'xoxb-x', SLACK_SIGNING_SECRET: 'sig-secret-123' };
+    expect(loadConfig(base).slack!.privateChannels).toBe(true);
+    expect(loadConfig({ ...base, SLACK_PRIVATE_CHANNELS: 'false' }).slack!.privateChannels).toBe(false);
+  });
+});
+
 describe('Slack notifier failures as Temporal sees them', () => {
   it('a bad token is non-retryable, and says what to fix', async () => {
     const f = await failureOf(activities('xoxb-revoked').slackIncidentOpened({ incidentId }));

@@ -5,14 +5,14 @@
  */
 import type { App, RespondFn, SlashCommand } from '@slack/bolt';
 import type { UpdateDefinition } from '@temporalio/client';
-import { assignRole } from '../../../db/incident-roles';
+import { assignRole, rolesOf } from '../../../db/incident-roles';
 import { incidentForChannel } from '../../../db/slack-refs';
 import { updateIncident } from '../../../temporal/client';
 import { addNote, escalate } from '../../../workflows/messages';
 import { escalationMessage } from '../../blocks/escalation';
 import { confirmModal, declareModal } from '../../blocks/modals';
 import type { SlackMessage } from '../../blocks/types';
-import { actorFor, nowIso, refusalOf, slackTimelineEvent, type SlackDeps } from '../../context';
+import { actorFor, audit, nowIso, refusalOf, slackTimelineEvent, type SlackDeps } from '../../context';
 import { mentionUser, safeText, unescapeSlack } from '../../escape';
 import { statusText } from './status';
 
@@ -70,11 +70,35 @@ async function status(c: Ctx): Promise<void> {
   await reply(c.respond, await statusText(c.deps, c.incidentId));
 }
 
+/** SLACK_USER_ROLES roles that may assign response roles in any incident. */
+export const ROLE_ASSIGNERS = ['incident-commander', 'admin'];
+
+/** Whether `actor` may assign roles here: this incident's commander, or an admin by config. */
+async function mayAssignRoles(c: Ctx, actor: { id: string; roles?: string[] }): Promise<boolean> {
+  if ((actor.roles ?? []).some((r) => ROLE_ASSIGNERS.includes(r))) return true;
+  const roles = await rolesOf(c.deps.db, c.incidentId);
+  return roles.some((r) => r.role === 'commander' && r.userId === actor.id);
+}
+
 async function role(c: Ctx, args: string[]): Promise<void> {
   const [name, who] = args;
   const user = who ? USER_REF.exec(who)?.[1] : undefined;
   if (!name || !ROLE.test(name) || !user) return reply(c.respond, 'Usage: `/incident role <role> @user`');
   const actor = actorFor(c.deps.config, { id: c.command.user_id, name: c.command.user_name });
+  if (!(await mayAssignRoles(c, actor))) {
+    await audit(c.deps, {
+      incidentId: c.incidentId,
+      kind: 'role.unauthorized',
+      actor,
+      message: `Refused: ${actor.id} tried to make ${user} ${name}`,
+      key: c.command.trigger_id,
+      data: { role: name, userId: user },
+    });
+    return reply(
+      c.respond,
+      ':no_entry: Only the incident commander (`/incident role commander @you`, by an admin) or a user with the `incident-commander` or `admin` role in SLACK_USER_ROLES may assign roles.',
+    );
+  }
   const at = nowIso(c.deps);
   await assignRole(
     c.deps.db,
