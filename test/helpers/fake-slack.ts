@@ -218,15 +218,13 @@ export class FakeSlack {
    */
   addMessage(channel: string, text: string, user = 'UHUMAN01', threadTs?: string): string {
     const ts = this.nextTs();
-    this.messages
-      .get(channel)
-      ?.push({
-        ts,
-        text: slackEncoded(text),
-        blocks: [],
-        user,
-        ...(threadTs ? { thread_ts: threadTs } : {}),
-      });
+    this.messages.get(channel)?.push({
+      ts,
+      text: slackEncoded(text),
+      blocks: [],
+      user,
+      ...(threadTs ? { thread_ts: threadTs } : {}),
+    });
     return ts;
   }
 
