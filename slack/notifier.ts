@@ -4,8 +4,9 @@
  * tasks and escalations. Every one is a no-op returning `{ enabled: false }` when Slack is not
  * configured, so workflows call them unconditionally. Message refs are stored in slack_messages,
  * so a retried or repeated call updates what it posted instead of posting again. Slack failures
- * become Temporal retries: 429 waits Slack's Retry-After, 5xx/unreachable back off, and bad
- * tokens or scopes fail non-retryably with a message naming what to fix.
+ * become Temporal retries: 429 waits Slack's Retry-After, 5xx/unreachable back off; a deleted
+ * message is posted again and a channel the bot left is joined; anything else fails
+ * non-retryably with a message naming the cause and what to do (slack/client.ts).
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { SlackConfig } from '../app/config';
@@ -88,17 +89,38 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
     });
   }
 
+  const codeOf = (err: unknown) => (err instanceof SlackCallError ? err.code : undefined);
+
+  /**
+   * Posts or updates message `ref`, repairing what can be repaired: a message someone deleted
+   * (`message_not_found`) is posted anew, a public channel the bot left (`not_in_channel`) is
+   * joined once before posting again.
+   */
   async function postNow(incidentId: string, ref: string, channel: string, msg: object): Promise<void> {
     const existing = await loadRef(db, incidentId, ref);
     if (existing) {
-      await slack!.api.call('chat.update', { channel: existing.channel, ts: existing.ts, ...msg });
-      return;
+      const updated = await slack!.api
+        .call('chat.update', { channel: existing.channel, ts: existing.ts, ...msg })
+        .then(
+          () => true,
+          (err: unknown) => {
+            if (codeOf(err) === 'message_not_found') return false;
+            throw err;
+          },
+        );
+      if (updated) return;
     }
-    const res = await slack!.api.call('chat.postMessage', { channel, unfurl_links: false, ...msg });
+    const target = existing?.channel ?? channel;
+    const send = () => slack!.api.call('chat.postMessage', { channel: target, unfurl_links: false, ...msg });
+    const res = await send().catch(async (err: unknown) => {
+      if (codeOf(err) !== 'not_in_channel') throw err;
+      await slack!.api.call('conversations.join', { channel: target });
+      return send();
+    });
     await saveRef(db, {
       incidentId,
       ref,
-      channel: String(res.channel ?? channel),
+      channel: String(res.channel ?? target),
       ts: String(res.ts),
       createdAt: now(),
     });

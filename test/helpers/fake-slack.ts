@@ -50,6 +50,8 @@ export interface Fault {
   status?: 429 | 500 | 502 | 503;
   /** An `ok:false` code answered with HTTP 200 (e.g. `internal_error`, `fatal_error`). */
   error?: string;
+  /** With `error`: the `response_metadata.messages` Slack adds (e.g. for invalid_blocks). */
+  messages?: string[];
   /** Perform the call first, then answer with the error (Slack's partial success). */
   performed?: boolean;
   retryAfterSeconds?: number;
@@ -278,7 +280,8 @@ export class FakeSlack {
           headers: fault.status === 429 ? { 'retry-after': String(fault.retryAfterSeconds ?? 1) } : {},
         });
       }
-      return this.record(method, args, refuse(fault.error ?? 'internal_error'));
+      const extra = fault.messages ? { response_metadata: { messages: fault.messages } } : {};
+      return this.record(method, args, refuse(fault.error ?? 'internal_error', extra));
     }
     if (this.token && authorization !== `Bearer ${this.token}`)
       return this.record(method, args, refuse('invalid_auth'));

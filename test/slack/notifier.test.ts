@@ -83,6 +83,46 @@ describe('incident channel privacy', () => {
 });
 
 describe('Slack notifier failures as Temporal sees them', () => {
+  it('an unknown error code stops instead of retrying forever, naming the cause', async () => {
+    const lift = fake.fault({ methods: ['chat.postMessage'], error: 'team_access_not_granted', times: 1 });
+    const f = await failureOf(
+      activities('xoxb-good').slackPostReport({ incidentId, ref: 'unknown-code', text: 'x' }),
+    );
+    lift();
+    expect(f.nonRetryable).toBe(true);
+    expect(f.message).toContain('team_access_not_granted');
+  });
+
+  it('invalid_blocks names the field Slack refused, and is not blamed on the token', async () => {
+    const pointer = '[ERROR] must be less than 3001 characters [json-pointer:/blocks/0/text/text]';
+    const lift = fake.fault({
+      methods: ['chat.postMessage'],
+      error: 'invalid_blocks',
+      messages: [pointer],
+      times: 1,
+    });
+    const f = await failureOf(
+      activities('xoxb-good').slackPostReport({ incidentId, ref: 'bad-blocks', text: 'x' }),
+    );
+    lift();
+    expect(f.nonRetryable).toBe(true);
+    expect(f.message).toContain('/blocks/0/text/text');
+    expect(f.message).not.toContain('SLACK_BOT_TOKEN');
+  });
+
+  it('a deleted message is posted again instead of failing (message_not_found)', async () => {
+    const acts = activities('xoxb-good');
+    await acts.slackPostReport({ incidentId, ref: 'deleted', text: 'first' });
+    const before = (await loadRef(db, incidentId, 'report:deleted'))!;
+    fake.deleteMessage(before.channel, before.ts);
+    expect(await acts.slackPostReport({ incidentId, ref: 'deleted', text: 'second' })).toEqual({
+      enabled: true,
+    });
+    const after = (await loadRef(db, incidentId, 'report:deleted'))!;
+    expect(after.ts).not.toBe(before.ts);
+    expect(fake.message(after.channel, after.ts)?.text).toBe('second');
+  });
+
   it('a bad token is non-retryable, and says what to fix', async () => {
     const f = await failureOf(activities('xoxb-revoked').slackIncidentOpened({ incidentId }));
     expect(f.nonRetryable).toBe(true);
