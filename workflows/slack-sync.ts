@@ -6,9 +6,12 @@
  * wait; the incident does not. A non-retryable Slack failure (bad token, missing scope) is logged
  * and the incident carries on. Deterministic: only @temporalio/workflow and activity types.
  */
-import { ActivityFailure, condition, log, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, condition, log, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { renderVersion } from './slack-notify';
+
+/** How long close and continue-as-new wait for the card's last render. */
+const STOP_WAIT = '10 seconds';
 
 type SummaryFacts = Omit<Parameters<Activities['slackSyncSummary']>[0], 'version'>;
 
@@ -32,8 +35,6 @@ export class SlackSync {
   ) {}
 
   start(): void {
-    // A card carried over from the previous run already shows these facts.
-    if (this.enabled) this.shown = JSON.stringify(this.facts());
     this.done = this.loop();
   }
 
@@ -42,10 +43,14 @@ export class SlackSync {
     this.dirty = true;
   }
 
-  /** Delivers the last pending update, then ends the loop (before close or continue-as-new). */
+  /**
+   * Delivers the last pending update, then ends the loop (before close or continue-as-new), but
+   * waits at most STOP_WAIT for it: closing an incident never waits on a failing Slack (the
+   * card's last render is then abandoned with the run).
+   */
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.done;
+    await Promise.race([this.done, sleep(STOP_WAIT)]);
   }
 
   private async loop(): Promise<void> {
