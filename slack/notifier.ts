@@ -126,8 +126,18 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
     });
   }
 
+  /**
+   * The incident's channel, created at most once: the card and the first approval of a playbook
+   * incident start together, and would otherwise both call conversations.create.
+   */
+  function openChannel(incidentId: string) {
+    return oneAtATime(`${incidentId}:channel`, () =>
+      ensureChannel(db, slack!.api, incidentId, now(), slack!.config.privateChannels),
+    );
+  }
+
   async function incidentChannel(incidentId: string): Promise<string> {
-    return (await ensureChannel(db, slack!.api, incidentId, now(), slack!.config.privateChannels)).channel;
+    return (await openChannel(incidentId)).channel;
   }
 
   async function postReport(input: { incidentId: string; ref: string; text: string }): Promise<SlackOutcome> {
@@ -148,13 +158,7 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
     async slackIncidentOpened(input: { incidentId: string }): Promise<SlackOutcome> {
       if (!slack) return off;
       return slackCall(async () => {
-        const { channel, created } = await ensureChannel(
-          db,
-          slack.api,
-          input.incidentId,
-          now(),
-          slack.config.privateChannels,
-        );
+        const { channel, created } = await openChannel(input.incidentId);
         if (created || !(await loadRef(db, input.incidentId, 'summary'))) {
           await inviteResponders(slack.api, channel, slack.config.responders);
         }

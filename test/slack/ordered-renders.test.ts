@@ -97,6 +97,11 @@ describe('Slack renders follow the workflow', () => {
       playbook('      approvers: { roles: [incident-commander] }'),
     );
     const { channel } = await postedFor(s, incidentId, 'approval:approve_disable');
+    // The card and the approval start together: still only one conversations.create.
+    const name = s.fake.channels.get(channel)!.name;
+    expect(
+      s.fake.calls.filter((c) => c.method === 'conversations.create' && c.args.name === name),
+    ).toHaveLength(1);
     const summary = await eventually(() => refOf(s, incidentId, 'summary'));
     await eventually(
       () => renderedText(s.fake.message(summary.channel, summary.ts)!).includes('*Pending approvals*\\n1'),
