@@ -70,6 +70,7 @@ const EnvSchema = z.object({
     .default('pushpin'),
   SLACK_RESPONDERS: z.string().optional(),
   SLACK_USER_ROLES: z.string().optional(),
+  SLACK_PRIVATE_CHANNELS: bool.default(true),
   ...ConnectorEnv,
 });
 
@@ -122,6 +123,8 @@ export interface SlackConfig {
   /** Slack user ids invited to every incident channel. */
   responders: string[];
   identities: Record<string, SlackIdentity>;
+  /** Incident channels are created private (the default): only invited responders see them. */
+  privateChannels: boolean;
 }
 
 const SlackUserRoles = z.record(
@@ -175,6 +178,7 @@ function parseSlack(e: Env): SlackConfig | undefined {
     timelineEmoji: e.SLACK_TIMELINE_EMOJI,
     responders,
     identities,
+    privateChannels: e.SLACK_PRIVATE_CHANNELS,
   };
 }
 

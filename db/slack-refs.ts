@@ -35,6 +35,24 @@ export async function saveRef(db: Db, r: SlackRef): Promise<void> {
     .run();
 }
 
+/**
+ * The version of the last render shown in message `ref` (kept as its own row, `render:<ref>`, ts
+ * holding the version), so an older render delivered late is skipped.
+ */
+export async function renderedVersion(db: Db, incidentId: string, ref: string): Promise<number> {
+  return Number((await loadRef(db, incidentId, `render:${ref}`))?.ts ?? 0);
+}
+
+export async function saveRenderedVersion(
+  db: Db,
+  incidentId: string,
+  ref: string,
+  version: number,
+  at: string,
+): Promise<void> {
+  await saveRef(db, { incidentId, ref: `render:${ref}`, channel: '', ts: String(version), createdAt: at });
+}
+
 /** The incident whose channel this is, if any (slash commands and reactions). */
 export async function incidentForChannel(db: Db, channel: string): Promise<string | undefined> {
   return db

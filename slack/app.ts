@@ -2,10 +2,12 @@
  * Builds Firebreak's Bolt app from config: over HTTP through HonoReceiver (mounted on the API's
  * own server at POST /slack/events), or over Socket Mode when SLACK_APP_TOKEN is set. The Web API
  * base URL comes from SLACK_API_URL (tests point it at the fake Slack). Listeners are registered
- * in slack/listeners; this module only wires them.
+ * in slack/listeners; this module only wires them. Incoming requests never wait on the Web API:
+ * the bot's identity is learnt in the background (slack/bot-identity.ts).
  */
 import { App, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
 import type { Logger } from 'pino';
+import { BotIdentity } from './bot-identity';
 import type { SlackDeps } from './context';
 import { register } from './listeners';
 import { HonoReceiver, type SlackHttpHandler } from './receiver';
@@ -41,16 +43,16 @@ export function createSlackApp(deps: SlackDeps): SlackSurface {
     socketMode || !config.signingSecret
       ? undefined
       : new HonoReceiver({ signingSecret: config.signingSecret, log: deps.log, now: deps.now });
+  const identity = new BotIdentity(config.botToken, config.apiUrl, deps.log);
   const app = new App({
-    token: config.botToken,
+    // Never auth.test per request: the identity answers from memory (see bot-identity.ts).
+    authorize: identity.authorize,
     ...(receiver ? { receiver } : { socketMode: true, appToken: config.appToken }),
     // Listener replies should fail fast in an outage; durable Slack work runs in activities.
     clientOptions: {
       slackApiUrl: config.apiUrl,
       retryConfig: { retries: 2, minTimeout: 200, maxTimeout: 1000 },
     },
-    // auth.test runs on the first event, not at construction, so start-up never depends on Slack.
-    tokenVerificationEnabled: false,
     logger: boltLogger(deps.log),
   });
   register(app, deps);
@@ -58,10 +60,12 @@ export function createSlackApp(deps: SlackDeps): SlackSurface {
     app,
     http: receiver,
     async start() {
+      identity.learn();
       if (socketMode) await app.start();
     },
     async stop() {
       await app.stop();
+      await identity.settled();
     },
   };
 }

@@ -19,6 +19,8 @@ export interface SummaryFacts {
   alertCount: number;
   pendingApprovals: number;
   playbookId?: string;
+  /** Orders renders (see workflows/slack-notify.ts renderVersion); a stale one is skipped. */
+  version?: number;
 }
 
 export function slugify(title: string, max: number): string {
@@ -40,11 +42,13 @@ export function channelName(incident: { id: string; title: string; mode: 'live' 
 async function findChannelByName(
   api: SlackApi,
   name: string,
+  isPrivate: boolean,
 ): Promise<{ id: string; archived: boolean } | undefined> {
   let cursor: string | undefined;
   for (let page = 0; page < 50; page++) {
     const res = await api.call('conversations.list', {
-      types: 'public_channel',
+      // A private namesake is listed only if the bot is in it; that is the one it may reuse.
+      types: isPrivate ? 'private_channel' : 'public_channel',
       limit: 1000,
       ...(cursor ? { cursor } : {}),
     });
@@ -58,14 +62,17 @@ async function findChannelByName(
 }
 
 /**
- * The incident's channel: the stored one, else created; a name already taken (say, created just
- * before a crash) is reused by joining it. An archived namesake gets a numbered name instead.
+ * The incident's channel: the stored one, else created (private unless SLACK_PRIVATE_CHANNELS is
+ * false); a name already taken (say, created just before a crash) is reused: a public one by
+ * joining it, a private one only if the bot is already in it. An archived or unusable namesake
+ * gets a numbered name instead.
  */
 export async function ensureChannel(
   db: Db,
   api: SlackApi,
   incidentId: string,
   at: string,
+  isPrivate: boolean,
 ): Promise<{ channel: string; created: boolean }> {
   const stored = await loadRef(db, incidentId, 'channel');
   if (stored) return { channel: stored.channel, created: false };
@@ -78,15 +85,17 @@ export async function ensureChannel(
   const base = channelName(inc);
   for (let n = 1; n <= 5; n++) {
     const name = n === 1 ? base : `${base.slice(0, 76)}-${n}`;
-    const res = await api.call('conversations.create', { name, is_private: false }).catch((err: unknown) => {
-      if ((err as { code?: string }).code === 'name_taken') return undefined;
-      throw err;
-    });
+    const res = await api
+      .call('conversations.create', { name, is_private: isPrivate })
+      .catch((err: unknown) => {
+        if ((err as { code?: string }).code === 'name_taken') return undefined;
+        throw err;
+      });
     let channel = (res?.channel as { id?: string } | undefined)?.id;
     if (!channel) {
-      const existing = await findChannelByName(api, name);
+      const existing = await findChannelByName(api, name, isPrivate);
       if (!existing || existing.archived) continue;
-      await api.call('conversations.join', { channel: existing.id });
+      if (!isPrivate) await api.call('conversations.join', { channel: existing.id });
       channel = existing.id;
     }
     await saveRef(db, { incidentId, ref: 'channel', channel, ts: '', createdAt: at });

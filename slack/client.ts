@@ -7,8 +7,21 @@
 import { webApi } from '@slack/bolt';
 import type { SlackConfig } from '../app/config';
 
-/** Slack error codes that no retry can fix: the token, scopes or request are wrong. */
-const PERMANENT = new Set([
+/**
+ * Slack error codes a retry can fix: Slack's own transient failures. Every other code stops the
+ * activity (a retry every minute forever helps nobody); the ones the notifier can repair
+ * (message_not_found, not_in_channel) are handled where the call is made.
+ */
+const TRANSIENT = new Set([
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+  'ratelimited',
+]);
+
+/** Codes that mean the token or its scopes are wrong: the message says where to fix them. */
+const AUTH = new Set([
   'invalid_auth',
   'not_authed',
   'account_inactive',
@@ -17,16 +30,22 @@ const PERMANENT = new Set([
   'no_permission',
   'missing_scope',
   'not_allowed_token_type',
-  'invalid_arguments',
-  'invalid_blocks',
-  'invalid_name',
-  'invalid_name_specials',
-  'invalid_name_maxlength',
-  'channel_not_found',
-  'is_archived',
-  'msg_too_long',
-  'restricted_action',
 ]);
+
+/** What to do next, for a permanent failure. */
+function hint(code: string, data: { needed?: string; response_metadata?: { messages?: string[] } }): string {
+  if (AUTH.has(code))
+    return code === 'missing_scope' && data.needed
+      ? `: the app lacks the ${data.needed} scope; add it in slack/manifest.yaml and reinstall the app`
+      : ': check SLACK_BOT_TOKEN and the app scopes in slack/manifest.yaml';
+  if (code === 'invalid_blocks' || code === 'invalid_arguments') {
+    const fields = (data.response_metadata?.messages ?? []).join('; ');
+    return `: Slack refused the message layout${fields ? ` (${fields})` : ''}; this is a Firebreak bug, not a token or scope problem`;
+  }
+  if (code === 'is_archived') return ': the channel is archived; unarchive it or configure another one';
+  if (code === 'channel_not_found') return ': the channel does not exist or the bot is not in it';
+  return '';
+}
 
 export class SlackCallError extends Error {
   override name = 'SlackCallError';
@@ -70,12 +89,19 @@ function classify(method: string, err: unknown): SlackCallError {
     );
   }
   if (e.code === webApi.ErrorCode.PlatformError) {
-    const code = e.data?.error ?? 'unknown_error';
-    const permanent = PERMANENT.has(code);
-    const hint = permanent
-      ? ': check SLACK_BOT_TOKEN, the app scopes in slack/manifest.yaml, and the request'
-      : '';
-    return new SlackCallError(`Slack ${method} failed: ${code}${hint}`, code, !permanent, undefined);
+    const data = (e.data ?? {}) as {
+      error?: string;
+      needed?: string;
+      response_metadata?: { messages?: string[] };
+    };
+    const code = data.error ?? 'unknown_error';
+    const retryable = TRANSIENT.has(code);
+    return new SlackCallError(
+      `Slack ${method} failed: ${code}${retryable ? '; will retry' : hint(code, data)}`,
+      code,
+      retryable,
+      undefined,
+    );
   }
   // Connection refused, timeouts, DNS: Slack (or the network) is unavailable right now.
   return new SlackCallError(

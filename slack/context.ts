@@ -8,7 +8,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import type { Logger } from 'pino';
 import type { SlackConfig } from '../app/config';
 import type { Db } from '../db/client';
-import type { TimelineEvent } from '../db/timeline';
+import { appendAuditedTimelineEvent, type TimelineEvent } from '../db/timeline';
 import {
   signDecision,
   type DecisionKind,
@@ -118,4 +118,29 @@ export function slackTimelineEvent(e: SlackAuditEvent): TimelineEvent {
     data: { via: 'slack', actorId: e.actor.id, ...e.data },
     eventKey: `${e.incidentId}:${e.kind}:${e.key}`,
   };
+}
+
+/**
+ * Records an attempt refused in Slack before any workflow saw it (e.g. `/incident role` by
+ * someone who may not assign roles): on the timeline and in the audit log, with its actor.
+ */
+export async function auditRefusal(deps: SlackDeps, e: SlackAuditEvent): Promise<void> {
+  const at = nowIso(deps);
+  await appendAuditedTimelineEvent(
+    deps.db,
+    slackTimelineEvent(e),
+    {
+      at,
+      actor: e.actor.id,
+      action: e.kind,
+      target: `incident:${e.incidentId}`,
+      incidentId: e.incidentId,
+      stepId: null,
+      inputs: { via: 'slack', ...e.data },
+      outcome: 'refused',
+      detail: { message: e.message },
+      durationMs: 0,
+    },
+    at,
+  );
 }

@@ -11,11 +11,34 @@ export function escapeSlack(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** Escaped and cut to `max` characters (Block Kit rejects over-long text), marking the cut. */
+/** Slack's escaping undone: for text Slack sent us (slash command text, message text). */
+export function unescapeSlack(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+
+/**
+ * `text` cut to at most `max` UTF-16 units (never fewer characters than Slack counts), on a
+ * grapheme boundary so no emoji or combining sequence is split, and never inside an entity
+ * (`&amp;`) that escaping produced; the cut is marked with an ellipsis.
+ */
+export function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let out = '';
+  for (const { segment } of graphemes.segment(text)) {
+    if (out.length + segment.length > max - 1) break;
+    out += segment;
+  }
+  return `${out.replace(/&[a-z]*$/, '')}…`;
+}
+
+/**
+ * Escaped, then cut to `max` characters (Block Kit rejects over-long text): escaping first, so
+ * the limit holds for what Slack receives (`&` becomes five characters).
+ */
 export function safeText(text: string | null | undefined, max = 2900): string {
-  const raw = text ?? '';
-  const cut = raw.length > max ? `${raw.slice(0, max - 1)}…` : raw;
-  return escapeSlack(cut);
+  return cutText(escapeSlack(text ?? ''), max);
 }
 
 /** A mention we build ourselves, only from a well-formed Slack user id. */

@@ -4,14 +4,15 @@
  * tasks and escalations. Every one is a no-op returning `{ enabled: false }` when Slack is not
  * configured, so workflows call them unconditionally. Message refs are stored in slack_messages,
  * so a retried or repeated call updates what it posted instead of posting again. Slack failures
- * become Temporal retries: 429 waits Slack's Retry-After, 5xx/unreachable back off, and bad
- * tokens or scopes fail non-retryably with a message naming what to fix.
+ * become Temporal retries: 429 waits Slack's Retry-After, 5xx/unreachable back off; a deleted
+ * message is posted again and a channel the bot left is joined; anything else fails
+ * non-retryably with a message naming the cause and what to do (slack/client.ts).
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { SlackConfig } from '../app/config';
 import type { Db } from '../db/client';
 import { postmortemSummaryFor } from '../db/postmortem-report';
-import { loadRef, saveRef } from '../db/slack-refs';
+import { loadRef, renderedVersion, saveRef, saveRenderedVersion } from '../db/slack-refs';
 import type { Clock } from '../domain/clock';
 import { approvalMessage, type ApprovalOutcome, type ApprovalView } from './blocks/approval';
 import { escalationMessage, type EscalationView } from './blocks/escalation';
@@ -19,6 +20,7 @@ import { announcement, summaryCard } from './blocks/summary';
 import { taskDone, taskMessage, type TaskView } from './blocks/task';
 import { ensureChannel, inviteResponders, summaryView, type SummaryFacts } from './channels';
 import { SlackCallError, type SlackApi } from './client';
+import { cutText } from './escape';
 
 export interface SlackLinks {
   publicUrl: string | undefined;
@@ -35,6 +37,21 @@ export interface SlackNotifierDeps {
 
 export interface SlackOutcome {
   enabled: boolean;
+}
+
+/** One render at a time per message in this worker, so a version check and its post stay together. */
+const rendering = new Map<string, Promise<unknown>>();
+
+function oneAtATime<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const prev = rendering.get(key) ?? Promise.resolve();
+  const next = prev.catch(() => undefined).then(fn);
+  rendering.set(key, next);
+  void next
+    .catch(() => undefined)
+    .finally(() => {
+      if (rendering.get(key) === next) rendering.delete(key);
+    });
+  return next;
 }
 
 async function slackCall<T>(fn: () => Promise<T>): Promise<T> {
@@ -56,31 +73,78 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
   const off: SlackOutcome = { enabled: false };
   const on: SlackOutcome = { enabled: true };
 
-  async function post(incidentId: string, ref: string, channel: string, msg: object): Promise<void> {
+  /** Posts or updates message `ref`; with a version, skips a render older than the one shown. */
+  async function post(
+    incidentId: string,
+    ref: string,
+    channel: string,
+    msg: object,
+    version?: number,
+  ): Promise<void> {
+    if (version === undefined) return postNow(incidentId, ref, channel, msg);
+    return oneAtATime(`${incidentId}:${ref}`, async () => {
+      if ((await renderedVersion(db, incidentId, ref)) >= version) return;
+      await postNow(incidentId, ref, channel, msg);
+      await saveRenderedVersion(db, incidentId, ref, version, now());
+    });
+  }
+
+  const codeOf = (err: unknown) => (err instanceof SlackCallError ? err.code : undefined);
+
+  /**
+   * Posts or updates message `ref`, repairing what can be repaired: a message someone deleted
+   * (`message_not_found`) is posted anew, a public channel the bot left (`not_in_channel`) is
+   * joined once before posting again.
+   */
+  async function postNow(incidentId: string, ref: string, channel: string, msg: object): Promise<void> {
     const existing = await loadRef(db, incidentId, ref);
     if (existing) {
-      await slack!.api.call('chat.update', { channel: existing.channel, ts: existing.ts, ...msg });
-      return;
+      const updated = await slack!.api
+        .call('chat.update', { channel: existing.channel, ts: existing.ts, ...msg })
+        .then(
+          () => true,
+          (err: unknown) => {
+            if (codeOf(err) === 'message_not_found') return false;
+            throw err;
+          },
+        );
+      if (updated) return;
     }
-    const res = await slack!.api.call('chat.postMessage', { channel, unfurl_links: false, ...msg });
+    const target = existing?.channel ?? channel;
+    const send = () => slack!.api.call('chat.postMessage', { channel: target, unfurl_links: false, ...msg });
+    const res = await send().catch(async (err: unknown) => {
+      if (codeOf(err) !== 'not_in_channel') throw err;
+      await slack!.api.call('conversations.join', { channel: target });
+      return send();
+    });
     await saveRef(db, {
       incidentId,
       ref,
-      channel: String(res.channel ?? channel),
+      channel: String(res.channel ?? target),
       ts: String(res.ts),
       createdAt: now(),
     });
   }
 
+  /**
+   * The incident's channel, created at most once: the card and the first approval of a playbook
+   * incident start together, and would otherwise both call conversations.create.
+   */
+  function openChannel(incidentId: string) {
+    return oneAtATime(`${incidentId}:channel`, () =>
+      ensureChannel(db, slack!.api, incidentId, now(), slack!.config.privateChannels),
+    );
+  }
+
   async function incidentChannel(incidentId: string): Promise<string> {
-    return (await ensureChannel(db, slack!.api, incidentId, now())).channel;
+    return (await openChannel(incidentId)).channel;
   }
 
   async function postReport(input: { incidentId: string; ref: string; text: string }): Promise<SlackOutcome> {
     if (!slack) return off;
     return slackCall(async () => {
       const channel = await incidentChannel(input.incidentId);
-      const text = input.text.slice(0, 2900);
+      const text = cutText(input.text, 2900);
       await post(input.incidentId, `report:${input.ref}`, channel, {
         text,
         blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
@@ -94,7 +158,7 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
     async slackIncidentOpened(input: { incidentId: string }): Promise<SlackOutcome> {
       if (!slack) return off;
       return slackCall(async () => {
-        const { channel, created } = await ensureChannel(db, slack.api, input.incidentId, now());
+        const { channel, created } = await openChannel(input.incidentId);
         if (created || !(await loadRef(db, input.incidentId, 'summary'))) {
           await inviteResponders(slack.api, channel, slack.config.responders);
         }
@@ -114,18 +178,28 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
       return slackCall(async () => {
         const channel = await incidentChannel(facts.incidentId);
         const view = await summaryView(db, slack.links, facts.incidentId, facts);
-        await post(facts.incidentId, 'summary', channel, summaryCard(view));
+        await post(facts.incidentId, 'summary', channel, summaryCard(view), facts.version);
         return on;
       });
     },
 
     /** Posts the approval request, or re-renders it with progress or its final outcome. */
-    async slackShowApproval(input: { view: ApprovalView; outcome?: ApprovalOutcome }): Promise<SlackOutcome> {
+    async slackShowApproval(input: {
+      view: ApprovalView;
+      outcome?: ApprovalOutcome;
+      version?: number;
+    }): Promise<SlackOutcome> {
       if (!slack) return off;
       return slackCall(async () => {
         const { incidentId, stepId } = input.view;
         const channel = await incidentChannel(incidentId);
-        await post(incidentId, `approval:${stepId}`, channel, approvalMessage(input.view, input.outcome));
+        await post(
+          incidentId,
+          `approval:${stepId}`,
+          channel,
+          approvalMessage(input.view, input.outcome),
+          input.version,
+        );
         return on;
       });
     },
@@ -134,6 +208,7 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
     async slackShowTask(input: {
       view: TaskView;
       done?: { by: string; at: string; note?: string };
+      version?: number;
     }): Promise<SlackOutcome> {
       if (!slack) return off;
       return slackCall(async () => {
@@ -145,6 +220,7 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
           `task:${stepId}`,
           channel,
           input.done ? taskDone(msg, input.done.by, input.done.at, input.done.note) : msg,
+          input.version,
         );
         return on;
       });

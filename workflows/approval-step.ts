@@ -13,7 +13,7 @@ import { render } from '../playbooks/expr';
 import { actionRequest, followUpActions } from './action-requests';
 import { nowIso, type PlaybookContext } from './playbook-context';
 import { errorMessage } from './playbook-errors';
-import { buildScope } from './playbook-model';
+import { buildScope, renderedText } from './playbook-model';
 import { approvalLike, showApproval, showEscalation } from './slack-notify';
 import { markSkipped, setStep } from './step-transitions';
 
@@ -99,7 +99,7 @@ async function escalateApproval(
     ctx,
     step.id,
     esc.target,
-    `No decision on "${step.prompt}" in ${step.timeout}: please decide`,
+    `No decision on "${renderedText(step.prompt, buildScope(ctx.input, ctx.run))}" in ${step.timeout}: please decide`,
   );
   state.escalated = true;
   state.deadline = ctx.deadlineAfter(esc.timeout);
@@ -133,8 +133,8 @@ async function applyTimeout(
     eventKey: `${ctx.incidentId}:step:${step.id}:timed_out`,
     at: nowIso(),
   });
-  showApproval(ctx.incidentId, approvalLike(ctx, step, state), { decision: 'expired', at: nowIso() });
   if (outcome === 'abort') {
+    showApproval(ctx.incidentId, approvalLike(ctx, step, state), { decision: 'expired', at: nowIso() });
     const error = 'approval timed out';
     await setStep(ctx, step, phase, { status: 'failed', error }, `Approval ${step.id} timed out`);
     throw ctx.abort(`approval ${step.id} timed out`, ctx.actor, step.id);
@@ -142,13 +142,28 @@ async function applyTimeout(
   state.approved = outcome === 'approve';
 }
 
-/** Re-renders the Slack request with its outcome and the last decider. */
+/**
+ * Re-renders the Slack request with its outcome and who decided it: the rejecter, or the approver
+ * who completed k-of-n. An outcome the deadline applied names nobody and says so.
+ */
 function showDecided(ctx: PlaybookContext, step: ApprovalStep, state: StepState): void {
-  const last = (state.approvals ?? []).at(-1);
+  const votes = state.approvals ?? [];
+  const approvals = votes.filter((a) => a.decision === 'approve');
+  const decider = state.approved
+    ? approvals.length >= step.min_approvals
+      ? approvals.at(-1)
+      : undefined
+    : votes.find((a) => a.decision === 'reject');
   showApproval(ctx.incidentId, approvalLike(ctx, step, state), {
     decision: state.approved ? 'approved' : 'rejected',
     at: nowIso(),
-    ...(last ? { by: { id: last.actorId } } : {}),
-    ...(last?.reason ? { reason: last.reason } : {}),
+    ...(decider ? { by: { id: decider.actorId } } : {}),
+    ...(decider
+      ? decider.reason
+        ? { reason: decider.reason }
+        : {}
+      : {
+          reason: `No decision before the deadline: on_timeout applied (${state.approved ? 'approve' : 'reject'})`,
+        }),
   });
 }

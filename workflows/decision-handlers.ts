@@ -44,6 +44,7 @@ import {
 import { nowIso, type PlaybookContext } from './playbook-context';
 import { errorMessage } from './playbook-errors';
 import { updateWrites } from './projection-queue';
+import { approvalLike, showApproval } from './slack-notify';
 
 interface DecisionEvent {
   kind: string;
@@ -259,6 +260,7 @@ export class DecisionHandlers {
           at: nowIso(),
         };
         s.approvals = [...(s.approvals ?? []), { ...vote, ...(d.reason ? { reason: d.reason } : {}) }];
+        this.showProgress(d.stepId);
         return { stepId: d.stepId, stepStatus: s.status };
       },
       {
@@ -268,6 +270,18 @@ export class DecisionHandlers {
         data: { stepId: d.stepId, decision: d.decision, via: d.actor.via },
       },
     );
+  }
+
+  /** k-of-n still short: Slack shows the progress from this state (the step renders its outcome). */
+  private showProgress(stepId: string): void {
+    const ctx = this.ctx!;
+    const s = ctx.run.steps[stepId]!;
+    const def = ctx.index.get(stepId)?.step as ApprovalStep | undefined;
+    if (!def) return;
+    const votes = s.approvals ?? [];
+    const approvals = votes.filter((a) => a.decision === 'approve').length;
+    if (votes.some((a) => a.decision === 'reject') || approvals >= def.min_approvals) return;
+    showApproval(ctx.incidentId, approvalLike(ctx, def, s));
   }
 
   private completeTask(t: TaskCompletion): Promise<DecisionResult> {

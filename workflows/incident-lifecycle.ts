@@ -12,7 +12,7 @@ import { DecisionHandlers } from './decision-handlers';
 import type { Decisions } from './decisions';
 import { alertsAttached, closeIncident, incidentState, playbookState } from './messages';
 import { nowIso, PlaybookContext } from './playbook-context';
-import { newRun, viewOf, type PlaybookRun } from './playbook-model';
+import { buildScope, newRun, viewOf, type PlaybookRun } from './playbook-model';
 import { runPlaybook } from './playbook-runner';
 import { ProjectionQueue, updateWrites } from './projection-queue';
 import { SlackSync } from './slack-sync';
@@ -229,7 +229,8 @@ export class IncidentLifecycle {
   }
 
   private playbookView() {
-    return this.playbook ? viewOf(this.playbook.pinned, this.playbook.run) : undefined;
+    const pb = this.playbook;
+    return pb ? viewOf(pb.pinned, pb.run, buildScope(pb.input, pb.run)) : undefined;
   }
 
   private summaryFacts() {

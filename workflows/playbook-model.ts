@@ -7,6 +7,7 @@ import { isContaining } from '../domain/action-catalog';
 import type { IncidentStart, Phase, PlaybookState, PlaybookStatus, StepState } from '../domain/incident';
 import { PHASES } from '../domain/phases';
 import type { ApprovalStep, ManualTaskStep, Playbook, Step } from '../domain/playbook';
+import { render } from '../playbooks/expr';
 import { childLists } from '../playbooks/step-tree';
 
 export { AGENT_FIELDS, ALERT_FIELDS, INCIDENT_FIELDS, STEP_FIELDS } from '../playbooks/scope';
@@ -132,7 +133,22 @@ export function isDone(s: StepState | undefined): boolean {
   return s !== undefined && ['succeeded', 'failed', 'skipped', 'rejected', 'compensated'].includes(s.status);
 }
 
-export function viewOf(pinned: IncidentStart['playbook'] & object, run: PlaybookRun): PlaybookState {
+/** A prompt or task text with its `${{ … }}` templates rendered (a failed expression stays as written). */
+export function renderedText(text: string, scope: Record<string, unknown> | undefined): string {
+  if (!scope) return text;
+  try {
+    const out = render(text, scope);
+    return typeof out === 'string' ? out : JSON.stringify(out);
+  } catch {
+    return text;
+  }
+}
+
+export function viewOf(
+  pinned: IncidentStart['playbook'] & object,
+  run: PlaybookRun,
+  scope?: Record<string, unknown>,
+): PlaybookState {
   const index = indexSteps(pinned.definition);
   const steps = [...index.keys()].flatMap((id) => (run.steps[id] ? [run.steps[id]] : []));
   const waiting = steps.filter((s) => s.status === 'waiting');
@@ -149,7 +165,7 @@ export function viewOf(pinned: IncidentStart['playbook'] & object, run: Playbook
         const def = index.get(s.id)!.step as ApprovalStep;
         return {
           stepId: s.id,
-          prompt: def.prompt,
+          prompt: renderedText(def.prompt, scope),
           approvers: def.approvers,
           minApprovals: def.min_approvals,
           approvals: (s.approvals ?? []).filter((a) => a.decision === 'approve').length,
@@ -162,7 +178,7 @@ export function viewOf(pinned: IncidentStart['playbook'] & object, run: Playbook
       .filter((s) => s.kind === 'manual_task')
       .map((s) => ({
         stepId: s.id,
-        task: (index.get(s.id)!.step as ManualTaskStep).task,
+        task: renderedText((index.get(s.id)!.step as ManualTaskStep).task, scope),
         deadline: s.deadline,
       })),
     ...(run.abortReason ? { abortReason: run.abortReason } : {}),

@@ -16,14 +16,25 @@ import {
 } from '../domain/slack-views';
 import { render } from '../playbooks/expr';
 import type { PlaybookContext } from './playbook-context';
-import { buildScope } from './playbook-model';
+import { buildScope, renderedText } from './playbook-model';
+
+let renders = 0;
+
+/**
+ * Orders this workflow's Slack renders: workflow time in ms, then a counter, so a later state
+ * always has a higher version, across continue-as-new too. The notifier skips a render older
+ * than the one a message already shows (an outage can deliver an old retry after a new one).
+ */
+export function renderVersion(): number {
+  return Date.now() * 1000 + (renders++ % 1000);
+}
 
 /** What an approval message shows: the step, its progress, and exactly what it will do. */
 export function approvalLike(ctx: PlaybookContext, step: ApprovalStep, state: StepState): ApprovalStepLike {
   const scope = buildScope(ctx.input, ctx.run);
   return {
     id: step.id,
-    prompt: step.prompt,
+    prompt: renderedText(step.prompt, scope),
     approvers: step.approvers,
     minApprovals: step.min_approvals,
     requester: state.requester,
@@ -44,7 +55,9 @@ const slack = proxyActivities<Activities>({
 export function showApproval(incidentId: string, step: ApprovalStepLike, outcome?: ApprovalOutcome): void {
   const view = approvalView(incidentId, step);
   // A permanent Slack failure is logged by the activity; the approval still works via the API.
-  slack.slackShowApproval({ view, ...(outcome ? { outcome } : {}) }).catch(() => undefined);
+  slack
+    .slackShowApproval({ view, version: renderVersion(), ...(outcome ? { outcome } : {}) })
+    .catch(() => undefined);
 }
 
 /** Posts the post-mortem digest to the incident channel (no-op without Slack). */
@@ -75,5 +88,5 @@ export function showEscalation(
 
 /** Posts a manual task, or marks it done. */
 export function showTask(view: TaskView, done?: { by: string; at: string; note?: string }): void {
-  slack.slackShowTask({ view, ...(done ? { done } : {}) }).catch(() => undefined);
+  slack.slackShowTask({ view, version: renderVersion(), ...(done ? { done } : {}) }).catch(() => undefined);
 }

@@ -6,10 +6,14 @@
  * wait; the incident does not. A non-retryable Slack failure (bad token, missing scope) is logged
  * and the incident carries on. Deterministic: only @temporalio/workflow and activity types.
  */
-import { ActivityFailure, condition, log, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, condition, log, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { renderVersion } from './slack-notify';
 
-type SummaryFacts = Parameters<Activities['slackSyncSummary']>[0];
+/** How long close and continue-as-new wait for the card's last render. */
+const STOP_WAIT = '10 seconds';
+
+type SummaryFacts = Omit<Parameters<Activities['slackSyncSummary']>[0], 'version'>;
 
 const slack = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -20,6 +24,8 @@ export class SlackSync {
   private dirty = false;
   private stopping = false;
   private done: Promise<void> | undefined;
+  /** What the card last showed; a change of phase, status or pending approvals re-renders it. */
+  private shown = '';
 
   constructor(
     private readonly incidentId: string,
@@ -37,10 +43,14 @@ export class SlackSync {
     this.dirty = true;
   }
 
-  /** Delivers the last pending update, then ends the loop (before close or continue-as-new). */
+  /**
+   * Delivers the last pending update, then ends the loop (before close or continue-as-new), but
+   * waits at most STOP_WAIT for it: closing an incident never waits on a failing Slack (the
+   * card's last render is then abandoned with the run).
+   */
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.done;
+    await Promise.race([this.done, sleep(STOP_WAIT)]);
   }
 
   private async loop(): Promise<void> {
@@ -50,10 +60,12 @@ export class SlackSync {
         false;
     }
     while (this.enabled) {
-      await condition(() => this.dirty || this.stopping);
-      if (!this.dirty) return;
+      await condition(() => this.dirty || this.stopping || JSON.stringify(this.facts()) !== this.shown);
+      const facts = this.facts();
+      if (!this.dirty && JSON.stringify(facts) === this.shown) return;
       this.dirty = false;
-      await this.attempt(() => slack.slackSyncSummary(this.facts()));
+      this.shown = JSON.stringify(facts);
+      await this.attempt(() => slack.slackSyncSummary({ ...facts, version: renderVersion() }));
     }
   }
 

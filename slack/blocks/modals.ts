@@ -1,6 +1,7 @@
 /**
  * Modals: declaring an incident by hand, confirming resolve/abort with a reason, and the reason
- * for rejecting an approval. Each carries what its submission handler needs in private_metadata.
+ * for rejecting an approval. Each carries what its submission handler needs in private_metadata,
+ * including the response_url of the payload that opened it, where the submission's reply goes.
  */
 import { SEVERITIES } from '../../domain/alert';
 import { safeText } from '../escape';
@@ -18,7 +19,7 @@ function textInput(actionId: string, multiline = false, max = 500): Block {
   return { type: 'plain_text_input', action_id: actionId, multiline, max_length: max };
 }
 
-export function declareModal(meta: { channelId: string }): Block {
+export function declareModal(meta: { channelId: string; responseUrl: string }): Block {
   return {
     type: 'modal',
     callback_id: DECLARE_VIEW,
@@ -51,7 +52,12 @@ export function declareModal(meta: { channelId: string }): Block {
 
 export type ConfirmKind = 'resolve' | 'abort';
 
-export function confirmModal(meta: { kind: ConfirmKind; incidentId: string; channelId: string }): Block {
+export function confirmModal(meta: {
+  kind: ConfirmKind;
+  incidentId: string;
+  channelId: string;
+  responseUrl: string;
+}): Block {
   const verb = meta.kind === 'resolve' ? 'Resolve' : 'Abort';
   const warning =
     meta.kind === 'resolve'
@@ -76,6 +82,7 @@ export function rejectModal(meta: {
   stepId: string;
   channelId: string;
   messageTs: string;
+  responseUrl: string;
 }): Block {
   return {
     type: 'modal',

@@ -1,4 +1,6 @@
 /** The Block Kit shapes Firebreak builds, kept loose on purpose: Slack validates them, we render. */
+import { cutText } from '../escape';
+
 export type Block = Record<string, unknown>;
 
 export interface SlackMessage {
@@ -23,5 +25,5 @@ export function fields(pairs: [string, string][]): Block {
 }
 
 export function plain(text: string, max = 75): { type: 'plain_text'; text: string; emoji: boolean } {
-  return { type: 'plain_text', text: text.length > max ? `${text.slice(0, max - 1)}…` : text, emoji: true };
+  return { type: 'plain_text', text: cutText(text, max), emoji: true };
 }

@@ -4,6 +4,7 @@
  * the v0 HMAC of `v0:<timestamp>:<raw body>` under the app's signing secret.
  */
 import crypto from 'node:crypto';
+import { slackEncoded } from './fake-slack';
 
 export const TEST_SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 export const TEAM = { id: 'T0001', domain: 'firebreak-test' };
@@ -20,6 +21,7 @@ export class SlackClient {
     private readonly responseBase: string,
   ) {}
 
+  /** A trigger id as Slack issues them: it encodes its time, so the fake can expire it after 3 s. */
   trigger(): string {
     return `${Date.now()}.${++this.n}.trigger`;
   }
@@ -44,7 +46,7 @@ export class SlackClient {
       user_id: opts.user ?? 'UALICE01',
       user_name: opts.userName ?? 'alice',
       command: '/incident',
-      text,
+      text: slackEncoded(text),
       api_app_id: 'A0001',
       is_enterprise_install: 'false',
       response_url: `${this.responseBase}/respond/${trigger}`,
@@ -70,7 +72,9 @@ export class SlackClient {
     user?: { id: string; name: string };
   }) {
     const user = opts.user ?? { id: 'UALICE01', name: 'alice' };
-    return this.interaction({
+    const trigger = this.trigger();
+    const responsePath = `/respond/${trigger}`;
+    const res = await this.interaction({
       type: 'block_actions',
       user: { id: user.id, username: user.name, name: user.name, team_id: TEAM.id },
       api_app_id: 'A0001',
@@ -81,7 +85,7 @@ export class SlackClient {
         channel_id: opts.channel,
         is_ephemeral: false,
       },
-      trigger_id: this.trigger(),
+      trigger_id: trigger,
       team: TEAM,
       channel: { id: opts.channel, name: 'incident' },
       message: {
@@ -91,7 +95,7 @@ export class SlackClient {
         text: opts.message.text,
         blocks: opts.message.blocks,
       },
-      response_url: `${this.responseBase}/respond/${this.n}`,
+      response_url: `${this.responseBase}${responsePath}`,
       actions: [
         {
           type: 'button',
@@ -103,6 +107,8 @@ export class SlackClient {
         },
       ],
     });
+    // The response_url's path, to find the replies sent to this click (fake.responses(path)).
+    return Object.assign(res, { responsePath });
   }
 
   /** A modal submitted with `values` ({blockId: {value: …}} as Slack structures them). */

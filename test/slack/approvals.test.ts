@@ -60,17 +60,18 @@ async function click(
     user,
   });
   expect(res.status).toBe(200);
-  return posted;
+  return { ...posted, responsePath: res.responsePath };
 }
 
-function ephemeralTo(user: string, containing: string) {
+/** The private reply to a click, through its response_url (works for non-members, in DMs). */
+function replyTo(responsePath: string, containing: string) {
   return eventually(
     () =>
       s.fake
-        .sent('chat.postEphemeral')
-        .find((c) => c.args.user === user && String(c.args.text).includes(containing)),
+        .responses(responsePath)
+        .find((r) => r.response_type === 'ephemeral' && String(r.text).includes(containing)),
     15_000,
-    `ephemeral "${containing}" to ${user}`,
+    `reply "${containing}" at ${responsePath}`,
   );
 }
 
@@ -105,9 +106,10 @@ describe('approvals in Slack', () => {
 
   it('refuses an unauthorized approver with an ephemeral reply and audits the attempt', async () => {
     const { incidentId } = await startPlaybookIncident(s, byRole);
-    await click('approval_approve', incidentId, BOB);
-    const reply = await ephemeralTo(BOB.id, 'not allowed');
-    expect(reply.args.text).toContain('not an approver');
+    const { responsePath } = await click('approval_approve', incidentId, BOB);
+    const reply = await replyTo(responsePath, 'not allowed');
+    expect(reply.text).toContain('not an approver');
+    expect(s.fake.sent('chat.postEphemeral')).toHaveLength(0);
     // The workflow records the refusal itself (timeline and audit log), for every surface.
     const refused = await eventually(() => events(incidentId, 'decision.refused')[0]);
     expect(refused.actor).toBe(BOB.id);
@@ -126,8 +128,8 @@ describe('approvals in Slack', () => {
       15_000,
       'progress 1 of 2',
     );
-    await click('approval_approve', incidentId, ALICE);
-    await ephemeralTo(ALICE.id, 'Already decided');
+    const again = await click('approval_approve', incidentId, ALICE);
+    await replyTo(again.responsePath, 'Already decided');
     await click('approval_approve', incidentId, CAROL);
     await eventually(
       async () => (await stepStatus(s, incidentId, 'approve_disable')) === 'succeeded',
@@ -149,14 +151,14 @@ describe('approvals in Slack', () => {
     await new Promise((r) => setTimeout(r, 1500));
     const button = (posted.message.blocks as any[]).find((b) => b.block_id === 'approval_actions')
       .elements[0];
-    await s.slack.click({
+    const late = await s.slack.click({
       actionId: 'approval_approve',
       value: button.value,
       channel: posted.channel,
       message: posted.message,
       user: ALICE,
     });
-    await ephemeralTo(ALICE.id, 'expired');
+    await replyTo(late.responsePath, 'expired');
     // The request itself shows it expired once the workflow's deadline fired.
     await eventually(() => renderedText(s.fake.message(posted.channel, posted.ts)!).includes('Expired'));
   });
@@ -255,7 +257,8 @@ phases:
     const reply = await eventually(() =>
       s.fake.sent('response_url').find((c) => c.args.path === responsePath),
     );
-    expect(reply.args.text).toContain('Escalation requested');
+    expect(reply.args.response_type).toBe('in_channel');
+    expect(reply.args.text).toContain('Escalated to <@UCAROL01>');
     await eventually(() => events(incidentId, 'escalated')[0]);
 
     await s.slack.command('abort', { channel });

@@ -72,6 +72,19 @@ describe('/incident slash command', () => {
     expect((await replyTo('role commander nobody')).text).toContain('Usage');
   });
 
+  it('role: only the incident commander or an admin may assign roles; others are refused and audited', async () => {
+    const refused = await replyTo('role scribe <@UCAROL01|carol>', channel, {
+      id: 'UCAROL01',
+      name: 'carol',
+    });
+    expect(refused.text).toContain('Only the incident commander');
+    expect(events('role.unauthorized')[0]?.actor).toContain('UCAROL01');
+    expect((await rolesOf(s.stack.db, incidentId)).some((r) => r.userId === 'UCAROL01')).toBe(false);
+    // bob is this incident's commander (assigned above): he may assign.
+    const ok = await replyTo('role scribe <@UCAROL01|carol>', channel, { id: 'UBOB0001', name: 'bob' });
+    expect(ok.text).toContain('<@UCAROL01> is now *scribe*');
+  });
+
   it('drill: points at the drill runner', async () => {
     expect((await replyTo('drill')).text).toContain('npm run cli -- drill run');
   });
@@ -81,7 +94,7 @@ describe('/incident slash command', () => {
   });
 
   it('declare: opens a modal; submitting it opens a (drill) incident through intake, with its own channel', async () => {
-    const { res } = await s.slack.command('declare', { channel: 'CGENERAL1' });
+    const { res, responsePath } = await s.slack.command('declare', { channel: 'CGENERAL1' });
     expect(res.status).toBe(200);
     const open = await eventually(() =>
       s.fake.sent('views.open').find((c) => c.args.view?.callback_id === 'incident_declare'),
@@ -121,11 +134,13 @@ describe('/incident slash command', () => {
     expect(s.fake.channels.get(declaredChannel)?.name).toMatch(
       /^drill-[0-9a-f]{10}-1-agent-emailing-source-code-to-channel$/,
     );
+    // Confirmed through the command's response_url: CGENERAL1 is not a channel the bot is in.
     const confirm = await eventually(() =>
-      s.fake.sent('chat.postEphemeral').find((c) => String(c.args.text).includes(declared.id)),
+      s.fake.responses(responsePath).find((r) => String(r.text).includes(declared.id)),
     );
-    expect(confirm.args).toMatchObject({ channel: 'CGENERAL1', user: 'UALICE01' });
-    expect(confirm.args.text).not.toContain('<!channel>');
+    expect(confirm.response_type).toBe('ephemeral');
+    expect(confirm.text).not.toContain('<!channel>');
+    expect(s.fake.sent('chat.postEphemeral')).toHaveLength(0);
   });
 
   it('declare: a submission without a title is answered with a field error', async () => {
@@ -138,6 +153,31 @@ describe('/incident slash command', () => {
       response_action: 'errors',
       errors: { title: 'Say what is happening.' },
     });
+  });
+
+  it('note: text from Slack is not escaped twice, on the timeline or in the channel', async () => {
+    const { responsePath } = await s.slack.command('note Q&A <draft> shows a > b', { channel });
+    const note = await eventually(() => events('note').find((e) => e.message.startsWith('Q&A')));
+    expect(note.message).toBe('Q&A <draft> shows a > b');
+    const said = await eventually(() => s.fake.responses(responsePath)[0]);
+    expect(said.text).toContain('Q&amp;A &lt;draft&gt; shows a &gt; b');
+    expect(said.text).not.toContain('&amp;amp;');
+  });
+
+  it('a timeline reaction on a thread reply adds the reply (read through conversations.replies)', async () => {
+    const parent = s.fake.addMessage(channel, 'Thread about the pivot', 'UCAROL01');
+    const reply = s.fake.addMessage(channel, 'Pivot host is build-7 & <ci>', 'UBOB0001', parent);
+    const res = await s.slack.event({
+      type: 'reaction_added',
+      user: 'UALICE01',
+      reaction: 'pushpin',
+      item: { type: 'message', channel, ts: reply },
+      item_user: 'UBOB0001',
+      event_ts: `${Date.now() / 1000}`,
+    });
+    expect(res.status).toBe(200);
+    const note = await eventually(() => events('note').find((e) => e.message.startsWith('Pivot host')));
+    expect(note.message).toBe('Pivot host is build-7 & <ci> (message by UBOB0001)');
   });
 
   it('a timeline reaction adds the message to the timeline; other emoji do not', async () => {
@@ -167,7 +207,7 @@ describe('/incident slash command', () => {
   });
 
   it('resolve: asks for confirmation with a reason, then closes the incident and says so', async () => {
-    const { res } = await s.slack.command('resolve', { channel });
+    const { res, responsePath } = await s.slack.command('resolve', { channel });
     expect(res.status).toBe(200);
     const open = await eventually(() =>
       s.fake.sent('views.open').find((c) => c.args.view?.callback_id === 'incident_confirm'),
@@ -176,6 +216,7 @@ describe('/incident slash command', () => {
       kind: 'resolve',
       incidentId,
       channelId: channel,
+      responseUrl: `${s.fake.url}${responsePath}`,
     });
     const noReason = await s.slack.submitView({
       callbackId: 'incident_confirm',
@@ -197,11 +238,11 @@ describe('/incident slash command', () => {
     const closed = await eventually(() => events('incident.closed')[0]);
     expect(closed.actor).toBe('alice (UALICE01)');
     expect(closed.message).toContain('Credential rotated, agent rebuilt');
+    // Said in the channel through the command's response_url, so a Web API outage cannot lose it.
     const said = await eventually(() =>
-      s.fake
-        .sent('chat.postMessage')
-        .find((c) => c.args.channel === channel && String(c.args.text).includes('Resolved')),
+      s.fake.responses(responsePath).find((r) => String(r.text).includes('Resolved')),
     );
-    expect(said.args.text).toContain('<@UALICE01>');
+    expect(said.response_type).toBe('in_channel');
+    expect(said.text).toContain('<@UALICE01>');
   });
 });

@@ -5,6 +5,7 @@ import { channelName } from '../../slack/channels';
 import { updateIncident } from '../../temporal/client';
 import { closeIncident } from '../../workflows/messages';
 import { signed } from '../helpers/decisions';
+import { BOT_USER } from '../helpers/fake-slack';
 import { bearer, eventually, TEST_WEBHOOK_SECRET } from '../helpers/stack';
 import {
   incidentChannel,
@@ -43,6 +44,9 @@ describe('incident channel', () => {
     const created = s.fake.sent('conversations.create');
     expect(created.map((c) => c.args.name)).toContain(`inc-${short}-agent-exfiltrating-customer-table`);
     expect(s.fake.channels.get(channel)?.name).toBe(`inc-${short}-agent-exfiltrating-customer-table`);
+    // Private by default (SLACK_PRIVATE_CHANNELS): only invited responders see the incident.
+    expect(s.fake.channels.get(channel)?.private).toBe(true);
+    expect(String(created.find((c) => c.args.name.startsWith(`inc-${short}`))?.args.is_private)).toBe('true');
 
     const invite = s.fake.sent('conversations.invite').find((c) => c.args.channel === channel);
     expect(invite?.args.users).toBe(RESPONDERS.join(','));
@@ -109,7 +113,7 @@ describe('incident channel', () => {
     expect(postsIn(s, channel)).toHaveLength(1);
   });
 
-  it('reuses an existing channel of the same name (e.g. created just before a crash) by joining it', async () => {
+  it('reuses an existing private channel of the same name the bot is in (e.g. created just before a crash)', async () => {
     const dedup = 'chan-3';
     const incidentId = incidentIdFor(
       incidentKey({ source: 'default', dedupKey: dedup }) /* the alert API's default source */,
@@ -117,6 +121,10 @@ describe('incident channel', () => {
     );
     const existing = s.fake.addChannel(
       channelName({ id: incidentId, title: 'Reused channel', mode: 'live' }),
+      {
+        private: true,
+        members: [BOT_USER],
+      },
     );
     expect(
       (await postAlert({ title: 'Reused channel', severity: 'low', source: 'siem', dedup_key: dedup }))
@@ -124,7 +132,6 @@ describe('incident channel', () => {
     ).toBe(202);
     const channel = await incidentChannel(s, incidentId);
     expect(channel).toBe(existing);
-    expect(s.fake.sent('conversations.join').map((c) => c.args.channel)).toContain(existing);
     expect(s.fake.channels.get(existing)?.members.has('UALICE01')).toBe(true);
   });
 });

@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../app/config';
 import { openDb, type Db } from '../../db/client';
+import { loadRef } from '../../db/slack-refs';
 import { systemClock } from '../../domain/clock';
 import { storeAlert } from '../../intake/store';
 import { createSlackApi } from '../../slack/client';
@@ -73,7 +74,55 @@ async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
   return err as ApplicationFailure;
 }
 
+describe('incident channel privacy', () => {
+  it('is private unless SLACK_PRIVATE_CHANNELS=false', () => {
+    const base = { SLACK_BOT_TOKEN: 'xoxb-x', SLACK_SIGNING_SECRET: 'sig-secret-123' };
+    expect(loadConfig(base).slack!.privateChannels).toBe(true);
+    expect(loadConfig({ ...base, SLACK_PRIVATE_CHANNELS: 'false' }).slack!.privateChannels).toBe(false);
+  });
+});
+
 describe('Slack notifier failures as Temporal sees them', () => {
+  it('an unknown error code stops instead of retrying forever, naming the cause', async () => {
+    const lift = fake.fault({ methods: ['chat.postMessage'], error: 'team_access_not_granted', times: 1 });
+    const f = await failureOf(
+      activities('xoxb-good').slackPostReport({ incidentId, ref: 'unknown-code', text: 'x' }),
+    );
+    lift();
+    expect(f.nonRetryable).toBe(true);
+    expect(f.message).toContain('team_access_not_granted');
+  });
+
+  it('invalid_blocks names the field Slack refused, and is not blamed on the token', async () => {
+    const pointer = '[ERROR] must be less than 3001 characters [json-pointer:/blocks/0/text/text]';
+    const lift = fake.fault({
+      methods: ['chat.postMessage'],
+      error: 'invalid_blocks',
+      messages: [pointer],
+      times: 1,
+    });
+    const f = await failureOf(
+      activities('xoxb-good').slackPostReport({ incidentId, ref: 'bad-blocks', text: 'x' }),
+    );
+    lift();
+    expect(f.nonRetryable).toBe(true);
+    expect(f.message).toContain('/blocks/0/text/text');
+    expect(f.message).not.toContain('SLACK_BOT_TOKEN');
+  });
+
+  it('a deleted message is posted again instead of failing (message_not_found)', async () => {
+    const acts = activities('xoxb-good');
+    await acts.slackPostReport({ incidentId, ref: 'deleted', text: 'first' });
+    const before = (await loadRef(db, incidentId, 'report:deleted'))!;
+    fake.deleteMessage(before.channel, before.ts);
+    expect(await acts.slackPostReport({ incidentId, ref: 'deleted', text: 'second' })).toEqual({
+      enabled: true,
+    });
+    const after = (await loadRef(db, incidentId, 'report:deleted'))!;
+    expect(after.ts).not.toBe(before.ts);
+    expect(fake.message(after.channel, after.ts)?.text).toBe('second');
+  });
+
   it('a bad token is non-retryable, and says what to fix', async () => {
     const f = await failureOf(activities('xoxb-revoked').slackIncidentOpened({ incidentId }));
     expect(f.nonRetryable).toBe(true);
@@ -120,6 +169,19 @@ describe('approval, task and escalation messages', () => {
     deadline: '2026-11-22T01:00:00.000Z',
     approvals: [{ id: 'UALICE01', at: '2026-11-22T00:10:00.000Z' }],
   };
+
+  it('skips a stale render: the request delivered after its outcome does not bring the buttons back', async () => {
+    const acts = activities('xoxb-good');
+    const v = { ...view, incidentId, stepId: 'ordered_step' };
+    const outcome = { decision: 'approved' as const, by: { id: 'UALICE01' }, at: '2026-11-22T00:20:00.000Z' };
+    // The outcome (version 2) lands first; the original request (version 1) retried late.
+    await acts.slackShowApproval({ view: v, outcome, version: 2 });
+    await acts.slackShowApproval({ view: v, version: 1 });
+    const ref = (await loadRef(db, incidentId, 'approval:ordered_step'))!;
+    const msg = fake.message(ref.channel, ref.ts)!;
+    expect(JSON.stringify(msg.blocks)).toContain('Approved');
+    expect((msg.blocks as any[]).some((b) => b.block_id === 'approval_actions')).toBe(false);
+  });
 
   it('posts an approval request with buttons in the incident channel, then re-renders the same message when decided', async () => {
     const acts = activities('xoxb-good');

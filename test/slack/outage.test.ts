@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { updateIncident } from '../../temporal/client';
+import { closeIncident } from '../../workflows/messages';
+import { signed } from '../helpers/decisions';
 import { bearer, eventually, TEST_WEBHOOK_SECRET } from '../helpers/stack';
 import { incidentChannel, postsIn, refOf, renderedText, startSlackStack, type SlackStack } from './setup';
 
@@ -25,6 +28,30 @@ async function workflowState(incidentId: string) {
     .getHandle(`incident-${incidentId}`)
     .query<{ alertCount: number; status: string }>('incidentState');
 }
+
+describe('closing during a Slack outage', () => {
+  it('closes the incident without waiting for Slack to answer', async () => {
+    const incidentId = await postAlert('outage-close');
+    await incidentChannel(s, incidentId);
+    s.fake.fault({ status: 500, forMs: 120_000 });
+    try {
+      const close = {
+        decisionId: 'close',
+        actor: { id: 'alice', via: 'api' as const },
+        reason: 'false positive',
+      };
+      await updateIncident(s.stack.temporal, incidentId, closeIncident, signed(incidentId, 'close', close));
+      const handle = s.stack.temporal.client.workflow.getHandle(`incident-${incidentId}`);
+      await eventually(
+        async () => (await handle.describe()).status.name === 'COMPLETED',
+        30_000,
+        'the workflow to complete while Slack fails',
+      );
+    } finally {
+      s.fake.clearFaults();
+    }
+  });
+});
 
 describe('a Slack outage during an incident', () => {
   it('loses nothing on HTTP 500s: the incident proceeds, and Slack gets channel and card once it answers', async () => {

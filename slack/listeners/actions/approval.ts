@@ -1,32 +1,23 @@
 /**
  * Approve/Reject buttons on approval messages. Approve becomes the `decideApproval` update at
- * once; Reject opens a modal for the reason (see views/reject-reason.ts). A decision the workflow
- * accepts re-renders the message (outcome, who, when; buttons gone, or progress while k-of-n is
- * incomplete). Refusals become ephemeral replies; unauthorized attempts are also audited.
+ * once; Reject opens a modal for the reason (see views/reject-reason.ts). The workflow re-renders
+ * the message from its own state once it accepts a decision (progress while k-of-n is incomplete,
+ * then the outcome; buttons gone). Refusals are replied through the payload's response_url; the
+ * workflow itself records each refusal about who decides (timeline and audit log).
  */
-import type { App, BlockAction, ButtonAction, webApi } from '@slack/bolt';
-import { queryIncident, updateIncident } from '../../../temporal/client';
-import { decideApproval, playbookState, type ApprovalDecision } from '../../../workflows/messages';
-import {
-  APPROVE_ACTION,
-  decided,
-  REJECT_ACTION,
-  withProgress,
-  type ApprovalButtonValue,
-} from '../../blocks/approval';
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import { updateIncident } from '../../../temporal/client';
+import { decideApproval, type ApprovalDecision } from '../../../workflows/messages';
+import { APPROVE_ACTION, REJECT_ACTION, type ApprovalButtonValue } from '../../blocks/approval';
 import { rejectModal } from '../../blocks/modals';
-import type { SlackMessage } from '../../blocks/types';
-import { actorFor, nowIso, refusalOf, signed, type SlackDeps } from '../../context';
-import { mentionUser } from '../../escape';
-import { ephemeral, refusalText } from '../replies';
+import { actorFor, refusalOf, signed, type SlackDeps } from '../../context';
+import { refusalText, replyVia } from '../replies';
 
-/** A click's decision (the `decideApproval` argument, unsigned) and where its message is in Slack. */
+/** A click's decision (the `decideApproval` argument, unsigned) and where to reply to the person. */
 export interface Decision extends Omit<ApprovalDecision, 'proof'> {
   incidentId: string;
-  channel: string | undefined;
-  /** The approval message as posted, to re-render; undefined when it cannot be read back. */
-  message: SlackMessage | undefined;
-  messageTs: string | undefined;
+  /** Where refusals go: the response_url of the click (or of the click that opened the modal). */
+  responseUrl: string | undefined;
 }
 
 export function parseButton(value: string | undefined): ApprovalButtonValue | undefined {
@@ -41,7 +32,7 @@ export function parseButton(value: string | undefined): ApprovalButtonValue | un
 }
 
 /** Sends the decision to the workflow and shows the result in Slack. */
-export async function decide(deps: SlackDeps, client: webApi.WebClient, d: Decision): Promise<void> {
+export async function decide(deps: SlackDeps, d: Decision): Promise<void> {
   const payload: ApprovalDecision = signed(deps, d.incidentId, 'approval', {
     decisionId: d.decisionId,
     stepId: d.stepId,
@@ -49,76 +40,33 @@ export async function decide(deps: SlackDeps, client: webApi.WebClient, d: Decis
     actor: d.actor,
     ...(d.reason ? { reason: d.reason } : {}),
   });
-  let duplicate: boolean;
   try {
-    ({ duplicate } = await updateIncident(
-      deps.temporal,
-      d.incidentId,
-      decideApproval,
-      payload,
-      d.decisionId,
-    ));
+    await updateIncident(deps.temporal, d.incidentId, decideApproval, payload, d.decisionId);
   } catch (err) {
     const refusal = refusalOf(err);
     // An unauthorized attempt is on the timeline and in the audit log already: the workflow
     // records every refusal about who decides.
     if (!refusal) throw err;
-    await ephemeral(
-      client,
-      deps.log,
-      d.channel,
-      d.actor.id,
-      refusalText(refusal.kind, `${d.decision} this step`, refusal.detail),
-    );
+    await replyVia(d.responseUrl, deps.log, {
+      text: refusalText(refusal.kind, `${d.decision} this step`, refusal.detail),
+    });
     return;
   }
-  if (duplicate || !d.channel || !d.messageTs || !d.message) return;
-  // The update returns before the playbook moves on; whether this approval completed k-of-n is
-  // read from the step's pending entry (which already counts it).
-  const pending =
-    d.decision === 'approve'
-      ? await queryIncident(deps.temporal, d.incidentId, playbookState)
-          .then((ps) => ps?.pendingApprovals?.find((p) => p.stepId === d.stepId))
-          .catch(() => undefined)
-      : undefined;
-  const shown: SlackMessage =
-    pending && pending.approvals < pending.minApprovals
-      ? {
-          text: d.message.text,
-          blocks: withProgress(
-            d.message.blocks,
-            `Approvals: *${pending.approvals} of ${pending.minApprovals}* (latest ${mentionUser(d.actor.id)})${pending.requester ? ' · two-person rule' : ''}`,
-          ),
-        }
-      : decided(d.message, {
-          decision: d.decision === 'approve' ? 'approved' : 'rejected',
-          by: { id: d.actor.id, ...(d.actor.name ? { name: d.actor.name } : {}) },
-          at: nowIso(deps),
-          ...(d.reason ? { reason: d.reason } : {}),
-        });
-  await client.chat.update({
-    channel: d.channel,
-    ts: d.messageTs,
-    text: shown.text,
-    blocks: shown.blocks as never,
-  });
+  // The message is re-rendered by the workflow from its state (progress, then the outcome), in
+  // order; never here from the clicked copy, which may already be stale.
 }
 
 export function registerApprovalActions(app: App, deps: SlackDeps): void {
-  app.action<BlockAction<ButtonAction>>(APPROVE_ACTION, async ({ ack, body, action, client }) => {
+  app.action<BlockAction<ButtonAction>>(APPROVE_ACTION, async ({ ack, body, action }) => {
     await ack();
     const target = parseButton(action.value);
     if (!target) return;
-    await decide(deps, client, {
+    await decide(deps, {
       ...target,
       decision: 'approve',
       actor: actorFor(deps, body.user),
       decisionId: `slack-${body.trigger_id}`,
-      channel: body.channel?.id,
-      message: body.message
-        ? { text: String(body.message.text ?? ''), blocks: (body.message.blocks ?? []) as never }
-        : undefined,
-      messageTs: body.message?.ts,
+      responseUrl: body.response_url,
     });
   });
 
@@ -128,7 +76,12 @@ export function registerApprovalActions(app: App, deps: SlackDeps): void {
     if (!target || !body.channel?.id || !body.message?.ts) return;
     await client.views.open({
       trigger_id: body.trigger_id,
-      view: rejectModal({ ...target, channelId: body.channel.id, messageTs: body.message.ts }) as never,
+      view: rejectModal({
+        ...target,
+        channelId: body.channel.id,
+        messageTs: body.message.ts,
+        responseUrl: body.response_url,
+      }) as never,
     });
   });
 }

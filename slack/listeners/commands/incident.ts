@@ -5,13 +5,23 @@
  */
 import type { App, RespondFn, SlashCommand } from '@slack/bolt';
 import type { UpdateDefinition } from '@temporalio/client';
-import { assignRole } from '../../../db/incident-roles';
+import { assignRole, rolesOf } from '../../../db/incident-roles';
 import { incidentForChannel } from '../../../db/slack-refs';
 import { updateIncident } from '../../../temporal/client';
 import { addNote, escalate } from '../../../workflows/messages';
+import { escalationMessage } from '../../blocks/escalation';
 import { confirmModal, declareModal } from '../../blocks/modals';
-import { actorFor, nowIso, refusalOf, signed, slackTimelineEvent, type SlackDeps } from '../../context';
-import { mentionUser, safeText } from '../../escape';
+import type { SlackMessage } from '../../blocks/types';
+import {
+  actorFor,
+  auditRefusal,
+  nowIso,
+  refusalOf,
+  signed,
+  slackTimelineEvent,
+  type SlackDeps,
+} from '../../context';
+import { mentionUser, safeText, unescapeSlack } from '../../escape';
 import { statusText } from './status';
 
 export const USAGE = [
@@ -35,15 +45,24 @@ async function reply(respond: RespondFn, text: string, inChannel = false): Promi
   await respond({ response_type: inChannel ? 'in_channel' : 'ephemeral', text });
 }
 
+/** Shown to the whole channel once the workflow accepted the change. */
+async function announce(respond: RespondFn, message: SlackMessage): Promise<void> {
+  await respond({
+    response_type: 'in_channel',
+    text: message.text,
+    ...(message.blocks.length > 0 ? { blocks: message.blocks as never } : {}),
+  });
+}
+
 async function runUpdate<R, A>(
   c: Ctx,
   update: UpdateDefinition<R, [A]>,
   arg: A,
-  done: string,
+  done: SlackMessage,
 ): Promise<void> {
   try {
     await updateIncident(c.deps.temporal, c.incidentId, update, arg, `slack-${c.command.trigger_id}`);
-    await reply(c.respond, done, true);
+    await announce(c.respond, done);
   } catch (err) {
     const refusal = refusalOf(err);
     if (!refusal) throw err;
@@ -59,11 +78,35 @@ async function status(c: Ctx): Promise<void> {
   await reply(c.respond, await statusText(c.deps, c.incidentId));
 }
 
+/** SLACK_USER_ROLES roles that may assign response roles in any incident. */
+export const ROLE_ASSIGNERS = ['incident-commander', 'admin'];
+
+/** Whether `actor` may assign roles here: this incident's commander, or an admin by config. */
+async function mayAssignRoles(c: Ctx, actor: { id: string; roles?: string[] }): Promise<boolean> {
+  if ((actor.roles ?? []).some((r) => ROLE_ASSIGNERS.includes(r))) return true;
+  const roles = await rolesOf(c.deps.db, c.incidentId);
+  return roles.some((r) => r.role === 'commander' && r.userId === actor.id);
+}
+
 async function role(c: Ctx, args: string[]): Promise<void> {
   const [name, who] = args;
   const user = who ? USER_REF.exec(who)?.[1] : undefined;
   if (!name || !ROLE.test(name) || !user) return reply(c.respond, 'Usage: `/incident role <role> @user`');
   const actor = actorFor(c.deps, { id: c.command.user_id, name: c.command.user_name });
+  if (!(await mayAssignRoles(c, actor))) {
+    await auditRefusal(c.deps, {
+      incidentId: c.incidentId,
+      kind: 'role.unauthorized',
+      actor,
+      message: `Refused: ${actor.id} tried to make ${user} ${name}`,
+      key: c.command.trigger_id,
+      data: { role: name, userId: user },
+    });
+    return reply(
+      c.respond,
+      ':no_entry: Only the incident commander (`/incident role commander @you`, by an admin) or a user with the `incident-commander` or `admin` role in SLACK_USER_ROLES may assign roles.',
+    );
+  }
   const at = nowIso(c.deps);
   await assignRole(
     c.deps.db,
@@ -89,11 +132,12 @@ export function registerIncidentCommand(app: App, deps: SlackDeps): void {
   app.command('/incident', async ({ command, ack, respond, client }) => {
     await ack();
     const [sub = 'help', ...args] = command.text.trim().split(/\s+/).filter(Boolean);
+    // Slack sends the text with &, < and > escaped; free text is stored and shown as typed.
     const rest = command.text.trim().slice(sub.length).trim();
     if (sub === 'declare') {
       await client.views.open({
         trigger_id: command.trigger_id,
-        view: declareModal({ channelId: command.channel_id }) as never,
+        view: declareModal({ channelId: command.channel_id, responseUrl: command.response_url }) as never,
       });
       return;
     }
@@ -125,26 +169,35 @@ export function registerIncidentCommand(app: App, deps: SlackDeps): void {
         return runUpdate(
           c,
           addNote,
-          signed(deps, incidentId, 'note', { decisionId, actor, text: rest }),
-          `:memo: Note added by ${mentionUser(actor.id)}: ${safeText(rest, 2000)}`,
+          signed(deps, incidentId, 'note', { decisionId, actor, text: unescapeSlack(rest) }),
+          {
+            text: `:memo: Note added by ${mentionUser(actor.id)}: ${safeText(unescapeSlack(rest), 2000)}`,
+            blocks: [],
+          },
         );
       case 'escalate': {
         const m = args[0] ? TARGET_REF.exec(args[0]) : null;
         const target = m ? (m[1] ?? m[2]) : undefined;
-        const reason = (m ? rest.slice(args[0]!.length) : rest).trim();
+        const reason = unescapeSlack((m ? rest.slice(args[0]!.length) : rest).trim());
         if (!reason) return reply(respond, 'Usage: `/incident escalate [@user|@group] <reason>`');
         return runUpdate(
           c,
           escalate,
           signed(deps, incidentId, 'escalate', { decisionId, actor, reason, ...(target ? { target } : {}) }),
-          `:rotating_light: Escalation requested by ${mentionUser(actor.id)}.`,
+          // In the channel, mentioning the target (or @here), as an approval's escalation is posted.
+          escalationMessage({ incidentId, target, reason, by: actor.id }),
         );
       }
       case 'resolve':
       case 'abort':
         await client.views.open({
           trigger_id: command.trigger_id,
-          view: confirmModal({ kind: sub, incidentId, channelId: command.channel_id }) as never,
+          view: confirmModal({
+            kind: sub,
+            incidentId,
+            channelId: command.channel_id,
+            responseUrl: command.response_url,
+          }) as never,
         });
         return;
     }

@@ -8,6 +8,7 @@ import { incidentForChannel } from '../../../db/slack-refs';
 import { updateIncident } from '../../../temporal/client';
 import { addNote } from '../../../workflows/messages';
 import { actorFor, refusalOf, signed, type SlackDeps } from '../../context';
+import { unescapeSlack } from '../../escape';
 import { fetchMessage } from '../replies';
 
 export function registerTimelineReaction(app: App, deps: SlackDeps): void {
@@ -28,7 +29,7 @@ export function registerTimelineReaction(app: App, deps: SlackDeps): void {
         signed(deps, incidentId, 'note', {
           decisionId,
           actor: actorFor(deps, { id: event.user }),
-          text: `${message.text}${author}`,
+          text: `${unescapeSlack(message.text)}${author}`,
         }),
         decisionId,
       );

@@ -9,12 +9,12 @@ import { storeAlert } from '../../../intake/store';
 import { DECLARE_VIEW } from '../../blocks/modals';
 import { nowIso, type SlackDeps } from '../../context';
 import { safeText } from '../../escape';
-import { ephemeral } from '../replies';
+import { replyVia } from '../replies';
 
 export const DECLARED_SOURCE = 'slack';
 
 export function registerDeclare(app: App, deps: SlackDeps): void {
-  app.view(DECLARE_VIEW, async ({ ack, view, body, client }) => {
+  app.view(DECLARE_VIEW, async ({ ack, view, body }) => {
     const values = view.state.values;
     const title = values.title?.value?.value?.trim();
     if (!title) {
@@ -42,13 +42,9 @@ export function registerDeclare(app: App, deps: SlackDeps): void {
     };
     const stored = await storeAlert(deps.db, alert, { receivedAt, mode: drill ? 'drill' : 'live' });
     deps.outbox.kick();
-    const meta = JSON.parse(view.private_metadata || '{}') as { channelId?: string };
-    await ephemeral(
-      client,
-      deps.log,
-      meta.channelId,
-      body.user.id,
-      `:rotating_light: Declared ${drill ? 'drill ' : ''}incident \`${safeText(stored.incidentId, 80)}\`: ${safeText(title, 300)}. Its channel is on its way.`,
-    );
+    const meta = JSON.parse(view.private_metadata || '{}') as { responseUrl?: string };
+    await replyVia(meta.responseUrl, deps.log, {
+      text: `:rotating_light: Declared ${drill ? 'drill ' : ''}incident \`${safeText(stored.incidentId, 80)}\`: ${safeText(title, 300)}. Its channel is on its way.`,
+    });
   });
 }

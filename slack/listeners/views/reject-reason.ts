@@ -3,10 +3,9 @@ import type { App } from '@slack/bolt';
 import { REJECT_VIEW } from '../../blocks/modals';
 import { actorFor, type SlackDeps } from '../../context';
 import { decide } from '../actions/approval';
-import { fetchMessage } from '../replies';
 
 export function registerRejectReason(app: App, deps: SlackDeps): void {
-  app.view(REJECT_VIEW, async ({ ack, view, body, client }) => {
+  app.view(REJECT_VIEW, async ({ ack, view, body }) => {
     const reason = view.state.values.reason?.value?.value?.trim();
     if (!reason) {
       await ack({ response_action: 'errors', errors: { reason: 'Say why the step is rejected.' } });
@@ -18,18 +17,16 @@ export function registerRejectReason(app: App, deps: SlackDeps): void {
       stepId: string;
       channelId: string;
       messageTs: string;
+      responseUrl?: string;
     };
-    const message = await fetchMessage(client, meta.channelId, meta.messageTs).catch(() => undefined);
-    await decide(deps, client, {
+    await decide(deps, {
       incidentId: meta.incidentId,
       stepId: meta.stepId,
       decision: 'reject',
       reason,
       actor: actorFor(deps, body.user),
       decisionId: `slack-${view.id}`,
-      channel: meta.channelId,
-      message,
-      messageTs: meta.messageTs,
+      responseUrl: meta.responseUrl,
     });
   });
 }
