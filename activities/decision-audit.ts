@@ -3,8 +3,8 @@
  * approvals and rejections, task completions, aborts, escalations, notes and the close, each
  * with the actor who made it (never `playbook:<id>`) and its inputs redacted. A workflow writes
  * a decision's timeline event under the key `<incident>:decision:<decisionId>`; the event kind
- * says which decision it was. Refused attempts never reach a workflow: the API and Slack edges
- * audit those themselves.
+ * says which decision it was. Refused attempts are audited by the workflow's refusal path
+ * (activities/refusals.ts), and by the Slack edge for what never reaches a workflow.
  */
 import { redactString, redactValue } from '../connectors/redact';
 import type { AuditContent } from '../db/audit';
@@ -57,11 +57,11 @@ export function decisionAuditEntry(e: TimelineEvent, at: string): AuditContent |
 }
 
 export function closeAuditEntry(
-  input: { incidentId: string; actor: string; reason: string },
+  input: { incidentId: string; actor: string; actorId?: string; reason: string },
   at: string,
 ): AuditContent {
   return entry(
-    { at, actor: input.actor, action: 'incident.close', incidentId: input.incidentId },
+    { at, actor: input.actorId ?? input.actor, action: 'incident.close', incidentId: input.incidentId },
     { reason: input.reason },
   );
 }

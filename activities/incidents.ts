@@ -88,7 +88,13 @@ export function createIncidentActivities({ db, clock }: IncidentActivityDeps) {
     },
 
     /** The close, audited with who closed it in the same transaction. */
-    async recordIncidentClosed(input: { incidentId: string; actor: string; reason: string }): Promise<void> {
+    async recordIncidentClosed(input: {
+      incidentId: string;
+      actor: string;
+      /** The closer's id alone (`actor` is how the timeline shows them), for the audit log. */
+      actorId?: string;
+      reason: string;
+    }): Promise<void> {
       const at = now();
       await recordIncidentClosed(db, input, at, closeAuditEntry(input, at));
     },

@@ -133,6 +133,9 @@ const RuntimeTokenSchema = z
     'give exactly one of token_env, token_sha256',
   );
 
+/** Roles that may abort, close and complete tasks on any live incident (config `decision_roles`). */
+export const DEFAULT_DECISION_ROLES = ['admin', 'incident_commander'] as const;
+
 const RuntimesSchema = z
   .strictObject({
     tokens: z.array(RuntimeTokenSchema).default([]),
@@ -157,7 +160,7 @@ export const ConfigFileSchema = z.strictObject({
    * Roles that may abort, resolve, close and complete tasks on every live incident, besides each
    * playbook's approvers (a user's `roles`, or SLACK_USER_ROLES).
    */
-  decision_roles: z.array(z.string().min(1)).default(['admin']),
+  decision_roles: z.array(z.string().min(1)).default([...DEFAULT_DECISION_ROLES]),
   /** Applies to sources without their own rate_limit. */
   default_rate_limit: RateLimitSchema.default({ per_second: 500, burst: 5000 }),
   /** The most alerts one intake request (an Alertmanager batch) may carry; more is a 400. */
@@ -254,7 +257,7 @@ export const EMPTY_FILE_CONFIG: FileConfig = {
   sources: [],
   rules: [],
   users: [],
-  decisionRoles: ['admin'],
+  decisionRoles: [...DEFAULT_DECISION_ROLES],
   defaultRateLimit: { perSecond: 500, burst: 5000 },
   maxAlertsPerRequest: DEFAULT_MAX_ALERTS_PER_REQUEST,
   connectors: { http_systems: [] },

@@ -114,7 +114,7 @@ describe('audit log of human decisions', () => {
       { action: 'decision.escalate', actor: 'U_BOB', target: `incident:${incidentId}` },
       { action: 'decision.approve', actor: 'U_ALICE', target: `incident:${incidentId}/step:approve_disable` },
       { action: 'decision.task_done', actor: 'U_BOB', target: `incident:${incidentId}/step:write_up` },
-      { action: 'incident.close', actor: 'alice', target: `incident:${incidentId}` },
+      { action: 'incident.close', actor: 'U_ALICE', target: `incident:${incidentId}` },
     ]);
     const approve = rows.find((e) => e.action === 'decision.approve')!;
     expect(approve).toMatchObject({ stepId: 'approve_disable', outcome: 'accepted' });

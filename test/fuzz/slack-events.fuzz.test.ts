@@ -608,7 +608,7 @@ describe('POST /slack/events fuzzing', () => {
           // No playbook has a step by this name (they never start with `nostep`).
           stepId: fc.stringMatching(/^[a-z0-9_]{0,30}$/).map((x) => `nostep_${x}`),
           user: fc.constantFrom(
-            { id: 'UALICE01', name: 'alice' }, // incident-commander: approver by role
+            { id: 'UALICE01', name: 'alice' }, // incident_commander: approver by role
             { id: 'UBOB0001', name: 'bob' },
             { id: 'UCAROL01', name: 'carol' },
           ),

@@ -3,6 +3,7 @@
  * and `signed(...)`, which signs an update argument the way the API and Slack do, for tests that
  * send decisions straight to Temporal as a responder would through Firebreak.
  */
+import { DEFAULT_DECISION_ROLES } from '../../app/config-file';
 import { ephemeralDecisionSigner } from '../../app/decision-signer';
 import { signDecision, type DecisionKind } from '../../domain/decision-proof';
 import type {
@@ -28,7 +29,10 @@ interface ArgOf {
 export const testDecisions = ephemeralDecisionSigner();
 
 /** What every test incident pins: the test signer's public key and the default decision roles. */
-export const testDecisionStart = { decisionKey: testDecisions.publicKeyHex, deciderRoles: ['admin'] };
+export const testDecisionStart = {
+  decisionKey: testDecisions.publicKeyHex,
+  deciderRoles: [...DEFAULT_DECISION_ROLES],
+};
 
 /** `incident` is an incident id or a workflow handle (`incident-<id>`). */
 export function signed<K extends DecisionKind>(

@@ -15,10 +15,11 @@ import { createApp, type App } from '../../api/app';
 import type { IntakeMetrics } from '../../api/intake-metrics';
 import { loadAuditKey } from '../../app/audit-key';
 import { loadConfig, type Config } from '../../app/config';
+import { DEFAULT_DECISION_ROLES } from '../../app/config-file';
 import type { FileConfig } from '../../app/config-file';
 import type { Credentials } from '../../app/credentials';
-import type { AuditVerifier } from '../../db/audit-signer';
 import { loadOrCreateSigningKey, type SigningKey } from '../../app/keys';
+import type { AuditVerifier } from '../../db/audit-signer';
 import { openDb, type Db } from '../../db/client';
 import type { DecisionSigner } from '../../domain/decision-proof';
 import type { PeopleDirectory } from '../../domain/people';
@@ -127,7 +128,10 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     log,
     drillStartOptions,
     retryDelayMs: 100,
-    decisionStart: { ...testDecisionStart, deciderRoles: opts.fileConfig?.decisionRoles ?? ['admin'] },
+    decisionStart: {
+      ...testDecisionStart,
+      deciderRoles: opts.fileConfig?.decisionRoles ?? [...DEFAULT_DECISION_ROLES],
+    },
   });
   const people = slackPeople(config, opts.fileConfig?.users ?? config.file.users);
   const slack = await startSlack(config, { db, temporal, outbox, log, decisions: testDecisions, people });

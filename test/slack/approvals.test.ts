@@ -17,7 +17,7 @@ afterAll(async () => {
   await s?.close();
 });
 
-const ALICE = { id: 'UALICE01', name: 'alice' }; // role incident-commander (SLACK_USER_ROLES in setup.ts)
+const ALICE = { id: 'UALICE01', name: 'alice' }; // role incident_commander (SLACK_USER_ROLES in setup.ts)
 const BOB = { id: 'UBOB0001', name: 'bob' };
 const CAROL = { id: 'UCAROL01', name: 'carol' };
 
@@ -40,7 +40,7 @@ ${approval}
 ${extra}`;
 }
 
-const byRole = playbook(`      approvers: { roles: [incident-commander] }`);
+const byRole = playbook(`      approvers: { roles: [incident_commander] }`);
 
 async function click(
   action: 'approval_approve' | 'approval_reject',
@@ -87,7 +87,7 @@ describe('approvals in Slack', () => {
     expect(shown).toContain('agent.disable');
     expect(shown).toContain('agent_id=agent-7');
     expect(shown).toContain('checks it says disabled');
-    expect(shown).toContain('role `incident-commander`');
+    expect(shown).toContain('role `incident_commander`');
     expect(shown).toContain('0 of 1');
 
     await click('approval_approve', incidentId, ALICE);
@@ -143,7 +143,7 @@ describe('approvals in Slack', () => {
   it('answers a click after the deadline with "expired"', async () => {
     const { incidentId } = await startPlaybookIncident(
       s,
-      playbook(`      approvers: { roles: [incident-commander] }
+      playbook(`      approvers: { roles: [incident_commander] }
       timeout: 1s
       on_timeout: abort`),
     );
@@ -166,7 +166,7 @@ describe('approvals in Slack', () => {
   it('posts an escalation mentioning its target when the approval times out', async () => {
     const { incidentId } = await startPlaybookIncident(
       s,
-      playbook(`      approvers: { roles: [incident-commander] }
+      playbook(`      approvers: { roles: [incident_commander] }
       timeout: 1s
       on_timeout: escalate
       escalation: { target: S0SECLEADS, timeout: 1h, on_timeout: abort }`),

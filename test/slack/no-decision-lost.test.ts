@@ -30,7 +30,7 @@ phases:
     - id: approve_disable
       kind: approval
       prompt: Disable the agent?
-      approvers: { roles: [incident-commander] }
+      approvers: { roles: [incident_commander] }
       steps:
         - id: disable_agent
           kind: action

@@ -58,7 +58,7 @@ describe('Slack renders follow the workflow', () => {
   it('an approved step shows its final progress above the outcome, never the clicked copy’s "0 of 1"', async () => {
     const { incidentId } = await startPlaybookIncident(
       s,
-      playbook('      approvers: { roles: [incident-commander] }'),
+      playbook('      approvers: { roles: [incident_commander] }'),
     );
     const posted = await approve(incidentId, ALICE);
     await eventually(
@@ -94,7 +94,7 @@ describe('Slack renders follow the workflow', () => {
   it('the summary card follows pending approvals; /incident status renders the prompt’s template', async () => {
     const { incidentId } = await startPlaybookIncident(
       s,
-      playbook('      approvers: { roles: [incident-commander] }'),
+      playbook('      approvers: { roles: [incident_commander] }'),
     );
     const { channel } = await postedFor(s, incidentId, 'approval:approve_disable');
     // The card and the approval start together: still only one conversations.create.

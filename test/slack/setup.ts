@@ -27,7 +27,7 @@ export async function startSlackStack(env: Record<string, string> = {}): Promise
       SLACK_API_URL: fake.apiUrl,
       SLACK_ANNOUNCE_CHANNEL: announceChannel,
       SLACK_RESPONDERS: RESPONDERS.join(','),
-      SLACK_USER_ROLES: JSON.stringify({ UALICE01: { roles: ['incident-commander'], groups: ['secops'] } }),
+      SLACK_USER_ROLES: JSON.stringify({ UALICE01: { roles: ['incident_commander'], groups: ['secops'] } }),
       PUBLIC_URL: 'https://firebreak.example.com',
       TEMPORAL_UI_URL: 'http://temporal-ui.example.com',
       ...env,

@@ -35,7 +35,7 @@ phases:
     - id: approve_reenable
       kind: approval
       prompt: Re-enable?
-      approvers: { roles: [incident-commander] }
+      approvers: { roles: [incident_commander] }
       timeout: 1h
       on_timeout: escalate
       escalation: { target: S0SECLEADS, timeout: 1h, on_timeout: reject }

@@ -79,7 +79,7 @@ async function status(c: Ctx): Promise<void> {
 }
 
 /** SLACK_USER_ROLES roles that may assign response roles in any incident. */
-export const ROLE_ASSIGNERS = ['incident-commander', 'admin'];
+export const ROLE_ASSIGNERS = ['incident_commander', 'admin'];
 
 /** Whether `actor` may assign roles here: this incident's commander, or an admin by config. */
 async function mayAssignRoles(c: Ctx, actor: { id: string; roles?: string[] }): Promise<boolean> {
@@ -104,7 +104,7 @@ async function role(c: Ctx, args: string[]): Promise<void> {
     });
     return reply(
       c.respond,
-      ':no_entry: Only the incident commander (`/incident role commander @you`, by an admin) or a user with the `incident-commander` or `admin` role in SLACK_USER_ROLES may assign roles.',
+      ':no_entry: Only the incident commander (`/incident role commander @you`, by an admin) or a user with the `incident_commander` or `admin` role in SLACK_USER_ROLES may assign roles.',
     );
   }
   const at = nowIso(c.deps);
