@@ -25,8 +25,8 @@ import { createWorker } from '../temporal/worker';
 import { loadAuditKey } from './audit-key';
 import { ConfigError, type Config } from './config';
 import { loadCredentials, type Credentials } from './credentials';
-import { loadOrCreateSigningKey, type SigningKey } from './keys';
 import { loadDecisionSigner } from './decision-signer';
+import { loadOrCreateSigningKey, type SigningKey } from './keys';
 
 export interface TemporalTarget {
   address: string;

@@ -172,7 +172,12 @@ export class IncidentLifecycle {
     const { actor: by, reason } = this.closing!;
     const actor = by.name ? `${by.name} (${by.id})` : by.id;
     await this.suspend();
-    await updateWrites.recordIncidentClosed({ incidentId: this.input.incidentId, actor, actorId: by.id, reason });
+    await updateWrites.recordIncidentClosed({
+      incidentId: this.input.incidentId,
+      actor,
+      actorId: by.id,
+      reason,
+    });
     if (this.playbook) {
       await updateWrites.recordTimeline({
         incidentId: this.input.incidentId,
