@@ -27,7 +27,8 @@ function knownValue(def: Playbook, value: unknown): string | undefined {
 
 function accessProblem(def: Playbook, params: Record<string, unknown>, c: ConnectorCoverage) {
   const resource = knownValue(def, params.resource);
-  if (resource === undefined) return undefined;
+  // Unknown until the incident supplies it, or empty by default (the step's `when` skips it then).
+  if (resource === undefined || resource === '') return undefined;
   const m = /^(postgres|http:[a-z0-9_-]+):(.+)$/.exec(resource);
   if (!m)
     return `resource ${resource} is not restrictable by any connector (use postgres:<role> or http:<system>:<name>)`;

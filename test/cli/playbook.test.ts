@@ -91,7 +91,14 @@ describe('npm run cli -- playbook', () => {
 
   it('lint --connectors names each containment step the configured connectors cannot run', async () => {
     const dataDir = fs.mkdtempSync(path.join(dir, 'data-'));
-    const anomalous = path.join(projectRoot, 'playbooks', 'agent-anomalous-behavior.yaml');
+    // The anomalous-behavior playbook, given a data resource of the agent's own to restrict.
+    const anomalous = path.join(dir, 'agent-anomalous-behavior.yaml');
+    const original = fs.readFileSync(
+      path.join(projectRoot, 'playbooks', 'agent-anomalous-behavior.yaml'),
+      'utf8',
+    );
+    expect(original).toContain("    default: ''");
+    fs.writeFileSync(anomalous, original.replace("    default: ''", '    default: postgres:agent_7_data'));
     const lintWith = async (env: Record<string, string>) => {
       try {
         const out = await run(tsx, [cli, 'playbook', 'lint', '--connectors', anomalous, builtin], {
@@ -113,7 +120,7 @@ describe('npm run cli -- playbook', () => {
       .findIndex((l) => l.includes('action: access.restrict'));
     expect(lines).toContain(
       `${anomalous}:${restrictLine + 1}:15 containment step restrict_data (access.restrict) cannot run here: ` +
-        'no postgres connector for postgres:agent_readonly (configure FIREBREAK_PG_ADMIN_URL or connectors.postgres.admin_url)',
+        'no postgres connector for postgres:agent_7_data (configure FIREBREAK_PG_ADMIN_URL or connectors.postgres.admin_url)',
     );
     // The inventory in DATA_DIR is empty: no revoke can find a credential.
     expect(

@@ -336,6 +336,13 @@ async function send(r: Sent): Promise<{ status: number; text: string; type: stri
 function expectErrorBody(res: { status: number; text: string; type: string }, what: string) {
   if (res.status === 431) return;
   expect(res.type, what).toContain('application/json');
+  const ofrep = JSON.parse(res.text) as { errorCode?: unknown; errorDetails?: unknown };
+  if (/ \/ofrep\//.test(what) && ofrep.errorCode !== undefined) {
+    // OFREP answers evaluation errors in its own shape, which the providers read (errorCode).
+    expect(typeof ofrep.errorCode, what).toBe('string');
+    expect(typeof ofrep.errorDetails, what).toBe('string');
+    return;
+  }
   const parsed = JSON.parse(res.text) as { error?: { code?: unknown; message?: unknown } };
   expect(typeof parsed.error?.code, what).toBe('string');
   expect(typeof parsed.error?.message, what).toBe('string');

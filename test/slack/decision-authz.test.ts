@@ -45,17 +45,6 @@ phases:
 const refusals = (incidentId: string) =>
   timelineRows(s.stack.db, incidentId).filter((e) => e.kind === 'decision.refused');
 
-function ephemeralTo(user: string, containing: string) {
-  return eventually(
-    () =>
-      s.fake
-        .sent('chat.postEphemeral')
-        .find((c) => c.args.user === user && String(c.args.text).includes(containing)),
-    15_000,
-    `ephemeral "${containing}" to ${user}`,
-  );
-}
-
 async function click(incidentId: string, ref: string, block: string, user: { id: string; name: string }) {
   const posted = await postedFor(s, incidentId, ref);
   const button = (posted.message.blocks as any[]).find((b) => b.block_id === block).elements[0];
@@ -67,7 +56,16 @@ async function click(incidentId: string, ref: string, block: string, user: { id:
     user,
   });
   expect(res.status).toBe(200);
-  return posted;
+  return { ...posted, responsePath: res.responsePath };
+}
+
+/** The private reply sent through a response_url (refusals never depend on channel membership). */
+function replyTo(responsePath: string, containing: string) {
+  return eventually(
+    () => s.fake.responses(responsePath).find((r) => String(r.text).includes(containing)),
+    15_000,
+    `reply "${containing}" at ${responsePath}`,
+  );
 }
 
 describe('decision authorization in Slack', () => {
@@ -76,12 +74,17 @@ describe('decision authorization in Slack', () => {
     const { channel } = await postedFor(s, incidentId, 'approval:gate');
     await s.slack.submitView({
       callbackId: 'incident_confirm',
-      privateMetadata: JSON.stringify({ kind: 'abort', incidentId, channelId: channel }),
+      privateMetadata: JSON.stringify({
+        kind: 'abort',
+        incidentId,
+        channelId: channel,
+        responseUrl: `${s.fake.url}/respond/abort-by-bob`,
+      }),
       values: { reason: text('turn the agent back on') },
       user: BOB,
     });
-    const reply = await ephemeralTo(BOB.id, 'UBOB0001 may not abort this incident');
-    expect(reply.args.text).toContain('not allowed to abort this incident');
+    const reply = await replyTo('/respond/abort-by-bob', 'UBOB0001 may not abort this incident');
+    expect(reply.text).toContain('not allowed to abort this incident');
     const [refused] = await eventually(() =>
       refusals(incidentId).length === 1 ? refusals(incidentId) : undefined,
     );
@@ -96,9 +99,9 @@ describe('decision authorization in Slack', () => {
   it("refuses a task's Done from a member who is not an approver, accepts it from one", async () => {
     const { incidentId } = await startPlaybookIncident(s, playbook, { mode: 'live' });
     await click(incidentId, 'approval:gate', 'approval_actions', ALICE);
-    await click(incidentId, 'task:call_vendor', 'task_actions', BOB);
-    const reply = await ephemeralTo(BOB.id, 'UBOB0001 may not complete call_vendor');
-    expect(reply.args.text).toContain('not allowed to complete this task');
+    const { responsePath } = await click(incidentId, 'task:call_vendor', 'task_actions', BOB);
+    const reply = await replyTo(responsePath, 'UBOB0001 may not complete call_vendor');
+    expect(reply.text).toContain('not allowed to complete this task');
     await eventually(() => refusals(incidentId).length === 1);
     expect(await stepStatus(s, incidentId, 'call_vendor')).toBe('waiting');
     await click(incidentId, 'task:call_vendor', 'task_actions', ALICE);
@@ -127,7 +130,7 @@ describe('decision authorization in Slack', () => {
     expect(input).toMatchObject({
       requestedBy: BOB.id,
       decisionKey: s.stack.decisions.publicKeyHex,
-      deciderRoles: ['admin'],
+      deciderRoles: ['admin', 'incident_commander'],
     });
   });
 });

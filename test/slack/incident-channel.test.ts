@@ -99,7 +99,11 @@ describe('incident channel', () => {
       'card to show 2 alerts',
     );
     expect(updated.args.channel).toBe(channel);
-    const close = { decisionId: 'close', actor: { id: 'tester', via: 'api' as const }, reason: 'done' };
+    const close = {
+      decisionId: 'close',
+      actor: { id: 'tester', via: 'api' as const, roles: ['admin'] },
+      reason: 'done',
+    };
     await updateIncident(s.stack.temporal, incidentId, closeIncident, signed(incidentId, 'close', close));
     await eventually(
       () =>

@@ -37,7 +37,7 @@ describe('closing during a Slack outage', () => {
     try {
       const close = {
         decisionId: 'close',
-        actor: { id: 'alice', via: 'api' as const },
+        actor: { id: 'alice', via: 'api' as const, roles: ['admin'] },
         reason: 'false positive',
       };
       await updateIncident(s.stack.temporal, incidentId, closeIncident, signed(incidentId, 'close', close));

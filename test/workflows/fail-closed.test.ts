@@ -126,9 +126,11 @@ describe('containment fails closed with the connectors of a plain start', () => 
       const { actions, detail } = await expectContained(incidentId, agentId, 'revoke_credential');
       expect(detail.needs_attention!.reason).toMatch(why);
       // The escalation target the playbook names is paged, through the notify connector.
-      expect(actions.find((r) => r.stepId === 'needs_attention.page.0')?.params).toMatchObject({
-        target: 'S0SECLEADS',
-      });
+      expect(actions).toBeDefined();
+      const page = await eventually(() =>
+        actionRows(stack, incidentId).find((r) => r.stepId === 'needs_attention.page.0'),
+      );
+      expect(page.params).toMatchObject({ target: 'S0SECLEADS' });
       const s = await pbState(handle);
       expect(s.status).toBe('running');
       expect(s.contained).toEqual(['disable_agent']);
