@@ -84,7 +84,17 @@ const boundaryZones = Object.entries(mayImport).map(([folder, may]) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', '.temporal/**', 'db/migrations/**', 'coverage/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'data/**',
+      '.temporal/**',
+      '.test-services/**',
+      '.tmp/**',
+      'db/migrations/**',
+      'coverage/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
