@@ -7,7 +7,7 @@ import { timelineRows } from '../../db/timeline';
 import { text } from '../helpers/slack-requests';
 import { eventually } from '../helpers/stack';
 import { postedFor, startPlaybookIncident, stepStatus } from './playbook-incident';
-import { renderedText, startSlackStack, type SlackStack } from './setup';
+import { renderedText, replyTo, startSlackStack, type SlackStack } from './setup';
 
 let s: SlackStack;
 beforeAll(async () => {
@@ -63,18 +63,6 @@ async function click(
   return { ...posted, responsePath: res.responsePath };
 }
 
-/** The private reply to a click, through its response_url (works for non-members, in DMs). */
-function replyTo(responsePath: string, containing: string) {
-  return eventually(
-    () =>
-      s.fake
-        .responses(responsePath)
-        .find((r) => r.response_type === 'ephemeral' && String(r.text).includes(containing)),
-    15_000,
-    `reply "${containing}" at ${responsePath}`,
-  );
-}
-
 function events(incidentId: string, kind: string) {
   return timelineRows(s.stack.db, incidentId).filter((e) => e.kind === kind);
 }
@@ -107,7 +95,7 @@ describe('approvals in Slack', () => {
   it('refuses an unauthorized approver with an ephemeral reply and audits the attempt', async () => {
     const { incidentId } = await startPlaybookIncident(s, byRole);
     const { responsePath } = await click('approval_approve', incidentId, BOB);
-    const reply = await replyTo(responsePath, 'not allowed');
+    const reply = await replyTo(s, responsePath, 'not allowed');
     expect(reply.text).toContain('not an approver');
     expect(s.fake.sent('chat.postEphemeral')).toHaveLength(0);
     // The workflow records the refusal itself (timeline and audit log), for every surface.
@@ -129,7 +117,7 @@ describe('approvals in Slack', () => {
       'progress 1 of 2',
     );
     const again = await click('approval_approve', incidentId, ALICE);
-    await replyTo(again.responsePath, 'Already decided');
+    await replyTo(s, again.responsePath, 'Already decided');
     await click('approval_approve', incidentId, CAROL);
     await eventually(
       async () => (await stepStatus(s, incidentId, 'approve_disable')) === 'succeeded',
@@ -158,7 +146,7 @@ describe('approvals in Slack', () => {
       message: posted.message,
       user: ALICE,
     });
-    await replyTo(late.responsePath, 'expired');
+    await replyTo(s, late.responsePath, 'expired');
     // The request itself shows it expired once the workflow's deadline fired.
     await eventually(() => renderedText(s.fake.message(posted.channel, posted.ts)!).includes('Expired'));
   });

@@ -13,7 +13,7 @@ import { incidentWorkflowId } from '../../temporal/client';
 import { text } from '../helpers/slack-requests';
 import { eventually } from '../helpers/stack';
 import { postedFor, startPlaybookIncident, stepStatus } from './playbook-incident';
-import { startSlackStack, type SlackStack } from './setup';
+import { replyTo, startSlackStack, type SlackStack } from './setup';
 
 let s: SlackStack;
 beforeAll(async () => {
@@ -59,15 +59,6 @@ async function click(incidentId: string, ref: string, block: string, user: { id:
   return { ...posted, responsePath: res.responsePath };
 }
 
-/** The private reply sent through a response_url (refusals never depend on channel membership). */
-function replyTo(responsePath: string, containing: string) {
-  return eventually(
-    () => s.fake.responses(responsePath).find((r) => String(r.text).includes(containing)),
-    15_000,
-    `reply "${containing}" at ${responsePath}`,
-  );
-}
-
 describe('decision authorization in Slack', () => {
   it('refuses an abort from a member who is not an approver; the playbook keeps running', async () => {
     const { incidentId } = await startPlaybookIncident(s, playbook, { mode: 'live' });
@@ -83,7 +74,7 @@ describe('decision authorization in Slack', () => {
       values: { reason: text('turn the agent back on') },
       user: BOB,
     });
-    const reply = await replyTo('/respond/abort-by-bob', 'UBOB0001 may not abort this incident');
+    const reply = await replyTo(s, '/respond/abort-by-bob', 'UBOB0001 may not abort this incident');
     expect(reply.text).toContain('not allowed to abort this incident');
     const [refused] = await eventually(() =>
       refusals(incidentId).length === 1 ? refusals(incidentId) : undefined,
@@ -100,7 +91,7 @@ describe('decision authorization in Slack', () => {
     const { incidentId } = await startPlaybookIncident(s, playbook, { mode: 'live' });
     await click(incidentId, 'approval:gate', 'approval_actions', ALICE);
     const { responsePath } = await click(incidentId, 'task:call_vendor', 'task_actions', BOB);
-    const reply = await replyTo(responsePath, 'UBOB0001 may not complete call_vendor');
+    const reply = await replyTo(s, responsePath, 'UBOB0001 may not complete call_vendor');
     expect(reply.text).toContain('not allowed to complete this task');
     await eventually(() => refusals(incidentId).length === 1);
     expect(await stepStatus(s, incidentId, 'call_vendor')).toBe('waiting');

@@ -103,3 +103,15 @@ export function postsIn(s: SlackStack, channel: string) {
         !((c.args.blocks ?? []) as { block_id?: string }[]).some((b) => b.block_id === 'task_head'),
     );
 }
+
+/** The private reply sent through a response_url (works for non-members and in DMs). */
+export function replyTo(s: SlackStack, responsePath: string, containing: string) {
+  return eventually(
+    () =>
+      s.fake
+        .responses(responsePath)
+        .find((r) => r.response_type === 'ephemeral' && String(r.text).includes(containing)),
+    15_000,
+    `reply "${containing}" at ${responsePath}`,
+  );
+}

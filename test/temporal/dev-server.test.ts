@@ -46,19 +46,24 @@ function flakyCli(
   };
 }
 
+/** Starts the dev server through `cli`, on `port` (default: a free one). */
+async function start(cli: { cliPath: string; dataDir: string }, port?: number) {
+  return startDevServer({
+    ...cli,
+    port: port ?? (await freePort()),
+    uiPort: await freePort(),
+    namespace: 'default',
+    persist: false,
+  });
+}
+
 const bindFailure = (port: number) =>
   `time=2026-12-01T23:05:14.593 level=ERROR msg="failed starting server: ... listen tcp 127.0.0.1:${port}: bind: address already in use"`;
 
 describe('embedded Temporal dev server start', () => {
   it('retries a start that lost one of its internal ports, and runs', async () => {
     const cli = flakyCli(2, bindFailure(38573));
-    const server = await startDevServer({
-      ...cli,
-      port: await freePort(),
-      uiPort: await freePort(),
-      namespace: 'default',
-      persist: false,
-    });
+    const server = await start(cli);
     try {
       expect(cli.starts()).toBe(3);
       expect(fs.readFileSync(path.join(cli.dataDir, 'temporal.pid'), 'utf8')).toBe(String(server.pid));
@@ -71,9 +76,7 @@ describe('embedded Temporal dev server start', () => {
   it('reports its own gRPC port taken as PortInUseError, without retrying', async () => {
     const port = await freePort();
     const cli = flakyCli(1, bindFailure(port));
-    const err = await startDevServer({ ...cli, port, uiPort: await freePort(), namespace: 'default' }).catch(
-      (e: unknown) => e,
-    );
+    const err = await start(cli, port).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PortInUseError);
     expect((err as PortInUseError).port).toBe(port);
     expect(cli.starts()).toBe(1);
@@ -81,24 +84,14 @@ describe('embedded Temporal dev server start', () => {
 
   it('fails at once on any other start-up failure, quoting the log', async () => {
     const cli = flakyCli(5, 'level=ERROR msg="unable to open database file"');
-    const err = await startDevServer({
-      ...cli,
-      port: await freePort(),
-      uiPort: await freePort(),
-      namespace: 'default',
-    }).catch((e: unknown) => e);
+    const err = await start(cli).catch((e: unknown) => e);
     expect(String(err)).toContain('unable to open database file');
     expect(cli.starts()).toBe(1);
   });
 
   it('gives up after four lost races', async () => {
     const cli = flakyCli(9, bindFailure(38573));
-    const err = await startDevServer({
-      ...cli,
-      port: await freePort(),
-      uiPort: await freePort(),
-      namespace: 'default',
-    }).catch((e: unknown) => e);
+    const err = await start(cli).catch((e: unknown) => e);
     expect(String(err)).toContain('address already in use');
     expect(cli.starts()).toBe(4);
   });
