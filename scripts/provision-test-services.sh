@@ -84,3 +84,10 @@ else
   "$OF_VENV/bin/pip" install --quiet "${OF_PKGS[@]}"
   of_present || { echo "openfeature (python): $OF_VENV does not hold ${OF_PKGS[*]} after install" >&2; exit 1; }
 fi
+
+# Each further service has its own idempotent script in scripts/provision.d/ (one file per service,
+# so they can be read and changed alone), run here in name order.
+for script in "$(dirname "$0")"/provision.d/*.sh; do
+  [ -e "$script" ] || continue
+  bash "$script"
+done
