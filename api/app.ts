@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { EMPTY_FILE_CONFIG, type FileConfig } from '../app/config-file';
 import type { Credentials } from '../app/credentials';
 import { statusJwks, type StatusSigningKey } from '../connectors/status-document';
+import type { BlobStore } from '../db/blob-store';
 import type { Db } from '../db/client';
 import { pingDb } from '../db/client';
 import type { DecisionSigner } from '../domain/decision-proof';
@@ -61,6 +62,8 @@ export interface ApiDeps {
   decisions: DecisionSigner;
   /** Who API users are as deciders; default: the config file's users, without Slack roles. */
   people?: PeopleDirectory;
+  /** Where evidence artifacts are kept (FIREBREAK_EVIDENCE_URL); default DATA_DIR/evidence. */
+  evidence?: BlobStore;
 }
 
 export function createApp(deps: ApiDeps) {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { TLSConfig } from '@temporalio/client';
 import { z } from 'zod';
 import { ConnectorEnv, resolveConnectorConfig, type ConnectorConfig } from '../connectors/config';
+import type { EvidenceStorage } from '../db/blob-store';
 import { EMPTY_FILE_CONFIG, loadFileConfig, type FileConfig } from './config-file';
 import { defaultKeyDir } from './keys';
 
@@ -71,6 +72,17 @@ const EnvSchema = z.object({
   SLACK_RESPONDERS: z.string().optional(),
   SLACK_USER_ROLES: z.string().optional(),
   SLACK_PRIVATE_CHANNELS: bool.default(true),
+  /** Evidence storage: unset = DATA_DIR/evidence; `s3://bucket/prefix` = an S3-compatible bucket. */
+  FIREBREAK_EVIDENCE_URL: z
+    .string()
+    .regex(
+      /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/,
+      'must be s3://<bucket>/<prefix> (a bucket name: lowercase letters, digits, dots, hyphens)',
+    )
+    .optional(),
+  FIREBREAK_EVIDENCE_S3_ENDPOINT: z.url().optional(),
+  FIREBREAK_EVIDENCE_S3_REGION: z.string().min(1).optional(),
+  FIREBREAK_EVIDENCE_S3_PATH_STYLE: bool.optional(),
   ...ConnectorEnv,
 });
 
@@ -201,6 +213,8 @@ export interface Config {
   slack: SlackConfig | undefined;
   /** Live connector settings, validated here so that every entry point refuses bad ones. */
   connectors: ConnectorConfig;
+  /** Where evidence artifacts are kept: DATA_DIR/evidence, or an S3-compatible bucket. */
+  evidence: EvidenceStorage;
 }
 
 export class ConfigError extends Error {
@@ -238,6 +252,35 @@ function temporalTls(e: Env): TLSConfig {
     serverNameOverride: e.TEMPORAL_TLS_SERVER_NAME,
     serverRootCACertificate: read('TEMPORAL_TLS_CA_PATH'),
     clientCertPair: crt && key ? { crt, key } : undefined,
+  };
+}
+
+function evidenceStorage(e: Env, dataDir: string, env: NodeJS.ProcessEnv): EvidenceStorage {
+  const s3Only = (
+    [
+      'FIREBREAK_EVIDENCE_S3_ENDPOINT',
+      'FIREBREAK_EVIDENCE_S3_REGION',
+      'FIREBREAK_EVIDENCE_S3_PATH_STYLE',
+    ] as const
+  ).filter((k) => e[k] !== undefined);
+  if (!e.FIREBREAK_EVIDENCE_URL) {
+    if (s3Only.length > 0) {
+      throw new ConfigError(
+        `Invalid configuration:\n  FIREBREAK_EVIDENCE_URL: required (s3://bucket/prefix) when ${s3Only.join(', ')} is set`,
+      );
+    }
+    return { kind: 'local', dir: path.join(dataDir, 'evidence') };
+  }
+  const url = new URL(e.FIREBREAK_EVIDENCE_URL);
+  const prefix = decodeURIComponent(url.pathname.replace(/^\/+/, ''));
+  return {
+    kind: 's3',
+    bucket: url.hostname,
+    prefix: prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`,
+    region: e.FIREBREAK_EVIDENCE_S3_REGION ?? env.AWS_REGION ?? 'us-east-1',
+    endpoint: e.FIREBREAK_EVIDENCE_S3_ENDPOINT,
+    // S3-compatible stores (MinIO, Ceph, moto) mostly need the bucket in the path.
+    forcePathStyle: e.FIREBREAK_EVIDENCE_S3_PATH_STYLE ?? e.FIREBREAK_EVIDENCE_S3_ENDPOINT !== undefined,
   };
 }
 
@@ -303,5 +346,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     slack: parseSlack(e),
     connectors: resolveConnectorConfig(e, file.connectors, e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`),
+    evidence: evidenceStorage(e, dataDir, env),
   };
 }

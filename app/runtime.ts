@@ -12,6 +12,7 @@ import { createActivities } from '../activities';
 import { createApp } from '../api/app';
 import { buildLiveConnectors, lazyLiveConnectors } from '../connectors/registry';
 import { signVerifierToken, statusJwks } from '../connectors/status-document';
+import { openBlobStore } from '../db/blob-store';
 import { dbFile, openDb, type Db } from '../db/client';
 import type { DecisionSigner } from '../domain/decision-proof';
 import { drillStartOptions } from '../drills/store';
@@ -108,6 +109,7 @@ export async function startWorker(config: Config, target: TemporalTarget, db: Db
       statusKeys,
       statusToken: () => signVerifierToken(statusKey),
       config: config.connectors,
+      evidence: openBlobStore(config.evidence),
     }),
   );
   const bundle = await bundleInChild(path.join(config.dataDir, 'workflow-bundle', `${process.pid}.js`));
@@ -184,6 +186,7 @@ export async function startApi(
     statusKey: services.statusKey,
     decisions,
     people,
+    evidence: openBlobStore(config.evidence),
   });
   const server = await listen(app.fetch, config.host, config.port).catch(async (err: unknown) => {
     // Nothing listens, so nothing will close these: release them before reporting.

@@ -8,6 +8,7 @@
  */
 import { agentCredentialsOf, getAgent } from '../db/agents';
 import { auditEntriesForAgent } from '../db/audit';
+import type { BlobStore } from '../db/blob-store';
 import type { Db } from '../db/client';
 import { EvidenceStore } from '../db/evidence-store';
 import { alertsForEvidence } from '../db/incident-alerts';
@@ -27,13 +28,14 @@ export interface EvidenceSources {
 
 export interface EvidenceDeps {
   db: Db;
-  store?: EvidenceStore;
+  /** Where artifacts go (default: DATA_DIR/evidence beside the database). */
+  blobs?: BlobStore;
   sources?: EvidenceSources;
   now?: () => Date;
 }
 
 export function createEvidenceCollector(deps: EvidenceDeps) {
-  const store = deps.store ?? new EvidenceStore(deps.db);
+  const store = new EvidenceStore(deps.db, deps.blobs);
   const now = () => deps.now?.() ?? new Date();
 
   async function gather(kind: EvidenceKind, agentId: string, incidentId: string, windowMinutes: number) {
@@ -142,7 +144,8 @@ export function evidenceCollectHandler(deps: EvidenceDeps): ActionHandler {
     },
     async verify(_p, out) {
       const arts = out?.artifacts ?? [];
-      const bad = arts.filter((a) => !collector.store.intact(a.sha256, a.size));
+      const intact = await Promise.all(arts.map((a) => collector.store.intact(a.sha256, a.size)));
+      const bad = arts.filter((_a, i) => !intact[i]);
       return {
         verified: arts.length > 0 && bad.length === 0,
         detail: bad.length ? `corrupt: ${bad.map((a) => a.sha256).join(', ')}` : 're-hashed',

@@ -30,9 +30,9 @@ function declaredMediaType(header: string | undefined): string {
   return t && t.length <= 200 && /^[\x20-\x7e]+$/.test(t) ? t : 'application/octet-stream';
 }
 
-export function evidenceRoutes(deps: ApiDeps & { evidenceDir?: string }) {
+export function evidenceRoutes(deps: ApiDeps) {
   const app = new Hono<ApiEnv>();
-  const store = new EvidenceStore(deps.db, deps.evidenceDir);
+  const store = new EvidenceStore(deps.db, deps.evidence);
 
   app.post('/:id/evidence', requireScope('respond'), async (c) => {
     const kind = c.req.query('kind');
@@ -87,7 +87,7 @@ export function evidenceRoutes(deps: ApiDeps & { evidenceDir?: string }) {
     if (!row) throw apiError(404, 'not_found', `no evidence ${sha} for incident ${c.req.param('id')}`);
     let content: Buffer;
     try {
-      content = store.read(sha);
+      content = await store.read(sha);
     } catch (err) {
       throw apiError(503, 'evidence_unavailable', `artifact cannot be served: ${(err as Error).message}`);
     }

@@ -36,9 +36,45 @@ describe('loadConfig', () => {
     [{ TEMPORAL_TLS: 'maybe' }, 'TEMPORAL_TLS'],
     [{ TEMPORAL_API_KEY: 'k' }, 'TEMPORAL_ADDRESS'],
     [{ TEMPORAL_ADDRESS: 'x:7233', TEMPORAL_TLS_CERT_PATH: '/c' }, 'TEMPORAL_TLS_KEY_PATH'],
+    [{ FIREBREAK_EVIDENCE_URL: 'https://bucket/x' }, 'FIREBREAK_EVIDENCE_URL'],
+    [{ FIREBREAK_EVIDENCE_URL: 's3://Bad_Bucket/x' }, 'FIREBREAK_EVIDENCE_URL'],
+    [{ FIREBREAK_EVIDENCE_S3_ENDPOINT: 'http://127.0.0.1:9000' }, 'FIREBREAK_EVIDENCE_URL'],
+    [
+      { FIREBREAK_EVIDENCE_URL: 's3://b1/x', FIREBREAK_EVIDENCE_S3_ENDPOINT: 'nope' },
+      'FIREBREAK_EVIDENCE_S3_ENDPOINT',
+    ],
   ])('rejects %j naming %s', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(name);
+  });
+
+  it('keeps evidence in DATA_DIR/evidence unless FIREBREAK_EVIDENCE_URL names a bucket', () => {
+    expect(loadConfig({ DATA_DIR: '/srv/fb' }).evidence).toEqual({ kind: 'local', dir: '/srv/fb/evidence' });
+    expect(
+      loadConfig({ FIREBREAK_EVIDENCE_URL: 's3://fb-evidence/prod/incidents', AWS_REGION: 'eu-west-1' })
+        .evidence,
+    ).toEqual({
+      kind: 's3',
+      bucket: 'fb-evidence',
+      prefix: 'prod/incidents/',
+      region: 'eu-west-1',
+      endpoint: undefined,
+      forcePathStyle: false,
+    });
+    expect(
+      loadConfig({
+        FIREBREAK_EVIDENCE_URL: 's3://fb-evidence',
+        FIREBREAK_EVIDENCE_S3_ENDPOINT: 'http://127.0.0.1:9000',
+        FIREBREAK_EVIDENCE_S3_REGION: 'local',
+      }).evidence,
+    ).toEqual({
+      kind: 's3',
+      bucket: 'fb-evidence',
+      prefix: '',
+      region: 'local',
+      endpoint: 'http://127.0.0.1:9000',
+      forcePathStyle: true,
+    });
   });
 
   it('configures TLS and an API key for Temporal Cloud', () => {

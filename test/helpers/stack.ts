@@ -20,6 +20,7 @@ import type { FileConfig } from '../../app/config-file';
 import type { Credentials } from '../../app/credentials';
 import { loadOrCreateSigningKey, type SigningKey } from '../../app/keys';
 import type { AuditVerifier } from '../../db/audit-signer';
+import { openBlobStore } from '../../db/blob-store';
 import { openDb, type Db } from '../../db/client';
 import type { DecisionSigner } from '../../domain/decision-proof';
 import type { PeopleDirectory } from '../../domain/people';
@@ -148,6 +149,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     statusKey,
     decisions: testDecisions,
     people,
+    evidence: openBlobStore(config.evidence),
   });
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
