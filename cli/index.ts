@@ -11,6 +11,7 @@ import { registerAuditCommands } from './audit';
 import { CliError } from './cli-error';
 import { registerDrillCommands } from './drill';
 import { registerIncidentCommands } from './incident';
+import { registerKeyCommands } from './keys';
 import { registerPlaybookCommands } from './playbook';
 
 usePrivateUmask();
@@ -20,6 +21,7 @@ registerAuditCommands(program);
 registerPlaybookCommands(program);
 registerIncidentCommands(program);
 registerDrillCommands(program);
+registerKeyCommands(program);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
