@@ -104,8 +104,14 @@ decision := {
 	"agent_id": agent_id,
 	"version": version,
 	"incident": incident,
+	"tool_blocked": tool_blocked_answer,
 	"reasons": reasons,
 }
+
+# Whether the tool itself is blocked, apart from the agent's status (what tools.allow verifies).
+default tool_blocked_answer := false
+
+tool_blocked_answer if tool_blocked
 
 default agent_id := null
 

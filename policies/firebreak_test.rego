@@ -24,6 +24,7 @@ test_blocked_tool_is_denied_and_named if {
 	d := authz.decision with data.firebreak.agents as agents with input as {"agent_id": "a-on", "tool": "shell"}
 	d.allow == false
 	d.reasons == {"tool shell is blocked"}
+	d.tool_blocked == true
 	d.version == 4
 	d.incident == "inc-1"
 }
@@ -74,5 +75,5 @@ test_data_older_than_the_callers_version_is_denied if {
 
 test_reasons_are_empty_when_allowed if {
 	d := authz.decision with data.firebreak.agents as agents with input as {"agent_id": "a-on", "tool": "search"}
-	d == {"allow": true, "agent_id": "a-on", "version": 4, "incident": "inc-1", "reasons": set()}
+	d == {"allow": true, "agent_id": "a-on", "version": 4, "incident": "inc-1", "tool_blocked": false, "reasons": set()}
 }
