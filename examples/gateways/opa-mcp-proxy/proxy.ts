@@ -1,0 +1,132 @@
+/**
+ * An enforcement point in front of an MCP server (streamable HTTP transport): a reverse proxy that
+ * asks OPA, for every JSON-RPC `tools/call`, whether this agent may call this tool
+ * (policies/firebreak.rego, `POST /v1/data/firebreak/authz/decision`), and answers a JSON-RPC
+ * error instead of forwarding when the answer is deny, OPA cannot be reached, or its answer is not
+ * a decision (fail closed). The agent is whoever its bearer token belongs to: a runtime cannot
+ * name another agent, and a compromised one cannot skip the check, because it holds no route to
+ * the MCP server but this proxy. Everything else (initialize, tools/list, the GET event stream,
+ * DELETE of a session) is forwarded unchanged. Depends on Node built-ins only.
+ */
+import http from 'node:http';
+
+export interface ProxyOptions {
+  /** The MCP server's endpoint, e.g. http://127.0.0.1:3000/mcp. */
+  upstream: string;
+  /** The OPA server holding Firebreak's data and policy. */
+  opaUrl: string;
+  opaToken?: string;
+  /** Bearer token → agent id: which agent a request comes from. */
+  agents: Record<string, string>;
+  opaTimeoutMs?: number;
+}
+
+/** JSON-RPC error code of a refused tool call (in the implementation-defined server range). */
+export const REFUSED = -32001;
+
+interface JsonRpcMessage {
+  jsonrpc?: string;
+  id?: string | number | null;
+  method?: string;
+  params?: { name?: unknown };
+}
+
+/** OPA's answer for one call: allowed, or why not. */
+async function decide(o: ProxyOptions, agentId: string, tool: unknown): Promise<string | undefined> {
+  if (typeof tool !== 'string') return 'tools/call without a tool name';
+  let res: Response;
+  try {
+    res = await fetch(`${o.opaUrl.replace(/\/$/, '')}/v1/data/firebreak/authz/decision`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(o.opaToken ? { authorization: `Bearer ${o.opaToken}` } : {}),
+      },
+      body: JSON.stringify({ input: { agent_id: agentId, tool } }),
+      signal: AbortSignal.timeout(o.opaTimeoutMs ?? 2000),
+    });
+  } catch (err) {
+    return `policy unavailable (${(err as Error).message})`;
+  }
+  if (!res.ok) return `policy unavailable (OPA answered ${res.status})`;
+  const body = (await res.json().catch(() => ({}))) as {
+    result?: { allow?: unknown; reasons?: unknown };
+  };
+  if (body.result?.allow === true) return undefined;
+  const reasons = Array.isArray(body.result?.reasons) ? body.result.reasons.join(', ') : '';
+  return body.result ? `denied by policy${reasons ? `: ${reasons}` : ''}` : 'no policy decision';
+}
+
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+/** Forwards the request (with the body already read) and streams the answer back. */
+function forward(o: ProxyOptions, req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) {
+  const target = new URL(o.upstream);
+  const headers = { ...req.headers, host: target.host };
+  delete headers.authorization; // the agent's proxy token is not a credential for the MCP server
+  if (body.length) headers['content-length'] = String(body.length);
+  const up = http.request(target, { method: req.method, headers }, (answer) => {
+    res.writeHead(answer.statusCode ?? 502, answer.headers);
+    answer.pipe(res);
+  });
+  up.on('error', (err) => {
+    if (!res.headersSent) sendJson(res, 502, { error: `MCP server unreachable: ${err.message}` });
+    else res.destroy(err);
+  });
+  res.on('close', () => up.destroy());
+  up.end(body);
+}
+
+/** The refusals for the tool calls among `messages`, or none when every call is allowed. */
+async function refusals(o: ProxyOptions, agentId: string, messages: JsonRpcMessage[]) {
+  const calls = messages.filter((m) => m?.method === 'tools/call');
+  const answers = await Promise.all(calls.map((m) => decide(o, agentId, m.params?.name)));
+  const refused = calls.flatMap((m, i) => (answers[i] === undefined ? [] : [{ m, why: answers[i] }]));
+  if (refused.length === 0) return undefined;
+  // One refused call refuses the whole message: nothing of it reaches the MCP server.
+  return calls.map((m) => ({
+    jsonrpc: '2.0',
+    id: m.id ?? null,
+    error: {
+      code: REFUSED,
+      message: `tool call refused: ${refused.find((r) => r.m === m)?.why ?? 'another call in this batch was refused'}`,
+    },
+  }));
+}
+
+export function createProxy(o: ProxyOptions): http.Server {
+  return http.createServer(async (req, res) => {
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const agentId =
+      token === undefined ? undefined : Object.hasOwn(o.agents, token) ? o.agents[token] : undefined;
+    if (!agentId) return sendJson(res, 401, { error: 'unknown agent token' });
+    const body = await readBody(req);
+    if (req.method !== 'POST') return forward(o, req, res, body);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      return sendJson(res, 400, {
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32700, message: 'parse error' },
+      });
+    }
+    const batch = Array.isArray(parsed);
+    const refused = await refusals(o, agentId, (batch ? parsed : [parsed]) as JsonRpcMessage[]);
+    if (!refused) return forward(o, req, res, body);
+    return sendJson(res, 200, batch ? refused : refused[0]);
+  });
+}
