@@ -250,8 +250,15 @@ async function mcpServer() {
   return {
     url: `http://127.0.0.1:${port}/mcp`,
     calls,
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    close: () => closeServer(server),
   };
+}
+
+/** Closes a server with its open streams (a client's GET event stream stays open otherwise). */
+function closeServer(server: http.Server) {
+  const closed = new Promise<void>((r) => server.close(() => r()));
+  server.closeAllConnections();
+  return closed;
 }
 
 async function listen(server: http.Server) {
@@ -303,7 +310,7 @@ describe('examples/gateways/opa-mcp-proxy in front of a real MCP server', () => 
       expect(upstream.calls).toEqual(['echo:one']);
 
       // An unknown token is not an agent; OPA down refuses too (fail closed).
-      await expect(mcpClient(`${proxyUrl}/mcp`, 'not-a-token')).rejects.toThrow(/401/);
+      await expect(mcpClient(`${proxyUrl}/mcp`, 'not-a-token')).rejects.toThrow(/unknown agent token/);
       await acts.executeAction(req('agent.enable', { agent_id: 'agent-proxy' }));
       expect(await c.callTool({ name: 'echo', arguments: { text: 'three' } })).toMatchObject({
         content: [{ text: 'three' }],
@@ -320,7 +327,7 @@ describe('examples/gateways/opa-mcp-proxy in front of a real MCP server', () => 
       expect(upstream.calls).toEqual(['echo:one', 'echo:three']);
       await c.close();
     } finally {
-      await new Promise<void>((r) => proxy.close(() => r()));
+      await closeServer(proxy);
       await upstream.close();
     }
   });
