@@ -37,6 +37,8 @@ export interface EnforcementPoint {
   name: string;
   /** Makes the point hold `state`; a repeat of the same state changes nothing. Throws on failure. */
   apply(state: AgentKillSwitchState): Promise<{ changed: boolean }>;
+  /** Brings every agent up to date at once (the periodic sync); how many documents changed. */
+  applyAll(states: AgentKillSwitchState[]): Promise<{ changed: number }>;
   /** Asks the point as an enforcer would and says whether the expectation holds there. */
   check(want: Expectation): Promise<{ ok: boolean; detail: string }>;
 }

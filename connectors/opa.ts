@@ -17,6 +17,8 @@ export const OpaConfig = z.object({
   /** Bearer token OPA requires (`opa run --authentication=token`). */
   token: z.string().min(1).optional(),
   timeout_ms: z.number().int().positive().default(5000),
+  /** How often the worker writes every agent into OPA again (connectors/enforcement-sync.ts). */
+  sync_interval_seconds: z.number().int().positive().default(30),
 });
 export type OpaConfig = z.input<typeof OpaConfig>;
 
@@ -40,6 +42,8 @@ const Stored = z.object({ version: z.number() }).loose();
 export interface OpaClient {
   /** The agent's document as OPA holds it, or undefined when it has none. */
   agentDocument(agentId: string): Promise<Record<string, unknown> | undefined>;
+  /** Every agent's document OPA holds, by agent id. */
+  agentDocuments(): Promise<Record<string, Record<string, unknown>>>;
   putAgentDocument(state: AgentKillSwitchState): Promise<void>;
   decision(input: { agent_id: string; tool?: string }): Promise<OpaDecision>;
 }
@@ -79,6 +83,10 @@ export function opaClient(input: OpaConfig): OpaClient {
     async agentDocument(agentId) {
       const r = await call('GET', agentPath(agentId));
       return r.result === undefined ? undefined : (r.result as Record<string, unknown>);
+    },
+    async agentDocuments() {
+      const r = await call('GET', OPA_AGENTS_PATH);
+      return (r.result ?? {}) as Record<string, Record<string, unknown>>;
     },
     async putAgentDocument(state) {
       const { agent_id: _id, ...doc } = state;
@@ -129,16 +137,25 @@ export function opaEnforcementPoint(input: OpaConfig): EnforcementPoint {
     return { d, stale: undefined };
   }
 
+  /** Writes `state` unless OPA holds it already or a newer one (from a later change). */
+  async function write(held: Record<string, unknown> | undefined, state: AgentKillSwitchState) {
+    const stored = Stored.safeParse(held);
+    if (held && stored.success && (sameState(held, state) || stored.data.version > state.version))
+      return false;
+    await client.putAgentDocument(state);
+    return true;
+  }
+
   return {
     name,
     async apply(state) {
-      const held = await client.agentDocument(state.agent_id);
-      const stored = Stored.safeParse(held);
-      // A repeat changes nothing; a newer state written by a later change is never overwritten.
-      if (held && stored.success && (sameState(held, state) || stored.data.version > state.version))
-        return { changed: false };
-      await client.putAgentDocument(state);
-      return { changed: true };
+      return { changed: await write(await client.agentDocument(state.agent_id), state) };
+    },
+    async applyAll(states) {
+      const held = await client.agentDocuments();
+      let changed = 0;
+      for (const s of states) if (await write(held[s.agent_id], s)) changed += 1;
+      return { changed };
     },
     async check(want) {
       try {

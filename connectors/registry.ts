@@ -13,9 +13,10 @@ import { accessConnector, type AccessProviders } from './access';
 import { awsIamConnector, type AwsIamOptions } from './aws-iam';
 import type { ConnectorConfig } from './config';
 import { credentialsConnector, type CredentialProviders } from './credentials';
+import type { EnforcementPoint } from './enforcement-point';
 import { evidenceCollectHandler, type EvidenceSources } from './evidence';
 import { killSwitchConnector } from './kill-switch';
-import { opaEnforcementPoint } from './opa';
+import { OpaConfig, opaEnforcementPoint } from './opa';
 import { postgresConnector } from './postgres';
 import { httpSystem } from './signed-http';
 import { ConnectorError, handler, type CredentialProvider, type LiveConnectors } from './types';
@@ -61,13 +62,23 @@ export function buildLiveConnectors(deps: LiveConnectorDeps): LiveConnectors {
       statusToken: deps.statusToken,
       statusBaseUrl: config.statusBaseUrl,
       now: deps.now,
-      enforcement: config.opa ? [opaEnforcementPoint(config.opa)] : [],
+      enforcement: enforcementPoints(config),
     }),
     ...credentialsConnector(db, creds),
     ...accessConnector(access, db),
     'evidence.collect': evidenceCollectHandler({ db, sources, now: deps.now }),
     notify: notifyHandler(db, deps.now),
   };
+}
+
+/** The configured enforcement points of the kill switch (OPA), beside Firebreak's own status. */
+export function enforcementPoints(config: ConnectorConfig): EnforcementPoint[] {
+  return config.opa ? [opaEnforcementPoint(config.opa)] : [];
+}
+
+/** How often the worker re-syncs the enforcement points (the shortest configured interval). */
+export function enforcementSyncIntervalMs(config: ConnectorConfig): number {
+  return config.opa ? OpaConfig.parse(config.opa).sync_interval_seconds * 1000 : 30_000;
 }
 
 /** Provider `http` credentials have references `<system>:<name>`. */

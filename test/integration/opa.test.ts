@@ -15,13 +15,15 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { syncEnforcementPoints } from '../../connectors/enforcement-sync';
 import { opaClient } from '../../connectors/opa';
+import { enforcementPoints } from '../../connectors/registry';
 import type { LiveConnectors } from '../../connectors/types';
 import { getAgent } from '../../db/agents';
 import { auditEntries } from '../../db/audit';
 import { getIncident } from '../../db/incidents';
 import { createProxy, REFUSED } from '../../examples/gateways/opa-mcp-proxy/proxy';
-import { actionsFor, importAgents, liveFor, req } from '../connectors/fixtures';
+import { actionsFor, connectorConfig, importAgents, liveFor, req } from '../connectors/fixtures';
 import { actionRows, pinYaml, startIncident } from '../helpers/playbooks';
 import { eventually, startTestStack, type TestStack } from '../helpers/stack';
 import { opaBinary, POLICY_DIR, startOpa, type LocalOpa } from './opa-server';
@@ -41,7 +43,7 @@ beforeAll(async () => {
   });
   await importAgents(
     stack,
-    ['agent-opa', 'agent-tools', 'agent-stale', 'agent-down', 'agent-proxy'].map(agent),
+    ['agent-opa', 'agent-tools', 'agent-stale', 'agent-down', 'agent-proxy', 'agent-drill'].map(agent),
   );
 });
 afterAll(async () => {
@@ -223,6 +225,49 @@ phases:
     }
     // OPA lost its data with the restart: every agent is unknown there, so every call is denied.
     expect(await decide('agent-opa', 'search')).toMatchObject({ allow: false, reasons: ['unknown agent'] });
+  });
+});
+
+describe('keeping OPA in step with the inventory', () => {
+  const points = () =>
+    enforcementPoints({ ...connectorConfig(stack), opa: { url: opa.url, token: OPA_TOKEN } });
+
+  it('writes every agent, also after OPA restarted empty, and changes nothing on a repeat', async () => {
+    await importAgents(stack, [agent('agent-synced')]);
+    expect(await decide('agent-synced', 'search')).toMatchObject({
+      allow: false,
+      reasons: ['unknown agent'],
+    });
+    const first = await syncEnforcementPoints(stack.db, points());
+    expect(first).toEqual([{ point: `opa ${opa.url}`, changed: expect.any(Number) }]);
+    expect(first[0]!.changed).toBeGreaterThanOrEqual(1);
+    expect(await decide('agent-synced', 'search')).toMatchObject({ allow: true, version: 1 });
+    expect(await decide('agent-down')).toMatchObject({ allow: false, reasons: ['agent is disabled'] });
+    expect(await syncEnforcementPoints(stack.db, points())).toEqual([
+      { point: `opa ${opa.url}`, changed: 0 },
+    ]);
+
+    await opa.stop();
+    expect(await syncEnforcementPoints(stack.db, points())).toEqual([
+      { point: `opa ${opa.url}`, error: expect.stringMatching(/OPA at .* unreachable/) },
+    ]);
+    await opa.start();
+    expect(await decide('agent-synced')).toMatchObject({ allow: false, reasons: ['unknown agent'] });
+    await syncEnforcementPoints(stack.db, points());
+    expect(await decide('agent-synced')).toMatchObject({ allow: true, version: 1 });
+  });
+
+  it('a drill never writes to OPA', async () => {
+    const acts = actionsFor(stack, () => {
+      throw new Error('live connectors must not be built in drill mode');
+    });
+    const before = await client().agentDocument('agent-drill');
+    const r = await acts.executeAction(
+      req('agent.disable', { agent_id: 'agent-drill' }, { mode: 'drill', incidentId: 'drill-opa' }),
+    );
+    expect(r).toMatchObject({ ok: true, simulated: true });
+    expect(await client().agentDocument('agent-drill')).toEqual(before);
+    expect((await getAgent(stack.db, 'agent-drill'))?.status).toBe('enabled');
   });
 });
 
