@@ -57,11 +57,19 @@ async function decide(o: ProxyOptions, agentId: string, tool: unknown): Promise<
   return body.result ? `denied by policy${reasons ? `: ${reasons}` : ''}` : 'no policy decision';
 }
 
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
+/** Bodies above this are refused unread: a tool call is never forwarded unchecked. */
+const MAX_BODY = 4 * 1024 * 1024;
+
+/** The whole body, or undefined when it exceeds MAX_BODY. */
+function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY) chunks.push(c);
+    });
+    req.on('end', () => resolve(size <= MAX_BODY ? Buffer.concat(chunks) : undefined));
     req.on('error', reject);
   });
 }
@@ -76,7 +84,8 @@ function forward(o: ProxyOptions, req: http.IncomingMessage, res: http.ServerRes
   const target = new URL(o.upstream);
   const headers = { ...req.headers, host: target.host };
   delete headers.authorization; // the agent's proxy token is not a credential for the MCP server
-  if (body.length) headers['content-length'] = String(body.length);
+  delete headers['transfer-encoding']; // the body is sent whole, with its length
+  headers['content-length'] = String(body.length);
   const up = http.request(target, { method: req.method, headers }, (answer) => {
     res.writeHead(answer.statusCode ?? 502, answer.headers);
     answer.pipe(res);
@@ -113,6 +122,7 @@ export function createProxy(o: ProxyOptions): http.Server {
       token === undefined ? undefined : Object.hasOwn(o.agents, token) ? o.agents[token] : undefined;
     if (!agentId) return sendJson(res, 401, { error: 'unknown agent token' });
     const body = await readBody(req);
+    if (!body) return sendJson(res, 413, { error: `request body over ${MAX_BODY} bytes` });
     if (req.method !== 'POST') return forward(o, req, res, body);
     let parsed: unknown;
     try {
