@@ -37,8 +37,12 @@ export interface EnforcementPoint {
   name: string;
   /** Makes the point hold `state`; a repeat of the same state changes nothing. Throws on failure. */
   apply(state: AgentKillSwitchState): Promise<{ changed: boolean }>;
-  /** Brings every agent up to date at once (the periodic sync); how many documents changed. */
-  applyAll(states: AgentKillSwitchState[]): Promise<{ changed: number }>;
+  /**
+   * Brings every agent up to date at once (connectors/enforcement-sync.ts); how many changed. Only
+   * points that hold a copy of Firebreak's state (OPA's data) implement it: a point whose state
+   * is its own system's (an MCP gateway's users) is changed by actions only, never by a sync.
+   */
+  applyAll?(states: AgentKillSwitchState[]): Promise<{ changed: number }>;
   /** Asks the point as an enforcer would and says whether the expectation holds there. */
   check(want: Expectation): Promise<{ ok: boolean; detail: string }>;
 }

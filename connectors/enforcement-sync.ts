@@ -1,8 +1,9 @@
 /**
- * Keeps every enforcement point holding every agent of the inventory, not only those a kill-switch
- * action has touched: a point denies an agent it holds no state for (fail closed), so agents must
- * be written there before their gateways ask, and again after the point loses its data (OPA keeps
- * pushed data in memory: a restart empties it). The worker runs `syncEnforcementPoints` at start
+ * Keeps each enforcement point that holds a copy of Firebreak's state (OPA's data) holding every
+ * agent of the inventory, not only those a kill-switch action has touched: such a point denies an
+ * agent it holds no state for (fail closed), so agents must be written there before their
+ * gateways ask, and again after the point loses its data (OPA keeps pushed data in memory: a
+ * restart empties it). The worker runs `syncEnforcementPoints` at start
  * and then every interval; an action still writes its own change at once.
  */
 import { listAgents } from '../db/agents';
@@ -15,13 +16,15 @@ export interface SyncResult {
   error?: string;
 }
 
+/** Syncs the points that keep a copy of Firebreak's state (those with `applyAll`). */
 export async function syncEnforcementPoints(db: Db, points: EnforcementPoint[]): Promise<SyncResult[]> {
-  if (points.length === 0) return [];
+  const copies = points.filter((p) => p.applyAll);
+  if (copies.length === 0) return [];
   const states = (await listAgents(db)).map(killSwitchStateOf);
   return Promise.all(
-    points.map(async (p) => {
+    copies.map(async (p) => {
       try {
-        return { point: p.name, changed: (await p.applyAll(states)).changed };
+        return { point: p.name, changed: (await p.applyAll!(states)).changed };
       } catch (err) {
         return { point: p.name, error: (err as Error).message };
       }
@@ -36,7 +39,7 @@ export function startEnforcementSync(
   intervalMs: number,
   onError: (r: SyncResult) => void,
 ): { stop(): void } {
-  if (points.length === 0) return { stop: () => undefined };
+  if (!points.some((p) => p.applyAll)) return { stop: () => undefined };
   let running = false;
   const run = async () => {
     if (running) return;
