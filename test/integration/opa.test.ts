@@ -315,11 +315,12 @@ async function listen(server: http.Server) {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-async function mcpClient(url: string, token: string) {
+async function mcpClient(url: string, token: string, agentId?: string) {
   const c = new Client({ name: 'agent-proxy-runtime', version: '1.0.0' });
+  const named: Record<string, string> = agentId ? { 'x-agent-id': agentId } : {};
   await c.connect(
     new StreamableHTTPClientTransport(new URL(url), {
-      requestInit: { headers: { authorization: `Bearer ${token}` } },
+      requestInit: { headers: { authorization: `Bearer ${token}`, ...named } },
     }),
   );
   return c;
@@ -332,7 +333,10 @@ describe('examples/gateways/opa-mcp-proxy in front of a real MCP server', () => 
       upstream: upstream.url,
       opaUrl: opa.url,
       opaToken: OPA_TOKEN,
-      agents: { 'proxy-token-agent-proxy': 'agent-proxy' },
+      agents: {
+        'proxy-token-agent-proxy': 'agent-proxy',
+        'proxy-token-shared': ['agent-proxy', 'agent-opa'],
+      },
     });
     const proxyUrl = await listen(proxy);
     const acts = actionsFor(stack, opaLive);
@@ -360,6 +364,19 @@ describe('examples/gateways/opa-mcp-proxy in front of a real MCP server', () => 
 
       // An unknown token is not an agent; OPA down refuses too (fail closed).
       await expect(mcpClient(`${proxyUrl}/mcp`, 'not-a-token')).rejects.toThrow(/unknown agent token/);
+      // A shared token speaks only for the agents it lists, each naming itself in X-Agent-Id.
+      const shared = await mcpClient(`${proxyUrl}/mcp`, 'proxy-token-shared', 'agent-proxy');
+      await expect(shared.callTool({ name: 'echo', arguments: { text: 'shared' } })).rejects.toMatchObject({
+        code: REFUSED,
+        message: expect.stringMatching(/agent is disabled/),
+      });
+      await shared.close();
+      await expect(mcpClient(`${proxyUrl}/mcp`, 'proxy-token-shared', 'agent-tools')).rejects.toThrow(
+        /unknown agent token/,
+      );
+      await expect(mcpClient(`${proxyUrl}/mcp`, 'proxy-token-agent-proxy', 'agent-opa')).rejects.toThrow(
+        /unknown agent token/,
+      );
       await acts.executeAction(req('agent.enable', { agent_id: 'agent-proxy' }));
       expect(await c.callTool({ name: 'echo', arguments: { text: 'three' } })).toMatchObject({
         content: [{ text: 'three' }],

@@ -1,7 +1,8 @@
 /**
  * Runs the OPA-checking MCP proxy: `npx tsx examples/gateways/opa-mcp-proxy/main.ts` with
  * UPSTREAM_URL (the MCP server's endpoint), OPA_URL, optional OPA_TOKEN, AGENT_TOKENS (JSON
- * `{"<bearer token>": "<agent id>"}`), and PORT / HOST (default 127.0.0.1:8081).
+ * `{"<bearer token>": "<agent id>" | ["<agent id>", …]}`: a token with a list speaks for the agent
+ * its `X-Agent-Id` names among them), and PORT / HOST (default 127.0.0.1:8081).
  */
 import { createProxy } from './proxy';
 
@@ -11,7 +12,7 @@ function required(name: string): string {
   return v;
 }
 
-const agents = JSON.parse(required('AGENT_TOKENS')) as Record<string, string>;
+const agents = JSON.parse(required('AGENT_TOKENS')) as Record<string, string | string[]>;
 const server = createProxy({
   upstream: required('UPSTREAM_URL'),
   opaUrl: required('OPA_URL'),

@@ -3,9 +3,10 @@
  * asks OPA, for every JSON-RPC `tools/call`, whether this agent may call this tool
  * (policies/firebreak.rego, `POST /v1/data/firebreak/authz/decision`), and answers a JSON-RPC
  * error instead of forwarding when the answer is deny, OPA cannot be reached, or its answer is not
- * a decision (fail closed). The agent is whoever its bearer token belongs to: a runtime cannot
- * name another agent, and a compromised one cannot skip the check, because it holds no route to
- * the MCP server but this proxy. Everything else (initialize, tools/list, the GET event stream,
+ * a decision (fail closed). The agent is whoever its bearer token belongs to, or, for a token
+ * shared by several agents, the one its `X-Agent-Id` header names among those: a runtime cannot
+ * name an agent outside its token, and a compromised one cannot skip the check, because it holds
+ * no route to the MCP server but this proxy. Everything else (initialize, tools/list, the GET event stream,
  * DELETE of a session) is forwarded unchanged. Depends on Node built-ins only.
  */
 import http from 'node:http';
@@ -16,8 +17,11 @@ export interface ProxyOptions {
   /** The OPA server holding Firebreak's data and policy. */
   opaUrl: string;
   opaToken?: string;
-  /** Bearer token → agent id: which agent a request comes from. */
-  agents: Record<string, string>;
+  /**
+   * Bearer token → the agent it belongs to, or the agents it may speak for (the request then names
+   * one in `X-Agent-Id`).
+   */
+  agents: Record<string, string | string[]>;
   opaTimeoutMs?: number;
 }
 
@@ -115,11 +119,19 @@ async function refusals(o: ProxyOptions, agentId: string, messages: JsonRpcMessa
   }));
 }
 
+/** The calling agent: the token's own, or the one X-Agent-Id names within the token's scope. */
+function agentOf(o: ProxyOptions, req: http.IncomingMessage): string | undefined {
+  const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+  if (token === undefined || !Object.hasOwn(o.agents, token)) return undefined;
+  const scope = o.agents[token]!;
+  const named = req.headers['x-agent-id'];
+  if (typeof scope === 'string') return named === undefined || named === scope ? scope : undefined;
+  return typeof named === 'string' && scope.includes(named) ? named : undefined;
+}
+
 export function createProxy(o: ProxyOptions): http.Server {
   return http.createServer(async (req, res) => {
-    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const agentId =
-      token === undefined ? undefined : Object.hasOwn(o.agents, token) ? o.agents[token] : undefined;
+    const agentId = agentOf(o, req);
     if (!agentId) return sendJson(res, 401, { error: 'unknown agent token' });
     const body = await readBody(req);
     if (!body) return sendJson(res, 413, { error: `request body over ${MAX_BODY} bytes` });
