@@ -75,6 +75,7 @@ const mayImport = {
   playbooks: ['./domain'],
   domain: [],
   db: ['./domain'],
+  examples: [],
 };
 const boundaryZones = Object.entries(mayImport).map(([folder, may]) => ({
   target: `./${folder}`,

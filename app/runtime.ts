@@ -10,7 +10,13 @@ import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import { createApp } from '../api/app';
-import { buildLiveConnectors, lazyLiveConnectors } from '../connectors/registry';
+import { startEnforcementSync } from '../connectors/enforcement-sync';
+import {
+  buildLiveConnectors,
+  enforcementPoints,
+  enforcementSyncIntervalMs,
+  lazyLiveConnectors,
+} from '../connectors/registry';
 import { signVerifierToken, statusJwks } from '../connectors/status-document';
 import { openBlobStore } from '../db/blob-store';
 import { dbFile, openDb, type Db } from '../db/client';
@@ -111,6 +117,14 @@ export async function startWorker(config: Config, target: TemporalTarget, db: Db
       config: config.connectors,
       evidence: openBlobStore(config.evidence),
     }),
+  );
+  // Gateways asking OPA deny agents it holds no state for: write every agent there, and again
+  // periodically (an OPA restart loses pushed data). No-op without OPA configured.
+  startEnforcementSync(
+    db,
+    enforcementPoints(config.connectors),
+    enforcementSyncIntervalMs(config.connectors),
+    (r) => process.emitWarning(`kill-switch sync to ${r.point} failed: ${r.error}`),
   );
   const bundle = await bundleInChild(path.join(config.dataDir, 'workflow-bundle', `${process.pid}.js`));
   const { worker } = await createWorker({

@@ -1,5 +1,6 @@
 /**
- * Builds the live connectors from configuration: the kill switch, credentials (AWS IAM,
+ * Builds the live connectors from configuration: the kill switch (with OPA as an enforcement
+ * point when configured), credentials (AWS IAM,
  * PostgreSQL, HTTP systems), access restriction, evidence collection and notify. Called only
  * through the lazy `liveConnectors()` of executeAction, so drill incidents never construct a live
  * client; clients themselves connect per call.
@@ -13,8 +14,10 @@ import { accessConnector, type AccessProviders } from './access';
 import { awsIamConnector, type AwsIamOptions } from './aws-iam';
 import type { ConnectorConfig } from './config';
 import { credentialsConnector, type CredentialProviders } from './credentials';
+import type { EnforcementPoint } from './enforcement-point';
 import { evidenceCollectHandler, type EvidenceSources } from './evidence';
 import { killSwitchConnector } from './kill-switch';
+import { OpaConfig, opaEnforcementPoint } from './opa';
 import { postgresConnector } from './postgres';
 import { httpSystem } from './signed-http';
 import { ConnectorError, handler, type CredentialProvider, type LiveConnectors } from './types';
@@ -62,12 +65,23 @@ export function buildLiveConnectors(deps: LiveConnectorDeps): LiveConnectors {
       statusToken: deps.statusToken,
       statusBaseUrl: config.statusBaseUrl,
       now: deps.now,
+      enforcement: enforcementPoints(config),
     }),
     ...credentialsConnector(db, creds),
     ...accessConnector(access, db),
     'evidence.collect': evidenceCollectHandler({ db, sources, blobs: deps.evidence, now: deps.now }),
     notify: notifyHandler(db, deps.now),
   };
+}
+
+/** The configured enforcement points of the kill switch (OPA), beside Firebreak's own status. */
+export function enforcementPoints(config: ConnectorConfig): EnforcementPoint[] {
+  return config.opa ? [opaEnforcementPoint(config.opa)] : [];
+}
+
+/** How often the worker re-syncs the enforcement points (the shortest configured interval). */
+export function enforcementSyncIntervalMs(config: ConnectorConfig): number {
+  return config.opa ? OpaConfig.parse(config.opa).sync_interval_seconds * 1000 : 30_000;
 }
 
 /** Provider `http` credentials have references `<system>:<name>`. */

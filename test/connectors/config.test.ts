@@ -48,6 +48,38 @@ describe('connector configuration', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('configures OPA from FIREBREAK_OPA_URL / FIREBREAK_OPA_TOKEN or connectors.opa, env first', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-cfg-'));
+    const file = path.join(dir, 'firebreak.yaml');
+    const env = { DATA_DIR: dir, FIREBREAK_CONFIG: file };
+    fs.writeFileSync(file, 'connectors: {}\n');
+    expect(loadConfig(env).connectors.opa).toBeUndefined();
+    fs.writeFileSync(
+      file,
+      'connectors:\n  opa: { url: "http://opa.internal:8181", token: file-token-0123, sync_interval_seconds: 5 }\n',
+    );
+    expect(loadConfig(env).connectors.opa).toEqual({
+      url: 'http://opa.internal:8181',
+      token: 'file-token-0123',
+      timeout_ms: 5000,
+      sync_interval_seconds: 5,
+    });
+    const over = loadConfig({
+      ...env,
+      FIREBREAK_OPA_URL: 'http://127.0.0.1:9181',
+      FIREBREAK_OPA_TOKEN: 'env-token-0123',
+    });
+    expect(over.connectors.opa).toMatchObject({ url: 'http://127.0.0.1:9181', token: 'env-token-0123' });
+    fs.writeFileSync(file, 'connectors: {}\n');
+    expect(loadConfig({ ...env, FIREBREAK_OPA_URL: 'http://127.0.0.1:9181' }).connectors.opa).toEqual({
+      url: 'http://127.0.0.1:9181',
+    });
+    expect(() => loadConfig({ ...env, FIREBREAK_OPA_URL: 'opa' })).toThrow(/FIREBREAK_OPA_URL/);
+    fs.writeFileSync(file, 'connectors:\n  opa: { url: "http://opa.internal:8181", timeout_ms: -1 }\n');
+    expect(() => loadConfig(env)).toThrow(/connectors\.opa\.timeout_ms/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('builds live connectors once, on first use', () => {
     let builds = 0;
     const live = lazyLiveConnectors(() => {

@@ -1,0 +1,109 @@
+/**
+ * A real OPA server for the OPA connector's integration tests: the binary that
+ * scripts/provision.d/opa.sh builds into .test-services/opa/bin, run as `opa run --server` on a
+ * free loopback port with policies/firebreak.rego loaded, ready once `/health` answers. With a
+ * token it also requires `Authorization: Bearer <token>` (token authentication with a
+ * system.authz policy). A missing binary fails saying which script provisions it; it never skips.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../../app/free-port';
+
+const ROOT = path.join(import.meta.dirname, '..', '..');
+export const OPA_BIN = path.join(ROOT, '.test-services', 'opa', 'bin', 'opa');
+export const POLICY_DIR = path.join(ROOT, 'policies');
+
+export function opaBinary(): string {
+  if (!fs.existsSync(OPA_BIN)) {
+    throw new Error(
+      `OPA not found at ${OPA_BIN}: run bash scripts/provision.d/opa.sh (builds open-policy-agent/opa v1.22.3 with go install)`,
+    );
+  }
+  return OPA_BIN;
+}
+
+export interface LocalOpa {
+  url: string;
+  port: number;
+  /** Stops the server (idempotent); `start()` runs it again on the same port, with no data. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops it for good and removes its temp dir. */
+  close(): Promise<void>;
+}
+
+const authzPolicy = (token: string) => `package system.authz
+
+default allow := false
+
+allow if input.path == ["health"]
+
+allow if input.identity == ${JSON.stringify(token)}
+`;
+
+export async function startOpa(opts: { token?: string } = {}): Promise<LocalOpa> {
+  const bin = opaBinary();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-opa-'));
+  const files = [path.join(POLICY_DIR, 'firebreak.rego')];
+  const auth: string[] = [];
+  if (opts.token) {
+    const authz = path.join(dir, 'authz.rego');
+    fs.writeFileSync(authz, authzPolicy(opts.token));
+    files.push(authz);
+    auth.push('--authentication=token', '--authorization=basic');
+  }
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+  let stderr = '';
+
+  async function start() {
+    const args = [
+      'run',
+      '--server',
+      '--addr',
+      `127.0.0.1:${port}`,
+      '--log-level',
+      'error',
+      ...auth,
+      ...files,
+    ];
+    const c = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = c;
+    c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (c.exitCode !== null) throw new Error(`opa exited (${c.exitCode}): ${stderr.slice(-500)}`);
+      try {
+        if ((await fetch(`${url}/health`)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`opa did not start on ${url}: ${stderr.slice(-500)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async function stop() {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null) return;
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill('SIGTERM');
+    await exited;
+  }
+
+  await start();
+  return {
+    url,
+    port,
+    start,
+    stop,
+    async close() {
+      await stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
