@@ -33,11 +33,16 @@ export function compensationFor(
   return undo ? { stepId: step.id, action: undo, params, ...contains } : undefined;
 }
 
-export async function runCompensation(ctx: PlaybookContext, c: CompensationEntry): Promise<void> {
+/** Runs one undo and records its outcome; true when it took effect. `actor`: who released it. */
+export async function runCompensation(
+  ctx: PlaybookContext,
+  c: CompensationEntry,
+  actor = ctx.actor,
+): Promise<boolean> {
   let ok = false;
   let summary: string;
   try {
-    const req = actionRequest(ctx, `${c.stepId}.undo`, c.action, c.params);
+    const req = { ...actionRequest(ctx, `${c.stepId}.undo`, c.action, c.params), actor };
     const result = await ctx.activity(() => followUpActions.executeAction(req));
     ok = result.ok;
     summary = result.summary;
@@ -50,12 +55,13 @@ export async function runCompensation(ctx: PlaybookContext, c: CompensationEntry
   await ctx.project('recordTimeline', {
     incidentId: ctx.incidentId,
     kind: ok ? 'compensation.succeeded' : 'compensation.failed',
-    actor: ctx.actor,
+    actor,
     message: `Undo of ${c.stepId}: ${c.action}: ${summary}`,
     data: { stepId: c.stepId, action: c.action },
     eventKey: `${ctx.incidentId}:compensation:${c.stepId}`,
     at: nowIso(),
   });
+  return ok;
 }
 
 /** Notes on the timeline that a containment's undo was not run, and why. */

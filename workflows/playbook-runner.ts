@@ -78,8 +78,11 @@ async function unwindAbort(ctx: PlaybookContext, err: PlaybookAborted): Promise<
   const requested = ctx.run.abortRequested;
   await compensateAll(ctx, requested?.release === true, `playbook aborted: ${err.reason}`);
   if (ctx.contained()) await markNeedsAttention(ctx, `playbook aborted: ${err.reason}`, requested?.stepId);
-  // Containers and waits cut short by the abort do not stay "running" in the query.
+  // Containers and waits cut short by the abort do not stay "running" in the query. A release
+  // approval outlives the playbook: it is decided after an abort too (release.ts).
+  const releases = new Set((ctx.run.releases ?? []).map((r) => r.step.id));
   for (const s of Object.values(ctx.run.steps)) {
+    if (releases.has(s.id)) continue;
     if (s.status === 'running' || s.status === 'waiting')
       Object.assign(s, { status: 'failed', error: 'aborted' });
   }
