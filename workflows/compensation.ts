@@ -84,9 +84,15 @@ export async function keepContainment(
 /**
  * Undoes the completed actions in reverse, containment only when `release` is set; each is
  * removed only once done, so a run that continues-as-new mid-way still owes the rest. Kept
- * containment entries stay in the list: they are what a later release would undo.
+ * containment entries stay in the list: they are what a later release would undo. `actor`: who
+ * released it, for a release (the timeline and the connectors' audit entries name them).
  */
-export async function compensateAll(ctx: PlaybookContext, release: boolean, why: string): Promise<void> {
+export async function compensateAll(
+  ctx: PlaybookContext,
+  release: boolean,
+  why: string,
+  actor = ctx.actor,
+): Promise<void> {
   const owed = ctx.run.compensations;
   for (let i = owed.length - 1; i >= 0; i--) {
     const c = owed[i]!;
@@ -94,7 +100,7 @@ export async function compensateAll(ctx: PlaybookContext, release: boolean, why:
       await keepContainment(ctx, c, why);
       continue;
     }
-    await runCompensation(ctx, c);
+    await runCompensation(ctx, c, actor);
     owed.splice(i, 1);
   }
 }
