@@ -239,6 +239,28 @@ describe('a stand-alone release of containment', () => {
     expect(await agentStatus(agentId)).toBe('disabled');
   });
 
+  it('another incident cannot enable an agent an open incident disabled: only that incident releases it', async () => {
+    const { agentId } = await contained();
+    const enabler = pinYaml(`
+id: enable-other
+version: 1
+title: Enable another incident's agent
+phases:
+  remediate:
+    - id: enable
+      kind: action
+      action: agent.enable
+      params: { agent_id: ${agentId} }
+      on_failure: continue
+`);
+    const other = await startIncident(stack, { playbook: enabler, mode: 'live', agentId });
+    const s = await waitForStep(other.handle, 'enable', 'failed');
+    expect(s.steps.find((x) => x.id === 'enable')?.error).toMatch(
+      /was disabled by open incident inc-[0-9a-f]+-1: only that incident's release enables it/,
+    );
+    expect(await agentStatus(agentId)).toBe('disabled');
+  });
+
   it('names the field of a bad body (400)', async () => {
     const { incidentId } = await contained();
     const res = await post(`${incidentId}/release`, tokens.alice, {});
