@@ -6,8 +6,8 @@
  * timeline; a responder who is not a decider is refused (403, audited); an unknown playbook is
  * 404 naming the field; a second attach, once a playbook beyond triage runs, is 409.
  */
-import crypto from 'node:crypto';
 import { execFile } from 'node:child_process';
+import crypto from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -6,7 +6,10 @@
  * agent disabled and says so; a release works after the playbook aborted. Live incidents with the
  * real kill switch.
  */
+import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFileConfig } from '../../app/config-file';
 import type { LiveConnectors } from '../../connectors/types';
@@ -259,6 +262,23 @@ phases:
       /was disabled by open incident inc-[0-9a-f]+-1: only that incident's release enables it/,
     );
     expect(await agentStatus(agentId)).toBe('disabled');
+  });
+
+  it('is requested from the CLI too, and approved there', async () => {
+    const { incidentId, handle, agentId } = await contained();
+    const root = path.resolve(import.meta.dirname, '..', '..');
+    const cli = (token: string, ...args: string[]) =>
+      promisify(execFile)(
+        path.join(root, 'node_modules', '.bin', 'tsx'),
+        [path.join(root, 'cli', 'index.ts'), 'incident', ...args],
+        { env: { ...process.env, FIREBREAK_URL: stack.url, FIREBREAK_TOKEN: token } },
+      );
+    const { stdout } = await cli(tokens.alice, 'release', incidentId, '--reason', 'benign');
+    expect(JSON.parse(stdout).result).toMatchObject({ stepId: 'release_1' });
+    await cli(tokens.alice, 'approve', incidentId, 'release_1');
+    await cli(tokens.bob, 'approve', incidentId, 'release_1');
+    await waitForStep(handle, 'release_1', 'succeeded');
+    expect(await agentStatus(agentId)).toBe('enabled');
   });
 
   it('names the field of a bad body (400)', async () => {
