@@ -16,6 +16,8 @@ const DECISION_ACTIONS: Record<string, string> = {
   'approval.rejected': 'decision.reject',
   'task.completed': 'decision.task_done',
   'abort.requested': 'decision.abort',
+  'playbook.attached': 'decision.attach_playbook',
+  'release.requested': 'decision.release_request',
   escalated: 'decision.escalate',
   note: 'decision.note',
 };

@@ -14,6 +14,7 @@ import {
   recordProjection,
   recordProjections,
   type NeedsAttentionWrite,
+  type PlaybookAttachedWrite,
 } from '../db/incident-projection';
 import { appendAuditedTimelineEvent, appendTimelineEvent, type TimelineEvent } from '../db/timeline';
 import { alertsAttachedEvent, type AlertBatchRecord } from '../domain/alert-batch';
@@ -22,7 +23,7 @@ import type { Phase, StepStatus } from '../domain/incident';
 import { closeAuditEntry, decisionAuditEntry } from './decision-audit';
 
 export type { TimelineEvent } from '../db/timeline';
-export type { NeedsAttentionWrite } from '../db/incident-projection';
+export type { NeedsAttentionWrite, PlaybookAttachedWrite } from '../db/incident-projection';
 
 export interface StepRecord {
   incidentId: string;
@@ -36,6 +37,8 @@ export interface StepRecord {
   data?: Record<string, unknown>;
   /** Distinguishes repeated transitions to the same status (e.g. each approval vote). */
   seq?: number;
+  /** A playbook attached to a running incident: scopes the event key (see PlaybookContext). */
+  eventScope?: string;
 }
 
 export interface IncidentActivityDeps {
@@ -56,11 +59,13 @@ export interface PhaseRecord {
   milestone?: string;
   actor: string;
   at: string;
+  eventScope?: string;
 }
 
 /** One queued projection write: the activity it stands for, and that activity's input. */
 export type ProjectionWrite =
   | { kind: 'recordNeedsAttention'; input: NeedsAttentionWrite }
+  | { kind: 'recordPlaybookAttached'; input: PlaybookAttachedWrite }
   | { kind: 'recordStep'; input: StepRecord }
   | { kind: 'recordPhase'; input: PhaseRecord }
   | { kind: 'recordTimeline'; input: TimelineEvent }

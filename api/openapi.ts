@@ -10,7 +10,7 @@ import '../domain/postmortem';
 import { AgentsImport } from '../connectors/inventory';
 import { SIGNATURE_HEADER } from './intake-auth';
 import { killSwitchPaths, RUNTIME_TOKEN_SCHEME } from './openapi-kill-switch';
-import { ApprovalBody, NoteBody, ReasonBody, TaskBody } from './routes/decisions';
+import { ApprovalBody, AttachBody, NoteBody, ReasonBody, ReleaseBody, TaskBody } from './routes/decisions';
 import { DrillRequest, Judgement } from './routes/drills';
 import { IncidentListQuery, TimelineQuery } from './schemas';
 
@@ -151,9 +151,42 @@ function decisionPaths(): Record<string, unknown> {
       'Abort the playbook: completed actions are undone in reverse order, except containment (agent.disable, credentials.revoke, access.restrict), which stays in place',
       ReasonBody,
     ),
+    '/v1/incidents/{id}/playbook': withResponses(
+      decision(
+        'Attach a playbook to an incident running triage (or none), as a decider: pinned as at open, then run',
+        AttachBody,
+      ),
+      {
+        '404': {
+          description: 'No such incident, or no such playbook (`unknown_playbook`)',
+          ...json('Error'),
+        },
+        '409': {
+          description: 'Refused: a playbook other than triage already runs, or the incident is closing',
+          ...json('Error'),
+        },
+      },
+    ),
+    '/v1/incidents/{id}/release': withResponses(
+      decision(
+        'Request a release of containment, as a decider: opens a k-of-n approval (`release_<n>`, decided at approvals/{stepId}); only its approval re-enables the agent',
+        ReleaseBody,
+      ),
+      {
+        '409': {
+          description: 'Refused: nothing is contained, or a release already waits for its approvals',
+          ...json('Error'),
+        },
+      },
+    ),
     '/v1/incidents/{id}/close': decision('Close the incident', ReasonBody),
     '/v1/incidents/{id}/escalate': decision('Escalate to a target (paged and posted in Slack)', ReasonBody),
   };
+}
+
+/** The same operation with some responses described for what it does. */
+function withResponses(op: { post: { responses: Record<string, unknown> } }, over: Record<string, unknown>) {
+  return { post: { ...op.post, responses: { ...op.post.responses, ...over } } };
 }
 
 /** Tabletop drills: run a scenario (every action simulated), read its report, judge it. */

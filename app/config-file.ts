@@ -10,7 +10,8 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConnectorsFileSection } from '../connectors/config';
 import { AlertFormat, Severity } from '../domain/alert';
-import { DurationOrSecondsMs } from '../domain/duration';
+import { Duration, DurationOrSecondsMs } from '../domain/duration';
+import { DEFAULT_RELEASE_POLICY, type ReleasePolicy } from '../domain/incident';
 
 export const SCOPES = ['read', 'respond', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -161,6 +162,16 @@ export const ConfigFileSchema = z.strictObject({
    * playbook's approvers (a user's `roles`, or SLACK_USER_ROLES).
    */
   decision_roles: z.array(z.string().min(1)).default([...DEFAULT_DECISION_ROLES]),
+  /**
+   * A stand-alone release of containment (`POST /v1/incidents/:id/release`, `/incident release`):
+   * how many distinct people approve it, and how long it waits before it lapses (nothing undone).
+   */
+  release: z
+    .strictObject({
+      min_approvals: z.number().int().min(1).max(10).default(DEFAULT_RELEASE_POLICY.minApprovals),
+      timeout: Duration.default(DEFAULT_RELEASE_POLICY.timeout),
+    })
+    .default({ min_approvals: DEFAULT_RELEASE_POLICY.minApprovals, timeout: DEFAULT_RELEASE_POLICY.timeout }),
   /** Applies to sources without their own rate_limit. */
   default_rate_limit: RateLimitSchema.default({ per_second: 500, burst: 5000 }),
   /** The most alerts one intake request (an Alertmanager batch) may carry; more is a 400. */
@@ -247,6 +258,7 @@ export interface FileConfig {
   rules: RouteRule[];
   users: UserConfig[];
   decisionRoles: string[];
+  release: ReleasePolicy;
   defaultRateLimit: RateLimit;
   maxAlertsPerRequest: number;
   connectors: ConnectorsFileSection;
@@ -258,6 +270,7 @@ export const EMPTY_FILE_CONFIG: FileConfig = {
   rules: [],
   users: [],
   decisionRoles: [...DEFAULT_DECISION_ROLES],
+  release: { ...DEFAULT_RELEASE_POLICY },
   defaultRateLimit: { perSecond: 500, burst: 5000 },
   maxAlertsPerRequest: DEFAULT_MAX_ALERTS_PER_REQUEST,
   connectors: { http_systems: [] },
@@ -352,6 +365,7 @@ export function parseFileConfig(doc: unknown, env: NodeJS.ProcessEnv, where: str
     rules: f.rules,
     users,
     decisionRoles: f.decision_roles,
+    release: { minApprovals: f.release.min_approvals, timeout: f.release.timeout },
     defaultRateLimit: { perSecond: f.default_rate_limit.per_second, burst: f.default_rate_limit.burst },
     maxAlertsPerRequest: f.max_alerts_per_request,
     connectors: f.connectors,

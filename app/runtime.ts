@@ -184,7 +184,11 @@ export async function startApi(
     temporal,
     log,
     drillStartOptions,
-    decisionStart: { decisionKey: decisions.publicKeyHex, deciderRoles: config.file.decisionRoles },
+    decisionStart: {
+      decisionKey: decisions.publicKeyHex,
+      deciderRoles: config.file.decisionRoles,
+      release: config.file.release,
+    },
   });
   const slack = await startSlack(config, { db: services.db, temporal, outbox, log, decisions, people });
   const app = createApp({

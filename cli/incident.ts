@@ -86,4 +86,23 @@ export function registerIncidentCommands(program: Command): void {
     .action((id: string, o: { reason: string }) =>
       post(`/v1/incidents/${encodeURIComponent(id)}/abort`, { reason: o.reason }),
     );
+  incident
+    .command('playbook <incident> <playbook>')
+    .option('--reason <text>')
+    .description('attach a playbook to an incident running triage (or none); it is pinned and runs')
+    .action((id: string, playbook: string, o: { reason?: string }) =>
+      post(`/v1/incidents/${encodeURIComponent(id)}/playbook`, {
+        playbook,
+        ...(o.reason ? { reason: o.reason } : {}),
+      }),
+    );
+  incident
+    .command('release <incident>')
+    .requiredOption('--reason <text>', 'why containment may end (recorded on the timeline)')
+    .description(
+      'request a release of containment: opens a k-of-n approval (release_<n>) that others approve with `incident approve`',
+    )
+    .action((id: string, o: { reason: string }) =>
+      post(`/v1/incidents/${encodeURIComponent(id)}/release`, { reason: o.reason }),
+    );
 }

@@ -12,6 +12,7 @@
 import type { JSONWebKeySet } from 'jose';
 import {
   getAgent,
+  openDisablingIncident,
   setAgentStatus as storeAgentStatus,
   setToolsBlocked,
   type AgentRow,
@@ -159,6 +160,12 @@ function statusHandler(o: KillSwitchOptions, want: 'enabled' | 'disabled'): Acti
     target: (p) => `agent:${p.agent_id}`,
     async act(p, ctx) {
       const by = { actor: ctx.actor, incidentId: ctx.incidentId, stepId: ctx.stepId };
+      // An agent an open incident disabled comes back only through that incident's release.
+      const holder = want === 'enabled' ? await openDisablingIncident(o.db, p.agent_id) : undefined;
+      if (holder && holder !== ctx.incidentId)
+        throw new ConnectorError(
+          `agent ${p.agent_id} was disabled by open incident ${holder}: only that incident's release enables it`,
+        );
       const r = await setAgentStatus(o.db, p.agent_id, want, now(), by);
       const applied = await applyToPoints(o, p.agent_id);
       return {

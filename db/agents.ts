@@ -4,11 +4,11 @@
  * reads, the kill-switch status (its version only grows; each change audited with its actor),
  * and credential state as the connectors change it.
  */
-import { asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import { insertAuditEntry, recordAuditHead } from './audit';
 import { auditSignerOf } from './audit-signer';
 import { inTransaction, type Db } from './client';
-import { agentCredentials, agents } from './schema';
+import { agentCredentials, agents, auditLog, incidents } from './schema';
 
 export type AgentRow = typeof agents.$inferSelect;
 export type CredentialRow = typeof agentCredentials.$inferSelect;
@@ -256,4 +256,28 @@ export async function recordRotation(db: Db, oldId: string, replacement: Credent
     tx.insert(agentCredentials).values(replacement).onConflictDoNothing().run();
     tx.update(agentCredentials).set({ status: 'inactive' }).where(eq(agentCredentials.id, oldId)).run();
   });
+}
+
+/**
+ * The incident, still open, whose action disabled this (now disabled) agent: the last
+ * `inventory.status` change in the audit log names it. Only that incident's release may enable
+ * the agent again (connectors/kill-switch.ts).
+ */
+export async function openDisablingIncident(db: Db, agentId: string): Promise<string | undefined> {
+  const a = agentRow(db, agentId);
+  if (a?.status !== 'disabled') return undefined;
+  const last = db
+    .select({ incidentId: auditLog.incidentId })
+    .from(auditLog)
+    .where(and(eq(auditLog.action, 'inventory.status'), eq(auditLog.target, `agent:${agentId}`)))
+    .orderBy(desc(auditLog.seq))
+    .limit(1)
+    .get();
+  if (!last?.incidentId) return undefined;
+  const inc = db
+    .select({ status: incidents.status })
+    .from(incidents)
+    .where(eq(incidents.id, last.incidentId))
+    .get();
+  return inc && inc.status !== 'closed' ? last.incidentId : undefined;
 }

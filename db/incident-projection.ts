@@ -42,6 +42,8 @@ export interface StepWrite {
   data?: Record<string, unknown>;
   /** Distinguishes repeated transitions to the same status (e.g. each approval vote). */
   seq?: number;
+  /** Scopes the event key: a playbook attached later re-runs steps its predecessor had. */
+  eventScope?: string;
 }
 
 export interface StartWrite {
@@ -55,6 +57,17 @@ export interface PhaseWrite {
   incidentId: string;
   phase: string;
   milestone?: string;
+  actor: string;
+  at: string;
+  eventScope?: string;
+}
+
+/** A playbook attached to a running incident: pinned on the incident row, as at open. */
+export interface PlaybookAttachedWrite {
+  incidentId: string;
+  playbook: { id: string; version: number; hash: string };
+  /** The playbook it replaced (triage), if any. */
+  replaced?: { id: string; version: number; hash: string };
   actor: string;
   at: string;
 }
@@ -71,6 +84,7 @@ export interface NeedsAttentionWrite {
 
 export type ProjectionWriteInput =
   | { kind: 'recordNeedsAttention'; input: NeedsAttentionWrite }
+  | { kind: 'recordPlaybookAttached'; input: PlaybookAttachedWrite }
   | { kind: 'recordStep'; input: StepWrite }
   | { kind: 'recordPhase'; input: PhaseWrite }
   | { kind: 'recordTimeline'; input: TimelineEvent }
@@ -101,7 +115,7 @@ function writeStep(db: Db, r: StepWrite, now: string): void {
       actor: r.actor,
       message: r.message,
       data: { stepId: r.stepId, kind: r.kind, phase: r.phase, ...(r.data ?? {}) },
-      eventKey: `${r.incidentId}:step:${r.stepId}:${r.status}${r.seq === undefined ? '' : `:${r.seq}`}`,
+      eventKey: `${r.incidentId}:${r.eventScope ? `${r.eventScope}:` : ''}step:${r.stepId}:${r.status}${r.seq === undefined ? '' : `:${r.seq}`}`,
       at: r.at,
     },
     now,
@@ -124,7 +138,7 @@ function writePhase(db: Db, input: PhaseWrite, now: string): void {
       actor: input.actor,
       message: input.milestone ? `Milestone: ${input.milestone}` : `Phase ${input.phase} started`,
       data: { phase: input.phase, ...(input.milestone ? { milestone: input.milestone } : {}) },
-      eventKey: `${input.incidentId}:${input.milestone ? `milestone:${input.milestone}` : `phase:${input.phase}`}`,
+      eventKey: `${input.incidentId}:${input.eventScope ? `${input.eventScope}:` : ''}${input.milestone ? `milestone:${input.milestone}` : `phase:${input.phase}`}`,
       at: input.at,
     },
     now,
@@ -190,8 +204,31 @@ function writeNeedsAttention(db: Db, input: NeedsAttentionWrite, now: string): v
   );
 }
 
+/** A playbook was attached: the row pins it (id, version, hash) and the timeline says so. */
+function writePlaybookAttached(db: Db, input: PlaybookAttachedWrite, now: string): void {
+  const { id, version, hash } = input.playbook;
+  db.update(incidents)
+    .set({ playbookId: id, playbookVersion: version, playbookHash: hash, updatedAt: now })
+    .where(eq(incidents.id, input.incidentId))
+    .run();
+  insertTimelineEvent(
+    db,
+    {
+      incidentId: input.incidentId,
+      kind: 'playbook.pinned',
+      actor: input.actor,
+      message: `Playbook ${id} v${version} pinned${input.replaced ? ` in place of ${input.replaced.id}` : ''}`,
+      data: { playbook: input.playbook, ...(input.replaced ? { replaced: input.replaced } : {}) },
+      eventKey: `${input.incidentId}:playbook_pinned:${id}:${hash}`,
+      at: input.at,
+    },
+    now,
+  );
+}
+
 function writeOne(db: Db, w: ProjectionWriteInput, now: string): void {
   if (w.kind === 'recordNeedsAttention') writeNeedsAttention(db, w.input, now);
+  else if (w.kind === 'recordPlaybookAttached') writePlaybookAttached(db, w.input, now);
   else if (w.kind === 'recordStep') writeStep(db, w.input, now);
   else if (w.kind === 'recordPhase') writePhase(db, w.input, now);
   else if (w.kind === 'recordIncidentStarted') writeIncidentStarted(db, w.input, now);

@@ -6,15 +6,27 @@
  * unsigned, badly signed or stale. The signed bytes are `decisionMessage(...)`: every field that
  * decides what the update does, in a fixed order, so no field can change without breaking it.
  */
-import type { Actor, DecisionProof } from './incident';
+import type { Actor, DecisionProof, PinnedPlaybook } from './incident';
 
 export type { DecisionProof } from './incident';
 
 /**
  * What a decision is: which update it drives. `release` is an abort that also undoes containment:
  * it is signed as its own kind, so a signed abort can never be turned into a release.
+ * `release_request` opens the k-of-n approval of a stand-alone release (it undoes nothing by
+ * itself, and is signed as its own kind so it can never pass for a `release`); `attach` attaches
+ * a playbook to a running incident.
  */
-export type DecisionKind = 'approval' | 'task' | 'abort' | 'release' | 'escalate' | 'note' | 'close';
+export type DecisionKind =
+  'approval' | 'task' | 'abort' | 'release' | 'release_request' | 'attach' | 'escalate' | 'note' | 'close';
+
+/**
+ * What an `attach` decision's signature covers of the playbook it attaches: id, version, source
+ * hash and the whole definition, so a signed attach cannot carry another definition.
+ */
+export function playbookClaim(p: PinnedPlaybook): string {
+  return JSON.stringify(['firebreak-playbook-v1', p.id, p.version, p.hash, p.definition]);
+}
 
 /** The kind an abort request is signed and checked as: `release` when it releases containment. */
 export function abortKind(a: { release?: boolean }): 'abort' | 'release' {
@@ -80,6 +92,8 @@ export interface UnsignedDecision {
   text?: string;
   target?: string;
   release?: boolean;
+  /** The playbook an `attach` decision attaches (signed as `playbookClaim`, in `target`). */
+  playbook?: PinnedPlaybook;
 }
 
 /**
@@ -103,6 +117,7 @@ export function signDecision<A extends UnsignedDecision>(
       ? { text: arg.reason ?? arg.note ?? arg.text }
       : {}),
     ...(arg.target !== undefined ? { target: arg.target } : {}),
+    ...(arg.playbook !== undefined ? { target: playbookClaim(arg.playbook) } : {}),
   });
   return { ...arg, proof };
 }

@@ -42,11 +42,23 @@ export interface IncidentStart {
   decisionKey?: string;
   /** Roles (config `decision_roles`) that may abort, resolve, close and complete tasks. */
   deciderRoles?: string[];
+  /**
+   * A stand-alone release of containment (config `release`): how many distinct people must
+   * approve it (default 2) and how long it waits for them (default 24h) before it lapses.
+   */
+  release?: ReleasePolicy;
   /** Drill mode only: scripted action outcomes by step id. */
   scripted?: Record<string, ScriptedOutcome>;
   /** Drill mode only: playbook timers (waits, approval and task deadlines) run this many times faster. */
   speed?: number;
 }
+
+export interface ReleasePolicy {
+  minApprovals: number;
+  timeout: string;
+}
+
+export const DEFAULT_RELEASE_POLICY: ReleasePolicy = { minApprovals: 2, timeout: '24h' };
 
 /** Why containment needs a human first: the source named an agent outside its scope, or set a severity above its max. */
 export type ConfirmationReason = 'out_of_scope' | 'severity_above_max';

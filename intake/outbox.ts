@@ -36,9 +36,11 @@ export interface OutboxOptions {
   drillStartOptions: (db: Db, incidentId: string) => Promise<Partial<IncidentStart>>;
   /**
    * Pinned into every incident: the decision public key its workflow verifies decisions with, and
-   * the roles (config `decision_roles`) that may abort, resolve and complete tasks.
+   * the roles (config `decision_roles`) that may abort, resolve and complete tasks, and the
+   * policy of a stand-alone release (config `release`).
    */
-  decisionStart: Required<Pick<IncidentStart, 'decisionKey' | 'deciderRoles'>>;
+  decisionStart: Required<Pick<IncidentStart, 'decisionKey' | 'deciderRoles'>> &
+    Pick<IncidentStart, 'release'>;
   batchSize?: number;
   /** Delay before retrying after Temporal was unreachable. */
   retryDelayMs?: number;
@@ -107,6 +109,14 @@ export class Outbox {
   private playbooks(): PinnedPlaybook[] {
     this.opts.playbooks ??= loadPlaybookDir();
     return this.opts.playbooks;
+  }
+
+  /**
+   * A playbook by id, pinned exactly as an incident opening now would pin it (same set, same
+   * hash): what a responder attaches to a running incident (api/, slack/).
+   */
+  playbook(id: string): PinnedPlaybook | undefined {
+    return this.playbooks().find((p) => p.id === id);
   }
 
   /** Schedules a drain; concurrent kicks coalesce into one more pass. */

@@ -33,11 +33,16 @@ export function compensationFor(
   return undo ? { stepId: step.id, action: undo, params, ...contains } : undefined;
 }
 
-export async function runCompensation(ctx: PlaybookContext, c: CompensationEntry): Promise<void> {
+/** Runs one undo and records its outcome; true when it took effect. `actor`: who released it. */
+export async function runCompensation(
+  ctx: PlaybookContext,
+  c: CompensationEntry,
+  actor = ctx.actor,
+): Promise<boolean> {
   let ok = false;
   let summary: string;
   try {
-    const req = actionRequest(ctx, `${c.stepId}.undo`, c.action, c.params);
+    const req = { ...actionRequest(ctx, `${c.stepId}.undo`, c.action, c.params), actor };
     const result = await ctx.activity(() => followUpActions.executeAction(req));
     ok = result.ok;
     summary = result.summary;
@@ -50,12 +55,13 @@ export async function runCompensation(ctx: PlaybookContext, c: CompensationEntry
   await ctx.project('recordTimeline', {
     incidentId: ctx.incidentId,
     kind: ok ? 'compensation.succeeded' : 'compensation.failed',
-    actor: ctx.actor,
+    actor,
     message: `Undo of ${c.stepId}: ${c.action}: ${summary}`,
     data: { stepId: c.stepId, action: c.action },
     eventKey: `${ctx.incidentId}:compensation:${c.stepId}`,
     at: nowIso(),
   });
+  return ok;
 }
 
 /** Notes on the timeline that a containment's undo was not run, and why. */
@@ -78,9 +84,15 @@ export async function keepContainment(
 /**
  * Undoes the completed actions in reverse, containment only when `release` is set; each is
  * removed only once done, so a run that continues-as-new mid-way still owes the rest. Kept
- * containment entries stay in the list: they are what a later release would undo.
+ * containment entries stay in the list: they are what a later release would undo. `actor`: who
+ * released it, for a release (the timeline and the connectors' audit entries name them).
  */
-export async function compensateAll(ctx: PlaybookContext, release: boolean, why: string): Promise<void> {
+export async function compensateAll(
+  ctx: PlaybookContext,
+  release: boolean,
+  why: string,
+  actor = ctx.actor,
+): Promise<void> {
   const owed = ctx.run.compensations;
   for (let i = owed.length - 1; i >= 0; i--) {
     const c = owed[i]!;
@@ -88,7 +100,7 @@ export async function compensateAll(ctx: PlaybookContext, release: boolean, why:
       await keepContainment(ctx, c, why);
       continue;
     }
-    await runCompensation(ctx, c);
+    await runCompensation(ctx, c, actor);
     owed.splice(i, 1);
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The handlers of the decision updates (decideApproval, completeTask, abortIncident, escalate,
- * addNote; closeIncident through `admit`). The checks of decisions.ts run twice: in the validator,
+ * addNote, attachPlaybook, requestRelease; closeIncident through `admit`). The checks of decisions.ts run twice: in the validator,
  * which rejects malformed, expired and already-decided updates before they enter history, and in
  * the handler, where a refusal about who decides (unsigned, forged, stale, not authorized, the
  * two-person rule) is written to the timeline as `decision.refused` and to the audit log before
@@ -16,7 +16,9 @@ import type { ApprovalStep } from '../domain/playbook';
 import { followUpActions } from './action-requests';
 import {
   checkApproval,
+  checkAttach,
   checkIncidentDecision,
+  checkReleaseRequest,
   checkTask,
   decisionKey,
   isRecorded,
@@ -30,20 +32,25 @@ import {
 import {
   abortIncident,
   addNote,
+  attachPlaybook,
   completeTask,
   decideApproval,
   escalate,
+  requestRelease,
   type AbortRequest,
   type ApprovalDecision,
+  type AttachPlaybookRequest,
   type CloseRequest,
   type DecisionResult,
   type EscalationRequest,
   type NoteRequest,
+  type ReleaseRequest,
   type TaskCompletion,
 } from './messages';
 import { nowIso, type PlaybookContext } from './playbook-context';
 import { errorMessage } from './playbook-errors';
 import { updateWrites } from './projection-queue';
+import { openRelease } from './release';
 import { approvalLike, showApproval } from './slack-notify';
 
 interface DecisionEvent {
@@ -65,17 +72,33 @@ function validate(r: Refusal | undefined): void {
   if (r && !isRecorded(r)) refuse(r);
 }
 
+/** What the incident lifecycle does for the decisions that change which playbook runs. */
+export interface LifecycleHooks {
+  /** Why an attach cannot happen now (closing, another attach under way), if it cannot. */
+  attachBlocked(): string | undefined;
+  /** Replaces the running triage (or nothing) with the attached playbook and runs it. */
+  attach(req: AttachPlaybookRequest): void;
+  /** Starts waiting for the release approval just opened. */
+  release(ctx: PlaybookContext, record: ReturnType<typeof openRelease>): void;
+}
+
 export class DecisionHandlers {
   constructor(
     private readonly input: IncidentStart,
-    /** Undefined for an incident without a playbook: only escalate, addNote and close apply. */
-    private readonly ctx: PlaybookContext | undefined,
+    /** Undefined for an incident without a playbook: only escalate, addNote, attach and close apply. */
+    private readonly current: () => PlaybookContext | undefined,
     private readonly decisions: Decisions,
+    private readonly hooks: LifecycleHooks,
   ) {}
+
+  /** The playbook run decisions apply to: an attached playbook replaces the one pinned at open. */
+  private get ctx(): PlaybookContext | undefined {
+    return this.current();
+  }
 
   private scope(): DecisionScope {
     return {
-      input: this.input,
+      input: this.ctx?.input ?? this.input,
       run: this.ctx?.run,
       index: this.ctx?.index ?? new Map(),
       nowMs: Date.now(),
@@ -133,6 +156,29 @@ export class DecisionHandlers {
       );
     const note = (n: NoteRequest) =>
       checkIncidentDecision(s(), 'note', n, { text: n.text }, { authorized: false, needsRunning: false });
+    const attach = (a: AttachPlaybookRequest) => checkAttach(s(), a, this.hooks.attachBlocked());
+    const release = (r: ReleaseRequest) => checkReleaseRequest(s(), r);
+    setHandler(
+      attachPlaybook,
+      async (a) => {
+        await this.admit('attach', undefined, a, attach(a));
+        return this.attach(a);
+      },
+      { validator: (a) => validate(attach(a)) },
+    );
+    setHandler(
+      requestRelease,
+      async (r) => {
+        await this.admit('release_request', undefined, r, release(r));
+        return this.requestRelease(r);
+      },
+      {
+        validator: (r) => {
+          requireText(r?.reason, 'reason');
+          validate(release(r));
+        },
+      },
+    );
     setHandler(
       decideApproval,
       async (d) => {
@@ -320,6 +366,45 @@ export class DecisionHandlers {
         actor: a.actor.id,
         message: `${a.actor.name ?? a.actor.id} aborted the playbook${a.release === true ? ' and released containment' : ''} via ${a.actor.via}: ${a.reason}`,
         data: { via: a.actor.via, release: a.release === true },
+      },
+    );
+  }
+
+  private attach(a: AttachPlaybookRequest): Promise<DecisionResult> {
+    const { id, version, hash } = a.playbook;
+    const replaced = this.ctx?.pinned.id;
+    return this.once(
+      decisionKey('attach', undefined, a),
+      a.decisionId,
+      () => {
+        this.hooks.attach(a);
+        return {};
+      },
+      {
+        kind: 'playbook.attached',
+        actor: a.actor.id,
+        message: `${a.actor.name ?? a.actor.id} attached playbook ${id} v${version}${replaced ? ` in place of ${replaced}` : ''} via ${a.actor.via}${a.reason ? `: ${a.reason}` : ''}`,
+        data: { via: a.actor.via, playbook: { id, version, hash }, ...(replaced ? { replaced } : {}) },
+      },
+    );
+  }
+
+  private requestRelease(r: ReleaseRequest): Promise<DecisionResult> {
+    const ctx = this.ctx!;
+    // The id openRelease gives the step (only applied once: a repeat returns the first result).
+    const stepId = `release_${(ctx.run.releases?.length ?? 0) + 1}`;
+    return this.once(
+      decisionKey('release_request', undefined, r),
+      r.decisionId,
+      () => {
+        this.hooks.release(ctx, openRelease(ctx, r.actor, r.reason));
+        return { stepId, stepStatus: 'waiting' };
+      },
+      {
+        kind: 'release.requested',
+        actor: r.actor.id,
+        message: `${r.actor.name ?? r.actor.id} requested a release of containment (${stepId}) via ${r.actor.via}: ${r.reason}`,
+        data: { via: r.actor.via, stepId },
       },
     );
   }

@@ -14,13 +14,14 @@
  * (unknown step, not waiting, expired) are rejected by the validator before entering history.
  */
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { DecisionClaims, DecisionKind } from '../domain/decision-proof';
+import { playbookClaim, type DecisionClaims, type DecisionKind } from '../domain/decision-proof';
 import type { Actor, DecisionProof, IncidentStart } from '../domain/incident';
 import type { ApprovalStep, ManualTaskStep } from '../domain/playbook';
 import type { RefusalType } from '../domain/refusals';
+import { TRIAGE_PLAYBOOK_ID } from '../playbooks/select';
 import { proofProblem } from './decision-proof';
-import type { DecisionResult } from './messages';
-import type { IndexedStep, PlaybookRun } from './playbook-model';
+import type { AttachPlaybookRequest, DecisionResult, ReleaseRequest } from './messages';
+import { holdsContainment, type IndexedStep, type PlaybookRun } from './playbook-model';
 
 export interface Refusal {
   type: RefusalType;
@@ -220,5 +221,54 @@ export function checkIncidentDecision(
   // Without a playbook, or in a drill, nothing is contained: any signed responder may close it.
   if (opts.authorized && s.input.mode === 'live' && s.input.playbook && !isDecider(s, d.actor))
     return unauthorized(`${d.actor.id} may not ${kind} this incident: only ${deciders(s)} may`);
+  return undefined;
+}
+
+/**
+ * A release request: deciders only on a live incident; one waiting release at a time; only while
+ * something is contained (the playbook may have stopped: a release outlives it).
+ */
+export function checkReleaseRequest(s: DecisionScope, r: ReleaseRequest): Refusal | undefined {
+  const sig = signed(s, 'release_request', r, { text: r.reason });
+  if (sig) return sig;
+  if (Object.hasOwn(s.decisions, decisionKey('release_request', undefined, r))) return undefined;
+  const run = s.run;
+  if (!run) return invalid('this incident runs no playbook: nothing is contained');
+  if (s.input.mode === 'live' && !isDecider(s, r.actor))
+    return unauthorized(`${r.actor.id} may not request a release of this incident: only ${deciders(s)} may`);
+  const pending = (run.releases ?? []).find((x) => run.steps[x.step.id]?.approved === undefined);
+  if (pending) return invalid(`release ${pending.step.id} is already waiting for its approvals`);
+  if (!run.compensations.some((c) => holdsContainment(c, s.index)))
+    return invalid('nothing on this incident is contained: there is nothing to release');
+  return undefined;
+}
+
+/**
+ * Attaching a playbook: deciders only on a live incident (it may contain); only to an incident
+ * that runs triage or no playbook, and not while it is closing or another attach is under way.
+ */
+export function checkAttach(
+  s: DecisionScope,
+  a: AttachPlaybookRequest,
+  busy: string | undefined,
+): Refusal | undefined {
+  const bad = shape(a);
+  if (bad) return bad;
+  const p = a.playbook as Partial<AttachPlaybookRequest['playbook']> | undefined;
+  if (!p || typeof p.id !== 'string' || typeof p.hash !== 'string' || !p.definition?.phases)
+    return invalid('playbook (id, version, hash, definition) is required');
+  const sig = signed(s, 'attach', a, { text: a.reason, target: playbookClaim(a.playbook) });
+  if (sig) return sig;
+  if (Object.hasOwn(s.decisions, decisionKey('attach', undefined, a))) return undefined;
+  if (s.input.mode === 'live' && !isDecider(s, a.actor))
+    return unauthorized(`${a.actor.id} may not attach a playbook to this incident: only ${deciders(s)} may`);
+  if (busy) return invalid(busy);
+  const current = s.input.playbook?.id;
+  if (current && current !== TRIAGE_PLAYBOOK_ID)
+    return invalid(
+      `this incident already runs playbook ${current}: only one running triage (or none) takes another`,
+    );
+  if (p.id === TRIAGE_PLAYBOOK_ID)
+    return invalid('triage is what runs without a playbook; attach another one');
   return undefined;
 }

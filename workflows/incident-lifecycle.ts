@@ -6,15 +6,28 @@
  */
 import { allHandlersFinished, condition, setHandler, workflowInfo } from '@temporalio/workflow';
 import { alertsAttachedEvent } from '../domain/alert-batch';
-import type { AlertBatch, CloseRequest, IncidentStart, IncidentState } from '../domain/incident';
+import type {
+  AlertBatch,
+  CloseRequest,
+  IncidentStart,
+  IncidentState,
+  PinnedPlaybook,
+} from '../domain/incident';
 import { gateContainment } from './containment-gate';
 import { DecisionHandlers } from './decision-handlers';
 import type { Decisions } from './decisions';
-import { alertsAttached, closeIncident, incidentState, playbookState } from './messages';
+import {
+  alertsAttached,
+  closeIncident,
+  incidentState,
+  playbookState,
+  type AttachPlaybookRequest,
+} from './messages';
 import { nowIso, PlaybookContext } from './playbook-context';
-import { buildScope, newRun, viewOf, type PlaybookRun } from './playbook-model';
+import { buildScope, newRun, viewOf, type PlaybookRun, type ReleaseRecord } from './playbook-model';
 import { runPlaybook } from './playbook-runner';
 import { ProjectionQueue, updateWrites } from './projection-queue';
+import { pendingRelease, runRelease } from './release';
 import { SlackSync } from './slack-sync';
 
 /** What a run hands the next one on continue-as-new. */
@@ -22,6 +35,8 @@ export interface RunIncidentCarry {
   state: IncidentState;
   started: boolean;
   run?: PlaybookRun;
+  /** A playbook attached to the running incident (attachPlaybook): `run` is its run. */
+  attached?: PinnedPlaybook;
   decisions?: Decisions;
   /** Whether Slack is on for this incident (undefined: not asked yet). */
   slack?: boolean;
@@ -43,7 +58,11 @@ export class IncidentLifecycle {
   readonly state: IncidentState;
   private readonly decisions: Decisions;
   private readonly projections = new ProjectionQueue();
-  private readonly playbook: PlaybookContext | undefined;
+  private playbook: PlaybookContext | undefined;
+  /** The playbook attached to this incident after it opened, if one was. */
+  private attached: PinnedPlaybook | undefined;
+  /** Set while an attach replaces the running playbook. */
+  private attaching = false;
   private readonly slack: SlackSync;
   private readonly pending: AlertBatch[] = [];
   private closing: CloseRequest | undefined;
@@ -55,18 +74,34 @@ export class IncidentLifecycle {
   ) {
     this.state = carry?.state ?? initialState(input.incidentId);
     this.decisions = carry?.decisions ?? {};
-    const pinned = input.playbook && gateContainment(input.playbook, input.confirmation);
-    this.playbook = pinned
-      ? new PlaybookContext(input, pinned, carry?.run ?? newRun(), this.projections, (phase) => {
-          this.state.phase = phase;
-        })
-      : undefined;
+    this.attached = carry?.attached;
+    const pinned = this.attached ?? input.playbook;
+    this.playbook = pinned ? this.contextFor(pinned, carry?.run ?? newRun()) : undefined;
     // Known from the input, so queries see it from the first task on (no command involved).
     if (this.playbook) {
       const { id, version, hash } = this.playbook.pinned;
       this.state.playbook ??= { id, version, hash, status: this.playbook.run.status };
     }
     this.slack = new SlackSync(input.incidentId, () => this.summaryFacts(), carry?.slack);
+  }
+
+  /**
+   * The run of a pinned playbook, its containment gated when the alert asks for a confirmation.
+   * An attached one sees itself as the incident's playbook (its inputs' defaults, who decides)
+   * and scopes its timeline events, since it may share step ids with the triage it replaced.
+   */
+  private contextFor(pinned: PinnedPlaybook, run: PlaybookRun): PlaybookContext {
+    const attached = pinned === this.attached;
+    return new PlaybookContext(
+      attached ? { ...this.input, playbook: pinned } : this.input,
+      gateContainment(pinned, this.input.confirmation),
+      run,
+      this.projections,
+      (phase) => {
+        this.state.phase = phase;
+      },
+      attached ? `attached:${pinned.id}` : undefined,
+    );
   }
 
   get closeRequested(): boolean {
@@ -85,7 +120,16 @@ export class IncidentLifecycle {
       pendingApprovals: this.playbookView()?.pendingApprovals ?? [],
     }));
     setHandler(playbookState, () => this.playbookView() ?? null);
-    const decisions = new DecisionHandlers(this.input, this.playbook, this.decisions);
+    const decisions = new DecisionHandlers(this.input, () => this.playbook, this.decisions, {
+      attachBlocked: () =>
+        this.state.status === 'closed' || this.closing
+          ? 'the incident is closing'
+          : this.attaching
+            ? 'a playbook is being attached to this incident'
+            : undefined,
+      attach: (req) => this.attach(req),
+      release: (ctx, record) => this.watchRelease(ctx, record),
+    });
     decisions.register();
     setHandler(
       closeIncident,
@@ -117,16 +161,69 @@ export class IncidentLifecycle {
     }
     this.slack.start();
     const ctx = this.playbook;
-    if (ctx && ctx.run.status === 'running') {
-      runPlaybook(ctx).then(
-        () => {
-          this.state.playbook!.status = ctx.run.status;
-        },
-        (err: unknown) => {
-          this.runnerError = err ?? new Error('playbook runner failed');
-        },
-      );
+    if (ctx && ctx.run.status === 'running') this.startRunner(ctx);
+    const release = ctx && pendingRelease(ctx);
+    if (ctx && release) this.watchRelease(ctx, release);
+  }
+
+  private startRunner(ctx: PlaybookContext): void {
+    runPlaybook(ctx).then(
+      () => {
+        if (this.playbook === ctx) this.state.playbook!.status = ctx.run.status;
+      },
+      (err: unknown) => {
+        this.runnerError = err ?? new Error('playbook runner failed');
+      },
+    );
+  }
+
+  /** Waits for a release approval's decision and acts on it (release.ts). */
+  private watchRelease(ctx: PlaybookContext, record: ReleaseRecord): void {
+    runRelease(ctx, record).then(
+      () => this.slack.changed(),
+      (err: unknown) => {
+        this.runnerError = err ?? new Error('release failed');
+      },
+    );
+  }
+
+  /**
+   * An attached playbook replaces the running triage (or nothing): triage stops as an abort (it
+   * contains nothing), then the attached one is pinned on the incident and runs from its start.
+   */
+  private attach(req: AttachPlaybookRequest): void {
+    this.attaching = true;
+    this.replaceWith(req).then(
+      () => {
+        this.attaching = false;
+      },
+      (err: unknown) => {
+        this.runnerError = err ?? new Error('attaching the playbook failed');
+      },
+    );
+  }
+
+  private async replaceWith(req: AttachPlaybookRequest): Promise<void> {
+    const old = this.playbook;
+    const by = req.actor.id;
+    if (old && old.run.status === 'running') {
+      old.abort(`playbook ${req.playbook.id} attached by ${by}`, by);
+      await condition(() => old.run.status !== 'running');
     }
+    const { id, version, hash } = req.playbook;
+    this.attached = req.playbook;
+    const ctx = this.contextFor(req.playbook, newRun());
+    this.playbook = ctx;
+    this.state.playbook = { id, version, hash, status: 'running' };
+    this.projections.record('recordPlaybookAttached', {
+      incidentId: this.input.incidentId,
+      playbook: { id, version, hash },
+      ...(old ? { replaced: { id: old.pinned.id, version: old.pinned.version, hash: old.pinned.hash } } : {}),
+      actor: by,
+      at: nowIso(),
+    });
+    this.startRunner(ctx);
+    this.slack.changed();
   }
 
   /** Waits for something the main loop acts on: alerts, a close, a failure, a hand-over hint. */
@@ -136,7 +233,7 @@ export class IncidentLifecycle {
         this.pending.length > 0 ||
         this.closing !== undefined ||
         this.failure() !== undefined ||
-        workflowInfo().continueAsNewSuggested,
+        (workflowInfo().continueAsNewSuggested && !this.attaching),
     );
     const failure = this.failure();
     if (failure !== undefined) throw failure;
@@ -196,9 +293,9 @@ export class IncidentLifecycle {
     return this.state;
   }
 
-  /** Continue-as-new is due and no alert waits to be counted. */
+  /** Continue-as-new is due, no alert waits to be counted and no attach is half done. */
   handOverDue(): boolean {
-    return workflowInfo().continueAsNewSuggested && this.pending.length === 0;
+    return workflowInfo().continueAsNewSuggested && this.pending.length === 0 && !this.attaching;
   }
 
   /**
@@ -216,6 +313,7 @@ export class IncidentLifecycle {
       started: true,
       slack: this.slack.enabled,
       ...(this.playbook ? { run: this.playbook.run } : {}),
+      ...(this.attached ? { attached: this.attached } : {}),
       decisions: this.decisions,
     };
   }

@@ -13,6 +13,7 @@ import type {
   CloseRequest,
   DecisionProof,
   IncidentState,
+  PinnedPlaybook,
   PlaybookState,
   StepStatus,
 } from '../domain/incident';
@@ -75,6 +76,29 @@ export interface NoteRequest {
   text: string;
 }
 
+/**
+ * Attach a playbook to a running incident that runs triage (or none): pinned as at open (id,
+ * version, source hash, definition, all covered by the signature), then run from its first phase.
+ */
+export interface AttachPlaybookRequest {
+  decisionId: string;
+  proof: DecisionProof;
+  actor: Actor;
+  playbook: PinnedPlaybook;
+  reason?: string;
+}
+
+/**
+ * Ask for a stand-alone release of the incident's containment: opens a k-of-n approval step
+ * (`release_<n>`) decided through `decideApproval`; only its approval undoes containment.
+ */
+export interface ReleaseRequest {
+  decisionId: string;
+  proof: DecisionProof;
+  actor: Actor;
+  reason: string;
+}
+
 /** What every playbook update returns; `duplicate` is true when the decisionId was already applied. */
 export interface DecisionResult {
   decisionId: string;
@@ -96,3 +120,7 @@ export const abortIncident = defineUpdate<DecisionResult, [AbortRequest]>('abort
 export const escalate = defineUpdate<DecisionResult, [EscalationRequest]>('escalate');
 /** Add a note to the incident timeline. */
 export const addNote = defineUpdate<DecisionResult, [NoteRequest]>('addNote');
+/** Attach a playbook to an incident running triage or none (see AttachPlaybookRequest). */
+export const attachPlaybook = defineUpdate<DecisionResult, [AttachPlaybookRequest]>('attachPlaybook');
+/** Request a release of containment: returns the release approval's step id. */
+export const requestRelease = defineUpdate<DecisionResult, [ReleaseRequest]>('requestRelease');

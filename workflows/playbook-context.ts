@@ -11,7 +11,7 @@ import { PlaybookAborted } from './playbook-errors';
 import {
   durationMs,
   holdsContainment,
-  indexSteps,
+  indexRun,
   type CompensationEntry,
   type IndexedStep,
   type PlaybookRun,
@@ -40,8 +40,13 @@ export class PlaybookContext {
     readonly run: PlaybookRun,
     private readonly projections: ProjectionQueue,
     readonly onPhase: (phase: Phase) => void,
+    /**
+     * Set for a playbook attached to a running incident: its timeline event keys are scoped by
+     * it, so steps and phases it shares with the playbook it replaced are recorded again.
+     */
+    readonly eventScope?: string,
   ) {
-    this.index = indexSteps(pinned.definition);
+    this.index = indexRun(pinned.definition, run);
   }
 
   /** Who the timeline names for what the playbook does on its own. */
@@ -67,7 +72,24 @@ export class PlaybookContext {
   /** Queues a projection write of the run (see ProjectionQueue). */
   async project<K extends ProjectionKind>(kind: K, input: ProjectionInput<K>): Promise<void> {
     if (this.suspending) await condition(() => false);
-    this.projections.record(kind, input);
+    this.projections.record(kind, this.scoped(kind, input));
+  }
+
+  /** The write with its event key scoped to this run (see `eventScope`). */
+  private scoped<K extends ProjectionKind>(kind: K, input: ProjectionInput<K>): ProjectionInput<K> {
+    const scope = this.eventScope;
+    if (!scope) return input;
+    if (kind === 'recordTimeline') {
+      const e = input as ProjectionInput<'recordTimeline'>;
+      const prefix = `${this.incidentId}:`;
+      const key = e.eventKey.startsWith(prefix)
+        ? `${prefix}${scope}:${e.eventKey.slice(prefix.length)}`
+        : `${scope}:${e.eventKey}`;
+      return { ...e, eventKey: key } as ProjectionInput<K>;
+    }
+    if (kind === 'recordStep' || kind === 'recordPhase')
+      return { ...input, eventScope: scope } as ProjectionInput<K>;
+    return input;
   }
 
   /** Nothing in flight and nothing queued: the run may continue-as-new or end. */

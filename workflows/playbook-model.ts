@@ -56,6 +56,17 @@ export interface PlaybookRun {
   abortRequested?: { actor: string; reason: string; stepId?: string; release?: boolean };
   abortReason?: string;
   needsAttention?: NeedsAttention;
+  /** Stand-alone release requests, in order (workflows/release.ts): each one approval step. */
+  releases?: ReleaseRecord[];
+}
+
+/** A release request: its approval step's definition (built once, then carried) and who asked. */
+export interface ReleaseRecord {
+  step: ApprovalStep;
+  phase: Phase;
+  requestedBy: string;
+  reason: string;
+  at: string;
 }
 
 export function newRun(): PlaybookRun {
@@ -77,6 +88,13 @@ export function indexSteps(def: Playbook): Map<string, IndexedStep> {
     }
   };
   for (const phase of PHASES) walk(def.phases[phase] ?? [], phase);
+  return out;
+}
+
+/** The run's step index: the playbook's steps, then the release approvals it opened. */
+export function indexRun(def: Playbook, run: PlaybookRun): Map<string, IndexedStep> {
+  const out = indexSteps(def);
+  for (const r of run.releases ?? []) out.set(r.step.id, { step: r.step, phase: r.phase });
   return out;
 }
 
@@ -149,7 +167,7 @@ export function viewOf(
   run: PlaybookRun,
   scope?: Record<string, unknown>,
 ): PlaybookState {
-  const index = indexSteps(pinned.definition);
+  const index = indexRun(pinned.definition, run);
   const steps = [...index.keys()].flatMap((id) => (run.steps[id] ? [run.steps[id]] : []));
   const waiting = steps.filter((s) => s.status === 'waiting');
   return {

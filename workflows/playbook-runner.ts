@@ -76,10 +76,15 @@ async function unwindAbort(ctx: PlaybookContext, err: PlaybookAborted): Promise<
   // Actions still running in parallel branches finish first, so their undo is not missed.
   await condition(() => ctx.idle());
   const requested = ctx.run.abortRequested;
-  await compensateAll(ctx, requested?.release === true, `playbook aborted: ${err.reason}`);
+  const release = requested?.release === true;
+  const why = `playbook aborted: ${err.reason}`;
+  await compensateAll(ctx, release, why, release ? requested!.actor : ctx.actor);
   if (ctx.contained()) await markNeedsAttention(ctx, `playbook aborted: ${err.reason}`, requested?.stepId);
-  // Containers and waits cut short by the abort do not stay "running" in the query.
+  // Containers and waits cut short by the abort do not stay "running" in the query. A release
+  // approval outlives the playbook: it is decided after an abort too (release.ts).
+  const releases = new Set((ctx.run.releases ?? []).map((r) => r.step.id));
   for (const s of Object.values(ctx.run.steps)) {
+    if (releases.has(s.id)) continue;
     if (s.status === 'running' || s.status === 'waiting')
       Object.assign(s, { status: 'failed', error: 'aborted' });
   }

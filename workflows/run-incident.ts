@@ -12,6 +12,10 @@
  *   - update `closeIncident({actor, reason})`: records the close and ends the workflow.
  *   - updates `decideApproval`, `completeTask`, `abortIncident`, `escalate`, `addNote`: validated
  *     (see decisions.ts), idempotent by `decisionId`, each written to the timeline with its actor.
+ *   - update `attachPlaybook`: a decider attaches a playbook to an incident running triage (or
+ *     none); triage stops and the attached playbook, pinned as at open, runs from its start.
+ *   - update `requestRelease`: a decider opens a k-of-n release approval (release.ts); only its
+ *     approval undoes containment, also after the playbook stopped.
  * Timers: `wait` steps; approval deadlines (on timeout: escalate to a target and start a second
  * deadline, or approve / reject / abort); manual-task deadlines (on timeout: the step fails and its
  * on_failure applies). Deadlines are absolute times in the carried state, so they survive

@@ -21,10 +21,12 @@ import { updateIncident } from '../../temporal/client';
 import {
   abortIncident,
   addNote,
+  attachPlaybook,
   closeIncident,
   completeTask,
   decideApproval,
   escalate,
+  requestRelease,
 } from '../../workflows/messages';
 import type { ApiDeps } from '../app';
 import { requireScope, type ApiEnv } from '../auth';
@@ -43,6 +45,17 @@ export const ReasonBody = z.object({
   target: z.string().max(200).optional(),
   decision_id: DecisionId,
 });
+
+export const AttachBody = z.object({
+  playbook: z
+    .string()
+    .min(1)
+    .max(200)
+    .describe('Id of a playbook this install loads (e.g. agent-credential-leak)'),
+  reason: z.string().max(2000).optional(),
+  decision_id: DecisionId,
+});
+export const ReleaseBody = z.object({ reason: z.string().min(1).max(2000), decision_id: DecisionId });
 
 async function readJson(c: Context<ApiEnv>): Promise<unknown> {
   try {
@@ -130,6 +143,23 @@ export function decisionRoutes(deps: ApiDeps & { people: PeopleDirectory }) {
     '/:id/abort',
     respond,
     decide(ReasonBody, 'abort', abortIncident, (b, _c, base) => ({ ...base, reason: b.reason })),
+  );
+  app.post(
+    '/:id/playbook',
+    respond,
+    decide(AttachBody, 'attach', attachPlaybook, (b, _c, base) => {
+      const playbook = deps.outbox.playbook(b.playbook);
+      if (!playbook) throw apiError(404, 'unknown_playbook', `no playbook ${b.playbook}`, 'playbook');
+      return { ...base, playbook, ...(b.reason ? { reason: b.reason } : {}) };
+    }),
+  );
+  app.post(
+    '/:id/release',
+    respond,
+    decide(ReleaseBody, 'release_request', requestRelease, (b, _c, base) => ({
+      ...base,
+      reason: b.reason,
+    })),
   );
   app.post(
     '/:id/close',

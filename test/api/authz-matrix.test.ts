@@ -28,6 +28,8 @@ const ROUTES: [method: string, path: string, auth: Auth][] = [
   ['POST', '/v1/incidents/:id/notes', 'respond'],
   ['POST', '/v1/incidents/:id/abort', 'respond'],
   ['POST', '/v1/incidents/:id/escalate', 'respond'],
+  ['POST', '/v1/incidents/:id/playbook', 'respond'],
+  ['POST', '/v1/incidents/:id/release', 'respond'],
   ['POST', '/v1/incidents/:id/close', 'respond'],
   ['GET', '/v1/incidents/:id/evidence', 'read'],
   ['POST', '/v1/incidents/:id/evidence', 'respond'],

@@ -9,9 +9,11 @@ import { signDecision, type DecisionKind } from '../../domain/decision-proof';
 import type {
   AbortRequest,
   ApprovalDecision,
+  AttachPlaybookRequest,
   CloseRequest,
   EscalationRequest,
   NoteRequest,
+  ReleaseRequest,
   TaskCompletion,
 } from '../../workflows/messages';
 
@@ -21,6 +23,8 @@ interface ArgOf {
   task: TaskCompletion;
   abort: AbortRequest;
   release: AbortRequest;
+  release_request: ReleaseRequest;
+  attach: AttachPlaybookRequest;
   escalate: EscalationRequest;
   note: NoteRequest;
   close: CloseRequest;

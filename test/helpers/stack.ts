@@ -132,6 +132,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     decisionStart: {
       ...testDecisionStart,
       deciderRoles: opts.fileConfig?.decisionRoles ?? [...DEFAULT_DECISION_ROLES],
+      ...(opts.fileConfig ? { release: opts.fileConfig.release } : {}),
     },
   });
   const people = slackPeople(config, opts.fileConfig?.users ?? config.file.users);

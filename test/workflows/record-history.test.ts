@@ -2,8 +2,9 @@
  * Records one real history of the incident workflow per scenario and checks each replays with the
  * current code: an incident without a playbook, each built-in playbook to completion, an approval
  * that escalates, an abort with compensation (every step kind and every update on the way; a
- * release, so containment is undone too), a failed step that keeps containment and pages, and a
- * continue-as-new (on a dev server of its own that suggests it after a few events). The drill at
+ * release, so containment is undone too), a failed step that keeps containment and pages, a
+ * stand-alone release approved by two people after an abort, a playbook attached to an incident
+ * running triage, and a continue-as-new (on a dev server of its own that suggests it after a few events). The drill at
  * speed is recorded by test/drills/drill-history.test.ts. Normally the recordings go to a temp
  * dir; with FIREBREAK_RECORD_HISTORIES=1 they replace the committed ones in test/histories/,
  * which test/workflows/replay.test.ts replays (README, "Tests": when to re-record).
@@ -22,11 +23,13 @@ import {
   abortIncident,
   addNote,
   alertsAttached,
+  attachPlaybook,
   closeIncident,
   completeTask,
   decideApproval,
   escalate,
   incidentState,
+  requestRelease,
 } from '../../workflows/messages';
 import { signed } from '../helpers/decisions';
 import { HISTORY_DIR, readHistory, replayOptions } from '../helpers/histories';
@@ -307,6 +310,73 @@ phases:
       'notify_other.undo',
     ]);
     await closeAndRecord(handle, 'abort-keeps-containment');
+  });
+
+  it('a stand-alone release after an abort: requested, approved by two people, containment undone', async () => {
+    const pb = pinYaml(`
+id: release-history
+version: 1
+title: Release after abort
+phases:
+  contain:
+    - { id: disable, kind: action, action: agent.disable, params: { agent_id: a1 } }
+    - { id: hold, kind: manual_task, task: Hold }
+`);
+    const { incidentId, handle } = await startIncident(stack, { playbook: pb });
+    await waitForStep(handle, 'hold', 'waiting');
+    const admin = (a: Actor): Actor => ({ ...a, roles: ['admin'] });
+    await handle.executeUpdate(abortIncident, {
+      args: [signed(handle, 'abort', { decisionId: 'a1', actor: alice, reason: 'stop here' })],
+    });
+    expect((await waitForPlaybook(handle, 'aborted')).contained).toEqual(['disable']);
+    await handle.executeUpdate(requestRelease, {
+      args: [signed(handle, 'release_request', { decisionId: 'r1', actor: admin(alice), reason: 'benign' })],
+    });
+    for (const [id, actor] of [
+      ['v1', alice],
+      ['v2', bob],
+    ] as const) {
+      await handle.executeUpdate(decideApproval, {
+        args: [
+          signed(handle, 'approval', {
+            decisionId: id,
+            stepId: 'release_1',
+            decision: 'approve',
+            actor: admin(actor),
+          }),
+        ],
+      });
+    }
+    expect((await waitForStep(handle, 'release_1', 'succeeded')).contained).toEqual([]);
+    expect(actionRows(stack, incidentId).map((r) => r.stepId)).toContain('disable.undo');
+    await closeAndRecord(handle, 'release-after-abort');
+  });
+
+  it('a playbook attached to an incident running triage', async () => {
+    const triage = loadPlaybookDir().find((p) => p.id === 'triage')!;
+    const { handle } = await startIncident(stack, { playbook: triage });
+    await waitForStep(handle, 'choose_playbook', 'waiting');
+    const attached = pinYaml(`
+id: attached-history
+version: 1
+title: Attached later
+phases:
+  assess:
+    - { id: announce, kind: notify, message: attached }
+`);
+    await handle.executeUpdate(attachPlaybook, {
+      args: [
+        signed(handle, 'attach', {
+          decisionId: 'p1',
+          actor: { ...alice, roles: ['admin'] },
+          playbook: attached,
+          reason: 'it is this one',
+        }),
+      ],
+    });
+    await eventually(async () => (await handle.query(incidentState)).playbook?.status === 'completed');
+    expect((await pbState(handle)).id).toBe('attached-history');
+    await closeAndRecord(handle, 'attach-playbook');
   });
 });
 

@@ -16,6 +16,8 @@ const SCENARIOS = [
   'approval-escalates',
   'abort-with-compensation',
   'abort-keeps-containment',
+  'release-after-abort',
+  'attach-playbook',
   'drill-at-speed',
   'continue-as-new-first-run',
   'continue-as-new-later-run',

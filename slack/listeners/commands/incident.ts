@@ -1,5 +1,6 @@
 /**
- * `/incident <subcommand>`: declare, status, note, role, escalate, resolve, abort, drill. It acks
+ * `/incident <subcommand>`: declare, status, note, role, escalate, playbook, release, resolve,
+ * abort, drill. It acks
  * at once and replies through response_url. Subcommands other than `declare` and `drill` act on
  * the incident whose channel they are typed in; changes go to the incident workflow as updates.
  */
@@ -8,7 +9,7 @@ import type { UpdateDefinition } from '@temporalio/client';
 import { assignRole, rolesOf } from '../../../db/incident-roles';
 import { incidentForChannel } from '../../../db/slack-refs';
 import { updateIncident } from '../../../temporal/client';
-import { addNote, escalate } from '../../../workflows/messages';
+import { addNote, attachPlaybook, escalate, requestRelease } from '../../../workflows/messages';
 import { escalationMessage } from '../../blocks/escalation';
 import { confirmModal, declareModal } from '../../blocks/modals';
 import type { SlackMessage } from '../../blocks/types';
@@ -30,6 +31,8 @@ export const USAGE = [
   '`/incident note <text>` add a note to the timeline',
   '`/incident role <commander|scribe|comms|…> @user` assign a response role',
   '`/incident escalate [@user|@group] <reason>` escalate',
+  '`/incident playbook <name> [reason]` attach a playbook to an incident running triage',
+  '`/incident release <reason>` ask for a release of containment (a k-of-n approval)',
   '`/incident resolve` / `/incident abort` close or stop the incident (asks to confirm)',
   '`/incident drill` how to run a drill',
 ].join('\n');
@@ -128,6 +131,29 @@ async function role(c: Ctx, args: string[]): Promise<void> {
   );
 }
 
+/** `/incident playbook <name>`: attaches a playbook this install loads, pinned as at open. */
+async function attach(c: Ctx, name: string | undefined, reason: string): Promise<void> {
+  if (!name) return reply(c.respond, 'Usage: `/incident playbook <name> [reason]`');
+  const playbook = c.deps.outbox.playbook(name);
+  if (!playbook) return reply(c.respond, `No playbook \`${safeText(name, 100)}\` is loaded here.`);
+  const actor = actorFor(c.deps, { id: c.command.user_id, name: c.command.user_name });
+  const decisionId = `slack-${c.command.trigger_id}`;
+  return runUpdate(
+    c,
+    attachPlaybook,
+    signed(c.deps, c.incidentId, 'attach', {
+      decisionId,
+      actor,
+      playbook,
+      ...(reason ? { reason } : {}),
+    }),
+    {
+      text: `:clipboard: ${mentionUser(actor.id)} attached playbook *${safeText(playbook.id, 100)}* v${playbook.version}${reason ? `: ${safeText(reason, 1000)}` : ''}`,
+      blocks: [],
+    },
+  );
+}
+
 export function registerIncidentCommand(app: App, deps: SlackDeps): void {
   app.command('/incident', async ({ command, ack, respond, client }) => {
     await ack();
@@ -147,7 +173,8 @@ export function registerIncidentCommand(app: App, deps: SlackDeps): void {
         'Drills run from the command line: `npm run cli -- drill run <scenario>` (see `npm run cli -- drill --help`).',
       );
     }
-    if (sub === 'help' || !['status', 'note', 'role', 'escalate', 'resolve', 'abort'].includes(sub)) {
+    const subs = ['status', 'note', 'role', 'escalate', 'playbook', 'release', 'resolve', 'abort'];
+    if (sub === 'help' || !subs.includes(sub)) {
       return reply(respond, `Firebreak incident commands:\n${USAGE}`);
     }
     const incidentId = await incidentForChannel(deps.db, command.channel_id);
@@ -186,6 +213,21 @@ export function registerIncidentCommand(app: App, deps: SlackDeps): void {
           signed(deps, incidentId, 'escalate', { decisionId, actor, reason, ...(target ? { target } : {}) }),
           // In the channel, mentioning the target (or @here), as an approval's escalation is posted.
           escalationMessage({ incidentId, target, reason, by: actor.id }),
+        );
+      }
+      case 'playbook':
+        return attach(c, args[0], unescapeSlack(rest.slice(args[0]?.length ?? 0).trim()));
+      case 'release': {
+        const reason = unescapeSlack(rest);
+        if (!reason) return reply(respond, 'Usage: `/incident release <reason>`');
+        return runUpdate(
+          c,
+          requestRelease,
+          signed(deps, incidentId, 'release_request', { decisionId, actor, reason }),
+          {
+            text: `:unlock: ${mentionUser(actor.id)} asked for a release of this incident's containment: ${safeText(reason, 1000)}. Nothing is re-enabled until the release request is approved.`,
+            blocks: [],
+          },
         );
       }
       case 'resolve':

@@ -1,0 +1,146 @@
+/**
+ * Attaching a playbook and releasing containment from Slack (issue 13 §2, §3): `/incident
+ * playbook <name>` in the channel of an incident that runs triage attaches the playbook as a
+ * signed decision (refused, on the timeline, for someone who is not a decider), and
+ * `/incident release <reason>` opens the k-of-n release approval, decided with its buttons.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { timelineRows } from '../../db/timeline';
+import { loadPlaybookDir } from '../../playbooks/loader';
+import { incidentWorkflowId } from '../../temporal/client';
+import { incidentState } from '../../workflows/messages';
+import { eventually } from '../helpers/stack';
+import { postedFor, startPlaybookIncident, stepStatus } from './playbook-incident';
+import { incidentChannel, openIncident, startSlackStack, type SlackStack } from './setup';
+
+let s: SlackStack;
+beforeAll(async () => {
+  s = await startSlackStack();
+});
+afterAll(async () => {
+  await s?.close();
+});
+
+const ALICE = { id: 'UALICE01', name: 'alice' }; // role incident_commander (SLACK_USER_ROLES in setup.ts)
+const BOB = { id: 'UBOB0001', name: 'bob' };
+const tampering = loadPlaybookDir().find((p) => p.id === 'agent-config-tampering')!;
+
+async function command(text: string, channel: string, user: { id: string; name: string }) {
+  const { res, responsePath } = await s.slack.command(text, {
+    channel,
+    user: user.id,
+    userName: user.name,
+  });
+  expect(res.status).toBe(200);
+  return (
+    await eventually(
+      () => s.fake.sent('response_url').find((c) => c.args.path === responsePath),
+      15_000,
+      `reply to ${text}`,
+    )
+  ).args;
+}
+
+const events = (incidentId: string, kind: string) =>
+  timelineRows(s.stack.db, incidentId).filter((e) => e.kind === kind);
+
+const stateOf = (incidentId: string) =>
+  s.stack.temporal.client.workflow.getHandle(incidentWorkflowId(incidentId)).query(incidentState);
+
+describe('/incident playbook', () => {
+  it('attaches a playbook to an incident running triage, as the commander, pinned as at open', async () => {
+    const { incidentId, channel } = await openIncident(s, { title: 'Odd agent behaviour' });
+    await eventually(async () => (await stateOf(incidentId)).playbook?.id === 'triage');
+    const reply = await command('playbook agent-config-tampering config drifted', channel, ALICE);
+    expect(reply.response_type).toBe('in_channel');
+    expect(reply.text).toContain('attached playbook *agent-config-tampering*');
+    const state = await stateOf(incidentId);
+    expect(state.playbook).toMatchObject({
+      id: tampering.id,
+      version: tampering.version,
+      hash: tampering.hash,
+    });
+    const attached = await eventually(() => events(incidentId, 'playbook.attached')[0]);
+    expect(attached).toMatchObject({ actor: ALICE.id, data: { via: 'slack', replaced: 'triage' } });
+    expect(attached.message).toContain('config drifted');
+  });
+
+  it('refuses someone who is not a decider, privately, and records the attempt', async () => {
+    const { incidentId, channel } = await openIncident(s, { title: 'Another odd agent' });
+    await eventually(async () => (await stateOf(incidentId)).playbook?.id === 'triage');
+    const reply = await command('playbook agent-config-tampering', channel, BOB);
+    expect(reply.response_type).toBe('ephemeral');
+    expect(reply.text).toMatch(/Not done: .*UBOB0001 may not attach a playbook to this incident/);
+    expect((await stateOf(incidentId)).playbook?.id).toBe('triage');
+    const refused = await eventually(() => events(incidentId, 'decision.refused')[0]);
+    expect(refused).toMatchObject({ actor: BOB.id, data: { decision: 'attach' } });
+  });
+
+  it('names an unknown playbook', async () => {
+    const { channel } = await openIncident(s, { title: 'Yet another odd agent' });
+    const reply = await command('playbook nope', channel, ALICE);
+    expect(reply.text).toContain('No playbook `nope` is loaded here');
+  });
+});
+
+const containing = `
+id: slack-release-test
+version: 1
+title: Slack release test
+phases:
+  contain:
+    - id: approve_disable
+      kind: approval
+      prompt: Disable the agent?
+      approvers: { users: [UALICE01, UBOB0001] }
+      steps:
+        - id: disable_agent
+          kind: action
+          action: agent.disable
+          params: { agent_id: '\${{ incident.agent_id }}' }
+    - id: hold
+      kind: manual_task
+      task: Keep it contained until the owner answers
+`;
+
+async function click(incidentId: string, ref: string, user: { id: string; name: string }) {
+  const posted = await postedFor(s, incidentId, ref);
+  const button = (posted.message.blocks as any[])
+    .find((b) => b.block_id === 'approval_actions')
+    ?.elements.find((e: any) => e.action_id === 'approval_approve');
+  expect(button, 'the message has its buttons').toBeTruthy();
+  const res = await s.slack.click({
+    actionId: 'approval_approve',
+    value: button.value,
+    channel: posted.channel,
+    message: posted.message,
+    user,
+  });
+  expect(res.status).toBe(200);
+}
+
+describe('/incident release', () => {
+  it('opens the release approval; two people approve it with its buttons and containment is undone', async () => {
+    const { incidentId } = await startPlaybookIncident(s, containing);
+    const channel = await incidentChannel(s, incidentId);
+    await click(incidentId, 'approval:approve_disable', ALICE);
+    await eventually(async () => (await stepStatus(s, incidentId, 'hold')) === 'waiting', 20_000);
+
+    const reply = await command('release the owner confirmed a test run', channel, BOB);
+    expect(reply.response_type).toBe('in_channel');
+    expect(reply.text).toContain('asked for a release');
+    const posted = await postedFor(s, incidentId, 'approval:release_1');
+    expect(JSON.stringify(posted.message.blocks)).toContain('agent.enable');
+
+    await click(incidentId, 'approval:release_1', ALICE);
+    await eventually(() =>
+      events(incidentId, 'approval.approved').some((e) => e.data?.stepId === 'release_1'),
+    );
+    expect(await stepStatus(s, incidentId, 'release_1')).toBe('waiting');
+    await click(incidentId, 'approval:release_1', BOB);
+    await eventually(async () => (await stepStatus(s, incidentId, 'release_1')) === 'succeeded', 20_000);
+    const released = await eventually(() => events(incidentId, 'containment.released')[0]);
+    expect(released.data).toMatchObject({ approvers: [ALICE.id, BOB.id], contained: [] });
+    expect(events(incidentId, 'release.requested')[0]).toMatchObject({ actor: BOB.id });
+  });
+});
