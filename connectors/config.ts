@@ -1,11 +1,12 @@
 /**
  * The shape of the connector settings: environment variables for the common cases
- * (FIREBREAK_PG_ADMIN_URL, FIREBREAK_AWS_ENDPOINT, FIREBREAK_AWS_REGION, FIREBREAK_STATUS_BASE_URL)
- * and the `connectors:` section of the FIREBREAK_CONFIG file for the rest (in-house HTTP
+ * (FIREBREAK_PG_ADMIN_URL, FIREBREAK_AWS_ENDPOINT, FIREBREAK_AWS_REGION, FIREBREAK_STATUS_BASE_URL,
+ * FIREBREAK_OPA_URL, FIREBREAK_OPA_TOKEN) and the `connectors:` section of the FIREBREAK_CONFIG file for the rest (in-house HTTP
  * systems). app/config.ts parses both with these schemas once, at start, in every entry point;
  * connectors receive the resulting `ConnectorConfig` by injection and never read either source.
  */
 import { z } from 'zod';
+import { OpaConfig } from './opa';
 import { HttpSystemConfig } from './signed-http';
 
 /** The `connectors:` section of the config file. */
@@ -14,6 +15,7 @@ export const ConnectorsFileSection = z
     postgres: z.object({ admin_url: z.string().startsWith('postgres') }).optional(),
     aws: z.object({ endpoint: z.url().optional(), region: z.string().min(1).optional() }).optional(),
     status_base_url: z.url().optional(),
+    opa: OpaConfig.partial({ url: true }).optional(),
     http_systems: z.array(HttpSystemConfig).default([]),
   })
   .default({ http_systems: [] });
@@ -25,6 +27,8 @@ export const ConnectorEnv = {
   FIREBREAK_AWS_ENDPOINT: z.url().optional(),
   FIREBREAK_AWS_REGION: z.string().min(1).optional(),
   FIREBREAK_STATUS_BASE_URL: z.url().optional(),
+  FIREBREAK_OPA_URL: z.url().optional(),
+  FIREBREAK_OPA_TOKEN: z.string().min(1).optional(),
 };
 export type ConnectorEnv = z.output<z.ZodObject<typeof ConnectorEnv>>;
 
@@ -34,6 +38,8 @@ export interface ConnectorConfig {
   /** Where agent.disable verification reads the status endpoint (defaults to this API). */
   statusBaseUrl: string;
   httpSystems: z.input<typeof HttpSystemConfig>[];
+  /** The OPA server the kill switch writes agents' state into and verifies through. */
+  opa?: OpaConfig;
 }
 
 /** Merges the parsed sources: the environment wins over the file. */
@@ -52,5 +58,13 @@ export function resolveConnectorConfig(
         : undefined,
     statusBaseUrl: env.FIREBREAK_STATUS_BASE_URL ?? file.status_base_url ?? defaultStatusBaseUrl,
     httpSystems: file.http_systems,
+    opa: opaConfig(env, file),
   };
+}
+
+function opaConfig(env: ConnectorEnv, file: ConnectorsFileSection): OpaConfig | undefined {
+  const url = env.FIREBREAK_OPA_URL ?? file.opa?.url;
+  if (!url) return undefined;
+  const token = env.FIREBREAK_OPA_TOKEN ?? file.opa?.token;
+  return { ...file.opa, url, ...(token ? { token } : {}) };
 }
