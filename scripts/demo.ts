@@ -123,12 +123,12 @@ async function main() {
 
   const sentAt = Date.now();
   const alert = {
-    title: 'Agent key seen on paste site',
+    title: 'support-bot emails customer records to an unknown address',
     severity: 'critical',
-    source: 'siem',
-    dedup_key: `demo-leak-${sentAt}`,
+    source: 'ai-gateway',
+    dedup_key: `demo-exfil-${sentAt}`,
     agent_id: AGENT,
-    labels: { incident_class: 'credential_leak' },
+    labels: { incident_class: 'agent_anomaly' },
   };
   out(`demo: POST /v1/alerts ${JSON.stringify(alert)}`);
   const res = await fetch(`${api.url}/v1/alerts`, {

@@ -7,7 +7,7 @@
 set -euo pipefail
 
 VENV="$(cd "$(dirname "$0")/../.." && pwd)/.test-services/openfeature-venv"
-PKGS=("mcp==1.27.2" "opentelemetry-sdk==1.45.2" "opentelemetry-exporter-otlp-proto-http==1.45.2")
+PKGS=("mcp==1.30.0" "opentelemetry-sdk==1.45.2" "opentelemetry-exporter-otlp-proto-http==1.45.2")
 present() {
   "$VENV/bin/python" - "${PKGS[@]}" <<'PY' 2>/dev/null
 import sys

@@ -81,7 +81,11 @@ async def run() -> None:
     step_s = float(os.environ.get("STEP_INTERVAL_MS", "250")) / 1000
     max_steps = int(os.environ.get("MAX_STEPS", "0"))
     wanted = [t.strip() for t in os.environ["AGENT_TOOLS"].split(",")] if os.environ.get("AGENT_TOOLS") else None
-    mcp_headers = {"Authorization": os.environ["MCP_AUTHORIZATION"]} if os.environ.get("MCP_AUTHORIZATION") else {}
+    # X-Agent-Id names the caller to the MCP server (and gateways that log it); a gateway credential
+    # goes in Authorization.
+    mcp_headers = {"X-Agent-Id": AGENT_ID}
+    if os.environ.get("MCP_AUTHORIZATION"):
+        mcp_headers["Authorization"] = os.environ["MCP_AUTHORIZATION"]
 
     tracer, shutdown_telemetry = start_telemetry(agent_name)
     conversation_id = str(uuid.uuid4())

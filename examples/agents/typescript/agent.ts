@@ -80,7 +80,12 @@ async function main() {
   const gate = await KillSwitch.open({ ...s, onEvent: log });
 
   const mcp = new Client({ name: s.agentName, version: '1.0.0' });
-  const headers: Record<string, string> = s.mcpAuthorization ? { authorization: s.mcpAuthorization } : {};
+  // X-Agent-Id names the caller to the MCP server (and gateways that log it); a gateway credential
+  // goes in Authorization.
+  const headers: Record<string, string> = {
+    'x-agent-id': s.agentId,
+    ...(s.mcpAuthorization ? { authorization: s.mcpAuthorization } : {}),
+  };
   await mcp.connect(new StreamableHTTPClientTransport(new URL(s.mcpUrl), { requestInit: { headers } }));
   const listed = (await mcp.listTools()).tools;
   const tools = (s.tools ?? listed.map((t) => t.name)).map((name) => {

@@ -1,7 +1,8 @@
 /**
  * A tiny MCP tool server (the MCP TypeScript SDK's McpServer over streamable HTTP, stateless)
  * for the demo and for trying the example agent without Python: tools `search` and
- * `send_email`, each successful call appended as one JSON line to a log file (when given), which
+ * `send_email`, each successful call appended as one JSON line (tool, args, time, caller: the
+ * `X-Agent-Id` header, as examples/mcp-server logs it) to a log file (when given), which
  * is how the demo shows that no call gets through after the kill switch. The Python example
  * server (examples/mcp-server) is the one the integration tests use.
  */
@@ -12,15 +13,22 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
 
+export interface ToolCall {
+  tool: string;
+  args: Record<string, unknown>;
+  time: string;
+  caller: string | null;
+}
+
 export interface ToolServer {
   /** The MCP endpoint, e.g. http://127.0.0.1:PORT/mcp */
   url: string;
   /** Successful calls so far. */
-  calls(): { t: string; tool: string; arguments: unknown }[];
+  calls(): ToolCall[];
   close(): Promise<void>;
 }
 
-function mcpServer(record: (tool: string, args: unknown) => void): McpServer {
+function mcpServer(record: (tool: string, args: Record<string, unknown>) => void): McpServer {
   const server = new McpServer({ name: 'firebreak-demo-tools', version: '1.0.0' });
   server.registerTool(
     'search',
@@ -42,9 +50,9 @@ function mcpServer(record: (tool: string, args: unknown) => void): McpServer {
 }
 
 export async function startToolServer(opts: { logFile?: string; port?: number } = {}): Promise<ToolServer> {
-  const calls: { t: string; tool: string; arguments: unknown }[] = [];
-  const record = (tool: string, args: unknown) => {
-    const call = { t: new Date().toISOString(), tool, arguments: args };
+  const calls: ToolCall[] = [];
+  const recorder = (caller: string | null) => (tool: string, args: Record<string, unknown>) => {
+    const call = { tool, args, time: new Date().toISOString(), caller };
     calls.push(call);
     if (opts.logFile) fs.appendFileSync(opts.logFile, `${JSON.stringify(call)}\n`);
   };
@@ -54,7 +62,8 @@ export async function startToolServer(opts: { logFile?: string; port?: number } 
       return;
     }
     // Stateless: one server and transport per request, as the SDK's stateless example does.
-    const server = mcpServer(record);
+    const caller = req.headers['x-agent-id'];
+    const server = mcpServer(recorder(typeof caller === 'string' ? caller : null));
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     res.on('close', () => {
       void transport.close();

@@ -1,0 +1,160 @@
+/**
+ * The kill switch stops real agents: both example agents (examples/agents/typescript and
+ * examples/agents/python) run as processes against a real Firebreak and the example MCP server
+ * (examples/mcp-server, which logs every successful tool call). A critical alert runs the built-in
+ * credential-leak playbook, whose first containment step disables the agent; the test then counts
+ * the tool calls that reached the MCP server. After the disable is verified, none succeeds beyond
+ * the one in flight, and on a polling path none later than one poll interval after it.
+ *
+ * One table row per enforcement path: how each agent is configured to learn of the disable and
+ * where it sends its tool calls.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseFileConfig } from '../../app/config-file';
+import { actionRunOf } from '../../db/action-runs';
+import { importAgents, liveFor } from '../connectors/fixtures';
+import { startExampleAgent, type AgentLanguage, type ExampleAgent } from '../helpers/example-agents';
+import { startTestStack, TEST_WEBHOOK_SECRET, type TestStack } from '../helpers/stack';
+import { startExampleMcpServer, type ExampleMcpServer } from './mcp-services';
+
+const TOKEN = 'runtime-token-agents-0123456789';
+const POLL_MS = 1000;
+const LANGUAGES: AgentLanguage[] = ['typescript', 'python'];
+
+interface PathContext {
+  stack: TestStack;
+  mcp: ExampleMcpServer;
+  agentId: string;
+}
+
+interface EnforcementPath {
+  name: string;
+  slug: string;
+  /** The agent's environment on this path: how it learns of the disable, where its tool calls go. */
+  agentEnv(ctx: PathContext): Record<string, string>;
+  /** How long after the verified disable a tool call may still start (a poll interval). */
+  graceMs: number;
+}
+
+const PATHS: EnforcementPath[] = [
+  {
+    name: 'OFREP with change notification',
+    slug: 'events',
+    agentEnv: ({ mcp }) => ({ KILL_SWITCH_MODE: 'events', MCP_URL: mcp.url }),
+    graceMs: 0,
+  },
+  {
+    name: 'OFREP polling',
+    slug: 'polling',
+    agentEnv: ({ mcp }) => ({
+      KILL_SWITCH_MODE: 'polling',
+      POLL_INTERVAL_MS: String(POLL_MS),
+      MCP_URL: mcp.url,
+    }),
+    graceMs: POLL_MS,
+  },
+];
+
+const agentIds = (p: EnforcementPath) =>
+  LANGUAGES.map((l) => `${l === 'typescript' ? 'ts' : 'py'}-${p.slug}`);
+
+let stack: TestStack;
+let mcp: ExampleMcpServer;
+const running: ExampleAgent[] = [];
+
+beforeAll(async () => {
+  const ids = PATHS.flatMap(agentIds);
+  stack = await startTestStack({
+    fileConfig: parseFileConfig(
+      { runtimes: { tokens: [{ name: 'example-agents', token_env: 'RT', agents: ids }] } },
+      { RT: TOKEN },
+      'test',
+    ),
+    liveConnectors: () => (live ??= liveFor(stack)),
+  });
+  await importAgents(
+    stack,
+    ids.map((id) => ({ id, name: `Example agent ${id}`, owner: 'sec@example.com', environment: 'prod' })),
+  );
+  mcp = await startExampleMcpServer();
+});
+let live: ReturnType<typeof liveFor> | undefined;
+afterAll(async () => {
+  await Promise.all(running.map((a) => a.stop()));
+  await mcp?.stop();
+  await stack?.close();
+});
+
+async function sendCriticalAlert(agentId: string): Promise<string> {
+  const res = await fetch(`${stack.url}/v1/alerts`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TEST_WEBHOOK_SECRET}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      title: `Key of ${agentId} seen on paste site`,
+      severity: 'critical',
+      source: 'siem',
+      dedup_key: `leak-${agentId}`,
+      agent_id: agentId,
+      labels: { incident_class: 'credential_leak' },
+    }),
+  });
+  expect(res.status).toBe(202);
+  return ((await res.json()) as { incident_id: string }).incident_id;
+}
+
+/** When the playbook's disable step finished verified (the row Firebreak's own check wrote). */
+async function disableVerifiedAt(incidentId: string): Promise<number> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const run = await actionRunOf(stack.db, incidentId, 'disable_agent');
+    if (run?.status === 'succeeded' && run.finishedAt) {
+      expect(run.result).toMatchObject({ verified: true });
+      return Date.parse(run.finishedAt);
+    }
+    if (run?.status === 'failed') throw new Error(`disable_agent failed: ${JSON.stringify(run.result)}`);
+    if (Date.now() > deadline) throw new Error(`incident ${incidentId}: no verified disable in 60 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('a critical alert stops the example agents', () => {
+  it.each(PATHS)('$name', async (path) => {
+    const agents = LANGUAGES.map((language, i) => {
+      const agentId = agentIds(path)[i]!;
+      const a = startExampleAgent(language, {
+        FIREBREAK_URL: stack.url,
+        FIREBREAK_RUNTIME_TOKEN: TOKEN,
+        AGENT_ID: agentId,
+        STEP_INTERVAL_MS: '100',
+        ON_DISABLE: 'exit',
+        ...path.agentEnv({ stack, mcp, agentId }),
+      });
+      running.push(a);
+      return a;
+    });
+    // Each agent is working: three tool calls of its own reached the MCP server.
+    for (const a of agents) {
+      await a.waitFor((e) => e.event === 'step' && e.ok === true && e.step === 3, 'third successful step');
+    }
+
+    const incidents = await Promise.all(agents.map((a) => sendCriticalAlert(a.id)));
+    const verified = await Promise.all(incidents.map(disableVerifiedAt));
+
+    for (const [i, a] of agents.entries()) {
+      const stopped = await a.waitFor((e) => e.event === 'stopped', 'stop');
+      expect(stopped).toMatchObject({ reason: 'disabled', incident: incidents[i] });
+      expect(await a.exited).toBe(0);
+
+      const calls = mcp.calls().filter((c) => c.caller === a.id);
+      expect(calls.length).toBeGreaterThanOrEqual(3);
+      const late = calls.filter((c) => Date.parse(c.time) > verified[i]! + path.graceMs);
+      expect(
+        late.length,
+        `${a.language} calls after the verified disable: ${JSON.stringify(late)}`,
+      ).toBeLessThanOrEqual(1);
+      // The agent's own view: once it saw the disable it started no step; one in flight may end.
+      const after = a.events.slice(a.events.indexOf(stopped) + 1).filter((e) => e.event === 'step');
+      expect(after.length).toBeLessThanOrEqual(1);
+    }
+  });
+});
