@@ -7,12 +7,15 @@
  * the one in flight, and on a polling path none later than one poll interval after it.
  *
  * One table row per enforcement path: how each agent is configured to learn of the disable and
- * where it sends its tool calls.
+ * where it sends its tool calls. And an "enabled" answer forged with the webhook secret stops
+ * both agents before their first tool call.
  */
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFileConfig } from '../../app/config-file';
+import { STATUS_JWS_TYPE } from '../../connectors/status-document';
 import { actionRunOf } from '../../db/action-runs';
-import { importAgents, liveFor } from '../connectors/fixtures';
+import { importAgents, liveFor, localServer, readBody } from '../connectors/fixtures';
 import { startExampleAgent, type AgentLanguage, type ExampleAgent } from '../helpers/example-agents';
 import { startTestStack, TEST_WEBHOOK_SECRET, type TestStack } from '../helpers/stack';
 import { startExampleMcpServer, type ExampleMcpServer } from './mcp-services';
@@ -155,6 +158,62 @@ describe('a critical alert stops the example agents', () => {
       // The agent's own view: once it saw the disable it started no step; one in flight may end.
       const after = a.events.slice(a.events.indexOf(stopped) + 1).filter((e) => e.event === 'step');
       expect(after.length).toBeLessThanOrEqual(1);
+    }
+  });
+});
+
+describe('an answer forged with the webhook secret', () => {
+  it.each(LANGUAGES)('stops the %s agent before any tool call', async (language) => {
+    const agentId = `${language === 'typescript' ? 'ts' : 'py'}-forged`;
+    const jwks = await (await fetch(`${stack.url}/.well-known/jwks.json`)).text();
+    // A fake Firebreak that knows the real public key and the webhook secret, not the status key.
+    const forged = await new SignJWT({
+      agent_id: agentId,
+      status: 'enabled',
+      version: 99,
+      incident: null,
+      blocked_tools: [],
+    })
+      .setProtectedHeader({ alg: 'HS256', kid: stack.statusKey.kid, typ: STATUS_JWS_TYPE })
+      .setIssuedAt()
+      .setExpirationTime('1m')
+      .sign(new TextEncoder().encode(TEST_WEBHOOK_SECRET));
+    const fake = await localServer((q, r) => {
+      void readBody(q).then(() => {
+        if (q.url === '/.well-known/jwks.json') {
+          r.writeHead(200, { 'content-type': 'application/json' }).end(jwks);
+          return;
+        }
+        const key = q.url?.split('/').pop() ?? '';
+        r.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            key,
+            value: true,
+            variant: 'enabled',
+            reason: 'STATIC',
+            metadata: { status_version: 99, status_jws: forged },
+          }),
+        );
+      });
+    });
+    try {
+      const a = startExampleAgent(language, {
+        FIREBREAK_URL: fake.url,
+        FIREBREAK_RUNTIME_TOKEN: TOKEN,
+        AGENT_ID: agentId,
+        KILL_SWITCH_MODE: 'polling',
+        MCP_URL: mcp.url,
+        ON_DISABLE: 'exit',
+      });
+      running.push(a);
+      const stopped = await a.waitFor((e) => e.event === 'stopped', 'stop');
+      expect(stopped).toMatchObject({ reason: 'fail-closed' });
+      expect(String(stopped.error)).toMatch(/HS256|alg/);
+      expect(await a.exited).toBe(0);
+      expect(a.events.filter((e) => e.event === 'step')).toHaveLength(0);
+      expect(mcp.calls().filter((c) => c.caller === agentId)).toHaveLength(0);
+    } finally {
+      await fake.close();
     }
   });
 });
