@@ -38,6 +38,8 @@ export interface ExampleAgent {
   /** Resolves with the exit code once the process ends. */
   exited: Promise<number | null>;
   output(): string;
+  /** Whether the process still runs. */
+  alive(): boolean;
   stop(): Promise<void>;
 }
 
@@ -91,6 +93,7 @@ export function startExampleAgent(language: AgentLanguage, env: Record<string, s
     events,
     exited,
     output: () => out,
+    alive: () => child.exitCode === null && child.signalCode === null,
     waitFor(pred, what, timeoutMs = 60_000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(

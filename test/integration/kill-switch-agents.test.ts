@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFileConfig } from '../../app/config-file';
 import { STATUS_JWS_TYPE } from '../../connectors/status-document';
 import { actionRunOf } from '../../db/action-runs';
-import { importAgents, liveFor, localServer, readBody } from '../connectors/fixtures';
+import { actionsFor, importAgents, liveFor, localServer, readBody, req } from '../connectors/fixtures';
 import { startExampleAgent, type AgentLanguage, type ExampleAgent } from '../helpers/example-agents';
 import { startTestStack, TEST_WEBHOOK_SECRET, type TestStack } from '../helpers/stack';
 import { startExampleMcpServer, type ExampleMcpServer } from './mcp-services';
@@ -66,7 +66,7 @@ let mcp: ExampleMcpServer;
 const running: ExampleAgent[] = [];
 
 beforeAll(async () => {
-  const ids = PATHS.flatMap(agentIds);
+  const ids = [...PATHS.flatMap(agentIds), 'ts-idle', 'py-idle'];
   stack = await startTestStack({
     fileConfig: parseFileConfig(
       { runtimes: { tokens: [{ name: 'example-agents', token_env: 'RT', agents: ids }] } },
@@ -160,6 +160,59 @@ describe('a critical alert stops the example agents', () => {
       expect(after.length).toBeLessThanOrEqual(1);
     }
   });
+});
+
+describe('a blocked tool and an idle agent', () => {
+  it.each(LANGUAGES)(
+    'the %s agent skips a blocked tool, idles while disabled and resumes when enabled',
+    async (language) => {
+      const agentId = `${language === 'typescript' ? 'ts' : 'py'}-idle`;
+      const acts = actionsFor(stack, () => (live ??= liveFor(stack)));
+      const a = startExampleAgent(language, {
+        FIREBREAK_URL: stack.url,
+        FIREBREAK_RUNTIME_TOKEN: TOKEN,
+        AGENT_ID: agentId,
+        KILL_SWITCH_MODE: 'events',
+        MCP_URL: mcp.url,
+        AGENT_TOOLS: 'query,notify',
+        STEP_INTERVAL_MS: '100',
+        ON_DISABLE: 'idle',
+      });
+      running.push(a);
+      await a.waitFor((e) => e.event === 'step' && e.ok === true && e.tool === 'notify', 'a notify call');
+
+      const block = req(
+        'agent.tools.block',
+        { agent_id: agentId, tools: ['notify'] },
+        { incidentId: `inc-${agentId}` },
+      );
+      expect(await acts.executeAction(block)).toMatchObject({ ok: true, verified: true });
+      const blocked = await a.waitFor((e) => e.event === 'tool_blocked', 'tool_blocked');
+      expect(blocked).toMatchObject({ tool: 'notify', incident: `inc-${agentId}` });
+      const queryAfter = a.events.length;
+      await a.waitFor(
+        (e) => a.events.indexOf(e) > queryAfter && e.event === 'step' && e.ok === true,
+        'a query call',
+      );
+      expect(
+        a.events.slice(a.events.indexOf(blocked)).filter((e) => e.event === 'step' && e.tool === 'notify')
+          .length,
+      ).toBeLessThanOrEqual(1);
+
+      const disable = req('agent.disable', { agent_id: agentId }, { incidentId: `inc-${agentId}` });
+      expect(await acts.executeAction(disable)).toMatchObject({ ok: true, verified: true });
+      await a.waitFor((e) => e.event === 'stopped', 'stop');
+      const enable = req('agent.enable', { agent_id: agentId }, { incidentId: `inc-${agentId}` });
+      expect(await acts.executeAction(enable)).toMatchObject({ ok: true, verified: true });
+      const resumed = await a.waitFor((e) => e.event === 'resumed', 'resume');
+      await a.waitFor(
+        (e) => a.events.indexOf(e) > a.events.indexOf(resumed) && e.event === 'step' && e.ok === true,
+        'a step after resuming',
+      );
+      expect(a.alive()).toBe(true);
+      await a.stop();
+    },
+  );
 });
 
 describe('an answer forged with the webhook secret', () => {
