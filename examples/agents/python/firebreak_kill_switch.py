@@ -17,7 +17,6 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-import httpx
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from openfeature import api
@@ -87,6 +86,8 @@ class StatusDocumentHook(Hook):
 
 
 def fetch_jwks(base_url: str) -> dict:
+    import httpx  # here, not above: a runtime that passes its JWKS in needs only the OpenFeature packages
+
     return httpx.get(f"{base_url.rstrip('/')}/.well-known/jwks.json", timeout=5.0).raise_for_status().json()
 
 
@@ -189,7 +190,7 @@ class KillSwitch:
             generation=generation,
         )
 
-    def _stream_url(self, http: httpx.Client) -> str:
+    def _stream_url(self, http) -> str:
         res = http.post(
             f"{self.base_url}/ofrep/v1/evaluate/flags",
             json={"context": {"targetingKey": self.agent_id}},
@@ -202,6 +203,8 @@ class KillSwitch:
         return uri if uri.startswith("http") else f"{self.base_url}{uri}"
 
     def _follow(self, on_change: Callable[[], None]) -> None:
+        import httpx
+
         headers = {"Authorization": f"Bearer {self.token}"}
         with httpx.Client(headers=headers, timeout=httpx.Timeout(5.0, read=None)) as http:
             while not self.closed.is_set():
