@@ -7,8 +7,9 @@
  * the one in flight, and on a polling path none later than one poll interval after it.
  *
  * One table row per enforcement path: how each agent is configured to learn of the disable and
- * where it sends its tool calls. And an "enabled" answer forged with the webhook secret stops
- * both agents before their first tool call.
+ * where it sends its tool calls. Also: a blocked tool is skipped and a disabled agent idles until
+ * enabled again; each agent's GenAI spans reach an OTLP/HTTP collector; and an "enabled" answer
+ * forged with the webhook secret stops both agents before their first tool call.
  */
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,7 +67,7 @@ let mcp: ExampleMcpServer;
 const running: ExampleAgent[] = [];
 
 beforeAll(async () => {
-  const ids = [...PATHS.flatMap(agentIds), 'ts-idle', 'py-idle'];
+  const ids = [...PATHS.flatMap(agentIds), 'ts-idle', 'py-idle', 'ts-traced', 'py-traced'];
   stack = await startTestStack({
     fileConfig: parseFileConfig(
       { runtimes: { tokens: [{ name: 'example-agents', token_env: 'RT', agents: ids }] } },
@@ -213,6 +214,57 @@ describe('a blocked tool and an idle agent', () => {
       await a.stop();
     },
   );
+});
+
+describe('OpenTelemetry', () => {
+  it.each(LANGUAGES)('the %s agent exports GenAI spans over OTLP/HTTP', async (language) => {
+    const agentId = `${language === 'typescript' ? 'ts' : 'py'}-traced`;
+    const bodies: Buffer[] = [];
+    // A collector's OTLP/HTTP endpoint; protobuf carries strings verbatim, so they can be searched.
+    const collector = await localServer((q, r) => {
+      const chunks: Buffer[] = [];
+      q.on('data', (c: Buffer) => chunks.push(c));
+      q.on('end', () => {
+        if (q.url === '/v1/traces') bodies.push(Buffer.concat(chunks));
+        r.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      });
+    });
+    try {
+      const a = startExampleAgent(language, {
+        FIREBREAK_URL: stack.url,
+        FIREBREAK_RUNTIME_TOKEN: TOKEN,
+        AGENT_ID: agentId,
+        AGENT_NAME: `Traced ${language} agent`,
+        MCP_URL: mcp.url,
+        AGENT_TOOLS: 'query',
+        MAX_STEPS: '2',
+        STEP_INTERVAL_MS: '50',
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      });
+      running.push(a);
+      expect(await a.exited, a.output()).toBe(0);
+      const ready = a.events.find((e) => e.event === 'ready')!;
+      const steps = a.events.filter((e) => e.event === 'step' && e.ok === true);
+      expect(steps).toHaveLength(2);
+      const sent = Buffer.concat(bodies).toString('latin1');
+      for (const s of [
+        `invoke_agent Traced ${language} agent`,
+        'execute_tool query',
+        'gen_ai.operation.name',
+        'gen_ai.agent.id',
+        agentId,
+        'gen_ai.agent.name',
+        'gen_ai.conversation.id',
+        String(ready.conversation_id),
+        'gen_ai.tool.name',
+        'gen_ai.tool.call.id',
+        ...steps.map((e) => String(e.call_id)),
+      ])
+        expect(sent, `spans carry ${s}`).toContain(s);
+    } finally {
+      await collector.close();
+    }
+  });
 });
 
 describe('an answer forged with the webhook secret', () => {
