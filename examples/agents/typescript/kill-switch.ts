@@ -10,7 +10,7 @@
  */
 import { OFREPProvider } from '@openfeature/ofrep-provider';
 import { OpenFeature, type Client, type Hook } from '@openfeature/server-sdk';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 
 export const AGENT_ENABLED = 'firebreak.agent.enabled';
 export const TOOL_ALLOWED = 'firebreak.tool.allowed';
@@ -41,21 +41,27 @@ interface Held extends Answer {
   generation: number;
 }
 
-/** The OpenFeature `after` hook: no genuine, fresh, matching document means no answer (→ false). */
-function statusDocumentHook(firebreakUrl: string, agentId: string): Hook {
-  const jwks = createRemoteJWKSet(new URL('/.well-known/jwks.json', firebreakUrl));
-  let highest = 0;
+/**
+ * The OpenFeature `after` hook: no genuine, fresh, matching document means no answer (→ false).
+ * `keys` resolves the JWS key (jose's createRemoteJWKSet on `/.well-known/jwks.json`, or
+ * createLocalJWKSet). The document must be for the context's `targetingKey`, and no older than the
+ * newest one this hook has accepted for that agent.
+ */
+export function statusDocumentHook(keys: JWTVerifyGetKey): Hook {
+  const highest = new Map<string, number>();
   return {
     async after(hookContext, details) {
       const jws = details.flagMetadata.status_jws;
       if (typeof jws !== 'string') throw new Error('answer carries no status document');
-      const { payload } = await jwtVerify(jws, jwks, { algorithms: ['EdDSA'], typ: 'firebreak-status+jwt' });
-      if (payload.agent_id !== agentId || hookContext.context.targetingKey !== agentId)
+      const { payload } = await jwtVerify(jws, keys, { algorithms: ['EdDSA'], typ: 'firebreak-status+jwt' });
+      const agent = hookContext.context.targetingKey;
+      if (typeof agent !== 'string' || payload.agent_id !== agent)
         throw new Error('status document is for another agent');
       const version = payload.version;
-      if (typeof version !== 'number' || version < highest)
-        throw new Error(`status document version ${String(version)} is older than ${highest}`);
-      highest = version;
+      const held = highest.get(agent) ?? 0;
+      if (typeof version !== 'number' || version < held)
+        throw new Error(`status document version ${String(version)} is older than ${held}`);
+      highest.set(agent, version);
       const blocked = Array.isArray(payload.blocked_tools) ? (payload.blocked_tools as unknown[]) : [];
       const tool = hookContext.context.tool;
       if (
@@ -78,7 +84,9 @@ export class KillSwitch {
 
   private constructor(private readonly o: KillSwitchOptions) {
     this.flags = OpenFeature.getClient(`firebreak-${o.agentId}`);
-    this.flags.addHooks(statusDocumentHook(o.firebreakUrl, o.agentId));
+    this.flags.addHooks(
+      statusDocumentHook(createRemoteJWKSet(new URL('/.well-known/jwks.json', o.firebreakUrl))),
+    );
   }
 
   static async open(o: KillSwitchOptions): Promise<KillSwitch> {
