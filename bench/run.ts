@@ -8,6 +8,7 @@ import { benchApproval } from './approval';
 import { benchContainment } from './containment';
 import { benchIngest } from './ingest';
 import { benchScale } from './scale';
+import { benchStop } from './stop';
 import { benchStorm } from './storm';
 
 const benches: Record<string, () => Promise<void>> = {
@@ -16,6 +17,7 @@ const benches: Record<string, () => Promise<void>> = {
   containment: benchContainment,
   approval: benchApproval,
   scale: benchScale,
+  stop: benchStop,
 };
 
 async function main() {

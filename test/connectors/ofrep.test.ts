@@ -2,18 +2,20 @@
  * The OFREP endpoints through the real OpenFeature server SDK and its OFREP provider, wired the
  * way docs/kill-switch.md tells a TypeScript runtime to: default value false, a runtime token, and
  * an `after` hook that accepts an answer only with a genuine, fresh status document for the agent
- * that agrees with the value. The provider (0.1.x) evaluates every flag remotely and has no
- * event-stream support, so the stream is read here as an ADR-0008 client would.
+ * that agrees with the value: the TypeScript example agent's hook (examples/agents/typescript).
+ * The provider (0.1.x) evaluates every flag remotely and has no event-stream support, so the
+ * stream is read here as an ADR-0008 client would.
  */
 import { serve, type ServerType } from '@hono/node-server';
 import { OFREPProvider } from '@openfeature/ofrep-provider';
-import { OpenFeature, type Client, type Hook } from '@openfeature/server-sdk';
+import { OpenFeature, type Client } from '@openfeature/server-sdk';
 import { createLocalJWKSet, jwtVerify, SignJWT, type JSONWebKeySet } from 'jose';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app';
 import { parseFileConfig } from '../../app/config-file';
 import { STATUS_JWS_TYPE } from '../../connectors/status-document';
+import { statusDocumentHook } from '../../examples/agents/typescript/kill-switch';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { actionsFor, importAgents, liveFor, localServer, req } from './fixtures';
 
@@ -30,22 +32,6 @@ const fileConfig = (over: Record<string, unknown> = {}) =>
     'test',
   );
 
-/** The runtime's hook (docs/kill-switch.md): no genuine, fresh, matching document → no answer. */
-function statusDocumentHook(jwks: JSONWebKeySet): Hook {
-  const keys = createLocalJWKSet(jwks);
-  return {
-    async after(hookContext, details) {
-      const jws = details.flagMetadata.status_jws;
-      if (typeof jws !== 'string') throw new Error('answer carries no status document');
-      const { payload } = await jwtVerify(jws, keys, { algorithms: ['EdDSA'], typ: STATUS_JWS_TYPE });
-      if (payload.agent_id !== hookContext.context.targetingKey)
-        throw new Error('document is for another agent');
-      if (details.value === true && payload.status !== 'enabled')
-        throw new Error('value contradicts the document');
-    },
-  };
-}
-
 let stack: TestStack;
 let jwks: JSONWebKeySet;
 let seq = 0;
@@ -56,7 +42,7 @@ async function runtimeClient(baseUrl: string, token = TOKEN): Promise<Client> {
     new OFREPProvider({ baseUrl, headers: { Authorization: `Bearer ${token}` } }),
   );
   const client = OpenFeature.getClient(domain);
-  client.addHooks(statusDocumentHook(jwks));
+  client.addHooks(statusDocumentHook(createLocalJWKSet(jwks)));
   return client;
 }
 const enabled = (client: Client, agent: string) =>
