@@ -1,6 +1,6 @@
 /**
- * Builds the live connectors from configuration: the kill switch (with OPA as an enforcement
- * point when configured), credentials (AWS IAM,
+ * Builds the live connectors from configuration: the kill switch (with OPA and the MCP gateway
+ * as enforcement points when configured), credentials (AWS IAM,
  * PostgreSQL, HTTP systems), access restriction, evidence collection and notify. Called only
  * through the lazy `liveConnectors()` of executeAction, so drill incidents never construct a live
  * client; clients themselves connect per call.
@@ -15,6 +15,7 @@ import type { ConnectorConfig } from './config';
 import { credentialsConnector, type CredentialProviders } from './credentials';
 import { evidenceCollectHandler, type EvidenceSources } from './evidence';
 import { killSwitchConnector } from './kill-switch';
+import { mcpGatewayEnforcementPoint } from './mcp-gateway';
 import { opaEnforcementPoint } from './opa';
 import { postgresConnector } from './postgres';
 import { httpSystem } from './signed-http';
@@ -61,7 +62,10 @@ export function buildLiveConnectors(deps: LiveConnectorDeps): LiveConnectors {
       statusToken: deps.statusToken,
       statusBaseUrl: config.statusBaseUrl,
       now: deps.now,
-      enforcement: config.opa ? [opaEnforcementPoint(config.opa)] : [],
+      enforcement: [
+        ...(config.opa ? [opaEnforcementPoint(config.opa)] : []),
+        ...(config.mcpGateway ? [mcpGatewayEnforcementPoint(db, config.mcpGateway)] : []),
+      ],
     }),
     ...credentialsConnector(db, creds),
     ...accessConnector(access, db),
