@@ -96,6 +96,15 @@ const serverToolIds = async (id: string) =>
   (await cf.api<{ id: string }[]>('GET', `/servers/${id}/tools`)).map((t) => t.id).sort();
 
 describe('MCP gateway connector against ContextForge', () => {
+  it('in a drill, disable changes nothing in ContextForge', async () => {
+    const drill = { mode: 'drill' as const, incidentId: 'drill-1' };
+    const r = await acts().executeAction(req('agent.disable', { agent_id: 'support-bot' }, drill));
+    expect(r).toMatchObject({ ok: true, simulated: true });
+    expect(await userActive(agent.userEmail)).toBe(true);
+    expect(await gatewayChangesOf(stack.db, 'support-bot', cf.url)).toEqual([]);
+    expect(await agentCall(agent, 'lookup', { name: 'faq' })).toMatchObject({ served: true });
+  });
+
   it('disable refuses the agent at the gateway (no call reaches the server), enable restores it', async () => {
     const before = await agentCall(agent, 'query', { customer: 'alice' });
     expect(before).toMatchObject({ served: true });
