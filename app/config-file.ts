@@ -343,10 +343,12 @@ export function parseFileConfig(doc: unknown, env: NodeJS.ProcessEnv, where: str
         mcp_gateway: {
           ...mcp,
           token: mcp.token ?? fromEnv(mcp.token_env, 'connectors.mcp_gateway.token_env'),
-          agents: mcp.agents.map((a, i) => ({
-            ...a,
-            token: a.token ?? fromEnv(a.token_env, `connectors.mcp_gateway.agents.${i}.token_env`),
-          })),
+          agents: mcp.agents.map((a, i) => {
+            const at = `connectors.mcp_gateway.agents.${i}`;
+            if (!a.token && !a.token_env)
+              problems.push(`${at}: give token or token_env (the agent's own token)`);
+            return { ...a, token: a.token ?? fromEnv(a.token_env, `${at}.token_env`) };
+          }),
         },
       }
     : f.connectors;

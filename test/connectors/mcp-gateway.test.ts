@@ -58,6 +58,13 @@ describe('MCP gateway configuration', () => {
     const { SUPPORT_BOT_MCP: _unset, ...rest } = env;
     expect(() => loadConfig(rest)).toThrow(ConfigError);
     expect(() => loadConfig(rest)).toThrow(/connectors\.mcp_gateway\.agents\.0\.token_env.*SUPPORT_BOT_MCP/);
+    fs.writeFileSync(
+      path.join(dir, 'no-token.yaml'),
+      fs.readFileSync(file, 'utf8').replace(/ +token_env: SUPPORT_BOT_MCP\n/, ''),
+    );
+    expect(() => loadConfig({ ...env, FIREBREAK_CONFIG: path.join(dir, 'no-token.yaml') })).toThrow(
+      /connectors\.mcp_gateway\.agents\.0: give token or token_env/,
+    );
   });
 
   it('is absent without a url', () => {
