@@ -96,6 +96,22 @@ export async function startExampleMcpServer(): Promise<ExampleMcpServer> {
   };
 }
 
+/**
+ * A random password ContextForge's policy accepts: mixed case, digit and symbol, and no run of
+ * sequential or repeated characters (it refuses "too many sequential characters").
+ */
+function password(): string {
+  const alphabet = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+  let out = 'Fb7!';
+  while (out.length < 24) {
+    const c = alphabet[crypto.randomInt(alphabet.length)]!;
+    const last = out.charCodeAt(out.length - 1);
+    // No two neighbours adjacent in the character order, nor equal: no sequential or repeated run.
+    if (Math.abs(c.charCodeAt(0) - last) > 1) out += c;
+  }
+  return out;
+}
+
 export interface ContextForge {
   url: string;
   adminEmail: string;
@@ -143,7 +159,7 @@ export async function startContextForge(): Promise<ContextForge> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const adminEmail = 'admin@example.com';
-  const adminPassword = `Fb-${crypto.randomBytes(12).toString('hex')}!`;
+  const adminPassword = password();
   const env = contextForgeEnv(dir, port, adminEmail, adminPassword);
   let p: Proc;
   const launch = async () => {
@@ -251,7 +267,7 @@ export async function agentAccess(cf: ContextForge, agent: string, toolIds: stri
   const userEmail = `${agent}@agents.example.com`;
   await cf.api('POST', '/auth/email/admin/users', {
     email: userEmail,
-    password: `Ag-${crypto.randomBytes(12).toString('hex')}!`,
+    password: password(),
     full_name: `AI agent ${agent}`,
     is_admin: false,
   });
