@@ -349,6 +349,22 @@ export function parseFileConfig(doc: unknown, env: NodeJS.ProcessEnv, where: str
     const digest = t.token_sha256?.toLowerCase() ?? (raw ? sha256Hex(raw) : undefined);
     return digest ? [{ name: t.name, sha256: digest, agents: t.agents }] : [];
   });
+  const mcp = f.connectors.mcp_gateway;
+  const connectors: ConnectorsFileSection = mcp
+    ? {
+        ...f.connectors,
+        mcp_gateway: {
+          ...mcp,
+          token: mcp.token ?? fromEnv(mcp.token_env, 'connectors.mcp_gateway.token_env'),
+          agents: mcp.agents.map((a, i) => {
+            const at = `connectors.mcp_gateway.agents.${i}`;
+            if (!a.token && !a.token_env)
+              problems.push(`${at}: give token or token_env (the agent's own token)`);
+            return { ...a, token: a.token ?? fromEnv(a.token_env, `${at}.token_env`) };
+          }),
+        },
+      }
+    : f.connectors;
   const dup = (xs: string[]) => xs.find((x, i) => xs.indexOf(x) !== i);
   const dupRuntime = dup(f.runtimes.tokens.map((t) => t.name));
   if (dupRuntime) problems.push(`runtimes.tokens: name ${dupRuntime} appears twice`);
@@ -368,7 +384,7 @@ export function parseFileConfig(doc: unknown, env: NodeJS.ProcessEnv, where: str
     release: { minApprovals: f.release.min_approvals, timeout: f.release.timeout },
     defaultRateLimit: { perSecond: f.default_rate_limit.per_second, burst: f.default_rate_limit.burst },
     maxAlertsPerRequest: f.max_alerts_per_request,
-    connectors: f.connectors,
+    connectors,
     runtimes: {
       tokens: runtimeTokens,
       rateLimit: { perSecond: f.runtimes.rate_limit.per_second, burst: f.runtimes.rate_limit.burst },

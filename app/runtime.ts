@@ -122,7 +122,7 @@ export async function startWorker(config: Config, target: TemporalTarget, db: Db
   // periodically (an OPA restart loses pushed data). No-op without OPA configured.
   startEnforcementSync(
     db,
-    enforcementPoints(config.connectors),
+    enforcementPoints(config.connectors, db),
     enforcementSyncIntervalMs(config.connectors),
     (r) => process.emitWarning(`kill-switch sync to ${r.point} failed: ${r.error}`),
   );

@@ -1,11 +1,12 @@
 /**
  * The shape of the connector settings: environment variables for the common cases
  * (FIREBREAK_PG_ADMIN_URL, FIREBREAK_AWS_ENDPOINT, FIREBREAK_AWS_REGION, FIREBREAK_STATUS_BASE_URL,
- * FIREBREAK_OPA_URL, FIREBREAK_OPA_TOKEN) and the `connectors:` section of the FIREBREAK_CONFIG file for the rest (in-house HTTP
+ * FIREBREAK_OPA_URL, FIREBREAK_OPA_TOKEN, FIREBREAK_MCP_GATEWAY_URL, FIREBREAK_MCP_GATEWAY_TOKEN) and the `connectors:` section of the FIREBREAK_CONFIG file for the rest (in-house HTTP
  * systems). app/config.ts parses both with these schemas once, at start, in every entry point;
  * connectors receive the resulting `ConnectorConfig` by injection and never read either source.
  */
 import { z } from 'zod';
+import { McpGatewayConfig } from './mcp-gateway';
 import { OpaConfig } from './opa';
 import { HttpSystemConfig } from './signed-http';
 
@@ -16,6 +17,7 @@ export const ConnectorsFileSection = z
     aws: z.object({ endpoint: z.url().optional(), region: z.string().min(1).optional() }).optional(),
     status_base_url: z.url().optional(),
     opa: OpaConfig.partial({ url: true }).optional(),
+    mcp_gateway: McpGatewayConfig.partial({ url: true }).optional(),
     http_systems: z.array(HttpSystemConfig).default([]),
   })
   .default({ http_systems: [] });
@@ -29,6 +31,8 @@ export const ConnectorEnv = {
   FIREBREAK_STATUS_BASE_URL: z.url().optional(),
   FIREBREAK_OPA_URL: z.url().optional(),
   FIREBREAK_OPA_TOKEN: z.string().min(1).optional(),
+  FIREBREAK_MCP_GATEWAY_URL: z.url().optional(),
+  FIREBREAK_MCP_GATEWAY_TOKEN: z.string().min(1).optional(),
 };
 export type ConnectorEnv = z.output<z.ZodObject<typeof ConnectorEnv>>;
 
@@ -40,6 +44,8 @@ export interface ConnectorConfig {
   httpSystems: z.input<typeof HttpSystemConfig>[];
   /** The OPA server the kill switch writes agents' state into and verifies through. */
   opa?: OpaConfig;
+  /** The MCP gateway (ContextForge) the kill switch deactivates agents' access in. */
+  mcpGateway?: McpGatewayConfig;
 }
 
 /** Merges the parsed sources: the environment wins over the file. */
@@ -59,6 +65,7 @@ export function resolveConnectorConfig(
     statusBaseUrl: env.FIREBREAK_STATUS_BASE_URL ?? file.status_base_url ?? defaultStatusBaseUrl,
     httpSystems: file.http_systems,
     opa: opaConfig(env, file),
+    mcpGateway: mcpGatewayConfig(env, file),
   };
 }
 
@@ -67,4 +74,11 @@ function opaConfig(env: ConnectorEnv, file: ConnectorsFileSection): OpaConfig | 
   if (!url) return undefined;
   const token = env.FIREBREAK_OPA_TOKEN ?? file.opa?.token;
   return { ...file.opa, url, ...(token ? { token } : {}) };
+}
+
+function mcpGatewayConfig(env: ConnectorEnv, file: ConnectorsFileSection): McpGatewayConfig | undefined {
+  const url = env.FIREBREAK_MCP_GATEWAY_URL ?? file.mcp_gateway?.url;
+  if (!url) return undefined;
+  const token = env.FIREBREAK_MCP_GATEWAY_TOKEN ?? file.mcp_gateway?.token;
+  return { ...file.mcp_gateway, url, ...(token ? { token } : {}) };
 }

@@ -1,6 +1,6 @@
 /**
- * Builds the live connectors from configuration: the kill switch (with OPA as an enforcement
- * point when configured), credentials (AWS IAM,
+ * Builds the live connectors from configuration: the kill switch (with OPA and the MCP gateway
+ * as enforcement points when configured), credentials (AWS IAM,
  * PostgreSQL, HTTP systems), access restriction, evidence collection and notify. Called only
  * through the lazy `liveConnectors()` of executeAction, so drill incidents never construct a live
  * client; clients themselves connect per call.
@@ -17,6 +17,7 @@ import { credentialsConnector, type CredentialProviders } from './credentials';
 import type { EnforcementPoint } from './enforcement-point';
 import { evidenceCollectHandler, type EvidenceSources } from './evidence';
 import { killSwitchConnector } from './kill-switch';
+import { mcpGatewayEnforcementPoint } from './mcp-gateway';
 import { OpaConfig, opaEnforcementPoint } from './opa';
 import { postgresConnector } from './postgres';
 import { httpSystem } from './signed-http';
@@ -65,7 +66,7 @@ export function buildLiveConnectors(deps: LiveConnectorDeps): LiveConnectors {
       statusToken: deps.statusToken,
       statusBaseUrl: config.statusBaseUrl,
       now: deps.now,
-      enforcement: enforcementPoints(config),
+      enforcement: enforcementPoints(config, db),
     }),
     ...credentialsConnector(db, creds),
     ...accessConnector(access, db),
@@ -75,8 +76,11 @@ export function buildLiveConnectors(deps: LiveConnectorDeps): LiveConnectors {
 }
 
 /** The configured enforcement points of the kill switch (OPA), beside Firebreak's own status. */
-export function enforcementPoints(config: ConnectorConfig): EnforcementPoint[] {
-  return config.opa ? [opaEnforcementPoint(config.opa)] : [];
+export function enforcementPoints(config: ConnectorConfig, db: Db): EnforcementPoint[] {
+  return [
+    ...(config.opa ? [opaEnforcementPoint(config.opa)] : []),
+    ...(config.mcpGateway ? [mcpGatewayEnforcementPoint(db, config.mcpGateway)] : []),
+  ];
 }
 
 /** How often the worker re-syncs the enforcement points (the shortest configured interval). */

@@ -353,3 +353,23 @@ export const seenSignatures = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.sourceId, t.digest] }), index('seen_signatures_expiry').on(t.expiresAt)],
 );
+
+/**
+ * What the MCP gateway connector changed in a gateway for an agent, so that undo restores exactly
+ * that: `user_deactivated` (ref: the gateway user it deactivated) and `tool_removed` (ref: the tool
+ * id it took out of the agent's virtual server). A row exists only while the change is in force.
+ */
+export const mcpGatewayChanges = sqliteTable(
+  'mcp_gateway_changes',
+  {
+    agentId: text('agent_id').notNull(),
+    gateway: text('gateway').notNull(),
+    kind: text('kind', { enum: ['user_deactivated', 'tool_removed'] }).notNull(),
+    ref: text('ref').notNull(),
+    /** The Firebreak tool name a `tool_removed` row stands for. */
+    tool: text('tool'),
+    version: integer('version').notNull(),
+    at: text('at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.agentId, t.gateway, t.kind, t.ref] })],
+);

@@ -3,7 +3,8 @@
  * (examples/mcp-server/server.py, from the venv scripts/provision.d/mcp.sh makes), which logs one
  * JSON line per successful tool call, and IBM ContextForge (scripts/provision.d/contextforge.sh)
  * on SQLite in a temp dir, with its admin configured by environment. `fronting` registers the MCP
- * server in ContextForge as a gateway, so its tools are callable through ContextForge. A missing
+ * server in ContextForge as a gateway, so its tools are callable through ContextForge, and
+ * `agentAccess` gives an agent its user, virtual server and token there. A missing
  * venv fails saying which script provisions it; nothing here skips.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -95,6 +96,22 @@ export async function startExampleMcpServer(): Promise<ExampleMcpServer> {
   };
 }
 
+/**
+ * A random password ContextForge's policy accepts: mixed case, digit and symbol, and no run of
+ * sequential or repeated characters (it refuses "too many sequential characters").
+ */
+function password(): string {
+  const alphabet = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+  let out = 'Fb7!';
+  while (out.length < 24) {
+    const c = alphabet[crypto.randomInt(alphabet.length)]!;
+    const last = out.charCodeAt(out.length - 1);
+    // No two neighbours adjacent in the character order, nor equal: no sequential or repeated run.
+    if (Math.abs(c.charCodeAt(0) - last) > 1) out += c;
+  }
+  return out;
+}
+
 export interface ContextForge {
   url: string;
   adminEmail: string;
@@ -142,7 +159,7 @@ export async function startContextForge(): Promise<ContextForge> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const adminEmail = 'admin@example.com';
-  const adminPassword = `Fb-${crypto.randomBytes(12).toString('hex')}!`;
+  const adminPassword = password();
   const env = contextForgeEnv(dir, port, adminEmail, adminPassword);
   let p: Proc;
   const launch = async () => {
@@ -217,20 +234,64 @@ export async function fronting(cf: ContextForge, mcp: ExampleMcpServer, name = '
 }
 
 export interface AgentAccess {
+  userEmail: string;
   serverId: string;
   tokenId: string;
   token: string;
 }
 
-/** An agent's access as an operator would set it up: a virtual server with tools, a token scoped to it. */
+const roleIds = new WeakMap<ContextForge, Promise<string>>();
+
+/** A global role with what an agent's MCP client needs: use servers, list and call tools. */
+function agentRole(cf: ContextForge): Promise<string> {
+  let id = roleIds.get(cf);
+  if (!id) {
+    id = cf
+      .api<{ id: string }>('POST', '/rbac/roles', {
+        name: 'mcp-agent',
+        description: 'AI agents calling tools through their virtual server',
+        scope: 'global',
+        permissions: ['servers.use', 'tools.read', 'tools.execute'],
+      })
+      .then((r) => r.id);
+    roleIds.set(cf, id);
+  }
+  return id;
+}
+
+/**
+ * An agent's access as an operator sets it up: a ContextForge user for the agent with the agent
+ * role, a virtual server with its tools, and an API token of that user scoped to that server.
+ */
 export async function agentAccess(cf: ContextForge, agent: string, toolIds: string[]): Promise<AgentAccess> {
+  const userEmail = `${agent}@agents.example.com`;
+  await cf.api('POST', '/auth/email/admin/users', {
+    email: userEmail,
+    password: password(),
+    full_name: `AI agent ${agent}`,
+    is_admin: false,
+  });
+  await cf.api('POST', `/rbac/users/${encodeURIComponent(userEmail)}/roles`, {
+    role_id: await agentRole(cf),
+    scope: 'global',
+  });
   const s = await cf.api<{ id: string }>('POST', '/servers', {
     server: { name: `agent-${agent}`, associated_tools: toolIds },
   });
   const t = await cf.api<{ token: { id: string }; access_token: string }>('POST', '/tokens', {
     name: `agent-${agent}`,
+    user_email: userEmail,
     expires_in_days: 1,
     scope: { server_id: s.id, permissions: ['tools.read', 'tools.execute'] },
   });
-  return { serverId: s.id, tokenId: t.token.id, token: t.access_token };
+  return { userEmail, serverId: s.id, tokenId: t.token.id, token: t.access_token };
+}
+
+/** An admin API token (what Firebreak is configured with), valid for a day. */
+export async function adminApiToken(cf: ContextForge): Promise<string> {
+  const t = await cf.api<{ access_token: string }>('POST', '/tokens', {
+    name: `firebreak-${crypto.randomBytes(4).toString('hex')}`,
+    expires_in_days: 1,
+  });
+  return t.access_token;
 }

@@ -234,7 +234,7 @@ phases:
 
 describe('keeping OPA in step with the inventory', () => {
   const points = () =>
-    enforcementPoints({ ...connectorConfig(stack), opa: { url: opa.url, token: OPA_TOKEN } });
+    enforcementPoints({ ...connectorConfig(stack), opa: { url: opa.url, token: OPA_TOKEN } }, stack.db);
 
   it('writes every agent, also after OPA restarted empty, and changes nothing on a repeat', async () => {
     await importAgents(stack, [agent('agent-synced')]);
