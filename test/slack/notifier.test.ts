@@ -183,6 +183,74 @@ describe('approval, task and escalation messages', () => {
     expect((msg.blocks as any[]).some((b) => b.block_id === 'approval_actions')).toBe(false);
   });
 
+  /** Firebreak's copies of message `ref` in `channel`, as Slack holds them. */
+  function copiesOf(channel: string, ref: string) {
+    return (fake.messages.get(channel) ?? []).filter(
+      (m) => m.metadata?.event_type === 'firebreak_message' && m.metadata.event_payload.ref === ref,
+    );
+  }
+  const hasButtons = (m: { blocks: unknown[] }) =>
+    (m.blocks as { type?: string }[]).some((b) => b.type === 'actions');
+
+  it.each(['internal_error', 'fatal_error'])(
+    'a post Slack performed but answered with %s is found by its metadata on the retry, not posted twice',
+    async (code) => {
+      const acts = activities('xoxb-good');
+      const v = { ...view, incidentId, stepId: `performed_${code}` };
+      const lift = fake.fault({ methods: ['chat.postMessage'], error: code, performed: true, times: 1 });
+      const f = await failureOf(acts.slackShowApproval({ view: v, version: 1 }));
+      lift();
+      expect(f.nonRetryable).toBe(false);
+      const postsBefore = fake.sent('chat.postMessage').length;
+      // Temporal's retry of the same activity, then the decided render.
+      await acts.slackShowApproval({ view: v, version: 1 });
+      const outcome = {
+        decision: 'approved' as const,
+        by: { id: 'UALICE01' },
+        at: '2026-11-22T00:20:00.000Z',
+      };
+      await acts.slackShowApproval({ view: v, outcome, version: 2 });
+      expect(fake.sent('chat.postMessage').length).toBe(postsBefore);
+      const ref = (await loadRef(db, incidentId, `approval:${v.stepId}`))!;
+      const copies = copiesOf(ref.channel, `approval:${v.stepId}`);
+      expect(copies.map((m) => m.ts)).toEqual([ref.ts]);
+      expect(JSON.stringify(copies[0]!.blocks)).toContain('Approved');
+      expect(hasButtons(copies[0]!)).toBe(false);
+    },
+  );
+
+  it('a duplicate Slack made anyway is superseded: it keeps no working buttons', async () => {
+    const acts = activities('xoxb-good');
+    const v = { ...view, incidentId, stepId: 'duplicated' };
+    const lift = fake.fault({
+      methods: ['chat.postMessage'],
+      error: 'fatal_error',
+      performed: true,
+      times: 1,
+    });
+    await failureOf(acts.slackShowApproval({ view: v, version: 1 }));
+    lift();
+    // Slack delivered the same post twice (its partial success repeated it).
+    const channel = fake.sent('chat.postMessage').at(-1)?.args.channel ?? '';
+    const [first] = copiesOf(channel, 'approval:duplicated');
+    const twin = fake.addMessage(channel, 'copy', 'UBOT0001');
+    Object.assign(fake.message(channel, twin)!, {
+      blocks: structuredClone(first!.blocks),
+      metadata: structuredClone(first!.metadata),
+    });
+    await acts.slackShowApproval({ view: v, version: 1 });
+    const ref = (await loadRef(db, incidentId, 'approval:duplicated'))!;
+    expect(ref.ts).toBe(first!.ts);
+    const dup = fake.message(channel, twin)!;
+    expect(hasButtons(dup)).toBe(false);
+    expect(JSON.stringify(dup.blocks)).toContain('Superseded');
+    expect(hasButtons(fake.message(channel, first!.ts)!)).toBe(true);
+    // A superseded copy is never adopted again.
+    expect(
+      copiesOf(channel, 'approval:duplicated').filter((m) => !m.metadata!.event_payload.superseded),
+    ).toHaveLength(1);
+  });
+
   it('posts an approval request with buttons in the incident channel, then re-renders the same message when decided', async () => {
     const acts = activities('xoxb-good');
     const v = { ...view, incidentId };
