@@ -149,7 +149,7 @@ describe('the fake Slack', () => {
       'invalid_metadata_schema',
     );
     const metadata = { event_type: 'firebreak_message', event_payload: { ref: 'summary' } };
-    const { ts } = (await post(metadata)) as { ts: string };
+    const { ts } = (await post(metadata)) as unknown as { ts: string };
     const read = async (include: boolean) =>
       (
         (await client.conversations.history({ channel: ch, include_all_metadata: include })).messages ?? []
