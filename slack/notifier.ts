@@ -201,20 +201,41 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
   }
 
   return {
-    /** Creates or reuses the incident channel, invites responders, posts the card, announces. */
-    async slackIncidentOpened(input: { incidentId: string }): Promise<SlackOutcome> {
+    /**
+     * Opening an incident's Slack presence is four parts the workflow runs and retries each on
+     * its own (workflows/slack-sync.ts), so one failing never takes the others down: the
+     * channel (created or reused), the responders' invites, the summary card (slackSyncSummary)
+     * and the announcement. Invites, card and announcement open the channel themselves if the
+     * channel part has not managed to.
+     */
+    async slackOpenChannel(input: { incidentId: string }): Promise<SlackOutcome> {
       if (!slack) return off;
       return slackCall(async () => {
-        const { channel, created } = await openChannel(input.incidentId);
-        if (created || !(await loadRef(db, input.incidentId, 'summary'))) {
-          await inviteResponders(slack.api, channel, slack.config.responders);
-        }
+        await openChannel(input.incidentId);
+        return on;
+      });
+    },
+
+    /** Invites the configured responders (each one alone if the batch is refused). */
+    async slackInviteResponders(input: { incidentId: string }): Promise<SlackOutcome> {
+      if (!slack) return off;
+      return slackCall(async () => {
+        const channel = await incidentChannel(input.incidentId);
+        await inviteResponders(slack.api, channel, slack.config.responders, slack.config.privateChannels);
+        return on;
+      });
+    },
+
+    /** Announces the incident in SLACK_ANNOUNCE_CHANNEL (once), linking its channel. */
+    async slackAnnounce(input: { incidentId: string }): Promise<SlackOutcome> {
+      if (!slack) return off;
+      const announce = slack.config.announceChannel;
+      if (!announce) return on;
+      return slackCall(async () => {
+        if (await loadRef(db, input.incidentId, 'announce')) return on;
+        const channel = await incidentChannel(input.incidentId);
         const view = await summaryView(db, slack.links, input.incidentId, undefined);
-        await post(input.incidentId, 'summary', channel, summaryCard(view));
-        const announce = slack.config.announceChannel;
-        if (announce && !(await loadRef(db, input.incidentId, 'announce'))) {
-          await post(input.incidentId, 'announce', announce, announcement(view, channel));
-        }
+        await post(input.incidentId, 'announce', announce, announcement(view, channel));
         return on;
       });
     },

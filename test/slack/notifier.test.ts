@@ -65,6 +65,17 @@ function activities(token: string) {
   });
 }
 
+/** The summary card's render: a Web API call on every run (the channel may be stored already). */
+function card(acts: ReturnType<typeof activities>) {
+  return acts.slackSyncSummary({
+    incidentId,
+    status: 'open',
+    phase: 'assess',
+    alertCount: 1,
+    pendingApprovals: 0,
+  });
+}
+
 async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
   const err = await p.then(
     () => undefined,
@@ -124,7 +135,7 @@ describe('Slack notifier failures as Temporal sees them', () => {
   });
 
   it('a bad token is non-retryable, and says what to fix', async () => {
-    const f = await failureOf(activities('xoxb-revoked').slackIncidentOpened({ incidentId }));
+    const f = await failureOf(card(activities('xoxb-revoked')));
     expect(f.nonRetryable).toBe(true);
     expect(f.type).toBe('Slack.invalid_auth');
     expect(f.message).toContain('SLACK_BOT_TOKEN');
@@ -132,7 +143,7 @@ describe('Slack notifier failures as Temporal sees them', () => {
 
   it('429 is retryable after exactly Slack’s Retry-After', async () => {
     fake.failFor(5_000, 429, 7);
-    const f = await failureOf(activities('xoxb-good').slackIncidentOpened({ incidentId }));
+    const f = await failureOf(card(activities('xoxb-good')));
     fake.failFor(0, 429);
     expect(f.nonRetryable).toBe(false);
     expect(f.type).toBe('Slack.ratelimited');
@@ -141,7 +152,7 @@ describe('Slack notifier failures as Temporal sees them', () => {
 
   it('5xx is retryable with the normal backoff', async () => {
     fake.failFor(5_000, 500);
-    const f = await failureOf(activities('xoxb-good').slackIncidentOpened({ incidentId }));
+    const f = await failureOf(card(activities('xoxb-good')));
     fake.failFor(0, 500);
     expect(f.nonRetryable).toBe(false);
     expect(f.type).toBe('Slack.http_500');
@@ -151,7 +162,7 @@ describe('Slack notifier failures as Temporal sees them', () => {
   it('does nothing, successfully, when Slack is not configured', async () => {
     const off = createSlackActivities({ db, clock: systemClock, slack: undefined });
     const before = fake.calls.length;
-    expect(await off.slackIncidentOpened({ incidentId })).toEqual({ enabled: false });
+    expect(await off.slackOpenChannel({ incidentId })).toEqual({ enabled: false });
     expect(fake.calls.length).toBe(before);
   });
 });
