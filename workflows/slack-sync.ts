@@ -161,7 +161,8 @@ export class SlackSync {
         const type = (err.cause as { type?: string } | undefined)?.type ?? 'unknown';
         const pause = CLEARS_UP.has(type) ? PART_PAUSES[attempt] : undefined;
         if (pause && !this.stopping) {
-          await sleep(pause);
+          // A stop (close, continue-as-new) ends the pause: the last try runs at once.
+          await condition(() => this.stopping, pause);
           continue;
         }
         const cause = err.cause?.message ?? err.message;
