@@ -132,6 +132,8 @@ export class FakeSlack {
   /** The bot's scopes; from slack/manifest.yaml unless the test says otherwise. */
   scopes: Set<string>;
   url = '';
+  /** Users Slack will not invite (guests, deactivated): a batch with any of them is refused. */
+  readonly uninvitable = new Set<string>();
   /** When set, Web API calls with another bearer token get `invalid_auth`, as Slack answers. */
   token: string | undefined;
 
@@ -429,6 +431,7 @@ export class FakeSlack {
     if (!c.members.has(BOT_USER)) return refuse('not_in_channel');
     const users = String(a.users).split(',').filter(Boolean);
     if (users.length === 0) return refuse('no_user');
+    if (users.some((u) => this.uninvitable.has(u))) return refuse('cant_invite');
     if (users.every((u) => c.members.has(u))) return refuse('already_in_channel');
     users.forEach((u) => c.members.add(u));
     return ok({ channel: { id: c.id } });

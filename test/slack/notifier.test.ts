@@ -159,6 +159,36 @@ describe('Slack notifier failures as Temporal sees them', () => {
     expect(f.nextRetryDelay).toBeUndefined();
   });
 
+  it('a refused batch of invites is retried one responder at a time; the one Slack refuses is named', async () => {
+    const config = loadConfig({
+      SLACK_BOT_TOKEN: 'xoxb-good',
+      SLACK_SIGNING_SECRET: 'sig-secret-123',
+      SLACK_API_URL: fake.apiUrl,
+      SLACK_RESPONDERS: 'UALICE01,UGUEST01,UBOB0001',
+    }).slack!;
+    const acts = createSlackActivities({
+      db,
+      clock: systemClock,
+      slack: {
+        api: createSlackApi(config),
+        config,
+        links: { publicUrl: undefined, temporalUiUrl: undefined, namespace: 'default' },
+      },
+    });
+    await acts.slackOpenChannel({ incidentId });
+    const channel = (await loadRef(db, incidentId, 'channel'))!.channel;
+    // Slack refuses a whole batch for one user it cannot invite.
+    fake.uninvitable.add('UGUEST01');
+    const f = await failureOf(acts.slackInviteResponders({ incidentId }));
+    fake.uninvitable.clear();
+    expect(f.nonRetryable).toBe(true);
+    expect(f.message).toContain('UGUEST01 (cant_invite)');
+    expect(f.message).not.toContain('UALICE01');
+    const members = fake.channels.get(channel)!.members;
+    expect(members.has('UALICE01') && members.has('UBOB0001')).toBe(true);
+    expect(members.has('UGUEST01')).toBe(false);
+  });
+
   it('does nothing, successfully, when Slack is not configured', async () => {
     const off = createSlackActivities({ db, clock: systemClock, slack: undefined });
     const before = fake.calls.length;
