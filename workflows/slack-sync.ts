@@ -160,8 +160,10 @@ export class SlackSync {
         if (!(err instanceof ActivityFailure)) throw err;
         const type = (err.cause as { type?: string } | undefined)?.type ?? 'unknown';
         const pause = CLEARS_UP.has(type) ? PART_PAUSES[attempt] : undefined;
-        if (pause && !this.stopping) {
-          // A stop (close, continue-as-new) ends the pause: the last try runs at once.
+        if (pause) {
+          // Stopping (close, continue-as-new) ends the pause and the last try runs at once; if
+          // that fails too, the part is left to the next run, not declared failed for good.
+          if (this.stopping && attempt > 0) return undefined;
           await condition(() => this.stopping, pause);
           continue;
         }
