@@ -35,6 +35,12 @@ export async function saveRef(db: Db, r: SlackRef): Promise<void> {
     .run();
 }
 
+export async function deleteRef(db: Db, incidentId: string, ref: string): Promise<void> {
+  db.delete(slackMessages)
+    .where(and(eq(slackMessages.incidentId, incidentId), eq(slackMessages.ref, ref)))
+    .run();
+}
+
 /**
  * The version of the last render shown in message `ref` (kept as its own row, `render:<ref>`, ts
  * holding the version), so an older render delivered late is skipped.

@@ -9,7 +9,7 @@ import { rolesOf } from '../db/incident-roles';
 import { getIncident } from '../db/incidents';
 import { loadRef, saveRef } from '../db/slack-refs';
 import type { SummaryView } from './blocks/summary';
-import type { SlackApi } from './client';
+import { SlackCallError, type SlackApi } from './client';
 
 /** What the workflow knows better than the DB projection (it may run ahead of it). */
 export interface SummaryFacts {
@@ -104,15 +104,60 @@ export async function ensureChannel(
   throw new Error(`no usable channel name for ${incidentId}: ${base} and its numbered variants are taken`);
 }
 
-export async function inviteResponders(api: SlackApi, channel: string, users: string[]): Promise<void> {
+/**
+ * Invites `users` to the incident channel. Slack refuses a whole batch for one user it cannot
+ * invite (a deactivated account, a guest), so a refused batch is retried one user at a time:
+ * everyone who can be invited is, and the error names those who could not. A public channel
+ * the bot was removed from is joined first (`not_in_channel`).
+ */
+export async function inviteResponders(
+  api: SlackApi,
+  channel: string,
+  users: string[],
+  isPrivate: boolean,
+): Promise<void> {
   if (users.length === 0) return;
-  await api
-    .call('conversations.invite', { channel, users: users.join(','), force: true })
-    .catch((err: unknown) => {
-      // Already members (a retry, or a reused channel): nothing to do.
-      if ((err as { code?: string }).code === 'already_in_channel') return undefined;
-      throw err;
-    });
+  let joined = false;
+  const invite = (who: string[]): Promise<void> =>
+    api.call('conversations.invite', { channel, users: who.join(','), force: true }).then(
+      () => undefined,
+      async (err: unknown) => {
+        const code = codeOf(err);
+        // Already members (a retry, or a reused channel): nothing to do.
+        if (code === 'already_in_channel') return undefined;
+        if (code === 'not_in_channel' && !isPrivate && !joined) {
+          joined = true;
+          await api.call('conversations.join', { channel });
+          return invite(who);
+        }
+        throw err;
+      },
+    );
+  try {
+    await invite(users);
+  } catch (err) {
+    if (users.length === 1 || !(err instanceof SlackCallError) || err.retryable) throw err;
+    const refused: string[] = [];
+    let last: SlackCallError = err;
+    for (const user of users) {
+      await invite([user]).catch((e: unknown) => {
+        if (!(e instanceof SlackCallError) || e.retryable) throw e;
+        refused.push(`${user} (${e.code})`);
+        last = e;
+      });
+    }
+    if (refused.length > 0)
+      throw new SlackCallError(
+        `Slack refused to invite ${refused.join(', ')}; the other responders are in the channel`,
+        last.code,
+        false,
+        undefined,
+      );
+  }
+}
+
+function codeOf(err: unknown): string | undefined {
+  return err instanceof SlackCallError ? err.code : undefined;
 }
 
 export async function summaryView(

@@ -12,7 +12,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { SlackConfig } from '../app/config';
 import type { Db } from '../db/client';
 import { postmortemSummaryFor } from '../db/postmortem-report';
-import { loadRef, renderedVersion, saveRef, saveRenderedVersion } from '../db/slack-refs';
+import { deleteRef, loadRef, renderedVersion, saveRef, saveRenderedVersion } from '../db/slack-refs';
 import type { Clock } from '../domain/clock';
 import { approvalMessage, type ApprovalOutcome, type ApprovalView } from './blocks/approval';
 import { escalationMessage, type EscalationView } from './blocks/escalation';
@@ -21,6 +21,7 @@ import { taskDone, taskMessage, type TaskView } from './blocks/task';
 import { ensureChannel, inviteResponders, summaryView, type SummaryFacts } from './channels';
 import { SlackCallError, type SlackApi } from './client';
 import { cutText } from './escape';
+import { findPosted, metadataFor, slackTs, supersede } from './message-identity';
 
 export interface SlackLinks {
   publicUrl: string | undefined;
@@ -94,7 +95,8 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
   /**
    * Posts or updates message `ref`, repairing what can be repaired: a message someone deleted
    * (`message_not_found`) is posted anew, a public channel the bot left (`not_in_channel`) is
-   * joined once before posting again.
+   * joined once before posting again, and a post Slack performed despite answering with an error
+   * is adopted rather than posted twice (slack/message-identity.ts).
    */
   async function postNow(incidentId: string, ref: string, channel: string, msg: object): Promise<void> {
     const existing = await loadRef(db, incidentId, ref);
@@ -111,7 +113,25 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
       if (updated) return;
     }
     const target = existing?.channel ?? channel;
-    const send = () => slack!.api.call('chat.postMessage', { channel: target, unfurl_links: false, ...msg });
+    if (await adoptPosted(incidentId, ref, msg)) return;
+    // Marks the post as in doubt until Slack confirms it: if Slack performs it but answers with
+    // an error, the next attempt finds it by its metadata instead of posting it twice.
+    const pending = `posting:${ref}`;
+    if (!(await loadRef(db, incidentId, pending)))
+      await saveRef(db, {
+        incidentId,
+        ref: pending,
+        channel: target,
+        ts: slackTs(Date.now() - 5000),
+        createdAt: now(),
+      });
+    const send = () =>
+      slack!.api.call('chat.postMessage', {
+        channel: target,
+        unfurl_links: false,
+        ...msg,
+        metadata: metadataFor(incidentId, ref),
+      });
     const res = await send().catch(async (err: unknown) => {
       if (codeOf(err) !== 'not_in_channel') throw err;
       await slack!.api.call('conversations.join', { channel: target });
@@ -124,6 +144,33 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
       ts: String(res.ts),
       createdAt: now(),
     });
+    await deleteRef(db, incidentId, pending);
+  }
+
+  /**
+   * After a post Slack may have performed despite its error: the message found in the channel's
+   * history (the first copy; any others are superseded) becomes message `ref` and gets this
+   * render. false when there is no post in doubt, or nothing was found (it was not performed).
+   * A channel whose history the bot cannot read (an announcement channel it posts to without
+   * being a member) is not looked up: such a message has no buttons.
+   */
+  async function adoptPosted(incidentId: string, ref: string, msg: object): Promise<boolean> {
+    const pending = await loadRef(db, incidentId, `posting:${ref}`);
+    if (!pending) return false;
+    const copies = await findPosted(slack!.api, pending.channel, pending.ts, incidentId, ref).catch(
+      (err: unknown) => {
+        const code = codeOf(err);
+        if (code === 'not_in_channel' || code === 'channel_not_found') return [];
+        throw err;
+      },
+    );
+    const [first, ...duplicates] = copies;
+    if (!first) return false;
+    for (const ts of duplicates) await supersede(slack!.api, pending.channel, ts, incidentId, ref);
+    await slack!.api.call('chat.update', { channel: pending.channel, ts: first, ...msg });
+    await saveRef(db, { incidentId, ref, channel: pending.channel, ts: first, createdAt: now() });
+    await deleteRef(db, incidentId, `posting:${ref}`);
+    return true;
   }
 
   /**
@@ -154,20 +201,41 @@ export function createSlackActivities({ db, clock, slack }: SlackNotifierDeps) {
   }
 
   return {
-    /** Creates or reuses the incident channel, invites responders, posts the card, announces. */
-    async slackIncidentOpened(input: { incidentId: string }): Promise<SlackOutcome> {
+    /**
+     * Opening an incident's Slack presence is four parts the workflow runs and retries each on
+     * its own (workflows/slack-sync.ts), so one failing never takes the others down: the
+     * channel (created or reused), the responders' invites, the summary card (slackSyncSummary)
+     * and the announcement. Invites, card and announcement open the channel themselves if the
+     * channel part has not managed to.
+     */
+    async slackOpenChannel(input: { incidentId: string }): Promise<SlackOutcome> {
       if (!slack) return off;
       return slackCall(async () => {
-        const { channel, created } = await openChannel(input.incidentId);
-        if (created || !(await loadRef(db, input.incidentId, 'summary'))) {
-          await inviteResponders(slack.api, channel, slack.config.responders);
-        }
+        await openChannel(input.incidentId);
+        return on;
+      });
+    },
+
+    /** Invites the configured responders (each one alone if the batch is refused). */
+    async slackInviteResponders(input: { incidentId: string }): Promise<SlackOutcome> {
+      if (!slack) return off;
+      return slackCall(async () => {
+        const channel = await incidentChannel(input.incidentId);
+        await inviteResponders(slack.api, channel, slack.config.responders, slack.config.privateChannels);
+        return on;
+      });
+    },
+
+    /** Announces the incident in SLACK_ANNOUNCE_CHANNEL (once), linking its channel. */
+    async slackAnnounce(input: { incidentId: string }): Promise<SlackOutcome> {
+      if (!slack) return off;
+      const announce = slack.config.announceChannel;
+      if (!announce) return on;
+      return slackCall(async () => {
+        if (await loadRef(db, input.incidentId, 'announce')) return on;
+        const channel = await incidentChannel(input.incidentId);
         const view = await summaryView(db, slack.links, input.incidentId, undefined);
-        await post(input.incidentId, 'summary', channel, summaryCard(view));
-        const announce = slack.config.announceChannel;
-        if (announce && !(await loadRef(db, input.incidentId, 'announce'))) {
-          await post(input.incidentId, 'announce', announce, announcement(view, channel));
-        }
+        await post(input.incidentId, 'announce', announce, announcement(view, channel));
         return on;
       });
     },

@@ -82,7 +82,12 @@ export class IncidentLifecycle {
       const { id, version, hash } = this.playbook.pinned;
       this.state.playbook ??= { id, version, hash, status: this.playbook.run.status };
     }
-    this.slack = new SlackSync(input.incidentId, () => this.summaryFacts(), carry?.slack);
+    this.slack = new SlackSync(
+      input.incidentId,
+      () => this.summaryFacts(),
+      carry?.slack,
+      (e) => this.projections.record('recordTimeline', e),
+    );
   }
 
   /**

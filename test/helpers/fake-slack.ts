@@ -6,7 +6,9 @@
  * `response_metadata.messages`), ephemerals need the user in the channel (`user_not_in_channel`),
  * private channels need the bot as a member (`channel_not_found`), public ones need membership
  * or chat:write.public (`not_in_channel`), chat.update needs the message (`message_not_found`),
- * archived channels refuse posts (`is_archived`), thread replies come only from
+ * archived channels refuse posts (`is_archived`), message metadata must be an object with a string
+ * `event_type` and an object `event_payload` (`invalid_metadata_format`, `invalid_metadata_schema`)
+ * and history returns it only with `include_all_metadata`, thread replies come only from
  * conversations.replies, trigger ids expire after 3 s and work once, and a response_url takes at
  * most 5 replies within 30 minutes. Faults come on demand (`fault()`): 429 with Retry-After, 5xx,
  * an `ok:false` code, or a call performed and then answered with an error. Every call is recorded.
@@ -33,6 +35,8 @@ export interface FakeMessage {
   user: string;
   thread_ts?: string;
   client_msg_id?: string;
+  /** Message metadata as chat.postMessage / chat.update set it (`event_type`, `event_payload`). */
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
 }
 
 export interface FakeChannel {
@@ -128,6 +132,8 @@ export class FakeSlack {
   /** The bot's scopes; from slack/manifest.yaml unless the test says otherwise. */
   scopes: Set<string>;
   url = '';
+  /** Users Slack will not invite (guests, deactivated): a batch with any of them is refused. */
+  readonly uninvitable = new Set<string>();
   /** When set, Web API calls with another bearer token get `invalid_auth`, as Slack answers. */
   token: string | undefined;
 
@@ -251,9 +257,13 @@ export class FakeSlack {
       .map((c) => c.args);
   }
 
+  /** Message timestamps as Slack makes them: the post's time in seconds, unique and increasing. */
   private nextTs(): string {
-    return `${1_700_000_000 + ++this.seq}.000${String(this.seq).padStart(3, '0')}`;
+    const seconds = Math.max(Math.floor(Date.now() / 1000), this.lastTsSeconds);
+    this.lastTsSeconds = seconds;
+    return `${seconds}.${String(++this.seq % 1_000_000).padStart(6, '0')}`;
   }
+  private lastTsSeconds = 0;
 
   private record(method: string, args: Record<string, any>, a: Answer): Answer {
     const failed = a.status !== 200 || a.body.ok === false;
@@ -421,6 +431,7 @@ export class FakeSlack {
     if (!c.members.has(BOT_USER)) return refuse('not_in_channel');
     const users = String(a.users).split(',').filter(Boolean);
     if (users.length === 0) return refuse('no_user');
+    if (users.some((u) => this.uninvitable.has(u))) return refuse('cant_invite');
     if (users.every((u) => c.members.has(u))) return refuse('already_in_channel');
     users.forEach((u) => c.members.add(u));
     return ok({ channel: { id: c.id } });
@@ -443,10 +454,14 @@ export class FakeSlack {
     }
     const inclusive = a.inclusive === true || a.inclusive === 'true';
     const latest = a.latest === undefined ? Infinity : Number(a.latest);
+    const oldest = a.oldest === undefined ? 0 : Number(a.oldest);
+    const withMetadata = a.include_all_metadata === true || a.include_all_metadata === 'true';
     const top = all
       .filter((m) => !m.thread_ts || m.thread_ts === m.ts)
       .filter((m) => (inclusive ? Number(m.ts) <= latest : Number(m.ts) < latest))
-      .sort((x, y) => Number(y.ts) - Number(x.ts));
+      .filter((m) => (inclusive ? Number(m.ts) >= oldest : Number(m.ts) > oldest))
+      .sort((x, y) => Number(y.ts) - Number(x.ts))
+      .map((m) => (withMetadata || !m.metadata ? m : { ...m, metadata: undefined }));
     return ok({ messages: top.slice(0, limit), has_more: top.length > limit });
   }
 
@@ -469,11 +484,34 @@ export class FakeSlack {
       : undefined;
   }
 
+  /**
+   * Message metadata as Slack checks it: JSON (a form field arrives as a string), an object with
+   * a non-empty string `event_type` and an object `event_payload`.
+   */
+  private metadataOf(raw: unknown): FakeMessage['metadata'] | Answer | undefined {
+    if (raw === undefined) return undefined;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      return refuse('invalid_metadata_format');
+    const m = raw as Record<string, unknown>;
+    const payload = m.event_payload;
+    if (
+      typeof m.event_type !== 'string' ||
+      m.event_type === '' ||
+      typeof payload !== 'object' ||
+      payload === null ||
+      Array.isArray(payload)
+    )
+      return refuse('invalid_metadata_schema');
+    return { event_type: m.event_type, event_payload: payload as Record<string, unknown> };
+  }
+
   private post(a: Record<string, any>): Answer {
     const c = this.postable(a.channel);
     if (!('id' in c)) return c;
     const bad = this.content(a);
     if (bad) return bad;
+    const metadata = this.metadataOf(a.metadata);
+    if (metadata && 'status' in metadata) return metadata;
     if (a.thread_ts && !this.message(c.id, String(a.thread_ts))) return refuse('thread_not_found');
     const ts = this.nextTs();
     const msg: FakeMessage = {
@@ -483,6 +521,7 @@ export class FakeSlack {
       user: BOT_USER,
       ...(a.thread_ts ? { thread_ts: String(a.thread_ts) } : {}),
       ...(a.client_msg_id ? { client_msg_id: String(a.client_msg_id) } : {}),
+      ...(metadata ? { metadata } : {}),
     };
     this.messages.get(c.id)!.push(msg);
     return ok({ channel: c.id, ts, message: msg });
@@ -497,6 +536,9 @@ export class FakeSlack {
     if (msg.user !== BOT_USER) return refuse('cant_update_message');
     const bad = this.content({ text: a.text ?? msg.text, blocks: a.blocks });
     if (bad) return bad;
+    const metadata = this.metadataOf(a.metadata);
+    if (metadata && 'status' in metadata) return metadata;
+    if (metadata) msg.metadata = metadata;
     msg.text = a.text ?? msg.text;
     msg.blocks = a.blocks ?? msg.blocks;
     return ok({ channel: c.id, ts: msg.ts, text: msg.text });

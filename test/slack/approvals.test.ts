@@ -92,6 +92,44 @@ describe('approvals in Slack', () => {
     expect(events(incidentId, 'approval.approved')[0]?.actor).toBe('UALICE01');
   });
 
+  it('a duplicate of the approval message keeps no working buttons: a click on it retires it and decides nothing', async () => {
+    const { incidentId } = await startPlaybookIncident(s, byRole);
+    const live = await postedFor(s, incidentId, 'approval:approve_disable');
+    // A second copy, as a post Slack performed twice leaves it (same blocks and metadata).
+    const twinTs = s.fake.addMessage(live.channel, 'copy', 'UBOT0001');
+    const twin = s.fake.message(live.channel, twinTs)!;
+    Object.assign(twin, {
+      text: live.message.text,
+      blocks: structuredClone(live.message.blocks),
+      metadata: structuredClone(live.message.metadata),
+    });
+    const button = (twin.blocks as any[])
+      .find((b) => b.block_id === 'approval_actions')
+      .elements.find((e: any) => e.action_id === 'approval_approve');
+    const res = await s.slack.click({
+      actionId: 'approval_approve',
+      value: button.value,
+      channel: live.channel,
+      message: structuredClone(twin),
+      user: ALICE,
+    });
+    expect(res.status).toBe(200);
+    await replyTo(s, res.responsePath, 'duplicate');
+    const retired = await eventually(() => {
+      const m = s.fake.message(live.channel, twinTs)!;
+      return renderedText(m).includes('Superseded') ? m : undefined;
+    });
+    expect((retired.blocks as any[]).some((b) => b.type === 'actions')).toBe(false);
+    expect(await stepStatus(s, incidentId, 'approve_disable')).toBe('waiting');
+    expect(events(incidentId, 'approval.approved')).toEqual([]);
+    // The live message still works.
+    await click('approval_approve', incidentId, ALICE);
+    await eventually(
+      async () => (await stepStatus(s, incidentId, 'approve_disable')) === 'succeeded',
+      20_000,
+    );
+  });
+
   it('refuses an unauthorized approver with an ephemeral reply and audits the attempt', async () => {
     const { incidentId } = await startPlaybookIncident(s, byRole);
     const { responsePath } = await click('approval_approve', incidentId, BOB);

@@ -71,7 +71,7 @@ describe('hostile alert text end to end', () => {
     const { channel } = await openIncident(s, { title: EVIL, agent_id: '<!here>', dedup_key: 'evil-1' });
     const card = postsIn(s, channel)[0]!;
     expectInert(renderedText(card.args));
-    // The announcement follows the card in the same activity: wait for it.
+    // The announcement is a part of its own, beside the card: wait for it.
     const announce = await eventually(() =>
       s.fake.sent('chat.postMessage').find((c) => c.args.channel === s.announceChannel),
     );

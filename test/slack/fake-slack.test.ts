@@ -139,6 +139,25 @@ describe('the fake Slack', () => {
     expect(statuses).toEqual([true, true, true, true, true, false]);
   });
 
+  it('stores message metadata of the shape Slack requires, and returns it only with include_all_metadata', async () => {
+    const ch = fake.addChannel('metadata', { members: [BOT_USER] });
+    const post = (metadata: unknown) =>
+      client.apiCall('chat.postMessage', { channel: ch, text: 'x', metadata });
+    expect((await errorOf(post('{not json'))).error).toBe('invalid_metadata_format');
+    expect((await errorOf(post({ event_payload: { a: 1 } }))).error).toBe('invalid_metadata_schema');
+    expect((await errorOf(post({ event_type: 'x', event_payload: 'flat' }))).error).toBe(
+      'invalid_metadata_schema',
+    );
+    const metadata = { event_type: 'firebreak_message', event_payload: { ref: 'summary' } };
+    const { ts } = (await post(metadata)) as unknown as { ts: string };
+    const read = async (include: boolean) =>
+      (
+        (await client.conversations.history({ channel: ch, include_all_metadata: include })).messages ?? []
+      ).find((m) => m.ts === ts);
+    expect((await read(true))?.metadata).toEqual(metadata);
+    expect((await read(false))?.metadata).toBeUndefined();
+  });
+
   it('injects faults on demand: 429 with Retry-After, ok:false codes, performed-then-error', async () => {
     const ch = fake.addChannel('faults', { members: [BOT_USER] });
     let lift = fake.fault({ methods: ['chat.postMessage'], status: 429, retryAfterSeconds: 7, times: 1 });

@@ -48,8 +48,11 @@ describe('incident channel', () => {
     expect(s.fake.channels.get(channel)?.private).toBe(true);
     expect(String(created.find((c) => c.args.name.startsWith(`inc-${short}`))?.args.is_private)).toBe('true');
 
-    const invite = s.fake.sent('conversations.invite').find((c) => c.args.channel === channel);
-    expect(invite?.args.users).toBe(RESPONDERS.join(','));
+    // Invites and the announcement are parts of their own, beside the card.
+    const invite = await eventually(() =>
+      s.fake.sent('conversations.invite').find((c) => c.args.channel === channel),
+    );
+    expect(invite.args.users).toBe(RESPONDERS.join(','));
 
     const card = postsIn(s, channel)[0];
     const text = renderedText(card!.args);

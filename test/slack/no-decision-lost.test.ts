@@ -4,13 +4,14 @@
  * 500 for the whole file (Bolt used to call it before every request), and during each test every
  * Web API method answers 429 or 500. Clicks, `/incident note` and `/incident status` must still
  * take effect, replies arrive through response_url, and once Slack is back the approval message
- * ends in the state the workflow is in.
+ * and the summary card end in the state the workflow is in. The outage is a window driven by the
+ * test (lifted once everything took effect), not a wall-clock one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { timelineRows } from '../../db/timeline';
 import { eventually } from '../helpers/stack';
 import { postedFor, startPlaybookIncident, stepStatus } from './playbook-incident';
-import { renderedText, startSlackStack, type SlackStack } from './setup';
+import { refOf, renderedText, startSlackStack, type SlackStack } from './setup';
 
 let s: SlackStack;
 beforeAll(async () => {
@@ -99,7 +100,14 @@ describe('a Web API outage never swallows a decision', () => {
         90_000,
         'the approval message to show the decision',
       );
+      // And the summary card: the approval it counted as pending during the outage is decided.
+      const card = (await refOf(s, incidentId, 'summary'))!;
+      await eventually(
+        () => renderedText(s.fake.message(card.channel, card.ts)!).includes('*Pending approvals*\\n0'),
+        90_000,
+        'the summary card to show no pending approval',
+      );
     },
-    120_000,
+    180_000,
   );
 });

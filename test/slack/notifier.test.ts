@@ -65,6 +65,17 @@ function activities(token: string) {
   });
 }
 
+/** The summary card's render: a Web API call on every run (the channel may be stored already). */
+function card(acts: ReturnType<typeof activities>) {
+  return acts.slackSyncSummary({
+    incidentId,
+    status: 'open',
+    phase: 'assess',
+    alertCount: 1,
+    pendingApprovals: 0,
+  });
+}
+
 async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
   const err = await p.then(
     () => undefined,
@@ -124,7 +135,7 @@ describe('Slack notifier failures as Temporal sees them', () => {
   });
 
   it('a bad token is non-retryable, and says what to fix', async () => {
-    const f = await failureOf(activities('xoxb-revoked').slackIncidentOpened({ incidentId }));
+    const f = await failureOf(card(activities('xoxb-revoked')));
     expect(f.nonRetryable).toBe(true);
     expect(f.type).toBe('Slack.invalid_auth');
     expect(f.message).toContain('SLACK_BOT_TOKEN');
@@ -132,7 +143,7 @@ describe('Slack notifier failures as Temporal sees them', () => {
 
   it('429 is retryable after exactly Slack’s Retry-After', async () => {
     fake.failFor(5_000, 429, 7);
-    const f = await failureOf(activities('xoxb-good').slackIncidentOpened({ incidentId }));
+    const f = await failureOf(card(activities('xoxb-good')));
     fake.failFor(0, 429);
     expect(f.nonRetryable).toBe(false);
     expect(f.type).toBe('Slack.ratelimited');
@@ -141,17 +152,47 @@ describe('Slack notifier failures as Temporal sees them', () => {
 
   it('5xx is retryable with the normal backoff', async () => {
     fake.failFor(5_000, 500);
-    const f = await failureOf(activities('xoxb-good').slackIncidentOpened({ incidentId }));
+    const f = await failureOf(card(activities('xoxb-good')));
     fake.failFor(0, 500);
     expect(f.nonRetryable).toBe(false);
     expect(f.type).toBe('Slack.http_500');
     expect(f.nextRetryDelay).toBeUndefined();
   });
 
+  it('a refused batch of invites is retried one responder at a time; the one Slack refuses is named', async () => {
+    const config = loadConfig({
+      SLACK_BOT_TOKEN: 'xoxb-good',
+      SLACK_SIGNING_SECRET: 'sig-secret-123',
+      SLACK_API_URL: fake.apiUrl,
+      SLACK_RESPONDERS: 'UALICE01,UGUEST01,UBOB0001',
+    }).slack!;
+    const acts = createSlackActivities({
+      db,
+      clock: systemClock,
+      slack: {
+        api: createSlackApi(config),
+        config,
+        links: { publicUrl: undefined, temporalUiUrl: undefined, namespace: 'default' },
+      },
+    });
+    await acts.slackOpenChannel({ incidentId });
+    const channel = (await loadRef(db, incidentId, 'channel'))!.channel;
+    // Slack refuses a whole batch for one user it cannot invite.
+    fake.uninvitable.add('UGUEST01');
+    const f = await failureOf(acts.slackInviteResponders({ incidentId }));
+    fake.uninvitable.clear();
+    expect(f.nonRetryable).toBe(true);
+    expect(f.message).toContain('UGUEST01 (cant_invite)');
+    expect(f.message).not.toContain('UALICE01');
+    const members = fake.channels.get(channel)!.members;
+    expect(members.has('UALICE01') && members.has('UBOB0001')).toBe(true);
+    expect(members.has('UGUEST01')).toBe(false);
+  });
+
   it('does nothing, successfully, when Slack is not configured', async () => {
     const off = createSlackActivities({ db, clock: systemClock, slack: undefined });
     const before = fake.calls.length;
-    expect(await off.slackIncidentOpened({ incidentId })).toEqual({ enabled: false });
+    expect(await off.slackOpenChannel({ incidentId })).toEqual({ enabled: false });
     expect(fake.calls.length).toBe(before);
   });
 });
@@ -181,6 +222,74 @@ describe('approval, task and escalation messages', () => {
     const msg = fake.message(ref.channel, ref.ts)!;
     expect(JSON.stringify(msg.blocks)).toContain('Approved');
     expect((msg.blocks as any[]).some((b) => b.block_id === 'approval_actions')).toBe(false);
+  });
+
+  /** Firebreak's copies of message `ref` in `channel`, as Slack holds them. */
+  function copiesOf(channel: string, ref: string) {
+    return (fake.messages.get(channel) ?? []).filter(
+      (m) => m.metadata?.event_type === 'firebreak_message' && m.metadata.event_payload.ref === ref,
+    );
+  }
+  const hasButtons = (m: { blocks: unknown[] }) =>
+    (m.blocks as { type?: string }[]).some((b) => b.type === 'actions');
+
+  it.each(['internal_error', 'fatal_error'])(
+    'a post Slack performed but answered with %s is found by its metadata on the retry, not posted twice',
+    async (code) => {
+      const acts = activities('xoxb-good');
+      const v = { ...view, incidentId, stepId: `performed_${code}` };
+      const lift = fake.fault({ methods: ['chat.postMessage'], error: code, performed: true, times: 1 });
+      const f = await failureOf(acts.slackShowApproval({ view: v, version: 1 }));
+      lift();
+      expect(f.nonRetryable).toBe(false);
+      const postsBefore = fake.sent('chat.postMessage').length;
+      // Temporal's retry of the same activity, then the decided render.
+      await acts.slackShowApproval({ view: v, version: 1 });
+      const outcome = {
+        decision: 'approved' as const,
+        by: { id: 'UALICE01' },
+        at: '2026-11-22T00:20:00.000Z',
+      };
+      await acts.slackShowApproval({ view: v, outcome, version: 2 });
+      expect(fake.sent('chat.postMessage').length).toBe(postsBefore);
+      const ref = (await loadRef(db, incidentId, `approval:${v.stepId}`))!;
+      const copies = copiesOf(ref.channel, `approval:${v.stepId}`);
+      expect(copies.map((m) => m.ts)).toEqual([ref.ts]);
+      expect(JSON.stringify(copies[0]!.blocks)).toContain('Approved');
+      expect(hasButtons(copies[0]!)).toBe(false);
+    },
+  );
+
+  it('a duplicate Slack made anyway is superseded: it keeps no working buttons', async () => {
+    const acts = activities('xoxb-good');
+    const v = { ...view, incidentId, stepId: 'duplicated' };
+    const lift = fake.fault({
+      methods: ['chat.postMessage'],
+      error: 'fatal_error',
+      performed: true,
+      times: 1,
+    });
+    await failureOf(acts.slackShowApproval({ view: v, version: 1 }));
+    lift();
+    // Slack delivered the same post twice (its partial success repeated it).
+    const channel = fake.sent('chat.postMessage').at(-1)?.args.channel ?? '';
+    const [first] = copiesOf(channel, 'approval:duplicated');
+    const twin = fake.addMessage(channel, 'copy', 'UBOT0001');
+    Object.assign(fake.message(channel, twin)!, {
+      blocks: structuredClone(first!.blocks),
+      metadata: structuredClone(first!.metadata),
+    });
+    await acts.slackShowApproval({ view: v, version: 1 });
+    const ref = (await loadRef(db, incidentId, 'approval:duplicated'))!;
+    expect(ref.ts).toBe(first!.ts);
+    const dup = fake.message(channel, twin)!;
+    expect(hasButtons(dup)).toBe(false);
+    expect(JSON.stringify(dup.blocks)).toContain('Superseded');
+    expect(hasButtons(fake.message(channel, first!.ts)!)).toBe(true);
+    // A superseded copy is never adopted again.
+    expect(
+      copiesOf(channel, 'approval:duplicated').filter((m) => !m.metadata!.event_payload.superseded),
+    ).toHaveLength(1);
   });
 
   it('posts an approval request with buttons in the incident channel, then re-renders the same message when decided', async () => {

@@ -53,6 +53,51 @@ describe('closing during a Slack outage', () => {
   });
 });
 
+describe('no closed incident keeps running because of Slack', () => {
+  async function closeAndComplete(incidentId: string) {
+    const close = {
+      decisionId: 'close',
+      actor: { id: 'alice', via: 'api' as const, roles: ['admin'] },
+      reason: 'contained',
+    };
+    await updateIncident(s.stack.temporal, incidentId, closeIncident, signed(incidentId, 'close', close));
+    const handle = s.stack.temporal.client.workflow.getHandle(`incident-${incidentId}`);
+    await eventually(
+      async () => (await handle.describe()).status.name === 'COMPLETED',
+      30_000,
+      'the closed incident’s workflow to complete',
+    );
+  }
+
+  it('a deleted summary card whose new copy Slack keeps failing (500) does not hold the close', async () => {
+    const incidentId = await postAlert('closed-deleted-card');
+    await incidentChannel(s, incidentId);
+    const card = (await refOf(s, incidentId, 'summary'))!;
+    s.fake.deleteMessage(card.channel, card.ts);
+    s.fake.fault({ methods: ['chat.postMessage'], status: 500 });
+    try {
+      await closeAndComplete(incidentId);
+    } finally {
+      s.fake.clearFaults();
+    }
+  });
+
+  it('a token revoked while the incident opens (every part pausing to try again) does not hold the close', async () => {
+    s.fake.token = 'xoxb-rotated-away';
+    try {
+      const incidentId = await postAlert('closed-token-revoked');
+      await eventually(
+        () => s.fake.failedCalls().some((c) => c.error === 'invalid_auth'),
+        20_000,
+        'Slack to refuse the token',
+      );
+      await closeAndComplete(incidentId);
+    } finally {
+      s.fake.token = undefined;
+    }
+  });
+});
+
 describe('a Slack outage during an incident', () => {
   it('loses nothing on HTTP 500s: the incident proceeds, and Slack gets channel and card once it answers', async () => {
     s.fake.failFor(2500, 500);

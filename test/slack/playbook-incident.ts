@@ -19,7 +19,14 @@ export function pinTestPlaybook(yaml: string): PinnedPlaybook {
 export async function startPlaybookIncident(
   s: SlackStack,
   yaml: string,
-  opts: { requestedBy?: string; mode?: 'live' | 'drill' } = {},
+  opts: {
+    requestedBy?: string;
+    mode?: 'live' | 'drill';
+    /** The alert's text, for tests of hostile or overlong input. */
+    title?: string;
+    agentId?: string;
+    labels?: Record<string, string>;
+  } = {},
 ): Promise<{ incidentId: string }> {
   const incidentId = `inc-${crypto.randomBytes(5).toString('hex')}-1`;
   const now = new Date().toISOString();
@@ -29,12 +36,12 @@ export async function startPlaybookIncident(
     seq: 1,
     workflowId: incidentWorkflowId(incidentId),
     source: 'slack-test',
-    title: 'Agent credential seen on paste site',
+    title: opts.title ?? 'Agent credential seen on paste site',
     severity: 'medium' as const,
     status: 'open' as const,
     mode: opts.mode ?? 'drill',
     phase: 'new',
-    agentId: 'agent-7',
+    agentId: opts.agentId ?? 'agent-7',
     firstAlertAt: now,
     lastAlertAt: now,
     openedAt: now,
@@ -52,9 +59,9 @@ export async function startPlaybookIncident(
         source: base.source,
         title: base.title,
         severity: base.severity,
-        agentId: 'agent-7',
+        agentId: base.agentId,
         openedAt: now,
-        labels: {},
+        labels: opts.labels ?? {},
         playbook: pinTestPlaybook(yaml),
         ...(opts.requestedBy ? { requestedBy: opts.requestedBy } : {}),
         ...testDecisionStart,

@@ -12,6 +12,7 @@ import { APPROVE_ACTION, REJECT_ACTION, type ApprovalButtonValue } from '../../b
 import { rejectModal } from '../../blocks/modals';
 import { actorFor, refusalOf, signed, type SlackDeps } from '../../context';
 import { refusalText, replyVia } from '../replies';
+import { retiredCopy } from './superseded-copy';
 
 /** A click's decision (the `decideApproval` argument, unsigned) and where to reply to the person. */
 export interface Decision extends Omit<ApprovalDecision, 'proof'> {
@@ -57,10 +58,18 @@ export async function decide(deps: SlackDeps, d: Decision): Promise<void> {
 }
 
 export function registerApprovalActions(app: App, deps: SlackDeps): void {
-  app.action<BlockAction<ButtonAction>>(APPROVE_ACTION, async ({ ack, body, action }) => {
+  const copyOf = (target: ApprovalButtonValue, body: BlockAction) => ({
+    incidentId: target.incidentId,
+    ref: `approval:${target.stepId}`,
+    channel: body.channel?.id,
+    ts: body.message?.ts,
+    responseUrl: body.response_url,
+  });
+
+  app.action<BlockAction<ButtonAction>>(APPROVE_ACTION, async ({ ack, body, action, client }) => {
     await ack();
     const target = parseButton(action.value);
-    if (!target) return;
+    if (!target || (await retiredCopy(deps, client, copyOf(target, body)))) return;
     await decide(deps, {
       ...target,
       decision: 'approve',
@@ -74,6 +83,7 @@ export function registerApprovalActions(app: App, deps: SlackDeps): void {
     await ack();
     const target = parseButton(action.value);
     if (!target || !body.channel?.id || !body.message?.ts) return;
+    if (await retiredCopy(deps, client, copyOf(target, body))) return;
     await client.views.open({
       trigger_id: body.trigger_id,
       view: rejectModal({

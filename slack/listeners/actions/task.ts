@@ -9,12 +9,21 @@ import { TASK_DONE_ACTION } from '../../blocks/task';
 import { actorFor, refusalOf, signed, type SlackDeps } from '../../context';
 import { refusalText, replyVia } from '../replies';
 import { parseButton } from './approval';
+import { retiredCopy } from './superseded-copy';
 
 export function registerTaskActions(app: App, deps: SlackDeps): void {
-  app.action<BlockAction<ButtonAction>>(TASK_DONE_ACTION, async ({ ack, body, action }) => {
+  app.action<BlockAction<ButtonAction>>(TASK_DONE_ACTION, async ({ ack, body, action, client }) => {
     await ack();
     const target = parseButton(action.value);
     if (!target) return;
+    const copy = {
+      incidentId: target.incidentId,
+      ref: `task:${target.stepId}`,
+      channel: body.channel?.id,
+      ts: body.message?.ts,
+      responseUrl: body.response_url,
+    };
+    if (await retiredCopy(deps, client, copy)) return;
     const actor = actorFor(deps, body.user);
     const decisionId = `slack-${body.trigger_id}`;
     try {
