@@ -11,7 +11,10 @@ import type { TLSConfig } from '@temporalio/client';
 import { z } from 'zod';
 import { ConnectorEnv, resolveConnectorConfig, type ConnectorConfig } from '../connectors/config';
 import { EMPTY_FILE_CONFIG, loadFileConfig, type FileConfig } from './config-file';
+import { ConsoleEnv, parseConsoleConfig, type ConsoleConfig } from './console-config';
 import { defaultKeyDir } from './keys';
+
+export type { ConsoleConfig, OidcConfig } from './console-config';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -71,6 +74,7 @@ const EnvSchema = z.object({
   SLACK_RESPONDERS: z.string().optional(),
   SLACK_USER_ROLES: z.string().optional(),
   SLACK_PRIVATE_CHANNELS: bool.default(true),
+  ...ConsoleEnv,
   ...ConnectorEnv,
 });
 
@@ -201,6 +205,8 @@ export interface Config {
   slack: SlackConfig | undefined;
   /** Live connector settings, validated here so that every entry point refuses bad ones. */
   connectors: ConnectorConfig;
+  /** The web console: OpenID Connect sign-in, sessions and the MFA step-up rule. */
+  console: ConsoleConfig;
 }
 
 export class ConfigError extends Error {
@@ -239,6 +245,14 @@ function temporalTls(e: Env): TLSConfig {
     serverRootCACertificate: read('TEMPORAL_TLS_CA_PATH'),
     clientCertPair: crt && key ? { crt, key } : undefined,
   };
+}
+
+function consoleConfig(e: Env): ConsoleConfig {
+  try {
+    return parseConsoleConfig(e);
+  } catch (err) {
+    throw new ConfigError((err as Error).message, { cause: err });
+  }
 }
 
 /** Parses `env` (default: process.env). Throws ConfigError naming every bad variable. */
@@ -302,6 +316,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
     },
     slack: parseSlack(e),
+    console: consoleConfig(e),
     connectors: resolveConnectorConfig(e, file.connectors, e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`),
   };
 }

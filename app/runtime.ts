@@ -12,6 +12,7 @@ import { createActivities } from '../activities';
 import { createApp } from '../api/app';
 import { buildLiveConnectors, lazyLiveConnectors } from '../connectors/registry';
 import { signVerifierToken, statusJwks } from '../connectors/status-document';
+import type { AuditVerifier } from '../db/audit-signer';
 import { dbFile, openDb, type Db } from '../db/client';
 import type { DecisionSigner } from '../domain/decision-proof';
 import { drillStartOptions } from '../drills/store';
@@ -70,6 +71,8 @@ export interface Services {
   credentials: Credentials;
   /** Signs kill-switch status documents (FIREBREAK_KEY_DIR, purpose `status`). */
   statusKey: SigningKey;
+  /** The audit key's public half (the console shows `audit verify`'s verdict). */
+  auditVerifier: AuditVerifier;
 }
 
 export function openServices(config: Config): Services {
@@ -77,9 +80,14 @@ export function openServices(config: Config): Services {
     adminToken: config.adminToken,
     webhookSecret: config.webhookSecret,
   });
-  const auditSigner = loadAuditKey(config.keyDir).signer;
+  const auditKey = loadAuditKey(config.keyDir);
   const statusKey = loadOrCreateSigningKey(config.keyDir, 'status');
-  return { db: openDb(dbFile(config.dataDir), { auditSigner }), credentials, statusKey };
+  return {
+    db: openDb(dbFile(config.dataDir), { auditSigner: auditKey.signer }),
+    credentials,
+    statusKey,
+    auditVerifier: auditKey.verifier,
+  };
 }
 
 let runtimeInstalled = false;
@@ -184,6 +192,8 @@ export async function startApi(
     statusKey: services.statusKey,
     decisions,
     people,
+    console: config.console,
+    auditVerifier: services.auditVerifier,
   });
   const server = await listen(app.fetch, config.host, config.port).catch(async (err: unknown) => {
     // Nothing listens, so nothing will close these: release them before reporting.

@@ -148,6 +148,8 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     statusKey,
     decisions: testDecisions,
     people,
+    console: config.console,
+    auditVerifier: auditKey.verifier,
   });
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
