@@ -21,8 +21,7 @@ import {
 import type { Actor, DecisionProof } from '../domain/incident';
 import type { PeopleDirectory } from '../domain/people';
 import { stepUpProblem, stepUpRule, type StepUpPolicy } from '../domain/step-up';
-import { queryIncident, updateIncident, type TemporalHandle } from '../temporal/client';
-import { playbookState } from '../workflows/messages';
+import { pendingApprovalActions, updateIncident, type TemporalHandle } from '../temporal/client';
 import type { ApiUser } from './auth';
 import { apiError, type ErrorBody } from './errors';
 
@@ -60,14 +59,6 @@ export class StepUpRequired extends HTTPException {
   }
 }
 
-/** The actions a pending approval lets run, from the workflow's own pinned playbook. */
-async function approvalActions(temporal: TemporalHandle, incidentId: string, stepId: string) {
-  const state = await queryIncident(temporal, incidentId, playbookState).catch(() => null);
-  const pending = state?.pendingApprovals.find((p) => p.stepId === stepId);
-  // A step that is not waiting is refused by the workflow itself; nothing can run through it.
-  return pending ? (pending.actions ?? []) : [];
-}
-
 export async function submitDecision<R, A extends UnsignedDecision>(
   deps: DecideDeps,
   req: DecisionRequest<R, A>,
@@ -80,7 +71,7 @@ export async function submitDecision<R, A extends UnsignedDecision>(
   const kind = req.kind === 'abort' && arg.release === true ? 'release' : req.kind;
   const actions =
     kind === 'approval' && arg.decision === 'approve' && arg.stepId
-      ? await approvalActions(deps.temporal, id, arg.stepId)
+      ? await pendingApprovalActions(deps.temporal, id, arg.stepId)
       : [];
   const rule = stepUpRule(kind, arg.decision, actions);
   if (rule) {
