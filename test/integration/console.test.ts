@@ -228,11 +228,13 @@ describe('the console in Chromium', () => {
     await eventually(
       async () => {
         await page.reload();
-        return /passed|failed/.test((await page.locator('main p').first().textContent()) ?? '');
+        // The line under the title starts with the drill's status: running until it is scored.
+        return /· (passed|failed|error),/.test((await page.locator('main p').first().textContent()) ?? '');
       },
       120_000,
       'the drill to finish',
     );
+    expect(await page.locator('main p').first().textContent()).toContain('passed, passed');
     expect(await page.locator('pre.report').textContent()).toContain('Expectations');
     await page.screenshot({ path: path.join(SHOTS, 'drill-report.png'), fullPage: true });
 
