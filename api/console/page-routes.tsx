@@ -291,7 +291,8 @@ export function pageRoutes(app: Hono<ConsoleEnv>, deps: PageDeps): void {
     const id = c.req.param('id');
     const report = await buildReport(deps.db, id);
     if (!report) return notFound(c, 'such drill');
-    const meta = `${report.status}, ${report.passed ? 'passed' : 'not passed (yet)'}, speed ${report.speed}`;
+    const verdict = report.passed ? 'every expectation met' : 'some expectations not met (yet)';
+    const meta = `status ${report.status} · ${verdict} · speed ×${report.speed}`;
     return c.html(
       <MarkdownPage
         ctx={ctxOf(c)}

@@ -229,12 +229,16 @@ describe('the console in Chromium', () => {
       async () => {
         await page.reload();
         // The line under the title starts with the drill's status: running until it is scored.
-        return /· (passed|failed|error),/.test((await page.locator('main p').first().textContent()) ?? '');
+        return /status (passed|failed|error)/.test(
+          (await page.locator('main p').first().textContent()) ?? '',
+        );
       },
       120_000,
       'the drill to finish',
     );
-    expect(await page.locator('main p').first().textContent()).toContain('passed, passed');
+    expect(await page.locator('main p').first().textContent()).toContain(
+      'status passed · every expectation met',
+    );
     expect(await page.locator('pre.report').textContent()).toContain('Expectations');
     await page.screenshot({ path: path.join(SHOTS, 'drill-report.png'), fullPage: true });
 
