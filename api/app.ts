@@ -9,20 +9,24 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
+import type { ConsoleConfig } from '../app/config';
 import { EMPTY_FILE_CONFIG, type FileConfig } from '../app/config-file';
 import type { Credentials } from '../app/credentials';
 import { statusJwks, type StatusSigningKey } from '../connectors/status-document';
 import type { BlobStore } from '../db/blob-store';
+import type { AuditVerifier } from '../db/audit-signer';
 import type { Db } from '../db/client';
 import { pingDb } from '../db/client';
 import type { DecisionSigner } from '../domain/decision-proof';
 import { PeopleDirectory } from '../domain/people';
+import { DEFAULT_STEP_UP_POLICY } from '../domain/step-up';
 import type { Outbox } from '../intake/outbox';
 import type { SlackNotifierDeps } from '../slack/notifier';
 import { slackEvents, type SlackHttpHandler } from '../slack/receiver';
 import { pingTemporal, type TemporalHandle } from '../temporal/client';
-import { requireScope, tokenRegistry, TokenRegistry, type ApiEnv } from './auth';
+import { issuedTokenLookup, requireScope, tokenRegistry, TokenRegistry, type ApiEnv } from './auth';
 import { requestBodyLimit } from './body-limit';
+import { consoleRoutes } from './console/app';
 import { docsPage } from './docs-page';
 import { onError } from './errors';
 import { createIntake } from './intake';
@@ -64,14 +68,35 @@ export interface ApiDeps {
   people?: PeopleDirectory;
   /** Where evidence artifacts are kept (FIREBREAK_EVIDENCE_URL); default DATA_DIR/evidence. */
   evidence?: BlobStore;
+  /** The web console (/console): sign-in and the MFA step-up rule; default: local sign-in only. */
+  console?: ConsoleConfig;
+  /** The audit key's public half: the console's audit page shows `audit verify`'s verdict with it. */
+  auditVerifier?: AuditVerifier;
 }
+
+const DEFAULT_CONSOLE: ConsoleConfig = {
+  oidc: undefined,
+  publicUrl: undefined,
+  sessionTtlMs: 8 * 3600_000,
+  localLogin: true,
+  stepUp: DEFAULT_STEP_UP_POLICY,
+};
 
 export function createApp(deps: ApiDeps) {
   const file = deps.fileConfig ?? EMPTY_FILE_CONFIG;
   const app = new Hono<ApiEnv>();
   app.use(requestId());
   app.use(requestBodyLimit());
-  app.use(tokenRegistry(new TokenRegistry(file.users, deps.credentials.adminToken, deps.now)));
+  app.use(
+    tokenRegistry(
+      new TokenRegistry(
+        file.users,
+        deps.credentials.adminToken,
+        deps.now,
+        issuedTokenLookup(deps.db, deps.now),
+      ),
+    ),
+  );
   app.onError(onError(deps.log));
   app.notFound((c) =>
     c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404),
@@ -108,10 +133,9 @@ export function createApp(deps: ApiDeps) {
   });
   app.route('/v1/alerts', alertRoutes(accept));
   app.route('/v1/incidents', incidentRoutes(deps));
-  app.route(
-    '/v1/incidents',
-    decisionRoutes({ ...deps, people: deps.people ?? new PeopleDirectory(file.users) }),
-  );
+  const people = deps.people ?? new PeopleDirectory(file.users);
+  const consoleConfig = deps.console ?? DEFAULT_CONSOLE;
+  app.route('/v1/incidents', decisionRoutes({ ...deps, people, stepUp: consoleConfig.stepUp }));
   const jwks = statusJwks([deps.statusKey]);
   const runtimeAccess = new RuntimeAccess(file.runtimes, jwks, () => (deps.now?.() ?? new Date()).getTime());
   app.get('/.well-known/jwks.json', (c) => c.json(jwks, 200, { 'Cache-Control': 'public, max-age=300' }));
@@ -121,6 +145,7 @@ export function createApp(deps: ApiDeps) {
   app.post('/slack/events', slackEvents(deps.slack));
   app.route('/v1/incidents', postmortemRoutes(deps));
   app.route('/v1/drills', drillRoutes(deps));
+  app.route('/console', consoleRoutes({ ...deps, people, config: consoleConfig }));
   return app;
 }
 

@@ -12,6 +12,9 @@
 import crypto from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { SCOPES, sha256Hex, type Scope, type UserConfig } from '../app/config-file';
+import type { Db } from '../db/client';
+import { issuedToken } from '../db/console-sessions';
+import type { Authentication } from '../domain/step-up';
 import { apiError } from './errors';
 
 export type { Scope };
@@ -34,8 +37,12 @@ export interface ApiUser {
   name: string;
   slackUserId: string | undefined;
   roles: string[];
+  /** Groups from the IdP (console sign-ins and the tokens they issue); config users have none. */
+  groups?: string[];
   /** The scopes of the token used for this request (admin implies all). */
   scopes: Scope[];
+  /** How this request was authenticated (MFA step-up reads it: domain/step-up.ts). */
+  auth: Authentication;
 }
 
 export interface ApiEnv {
@@ -55,17 +62,28 @@ export class TokenRegistry {
   /** sha256(token) hex → user with that token's scopes, and when the token expires. */
   private readonly byDigest = new Map<string, Entry>();
 
-  /** `now` is read only for tokens with an expiry. */
+  /**
+   * `now` is read only for tokens with an expiry. `issued` looks up the short-lived tokens the
+   * console issues (api/console/tokens.ts), asked only for a token no config user holds.
+   */
   constructor(
     users: UserConfig[],
     adminToken: string | undefined,
     private readonly now: () => Date = () => new Date(),
+    private readonly issued?: (token: string) => TokenLookup,
   ) {
     for (const u of users) {
       for (const t of u.tokens) {
         const scopes: Scope[] = t.scopes.includes('admin') ? [...SCOPES] : t.scopes;
         this.byDigest.set(t.sha256, {
-          user: { id: u.id, name: u.name, slackUserId: u.slackUserId, roles: u.roles, scopes },
+          user: {
+            id: u.id,
+            name: u.name,
+            slackUserId: u.slackUserId,
+            roles: u.roles,
+            scopes,
+            auth: { method: 'token', amr: [] },
+          },
           expiresAtMs: t.expiresAtMs,
         });
       }
@@ -78,6 +96,7 @@ export class TokenRegistry {
           slackUserId: undefined,
           roles: ['admin'],
           scopes: [...SCOPES],
+          auth: { method: 'admin', amr: [] },
         },
         expiresAtMs: undefined,
       });
@@ -87,11 +106,28 @@ export class TokenRegistry {
   /** A digest lookup: the token itself is never compared byte by byte. */
   lookup(token: string): TokenLookup {
     const entry = this.byDigest.get(sha256Hex(token));
-    if (!entry) return { kind: 'unknown' };
+    if (!entry) return this.issued?.(token) ?? { kind: 'unknown' };
     if (entry.expiresAtMs !== undefined && this.now().getTime() >= entry.expiresAtMs)
       return { kind: 'expired', expiredAt: new Date(entry.expiresAtMs).toISOString() };
     return { kind: 'valid', user: entry.user };
   }
+}
+
+/**
+ * Looks up the short-lived tokens the console issues (db/console-sessions.ts): the user they were
+ * issued to, with the sign-in's `amr` and `auth_time`, until they expire.
+ */
+export function issuedTokenLookup(
+  db: Db,
+  now: () => Date = () => new Date(),
+): (token: string) => TokenLookup {
+  return (token) => {
+    const row = issuedToken(db, token);
+    if (!row) return { kind: 'unknown' };
+    if (now().getTime() >= row.expiresAtMs)
+      return { kind: 'expired', expiredAt: new Date(row.expiresAtMs).toISOString() };
+    return { kind: 'valid', user: row.user as unknown as ApiUser };
+  };
 }
 
 /** Installs the registry that requireScope reads; createApp does this for the whole app. */
@@ -114,7 +150,7 @@ export function requireScope(scope: Scope): MiddlewareHandler<ApiEnv> {
       throw apiError(
         401,
         'token_expired',
-        `token expired at ${found.expiredAt} (its expires_at in the config file); ask for a new one`,
+        `token expired at ${found.expiredAt} (its expires_at in the config file, or the console issued it); ask for a new one`,
       );
     if (found.kind === 'unknown') throw apiError(401, 'unauthorized', 'missing or invalid API token');
     const { user } = found;

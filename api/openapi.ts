@@ -138,7 +138,7 @@ function decisionPaths(): Record<string, unknown> {
   });
   return {
     '/v1/incidents/{id}/approvals/{stepId}': decision(
-      'Approve or reject an approval step as the token’s user (role-checked, two-person rule)',
+      'Approve or reject an approval step as the token’s user (role-checked, two-person rule); approving an irreversible or containment-releasing action needs a console-issued token after a multi-factor sign-in (403 step_up_required)',
       ApprovalBody,
       [idParam, stepParam],
     ),

@@ -12,7 +12,10 @@ import { z } from 'zod';
 import { ConnectorEnv, resolveConnectorConfig, type ConnectorConfig } from '../connectors/config';
 import type { EvidenceStorage } from '../db/blob-store';
 import { EMPTY_FILE_CONFIG, loadFileConfig, type FileConfig } from './config-file';
+import { ConsoleEnv, parseConsoleConfig, type ConsoleConfig } from './console-config';
 import { defaultKeyDir } from './keys';
+
+export type { ConsoleConfig, OidcConfig } from './console-config';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -83,6 +86,7 @@ const EnvSchema = z.object({
   FIREBREAK_EVIDENCE_S3_ENDPOINT: z.url().optional(),
   FIREBREAK_EVIDENCE_S3_REGION: z.string().min(1).optional(),
   FIREBREAK_EVIDENCE_S3_PATH_STYLE: bool.optional(),
+  ...ConsoleEnv,
   ...ConnectorEnv,
 });
 
@@ -215,6 +219,8 @@ export interface Config {
   connectors: ConnectorConfig;
   /** Where evidence artifacts are kept: DATA_DIR/evidence, or an S3-compatible bucket. */
   evidence: EvidenceStorage;
+  /** The web console: OpenID Connect sign-in, sessions and the MFA step-up rule. */
+  console: ConsoleConfig;
 }
 
 export class ConfigError extends Error {
@@ -284,6 +290,14 @@ function evidenceStorage(e: Env, dataDir: string, env: NodeJS.ProcessEnv): Evide
   };
 }
 
+function consoleConfig(e: Env): ConsoleConfig {
+  try {
+    return parseConsoleConfig(e);
+  } catch (err) {
+    throw new ConfigError((err as Error).message, { cause: err });
+  }
+}
+
 /** Parses `env` (default: process.env). Throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
@@ -345,6 +359,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
     },
     slack: parseSlack(e),
+    console: consoleConfig(e),
     connectors: resolveConnectorConfig(e, file.connectors, e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`),
     evidence: evidenceStorage(e, dataDir, env),
   };

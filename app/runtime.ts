@@ -19,6 +19,7 @@ import {
 } from '../connectors/registry';
 import { signVerifierToken, statusJwks } from '../connectors/status-document';
 import { openBlobStore } from '../db/blob-store';
+import type { AuditVerifier } from '../db/audit-signer';
 import { dbFile, openDb, type Db } from '../db/client';
 import type { DecisionSigner } from '../domain/decision-proof';
 import { drillStartOptions } from '../drills/store';
@@ -77,6 +78,8 @@ export interface Services {
   credentials: Credentials;
   /** Signs kill-switch status documents (FIREBREAK_KEY_DIR, purpose `status`). */
   statusKey: SigningKey;
+  /** The audit key's public half (the console shows `audit verify`'s verdict). */
+  auditVerifier: AuditVerifier;
 }
 
 export function openServices(config: Config): Services {
@@ -84,9 +87,14 @@ export function openServices(config: Config): Services {
     adminToken: config.adminToken,
     webhookSecret: config.webhookSecret,
   });
-  const auditSigner = loadAuditKey(config.keyDir).signer;
+  const auditKey = loadAuditKey(config.keyDir);
   const statusKey = loadOrCreateSigningKey(config.keyDir, 'status');
-  return { db: openDb(dbFile(config.dataDir), { auditSigner }), credentials, statusKey };
+  return {
+    db: openDb(dbFile(config.dataDir), { auditSigner: auditKey.signer }),
+    credentials,
+    statusKey,
+    auditVerifier: auditKey.verifier,
+  };
 }
 
 let runtimeInstalled = false;
@@ -205,6 +213,8 @@ export async function startApi(
     decisions,
     people,
     evidence: openBlobStore(config.evidence),
+    console: config.console,
+    auditVerifier: services.auditVerifier,
   });
   const server = await listen(app.fetch, config.host, config.port).catch(async (err: unknown) => {
     // Nothing listens, so nothing will close these: release them before reporting.

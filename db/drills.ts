@@ -3,7 +3,7 @@
  * before its incident row, so the outbox never starts a drill without it), read when its
  * workflow starts and when it is scored, and finished with its result.
  */
-import { eq } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import type { Db } from './client';
 import { drills } from './schema';
 
@@ -25,4 +25,9 @@ export async function finishDrill(
   at: string,
 ): Promise<void> {
   db.update(drills).set({ status, result, finishedAt: at }).where(eq(drills.incidentId, incidentId)).run();
+}
+
+/** The newest drills first (the console's drill list). */
+export async function listDrills(db: Db, limit: number): Promise<DrillRow[]> {
+  return db.select().from(drills).orderBy(desc(drills.startedAt)).limit(limit).all();
 }

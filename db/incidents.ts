@@ -68,3 +68,16 @@ export async function listIncidents(db: Db, f: IncidentFilter): Promise<Incident
     .limit(f.limit)
     .all();
 }
+
+/** How many incidents there are per status, severity and mode (the console's counts). */
+export async function incidentCounts(
+  db: Db,
+): Promise<
+  { status: IncidentRow['status']; severity: IncidentRow['severity']; mode: IncidentRow['mode']; n: number }[]
+> {
+  return db
+    .select({ status: incidents.status, severity: incidents.severity, mode: incidents.mode, n: count() })
+    .from(incidents)
+    .groupBy(incidents.status, incidents.severity, incidents.mode)
+    .all();
+}

@@ -373,3 +373,36 @@ export const mcpGatewayChanges = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.agentId, t.gateway, t.kind, t.ref] })],
 );
+
+/**
+ * Console sign-ins (api/console/): `session` rows are signed-in browsers, `login` rows are sign-ins
+ * under way (OIDC state, nonce and PKCE verifier until the IdP calls back). The cookie carries a
+ * random id; only its sha256 is stored, so a copy of the DB signs nobody in.
+ */
+export const consoleSessions = sqliteTable(
+  'console_sessions',
+  {
+    idSha256: text('id_sha256').primaryKey(),
+    kind: text('kind', { enum: ['session', 'login'] }).notNull(),
+    data: text('data', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    createdAt: text('created_at').notNull(),
+    /** Epoch ms after which the row is refused (and deleted on the next sweep). */
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('console_sessions_expiry').on(t.expiresAt)],
+);
+
+/**
+ * Short-lived API tokens the console issues to a signed-in person (api/console/tokens): the bearer
+ * of one acts as that person, with that sign-in's `amr` and `auth_time` (MFA step-up).
+ */
+export const issuedTokens = sqliteTable(
+  'issued_tokens',
+  {
+    sha256: text('sha256').primaryKey(),
+    user: text('user', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    createdAt: text('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('issued_tokens_expiry').on(t.expiresAt)],
+);

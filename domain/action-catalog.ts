@@ -17,6 +17,11 @@ export interface ActionMeta {
    * abort undoes it; only an explicit release decision runs its undo.
    */
   contains?: boolean;
+  /**
+   * Cannot be undone once done (a rotated-away credential is gone for good): approving it needs a
+   * recent multi-factor sign-in (domain/step-up.ts).
+   */
+  irreversible?: boolean;
 }
 
 export const ACTION_CATALOG = {
@@ -37,6 +42,7 @@ export const ACTION_CATALOG = {
       'Issue a new credential for the agent and deactivate the old one (where the provider supports it).',
     mutates: true,
     verification: 'Checks the old credential is inactive and the new one exists.',
+    irreversible: true,
   },
   'agent.disable': {
     description: "Flip the agent's kill switch so its runtime and AI gateways stop it.",

@@ -180,6 +180,8 @@ export interface PendingApproval {
   requester: string | undefined;
   deadline: string | undefined;
   escalated: boolean;
+  /** The connector actions the step runs once approved (its nested steps, depth first). */
+  actions: string[];
 }
 
 /** What the `playbookState` query answers. */

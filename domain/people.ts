@@ -33,8 +33,17 @@ export class PeopleDirectory {
     }
   }
 
-  /** An API user (config `users:` id, or the built-in `admin`) with the roles of its token's user. */
-  apiActor(user: { id: string; name: string; slackUserId: string | undefined; roles: string[] }): Actor {
+  /**
+   * An API user (config `users:` id, or the built-in `admin`) with the roles of its token's user;
+   * a console sign-in also brings the groups its IdP gave.
+   */
+  apiActor(user: {
+    id: string;
+    name: string;
+    slackUserId: string | undefined;
+    roles: string[];
+    groups?: string[];
+  }): Actor {
     const slack = user.slackUserId ? this.slack[user.slackUserId] : undefined;
     return {
       id: user.slackUserId ?? user.id,
@@ -42,7 +51,7 @@ export class PeopleDirectory {
       person: user.id,
       ids: user.slackUserId ? [user.id, user.slackUserId] : [user.id],
       roles: union(user.roles, slack?.roles),
-      groups: union(slack?.groups),
+      groups: union(user.groups, slack?.groups),
       via: 'api',
     };
   }
@@ -60,6 +69,11 @@ export class PeopleDirectory {
       groups: union(slack?.groups),
       via: 'slack',
     };
+  }
+
+  /** The config-file user with this id (a local user, or an IdP user the file adds to). */
+  configUser(id: string): PersonRecord | undefined {
+    return this.byId.get(id);
   }
 
   /** Every id of the person behind `id` (itself when nobody links it). */

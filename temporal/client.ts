@@ -17,7 +17,7 @@ import {
 import type { TemporalConfig } from '../app/config';
 import type { AlertBatch, IncidentStart } from '../domain/incident';
 import { runIncident } from '../workflows';
-import { alertsAttached } from '../workflows/messages';
+import { alertsAttached, playbookState } from '../workflows/messages';
 
 export function incidentWorkflowId(incidentId: string): string {
   return `incident-${incidentId}`;
@@ -131,4 +131,18 @@ export async function queryIncident<Ret>(
   query: QueryDefinition<Ret, []>,
 ): Promise<Ret> {
   return handle.client.workflow.getHandle(incidentWorkflowId(incidentId)).query(query);
+}
+
+/**
+ * The actions a waiting approval step lets run once approved, from the workflow's own pinned
+ * playbook ([] when the step is not waiting: the workflow refuses a decision on it anyway). The
+ * signing edges read it to apply the MFA step-up rule (domain/step-up.ts).
+ */
+export async function pendingApprovalActions(
+  handle: TemporalHandle,
+  incidentId: string,
+  stepId: string,
+): Promise<string[]> {
+  const state = await queryIncident(handle, incidentId, playbookState).catch(() => null);
+  return state?.pendingApprovals.find((p) => p.stepId === stepId)?.actions ?? [];
 }

@@ -147,6 +147,13 @@ export function buildScope(input: IncidentStart, run: PlaybookRun): Record<strin
   };
 }
 
+/** The actions a step's nested steps run (what approving an approval step lets happen). */
+function nestedActions(step: Step): string[] {
+  return childLists(step).flatMap((list) =>
+    list.flatMap((s) => (s.kind === 'action' ? [s.action, ...nestedActions(s)] : nestedActions(s))),
+  );
+}
+
 export function isDone(s: StepState | undefined): boolean {
   return s !== undefined && ['succeeded', 'failed', 'skipped', 'rejected', 'compensated'].includes(s.status);
 }
@@ -190,6 +197,7 @@ export function viewOf(
           requester: s.requester,
           deadline: s.deadline,
           escalated: s.escalated ?? false,
+          actions: nestedActions(def),
         };
       }),
     openTasks: waiting

@@ -8,16 +8,14 @@
  * `decision_id` (or a generated one), scoped to the person and step, is the update id: a retried
  * request never decides twice, and nobody can claim another person's decision id.
  */
-import crypto from 'node:crypto';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type UpdateDefinition } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/client';
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { incidentExists } from '../../db/incidents';
-import { signDecision, type DecisionKind, type UnsignedDecision } from '../../domain/decision-proof';
-import type { Actor, DecisionProof } from '../../domain/incident';
+import type { DecisionKind, UnsignedDecision } from '../../domain/decision-proof';
+import type { DecisionProof } from '../../domain/incident';
 import type { PeopleDirectory } from '../../domain/people';
-import { updateIncident } from '../../temporal/client';
+import { DEFAULT_STEP_UP_POLICY, type StepUpPolicy } from '../../domain/step-up';
 import {
   abortIncident,
   addNote,
@@ -30,6 +28,7 @@ import {
 } from '../../workflows/messages';
 import type { ApiDeps } from '../app';
 import { requireScope, type ApiEnv } from '../auth';
+import { submitDecision, type DecisionBase } from '../decide';
 import { apiError, zodErrorBody } from '../errors';
 
 const DecisionId = z.string().min(1).max(200).optional();
@@ -65,54 +64,35 @@ async function readJson(c: Context<ApiEnv>): Promise<unknown> {
   }
 }
 
-export function decisionRoutes(deps: ApiDeps & { people: PeopleDirectory }) {
+export function decisionRoutes(deps: ApiDeps & { people: PeopleDirectory; stepUp?: StepUpPolicy }) {
   const app = new Hono<ApiEnv>();
   // Per route, never app.use('*'): routers share the /v1/incidents prefix, and a wildcard
   // middleware here would also guard the read routes mounted beside this router.
   const respond = requireScope('respond');
+  const decideDeps = { ...deps, stepUp: deps.stepUp ?? DEFAULT_STEP_UP_POLICY };
 
-  /** The actor and decision id every playbook update carries. */
-  type Base = { decisionId: string; actor: Actor };
-
-  /**
-   * Validates the body, checks the incident exists, signs the decision, runs the update, maps
-   * refusals to 4xx.
-   */
+  /** Validates the body, then hands the decision to the one decision path (api/decide.ts). */
   const decide =
     <S extends z.ZodType, R, A extends UnsignedDecision>(
       schema: S,
       kind: DecisionKind,
       update: UpdateDefinition<R, [A & { proof: DecisionProof }]>,
-      argOf: (b: z.infer<S>, c: Context<ApiEnv>, base: Base) => A,
+      argOf: (b: z.infer<S>, c: Context<ApiEnv>, base: DecisionBase) => A,
     ) =>
     async (c: Context<ApiEnv>) => {
       const parsed = schema.safeParse(await readJson(c));
       if (!parsed.success) return c.json(zodErrorBody(parsed.error), 400);
       const b: z.infer<S> = parsed.data;
-      const id = c.req.param('id')!;
-      if (!(await incidentExists(deps.db, id))) throw apiError(404, 'not_found', `no incident ${id}`, 'id');
       const given = (b as { decision_id?: string }).decision_id;
-      const decisionId = given ?? crypto.randomUUID();
-      const actor = deps.people.apiActor(c.var.user);
-      const arg = argOf(b, c, { decisionId, actor });
-      const signed = signDecision(deps.decisions, id, kind, arg);
-      try {
-        const stepId = c.req.param('stepId');
-        const updateId = given ? `${update.name}:${actor.person}:${stepId ?? '-'}:${given}` : undefined;
-        const result = await updateIncident(deps.temporal, id, update, signed, updateId);
-        return c.json({ decision_id: decisionId, result }, 200);
-      } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError) {
-          const why = err.cause instanceof Error ? err.cause.message : err.message;
-          // Not one of the step's approvers, or the two-person rule: forbidden, not a conflict.
-          const type = (err.cause as { type?: string } | undefined)?.type;
-          if (type === 'Unauthorized') throw apiError(403, 'decision_forbidden', why);
-          throw apiError(409, 'decision_refused', why);
-        }
-        if (err instanceof WorkflowNotFoundError)
-          throw apiError(409, 'incident_not_running', `incident ${id} is not running`);
-        throw err;
-      }
+      const out = await submitDecision(decideDeps, {
+        incidentId: c.req.param('id')!,
+        kind,
+        update,
+        user: c.var.user,
+        ...(given ? { decisionId: given } : {}),
+        arg: (base) => argOf(b, c, base),
+      });
+      return c.json(out, 200);
     };
 
   app.post(

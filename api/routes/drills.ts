@@ -55,23 +55,50 @@ export const Judgement = z.strictObject({
   note: z.string().optional(),
 });
 
-export function drillRoutes(deps: {
+export interface DrillDeps {
   db: Db;
   temporal: TemporalHandle;
   outbox: Outbox;
   log: Logger;
   slackNotifier?: SlackNotifierDeps['slack'];
   decisions: DecisionSigner;
-}) {
+}
+
+const drillEnv = (deps: DrillDeps) => ({
+  decisions: deps.decisions,
+  db: deps.db,
+  temporal: deps.temporal,
+  outbox: deps.outbox,
+  dataDir: dataDirOf(deps.db),
+  slack: deps.slackNotifier,
+});
+
+/**
+ * Lints a scenario's YAML, opens its drill incident and plays it in this process (the API and the
+ * console both start drills here); 400 naming the first problem of a scenario that does not lint.
+ */
+export async function launchDrill(
+  deps: DrillDeps,
+  source: string,
+  opts: { auto: boolean; speed: number },
+): Promise<string> {
+  const env = drillEnv(deps);
+  const { problems, scenario } = lintDrillSource(source);
+  if (!scenario || problems.length > 0) {
+    const p = problems[0];
+    throw apiError(400, 'invalid_request', `scenario: ${p?.message ?? 'invalid'}`, 'scenario');
+  }
+  const incidentId = await openDrill(env, scenario, opts);
+  driveDrill(env, scenario, incidentId, opts).catch((err: unknown) => {
+    deps.log.error({ err, incidentId }, 'drill failed');
+    return finishDrill(deps.db, incidentId, 'error', { error: String(err) }, new Date().toISOString());
+  });
+  return incidentId;
+}
+
+export function drillRoutes(deps: DrillDeps) {
   const app = new Hono<ApiEnv>();
-  const env = {
-    decisions: deps.decisions,
-    db: deps.db,
-    temporal: deps.temporal,
-    outbox: deps.outbox,
-    dataDir: dataDirOf(deps.db),
-    slack: deps.slackNotifier,
-  };
+  const env = drillEnv(deps);
 
   app.post('/', requireScope('respond'), async (c) => {
     const body = DrillRequest.safeParse(await c.req.json().catch(() => undefined));
@@ -82,17 +109,7 @@ export function drillRoutes(deps: {
     const yamlError =
       body.data.scenario_yaml === undefined ? undefined : yamlProblem(body.data.scenario_yaml);
     if (yamlError) throw apiError(400, 'invalid_request', `scenario_yaml: ${yamlError}`, 'scenario_yaml');
-    const { problems, scenario } = lintDrillSource(source);
-    if (!scenario || problems.length > 0) {
-      const p = problems[0];
-      throw apiError(400, 'invalid_request', `scenario: ${p?.message ?? 'invalid'}`, 'scenario');
-    }
-    const opts = { auto: body.data.auto, speed: body.data.speed };
-    const incidentId = await openDrill(env, scenario, opts);
-    driveDrill(env, scenario, incidentId, opts).catch((err: unknown) => {
-      deps.log.error({ err, incidentId }, 'drill failed');
-      return finishDrill(deps.db, incidentId, 'error', { error: String(err) }, new Date().toISOString());
-    });
+    const incidentId = await launchDrill(deps, source, { auto: body.data.auto, speed: body.data.speed });
     return c.json(
       { incident_id: incidentId, mode: 'drill', report_url: `/v1/drills/${incidentId}/report` },
       202,

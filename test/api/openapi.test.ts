@@ -19,10 +19,13 @@ type Doc = { paths: Record<string, Record<string, { responses?: Record<string, u
 /** Hono's `/:id/evidence/:sha256` (optionally `:id{regex}`) as OpenAPI's `/{id}/evidence/{sha256}`. */
 const openApiPath = (honoPath: string) => honoPath.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, '{$1}');
 
-/** Every handler the app registers, as `METHOD path`; `ALL` entries are middleware (`app.use`). */
+/**
+ * Every handler the app registers, as `METHOD path`; `ALL` entries are middleware (`app.use`).
+ * The console's HTML pages (/console) are not API operations (docs/console.md lists them).
+ */
 function registeredRoutes(): string[] {
   const routes = stack.app.routes
-    .filter((r) => r.method !== 'ALL')
+    .filter((r) => r.method !== 'ALL' && !r.path.startsWith('/console'))
     .map((r) => `${r.method} ${openApiPath(r.path)}`);
   return [...new Set(routes)].sort();
 }

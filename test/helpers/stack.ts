@@ -151,6 +151,8 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     decisions: testDecisions,
     people,
     evidence: openBlobStore(config.evidence),
+    console: config.console,
+    auditVerifier: auditKey.verifier,
   });
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));

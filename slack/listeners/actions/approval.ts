@@ -6,7 +6,8 @@
  * workflow itself records each refusal about who decides (timeline and audit log).
  */
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import { updateIncident } from '../../../temporal/client';
+import { stepUpRule } from '../../../domain/step-up';
+import { pendingApprovalActions, updateIncident } from '../../../temporal/client';
 import { decideApproval, type ApprovalDecision } from '../../../workflows/messages';
 import { APPROVE_ACTION, REJECT_ACTION, type ApprovalButtonValue } from '../../blocks/approval';
 import { rejectModal } from '../../blocks/modals';
@@ -32,8 +33,26 @@ export function parseButton(value: string | undefined): ApprovalButtonValue | un
   }
 }
 
-/** Sends the decision to the workflow and shows the result in Slack. */
+/**
+ * Sends the decision to the workflow and shows the result in Slack. Slack shows nothing of how
+ * the person signed in, so an approval the MFA step-up rule covers (an irreversible action, a
+ * release of containment) is refused here with a pointer to the console, where it needs a recent
+ * multi-factor sign-in (docs/console.md, "MFA step-up").
+ */
 export async function decide(deps: SlackDeps, d: Decision): Promise<void> {
+  if (d.decision === 'approve') {
+    const rule = stepUpRule(
+      'approval',
+      'approve',
+      await pendingApprovalActions(deps.temporal, d.incidentId, d.stepId),
+    );
+    if (rule) {
+      await replyVia(d.responseUrl, deps.log, {
+        text: `Not approved from Slack: ${rule}, which Slack cannot show. Approve it in the Firebreak console (/console/incidents/${d.incidentId}), signing in with a second factor.`,
+      });
+      return;
+    }
+  }
   const payload: ApprovalDecision = signed(deps, d.incidentId, 'approval', {
     decisionId: d.decisionId,
     stepId: d.stepId,
