@@ -18,8 +18,8 @@ import {
   lazyLiveConnectors,
 } from '../connectors/registry';
 import { signVerifierToken, statusJwks } from '../connectors/status-document';
-import { openBlobStore } from '../db/blob-store';
 import type { AuditVerifier } from '../db/audit-signer';
+import { openBlobStore } from '../db/blob-store';
 import { dbFile, openDb, type Db } from '../db/client';
 import type { DecisionSigner } from '../domain/decision-proof';
 import { drillStartOptions } from '../drills/store';
