@@ -1,12 +1,19 @@
 /**
  * The shape of the connector settings: environment variables for the common cases
- * (FIREBREAK_PG_ADMIN_URL, FIREBREAK_AWS_ENDPOINT, FIREBREAK_AWS_REGION, FIREBREAK_STATUS_BASE_URL)
+ * (FIREBREAK_PG_ADMIN_URL, FIREBREAK_AWS_ENDPOINT, FIREBREAK_AWS_REGION, FIREBREAK_STATUS_BASE_URL,
+ * FIREBREAK_PHOENIX_URL and its project and key)
  * and the `connectors:` section of the FIREBREAK_CONFIG file for the rest (in-house HTTP
  * systems). app/config.ts parses both with these schemas once, at start, in every entry point;
  * connectors receive the resulting `ConnectorConfig` by injection and never read either source.
  */
 import { z } from 'zod';
+import { PhoenixConfig } from './phoenix';
 import { HttpSystemConfig } from './signed-http';
+
+/** The trace store that agent_traces evidence is read from (docs/evidence.md). */
+export const TraceStoreFileConfig = z.discriminatedUnion('type', [
+  PhoenixConfig.extend({ type: z.literal('phoenix') }),
+]);
 
 /** The `connectors:` section of the config file. */
 export const ConnectorsFileSection = z
@@ -15,6 +22,7 @@ export const ConnectorsFileSection = z
     aws: z.object({ endpoint: z.url().optional(), region: z.string().min(1).optional() }).optional(),
     status_base_url: z.url().optional(),
     http_systems: z.array(HttpSystemConfig).default([]),
+    trace_store: TraceStoreFileConfig.optional(),
   })
   .default({ http_systems: [] });
 export type ConnectorsFileSection = z.output<typeof ConnectorsFileSection>;
@@ -25,6 +33,9 @@ export const ConnectorEnv = {
   FIREBREAK_AWS_ENDPOINT: z.url().optional(),
   FIREBREAK_AWS_REGION: z.string().min(1).optional(),
   FIREBREAK_STATUS_BASE_URL: z.url().optional(),
+  FIREBREAK_PHOENIX_URL: z.url().optional(),
+  FIREBREAK_PHOENIX_PROJECT: z.string().min(1).optional(),
+  FIREBREAK_PHOENIX_API_KEY: z.string().min(1).optional(),
 };
 export type ConnectorEnv = z.output<z.ZodObject<typeof ConnectorEnv>>;
 
@@ -34,6 +45,8 @@ export interface ConnectorConfig {
   /** Where agent.disable verification reads the status endpoint (defaults to this API). */
   statusBaseUrl: string;
   httpSystems: z.input<typeof HttpSystemConfig>[];
+  /** Where agent_traces evidence is read from; absent: that kind is not available here. */
+  traceStore?: { type: 'phoenix'; url: string; project: string; apiKey?: string };
 }
 
 /** Merges the parsed sources: the environment wins over the file. */
@@ -52,5 +65,19 @@ export function resolveConnectorConfig(
         : undefined,
     statusBaseUrl: env.FIREBREAK_STATUS_BASE_URL ?? file.status_base_url ?? defaultStatusBaseUrl,
     httpSystems: file.http_systems,
+    traceStore: traceStoreOf(env, file),
+  };
+}
+
+function traceStoreOf(env: ConnectorEnv, file: ConnectorsFileSection): ConnectorConfig['traceStore'] {
+  const f = file.trace_store;
+  const url = env.FIREBREAK_PHOENIX_URL ?? f?.url;
+  if (!url) return undefined;
+  const apiKey = env.FIREBREAK_PHOENIX_API_KEY;
+  return {
+    type: 'phoenix',
+    url,
+    project: env.FIREBREAK_PHOENIX_PROJECT ?? f?.project ?? 'default',
+    ...(apiKey ? { apiKey } : {}),
   };
 }

@@ -14,6 +14,7 @@ import type { ConnectorConfig } from './config';
 import { credentialsConnector, type CredentialProviders } from './credentials';
 import { evidenceCollectHandler, type EvidenceSources } from './evidence';
 import { killSwitchConnector } from './kill-switch';
+import { phoenixTraceStore } from './phoenix';
 import { postgresConnector } from './postgres';
 import { httpSystem } from './signed-http';
 import { ConnectorError, handler, type CredentialProvider, type LiveConnectors } from './types';
@@ -47,6 +48,7 @@ export function buildLiveConnectors(deps: LiveConnectorDeps): LiveConnectors {
     creds.aws_iam = aws;
     sources.aws = aws;
   }
+  if (config.traceStore) sources.traceStore = phoenixTraceStore(config.traceStore);
   const systems = config.httpSystems.map(httpSystem);
   for (const s of systems) access[`http:${s.name}`] = s.access;
   if (systems.length)
