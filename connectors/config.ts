@@ -1,12 +1,13 @@
 /**
  * The shape of the connector settings: environment variables for the common cases
  * (FIREBREAK_PG_ADMIN_URL, FIREBREAK_AWS_ENDPOINT, FIREBREAK_AWS_REGION, FIREBREAK_STATUS_BASE_URL,
- * FIREBREAK_PHOENIX_URL and its project and key)
- * and the `connectors:` section of the FIREBREAK_CONFIG file for the rest (in-house HTTP
+ * FIREBREAK_OPA_URL, FIREBREAK_OPA_TOKEN, FIREBREAK_PHOENIX_URL and its project and key) and the
+ * `connectors:` section of the FIREBREAK_CONFIG file for the rest (in-house HTTP
  * systems). app/config.ts parses both with these schemas once, at start, in every entry point;
  * connectors receive the resulting `ConnectorConfig` by injection and never read either source.
  */
 import { z } from 'zod';
+import { OpaConfig } from './opa';
 import { PhoenixConfig } from './phoenix';
 import { HttpSystemConfig } from './signed-http';
 
@@ -21,6 +22,7 @@ export const ConnectorsFileSection = z
     postgres: z.object({ admin_url: z.string().startsWith('postgres') }).optional(),
     aws: z.object({ endpoint: z.url().optional(), region: z.string().min(1).optional() }).optional(),
     status_base_url: z.url().optional(),
+    opa: OpaConfig.partial({ url: true }).optional(),
     http_systems: z.array(HttpSystemConfig).default([]),
     trace_store: TraceStoreFileConfig.optional(),
   })
@@ -33,6 +35,8 @@ export const ConnectorEnv = {
   FIREBREAK_AWS_ENDPOINT: z.url().optional(),
   FIREBREAK_AWS_REGION: z.string().min(1).optional(),
   FIREBREAK_STATUS_BASE_URL: z.url().optional(),
+  FIREBREAK_OPA_URL: z.url().optional(),
+  FIREBREAK_OPA_TOKEN: z.string().min(1).optional(),
   FIREBREAK_PHOENIX_URL: z.url().optional(),
   FIREBREAK_PHOENIX_PROJECT: z.string().min(1).optional(),
   FIREBREAK_PHOENIX_API_KEY: z.string().min(1).optional(),
@@ -45,6 +49,8 @@ export interface ConnectorConfig {
   /** Where agent.disable verification reads the status endpoint (defaults to this API). */
   statusBaseUrl: string;
   httpSystems: z.input<typeof HttpSystemConfig>[];
+  /** The OPA server the kill switch writes agents' state into and verifies through. */
+  opa?: OpaConfig;
   /** Where agent_traces evidence is read from; absent: that kind is not available here. */
   traceStore?: { type: 'phoenix'; url: string; project: string; apiKey?: string };
 }
@@ -65,6 +71,7 @@ export function resolveConnectorConfig(
         : undefined,
     statusBaseUrl: env.FIREBREAK_STATUS_BASE_URL ?? file.status_base_url ?? defaultStatusBaseUrl,
     httpSystems: file.http_systems,
+    opa: opaConfig(env, file),
     traceStore: traceStoreOf(env, file),
   };
 }
@@ -80,4 +87,11 @@ function traceStoreOf(env: ConnectorEnv, file: ConnectorsFileSection): Connector
     project: env.FIREBREAK_PHOENIX_PROJECT ?? f?.project ?? 'default',
     ...(apiKey ? { apiKey } : {}),
   };
+}
+
+function opaConfig(env: ConnectorEnv, file: ConnectorsFileSection): OpaConfig | undefined {
+  const url = env.FIREBREAK_OPA_URL ?? file.opa?.url;
+  if (!url) return undefined;
+  const token = env.FIREBREAK_OPA_TOKEN ?? file.opa?.token;
+  return { ...file.opa, url, ...(token ? { token } : {}) };
 }

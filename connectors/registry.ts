@@ -1,5 +1,6 @@
 /**
- * Builds the live connectors from configuration: the kill switch, credentials (AWS IAM,
+ * Builds the live connectors from configuration: the kill switch (with OPA as an enforcement
+ * point when configured), credentials (AWS IAM,
  * PostgreSQL, HTTP systems), access restriction, evidence collection and notify. Called only
  * through the lazy `liveConnectors()` of executeAction, so drill incidents never construct a live
  * client; clients themselves connect per call.
@@ -14,6 +15,7 @@ import type { ConnectorConfig } from './config';
 import { credentialsConnector, type CredentialProviders } from './credentials';
 import { evidenceCollectHandler, type EvidenceSources } from './evidence';
 import { killSwitchConnector } from './kill-switch';
+import { opaEnforcementPoint } from './opa';
 import { phoenixTraceStore } from './phoenix';
 import { postgresConnector } from './postgres';
 import { httpSystem } from './signed-http';
@@ -61,6 +63,7 @@ export function buildLiveConnectors(deps: LiveConnectorDeps): LiveConnectors {
       statusToken: deps.statusToken,
       statusBaseUrl: config.statusBaseUrl,
       now: deps.now,
+      enforcement: config.opa ? [opaEnforcementPoint(config.opa)] : [],
     }),
     ...credentialsConnector(db, creds),
     ...accessConnector(access, db),
