@@ -16,6 +16,7 @@ import type { Db } from '../db/client';
 import { EvidenceStore } from '../db/evidence-store';
 import { alertsForEvidence } from '../db/incident-alerts';
 import { incidentTimeline } from '../db/timeline';
+import { genAiSummary } from '../domain/agent-activity';
 import { EVIDENCE_KIND_SOURCES, type EvidenceKind } from '../domain/evidence-kinds';
 import type { GatewayLog } from './gateway-log';
 import { agentView } from './inventory';
@@ -104,6 +105,8 @@ export function createEvidenceCollector(deps: EvidenceDeps) {
           name: s.name,
           start_time: s.startTime,
           end_time: s.endTime,
+          status: s.status,
+          gen_ai: genAiSummary(s.attributes),
           stored: s.raw,
         }));
         const parts: Record<string, unknown>[] = [];

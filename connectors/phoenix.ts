@@ -25,6 +25,7 @@ const PhoenixSpan = z.looseObject({
   parent_id: z.string().nullable().optional(),
   start_time: z.string(),
   end_time: z.string().nullable().optional(),
+  status_code: z.string().default('UNSET'),
   attributes: z.record(z.string(), z.unknown()).default({}),
 });
 const SpansPage = z.object({ data: z.array(z.unknown()), next_cursor: z.string().nullable().optional() });
@@ -100,6 +101,7 @@ function toStored(raw: unknown): StoredSpan {
     name: s.name,
     startTime: s.start_time,
     endTime: s.end_time ?? null,
+    status: s.status_code,
     attributes: s.attributes,
     raw,
   };

@@ -13,6 +13,8 @@ export interface StoredSpan {
   name: string;
   startTime: string;
   endTime: string | null;
+  /** OpenTelemetry status code as the store reports it (`OK`, `ERROR`, `UNSET`). */
+  status: string;
   /** Flat OpenTelemetry attributes (`gen_ai.agent.id` etc.), as read from `raw`. */
   attributes: Record<string, unknown>;
   /** The store's own record of the span, unchanged: this is what the artifact keeps. */

@@ -7,9 +7,9 @@ import type { z } from 'zod';
 import { isActionName, undoOf } from '../domain/action-catalog';
 import { ACTIONS } from '../domain/actions';
 import type { Step } from '../domain/playbook';
-import { childLists } from './step-tree';
 import { isTemplated } from './expr';
 import type { Path } from './locate';
+import { childLists } from './step-tree';
 
 export type Add = (path: Path, message: string, opts?: { key?: string; offset?: number }) => void;
 
@@ -79,9 +79,15 @@ export function checkBackground(add: Add, step: Step, path: Path): void {
   if (!('wait' in step) || step.wait !== false || step.kind === 'notify') return;
   const walk = (s: Step, p: Path) => {
     if (s.kind === 'action' && isActionName(s.action) && ACTIONS[s.action].mutates)
-      add([...p, 'action'], `step ${s.id} runs in the background (wait: false) but ${s.action} changes something`);
+      add(
+        [...p, 'action'],
+        `step ${s.id} runs in the background (wait: false) but ${s.action} changes something`,
+      );
     else if (s.kind !== 'action' && s.kind !== 'notify' && s.kind !== 'parallel')
-      add([...p, 'kind'], `step ${s.id} runs in the background (wait: false): only actions, notify and parallel may`);
+      add(
+        [...p, 'kind'],
+        `step ${s.id} runs in the background (wait: false): only actions, notify and parallel may`,
+      );
     childLists(s).forEach((list) => list.forEach((c, i) => walk(c, [...p, 'steps', i])));
   };
   walk(step, path);
