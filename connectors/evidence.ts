@@ -116,7 +116,7 @@ export function createEvidenceCollector(deps: EvidenceDeps) {
       }
       case 'gateway_tool_calls': {
         if (!src.gateway) {
-          missing('mcp_gateway', `no MCP gateway is configured (${setting(kind, 'mcp_gateway')})`);
+          missing('mcp_gateway', EVIDENCE_KIND_SOURCES[kind].unsupported ?? 'no MCP gateway is configured');
           return one(true);
         }
         data[src.gateway.source] = { tool_calls: await src.gateway.toolCalls({ agentId, ...window }) };

@@ -48,7 +48,7 @@ const TRACE_STORE: EvidenceSourceSpec = {
 const GATEWAY: EvidenceSourceSpec = {
   id: 'mcp_gateway',
   description: "The MCP gateway's record of the agent's tool calls in the window, refused ones included",
-  setting: 'FIREBREAK_CONTEXTFORGE_URL or connectors.mcp_gateway',
+  setting: 'no gateway source is supported yet (docs/evidence.md)',
 };
 const PG =
   'FIREBREAK_PG_ADMIN_URL or connectors.postgres.admin_url (and a postgres credential in the inventory)';
@@ -60,7 +60,11 @@ export const EVIDENCE_KIND_SOURCES: Record<
   { sources: EvidenceSourceSpec[]; unsupported?: string }
 > = {
   agent_traces: { sources: [TRACE_STORE] },
-  gateway_tool_calls: { sources: [GATEWAY] },
+  gateway_tool_calls: {
+    sources: [GATEWAY],
+    unsupported:
+      "no MCP gateway record source is supported yet: ContextForge 1.0.7's observability API records requests by token user and URL rather than by agent, without tool arguments, and a call refused at authentication without its tool (docs/evidence.md)",
+  },
   access_logs: {
     sources: [
       {
