@@ -22,6 +22,10 @@ export const EVIDENCE_KINDS = [
 ] as const;
 export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
 
+export function isEvidenceKind(k: string): k is EvidenceKind {
+  return (EVIDENCE_KINDS as readonly string[]).includes(k);
+}
+
 /** Kind names that no longer exist, with what to use instead. */
 export const REMOVED_EVIDENCE_KINDS: Record<string, string> = {
   traces:
