@@ -30,12 +30,13 @@ const PhoenixSpan = z.looseObject({
 });
 const SpansPage = z.object({ data: z.array(z.unknown()), next_cursor: z.string().nullable().optional() });
 
+/** Phoenix's maximum page size. */
 const PAGE_LIMIT = 1000;
 const TRACE_BATCH = 50;
 
 /** `apiKey`: Phoenix's API key when its auth is on (FIREBREAK_PHOENIX_API_KEY), sent as a bearer token. */
 export function phoenixTraceStore(
-  cfg: { url: string; project: string; apiKey?: string },
+  cfg: { url: string; project: string; apiKey?: string; pageLimit?: number },
   fetchImpl: typeof fetch = fetch,
 ): TraceStore {
   const base = cfg.url.replace(/\/+$/, '');
@@ -46,7 +47,7 @@ export function phoenixTraceStore(
     do {
       const qs = new URLSearchParams([
         ...params,
-        ['limit', String(PAGE_LIMIT)],
+        ['limit', String(cfg.pageLimit ?? PAGE_LIMIT)],
         ['sort', 'start_time'],
         ['order', 'asc'],
       ]);
