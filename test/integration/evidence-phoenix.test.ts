@@ -13,6 +13,8 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEvidenceCollector } from '../../connectors/evidence';
+import { phoenixTraceStore } from '../../connectors/phoenix';
 import type { LiveConnectors } from '../../connectors/types';
 import { EvidenceStore } from '../../db/evidence-store';
 import { importAgents, liveFor } from '../connectors/fixtures';
@@ -44,6 +46,9 @@ afterAll(async () => {
   await stack?.close();
   await phoenix?.stop();
 });
+
+/** Every span of agent-ph that this file emitted: the evidence must hold exactly these. */
+const allMine: Emitted[] = [];
 
 interface Emitted {
   traceId: string;
@@ -127,6 +132,7 @@ async function emitAgentSteps(): Promise<{ mine: Emitted[]; other: Emitted[] }> 
   const other = agentRun('agent-other', 'Other bot', [{ name: 'lookup', args: { customer: 'c-99' } }]);
   await provider.forceFlush();
   await provider.shutdown();
+  allMine.push(...mine);
   return { mine, other };
 }
 
@@ -137,6 +143,50 @@ const api = async (p: string) => {
 };
 
 describe('agent traces from Phoenix as evidence', () => {
+  it('pages through Phoenix and stores a large result in content-addressed parts, every span once', async () => {
+    const { mine } = await emitAgentSteps();
+    await eventually(
+      async () => {
+        const r = await fetch(`${phoenix.url}/v1/projects/default/spans?limit=1000`);
+        const ids = new Set(((await r.json()) as any).data.map((s: any) => s.context.span_id));
+        return mine.every((s) => ids.has(s.spanId));
+      },
+      60_000,
+      'spans in Phoenix',
+    );
+    // Pages of 2 spans from Phoenix, parts of 3 spans in the store.
+    const collector = createEvidenceCollector({
+      db: stack.db,
+      sources: {
+        traceStore: phoenixTraceStore({ url: phoenix.url, project: 'default', pageLimit: 2 }),
+      },
+      spansPerPart: 3,
+    });
+    const r = await collector.collect({
+      kind: 'agent_traces',
+      agentId: 'agent-ph',
+      incidentId: 'inc-paged',
+      windowMinutes: 60,
+      collectedBy: 'test',
+    });
+    const store = new EvidenceStore(stack.db);
+    const parts = r.artifacts.map((a) => JSON.parse(store.read(a.sha256).toString('utf8')));
+    const spans = parts.flatMap((d) => d.sources[`phoenix:${phoenix.url}/default`].spans as any[]);
+    expect(spans.map((s) => s.span_id).sort()).toEqual(allMine.map((s) => s.spanId).sort());
+    expect(r.artifacts.length).toBe(Math.ceil(spans.length / 3));
+    expect(parts.map((d) => d.part)).toEqual(r.artifacts.map((_, i) => i + 1));
+    for (const a of r.artifacts) {
+      expect(store.intact(a.sha256, a.size)).toBe(true);
+      expect(await store.custody('inc-paged', a.sha256)).toMatchObject({
+        kind: 'agent_traces',
+        size: a.size,
+      });
+    }
+    // Time order across parts.
+    const starts = spans.map((s) => s.start_time);
+    expect([...starts].sort()).toEqual(starts);
+  });
+
   it('preserves the exact spans of the agent, re-hashed with custody, and lists them in the post-mortem', async () => {
     const { mine, other } = await emitAgentSteps();
     // Phoenix ingests asynchronously: wait until its REST API returns every span we sent.
@@ -204,8 +254,9 @@ describe('agent traces from Phoenix as evidence', () => {
       const doc = JSON.parse(bytes.toString('utf8'));
       expect(doc.status).toBe('collected');
       const spans = doc.sources[`phoenix:${phoenix.url}/default`].spans as any[];
-      // Exactly the agent's spans: every one it emitted, none of the other agent's.
-      expect(spans.map((s) => s.span_id).sort()).toEqual(mine.map((s) => s.spanId).sort());
+      // Exactly the agent's spans: every one it emitted (in this file's tests), none of the other agent's.
+      expect(spans.map((s) => s.span_id).sort()).toEqual(allMine.map((s) => s.spanId).sort());
+      for (const o of other) expect(spans.map((s) => s.span_id)).not.toContain(o.spanId);
       for (const m of mine) {
         const s = spans.find((x) => x.span_id === m.spanId);
         expect(s).toMatchObject({ trace_id: m.traceId, name: m.name });
