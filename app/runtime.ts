@@ -90,7 +90,10 @@ export function openServices(config: Config): Services {
   const auditKey = loadAuditKey(config.keyDir);
   const statusKey = loadOrCreateSigningKey(config.keyDir, 'status');
   return {
-    db: openDb(dbFile(config.dataDir), { auditSigner: auditKey.signer }),
+    db: openDb(dbFile(config.dataDir), {
+      auditSigner: auditKey.signer,
+      evidence: openBlobStore(config.evidence),
+    }),
     credentials,
     statusKey,
     auditVerifier: auditKey.verifier,

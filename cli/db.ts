@@ -4,9 +4,13 @@
  */
 import { loadAuditKey } from '../app/audit-key';
 import { loadConfig } from '../app/config';
+import { openBlobStore } from '../db/blob-store';
 import { dbFile, openDb, type Db } from '../db/client';
 
 export function openCliDb(): Db {
   const config = loadConfig();
-  return openDb(dbFile(config.dataDir), { auditSigner: loadAuditKey(config.keyDir).signer });
+  return openDb(dbFile(config.dataDir), {
+    auditSigner: loadAuditKey(config.keyDir).signer,
+    evidence: openBlobStore(config.evidence),
+  });
 }

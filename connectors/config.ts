@@ -1,14 +1,22 @@
 /**
  * The shape of the connector settings: environment variables for the common cases
  * (FIREBREAK_PG_ADMIN_URL, FIREBREAK_AWS_ENDPOINT, FIREBREAK_AWS_REGION, FIREBREAK_STATUS_BASE_URL,
- * FIREBREAK_OPA_URL, FIREBREAK_OPA_TOKEN, FIREBREAK_MCP_GATEWAY_URL, FIREBREAK_MCP_GATEWAY_TOKEN) and the `connectors:` section of the FIREBREAK_CONFIG file for the rest (in-house HTTP
+ * FIREBREAK_OPA_URL, FIREBREAK_OPA_TOKEN, FIREBREAK_MCP_GATEWAY_URL, FIREBREAK_MCP_GATEWAY_TOKEN,
+ * FIREBREAK_PHOENIX_URL and its project and key) and the `connectors:` section of the
+ * FIREBREAK_CONFIG file for the rest (in-house HTTP
  * systems). app/config.ts parses both with these schemas once, at start, in every entry point;
  * connectors receive the resulting `ConnectorConfig` by injection and never read either source.
  */
 import { z } from 'zod';
 import { McpGatewayConfig } from './mcp-gateway';
 import { OpaConfig } from './opa';
+import { PhoenixConfig } from './phoenix';
 import { HttpSystemConfig } from './signed-http';
+
+/** The trace store that agent_traces evidence is read from (docs/evidence.md). */
+export const TraceStoreFileConfig = z.discriminatedUnion('type', [
+  PhoenixConfig.extend({ type: z.literal('phoenix') }),
+]);
 
 /** The `connectors:` section of the config file. */
 export const ConnectorsFileSection = z
@@ -19,6 +27,7 @@ export const ConnectorsFileSection = z
     opa: OpaConfig.partial({ url: true }).optional(),
     mcp_gateway: McpGatewayConfig.partial({ url: true }).optional(),
     http_systems: z.array(HttpSystemConfig).default([]),
+    trace_store: TraceStoreFileConfig.optional(),
   })
   .default({ http_systems: [] });
 export type ConnectorsFileSection = z.output<typeof ConnectorsFileSection>;
@@ -33,6 +42,9 @@ export const ConnectorEnv = {
   FIREBREAK_OPA_TOKEN: z.string().min(1).optional(),
   FIREBREAK_MCP_GATEWAY_URL: z.url().optional(),
   FIREBREAK_MCP_GATEWAY_TOKEN: z.string().min(1).optional(),
+  FIREBREAK_PHOENIX_URL: z.url().optional(),
+  FIREBREAK_PHOENIX_PROJECT: z.string().min(1).optional(),
+  FIREBREAK_PHOENIX_API_KEY: z.string().min(1).optional(),
 };
 export type ConnectorEnv = z.output<z.ZodObject<typeof ConnectorEnv>>;
 
@@ -46,6 +58,8 @@ export interface ConnectorConfig {
   opa?: OpaConfig;
   /** The MCP gateway (ContextForge) the kill switch deactivates agents' access in. */
   mcpGateway?: McpGatewayConfig;
+  /** Where agent_traces evidence is read from; absent: that kind is not available here. */
+  traceStore?: { type: 'phoenix'; url: string; project: string; apiKey?: string };
 }
 
 /** Merges the parsed sources: the environment wins over the file. */
@@ -66,6 +80,20 @@ export function resolveConnectorConfig(
     httpSystems: file.http_systems,
     opa: opaConfig(env, file),
     mcpGateway: mcpGatewayConfig(env, file),
+    traceStore: traceStoreOf(env, file),
+  };
+}
+
+function traceStoreOf(env: ConnectorEnv, file: ConnectorsFileSection): ConnectorConfig['traceStore'] {
+  const f = file.trace_store;
+  const url = env.FIREBREAK_PHOENIX_URL ?? f?.url;
+  if (!url) return undefined;
+  const apiKey = env.FIREBREAK_PHOENIX_API_KEY;
+  return {
+    type: 'phoenix',
+    url,
+    project: env.FIREBREAK_PHOENIX_PROJECT ?? f?.project ?? 'default',
+    ...(apiKey ? { apiKey } : {}),
   };
 }
 

@@ -1,10 +1,14 @@
 /**
- * evidence.collect: gathers what Firebreak can read locally for an agent and incident — alerts
- * and the timeline from the DB, the agent's inventory config, audit entries about it, and (when
- * configured) PostgreSQL pg_stat_activity and role state, and AWS access key status and last use —
- * into one JSON artifact per call, stored content-addressed with a custody record. The agent must
- * be in the inventory: an unknown id is refused rather than collected as an empty artifact. The
- * output carries only hashes, so workflow history never holds the data itself.
+ * evidence.collect: gathers one evidence kind for an agent and incident from the sources that
+ * kind names (domain/evidence-kinds.ts): the agent's spans from the trace store, the MCP
+ * gateway's record of its tool calls, PostgreSQL sessions and role state, AWS access-key status
+ * and last use, the inventory, the alerts, and Firebreak's own timeline and audit log as kinds of
+ * their own. A source that is not configured here is recorded as not available with the reason;
+ * a kind with no available source is stored as such, never filled with other records. Each
+ * artifact is stored content-addressed with a custody record; a large result is stored in parts.
+ * The output carries only hashes, so workflow history never holds the data itself. Records read
+ * from the agent's systems are kept as those systems returned them; Firebreak's own records are
+ * redacted as everywhere else.
  */
 import { agentCredentialsOf, getAgent } from '../db/agents';
 import { auditEntriesForAgent } from '../db/audit';
@@ -13,17 +17,22 @@ import type { Db } from '../db/client';
 import { EvidenceStore } from '../db/evidence-store';
 import { alertsForEvidence } from '../db/incident-alerts';
 import { incidentTimeline } from '../db/timeline';
+import { genAiSummary } from '../domain/agent-activity';
+import { EVIDENCE_KIND_SOURCES, type EvidenceKind } from '../domain/evidence-kinds';
+import type { GatewayLog } from './gateway-log';
 import { agentView } from './inventory';
 import { redactValue } from './redact';
+import { agentSpans, type TraceStore } from './trace-store';
 import { ConnectorError, handler, type ActionHandler } from './types';
 
-export type EvidenceKind =
-  'access_logs' | 'auth_attempts' | 'infra_changes' | 'data_changes' | 'agent_config' | 'traces' | 'alerts';
+export type { EvidenceKind } from '../domain/evidence-kinds';
 
-/** Optional live sources; absent ones are simply not part of the artifact. */
+/** The live sources configured here; an absent one makes its kinds "not available here". */
 export interface EvidenceSources {
   postgres?: { sessions(roles: string[]): Promise<unknown[]>; roles(roles: string[]): Promise<unknown[]> };
   aws?: { describeKeys(references: string[]): Promise<unknown[]> };
+  traceStore?: TraceStore;
+  gateway?: GatewayLog;
 }
 
 export interface EvidenceDeps {
@@ -32,63 +41,142 @@ export interface EvidenceDeps {
   blobs?: BlobStore;
   sources?: EvidenceSources;
   now?: () => Date;
+  /** Spans per stored part of an agent_traces artifact. */
+  spansPerPart?: number;
+}
+
+export type EvidenceStatus = 'collected' | 'partial' | 'not_available';
+
+export interface NotAvailable {
+  source: string;
+  reason: string;
+}
+
+/** What one kind gathered: each part becomes one artifact. */
+interface Gathered {
+  parts: Record<string, unknown>[];
+  /** Whether the part holds records of the agent's systems (kept as returned) or Firebreak's. */
+  external: boolean;
+  notAvailable: NotAvailable[];
+}
+
+const DEFAULT_SPANS_PER_PART = 1000;
+
+function setting(kind: EvidenceKind, id: string): string {
+  return EVIDENCE_KIND_SOURCES[kind].sources.find((s) => s.id === id)?.setting ?? 'a source';
 }
 
 export function createEvidenceCollector(deps: EvidenceDeps) {
   const store = new EvidenceStore(deps.db, deps.blobs);
   const now = () => deps.now?.() ?? new Date();
+  const perPart = deps.spansPerPart ?? DEFAULT_SPANS_PER_PART;
 
-  async function gather(kind: EvidenceKind, agentId: string, incidentId: string, windowMinutes: number) {
-    const since = new Date(now().getTime() - windowMinutes * 60_000).toISOString();
+  async function gather(
+    kind: EvidenceKind,
+    agentId: string,
+    incidentId: string,
+    window: { start: Date; end: Date },
+  ): Promise<Gathered> {
     const db = deps.db;
+    const since = window.start.toISOString();
     const agent = await getAgent(db, agentId);
     if (!agent)
       throw new ConnectorError(`no agent ${agentId} in the inventory: import it first (agents import)`);
     const creds = await agentCredentialsOf(db, [agentId]);
-    const pgRoles = creds.filter((c) => c.provider === 'postgres').map((c) => c.reference);
-    const awsKeys = creds.filter((c) => c.provider === 'aws_iam').map((c) => c.reference);
-    const aws = deps.sources?.aws;
-    const audit = () => auditEntriesForAgent(db, agentId, since);
-    const tl = () => incidentTimeline(db, incidentId);
-    const pg = deps.sources?.postgres;
+    const refs = (provider: string) => creds.filter((c) => c.provider === provider).map((c) => c.reference);
+    const src = deps.sources ?? {};
     const data: Record<string, unknown> = {};
-    const sources: string[] = [];
-    const add = (name: string, value: unknown) => {
-      data[name] = value;
-      sources.push(name);
-    };
+    const notAvailable: NotAvailable[] = [];
+    const missing = (source: string, reason: string) => notAvailable.push({ source, reason });
+    const one = (external: boolean): Gathered => ({
+      parts: Object.keys(data).length ? [data] : [],
+      external,
+      notAvailable,
+    });
     switch (kind) {
-      case 'alerts':
-        add('db:alerts', await alertsForEvidence(db, incidentId, agentId, since));
-        break;
-      case 'agent_config':
-        add('inventory', agentView(agent, creds));
-        break;
-      case 'access_logs':
-        add('audit_log', await audit());
-        if (pg && pgRoles.length) add('postgres:pg_stat_activity', await pg.sessions(pgRoles));
-        break;
-      case 'auth_attempts':
-        add('inventory:credentials', agentView(agent, creds).credentials);
-        add(
-          'audit_log',
-          (await audit()).filter(
-            (e) => e.action.startsWith('credentials.') || e.action.startsWith('access.'),
-          ),
-        );
-        if (pg && pgRoles.length) add('postgres:pg_roles', await pg.roles(pgRoles));
-        if (aws && awsKeys.length) add('aws:iam_access_keys', await aws.describeKeys(awsKeys));
-        break;
+      case 'agent_traces': {
+        if (!src.traceStore) {
+          missing('trace_store', `no trace store is configured (${setting(kind, 'trace_store')})`);
+          return one(true);
+        }
+        const q = { agentId, agentName: agent.name, ...window };
+        const spans = (await agentSpans(src.traceStore, q)).map((s) => ({
+          trace_id: s.traceId,
+          span_id: s.spanId,
+          parent_id: s.parentId,
+          name: s.name,
+          start_time: s.startTime,
+          end_time: s.endTime,
+          status: s.status,
+          gen_ai: genAiSummary(s.attributes),
+          stored: s.raw,
+        }));
+        const parts: Record<string, unknown>[] = [];
+        for (let i = 0; i === 0 || i < spans.length; i += perPart)
+          parts.push({ [src.traceStore.source]: { spans: spans.slice(i, i + perPart) } });
+        return { parts, external: true, notAvailable };
+      }
+      case 'gateway_tool_calls': {
+        if (!src.gateway) {
+          missing('mcp_gateway', EVIDENCE_KIND_SOURCES[kind].unsupported ?? 'no MCP gateway is configured');
+          return one(true);
+        }
+        data[src.gateway.source] = { tool_calls: await src.gateway.toolCalls({ agentId, ...window }) };
+        return one(true);
+      }
+      case 'access_logs': {
+        const roles = refs('postgres');
+        if (!src.postgres)
+          missing(
+            'postgres:pg_stat_activity',
+            `PostgreSQL is not configured (${setting(kind, 'postgres:pg_stat_activity')})`,
+          );
+        else if (!roles.length)
+          missing(
+            'postgres:pg_stat_activity',
+            `agent ${agentId} has no postgres credential in the inventory`,
+          );
+        else data['postgres:pg_stat_activity'] = await src.postgres.sessions(roles);
+        return one(true);
+      }
+      case 'auth_attempts': {
+        const roles = refs('postgres');
+        const keys = refs('aws_iam');
+        if (!src.postgres)
+          missing(
+            'postgres:pg_roles',
+            `PostgreSQL is not configured (${setting(kind, 'postgres:pg_roles')})`,
+          );
+        else if (!roles.length)
+          missing('postgres:pg_roles', `agent ${agentId} has no postgres credential in the inventory`);
+        else data['postgres:pg_roles'] = await src.postgres.roles(roles);
+        if (!src.aws)
+          missing(
+            'aws:iam_access_keys',
+            `AWS IAM is not configured (${setting(kind, 'aws:iam_access_keys')})`,
+          );
+        else if (!keys.length)
+          missing('aws:iam_access_keys', `agent ${agentId} has no aws_iam credential in the inventory`);
+        else data['aws:iam_access_keys'] = await src.aws.describeKeys(keys);
+        return one(true);
+      }
       case 'infra_changes':
       case 'data_changes':
-        add('audit_log', await audit());
-        add('db:timeline', await tl());
-        break;
-      case 'traces':
-        add('db:timeline', await tl());
-        break;
+        missing('none', EVIDENCE_KIND_SOURCES[kind].unsupported ?? 'no source is supported');
+        return one(true);
+      case 'agent_config':
+        data['firebreak:inventory'] = agentView(agent, creds);
+        return one(false);
+      case 'alerts':
+        data['firebreak:alerts'] = await alertsForEvidence(db, incidentId, agentId, since);
+        return one(false);
+      case 'firebreak_timeline':
+        data['firebreak:timeline'] = await incidentTimeline(db, incidentId);
+        return one(false);
+      case 'firebreak_audit':
+        data['firebreak:audit_log'] = await auditEntriesForAgent(db, agentId, since);
+        return one(false);
     }
-    return { data, sources };
   }
 
   return {
@@ -100,46 +188,72 @@ export function createEvidenceCollector(deps: EvidenceDeps) {
       windowMinutes: number;
       collectedBy: string;
     }) {
-      const at = now().toISOString();
-      const { data, sources } = await gather(p.kind, p.agentId, p.incidentId, p.windowMinutes);
-      const doc = {
-        kind: p.kind,
-        agent_id: p.agentId,
-        incident_id: p.incidentId,
-        window_minutes: p.windowMinutes,
-        collected_at: at,
-        sources: data,
-      };
-      const bytes = Buffer.from(JSON.stringify(redactValue(doc), null, 2) + '\n');
-      return store.put(bytes, {
-        incidentId: p.incidentId,
-        kind: p.kind,
-        mediaType: 'application/json',
-        source: sources.join(',') || 'none',
-        collectedBy: p.collectedBy,
-        collectedAt: at,
-        agentId: p.agentId,
-      });
+      const end = now();
+      const at = end.toISOString();
+      const window = { start: new Date(end.getTime() - p.windowMinutes * 60_000), end };
+      const g = await gather(p.kind, p.agentId, p.incidentId, window);
+      const status: EvidenceStatus =
+        g.parts.length === 0 ? 'not_available' : g.notAvailable.length ? 'partial' : 'collected';
+      const parts = g.parts.length ? g.parts : [{}];
+      const artifacts = [];
+      for (const [i, sources] of parts.entries()) {
+        const doc = {
+          kind: p.kind,
+          agent_id: p.agentId,
+          incident_id: p.incidentId,
+          window: { start: window.start.toISOString(), end: at },
+          window_minutes: p.windowMinutes,
+          collected_at: at,
+          status,
+          ...(parts.length > 1 ? { part: i + 1 } : {}),
+          sources: g.external ? sources : redactValue(sources),
+          not_available: g.notAvailable,
+        };
+        const bytes = Buffer.from(JSON.stringify(doc, null, 2) + '\n');
+        const names = Object.keys(sources);
+        artifacts.push(
+          await store.put(bytes, {
+            incidentId: p.incidentId,
+            kind: p.kind,
+            mediaType: 'application/json',
+            source: names.length
+              ? names.join(',')
+              : `not available: ${g.notAvailable.map((n) => n.reason).join('; ')}`,
+            collectedBy: p.collectedBy,
+            collectedAt: at,
+            agentId: p.agentId,
+          }),
+        );
+      }
+      return { artifacts, status, notAvailable: g.notAvailable };
     },
   };
 }
 
-/** The evidence.collect action: collect, then verify by re-hashing the stored artifact. */
+/** The evidence.collect action: collect, then verify by re-hashing the stored artifacts. */
 export function evidenceCollectHandler(deps: EvidenceDeps): ActionHandler {
   const collector = createEvidenceCollector(deps);
   return handler('evidence.collect', {
     target: (p) => `agent:${p.agent_id}`,
     async act(p, ctx) {
-      const art = await collector.collect({
+      const r = await collector.collect({
         kind: p.kind,
         agentId: p.agent_id,
         incidentId: ctx.incidentId,
         windowMinutes: p.window_minutes,
         collectedBy: `step:${ctx.stepId}`,
       });
+      const size = r.artifacts.reduce((n, a) => n + a.size, 0);
+      const hashes = r.artifacts.map((a) => a.sha256.slice(0, 12)).join(', ');
+      const missing = r.notAvailable.map((n) => `${n.source}: ${n.reason}`).join('; ');
+      const summary =
+        r.status === 'not_available'
+          ? `${p.kind} for ${p.agent_id} not available here: ${missing}`
+          : `collected ${p.kind} for ${p.agent_id}: ${r.artifacts.length} artifact(s), ${size} bytes, sha256 ${hashes}` +
+            (missing ? `; not available: ${missing}` : '');
       return {
-        summary: `collected ${p.kind} for ${p.agent_id}: ${art.size} bytes, sha256 ${art.sha256}`,
-        output: { agent_id: p.agent_id, kind: p.kind, artifacts: [art] },
+        summary,
+        output: { agent_id: p.agent_id, kind: p.kind, status: r.status, artifacts: r.artifacts },
       };
     },
     async verify(_p, out) {

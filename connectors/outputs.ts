@@ -53,6 +53,7 @@ export const ACTION_OUTPUTS = {
   'evidence.collect': z.object({
     agent_id: z.string(),
     kind: z.string(),
+    status: z.enum(['collected', 'partial', 'not_available']),
     artifacts: z.array(
       z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int(), source: z.string() }),
     ),

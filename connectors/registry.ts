@@ -19,6 +19,7 @@ import { evidenceCollectHandler, type EvidenceSources } from './evidence';
 import { killSwitchConnector } from './kill-switch';
 import { mcpGatewayEnforcementPoint } from './mcp-gateway';
 import { OpaConfig, opaEnforcementPoint } from './opa';
+import { phoenixTraceStore } from './phoenix';
 import { postgresConnector } from './postgres';
 import { httpSystem } from './signed-http';
 import { ConnectorError, handler, type CredentialProvider, type LiveConnectors } from './types';
@@ -54,6 +55,7 @@ export function buildLiveConnectors(deps: LiveConnectorDeps): LiveConnectors {
     creds.aws_iam = aws;
     sources.aws = aws;
   }
+  if (config.traceStore) sources.traceStore = phoenixTraceStore(config.traceStore);
   const systems = config.httpSystems.map(httpSystem);
   for (const s of systems) access[`http:${s.name}`] = s.access;
   if (systems.length)

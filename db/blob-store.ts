@@ -159,6 +159,18 @@ export class S3BlobStore implements BlobStore {
   }
 }
 
+const attached = new WeakMap<object, BlobStore>();
+
+/** Binds the configured evidence store to an open database handle (as openDb does with `evidence`). */
+export function attachBlobStore(client: object, blobs: BlobStore): void {
+  attached.set(client, blobs);
+}
+
+/** The evidence store configured for this handle, if one was attached. */
+export function blobStoreOf(db: { $client: object }): BlobStore | undefined {
+  return attached.get(db.$client);
+}
+
 /** Where evidence goes, as configured (app/config.ts parses FIREBREAK_EVIDENCE_*). */
 export type EvidenceStorage =
   { kind: 'local'; dir: string } | ({ kind: 's3' } & Omit<S3BlobStoreOptions, 'credentials'>);

@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { attachAuditSigner, type AuditSigner } from './audit-signer';
+import { attachBlobStore, type BlobStore } from './blob-store';
 import * as schema from './schema';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
@@ -31,6 +32,8 @@ const migrationsFolder = path.join(path.dirname(fileURLToPath(import.meta.url)),
 export interface OpenDbOptions {
   /** Signs every audit entry appended through this handle (see audit-signer.ts). */
   auditSigner?: AuditSigner;
+  /** Where evidence artifacts read and written through this handle live (blob-store.ts). */
+  evidence?: BlobStore;
 }
 
 export function openDb(file: string, opts: OpenDbOptions = {}): Db {
@@ -43,6 +46,7 @@ export function openDb(file: string, opts: OpenDbOptions = {}): Db {
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder });
   if (opts.auditSigner) attachAuditSigner(sqlite, opts.auditSigner);
+  if (opts.evidence) attachBlobStore(sqlite, opts.evidence);
   return db;
 }
 

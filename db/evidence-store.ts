@@ -7,7 +7,7 @@
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
-import { LocalBlobStore, type BlobStore } from './blob-store';
+import { blobStoreOf, LocalBlobStore, type BlobStore } from './blob-store';
 import { dataDirOf, type Db } from './client';
 import { custodyOf, custodyRecord, recordCustody, type CustodyRow } from './evidence';
 
@@ -21,15 +21,18 @@ export function evidenceDirFor(db: Db): string {
 export class EvidenceStore {
   readonly blobs: BlobStore;
 
-  /** `blobs`: a blob store, or a local directory; default DATA_DIR/evidence beside the database. */
+  /**
+   * `blobs`: a blob store, or a local directory; default: the store attached to the database
+   * handle (openDb's `evidence`, FIREBREAK_EVIDENCE_URL), else DATA_DIR/evidence beside it.
+   */
   constructor(
     private readonly db: Db,
     blobs?: BlobStore | string,
   ) {
     this.blobs =
-      blobs === undefined || typeof blobs === 'string'
-        ? new LocalBlobStore(blobs ?? evidenceDirFor(db))
-        : blobs;
+      typeof blobs === 'string'
+        ? new LocalBlobStore(blobs)
+        : (blobs ?? blobStoreOf(db) ?? new LocalBlobStore(evidenceDirFor(db)));
   }
 
   /** Stores the bytes (once per content) and records custody for this incident (once). */

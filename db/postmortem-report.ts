@@ -8,6 +8,7 @@
  * render from the current facts without storing anything.
  */
 import crypto from 'node:crypto';
+import { agentActivity } from '../domain/agent-activity';
 import type { ActionItem, PostmortemReport } from '../domain/postmortem';
 import { renderPostmortemMarkdown, renderPostmortemSummary } from '../domain/postmortem-markdown';
 import { review, summarize } from '../domain/postmortem-review';
@@ -171,6 +172,11 @@ export function buildReport(facts: PostmortemFacts, generatedAt: string): Postmo
       .filter((e) => e.kind === 'note')
       .map((e) => ({ at: e.at, actor: e.actor, text: e.message })),
     evidence: evidenceOf(facts),
+    agent_activity: agentActivity(facts.activityArtifacts, {
+      alertAt: alertRows[0]?.receivedAt ?? inc.openedAt,
+      containedAt:
+        events.find((e) => e.kind === 'milestone' && e.data?.milestone === 'contained')?.at ?? null,
+    }),
     metrics,
     action_items: items,
     review: { root_cause: [], contributing_factors: [], action_items: [] },

@@ -5,11 +5,13 @@
  * revision. Action items are registered once per (incident, step).
  */
 import { asc, eq } from 'drizzle-orm';
+import type { ActivityArtifact } from '../domain/agent-activity';
 import { actionRunRows, type ActionRunRow } from './action-runs';
 import { agentRow, credentialRows, type AgentRow, type CredentialRow } from './agents';
 import { incidentAuditRows, type AuditRow } from './audit';
 import { inTransaction, type Db } from './client';
 import { custodyRows, type CustodyRow } from './evidence';
+import { EvidenceStore } from './evidence-store';
 import { incidentAlertRows, type AlertRow } from './incident-alerts';
 import type { IncidentRow } from './incidents';
 import { actionItems, incidents, playbookSteps, postmortems } from './schema';
@@ -28,6 +30,8 @@ export interface PostmortemFacts {
   /** The incident's agent and every agent its alerts named, with their credentials. */
   agents: { id: string; agent: AgentRow | undefined; credentials: CredentialRow[] }[];
   evidence: CustodyRow[];
+  /** The collected agent_traces and gateway_tool_calls artifacts, parsed (for "What the agent did"). */
+  activityArtifacts: ActivityArtifact[];
   audits: AuditRow[];
   actionItems: ActionItemRow[];
   steps: StepRow[];
@@ -47,7 +51,36 @@ function itemRows(db: Db, incidentId: string): { items: ActionItemRow[]; steps: 
   };
 }
 
+const ACTIVITY_KINDS = ['agent_traces', 'gateway_tool_calls'];
+
+/** The artifacts "What the agent did" reads; one that no longer hashes to its name is left out. */
+async function activityArtifacts(db: Db, rows: CustodyRow[]): Promise<ActivityArtifact[]> {
+  const store = new EvidenceStore(db);
+  const out: ActivityArtifact[] = [];
+  const seen = new Set<string>();
+  for (const r of rows) {
+    if (!ACTIVITY_KINDS.includes(r.kind) || r.mediaType !== 'application/json' || seen.has(r.sha256))
+      continue;
+    seen.add(r.sha256);
+    try {
+      out.push({
+        sha256: r.sha256,
+        kind: r.kind,
+        doc: JSON.parse((await store.read(r.sha256)).toString('utf8')),
+      });
+    } catch {
+      // Corrupt or unreadable: the evidence section shows it; its entries cannot be trusted.
+    }
+  }
+  return out;
+}
+
 export async function postmortemFacts(db: Db, incidentId: string): Promise<PostmortemFacts | undefined> {
+  const facts = snapshotFacts(db, incidentId);
+  return facts && { ...facts, activityArtifacts: await activityArtifacts(db, facts.evidence) };
+}
+
+function snapshotFacts(db: Db, incidentId: string): Omit<PostmortemFacts, 'activityArtifacts'> | undefined {
   return inTransaction(db, (tx) => {
     const incident = tx.select().from(incidents).where(eq(incidents.id, incidentId)).get();
     if (!incident) return undefined;

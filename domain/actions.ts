@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { ACTION_CATALOG, type ActionMeta, type ActionName } from './action-catalog';
+import { EvidenceKindParam } from './evidence-kinds';
 
 /** A catalog entry with its name and the input schema the linter and connectors check. */
 export interface ActionSpec<I extends z.ZodType = z.ZodType> extends ActionMeta {
@@ -94,15 +95,7 @@ export const ACTIONS = {
     ...ACTION_CATALOG['evidence.collect'],
     input: z.object({
       ...target,
-      kind: z.enum([
-        'access_logs',
-        'auth_attempts',
-        'infra_changes',
-        'data_changes',
-        'agent_config',
-        'traces',
-        'alerts',
-      ]),
+      kind: EvidenceKindParam,
       window_minutes: z.number().int().positive().max(10_080).default(60),
     }),
   },

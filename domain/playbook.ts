@@ -50,6 +50,12 @@ export const ActionStep = z
     params: z.record(z.string(), z.unknown()).default({}),
     require_verified: z.boolean().default(false),
     compensation: Compensation.optional().describe("Default: the catalog's undo with the same params"),
+    wait: z
+      .boolean()
+      .optional()
+      .describe(
+        'false: run it in the background and go on at once (only for actions that change nothing, e.g. a forensic snapshot with evidence.collect that must not delay containment); the playbook still waits for it before it ends',
+      ),
   })
   .strict();
 
@@ -117,7 +123,18 @@ const ApprovalFields = z
   .strict();
 
 const ConditionFields = z.object({ ...common, kind: z.literal('condition'), if: Expr }).strict();
-const ParallelFields = z.object({ ...common, kind: z.literal('parallel') }).strict();
+const ParallelFields = z
+  .object({
+    ...common,
+    kind: z.literal('parallel'),
+    wait: z
+      .boolean()
+      .optional()
+      .describe(
+        'false: run the branches in the background and go on at once (only when every step in it changes nothing, e.g. a forensic snapshot before containment); the playbook still waits for it before it ends',
+      ),
+  })
+  .strict();
 
 const steps = () => z.array(z.lazy((): z.ZodType<Step> => Step));
 

@@ -150,6 +150,28 @@ export function renderPostmortemMarkdown(r: PostmortemReport): string {
       'None.',
     ),
     '',
+    '## What the agent did',
+    '',
+    ...(r.agent_activity.some((e) => e.evidence)
+      ? []
+      : [
+          '_No agent traces or gateway records were collected (see Evidence: kinds agent_traces and gateway_tool_calls)._',
+          '',
+        ]),
+    ...table(
+      ['Time', 'What', 'Detail', 'Outcome', 'Trace / span', 'Evidence'],
+      r.agent_activity.map((e) => [
+        e.at,
+        e.what.replace(/_/g, ' '),
+        e.detail,
+        e.outcome ?? '',
+        e.span_id ? `${e.trace_id} / ${e.span_id}` : '',
+        e.evidence
+          ? `[${e.evidence.kind} \`${e.evidence.sha256.slice(0, 16)}\`](/v1/incidents/${i.id}/evidence/${e.evidence.sha256})`
+          : '',
+      ]),
+    ),
+    '',
     '## Evidence',
     '',
     ...table(

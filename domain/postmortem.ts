@@ -5,6 +5,7 @@
  * Pure: no I/O, importable anywhere.
  */
 import { z } from 'zod';
+import { AgentActivityEntry } from './agent-activity';
 
 const iso = z.string().describe('ISO 8601 time');
 const seconds = z.number().nullable().describe('Seconds; null until reached');
@@ -128,6 +129,11 @@ export const PostmortemReport = z
           .describe('The audit-log entry of the step that collected it'),
       }),
     ),
+    agent_activity: z
+      .array(AgentActivityEntry)
+      .describe(
+        "What the agent did: its tool and model calls from the collected traces and the gateway's record, in time order, with the alert, containment and first refused call",
+      ),
     metrics: ResponseMetrics,
     action_items: z.array(ActionItem),
     review: z

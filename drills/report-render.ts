@@ -33,6 +33,13 @@ export interface AfterActionReport {
     status: string;
     summary?: string;
   }[];
+  /** Each evidence step: the kind and the sources it would have been collected from. */
+  evidence: {
+    stepId: string;
+    kind: string;
+    sources: { id: string; description: string; setting: string }[];
+    unsupported?: string;
+  }[];
   improvements: string[];
 }
 const mark = (e: ExpectationResult) =>
@@ -74,6 +81,15 @@ export function renderMarkdown(r: AfterActionReport): string {
           (a) =>
             `- \`${a.stepId}\` ${a.action} (${a.mode}, ${a.status}) with \`${JSON.stringify(a.params)}\``,
         )),
+    '',
+    '## Evidence that would have been collected',
+    '',
+    ...(r.evidence.length === 0
+      ? ['No evidence step ran.']
+      : r.evidence.map((e) => {
+          const from = e.sources.map((s) => `${s.id} (${s.description}; ${s.setting})`).join('; ');
+          return `- \`${e.stepId}\` ${e.kind}: ${from || 'no source'}${e.unsupported ? ` — not available: ${e.unsupported}` : ''}`;
+        })),
     '',
     '## Improvement items',
     '',

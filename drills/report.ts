@@ -2,7 +2,8 @@
  * The after-action report of a drill, built from what the drill left in the DB: the timeline
  * (offsets in scenario time), each expectation's verdict with its timing, approval latencies, who
  * did what, the simulated action_runs with their exact inputs (what the playbook would have
- * changed in production), and improvement items from missed expectations and failed steps. It is
+ * changed in production), the evidence each evidence step would have collected and from which
+ * sources, and improvement items from missed expectations and failed steps. It is
  * served as JSON by the API and written as Markdown to DATA_DIR/drills/<incident>/report.md.
  */
 import fs from 'node:fs';
@@ -12,6 +13,7 @@ import type { Db } from '../db/client';
 import { drillRow, finishDrill } from '../db/drills';
 import { getIncident } from '../db/incidents';
 import { incidentTimeline } from '../db/timeline';
+import { EVIDENCE_KIND_SOURCES, isEvidenceKind } from '../domain/evidence-kinds';
 import { renderMarkdown, type AfterActionReport } from './report-render';
 import { fmtOffset, scoreExpectations } from './scoring';
 import { scenarioOf } from './store';
@@ -76,6 +78,18 @@ export async function buildReport(db: Db, incidentId: string): Promise<AfterActi
       ? { summary: (r.result as { summary: string }).summary }
       : {}),
   }));
+  const evidence = runs
+    .filter((r) => r.action === 'evidence.collect')
+    .map((r) => {
+      const kind = String((r.params as { kind?: unknown }).kind ?? '');
+      const spec = isEvidenceKind(kind) ? EVIDENCE_KIND_SOURCES[kind] : undefined;
+      return {
+        stepId: r.stepId,
+        kind,
+        sources: spec?.sources ?? [],
+        ...(spec?.unsupported ? { unsupported: spec.unsupported } : {}),
+      };
+    });
   const improvements = [
     ...expectations
       .filter((e) => e.verdict !== 'met')
@@ -107,6 +121,7 @@ export async function buildReport(db: Db, incidentId: string): Promise<AfterActi
       kinds: [...kinds],
     })),
     simulatedActions,
+    evidence,
     improvements,
   };
 }

@@ -9,6 +9,7 @@ import { ACTIONS } from '../domain/actions';
 import type { Step } from '../domain/playbook';
 import { isTemplated } from './expr';
 import type { Path } from './locate';
+import { childLists } from './step-tree';
 
 export type Add = (path: Path, message: string, opts?: { key?: string; offset?: number }) => void;
 
@@ -68,4 +69,26 @@ export function checkApproval(add: Add, step: Extract<Step, { kind: 'approval' }
       `approval ${step.id} has an escalation but on_timeout is ${step.on_timeout}`,
     );
   }
+}
+
+/**
+ * A step that runs in the background (`wait: false`) races with whatever follows it, containment
+ * included: it may only hold actions that change nothing (evidence.collect, notify).
+ */
+export function checkBackground(add: Add, step: Step, path: Path): void {
+  if (!('wait' in step) || step.wait !== false || step.kind === 'notify') return;
+  const walk = (s: Step, p: Path) => {
+    if (s.kind === 'action' && isActionName(s.action) && ACTIONS[s.action].mutates)
+      add(
+        [...p, 'action'],
+        `step ${s.id} runs in the background (wait: false) but ${s.action} changes something`,
+      );
+    else if (s.kind !== 'action' && s.kind !== 'notify' && s.kind !== 'parallel')
+      add(
+        [...p, 'kind'],
+        `step ${s.id} runs in the background (wait: false): only actions, notify and parallel may`,
+      );
+    childLists(s).forEach((list) => list.forEach((c, i) => walk(c, [...p, 'steps', i])));
+  };
+  walk(step, path);
 }

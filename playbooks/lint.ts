@@ -10,7 +10,7 @@
 import { PHASES } from '../domain/phases';
 import { Playbook, type Step } from '../domain/playbook';
 import { evaluate, ExprError, parseExpr, pathsOf, templateExprs } from './expr';
-import { checkAction, checkApproval, checkGate, type Add } from './lint-steps';
+import { checkAction, checkApproval, checkBackground, checkGate, type Add } from './lint-steps';
 import { parseSource, problemAt, type Path, type Problem, type SourceDoc } from './locate';
 import { AGENT_FIELDS, ALERT_FIELDS, INCIDENT_FIELDS, STEP_FIELDS } from './scope';
 import { childLists } from './step-tree';
@@ -135,6 +135,7 @@ class Checker {
       checkAction(add, c.action, c.params ?? step.params, [...path, 'compensation']);
     }
     if (step.kind === 'approval') checkApproval(add, step, path);
+    checkBackground(add, step, path);
     defined.add(step.id);
 
     if (step.kind === 'condition') {

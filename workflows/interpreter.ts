@@ -95,13 +95,14 @@ async function fail(ctx: PlaybookContext, step: Step, phase: Phase, reason: stri
 
 export async function runSteps(ctx: PlaybookContext, steps: Step[], phase: Phase): Promise<void> {
   for (const step of steps) {
-    if (step.kind === 'notify' && step.wait === false) inBackground(ctx, step, phase);
+    if ('wait' in step && step.wait === false) inBackground(ctx, step, phase);
     else await runStep(ctx, step, phase);
   }
 }
 
 /**
- * Starts a `wait: false` step and returns at once. Its outcome is recorded like any step's; if its
+ * Starts a `wait: false` step (a notify, or an action or parallel that changes nothing, such as
+ * the forensic snapshot taken before containment) and returns at once. Its outcome is recorded like any step's; if its
  * on_failure aborts, the abort is requested and the playbook stops at its next step.
  */
 function inBackground(ctx: PlaybookContext, step: Step, phase: Phase): void {

@@ -71,7 +71,7 @@ describe('evidence', () => {
     const file = path.join(stack.dataDir, 'evidence', art.sha256.slice(0, 2), art.sha256);
     const bytes = fs.readFileSync(file);
     expect(crypto.createHash('sha256').update(bytes).digest('hex')).toBe(art.sha256);
-    expect(JSON.parse(bytes.toString()).sources.inventory).toMatchObject({
+    expect(JSON.parse(bytes.toString()).sources['firebreak:inventory']).toMatchObject({
       id: 'agent-e',
       status: 'disabled',
       permissions: ['db:read'],
@@ -80,7 +80,7 @@ describe('evidence', () => {
     const logs = await acts.executeAction(
       req(
         'evidence.collect',
-        { agent_id: 'agent-e', kind: 'access_logs' },
+        { agent_id: 'agent-e', kind: 'firebreak_audit' },
         { incidentId: 'inc-e', stepId: 'collect-logs' },
       ),
     );
@@ -88,7 +88,7 @@ describe('evidence', () => {
     const logDoc = JSON.parse(
       fs.readFileSync(path.join(stack.dataDir, 'evidence', logArt.sha256.slice(0, 2), logArt.sha256), 'utf8'),
     );
-    expect(logDoc.sources.audit_log.map((e: any) => e.action)).toContain('agent.disable');
+    expect(logDoc.sources['firebreak:audit_log'].map((e: any) => e.action)).toContain('agent.disable');
 
     const custody = stack.db
       .select()
@@ -99,14 +99,14 @@ describe('evidence', () => {
       incidentId: 'inc-e',
       collectedBy: 'step:collect-cfg',
       kind: 'agent_config',
-      source: 'inventory',
+      source: 'firebreak:inventory',
       size: bytes.length,
     });
 
     const list = await api('/v1/incidents/inc-e/evidence');
     expect(list.status).toBe(200);
     const body = (await list.json()) as any;
-    expect(body.evidence.map((e: any) => e.kind)).toEqual(['agent_config', 'access_logs']);
+    expect(body.evidence.map((e: any) => e.kind)).toEqual(['agent_config', 'firebreak_audit']);
     expect(body.evidence[0]).toMatchObject({
       sha256: art.sha256,
       size: bytes.length,
@@ -160,13 +160,13 @@ describe('evidence', () => {
     expect(noKind.status).toBe(400);
   });
 
-  it('collects alerts and timeline kinds from the DB', async () => {
+  it("collects Firebreak's own records only under their own kinds", async () => {
     const acts = actionsFor(stack, () => liveFor(stack));
-    for (const kind of ['alerts', 'traces', 'auth_attempts', 'infra_changes', 'data_changes']) {
+    for (const kind of ['alerts', 'firebreak_timeline', 'firebreak_audit']) {
       const r = await acts.executeAction(
         req('evidence.collect', { agent_id: 'agent-e', kind }, { incidentId: 'inc-e2' }),
       );
-      expect(r).toMatchObject({ ok: true, verified: true, output: { kind } });
+      expect(r).toMatchObject({ ok: true, verified: true, output: { kind, status: 'collected' } });
     }
     const rows = stack.db
       .select()
@@ -174,12 +174,54 @@ describe('evidence', () => {
       .all()
       .filter((e) => e.incidentId === 'inc-e2');
     expect(rows.map((r) => r.source)).toEqual([
-      'db:alerts',
-      'db:timeline',
-      'inventory:credentials,audit_log',
-      'audit_log,db:timeline',
-      'audit_log,db:timeline',
+      'firebreak:alerts',
+      'firebreak:timeline',
+      'firebreak:audit_log',
     ]);
+  });
+
+  it('records a kind with no configured source as not available, with the reason, and nothing else in it', async () => {
+    const acts = actionsFor(stack, () => liveFor(stack));
+    const expected: Record<string, RegExp[]> = {
+      agent_traces: [/no trace store is configured \(FIREBREAK_PHOENIX_URL/],
+      gateway_tool_calls: [/no MCP gateway record source is supported yet: ContextForge 1\.0\.7/],
+      access_logs: [/PostgreSQL is not configured \(FIREBREAK_PG_ADMIN_URL/],
+      auth_attempts: [/PostgreSQL is not configured/, /AWS IAM is not configured/],
+      infra_changes: [/no infrastructure change log .* is supported/],
+      data_changes: [/no data change log .* is supported/],
+    };
+    for (const [kind, reasons] of Object.entries(expected)) {
+      const r = await acts.executeAction(
+        req(
+          'evidence.collect',
+          { agent_id: 'agent-e', kind },
+          { incidentId: 'inc-na', stepId: `na-${kind}` },
+        ),
+      );
+      expect(r).toMatchObject({ ok: true, verified: true, output: { kind, status: 'not_available' } });
+      expect(r.summary).toContain(`${kind} for agent-e not available here`);
+      const art = (r.output.artifacts as any[])[0];
+      const doc = JSON.parse(
+        fs.readFileSync(path.join(stack.dataDir, 'evidence', art.sha256.slice(0, 2), art.sha256), 'utf8'),
+      );
+      expect(doc).toMatchObject({ kind, status: 'not_available', sources: {} });
+      expect(doc.not_available.map((n: any) => n.reason)).toEqual(
+        reasons.map((re) => expect.stringMatching(re)),
+      );
+      expect(art.source).toMatch(/^not available: /);
+    }
+  });
+
+  it('refuses the removed kind traces, saying what to use instead', async () => {
+    const acts = actionsFor(stack, () => liveFor(stack));
+    await expect(
+      acts.executeAction(
+        req('evidence.collect', { agent_id: 'agent-e', kind: 'traces' }, { incidentId: 'inc-old' }),
+      ),
+    ).rejects.toMatchObject({
+      nonRetryable: true,
+      message: expect.stringContaining('use agent_traces'),
+    });
   });
 
   it('serves an uploaded HTML page as an opaque download, its declared type kept only as data', async () => {
@@ -234,7 +276,11 @@ describe('evidence', () => {
     for (const agentId of ['%', 'ghost-agent']) {
       await expect(
         acts.executeAction(
-          req('evidence.collect', { agent_id: agentId, kind: 'access_logs' }, { incidentId: 'inc-ghost' }),
+          req(
+            'evidence.collect',
+            { agent_id: agentId, kind: 'firebreak_audit' },
+            { incidentId: 'inc-ghost' },
+          ),
         ),
       ).rejects.toMatchObject({
         nonRetryable: true,

@@ -106,7 +106,10 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   };
   const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
   const auditKey = loadAuditKey(config.keyDir);
-  const db = openDb(path.join(dataDir, 'firebreak.db'), { auditSigner: auditKey.signer });
+  const db = openDb(path.join(dataDir, 'firebreak.db'), {
+    auditSigner: auditKey.signer,
+    evidence: openBlobStore(config.evidence),
+  });
   const temporal = await connectTemporal(config.temporal, config.temporal.address!);
   const { worker } = await createWorker({
     address: config.temporal.address!,

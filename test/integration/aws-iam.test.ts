@@ -152,12 +152,16 @@ describe('AWS IAM connector against moto', () => {
     const r = await actionsFor(stack, live).executeAction(
       req('evidence.collect', { agent_id: 'agent-aws', kind: 'auth_attempts' }, { incidentId: 'inc-aws' }),
     );
-    expect(r).toMatchObject({ ok: true, verified: true });
+    // PostgreSQL is not configured in this test: that half of the kind is recorded as not available.
+    expect(r).toMatchObject({ ok: true, verified: true, output: { status: 'partial' } });
     const art = (r.output.artifacts as any[])[0];
-    expect(art.source).toBe('inventory:credentials,audit_log,aws:iam_access_keys');
+    expect(art.source).toBe('aws:iam_access_keys');
     const doc = JSON.parse(
       fs.readFileSync(path.join(stack.dataDir, 'evidence', art.sha256.slice(0, 2), art.sha256), 'utf8'),
     );
+    expect(doc.not_available).toEqual([
+      { source: 'postgres:pg_roles', reason: expect.stringContaining('PostgreSQL is not configured') },
+    ]);
     expect(doc.sources['aws:iam_access_keys']).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ reference: `support-bot/${keyId}`, status: 'Inactive' }),

@@ -93,12 +93,20 @@ describe('PostgreSQL connector on a real local server', () => {
       req('evidence.collect', { agent_id: 'agent-pg', kind: 'access_logs' }),
     );
     const logArt = (logs.output.artifacts as any[])[0];
-    expect(logArt.source).toBe('audit_log,postgres:pg_stat_activity');
+    expect(logArt.source).toBe('postgres:pg_stat_activity');
+    // Firebreak's own record of what it did is its own kind, never part of access_logs.
+    const audit = await acts.executeAction(
+      req('evidence.collect', { agent_id: 'agent-pg', kind: 'firebreak_audit' }),
+    );
+    const auditArt = (audit.output.artifacts as any[])[0];
     const logDoc = JSON.parse(
-      fs.readFileSync(path.join(stack.dataDir, 'evidence', logArt.sha256.slice(0, 2), logArt.sha256), 'utf8'),
+      fs.readFileSync(
+        path.join(stack.dataDir, 'evidence', auditArt.sha256.slice(0, 2), auditArt.sha256),
+        'utf8',
+      ),
     );
     // The restriction of its DB role is part of the agent's history, though its target is the role.
-    expect(logDoc.sources.audit_log).toEqual(
+    expect(logDoc.sources['firebreak:audit_log']).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ action: 'access.restrict', target: `postgres:${ROLE}` }),
       ]),

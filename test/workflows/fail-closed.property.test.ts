@@ -29,7 +29,8 @@ const ACTIONS = {
   disable: '{ kind: action, action: agent.disable, params: { agent_id: AGENT } }',
   revoke: '{ kind: action, action: credentials.revoke, params: { agent_id: AGENT, credential_id: k1 } }',
   restrict: "{ kind: action, action: access.restrict, params: { agent_id: AGENT, resource: 'postgres:r1' } }",
-  evidence: '{ kind: action, action: evidence.collect, params: { agent_id: AGENT, kind: traces } }',
+  evidence:
+    '{ kind: action, action: evidence.collect, params: { agent_id: AGENT, kind: firebreak_timeline } }',
   notify: '{ kind: notify, message: hello }',
 } as const;
 type ActionKey = keyof typeof ACTIONS;

@@ -158,7 +158,7 @@ phases:
       kind: parallel
       steps:
         - { id: alerts, kind: action, action: evidence.collect, params: { agent_id: a1, kind: alerts } }
-        - { id: traces, kind: action, action: evidence.collect, params: { agent_id: a1, kind: traces } }
+        - { id: traces, kind: action, action: evidence.collect, params: { agent_id: a1, kind: agent_traces } }
   contain:
     - id: severe
       kind: condition
