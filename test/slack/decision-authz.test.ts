@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listIncidents } from '../../db/incidents';
-import { timelineRows } from '../../db/timeline';
+import { dbTimelineRows as timelineRows } from '../helpers/playbooks';
 import type { IncidentStart } from '../../domain/incident';
 import { incidentWorkflowId } from '../../temporal/client';
 import { text } from '../helpers/slack-requests';

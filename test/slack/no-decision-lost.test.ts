@@ -7,7 +7,7 @@
  * ends in the state the workflow is in.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { timelineRows } from '../../db/timeline';
+import { dbTimelineRows as timelineRows } from '../helpers/playbooks';
 import { eventually } from '../helpers/stack';
 import { postedFor, startPlaybookIncident, stepStatus } from './playbook-incident';
 import { renderedText, startSlackStack, type SlackStack } from './setup';
