@@ -12,7 +12,7 @@ import { createActivities } from '../activities';
 import { createApp } from '../api/app';
 import { buildLiveConnectors, lazyLiveConnectors } from '../connectors/registry';
 import { signVerifierToken, statusJwks } from '../connectors/status-document';
-import { dbFile, openDb, type Db } from '../db/client';
+import { openDatabase, type Db } from '../db/client';
 import type { DecisionSigner } from '../domain/decision-proof';
 import { drillStartOptions } from '../drills/store';
 import { Outbox } from '../intake/outbox';
@@ -72,14 +72,15 @@ export interface Services {
   statusKey: SigningKey;
 }
 
-export function openServices(config: Config): Services {
+export async function openServices(config: Config): Promise<Services> {
   const credentials = loadCredentials(config.dataDir, {
     adminToken: config.adminToken,
     webhookSecret: config.webhookSecret,
   });
   const auditSigner = loadAuditKey(config.keyDir).signer;
   const statusKey = loadOrCreateSigningKey(config.keyDir, 'status');
-  return { db: openDb(dbFile(config.dataDir), { auditSigner }), credentials, statusKey };
+  const db = await openDatabase(config, { auditSigner });
+  return { db, credentials, statusKey };
 }
 
 let runtimeInstalled = false;

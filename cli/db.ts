@@ -4,9 +4,9 @@
  */
 import { loadAuditKey } from '../app/audit-key';
 import { loadConfig } from '../app/config';
-import { dbFile, openDb, type Db } from '../db/client';
+import { openDatabase, type Db } from '../db/client';
 
-export function openCliDb(): Db {
+export async function openCliDb(): Promise<Db> {
   const config = loadConfig();
-  return openDb(dbFile(config.dataDir), { auditSigner: loadAuditKey(config.keyDir).signer });
+  return openDatabase(config, { auditSigner: loadAuditKey(config.keyDir).signer });
 }

@@ -20,7 +20,7 @@ import type { FileConfig } from '../../app/config-file';
 import type { Credentials } from '../../app/credentials';
 import { loadOrCreateSigningKey, type SigningKey } from '../../app/keys';
 import type { AuditVerifier } from '../../db/audit-signer';
-import { openDb, type Db } from '../../db/client';
+import { closeDb, openDatabase, type Db } from '../../db/client';
 import type { DecisionSigner } from '../../domain/decision-proof';
 import type { PeopleDirectory } from '../../domain/people';
 import { drillStartOptions } from '../../drills/store';
@@ -30,6 +30,7 @@ import { slackNotifier, slackPeople, startSlack } from '../../slack/runtime';
 import { connectTemporal, type TemporalHandle } from '../../temporal/client';
 import { createWorker } from '../../temporal/worker';
 import { testDecisions, testDecisionStart } from './decisions';
+import { createTestDatabase, runPostgresAdminUrl } from './postgres';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0123456789abcdef';
@@ -81,6 +82,11 @@ export interface TestStackOptions {
   liveConnectors?: ActivityDeps['liveConnectors'];
   /** A Temporal server of the test's own (e.g. one it restarts); default: the shared dev server. */
   temporalAddress?: string;
+  /**
+   * Run on a fresh database of this PostgreSQL cluster (its admin URL). Default: the run's cluster
+   * with FIREBREAK_TEST_DATABASE=postgres, else SQLite in the data dir.
+   */
+  postgresAdminUrl?: string;
 }
 
 export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
@@ -105,7 +111,12 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   };
   const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
   const auditKey = loadAuditKey(config.keyDir);
-  const db = openDb(path.join(dataDir, 'firebreak.db'), { auditSigner: auditKey.signer });
+  const pgAdmin = opts.postgresAdminUrl ?? runPostgresAdminUrl();
+  const pgDb = pgAdmin ? await createTestDatabase(pgAdmin) : undefined;
+  const db = await openDatabase(
+    { databaseUrl: pgDb?.url, dataDir: config.dataDir },
+    { auditSigner: auditKey.signer },
+  );
   const temporal = await connectTemporal(config.temporal, config.temporal.address!);
   const { worker } = await createWorker({
     address: config.temporal.address!,
@@ -198,7 +209,8 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
       await stack.stopWorker();
       for (const c of extraConnections) await c.close();
       await temporal.connection.close();
-      db.$client.close();
+      await closeDb(db);
+      await pgDb?.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
       fs.rmSync(config.keyDir, { recursive: true, force: true });
     },

@@ -1,0 +1,46 @@
+/**
+ * Throwaway PostgreSQL databases for tests that run Firebreak on PostgreSQL: one fresh database
+ * per stack on a cluster the test (test/integration/services.ts startPostgres) or the run
+ * (test/global-setup.ts with FIREBREAK_TEST_DATABASE=postgres) started on loopback.
+ */
+import crypto from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+
+export interface TestDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(adminUrl: string): Promise<TestDatabase> {
+  const name = `fb_${crypto.randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      try {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
+
+/** With FIREBREAK_TEST_DATABASE=postgres: the run's cluster (global setup); else undefined. */
+export function runPostgresAdminUrl(): string | undefined {
+  if (process.env.FIREBREAK_TEST_DATABASE !== 'postgres') return undefined;
+  const url = inject('postgresAdminUrl');
+  if (!url) throw new Error('FIREBREAK_TEST_DATABASE=postgres but the global setup started no PostgreSQL');
+  return url;
+}
