@@ -196,8 +196,10 @@ export async function openPgDb(url: string, opts: OpenPgOptions): Promise<Db> {
     await client.end();
   }
   const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 });
-  // An idle client whose server went away errors here; the pool replaces it.
+  // A connection the server ended (restart, pg_terminate_backend) errors: an idle one here (the
+  // pool replaces it), a busy one on the client too, where its query already rejects with it.
   pool.on('error', () => undefined);
+  pool.on('connect', (c) => c.on('error', () => undefined));
   const db = drizzlePg(pool) as unknown as Db;
   handles.set(pool, { dataDir: opts.dataDir, memory: false, tail: Promise.resolve() });
   if (opts.auditSigner) attachAuditSigner(pool, opts.auditSigner);
