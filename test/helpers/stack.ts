@@ -22,6 +22,7 @@ import { loadOrCreateSigningKey, type SigningKey } from '../../app/keys';
 import type { AuditVerifier } from '../../db/audit-signer';
 import { closeDb, openDatabase, type Db } from '../../db/client';
 import type { DecisionSigner } from '../../domain/decision-proof';
+import type { PinnedPlaybook } from '../../domain/incident';
 import type { PeopleDirectory } from '../../domain/people';
 import { drillStartOptions } from '../../drills/store';
 import { Outbox } from '../../intake/outbox';
@@ -87,6 +88,8 @@ export interface TestStackOptions {
    * with FIREBREAK_TEST_DATABASE=postgres, else SQLite in the data dir.
    */
   postgresAdminUrl?: string;
+  /** The playbooks the outbox chooses from; default: the built-in ones. */
+  playbooks?: PinnedPlaybook[];
 }
 
 export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
@@ -139,6 +142,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     log,
     drillStartOptions,
     retryDelayMs: 100,
+    ...(opts.playbooks ? { playbooks: opts.playbooks } : {}),
     decisionStart: {
       ...testDecisionStart,
       deciderRoles: opts.fileConfig?.decisionRoles ?? [...DEFAULT_DECISION_ROLES],
