@@ -126,36 +126,69 @@ interface CountValues {
   incidentId: string;
 }
 
-/** Intake's three hot statements, run inside its transaction `tx`. */
+/**
+ * Intake's hot statements inside one transaction `tx`. `flush` writes what they buffered; it runs
+ * before the commit and before any read that must see those writes.
+ */
 interface IntakeStatements {
-  openIncident(tx: Db, key: string): Promise<OpenIncident | undefined>;
-  insertAlert(tx: Db, v: AlertValues): Promise<void>;
-  countAlert(tx: Db, v: CountValues): Promise<void>;
+  openIncident(key: string): Promise<OpenIncident | undefined>;
+  insertAlert(v: AlertValues): Promise<void>;
+  countAlert(v: CountValues): Promise<void>;
+  flush(): Promise<void>;
 }
 
-const intakeStatements = new WeakMap<object, IntakeStatements>();
+const sqliteIntake = new WeakMap<object, ReturnType<typeof prepareIntake>>();
+
+/** Rows per multi-row INSERT (well under PostgreSQL's 65,535 bind parameters). */
+const INSERT_CHUNK = 1000;
 
 /**
- * SQLite: statements prepared once on the connection (a transaction runs on it too). PostgreSQL:
- * built on the transaction's client each time (a statement prepared on the pool would run
- * outside the transaction); there the round trip, not building, is what costs.
+ * SQLite: statements prepared once on the connection (a transaction runs on it too), each run at
+ * once; a statement costs microseconds there. PostgreSQL: every statement is a round trip, so the
+ * alerts of a group go in multi-row INSERTs and each incident's counters in one UPDATE with its
+ * final values, at flush; built on the transaction's client (a statement prepared on the pool
+ * would run outside the transaction).
  */
-function intakeQueries(db: Db): IntakeStatements {
-  let q = intakeStatements.get(db.$client);
-  if (q) return q;
-  if (dialectOf(db) === 'postgres') {
-    q = {
-      openIncident: async (tx, key) => {
-        const [row] = await tx
-          .select({ id: incidents.id, status: incidents.status, alertCount: incidents.alertCount })
-          .from(incidents)
-          .where(and(eq(incidents.key, key), ne(incidents.status, 'closed')));
-        return row;
+function intakeStatements(db: Db, tx: Db): IntakeStatements {
+  if (dialectOf(db) === 'sqlite') {
+    let p = sqliteIntake.get(db.$client);
+    if (!p) sqliteIntake.set(db.$client, (p = prepareIntake(db)));
+    const prepared = p;
+    return {
+      openIncident: async (key) => prepared.openIncident.get({ key }),
+      insertAlert: async (v) => {
+        prepared.insertAlert.run(v);
       },
-      insertAlert: async (tx, v) => {
-        await tx.insert(alerts).values(v);
+      countAlert: async (v) => {
+        prepared.countAlert.run({ ...v });
       },
-      countAlert: async (tx, v) => {
+      flush: async () => undefined,
+    };
+  }
+  const rows: AlertValues[] = [];
+  const counts = new Map<string, CountValues>();
+  return {
+    openIncident: async (key) => {
+      const query = tx
+        .select({ id: incidents.id, status: incidents.status, alertCount: incidents.alertCount })
+        .from(incidents)
+        .where(and(eq(incidents.key, key), ne(incidents.status, 'closed')));
+      // Locked until commit: a close written meanwhile (the workflow's) waits, and one committed
+      // before is seen, so an alert never lands on, nor reopens, a closed incident.
+      const [row] = await (query as unknown as { for(s: 'update'): typeof query }).for('update');
+      return row;
+    },
+    insertAlert: async (v) => {
+      rows.push(v);
+    },
+    countAlert: async (v) => {
+      counts.set(v.incidentId, v);
+    },
+    flush: async () => {
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK)
+        await tx.insert(alerts).values(rows.slice(i, i + INSERT_CHUNK));
+      rows.length = 0;
+      for (const v of counts.values()) {
         await tx
           .update(incidents)
           .set({
@@ -166,27 +199,21 @@ function intakeQueries(db: Db): IntakeStatements {
             status: v.status,
           })
           .where(eq(incidents.id, v.incidentId));
-      },
-    };
-  } else {
-    const p = prepareIntake(db);
-    q = {
-      openIncident: async (_tx, key) => p.openIncident.get({ key }),
-      insertAlert: async (_tx, v) => {
-        p.insertAlert.run(v);
-      },
-      countAlert: async (_tx, v) => {
-        p.countAlert.run({ ...v });
-      },
-    };
-  }
-  intakeStatements.set(db.$client, q);
-  return q;
+      }
+      counts.clear();
+    },
+  };
 }
 
 /** The key to use: a grouped alert joins its group's incident still inside the window. */
-async function resolveKey(tx: Db, route: AlertPlacement, receivedAt: string): Promise<string> {
+async function resolveKey(
+  q: IntakeStatements,
+  tx: Db,
+  route: AlertPlacement,
+  receivedAt: string,
+): Promise<string> {
   if (!route.grouped || route.windowMs === undefined) return route.key;
+  await q.flush(); // the group's incidents as this transaction left them
   const cutoff = new Date(Date.parse(receivedAt) - route.windowMs).toISOString();
   const [open] = await tx
     .select({ key: incidents.key })
@@ -296,7 +323,7 @@ async function insertAlertRow(
   at: string,
 ) {
   const { alert, route } = item;
-  await q.insertAlert(tx, {
+  await q.insertAlert({
     id,
     incidentId,
     source: alert.source,
@@ -313,15 +340,19 @@ async function insertAlertRow(
   });
 }
 
+/** Within one intake transaction: each key's open incident as the alerts stored so far left it. */
+type OpenByKey = Map<string, OpenIncident>;
+
 async function storeOne(
   q: IntakeStatements,
+  seen: OpenByKey,
   tx: Db,
   item: PlacedAlert,
   receivedAt: string,
   workflowIdFor: WorkflowIdFor,
 ): Promise<StoredAlert> {
-  const key = await resolveKey(tx, item.route, receivedAt);
-  const open = await q.openIncident(tx, key);
+  const key = await resolveKey(q, tx, item.route, receivedAt);
+  const open = seen.get(key) ?? (await q.openIncident(key));
   const attachOnly = item.alert.status === 'resolved' || item.alert.acknowledgement === true;
   if (!open && attachOnly) return { alertId: null, incidentId: null, deduplicated: false };
   const alertId = newAlertId();
@@ -333,7 +364,8 @@ async function storeOne(
   for (const note of item.route.notes ?? []) await noteOn(tx, incidentId, alertId, note, receivedAt);
   await insertAlertRow(q, tx, alertId, incidentId, item, receivedAt);
   const alertCount = (open?.alertCount ?? 0) + 1;
-  await q.countAlert(tx, { alertCount, alertId, at: receivedAt, status: change.status, incidentId });
+  await q.countAlert({ alertCount, alertId, at: receivedAt, status: change.status, incidentId });
+  seen.set(key, { id: incidentId, status: change.status, alertCount });
   if (change.resolvedAt !== undefined) {
     await tx.update(incidents).set({ resolvedAt: change.resolvedAt }).where(eq(incidents.id, incidentId));
   }
@@ -351,18 +383,20 @@ export async function storeAlertBatches(
   batches: IntakeBatch[],
   workflowIdFor: WorkflowIdFor,
 ): Promise<StoredAlert[][]> {
-  const q = intakeQueries(db);
   const keys = batches.flatMap((b) => b.items.map((i) => `incident-key:${i.route.key}`));
   return inTransaction(
     db,
     async (tx) => {
       await lockKeys(tx, keys);
+      const q = intakeStatements(db, tx);
+      const seen: OpenByKey = new Map();
       const stored: StoredAlert[][] = [];
       for (const b of batches) {
         const list: StoredAlert[] = [];
-        for (const item of b.items) list.push(await storeOne(q, tx, item, b.receivedAt, workflowIdFor));
+        for (const item of b.items) list.push(await storeOne(q, seen, tx, item, b.receivedAt, workflowIdFor));
         stored.push(list);
       }
+      await q.flush();
       return stored;
     },
     'immediate',
