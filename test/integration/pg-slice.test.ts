@@ -15,10 +15,10 @@ import { verifyAuditChain } from '../../db/audit';
 import { dialectOf } from '../../db/client';
 import { playbookStepsOf } from '../../db/incident-projection';
 import { storedPostmortem } from '../../db/postmortems';
-import type { AfterActionReport } from '../../drills/report';
 import type { PostmortemReport } from '../../domain/postmortem';
-import { importAgents, liveFor } from '../connectors/fixtures';
+import type { AfterActionReport } from '../../drills/report';
 import { loadPlaybookDir } from '../../playbooks/loader';
+import { importAgents, liveFor } from '../connectors/fixtures';
 import { pinYaml } from '../helpers/playbooks';
 import {
   bearer,
