@@ -5,7 +5,6 @@
  */
 import crypto from 'node:crypto';
 import pg from 'pg';
-import { inject } from 'vitest';
 
 export interface TestDatabase {
   url: string;
@@ -35,12 +34,4 @@ export async function createTestDatabase(adminUrl: string): Promise<TestDatabase
       }
     },
   };
-}
-
-/** With FIREBREAK_TEST_DATABASE=postgres: the run's cluster (global setup); else undefined. */
-export function runPostgresAdminUrl(): string | undefined {
-  if (process.env.FIREBREAK_TEST_DATABASE !== 'postgres') return undefined;
-  const url = inject('postgresAdminUrl');
-  if (!url) throw new Error('FIREBREAK_TEST_DATABASE=postgres but the global setup started no PostgreSQL');
-  return url;
 }

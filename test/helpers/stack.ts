@@ -31,7 +31,7 @@ import { slackNotifier, slackPeople, startSlack } from '../../slack/runtime';
 import { connectTemporal, type TemporalHandle } from '../../temporal/client';
 import { createWorker } from '../../temporal/worker';
 import { testDecisions, testDecisionStart } from './decisions';
-import { createTestDatabase, runPostgresAdminUrl } from './postgres';
+import { createTestDatabase } from './postgres';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0123456789abcdef';
@@ -67,6 +67,14 @@ export function quietTemporalRuntime(): void {
   if (runtimeInstalled) return;
   Runtime.install({ logger: new DefaultLogger('WARN') });
   runtimeInstalled = true;
+}
+
+/** With FIREBREAK_TEST_DATABASE=postgres: the run's cluster (global setup); else undefined. */
+export function runPostgresAdminUrl(): string | undefined {
+  if (process.env.FIREBREAK_TEST_DATABASE !== 'postgres') return undefined;
+  const url = inject('postgresAdminUrl');
+  if (!url) throw new Error('FIREBREAK_TEST_DATABASE=postgres but the global setup started no PostgreSQL');
+  return url;
 }
 
 export interface TestStackOptions {
