@@ -131,6 +131,8 @@ interface CountValues {
  * before the commit and before any read that must see those writes.
  */
 interface IntakeStatements {
+  /** The open incidents of these keys, at once (PostgreSQL: one round trip; SQLite: none needed). */
+  openIncidents(keys: string[]): Promise<Map<string, OpenIncident>>;
   openIncident(key: string): Promise<OpenIncident | undefined>;
   insertAlert(v: AlertValues): Promise<void>;
   countAlert(v: CountValues): Promise<void>;
@@ -155,6 +157,7 @@ function intakeStatements(db: Db, tx: Db): IntakeStatements {
     if (!p) sqliteIntake.set(db.$client, (p = prepareIntake(db)));
     const prepared = p;
     return {
+      openIncidents: async () => new Map(),
       openIncident: async (key) => prepared.openIncident.get({ key }),
       insertAlert: async (v) => {
         prepared.insertAlert.run(v);
@@ -168,6 +171,20 @@ function intakeStatements(db: Db, tx: Db): IntakeStatements {
   const rows: AlertValues[] = [];
   const counts = new Map<string, CountValues>();
   return {
+    openIncidents: async (keys) => {
+      if (keys.length === 0) return new Map();
+      const query = tx
+        .select({
+          key: incidents.key,
+          id: incidents.id,
+          status: incidents.status,
+          alertCount: incidents.alertCount,
+        })
+        .from(incidents)
+        .where(and(inArray(incidents.key, keys), ne(incidents.status, 'closed')));
+      const rows = await (query as unknown as { for(s: 'update'): typeof query }).for('update');
+      return new Map(rows.map(({ key, ...open }) => [key, open]));
+    },
     openIncident: async (key) => {
       const query = tx
         .select({ id: incidents.id, status: incidents.status, alertCount: incidents.alertCount })
@@ -389,7 +406,10 @@ export async function storeAlertBatches(
     async (tx) => {
       await lockKeys(tx, keys);
       const q = intakeStatements(db, tx);
-      const seen: OpenByKey = new Map();
+      // Keys of ungrouped alerts are known up front: their open incidents in one read. A key
+      // with none is looked up again when its first alert is stored (it may open one first).
+      const direct = batches.flatMap((b) => b.items.filter((i) => !i.route.grouped).map((i) => i.route.key));
+      const seen: OpenByKey = await q.openIncidents([...new Set(direct)]);
       const stored: StoredAlert[][] = [];
       for (const b of batches) {
         const list: StoredAlert[] = [];

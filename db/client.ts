@@ -120,14 +120,16 @@ export async function inTransaction<T>(
 
 /**
  * Inside a transaction: serializes it with every other transaction, in any process, that locks one
- * of the same keys, until commit. PostgreSQL takes transaction-scoped advisory locks in sorted
- * order (so two lockers never deadlock); SQLite needs nothing, its write lock is already global.
+ * of the same keys, until commit. PostgreSQL takes transaction-scoped advisory locks in the
+ * order of their hashes (so two lockers never deadlock); SQLite needs nothing, its write lock is already global.
  */
 export async function lockKeys(tx: Db, keys: string[]): Promise<void> {
   if (dialectOf(tx) !== 'postgres' || keys.length === 0) return;
-  const sorted = [...new Set(keys)].sort();
-  for (const k of sorted)
-    await asPg(tx).execute(sql`select pg_advisory_xact_lock(hashtextextended(${k}, 0))`);
+  // One round trip: the subquery sorts the keys' hashes, the outer scan locks them in that order.
+  const list = [...new Set(keys)];
+  await asPg(tx).execute(
+    sql`select pg_advisory_xact_lock(h) from (select distinct hashtextextended(k, 0) as h from json_array_elements_text(${JSON.stringify(list)}::json) as k order by h) as s`,
+  );
 }
 
 /**
