@@ -70,7 +70,7 @@ export class TokenRegistry {
     users: UserConfig[],
     adminToken: string | undefined,
     private readonly now: () => Date = () => new Date(),
-    private readonly issued?: (token: string) => TokenLookup,
+    private readonly issued?: (token: string) => Promise<TokenLookup>,
   ) {
     for (const u of users) {
       for (const t of u.tokens) {
@@ -104,9 +104,9 @@ export class TokenRegistry {
   }
 
   /** A digest lookup: the token itself is never compared byte by byte. */
-  lookup(token: string): TokenLookup {
+  async lookup(token: string): Promise<TokenLookup> {
     const entry = this.byDigest.get(sha256Hex(token));
-    if (!entry) return this.issued?.(token) ?? { kind: 'unknown' };
+    if (!entry) return (await this.issued?.(token)) ?? { kind: 'unknown' };
     if (entry.expiresAtMs !== undefined && this.now().getTime() >= entry.expiresAtMs)
       return { kind: 'expired', expiredAt: new Date(entry.expiresAtMs).toISOString() };
     return { kind: 'valid', user: entry.user };
@@ -120,9 +120,9 @@ export class TokenRegistry {
 export function issuedTokenLookup(
   db: Db,
   now: () => Date = () => new Date(),
-): (token: string) => TokenLookup {
-  return (token) => {
-    const row = issuedToken(db, token);
+): (token: string) => Promise<TokenLookup> {
+  return async (token) => {
+    const row = await issuedToken(db, token);
     if (!row) return { kind: 'unknown' };
     if (now().getTime() >= row.expiresAtMs)
       return { kind: 'expired', expiredAt: new Date(row.expiresAtMs).toISOString() };
@@ -145,7 +145,7 @@ export function tokenRegistry(registry: TokenRegistry): MiddlewareHandler<ApiEnv
 export function requireScope(scope: Scope): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const token = bearerToken(c.req.header('authorization'));
-    const found: TokenLookup = token ? c.var.tokens.lookup(token) : { kind: 'unknown' };
+    const found: TokenLookup = token ? await c.var.tokens.lookup(token) : { kind: 'unknown' };
     if (found.kind === 'expired')
       throw apiError(
         401,

@@ -55,7 +55,7 @@ export class RuntimeAccess {
     if (!token) return undefined;
     const runtime = this.byDigest.get(sha256Hex(token));
     if (runtime) return runtime;
-    const api = c.var.tokens.lookup(token);
+    const api = await c.var.tokens.lookup(token);
     if (api.kind === 'valid' && api.user.scopes.includes('read'))
       return { name: `user:${api.user.id}`, agents: undefined };
     if (await verifierTokenValid(this.statusKeys, token, new Date(this.nowMs())))

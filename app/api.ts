@@ -13,12 +13,12 @@ async function main() {
   const config = loadConfig();
   secureDataDir(config.dataDir);
   const log = createLogger(config.logLevel, 'firebreak-api');
-  const services = openServices(config);
+  const services = await openServices(config);
   const target = await resolveTemporal(config, false, log);
   const api = await startApi(config, target, services, log);
   const stop = async () => {
     await api.close();
-    closeDb(services.db);
+    await closeDb(services.db);
     process.exit(0);
   };
   process.on('SIGINT', () => void stop());

@@ -25,6 +25,11 @@ const port = z.coerce.number().int().min(0).max(65535);
 
 const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
+  /** `postgres://…`: PostgreSQL instead of SQLite in DATA_DIR (db/client.ts). */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(3000),
   PUBLIC_URL: z.url().optional(),
@@ -200,6 +205,8 @@ function parseSlack(e: Env): SlackConfig | undefined {
 
 export interface Config {
   dataDir: string;
+  /** PostgreSQL's URL (DATABASE_URL); undefined: SQLite in DATA_DIR. */
+  databaseUrl: string | undefined;
   /** Where the Ed25519 signing keys live (app/keys.ts): never inside DATA_DIR by default. */
   keyDir: string;
   host: string;
@@ -330,6 +337,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = path.resolve(e.DATA_DIR);
   return {
     dataDir,
+    databaseUrl: e.DATABASE_URL,
     keyDir: path.resolve(e.FIREBREAK_KEY_DIR ?? defaultKeyDir(dataDir, env)),
     host: e.HOST,
     port: e.PORT,

@@ -20,7 +20,7 @@ import {
 import { signVerifierToken, statusJwks } from '../connectors/status-document';
 import type { AuditVerifier } from '../db/audit-signer';
 import { openBlobStore } from '../db/blob-store';
-import { dbFile, openDb, type Db } from '../db/client';
+import { openDatabase, type Db } from '../db/client';
 import type { DecisionSigner } from '../domain/decision-proof';
 import { drillStartOptions } from '../drills/store';
 import { Outbox } from '../intake/outbox';
@@ -82,22 +82,18 @@ export interface Services {
   auditVerifier: AuditVerifier;
 }
 
-export function openServices(config: Config): Services {
+export async function openServices(config: Config): Promise<Services> {
   const credentials = loadCredentials(config.dataDir, {
     adminToken: config.adminToken,
     webhookSecret: config.webhookSecret,
   });
   const auditKey = loadAuditKey(config.keyDir);
   const statusKey = loadOrCreateSigningKey(config.keyDir, 'status');
-  return {
-    db: openDb(dbFile(config.dataDir), {
-      auditSigner: auditKey.signer,
-      evidence: openBlobStore(config.evidence),
-    }),
-    credentials,
-    statusKey,
-    auditVerifier: auditKey.verifier,
-  };
+  const db = await openDatabase(config, {
+    auditSigner: auditKey.signer,
+    evidence: openBlobStore(config.evidence),
+  });
+  return { db, credentials, statusKey, auditVerifier: auditKey.verifier };
 }
 
 let runtimeInstalled = false;

@@ -55,7 +55,7 @@ async function stop(reason: string, code: number): Promise<never> {
     if (w.worker.getState() === 'RUNNING') w.worker.shutdown();
     await w.done;
   });
-  if (running.services) closeDb(running.services.db);
+  if (running.services) await closeDb(running.services.db);
   // Within the budget left: SIGTERM first, SIGKILL if the server is slow to go.
   await step('Temporal dev server', () => running.target?.devServer?.stop(3000));
   clearTimeout(force);
@@ -69,7 +69,7 @@ async function main() {
   const config = loadConfig();
   log = createLogger(config.logLevel);
   secureDataDir(config.dataDir);
-  running.services = openServices(config);
+  running.services = await openServices(config);
   const target = await resolveTemporal(config, true, log);
   running.target = target;
   void target.devServer?.exited.then((how) => {

@@ -14,7 +14,7 @@ async function main() {
   const config = loadConfig();
   secureDataDir(config.dataDir);
   const log = createLogger(config.logLevel, 'firebreak-worker');
-  const services = openServices(config);
+  const services = await openServices(config);
   const target = await resolveTemporal(config, false, log);
   const worker = await startWorker(config, target, services.db);
   await warnUncoveredContainment(config, services.db, log);
@@ -22,7 +22,7 @@ async function main() {
   process.on('SIGTERM', () => worker.shutdown());
   console.log(`Firebreak worker ready: Temporal ${target.address} task queue ${config.temporal.taskQueue}`);
   await worker.run();
-  closeDb(services.db);
+  await closeDb(services.db);
 }
 
 main().catch((err: unknown) => {

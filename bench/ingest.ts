@@ -1,6 +1,6 @@
 /**
  * ingest: throughput and latency of `POST /v1/alerts` with auth, validation, the durable SQLite
- * write and dedup, against a baseline measured in the same run: a bare Hono handler on the same
+ * write and dedup (then the same on PostgreSQL, with the ratio), against a baseline measured in the same run: a bare Hono handler on the same
  * server library answering 202 to the same body. Both servers run as their own processes (the API
  * beside a separate worker process, as deployed); this process only generates the load.
  * Target: ≥ 0.5× the baseline's throughput, and p99 < 25 ms at a fixed 1,000 alerts/s.
@@ -13,6 +13,7 @@ import type { Db } from '../db/client';
 import { undispatchedAlertCount } from '../db/incident-alerts';
 import { runEntry } from '../test/helpers/process';
 import { histogram, valueOf } from '../test/helpers/prometheus';
+import { withBenchPostgres } from './lib/postgres';
 import { startProcessStack } from './lib/processes';
 import { BENCH_ADMIN_TOKEN, BENCH_WEBHOOK_SECRET, report } from './lib/stack';
 
@@ -151,11 +152,15 @@ export async function benchIngest() {
   await base.stop();
 
   const stack = await startProcessStack();
+  let sqliteMax: Awaited<ReturnType<typeof load>>;
+  let sqliteFixedP99: number;
   try {
     const max = await load(stack.url, {});
     const { result: fixed, api: fixedApi } = await breakdown(stack.url, () =>
       load(stack.url, { rate: 1000 }),
     );
+    sqliteMax = max;
+    sqliteFixedP99 = fixed.p99;
     const drainMs = await waitDispatched(stack.db);
     // Diagnostic: the same fixed rate with the worker process stopped, i.e. without the 2 cores
     // being shared with workflow and activity execution (the outbox still signals Temporal).
@@ -204,4 +209,38 @@ export async function benchIngest() {
   } finally {
     await stack.close();
   }
+  // The same loads against PostgreSQL (DATABASE_URL; a local cluster with fsync on), same run.
+  await withBenchPostgres(async (url) => {
+    const pgStack = await startProcessStack({ env: { DATABASE_URL: url } });
+    try {
+      const pgMax = await load(pgStack.url, {});
+      const { result: pgFixed, api: pgApi } = await breakdown(pgStack.url, () =>
+        load(pgStack.url, { rate: 1000 }),
+      );
+      const pgDrainMs = await waitDispatched(pgStack.db);
+      const store = { store: 'postgres' };
+      report('ingest', 'max_rps', pgMax.rps, 'req/s', { ...store, errors: pgMax.non2xx, p99: pgMax.p99 });
+      report('ingest', 'p99_at_1000_rps', pgFixed.p99, 'ms', {
+        ...store,
+        p50: pgFixed.p50,
+        errors: pgFixed.non2xx,
+        achieved_rps: pgFixed.rps,
+      });
+      report('ingest', 'api_process_at_1000_rps', pgApi.event_loop_lag_p99_ms, 'ms event-loop lag p99', {
+        ...store,
+        ...pgApi,
+      });
+      report('ingest', 'outbox_backlog_drained_after_load', pgDrainMs, 'ms', store);
+      report('ingest', 'postgres_vs_sqlite_max_rps', pgMax.rps / sqliteMax.rps, 'x', {
+        sqlite_rps: sqliteMax.rps,
+        postgres_rps: pgMax.rps,
+      });
+      report('ingest', 'postgres_vs_sqlite_p99_at_1000_rps', pgFixed.p99 / Math.max(sqliteFixedP99, 1), 'x', {
+        sqlite_ms: sqliteFixedP99,
+        postgres_ms: pgFixed.p99,
+      });
+    } finally {
+      await pgStack.close();
+    }
+  });
 }

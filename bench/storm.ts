@@ -5,8 +5,9 @@
  * storm cost Firebreak (this process: load generator, API and worker) and the Temporal server;
  * unlike wall-clock time, CPU time does not grow when the host steals cycles from this VM.
  */
+import { withBenchPostgres } from './lib/postgres';
 import { cpuSecondsOf, stolenSeconds } from './lib/proc';
-import { postAlert, report, startBenchStack } from './lib/stack';
+import { postAlert, report, report as reportFigure, startBenchStack } from './lib/stack';
 
 function ownCpuSeconds(): number {
   const u = process.cpuUsage();
@@ -17,8 +18,24 @@ const ALERTS = Number(process.env.BENCH_STORM_ALERTS ?? 10_000);
 const KEYS = 50;
 const CONCURRENCY = 32;
 
+/** The storm on SQLite, then on PostgreSQL (a local durable cluster), and their ratio. */
 export async function benchStorm() {
-  const stack = await startBenchStack();
+  const sqlite = await stormOn('sqlite', {});
+  const pg = await withBenchPostgres((url) => stormOn('postgres', { DATABASE_URL: url }));
+  report('storm', 'postgres_vs_sqlite_drain_all', pg.drained / sqlite.drained, 'x', {
+    sqlite_ms: Math.round(sqlite.drained),
+    postgres_ms: Math.round(pg.drained),
+  });
+  report('storm', 'postgres_vs_sqlite_accept_all', pg.accepted / sqlite.accepted, 'x', {
+    sqlite_ms: Math.round(sqlite.accepted),
+    postgres_ms: Math.round(pg.accepted),
+  });
+}
+
+async function stormOn(store: 'sqlite' | 'postgres', env: Record<string, string>) {
+  const stack = await startBenchStack({ env });
+  const report = (bench: string, metric: string, value: number, unit: string, extra = {}) =>
+    reportFigure(bench, metric, value, unit, { store, ...extra });
   try {
     const ids = new Set<string>();
     let next = 0;
@@ -84,6 +101,7 @@ export async function benchStorm() {
       alerts_per_incident: ALERTS / KEYS,
     });
     if (ids.size !== KEYS) throw new Error(`expected ${KEYS} incidents, got ${ids.size}`);
+    return { accepted, drained };
   } finally {
     await stack.close();
   }

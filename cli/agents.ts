@@ -70,7 +70,7 @@ export async function importAgentsFile(
   }
 }
 
-export function registerAgentCommands(program: Command, open: () => Db = openCliDb): void {
+export function registerAgentCommands(program: Command, open: () => Db | Promise<Db> = openCliDb): void {
   const agents = program.command('agents').description('AI agent inventory');
   agents
     .command('import')
@@ -82,7 +82,7 @@ export function registerAgentCommands(program: Command, open: () => Db = openCli
         process.exitCode = 2;
         return;
       }
-      const db = open();
+      const db = await open();
       try {
         const r = await importAgentsFile(db, file);
         if (!r.ok) {
@@ -100,7 +100,7 @@ export function registerAgentCommands(program: Command, open: () => Db = openCli
           );
         }
       } finally {
-        closeDb(db);
+        await closeDb(db);
       }
     });
 }

@@ -11,13 +11,13 @@ import { auditVerifier, loadAuditKey } from '../app/audit-key';
 import { loadConfig } from '../app/config';
 import { auditChainHead, verifyAuditChain } from '../db/audit';
 import type { AuditVerifier } from '../db/audit-signer';
-import { closeDb, dbFile, openDb, type Db } from '../db/client';
+import { closeDb, openDatabase, type Db } from '../db/client';
 import { AUDIT_HEAD_FORMAT, AuditHeadExport } from '../domain/audit-head';
 import { CliError } from './cli-error';
 
 export interface AuditCliDeps {
   /** Opens the database read-side (no signer needed: these commands never append). */
-  open: () => Db;
+  open: () => Db | Promise<Db>;
   /** The audit key's public half, from the install's key directory. */
   verifier: () => AuditVerifier;
   out: (text: string) => void;
@@ -26,7 +26,7 @@ export interface AuditCliDeps {
 }
 
 const defaultDeps: AuditCliDeps = {
-  open: () => openDb(dbFile(loadConfig().dataDir)),
+  open: () => openDatabase(loadConfig()),
   verifier: () => loadAuditKey(loadConfig().keyDir).verifier,
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
@@ -64,7 +64,7 @@ export function registerAuditCommands(program: Command, deps: AuditCliDeps = def
     .action(async (flags: { head?: string; publicKey?: string }) => {
       const head = flags.head ? readHeadFile(flags.head) : undefined;
       const key = verifierFrom(flags.publicKey, deps);
-      const db = deps.open();
+      const db = await deps.open();
       try {
         const r = await verifyAuditChain(db, { key, ...(head ? { head } : {}) });
         if (r.ok) {
@@ -75,7 +75,7 @@ export function registerAuditCommands(program: Command, deps: AuditCliDeps = def
         deps.err(`audit log TAMPERED at entry ${r.firstBad?.seq}: ${r.firstBad?.reason}\n`);
         deps.setExitCode(1);
       } finally {
-        closeDb(db);
+        await closeDb(db);
       }
     });
   audit
@@ -84,7 +84,7 @@ export function registerAuditCommands(program: Command, deps: AuditCliDeps = def
     .option('--out <file>', 'write to this file instead of stdout')
     .action(async (flags: { out?: string }) => {
       const key = deps.verifier();
-      const db = deps.open();
+      const db = await deps.open();
       try {
         const row = await auditChainHead(db);
         if (!row) throw new CliError('the audit log is empty: there is no head to export yet');
@@ -104,7 +104,7 @@ export function registerAuditCommands(program: Command, deps: AuditCliDeps = def
         if (flags.out) fs.writeFileSync(flags.out, json, { mode: 0o600 });
         else deps.out(json);
       } finally {
-        closeDb(db);
+        await closeDb(db);
       }
     });
 }

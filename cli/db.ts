@@ -5,11 +5,11 @@
 import { loadAuditKey } from '../app/audit-key';
 import { loadConfig } from '../app/config';
 import { openBlobStore } from '../db/blob-store';
-import { dbFile, openDb, type Db } from '../db/client';
+import { openDatabase, type Db } from '../db/client';
 
-export function openCliDb(): Db {
+export async function openCliDb(): Promise<Db> {
   const config = loadConfig();
-  return openDb(dbFile(config.dataDir), {
+  return openDatabase(config, {
     auditSigner: loadAuditKey(config.keyDir).signer,
     evidence: openBlobStore(config.evidence),
   });

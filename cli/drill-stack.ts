@@ -62,7 +62,7 @@ export async function runEmbedded(
   process.on('exit', reap);
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
-  const services = openServices(config);
+  const services = await openServices(config);
   try {
     const worker = await startWorker(config, target, services.db);
     const workerDone = worker.run();
@@ -89,7 +89,7 @@ export async function runEmbedded(
       await workerDone;
     }
   } finally {
-    closeDb(services.db);
+    await closeDb(services.db);
     await target.devServer?.stop();
     process.off('exit', reap);
     process.off('SIGINT', interrupted);

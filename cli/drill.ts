@@ -133,7 +133,7 @@ export function registerDrillCommands(program: Command): void {
     .option('--speed <n>', 'compress timers and inject offsets by this factor', '1')
     .description("Re-run a past incident's alerts as a drill")
     .action(async (incident: string, flags: RunFlags) => {
-      const db = openCliDb();
+      const db = await openCliDb();
       const scenario = await scenarioFromIncident(db, incident).finally(() => closeDb(db));
       await runAndExit(scenario, flags);
     });
@@ -153,7 +153,7 @@ export function registerDrillCommands(program: Command): void {
         return;
       }
       const dataDir = loadConfig().dataDir;
-      const db = openCliDb();
+      const db = await openCliDb();
       await judgeExpectation(db, { incidentId: incident, ...j, actor: process.env.USER ?? 'facilitator' });
       const { report, reportPath } = await settleDrill(db, dataDir, incident);
       console.log(`Drill ${incident} now ${report.passed ? 'passes' : 'fails'}; report: ${reportPath}`);

@@ -59,11 +59,11 @@ function loadValid(file: string): Playbook {
 /** What this install's connectors (and its inventory) cover, from the same config the server reads. */
 async function configuredCoverage(): Promise<ConnectorCoverage> {
   const config = loadConfig();
-  const db = openCliDb();
+  const db = await openCliDb();
   try {
     return await connectorCoverageWithInventory(config.connectors, db);
   } finally {
-    closeDb(db);
+    await closeDb(db);
   }
 }
 

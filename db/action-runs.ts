@@ -5,7 +5,7 @@
  * row left by a crash tells the next attempt to check the target first.
  */
 import { and, asc, eq } from 'drizzle-orm';
-import type { Db } from './client';
+import { inTransaction, type Db } from './client';
 import { actionRuns } from './schema';
 
 export type ActionRunRow = typeof actionRuns.$inferSelect;
@@ -21,13 +21,15 @@ export async function beginActionRun(
   db: Db,
   run: Pick<ActionRunRow, 'incidentId' | 'stepId' | 'action' | 'mode' | 'params' | 'startedAt'>,
 ): Promise<ActionRunRow | undefined> {
-  const prior = db.select().from(actionRuns).where(stepOf(run.incidentId, run.stepId)).get();
-  if (!prior)
-    db.insert(actionRuns)
-      .values({ ...run, status: 'started' })
-      .onConflictDoNothing()
-      .run();
-  return prior;
+  return inTransaction(db, async (tx) => {
+    const [prior] = await tx.select().from(actionRuns).where(stepOf(run.incidentId, run.stepId));
+    if (!prior)
+      await tx
+        .insert(actionRuns)
+        .values({ ...run, status: 'started' })
+        .onConflictDoNothing();
+    return prior;
+  });
 }
 
 /** The run of one step, in whatever state it is. */
@@ -36,7 +38,8 @@ export async function actionRunOf(
   incidentId: string,
   stepId: string,
 ): Promise<ActionRunRow | undefined> {
-  return db.select().from(actionRuns).where(stepOf(incidentId, stepId)).get();
+  const [row] = await db.select().from(actionRuns).where(stepOf(incidentId, stepId));
+  return row;
 }
 
 /** Stores the run's outcome; a retry of the step returns this result. */
@@ -46,20 +49,21 @@ export async function finishActionRun(
   stepId: string,
   done: { ok: boolean; result: Record<string, unknown>; at: string },
 ): Promise<void> {
-  db.update(actionRuns)
-    .set({ status: done.ok ? 'succeeded' : 'failed', result: done.result, finishedAt: done.at })
-    .where(stepOf(incidentId, stepId))
-    .run();
+  await inTransaction(db, async (tx) => {
+    await tx
+      .update(actionRuns)
+      .set({ status: done.ok ? 'succeeded' : 'failed', result: done.result, finishedAt: done.at })
+      .where(stepOf(incidentId, stepId));
+  });
 }
 
-/** Inside a db/ transaction: an incident's runs in the order they began. */
-export function actionRunRows(db: Db, incidentId: string): ActionRunRow[] {
+/** An incident's runs in the order they began. */
+export async function actionRunRows(db: Db, incidentId: string): Promise<ActionRunRow[]> {
   return db
     .select()
     .from(actionRuns)
     .where(eq(actionRuns.incidentId, incidentId))
-    .orderBy(asc(actionRuns.id))
-    .all();
+    .orderBy(asc(actionRuns.id));
 }
 
 export async function actionRunsOf(db: Db, incidentId: string): Promise<ActionRunRow[]> {

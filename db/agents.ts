@@ -7,7 +7,7 @@
 import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import { insertAuditEntry, recordAuditHead } from './audit';
 import { auditSignerOf } from './audit-signer';
-import { inTransaction, type Db } from './client';
+import { inTransaction, lockKeys, type Db } from './client';
 import { agentCredentials, agents, auditLog, incidents } from './schema';
 
 export type AgentRow = typeof agents.$inferSelect;
@@ -62,9 +62,9 @@ export async function upsertAgents(
   const created: string[] = [];
   const updated: string[] = [];
   const statusKept: StatusKept[] = [];
-  inTransaction(db, (tx) => {
-    list.forEach(({ credentials, ...a }, i) => {
-      const prior = agentRow(tx, a.id);
+  await inTransaction(db, async (tx) => {
+    for (const [i, { credentials, ...a }] of list.entries()) {
+      const prior = await agentRow(tx, a.id);
       if (prior && prior.status !== a.status)
         statusKept.push({ id: a.id, status: prior.status, declared: a.status });
       const row: AgentRow = {
@@ -77,26 +77,27 @@ export async function upsertAgents(
         createdAt: prior?.createdAt ?? at,
         updatedAt: at,
       };
-      tx.insert(agents).values(row).onConflictDoUpdate({ target: agents.id, set: row }).run();
-      credentials.forEach((cred, j) => {
-        const held = tx.select().from(agentCredentials).where(eq(agentCredentials.id, cred.id)).get();
+      await tx.insert(agents).values(row).onConflictDoUpdate({ target: agents.id, set: row });
+      for (const [j, cred] of credentials.entries()) {
+        const [held] = await tx.select().from(agentCredentials).where(eq(agentCredentials.id, cred.id));
         if (held && held.agentId !== a.id)
           throw new CredentialReassignment(cred.id, held.agentId, a.id, [i, j]);
         const value: CredentialRow = { ...cred, status: held?.status ?? cred.status };
-        tx.insert(agentCredentials)
+        await tx
+          .insert(agentCredentials)
           .values(value)
-          .onConflictDoUpdate({ target: agentCredentials.id, set: value })
-          .run();
-      });
+          .onConflictDoUpdate({ target: agentCredentials.id, set: value });
+      }
       (prior ? updated : created).push(a.id);
-    });
+    }
   });
   return { created, updated, statusKept };
 }
 
-/** Inside a db/ transaction: one agent. */
-export function agentRow(db: Db, agentId: string): AgentRow | undefined {
-  return db.select().from(agents).where(eq(agents.id, agentId)).get();
+/** One agent (also inside a db/ transaction). */
+export async function agentRow(db: Db, agentId: string): Promise<AgentRow | undefined> {
+  const [row] = await db.select().from(agents).where(eq(agents.id, agentId));
+  return row;
 }
 
 export async function getAgent(db: Db, agentId: string): Promise<AgentRow | undefined> {
@@ -104,13 +105,13 @@ export async function getAgent(db: Db, agentId: string): Promise<AgentRow | unde
 }
 
 export async function listAgents(db: Db): Promise<AgentRow[]> {
-  return db.select().from(agents).orderBy(asc(agents.id)).all();
+  return db.select().from(agents).orderBy(asc(agents.id));
 }
 
-/** Inside a db/ transaction: the credentials of these agents. */
-export function credentialRows(db: Db, agentIds: string[]): CredentialRow[] {
+/** The credentials of these agents (also inside a db/ transaction). */
+export async function credentialRows(db: Db, agentIds: string[]): Promise<CredentialRow[]> {
   if (agentIds.length === 0) return [];
-  return db.select().from(agentCredentials).where(inArray(agentCredentials.agentId, agentIds)).all();
+  return db.select().from(agentCredentials).where(inArray(agentCredentials.agentId, agentIds));
 }
 
 export async function agentCredentialsOf(db: Db, agentIds: string[]): Promise<CredentialRow[]> {
@@ -148,18 +149,20 @@ export interface StatusChange {
  * incident is recorded, only when the state actually changes. Undefined when the agent is not in
  * the inventory.
  */
-function changeKillSwitch(
+async function changeKillSwitch(
   db: Db,
   agentId: string,
   change: (a: AgentRow) => Pick<AgentRow, 'status' | 'blockedTools'>,
   by: StatusChange,
   at: string,
-): KillSwitchState | undefined {
+): Promise<KillSwitchState | undefined> {
   const signer = auditSignerOf(db);
-  const r = inTransaction(
+  const r = await inTransaction(
     db,
-    (tx) => {
-      const a = agentRow(tx, agentId);
+    async (tx) => {
+      // Two processes changing one agent take turns: each reads the state the other left.
+      await lockKeys(tx, [`agent:${agentId}`]);
+      const a = await agentRow(tx, agentId);
       if (!a) return undefined;
       const next = change(a);
       const same =
@@ -173,11 +176,11 @@ function changeKillSwitch(
         statusIncident: by.incidentId ?? null,
         statusChangedAt: at,
       };
-      tx.update(agents)
+      await tx
+        .update(agents)
         .set({ ...set, updatedAt: at })
-        .where(eq(agents.id, agentId))
-        .run();
-      const audit = insertAuditEntry(tx, signer, {
+        .where(eq(agents.id, agentId));
+      const audit = await insertAuditEntry(tx, signer, {
         at,
         actor: by.actor,
         action: next.status === a.status ? 'inventory.tools' : 'inventory.status',
@@ -238,7 +241,7 @@ export async function setToolsBlocked(
 
 /** Every agent's kill-switch version: what the OFREP event stream watches for changes. */
 export async function killSwitchVersions(db: Db): Promise<Map<string, number>> {
-  const rows = db.select({ id: agents.id, v: agents.statusVersion }).from(agents).all();
+  const rows = await db.select({ id: agents.id, v: agents.statusVersion }).from(agents);
   return new Map(rows.map((r) => [r.id, r.v]));
 }
 
@@ -247,14 +250,16 @@ export async function setCredentialStatus(
   credentialId: string,
   status: CredentialRow['status'],
 ): Promise<void> {
-  db.update(agentCredentials).set({ status }).where(eq(agentCredentials.id, credentialId)).run();
+  await inTransaction(db, async (tx) => {
+    await tx.update(agentCredentials).set({ status }).where(eq(agentCredentials.id, credentialId));
+  });
 }
 
 /** A rotation: the replacement is stored active (once) and the old credential set inactive. */
 export async function recordRotation(db: Db, oldId: string, replacement: CredentialRow): Promise<void> {
-  inTransaction(db, (tx) => {
-    tx.insert(agentCredentials).values(replacement).onConflictDoNothing().run();
-    tx.update(agentCredentials).set({ status: 'inactive' }).where(eq(agentCredentials.id, oldId)).run();
+  await inTransaction(db, async (tx) => {
+    await tx.insert(agentCredentials).values(replacement).onConflictDoNothing();
+    await tx.update(agentCredentials).set({ status: 'inactive' }).where(eq(agentCredentials.id, oldId));
   });
 }
 
@@ -264,20 +269,18 @@ export async function recordRotation(db: Db, oldId: string, replacement: Credent
  * the agent again (connectors/kill-switch.ts).
  */
 export async function openDisablingIncident(db: Db, agentId: string): Promise<string | undefined> {
-  const a = agentRow(db, agentId);
+  const a = await agentRow(db, agentId);
   if (a?.status !== 'disabled') return undefined;
-  const last = db
+  const [last] = await db
     .select({ incidentId: auditLog.incidentId })
     .from(auditLog)
     .where(and(eq(auditLog.action, 'inventory.status'), eq(auditLog.target, `agent:${agentId}`)))
     .orderBy(desc(auditLog.seq))
-    .limit(1)
-    .get();
+    .limit(1);
   if (!last?.incidentId) return undefined;
-  const inc = db
+  const [inc] = await db
     .select({ status: incidents.status })
     .from(incidents)
-    .where(eq(incidents.id, last.incidentId))
-    .get();
+    .where(eq(incidents.id, last.incidentId));
   return inc && inc.status !== 'closed' ? last.incidentId : undefined;
 }

@@ -1,5 +1,5 @@
 /**
- * Alerts, intake and the outbox in the database. Intake's write is one SQLite transaction that
+ * Alerts, intake and the outbox in the database. Intake's write is one transaction that
  * routes each alert to the open incident for its key (or opens a new one) and stores it in the
  * outbox; when `storeAlertBatches` resolves, the alerts survive a crash (synchronous=FULL), so
  * the caller may answer 202. The transaction takes the write lock up front (`immediate`), so
@@ -12,10 +12,9 @@ import crypto from 'node:crypto';
 import { and, count, desc, eq, gte, inArray, isNull, lte, max, ne, sql } from 'drizzle-orm';
 import type { Alert, Severity } from '../domain/alert';
 import type { IncidentMode } from '../domain/incident';
-import type { Db } from './client';
+import { dialectOf, inTransaction, lockKeys, rawRows, type Db } from './client';
 import { alerts, incidents, timeline } from './schema';
 
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export type IncidentRow = typeof incidents.$inferSelect;
 
 /** Where routing sent an alert (intake/routing.ts decides it; this is what storing needs). */
@@ -70,6 +69,7 @@ export function newAlertId(): string {
   return `alt_${crypto.randomBytes(12).toString('base64url')}`;
 }
 
+/** The hot statements of intake, SQLite's prepared once per connection. */
 function prepareIntake(db: Db) {
   const p = sql.placeholder;
   return {
@@ -111,22 +111,128 @@ function prepareIntake(db: Db) {
   };
 }
 
-type IntakeStatements = ReturnType<typeof prepareIntake>;
-type OpenIncident = NonNullable<ReturnType<IntakeStatements['openIncident']['get']>>;
+interface OpenIncident {
+  id: string;
+  status: IncidentRow['status'];
+  alertCount: number;
+}
 
-const intakeStatements = new WeakMap<Db, IntakeStatements>();
+type AlertValues = Omit<typeof alerts.$inferInsert, 'seq' | 'dispatchedAt'>;
+interface CountValues {
+  alertCount: number;
+  alertId: string;
+  at: string;
+  status: 'open' | 'resolved';
+  incidentId: string;
+}
 
-function intakeQueries(db: Db): IntakeStatements {
-  let q = intakeStatements.get(db);
-  if (!q) intakeStatements.set(db, (q = prepareIntake(db)));
-  return q;
+/**
+ * Intake's hot statements inside one transaction `tx`. `flush` writes what they buffered; it runs
+ * before the commit and before any read that must see those writes.
+ */
+interface IntakeStatements {
+  /** The open incidents of these keys, at once (PostgreSQL: one round trip; SQLite: none needed). */
+  openIncidents(keys: string[]): Promise<Map<string, OpenIncident>>;
+  openIncident(key: string): Promise<OpenIncident | undefined>;
+  insertAlert(v: AlertValues): Promise<void>;
+  countAlert(v: CountValues): Promise<void>;
+  flush(): Promise<void>;
+}
+
+const sqliteIntake = new WeakMap<object, ReturnType<typeof prepareIntake>>();
+
+/** Rows per multi-row INSERT (well under PostgreSQL's 65,535 bind parameters). */
+const INSERT_CHUNK = 1000;
+
+/**
+ * SQLite: statements prepared once on the connection (a transaction runs on it too), each run at
+ * once; a statement costs microseconds there. PostgreSQL: every statement is a round trip, so the
+ * alerts of a group go in multi-row INSERTs and each incident's counters in one UPDATE with its
+ * final values, at flush; built on the transaction's client (a statement prepared on the pool
+ * would run outside the transaction).
+ */
+function intakeStatements(db: Db, tx: Db): IntakeStatements {
+  if (dialectOf(db) === 'sqlite') {
+    let p = sqliteIntake.get(db.$client);
+    if (!p) sqliteIntake.set(db.$client, (p = prepareIntake(db)));
+    const prepared = p;
+    return {
+      openIncidents: async () => new Map(),
+      openIncident: async (key) => prepared.openIncident.get({ key }),
+      insertAlert: async (v) => {
+        prepared.insertAlert.run(v);
+      },
+      countAlert: async (v) => {
+        prepared.countAlert.run({ ...v });
+      },
+      flush: async () => undefined,
+    };
+  }
+  const rows: AlertValues[] = [];
+  const counts = new Map<string, CountValues>();
+  return {
+    openIncidents: async (keys) => {
+      if (keys.length === 0) return new Map();
+      const query = tx
+        .select({
+          key: incidents.key,
+          id: incidents.id,
+          status: incidents.status,
+          alertCount: incidents.alertCount,
+        })
+        .from(incidents)
+        .where(and(inArray(incidents.key, keys), ne(incidents.status, 'closed')));
+      const rows = await (query as unknown as { for(s: 'update'): typeof query }).for('update');
+      return new Map(rows.map(({ key, ...open }) => [key, open]));
+    },
+    openIncident: async (key) => {
+      const query = tx
+        .select({ id: incidents.id, status: incidents.status, alertCount: incidents.alertCount })
+        .from(incidents)
+        .where(and(eq(incidents.key, key), ne(incidents.status, 'closed')));
+      // Locked until commit: a close written meanwhile (the workflow's) waits, and one committed
+      // before is seen, so an alert never lands on, nor reopens, a closed incident.
+      const [row] = await (query as unknown as { for(s: 'update'): typeof query }).for('update');
+      return row;
+    },
+    insertAlert: async (v) => {
+      rows.push(v);
+    },
+    countAlert: async (v) => {
+      counts.set(v.incidentId, v);
+    },
+    flush: async () => {
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK)
+        await tx.insert(alerts).values(rows.slice(i, i + INSERT_CHUNK));
+      rows.length = 0;
+      for (const v of counts.values()) {
+        await tx
+          .update(incidents)
+          .set({
+            alertCount: v.alertCount,
+            latestAlertId: v.alertId,
+            lastAlertAt: v.at,
+            updatedAt: v.at,
+            status: v.status,
+          })
+          .where(eq(incidents.id, v.incidentId));
+      }
+      counts.clear();
+    },
+  };
 }
 
 /** The key to use: a grouped alert joins its group's incident still inside the window. */
-function resolveKey(tx: Tx, route: AlertPlacement, receivedAt: string): string {
+async function resolveKey(
+  q: IntakeStatements,
+  tx: Db,
+  route: AlertPlacement,
+  receivedAt: string,
+): Promise<string> {
   if (!route.grouped || route.windowMs === undefined) return route.key;
+  await q.flush(); // the group's incidents as this transaction left them
   const cutoff = new Date(Date.parse(receivedAt) - route.windowMs).toISOString();
-  const open = tx
+  const [open] = await tx
     .select({ key: incidents.key })
     .from(incidents)
     .where(
@@ -137,48 +243,45 @@ function resolveKey(tx: Tx, route: AlertPlacement, receivedAt: string): string {
       ),
     )
     .orderBy(desc(incidents.lastAlertAt))
-    .get();
+    .limit(1);
   return open?.key ?? `${route.key}@${receivedAt}`;
 }
 
 /** Opens the next incident for a key (seq counts the key's incidents); returns its id. */
-function openIncident(
-  tx: Tx,
+async function openIncident(
+  tx: Db,
   key: string,
   item: PlacedAlert,
   receivedAt: string,
   workflowIdFor: WorkflowIdFor,
-): string {
+): Promise<string> {
   const { alert, route } = item;
-  const last = tx
+  const [last] = await tx
     .select({ seq: max(incidents.seq) })
     .from(incidents)
-    .where(eq(incidents.key, key))
-    .get();
+    .where(eq(incidents.key, key));
   const seq = (last?.seq ?? 0) + 1;
   const id = incidentIdFor(key, seq);
-  tx.insert(incidents)
-    .values({
-      id,
-      key,
-      seq,
-      groupKey: route.grouped ? route.key : null,
-      workflowId: workflowIdFor(id),
-      source: alert.source,
-      title: alert.title,
-      severity: route.severity,
-      status: 'open',
-      mode: route.mode,
-      phase: 'new',
-      agentId: alert.agentId ?? null,
-      playbookId: route.playbookId ?? null,
-      alertCount: 0,
-      firstAlertAt: receivedAt,
-      lastAlertAt: receivedAt,
-      openedAt: receivedAt,
-      updatedAt: receivedAt,
-    })
-    .run();
+  await tx.insert(incidents).values({
+    id,
+    key,
+    seq,
+    groupKey: route.grouped ? route.key : null,
+    workflowId: workflowIdFor(id),
+    source: alert.source,
+    title: alert.title,
+    severity: route.severity,
+    status: 'open',
+    mode: route.mode,
+    phase: 'new',
+    agentId: alert.agentId ?? null,
+    playbookId: route.playbookId ?? null,
+    alertCount: 0,
+    firstAlertAt: receivedAt,
+    lastAlertAt: receivedAt,
+    openedAt: receivedAt,
+    updatedAt: receivedAt,
+  });
   return id;
 }
 
@@ -212,9 +315,10 @@ function changeOf(open: OpenIncident, item: PlacedAlert, receivedAt: string): In
   return { status, resolvedAt: undefined };
 }
 
-function noteOn(tx: Tx, incidentId: string, alertId: string, note: IntakeNote | undefined, at: string) {
+async function noteOn(tx: Db, incidentId: string, alertId: string, note: IntakeNote | undefined, at: string) {
   if (!note) return;
-  tx.insert(timeline)
+  await tx
+    .insert(timeline)
     .values({
       incidentId,
       at,
@@ -224,13 +328,19 @@ function noteOn(tx: Tx, incidentId: string, alertId: string, note: IntakeNote | 
       data: { alertId, ...note.data },
       eventKey: `${incidentId}:${note.kind}:${alertId}`,
     })
-    .onConflictDoNothing()
-    .run();
+    .onConflictDoNothing();
 }
 
-function insertAlertRow(q: IntakeStatements, id: string, incidentId: string, item: PlacedAlert, at: string) {
+async function insertAlertRow(
+  q: IntakeStatements,
+  tx: Db,
+  id: string,
+  incidentId: string,
+  item: PlacedAlert,
+  at: string,
+) {
   const { alert, route } = item;
-  q.insertAlert.run({
+  await q.insertAlert({
     id,
     incidentId,
     source: alert.source,
@@ -247,46 +357,69 @@ function insertAlertRow(q: IntakeStatements, id: string, incidentId: string, ite
   });
 }
 
-function storeOne(
+/** Within one intake transaction: each key's open incident as the alerts stored so far left it. */
+type OpenByKey = Map<string, OpenIncident>;
+
+async function storeOne(
   q: IntakeStatements,
-  tx: Tx,
+  seen: OpenByKey,
+  tx: Db,
   item: PlacedAlert,
   receivedAt: string,
   workflowIdFor: WorkflowIdFor,
-): StoredAlert {
-  const key = resolveKey(tx, item.route, receivedAt);
-  const open = q.openIncident.get({ key });
+): Promise<StoredAlert> {
+  const key = await resolveKey(q, tx, item.route, receivedAt);
+  const open = seen.get(key) ?? (await q.openIncident(key));
   const attachOnly = item.alert.status === 'resolved' || item.alert.acknowledgement === true;
   if (!open && attachOnly) return { alertId: null, incidentId: null, deduplicated: false };
   const alertId = newAlertId();
-  const incidentId = open ? open.id : openIncident(tx, key, item, receivedAt, workflowIdFor);
+  const incidentId = open ? open.id : await openIncident(tx, key, item, receivedAt, workflowIdFor);
   const change: IncidentChange = open
     ? changeOf(open, item, receivedAt)
     : { status: 'open', resolvedAt: undefined };
-  noteOn(tx, incidentId, alertId, change.note, receivedAt);
-  for (const note of item.route.notes ?? []) noteOn(tx, incidentId, alertId, note, receivedAt);
-  insertAlertRow(q, alertId, incidentId, item, receivedAt);
+  await noteOn(tx, incidentId, alertId, change.note, receivedAt);
+  for (const note of item.route.notes ?? []) await noteOn(tx, incidentId, alertId, note, receivedAt);
+  await insertAlertRow(q, tx, alertId, incidentId, item, receivedAt);
   const alertCount = (open?.alertCount ?? 0) + 1;
-  q.countAlert.run({ alertCount, alertId, at: receivedAt, status: change.status, incidentId });
+  await q.countAlert({ alertCount, alertId, at: receivedAt, status: change.status, incidentId });
+  seen.set(key, { id: incidentId, status: change.status, alertCount });
   if (change.resolvedAt !== undefined) {
-    tx.update(incidents).set({ resolvedAt: change.resolvedAt }).where(eq(incidents.id, incidentId)).run();
+    await tx.update(incidents).set({ resolvedAt: change.resolvedAt }).where(eq(incidents.id, incidentId));
   }
   return { alertId, incidentId, deduplicated: open !== undefined };
 }
 
 /**
  * Several requests' alerts in ONE transaction (one fsync): the unit of group commit. Resolves
- * once the transaction has committed; rejects, storing nothing, if any alert fails.
+ * once the transaction has committed; rejects, storing nothing, if any alert fails. Other API
+ * processes (PostgreSQL) storing alerts for the same keys wait for the key locks taken first, so
+ * the lookup-then-open of an incident is atomic across processes as well.
  */
 export async function storeAlertBatches(
   db: Db,
   batches: IntakeBatch[],
   workflowIdFor: WorkflowIdFor,
 ): Promise<StoredAlert[][]> {
-  const q = intakeQueries(db);
-  return db.transaction(
-    (tx) => batches.map((b) => b.items.map((item) => storeOne(q, tx, item, b.receivedAt, workflowIdFor))),
-    { behavior: 'immediate' },
+  const keys = batches.flatMap((b) => b.items.map((i) => `incident-key:${i.route.key}`));
+  return inTransaction(
+    db,
+    async (tx) => {
+      await lockKeys(tx, keys);
+      const q = intakeStatements(db, tx);
+      // Keys of ungrouped alerts are known up front: their open incidents in one read. A key
+      // with none is looked up again when its first alert is stored (it may open one first).
+      const direct = batches.flatMap((b) => b.items.filter((i) => !i.route.grouped).map((i) => i.route.key));
+      const seen: OpenByKey = await q.openIncidents([...new Set(direct)]);
+      const stored: StoredAlert[][] = [];
+      for (const b of batches) {
+        const list: StoredAlert[] = [];
+        for (const item of b.items) list.push(await storeOne(q, seen, tx, item, b.receivedAt, workflowIdFor));
+        stored.push(list);
+      }
+      await q.flush();
+      return stored;
+    },
+    'immediate',
   );
 }
 
@@ -300,18 +433,20 @@ export interface PendingAlert {
   receivedAt: string;
 }
 
+const pendingFields = {
+  seq: alerts.seq,
+  id: alerts.id,
+  incidentId: alerts.incidentId,
+  title: alerts.title,
+  status: alerts.status,
+  receivedAt: alerts.receivedAt,
+};
+
 function prepareOutbox(db: Db) {
   const p = sql.placeholder;
   return {
     undispatched: db
-      .select({
-        seq: alerts.seq,
-        id: alerts.id,
-        incidentId: alerts.incidentId,
-        title: alerts.title,
-        status: alerts.status,
-        receivedAt: alerts.receivedAt,
-      })
+      .select(pendingFields)
       .from(alerts)
       .where(isNull(alerts.dispatchedAt))
       .orderBy(alerts.seq)
@@ -343,50 +478,160 @@ function prepareOutbox(db: Db) {
   };
 }
 
-type OutboxStatements = ReturnType<typeof prepareOutbox>;
-const outboxStatements = new WeakMap<Db, OutboxStatements>();
+/** The outbox's statements: SQLite's prepared once per connection, PostgreSQL's built per call. */
+interface OutboxStatements {
+  undispatched(limit: number): Promise<PendingAlert[]>;
+  pendingCount(): Promise<number>;
+  incident(id: string): Promise<IncidentRow | undefined>;
+  countUpTo(id: string, seq: number): Promise<number>;
+  firstLabels(id: string): Promise<Record<string, string> | undefined>;
+}
+
+const outboxStatements = new WeakMap<object, OutboxStatements>();
 
 function outboxQueries(db: Db): OutboxStatements {
-  let q = outboxStatements.get(db);
-  if (!q) outboxStatements.set(db, (q = prepareOutbox(db)));
+  let q = outboxStatements.get(db.$client);
+  if (q) return q;
+  if (dialectOf(db) === 'postgres') {
+    q = {
+      undispatched: (limit) =>
+        db
+          .select(pendingFields)
+          .from(alerts)
+          .where(isNull(alerts.dispatchedAt))
+          .orderBy(alerts.seq)
+          .limit(limit),
+      pendingCount: async () =>
+        (await db.select({ n: count() }).from(alerts).where(isNull(alerts.dispatchedAt)))[0]?.n ?? 0,
+      incident: async (id) => (await db.select().from(incidents).where(eq(incidents.id, id)))[0],
+      countUpTo: async (id, seq) =>
+        (
+          await db
+            .select({ n: count() })
+            .from(alerts)
+            .where(and(eq(alerts.incidentId, id), lte(alerts.seq, seq)))
+        )[0]?.n ?? 0,
+      firstLabels: async (id) =>
+        (
+          await db
+            .select({ labels: alerts.labels })
+            .from(alerts)
+            .where(eq(alerts.incidentId, id))
+            .orderBy(alerts.seq)
+            .limit(1)
+        )[0]?.labels,
+    };
+  } else {
+    const p = prepareOutbox(db);
+    q = {
+      undispatched: async (limit) => p.undispatched.all({ limit }),
+      pendingCount: async () => p.pendingCount.get()?.n ?? 0,
+      incident: async (id) => p.incident.get({ id }),
+      countUpTo: async (id, seq) => p.countUpTo.get({ id, seq })?.n ?? 0,
+      firstLabels: async (id) => p.firstLabels.get({ id })?.labels,
+    };
+    sqliteMarkers.set(db.$client, p.markDispatched);
+  }
+  outboxStatements.set(db.$client, q);
   return q;
 }
 
+const sqliteMarkers = new WeakMap<object, ReturnType<typeof prepareOutbox>['markDispatched']>();
+
 /** The oldest undispatched alerts, in seq order. */
 export async function undispatchedAlerts(db: Db, limit: number): Promise<PendingAlert[]> {
-  return outboxQueries(db).undispatched.all({ limit });
+  return outboxQueries(db).undispatched(limit);
 }
 
 export async function undispatchedCount(db: Db): Promise<number> {
-  return outboxQueries(db).pendingCount.get()?.n ?? 0;
+  return outboxQueries(db).pendingCount();
 }
 
 /** The incident row the outbox builds a workflow start from. */
 export async function incidentToDispatch(db: Db, incidentId: string): Promise<IncidentRow | undefined> {
-  return outboxQueries(db).incident.get({ id: incidentId });
+  return outboxQueries(db).incident(incidentId);
 }
 
 /** How many alerts an incident has up to and including `seq` (the batch's total). */
 export async function alertCountUpTo(db: Db, incidentId: string, seq: number): Promise<number> {
-  return outboxQueries(db).countUpTo.get({ id: incidentId, seq })?.n ?? 0;
+  return outboxQueries(db).countUpTo(incidentId, seq);
 }
 
 /** The labels of an incident's first alert, which choose its playbook. */
 export async function firstAlertLabels(db: Db, incidentId: string): Promise<Record<string, string>> {
-  return outboxQueries(db).firstLabels.get({ id: incidentId })?.labels ?? {};
+  return (await outboxQueries(db).firstLabels(incidentId)) ?? {};
+}
+
+/** What one dispatch pass delivered (marked dispatched), and the error that stopped it, if any. */
+export interface DispatchPass {
+  done: { seq: number; at: string }[];
+  failure?: { err: unknown };
+}
+
+/**
+ * One outbox pass over up to `limit` undispatched rows, in seq order: `deliver` signals them and
+ * says which it delivered, and those are marked dispatched in one transaction (one fsync).
+ *
+ * PostgreSQL, where several API processes run an outbox: the rows are claimed `FOR UPDATE SKIP
+ * LOCKED` in a transaction held open while they are delivered, so each stored row is dispatched
+ * by one process at a time and the others take the next ones. A process that dies mid-dispatch
+ * drops its connection, the server rolls its claim back and the rows are free for the others
+ * again (they re-send what it signalled; delivery is at-least-once and the workflow drops a batch
+ * it has counted). SQLite has one API process: it reads, delivers and then marks, so intake's
+ * writes never wait for Temporal.
+ */
+export async function dispatchPending(
+  db: Db,
+  limit: number,
+  deliver: (rows: PendingAlert[]) => Promise<DispatchPass>,
+): Promise<DispatchPass & { rows: number }> {
+  if (dialectOf(db) === 'postgres') {
+    return inTransaction(db, async (tx) => {
+      const rows = await rawRows<PendingAlert>(
+        tx,
+        sql`SELECT seq, id, incident_id AS "incidentId", title, status, received_at AS "receivedAt"
+          FROM alerts WHERE dispatched_at IS NULL ORDER BY seq LIMIT ${limit} FOR UPDATE SKIP LOCKED`,
+      );
+      if (rows.length === 0) return { rows: 0, done: [] };
+      const pass = await deliver(rows);
+      for (const chunk of chunks(pass.done, 1000)) {
+        const at = chunk[0]!.at;
+        await tx
+          .update(alerts)
+          .set({ dispatchedAt: at })
+          .where(
+            inArray(
+              alerts.seq,
+              chunk.map((d) => d.seq),
+            ),
+          );
+      }
+      return { rows: rows.length, ...pass };
+    });
+  }
+  const rows = await undispatchedAlerts(db, limit);
+  if (rows.length === 0) return { rows: 0, done: [] };
+  const pass = await deliver(rows);
+  await markDispatched(db, pass.done);
+  return { rows: rows.length, ...pass };
+}
+
+function chunks<T>(list: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
 }
 
 /** An incident's intake notes of these kinds (see IntakeNote), oldest first. */
 export async function intakeNotes(db: Db, incidentId: string, kinds: string[]): Promise<IntakeNote[]> {
   if (kinds.length === 0) return [];
-  const rows = db
+  const rows = await db
     .select({ kind: timeline.kind, message: timeline.message, data: timeline.data })
     .from(timeline)
     .where(
       and(eq(timeline.incidentId, incidentId), eq(timeline.actor, 'intake'), inArray(timeline.kind, kinds)),
     )
-    .orderBy(timeline.id)
-    .all();
+    .orderBy(timeline.id);
   return rows.map((r) => ({
     kind: r.kind,
     message: r.message,
@@ -397,8 +642,15 @@ export async function intakeNotes(db: Db, incidentId: string, kinds: string[]): 
 /** Marks delivered rows in one transaction (one fsync for the whole pass). */
 export async function markDispatched(db: Db, done: { seq: number; at: string }[]): Promise<void> {
   if (done.length === 0) return;
-  const q = outboxQueries(db);
-  db.transaction(() => {
-    for (const d of done) q.markDispatched.run(d);
+  if (dialectOf(db) === 'postgres') {
+    await inTransaction(db, async (tx) => {
+      for (const d of done) await tx.update(alerts).set({ dispatchedAt: d.at }).where(eq(alerts.seq, d.seq));
+    });
+    return;
+  }
+  outboxQueries(db);
+  const mark = sqliteMarkers.get(db.$client)!;
+  await inTransaction(db, async () => {
+    for (const d of done) mark.run(d);
   });
 }

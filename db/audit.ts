@@ -17,10 +17,13 @@ import path from 'node:path';
 import { and, asc, desc, eq, gte, inArray, or, sql } from 'drizzle-orm';
 import type { AuditHeadExport } from '../domain/audit-head';
 import { auditSignedMessage, auditSignerOf, type AuditSigner, type AuditVerifier } from './audit-signer';
-import { dataDirOf, inTransaction, isInMemory, type Db } from './client';
+import { dataDirOf, inTransaction, isInMemory, jsonField, lockKeys, type Db } from './client';
 import { auditLog } from './schema';
 
 export const GENESIS_HASH = '0'.repeat(64);
+
+/** The lock (db/client lockKeys) every append holds from reading the head to its commit. */
+const AUDIT_CHAIN_LOCK = 'firebreak:audit-chain';
 
 export type AuditRow = typeof auditLog.$inferSelect;
 
@@ -62,8 +65,14 @@ function entryHash(row: Omit<AuditRow, 'hash' | 'signature' | 'kid'>): string {
  * (unsigned without one, which `verifyAuditChain` reports). The caller opened the transaction
  * with `behavior: 'immediate'` and calls `recordAuditHead` after the commit.
  */
-export function insertAuditEntry(tx: Db, signer: AuditSigner | undefined, e: AuditContent): AuditRow {
-  const head = tx.select().from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
+export async function insertAuditEntry(
+  tx: Db,
+  signer: AuditSigner | undefined,
+  e: AuditContent,
+): Promise<AuditRow> {
+  // Across processes (PostgreSQL), appenders take turns: the head read here stays the head.
+  await lockKeys(tx, [AUDIT_CHAIN_LOCK]);
+  const [head] = await tx.select().from(auditLog).orderBy(desc(auditLog.seq)).limit(1);
   const base = { seq: (head?.seq ?? 0) + 1, ...e, prevHash: head?.hash ?? GENESIS_HASH };
   const hash = entryHash(base);
   const row: AuditRow = {
@@ -72,14 +81,14 @@ export function insertAuditEntry(tx: Db, signer: AuditSigner | undefined, e: Aud
     signature: signer ? signer.sign(auditSignedMessage(hash)).toString('base64') : null,
     kid: signer?.kid ?? null,
   };
-  tx.insert(auditLog).values(row).run();
+  await tx.insert(auditLog).values(row);
   return row;
 }
 
 /** Appends one entry; reading the chain head and inserting happen in one write transaction. */
 export async function appendAuditEntry(db: Db, e: AuditContent): Promise<AuditRow> {
   const signer = auditSignerOf(db);
-  const row = inTransaction(db, (tx) => insertAuditEntry(tx, signer, e), 'immediate');
+  const row = await inTransaction(db, (tx) => insertAuditEntry(tx, signer, e), 'immediate');
   recordAuditHead(db, row);
   return row;
 }
@@ -110,7 +119,8 @@ function readHead(db: Db): { seq: number; hash: string } | undefined {
 
 /** The newest entry: what `audit export` hands to an external system. */
 export async function auditChainHead(db: Db): Promise<AuditRow | undefined> {
-  return db.select().from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
+  const [head] = await db.select().from(auditLog).orderBy(desc(auditLog.seq)).limit(1);
+  return head;
 }
 
 export interface AuditVerification {
@@ -148,7 +158,7 @@ function entryProblem(
 }
 
 export async function verifyAuditChain(db: Db, opts: AuditVerifyOptions): Promise<AuditVerification> {
-  const rows = db.select().from(auditLog).orderBy(asc(auditLog.seq)).all();
+  const rows = await db.select().from(auditLog).orderBy(asc(auditLog.seq));
   let prev = GENESIS_HASH;
   for (const [i, row] of rows.entries()) {
     const problem = entryProblem(row, i + 1, prev, opts.key);
@@ -216,27 +226,29 @@ export async function auditEntriesForAgent(db: Db, agentId: string, since: strin
         or(
           eq(auditLog.target, target),
           sql`${auditLog.target} LIKE ${`${likeLiteral(target)}/%`} ESCAPE '\\'`,
-          sql`json_extract(${auditLog.inputs}, '$.agent_id') = ${agentId}`,
+          sql`${jsonField(db, auditLog.inputs, 'agent_id')} = ${agentId}`,
         ),
       ),
     )
-    .orderBy(asc(auditLog.seq))
-    .all();
+    .orderBy(asc(auditLog.seq));
 }
 
 /** Every entry, in chain order. */
 export async function auditEntries(db: Db): Promise<AuditRow[]> {
-  return db.select().from(auditLog).orderBy(asc(auditLog.seq)).all();
+  return db.select().from(auditLog).orderBy(asc(auditLog.seq));
 }
 
-/** Inside a db/ transaction: an incident's entries, optionally only those with these outcomes. */
-export function incidentAuditRows(db: Db, incidentId: string, outcomes?: string[]): AuditRow[] {
+/** An incident's entries, optionally only those with these outcomes. */
+export async function incidentAuditRows(
+  db: Db,
+  incidentId: string,
+  outcomes?: string[],
+): Promise<AuditRow[]> {
   return db
     .select()
     .from(auditLog)
     .where(
       and(eq(auditLog.incidentId, incidentId), outcomes ? inArray(auditLog.outcome, outcomes) : undefined),
     )
-    .orderBy(asc(auditLog.seq))
-    .all();
+    .orderBy(asc(auditLog.seq));
 }

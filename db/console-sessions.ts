@@ -5,40 +5,40 @@
  */
 import crypto from 'node:crypto';
 import { and, eq, gt, lte } from 'drizzle-orm';
-import type { Db } from './client';
+import { inTransaction, type Db } from './client';
 import { consoleSessions, issuedTokens } from './schema';
 
 const digest = (secret: string) => crypto.createHash('sha256').update(secret).digest('hex');
 
 export type ConsoleRowKind = 'session' | 'login';
 
-export function putConsoleRow(
+export async function putConsoleRow(
   db: Db,
   kind: ConsoleRowKind,
   secret: string,
   data: Record<string, unknown>,
   nowMs: number,
   ttlMs: number,
-): void {
-  db.insert(consoleSessions)
-    .values({
+): Promise<void> {
+  await inTransaction(db, async (tx) => {
+    await tx.insert(consoleSessions).values({
       idSha256: digest(secret),
       kind,
       data,
       createdAt: new Date(nowMs).toISOString(),
       expiresAt: nowMs + ttlMs,
-    })
-    .run();
-  db.delete(consoleSessions).where(lte(consoleSessions.expiresAt, nowMs)).run();
+    });
+    await tx.delete(consoleSessions).where(lte(consoleSessions.expiresAt, nowMs));
+  });
 }
 
-export function getConsoleRow(
+export async function getConsoleRow(
   db: Db,
   kind: ConsoleRowKind,
   secret: string,
   nowMs: number,
-): Record<string, unknown> | undefined {
-  return db
+): Promise<Record<string, unknown> | undefined> {
+  const [row] = await db
     .select()
     .from(consoleSessions)
     .where(
@@ -47,52 +47,58 @@ export function getConsoleRow(
         eq(consoleSessions.kind, kind),
         gt(consoleSessions.expiresAt, nowMs),
       ),
-    )
-    .get()?.data;
+    );
+  return row?.data;
 }
 
 /** Removes a row and returns what it held: a sign-in state is used once. */
-export function takeConsoleRow(
+export async function takeConsoleRow(
   db: Db,
   kind: ConsoleRowKind,
   secret: string,
   nowMs: number,
-): Record<string, unknown> | undefined {
-  const data = getConsoleRow(db, kind, secret, nowMs);
-  db.delete(consoleSessions)
-    .where(eq(consoleSessions.idSha256, digest(secret)))
-    .run();
-  return data;
+): Promise<Record<string, unknown> | undefined> {
+  return inTransaction(db, async (tx) => {
+    const data = await getConsoleRow(tx, kind, secret, nowMs);
+    await tx.delete(consoleSessions).where(eq(consoleSessions.idSha256, digest(secret)));
+    return data;
+  });
 }
 
-export function deleteConsoleRow(db: Db, secret: string): void {
-  db.delete(consoleSessions)
-    .where(eq(consoleSessions.idSha256, digest(secret)))
-    .run();
+export async function deleteConsoleRow(db: Db, secret: string): Promise<void> {
+  await inTransaction(db, async (tx) => {
+    await tx.delete(consoleSessions).where(eq(consoleSessions.idSha256, digest(secret)));
+  });
 }
 
-export function putIssuedToken(
+export async function putIssuedToken(
   db: Db,
   token: string,
   user: Record<string, unknown>,
   nowMs: number,
   expiresAtMs: number,
-): void {
-  db.insert(issuedTokens)
-    .values({ sha256: digest(token), user, createdAt: new Date(nowMs).toISOString(), expiresAt: expiresAtMs })
-    .run();
-  db.delete(issuedTokens).where(lte(issuedTokens.expiresAt, nowMs)).run();
+): Promise<void> {
+  await inTransaction(db, async (tx) => {
+    await tx
+      .insert(issuedTokens)
+      .values({
+        sha256: digest(token),
+        user,
+        createdAt: new Date(nowMs).toISOString(),
+        expiresAt: expiresAtMs,
+      });
+    await tx.delete(issuedTokens).where(lte(issuedTokens.expiresAt, nowMs));
+  });
 }
 
 /** The user an issued token was issued to, with its expiry, or undefined when unknown. */
-export function issuedToken(
+export async function issuedToken(
   db: Db,
   token: string,
-): { user: Record<string, unknown>; expiresAtMs: number } | undefined {
-  const row = db
+): Promise<{ user: Record<string, unknown>; expiresAtMs: number } | undefined> {
+  const [row] = await db
     .select()
     .from(issuedTokens)
-    .where(eq(issuedTokens.sha256, digest(token)))
-    .get();
+    .where(eq(issuedTokens.sha256, digest(token)));
   return row ? { user: row.user, expiresAtMs: row.expiresAt } : undefined;
 }

@@ -4,17 +4,20 @@
  * workflow starts and when it is scored, and finished with its result.
  */
 import { desc, eq } from 'drizzle-orm';
-import type { Db } from './client';
+import { inTransaction, type Db } from './client';
 import { drills } from './schema';
 
 export type DrillRow = typeof drills.$inferSelect;
 
 export async function insertDrill(db: Db, row: Omit<DrillRow, 'finishedAt' | 'result'>): Promise<void> {
-  db.insert(drills).values(row).run();
+  await inTransaction(db, async (tx) => {
+    await tx.insert(drills).values(row);
+  });
 }
 
 export async function drillRow(db: Db, incidentId: string): Promise<DrillRow | undefined> {
-  return db.select().from(drills).where(eq(drills.incidentId, incidentId)).get();
+  const [row] = await db.select().from(drills).where(eq(drills.incidentId, incidentId));
+  return row;
 }
 
 export async function finishDrill(
@@ -24,10 +27,12 @@ export async function finishDrill(
   result: Record<string, unknown>,
   at: string,
 ): Promise<void> {
-  db.update(drills).set({ status, result, finishedAt: at }).where(eq(drills.incidentId, incidentId)).run();
+  await inTransaction(db, async (tx) => {
+    await tx.update(drills).set({ status, result, finishedAt: at }).where(eq(drills.incidentId, incidentId));
+  });
 }
 
 /** The newest drills first (the console's drill list). */
 export async function listDrills(db: Db, limit: number): Promise<DrillRow[]> {
-  return db.select().from(drills).orderBy(desc(drills.startedAt)).limit(limit).all();
+  return db.select().from(drills).orderBy(desc(drills.startedAt)).limit(limit);
 }

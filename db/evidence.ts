@@ -3,24 +3,21 @@
  * its hash and size. The artifacts themselves are files (activities/evidence-store.ts).
  */
 import { and, asc, eq } from 'drizzle-orm';
-import type { Db } from './client';
+import { inTransaction, type Db } from './client';
 import { evidence } from './schema';
 
 export type CustodyRow = typeof evidence.$inferSelect;
 
 /** Records custody once per (incident, artifact): a repeat collection keeps the first record. */
 export async function recordCustody(db: Db, row: Omit<CustodyRow, 'id'>): Promise<void> {
-  db.insert(evidence).values(row).onConflictDoNothing().run();
+  await inTransaction(db, async (tx) => {
+    await tx.insert(evidence).values(row).onConflictDoNothing();
+  });
 }
 
-/** Inside a db/ transaction: an incident's custody records in the order collected. */
-export function custodyRows(db: Db, incidentId: string): CustodyRow[] {
-  return db
-    .select()
-    .from(evidence)
-    .where(eq(evidence.incidentId, incidentId))
-    .orderBy(asc(evidence.id))
-    .all();
+/** An incident's custody records in the order collected (also inside a db/ transaction). */
+export async function custodyRows(db: Db, incidentId: string): Promise<CustodyRow[]> {
+  return db.select().from(evidence).where(eq(evidence.incidentId, incidentId)).orderBy(asc(evidence.id));
 }
 
 export async function custodyOf(db: Db, incidentId: string): Promise<CustodyRow[]> {
@@ -32,9 +29,9 @@ export async function custodyRecord(
   incidentId: string,
   sha256: string,
 ): Promise<CustodyRow | undefined> {
-  return db
+  const [row] = await db
     .select()
     .from(evidence)
-    .where(and(eq(evidence.incidentId, incidentId), eq(evidence.sha256, sha256)))
-    .get();
+    .where(and(eq(evidence.incidentId, incidentId), eq(evidence.sha256, sha256)));
+  return row;
 }

@@ -4,23 +4,26 @@
  * benchmark's backlog. Intake writes and dispatches them (db/alerts.ts).
  */
 import { and, asc, count, eq, gte, isNull, or } from 'drizzle-orm';
-import type { Db } from './client';
+import { inTransaction, type Db } from './client';
 import { alerts } from './schema';
 
 export type AlertRow = typeof alerts.$inferSelect;
 
 export async function getAlert(db: Db, alertId: string): Promise<AlertRow | undefined> {
-  return db.select().from(alerts).where(eq(alerts.id, alertId)).get();
+  const [row] = await db.select().from(alerts).where(eq(alerts.id, alertId));
+  return row;
 }
 
 /** Stores an alert row as given, attached to an existing incident (intake's path is db/alerts). */
 export async function insertAlert(db: Db, row: typeof alerts.$inferInsert): Promise<void> {
-  db.insert(alerts).values(row).run();
+  await inTransaction(db, async (tx) => {
+    await tx.insert(alerts).values(row);
+  });
 }
 
-/** Inside a db/ transaction: an incident's alerts in the order received. */
-export function incidentAlertRows(db: Db, incidentId: string): AlertRow[] {
-  return db.select().from(alerts).where(eq(alerts.incidentId, incidentId)).orderBy(asc(alerts.seq)).all();
+/** An incident's alerts in the order received (also inside a db/ transaction). */
+export async function incidentAlertRows(db: Db, incidentId: string): Promise<AlertRow[]> {
+  return db.select().from(alerts).where(eq(alerts.incidentId, incidentId)).orderBy(asc(alerts.seq));
 }
 
 export async function alertsOfIncident(db: Db, incidentId: string): Promise<AlertRow[]> {
@@ -40,16 +43,17 @@ export async function alertsForEvidence(
     .where(
       or(eq(alerts.incidentId, incidentId), and(eq(alerts.agentId, agentId), gte(alerts.receivedAt, since))),
     )
-    .orderBy(asc(alerts.seq))
-    .all();
+    .orderBy(asc(alerts.seq));
 }
 
 /** Every alert stored, dispatched or not. */
 export async function countAlerts(db: Db): Promise<number> {
-  return db.select({ n: count() }).from(alerts).get()?.n ?? 0;
+  const [row] = await db.select({ n: count() }).from(alerts);
+  return row?.n ?? 0;
 }
 
 /** Alerts stored but not yet handed to their incident workflow. */
 export async function undispatchedAlertCount(db: Db): Promise<number> {
-  return db.select({ n: count() }).from(alerts).where(isNull(alerts.dispatchedAt)).get()?.n ?? 0;
+  const [row] = await db.select({ n: count() }).from(alerts).where(isNull(alerts.dispatchedAt));
+  return row?.n ?? 0;
 }

@@ -17,16 +17,15 @@ export type PlaybookStepRow = typeof playbookSteps.$inferSelect;
 
 /** The latest state of each playbook step of an incident. */
 export async function playbookStepsOf(db: Db, incidentId: string): Promise<PlaybookStepRow[]> {
-  return db.select().from(playbookSteps).where(eq(playbookSteps.incidentId, incidentId)).all();
+  return db.select().from(playbookSteps).where(eq(playbookSteps.incidentId, incidentId));
 }
 
 /** How many incidents have this step in this status (benchmarks watch a fleet converge). */
 export async function countStepsIn(db: Db, stepId: string, status: string): Promise<number> {
-  const row = db
+  const [row] = await db
     .select({ n: count() })
     .from(playbookSteps)
-    .where(and(eq(playbookSteps.stepId, stepId), eq(playbookSteps.status, status)))
-    .get();
+    .where(and(eq(playbookSteps.stepId, stepId), eq(playbookSteps.status, status)));
   return row?.n ?? 0;
 }
 
@@ -91,8 +90,9 @@ export type ProjectionWriteInput =
   | { kind: 'recordIncidentStarted'; input: StartWrite };
 
 /** A playbook step changed state: upsert its row and add the transition to the timeline. */
-function writeStep(db: Db, r: StepWrite, now: string): void {
-  db.insert(playbookSteps)
+async function writeStep(db: Db, r: StepWrite, now: string): Promise<void> {
+  await db
+    .insert(playbookSteps)
     .values({
       incidentId: r.incidentId,
       stepId: r.stepId,
@@ -105,9 +105,8 @@ function writeStep(db: Db, r: StepWrite, now: string): void {
     .onConflictDoUpdate({
       target: [playbookSteps.incidentId, playbookSteps.stepId],
       set: { status: r.status, data: r.data ?? null, updatedAt: r.at },
-    })
-    .run();
-  insertTimelineEvent(
+    });
+  await insertTimelineEvent(
     db,
     {
       incidentId: r.incidentId,
@@ -123,14 +122,14 @@ function writeStep(db: Db, r: StepWrite, now: string): void {
 }
 
 /** Entering a phase, or reaching its milestone (assessed, contained, …, closed). */
-function writePhase(db: Db, input: PhaseWrite, now: string): void {
+async function writePhase(db: Db, input: PhaseWrite, now: string): Promise<void> {
   if (!input.milestone) {
-    db.update(incidents)
+    await db
+      .update(incidents)
       .set({ phase: input.phase, updatedAt: now })
-      .where(eq(incidents.id, input.incidentId))
-      .run();
+      .where(eq(incidents.id, input.incidentId));
   }
-  insertTimelineEvent(
+  await insertTimelineEvent(
     db,
     {
       incidentId: input.incidentId,
@@ -146,7 +145,7 @@ function writePhase(db: Db, input: PhaseWrite, now: string): void {
 }
 
 /** The workflow started: pin its playbook on the incident row and note it in the timeline. */
-function writeIncidentStarted(db: Db, input: StartWrite, now: string): void {
+async function writeIncidentStarted(db: Db, input: StartWrite, now: string): Promise<void> {
   const pinned = input.playbook
     ? {
         playbookId: input.playbook.id,
@@ -154,14 +153,14 @@ function writeIncidentStarted(db: Db, input: StartWrite, now: string): void {
         playbookHash: input.playbook.hash,
       }
     : {};
-  const updated = db
+  const updated = await db
     .update(incidents)
     .set({ startedAt: input.at, phase: input.phase, updatedAt: now, ...pinned })
     .where(eq(incidents.id, input.incidentId))
-    .run();
-  if (updated.changes === 0)
+    .returning({ id: incidents.id });
+  if (updated.length === 0)
     throw new IncidentNotFound(`incident ${input.incidentId} has no row: intake must create it`);
-  insertTimelineEvent(
+  await insertTimelineEvent(
     db,
     {
       incidentId: input.incidentId,
@@ -179,17 +178,17 @@ function writeIncidentStarted(db: Db, input: StartWrite, now: string): void {
 }
 
 /** Marks the incident as needing attention (the first reason stays) and notes it in the timeline. */
-function writeNeedsAttention(db: Db, input: NeedsAttentionWrite, now: string): void {
-  db.update(incidents)
+async function writeNeedsAttention(db: Db, input: NeedsAttentionWrite, now: string): Promise<void> {
+  await db
+    .update(incidents)
     .set({
       needsAttentionAt: input.at,
       needsAttentionReason: input.reason,
       needsAttentionStep: input.stepId ?? null,
       updatedAt: now,
     })
-    .where(and(eq(incidents.id, input.incidentId), isNull(incidents.needsAttentionAt)))
-    .run();
-  insertTimelineEvent(
+    .where(and(eq(incidents.id, input.incidentId), isNull(incidents.needsAttentionAt)));
+  await insertTimelineEvent(
     db,
     {
       incidentId: input.incidentId,
@@ -205,13 +204,13 @@ function writeNeedsAttention(db: Db, input: NeedsAttentionWrite, now: string): v
 }
 
 /** A playbook was attached: the row pins it (id, version, hash) and the timeline says so. */
-function writePlaybookAttached(db: Db, input: PlaybookAttachedWrite, now: string): void {
+async function writePlaybookAttached(db: Db, input: PlaybookAttachedWrite, now: string): Promise<void> {
   const { id, version, hash } = input.playbook;
-  db.update(incidents)
+  await db
+    .update(incidents)
     .set({ playbookId: id, playbookVersion: version, playbookHash: hash, updatedAt: now })
-    .where(eq(incidents.id, input.incidentId))
-    .run();
-  insertTimelineEvent(
+    .where(eq(incidents.id, input.incidentId));
+  await insertTimelineEvent(
     db,
     {
       incidentId: input.incidentId,
@@ -226,24 +225,24 @@ function writePlaybookAttached(db: Db, input: PlaybookAttachedWrite, now: string
   );
 }
 
-function writeOne(db: Db, w: ProjectionWriteInput, now: string): void {
-  if (w.kind === 'recordNeedsAttention') writeNeedsAttention(db, w.input, now);
-  else if (w.kind === 'recordPlaybookAttached') writePlaybookAttached(db, w.input, now);
-  else if (w.kind === 'recordStep') writeStep(db, w.input, now);
-  else if (w.kind === 'recordPhase') writePhase(db, w.input, now);
-  else if (w.kind === 'recordIncidentStarted') writeIncidentStarted(db, w.input, now);
-  else insertTimelineEvent(db, w.input, now);
+async function writeOne(db: Db, w: ProjectionWriteInput, now: string): Promise<void> {
+  if (w.kind === 'recordNeedsAttention') await writeNeedsAttention(db, w.input, now);
+  else if (w.kind === 'recordPlaybookAttached') await writePlaybookAttached(db, w.input, now);
+  else if (w.kind === 'recordStep') await writeStep(db, w.input, now);
+  else if (w.kind === 'recordPhase') await writePhase(db, w.input, now);
+  else if (w.kind === 'recordIncidentStarted') await writeIncidentStarted(db, w.input, now);
+  else await insertTimelineEvent(db, w.input, now);
 }
 
 /** One projection write (its row change and timeline event together). */
 export async function recordProjection(db: Db, w: ProjectionWriteInput, now: string): Promise<void> {
-  inTransaction(db, (tx) => writeOne(tx, w, now));
+  await inTransaction(db, (tx) => writeOne(tx, w, now));
 }
 
 /** Several projection writes in order, in one transaction. */
 export async function recordProjections(db: Db, writes: ProjectionWriteInput[], now: string): Promise<void> {
-  inTransaction(db, (tx) => {
-    for (const w of writes) writeOne(tx, w, now);
+  await inTransaction(db, async (tx) => {
+    for (const w of writes) await writeOne(tx, w, now);
   });
 }
 
@@ -255,14 +254,14 @@ export async function recordIncidentClosed(
   audit: AuditContent,
 ): Promise<void> {
   const signer = auditSignerOf(db);
-  const row = inTransaction(
+  const row = await inTransaction(
     db,
-    (tx) => {
-      tx.update(incidents)
+    async (tx) => {
+      await tx
+        .update(incidents)
         .set({ status: 'closed', phase: 'closed', closedAt: at, updatedAt: at })
-        .where(eq(incidents.id, input.incidentId))
-        .run();
-      const added = insertTimelineEvent(
+        .where(eq(incidents.id, input.incidentId));
+      const added = await insertTimelineEvent(
         tx,
         {
           incidentId: input.incidentId,

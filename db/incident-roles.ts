@@ -12,7 +12,7 @@ import { insertTimelineEvent, type TimelineEvent } from './timeline';
 export type RoleRow = typeof incidentRoles.$inferSelect;
 
 export async function rolesOf(db: Db, incidentId: string): Promise<RoleRow[]> {
-  return db.select().from(incidentRoles).where(eq(incidentRoles.incidentId, incidentId)).all();
+  return db.select().from(incidentRoles).where(eq(incidentRoles.incidentId, incidentId));
 }
 
 /**
@@ -21,17 +21,17 @@ export async function rolesOf(db: Db, incidentId: string): Promise<RoleRow[]> {
  */
 export async function assignRole(db: Db, role: RoleRow, event: TimelineEvent, at: string): Promise<void> {
   const signer = auditSignerOf(db);
-  const row = inTransaction(
+  const row = await inTransaction(
     db,
-    (tx) => {
-      if (!insertTimelineEvent(tx, event, at)) return undefined;
-      tx.insert(incidentRoles)
+    async (tx) => {
+      if (!(await insertTimelineEvent(tx, event, at))) return undefined;
+      await tx
+        .insert(incidentRoles)
         .values(role)
         .onConflictDoUpdate({
           target: [incidentRoles.incidentId, incidentRoles.role],
           set: { userId: role.userId, assignedBy: role.assignedBy, assignedAt: role.assignedAt },
-        })
-        .run();
+        });
       return insertAuditEntry(tx, signer, {
         at: role.assignedAt,
         actor: role.assignedBy,

@@ -4,29 +4,32 @@
  * workflow's writes to it are in incident-projection.ts; intake opens incidents (db/alerts).
  */
 import { and, count, desc, eq, isNotNull, isNull, lt, or, type SQL } from 'drizzle-orm';
-import type { Db } from './client';
+import { inTransaction, type Db } from './client';
 import { incidents } from './schema';
 
 export type IncidentRow = typeof incidents.$inferSelect;
 
 export async function getIncident(db: Db, incidentId: string): Promise<IncidentRow | undefined> {
-  return db.select().from(incidents).where(eq(incidents.id, incidentId)).get();
+  const [row] = await db.select().from(incidents).where(eq(incidents.id, incidentId));
+  return row;
 }
 
 /** Stores an incident row as given (intake opens incidents from alerts in db/alerts). */
 export async function insertIncident(db: Db, row: typeof incidents.$inferInsert): Promise<void> {
-  db.insert(incidents).values(row).run();
+  await inTransaction(db, async (tx) => {
+    await tx.insert(incidents).values(row);
+  });
 }
 
 export async function incidentExists(db: Db, incidentId: string): Promise<boolean> {
-  return (
-    db.select({ id: incidents.id }).from(incidents).where(eq(incidents.id, incidentId)).get() !== undefined
-  );
+  const found = await db.select({ id: incidents.id }).from(incidents).where(eq(incidents.id, incidentId));
+  return found.length > 0;
 }
 
 /** Every incident stored, whatever its status or mode. */
 export async function countIncidents(db: Db): Promise<number> {
-  return db.select({ n: count() }).from(incidents).get()?.n ?? 0;
+  const [row] = await db.select({ n: count() }).from(incidents);
+  return row?.n ?? 0;
 }
 
 export interface IncidentFilter {
@@ -65,8 +68,7 @@ export async function listIncidents(db: Db, f: IncidentFilter): Promise<Incident
     .from(incidents)
     .where(and(...where))
     .orderBy(desc(incidents.openedAt), desc(incidents.id))
-    .limit(f.limit)
-    .all();
+    .limit(f.limit);
 }
 
 /** How many incidents there are per status, severity and mode (the console's counts). */
@@ -78,6 +80,5 @@ export async function incidentCounts(
   return db
     .select({ status: incidents.status, severity: incidents.severity, mode: incidents.mode, n: count() })
     .from(incidents)
-    .groupBy(incidents.status, incidents.severity, incidents.mode)
-    .all();
+    .groupBy(incidents.status, incidents.severity, incidents.mode);
 }

@@ -4,7 +4,7 @@
  * restores exactly what Firebreak changed and never what an operator changed.
  */
 import { and, eq } from 'drizzle-orm';
-import type { Db } from './client';
+import { inTransaction, type Db } from './client';
 import { mcpGatewayChanges } from './schema';
 
 export type McpGatewayChange = typeof mcpGatewayChanges.$inferSelect;
@@ -17,27 +17,30 @@ export async function gatewayChangesOf(
   return db
     .select()
     .from(mcpGatewayChanges)
-    .where(and(eq(mcpGatewayChanges.agentId, agentId), eq(mcpGatewayChanges.gateway, gateway)))
-    .all();
+    .where(and(eq(mcpGatewayChanges.agentId, agentId), eq(mcpGatewayChanges.gateway, gateway)));
 }
 
 /** Records a change; recording the same one again keeps the first record. */
 export async function recordGatewayChange(db: Db, change: McpGatewayChange): Promise<void> {
-  db.insert(mcpGatewayChanges).values(change).onConflictDoNothing().run();
+  await inTransaction(db, async (tx) => {
+    await tx.insert(mcpGatewayChanges).values(change).onConflictDoNothing();
+  });
 }
 
 export async function forgetGatewayChange(
   db: Db,
   c: Pick<McpGatewayChange, 'agentId' | 'gateway' | 'kind' | 'ref'>,
 ): Promise<void> {
-  db.delete(mcpGatewayChanges)
-    .where(
-      and(
-        eq(mcpGatewayChanges.agentId, c.agentId),
-        eq(mcpGatewayChanges.gateway, c.gateway),
-        eq(mcpGatewayChanges.kind, c.kind),
-        eq(mcpGatewayChanges.ref, c.ref),
-      ),
-    )
-    .run();
+  await inTransaction(db, async (tx) => {
+    await tx
+      .delete(mcpGatewayChanges)
+      .where(
+        and(
+          eq(mcpGatewayChanges.agentId, c.agentId),
+          eq(mcpGatewayChanges.gateway, c.gateway),
+          eq(mcpGatewayChanges.kind, c.kind),
+          eq(mcpGatewayChanges.ref, c.ref),
+        ),
+      );
+  });
 }

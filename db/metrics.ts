@@ -4,7 +4,7 @@
  * carries the incident's `mode`, so drills stay out of `mode="live"` series.
  */
 import { sql } from 'drizzle-orm';
-import type { Db } from './client';
+import { jsonField, rawRows, type Db } from './client';
 
 export interface MetricIncidentRow {
   id: string;
@@ -39,27 +39,40 @@ export interface MetricRows {
 }
 
 export async function metricRows(db: Db): Promise<MetricRows> {
+  // Counts are CAST to INTEGER so both dialects return numbers (PostgreSQL's count is a bigint).
   return {
-    incidents: db.all<MetricIncidentRow>(
+    incidents: await rawRows<MetricIncidentRow>(
+      db,
       sql`SELECT id, mode, severity, status, phase, opened_at, closed_at, needs_attention_at FROM incidents`,
     ),
-    alerts: db.all(sql`
-      SELECT i.mode AS mode, a.source AS source, count(*) AS received,
-        sum(CASE WHEN a.seq > (SELECT min(b.seq) FROM alerts b WHERE b.incident_id = a.incident_id)
-            THEN 1 ELSE 0 END) AS deduplicated
+    alerts: await rawRows(
+      db,
+      sql`
+      SELECT i.mode AS mode, a.source AS source, CAST(count(*) AS INTEGER) AS received,
+        CAST(sum(CASE WHEN a.seq > (SELECT min(b.seq) FROM alerts b WHERE b.incident_id = a.incident_id)
+            THEN 1 ELSE 0 END) AS INTEGER) AS deduplicated
       FROM alerts a JOIN incidents i ON i.id = a.incident_id
-      GROUP BY i.mode, a.source`),
-    failures: db.all(sql`
-      SELECT coalesce(json_extract(inputs, '$.mode'), 'live') AS mode, action, outcome, count(*) AS n
+      GROUP BY i.mode, a.source`,
+    ),
+    failures: await rawRows(
+      db,
+      sql`
+      SELECT coalesce(${jsonField(db, sql`inputs`, 'mode')}, 'live') AS mode, action, outcome,
+        CAST(count(*) AS INTEGER) AS n
       FROM audit_log WHERE outcome IN ('error', 'failed', 'unverified', 'simulated_failure')
-      GROUP BY 1, 2, 3`),
-    runs: db.all(
+      GROUP BY 1, 2, 3`,
+    ),
+    runs: await rawRows(
+      db,
       sql`SELECT mode, action, status, started_at, finished_at FROM action_runs WHERE finished_at IS NOT NULL`,
     ),
-    events: db.all<MetricEventRow>(sql`
+    events: await rawRows<MetricEventRow>(
+      db,
+      sql`
       SELECT incident_id, at, kind, actor, data FROM timeline
       WHERE kind LIKE 'step.%' OR kind LIKE 'approval.%' OR kind = 'milestone'
         OR (actor NOT IN ('firebreak', 'intake') AND actor NOT LIKE 'playbook:%')
-      ORDER BY id`),
+      ORDER BY id`,
+    ),
   };
 }

@@ -9,7 +9,7 @@ import type { ActivityArtifact } from '../domain/agent-activity';
 import { actionRunRows, type ActionRunRow } from './action-runs';
 import { agentRow, credentialRows, type AgentRow, type CredentialRow } from './agents';
 import { incidentAuditRows, type AuditRow } from './audit';
-import { inTransaction, type Db } from './client';
+import { inTransaction, lockKeys, repeatableRead, type Db } from './client';
 import { custodyRows, type CustodyRow } from './evidence';
 import { EvidenceStore } from './evidence-store';
 import { incidentAlertRows, type AlertRow } from './incident-alerts';
@@ -39,15 +39,14 @@ export interface PostmortemFacts {
   coversTimelineId: number;
 }
 
-function itemRows(db: Db, incidentId: string): { items: ActionItemRow[]; steps: StepRow[] } {
+async function itemRows(db: Db, incidentId: string): Promise<{ items: ActionItemRow[]; steps: StepRow[] }> {
   return {
-    items: db
+    items: await db
       .select()
       .from(actionItems)
       .where(eq(actionItems.incidentId, incidentId))
-      .orderBy(asc(actionItems.id))
-      .all(),
-    steps: db.select().from(playbookSteps).where(eq(playbookSteps.incidentId, incidentId)).all(),
+      .orderBy(asc(actionItems.id)),
+    steps: await db.select().from(playbookSteps).where(eq(playbookSteps.incidentId, incidentId)),
   };
 }
 
@@ -76,28 +75,36 @@ async function activityArtifacts(db: Db, rows: CustodyRow[]): Promise<ActivityAr
 }
 
 export async function postmortemFacts(db: Db, incidentId: string): Promise<PostmortemFacts | undefined> {
-  const facts = snapshotFacts(db, incidentId);
+  const facts = await snapshotFacts(db, incidentId);
   return facts && { ...facts, activityArtifacts: await activityArtifacts(db, facts.evidence) };
 }
 
-function snapshotFacts(db: Db, incidentId: string): Omit<PostmortemFacts, 'activityArtifacts'> | undefined {
-  return inTransaction(db, (tx) => {
-    const incident = tx.select().from(incidents).where(eq(incidents.id, incidentId)).get();
+async function snapshotFacts(
+  db: Db,
+  incidentId: string,
+): Promise<Omit<PostmortemFacts, 'activityArtifacts'> | undefined> {
+  return inTransaction(db, async (tx) => {
+    // One snapshot on PostgreSQL too (READ COMMITTED would let each read see newer commits).
+    await repeatableRead(tx);
+    const [incident] = await tx.select().from(incidents).where(eq(incidents.id, incidentId));
     if (!incident) return undefined;
-    const coversTimelineId = lastTimelineId(tx, incidentId);
-    const alerts = incidentAlertRows(tx, incidentId);
+    const coversTimelineId = await lastTimelineId(tx, incidentId);
+    const alerts = await incidentAlertRows(tx, incidentId);
     const agentIds = [
       ...new Set([incident.agentId, ...alerts.map((a) => a.agentId)].filter((x): x is string => !!x)),
     ];
-    const { items, steps } = itemRows(tx, incidentId);
+    const { items, steps } = await itemRows(tx, incidentId);
+    const agents = [];
+    for (const id of agentIds)
+      agents.push({ id, agent: await agentRow(tx, id), credentials: await credentialRows(tx, [id]) });
     return {
       incident,
-      events: timelineRows(tx, incidentId),
+      events: await timelineRows(tx, incidentId),
       alerts,
-      runs: actionRunRows(tx, incidentId),
-      agents: agentIds.map((id) => ({ id, agent: agentRow(tx, id), credentials: credentialRows(tx, [id]) })),
-      evidence: custodyRows(tx, incidentId),
-      audits: incidentAuditRows(tx, incidentId),
+      runs: await actionRunRows(tx, incidentId),
+      agents,
+      evidence: await custodyRows(tx, incidentId),
+      audits: await incidentAuditRows(tx, incidentId),
       actionItems: items,
       steps,
       coversTimelineId,
@@ -115,14 +122,16 @@ export async function actionItemsOf(
 
 /** The stored report as last saved, stale or not. */
 export async function storedPostmortem(db: Db, incidentId: string): Promise<PostmortemRow | undefined> {
-  return db.select().from(postmortems).where(eq(postmortems.incidentId, incidentId)).get();
+  const [row] = await db.select().from(postmortems).where(eq(postmortems.incidentId, incidentId));
+  return row;
 }
 
 /** The stored report, while no timeline event came after the ones it covers. */
 export async function freshPostmortem(db: Db, incidentId: string): Promise<PostmortemRow | undefined> {
-  return inTransaction(db, (tx) => {
-    const stored = tx.select().from(postmortems).where(eq(postmortems.incidentId, incidentId)).get();
-    return stored && stored.coversTimelineId >= lastTimelineId(tx, incidentId) ? stored : undefined;
+  return inTransaction(db, async (tx) => {
+    await repeatableRead(tx);
+    const [stored] = await tx.select().from(postmortems).where(eq(postmortems.incidentId, incidentId));
+    return stored && stored.coversTimelineId >= (await lastTimelineId(tx, incidentId)) ? stored : undefined;
   });
 }
 
@@ -130,17 +139,18 @@ export async function freshPostmortem(db: Db, incidentId: string): Promise<Postm
 export async function savePostmortem(db: Db, pm: Omit<PostmortemRow, 'revision'>): Promise<PostmortemRow> {
   return inTransaction(
     db,
-    (tx) => {
-      const prev = tx
+    async (tx) => {
+      // Concurrent saves (two worker processes) each get their own revision.
+      await lockKeys(tx, [`postmortem:${pm.incidentId}`]);
+      const [prev] = await tx
         .select({ revision: postmortems.revision })
         .from(postmortems)
-        .where(eq(postmortems.incidentId, pm.incidentId))
-        .get();
+        .where(eq(postmortems.incidentId, pm.incidentId));
       const row = { ...pm, revision: (prev?.revision ?? 0) + 1 };
-      tx.insert(postmortems)
+      await tx
+        .insert(postmortems)
         .values(row)
-        .onConflictDoUpdate({ target: postmortems.incidentId, set: row })
-        .run();
+        .onConflictDoUpdate({ target: postmortems.incidentId, set: row });
       return row;
     },
     'immediate',
@@ -155,11 +165,12 @@ export async function registerActionItems(
   at: string,
 ): Promise<void> {
   if (items.length === 0) return;
-  inTransaction(db, (tx) => {
-    const inc = tx.select().from(incidents).where(eq(incidents.id, incidentId)).get();
-    const agent = inc?.agentId ? agentRow(tx, inc.agentId) : undefined;
+  await inTransaction(db, async (tx) => {
+    const [inc] = await tx.select().from(incidents).where(eq(incidents.id, incidentId));
+    const agent = inc?.agentId ? await agentRow(tx, inc.agentId) : undefined;
     for (const item of items) {
-      tx.insert(actionItems)
+      await tx
+        .insert(actionItems)
         .values({
           incidentId,
           stepId: item.stepId,
@@ -169,8 +180,7 @@ export async function registerActionItems(
           checklist: item.checklist ?? [],
           createdAt: at,
         })
-        .onConflictDoNothing({ target: [actionItems.incidentId, actionItems.stepId] })
-        .run();
+        .onConflictDoNothing({ target: [actionItems.incidentId, actionItems.stepId] });
     }
   });
 }

@@ -23,15 +23,18 @@ export async function claimSignature(
 ): Promise<SignatureClaim> {
   return inTransaction(
     db,
-    (tx) => {
-      tx.delete(seenSignatures).where(lt(seenSignatures.expiresAt, pruneBefore)).run();
-      const inserted = tx.insert(seenSignatures).values(sig).onConflictDoNothing().run();
-      if (inserted.changes > 0) return { fresh: true as const };
-      const prior = tx
+    async (tx) => {
+      await tx.delete(seenSignatures).where(lt(seenSignatures.expiresAt, pruneBefore));
+      const inserted = await tx
+        .insert(seenSignatures)
+        .values(sig)
+        .onConflictDoNothing()
+        .returning({ digest: seenSignatures.digest });
+      if (inserted.length > 0) return { fresh: true as const };
+      const [prior] = await tx
         .select({ firstSeenAt: seenSignatures.firstSeenAt })
         .from(seenSignatures)
-        .where(and(eq(seenSignatures.sourceId, sig.sourceId), eq(seenSignatures.digest, sig.digest)))
-        .get();
+        .where(and(eq(seenSignatures.sourceId, sig.sourceId), eq(seenSignatures.digest, sig.digest)));
       return { fresh: false as const, firstSeenAt: prior?.firstSeenAt ?? sig.firstSeenAt };
     },
     'immediate',
@@ -40,12 +43,15 @@ export async function claimSignature(
 
 /** Forgets a claim whose request was not stored after all, so the sender's retry is accepted. */
 export async function releaseSignature(db: Db, sourceId: string, digest: string): Promise<void> {
-  db.delete(seenSignatures)
-    .where(and(eq(seenSignatures.sourceId, sourceId), eq(seenSignatures.digest, digest)))
-    .run();
+  await inTransaction(db, async (tx) => {
+    await tx
+      .delete(seenSignatures)
+      .where(and(eq(seenSignatures.sourceId, sourceId), eq(seenSignatures.digest, digest)));
+  });
 }
 
 /** How many claims are stored (pruned ones are gone). */
 export async function countSeenSignatures(db: Db): Promise<number> {
-  return db.select({ n: count() }).from(seenSignatures).get()?.n ?? 0;
+  const [row] = await db.select({ n: count() }).from(seenSignatures);
+  return row?.n ?? 0;
 }

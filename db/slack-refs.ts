@@ -4,7 +4,7 @@
  * incident a channel belongs to (for slash commands and reactions).
  */
 import { and, eq } from 'drizzle-orm';
-import type { Db } from './client';
+import { inTransaction, type Db } from './client';
 import { slackMessages } from './schema';
 
 export interface SlackRef {
@@ -17,28 +17,32 @@ export interface SlackRef {
 }
 
 export async function loadRef(db: Db, incidentId: string, ref: string): Promise<SlackRef | undefined> {
-  return db
+  const [row] = await db
     .select()
     .from(slackMessages)
-    .where(and(eq(slackMessages.incidentId, incidentId), eq(slackMessages.ref, ref)))
-    .get();
+    .where(and(eq(slackMessages.incidentId, incidentId), eq(slackMessages.ref, ref)));
+  return row;
 }
 
 /** Stores where a message was posted; a repeat for the same ref moves it. */
 export async function saveRef(db: Db, r: SlackRef): Promise<void> {
-  db.insert(slackMessages)
-    .values(r)
-    .onConflictDoUpdate({
-      target: [slackMessages.incidentId, slackMessages.ref],
-      set: { channel: r.channel, ts: r.ts },
-    })
-    .run();
+  await inTransaction(db, async (tx) => {
+    await tx
+      .insert(slackMessages)
+      .values(r)
+      .onConflictDoUpdate({
+        target: [slackMessages.incidentId, slackMessages.ref],
+        set: { channel: r.channel, ts: r.ts },
+      });
+  });
 }
 
 export async function deleteRef(db: Db, incidentId: string, ref: string): Promise<void> {
-  db.delete(slackMessages)
-    .where(and(eq(slackMessages.incidentId, incidentId), eq(slackMessages.ref, ref)))
-    .run();
+  await inTransaction(db, async (tx) => {
+    await tx
+      .delete(slackMessages)
+      .where(and(eq(slackMessages.incidentId, incidentId), eq(slackMessages.ref, ref)));
+  });
 }
 
 /**
@@ -61,9 +65,9 @@ export async function saveRenderedVersion(
 
 /** The incident whose channel this is, if any (slash commands and reactions). */
 export async function incidentForChannel(db: Db, channel: string): Promise<string | undefined> {
-  return db
+  const [row] = await db
     .select({ incidentId: slackMessages.incidentId })
     .from(slackMessages)
-    .where(and(eq(slackMessages.channel, channel), eq(slackMessages.ref, 'channel')))
-    .get()?.incidentId;
+    .where(and(eq(slackMessages.channel, channel), eq(slackMessages.ref, 'channel')));
+  return row?.incidentId;
 }

@@ -1,8 +1,8 @@
 /**
  * The incident timeline: every event of an incident, in the order written. An event's key makes
  * a retried write a no-op, so an activity retried after a crash never doubles an event. The
- * `insertTimelineEvent` helper is synchronous for the other db/ modules, which add an event in
- * the same transaction as the change it reports; a decision's event carries its audit entry in
+ * `insertTimelineEvent` helper is for the other db/ modules, which add an event in the same
+ * transaction as the change it reports; a decision's event carries its audit entry in
  * that transaction too.
  */
 import { and, asc, desc, eq, gt } from 'drizzle-orm';
@@ -25,8 +25,8 @@ export interface TimelineEvent {
 }
 
 /** Inside a db/ transaction: adds the event unless its key was written before; true when added. */
-export function insertTimelineEvent(db: Db, e: TimelineEvent, at: string): boolean {
-  const r = db
+export async function insertTimelineEvent(db: Db, e: TimelineEvent, at: string): Promise<boolean> {
+  const added = await db
     .insert(timeline)
     .values({
       incidentId: e.incidentId,
@@ -38,8 +38,8 @@ export function insertTimelineEvent(db: Db, e: TimelineEvent, at: string): boole
       eventKey: e.eventKey,
     })
     .onConflictDoNothing({ target: timeline.eventKey })
-    .run();
-  return r.changes > 0;
+    .returning({ id: timeline.id });
+  return added.length > 0;
 }
 
 /**
@@ -54,9 +54,9 @@ export async function appendAuditedTimelineEvent(
   at: string,
 ): Promise<void> {
   const signer = auditSignerOf(db);
-  const row = inTransaction(
+  const row = await inTransaction(
     db,
-    (tx) => (insertTimelineEvent(tx, e, at) ? insertAuditEntry(tx, signer, audit) : undefined),
+    async (tx) => ((await insertTimelineEvent(tx, e, at)) ? insertAuditEntry(tx, signer, audit) : undefined),
     'immediate',
   );
   if (row) recordAuditHead(db, row);
@@ -64,17 +64,12 @@ export async function appendAuditedTimelineEvent(
 
 /** Adds one event (`at` unless the event carries its own time); a repeated key writes nothing. */
 export async function appendTimelineEvent(db: Db, e: TimelineEvent, at: string): Promise<void> {
-  insertTimelineEvent(db, e, at);
+  await inTransaction(db, (tx) => insertTimelineEvent(tx, e, at));
 }
 
-/** Inside a db/ transaction: every event of an incident, in the order written. */
-export function timelineRows(db: Db, incidentId: string): TimelineRow[] {
-  return db
-    .select()
-    .from(timeline)
-    .where(eq(timeline.incidentId, incidentId))
-    .orderBy(asc(timeline.id))
-    .all();
+/** Every event of an incident, in the order written (also inside a db/ transaction). */
+export async function timelineRows(db: Db, incidentId: string): Promise<TimelineRow[]> {
+  return db.select().from(timeline).where(eq(timeline.incidentId, incidentId)).orderBy(asc(timeline.id));
 }
 
 /** Every timeline event of an incident, in the order they were written. */
@@ -84,7 +79,7 @@ export async function incidentTimeline(db: Db, incidentId: string): Promise<Time
 
 /** Every incident's events, in the order they were written. */
 export async function allTimelineEvents(db: Db): Promise<TimelineRow[]> {
-  return db.select().from(timeline).orderBy(asc(timeline.id)).all();
+  return db.select().from(timeline).orderBy(asc(timeline.id));
 }
 
 /** Up to `limit` events after event id `afterId` (from the start without one), in order. */
@@ -101,18 +96,16 @@ export async function timelinePage(
       and(eq(timeline.incidentId, incidentId), afterId === undefined ? undefined : gt(timeline.id, afterId)),
     )
     .orderBy(asc(timeline.id))
-    .limit(limit)
-    .all();
+    .limit(limit);
 }
 
-/** Inside a db/ transaction: the id of the incident's newest event, 0 for none. */
-export function lastTimelineId(db: Db, incidentId: string): number {
-  const row = db
+/** The id of the incident's newest event, 0 for none (also inside a db/ transaction). */
+export async function lastTimelineId(db: Db, incidentId: string): Promise<number> {
+  const [row] = await db
     .select({ id: timeline.id })
     .from(timeline)
     .where(eq(timeline.incidentId, incidentId))
     .orderBy(desc(timeline.id))
-    .limit(1)
-    .get();
+    .limit(1);
   return row?.id ?? 0;
 }

@@ -9,16 +9,16 @@
 import type { Logger } from 'pino';
 import {
   alertCountUpTo,
+  dispatchPending,
   firstAlertLabels,
   incidentToDispatch,
   intakeNotes,
-  markDispatched,
-  undispatchedAlerts,
   undispatchedCount,
+  type DispatchPass,
   type IncidentRow,
   type PendingAlert,
 } from '../db/alerts';
-import type { Db } from '../db/client';
+import { dialectOf, type Db } from '../db/client';
 import type { AlertBatch, ContainmentConfirmation, IncidentStart, PinnedPlaybook } from '../domain/incident';
 import { loadPlaybookDir } from '../playbooks/loader';
 import { selectPlaybook, TRIAGE_PLAYBOOK_ID } from '../playbooks/select';
@@ -53,6 +53,12 @@ export interface OutboxOptions {
   incidentIntervalMs?: number;
   /** Playbooks to choose from when an incident starts; default: the built-in ones. */
   playbooks?: PinnedPlaybook[];
+  /**
+   * A pass at least this often even without a kick, so rows another API process claimed and
+   * left behind when it died are taken over. Default: every second on PostgreSQL (several API
+   * processes), never on SQLite (one API process, which drains its own rows on start).
+   */
+  pollMs?: number;
 }
 
 /** How many incidents are dispatched concurrently in one pass. */
@@ -99,11 +105,17 @@ export class Outbox {
    */
   private readonly started = new Set<string>();
   private idle: Promise<void> = Promise.resolve();
+  private poller: NodeJS.Timeout | undefined;
 
   private readonly batchSize: number;
 
   constructor(private readonly opts: OutboxOptions) {
     this.batchSize = opts.batchSize ?? 5000;
+    const pollMs = opts.pollMs ?? (dialectOf(opts.db) === 'postgres' ? 1000 : undefined);
+    if (pollMs !== undefined) {
+      this.poller = setInterval(() => this.kick(), pollMs);
+      this.poller.unref();
+    }
   }
 
   private playbooks(): PinnedPlaybook[] {
@@ -132,6 +144,7 @@ export class Outbox {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.poller) clearInterval(this.poller);
     if (this.timer) clearTimeout(this.timer);
     if (this.deferTimer) clearTimeout(this.deferTimer);
     await this.idle;
@@ -168,8 +181,15 @@ export class Outbox {
 
   /** One pass: dispatch every incident's pending alerts (up to batchSize rows). Returns rows done. */
   private async drainOnce(): Promise<number> {
-    const rows = await undispatchedAlerts(this.opts.db, this.batchSize);
-    if (rows.length === 0) return 0;
+    // One transaction (one fsync) marks the whole pass; what was signalled before a failure is
+    // marked too. A crash before that re-sends those batches, which the workflow drops.
+    const pass = await dispatchPending(this.opts.db, this.batchSize, (rows) => this.deliver(rows));
+    if (pass.failure) throw pass.failure.err;
+    return pass.done.length;
+  }
+
+  /** Signals the incidents of these rows; says which rows it delivered. */
+  private async deliver(rows: PendingAlert[]): Promise<DispatchPass> {
     const byIncident = new Map<string, PendingAlert[]>();
     for (const r of rows) {
       const list = byIncident.get(r.incidentId) ?? [];
@@ -196,11 +216,7 @@ export class Outbox {
       }
     };
     await Promise.all(Array.from({ length: Math.min(DISPATCH_LANES, entries.length) }, lane));
-    // One transaction (one fsync) marks the whole pass; what was signalled before a failure is
-    // marked too. A crash before this line re-sends those batches, which the workflow drops.
-    await markDispatched(this.opts.db, done);
-    if (failure) throw failure.err;
-    return done.length;
+    return failure ? { done, failure } : { done };
   }
 
   /**

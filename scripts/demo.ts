@@ -61,7 +61,7 @@ async function main() {
   });
   out(`demo: starting Firebreak (embedded Temporal, SQLite) in ${dataDir}`);
   const log = pino({ level: 'error' });
-  const services = openServices(config);
+  const services = await openServices(config);
   const target = await resolveTemporal(config, true, log);
   const worker = await startWorker(config, target, services.db);
   const workerRun = worker.run();
@@ -182,7 +182,7 @@ async function main() {
     await api.close();
     worker.shutdown();
     await workerRun;
-    closeDb(services.db);
+    await closeDb(services.db);
     await target.devServer?.stop();
   };
   if (exitWhenDone) {

@@ -117,7 +117,7 @@ async function main() {
   server.close();
   await outbox.stop();
   await temporal.connection.close();
-  closeDb(db);
+  await closeDb(db);
   await dev.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });
 }

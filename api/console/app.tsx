@@ -101,7 +101,7 @@ export function consoleRoutes(deps: ConsoleDeps) {
 
   // Everything below needs a session; a POST also needs this origin and the CSRF token.
   app.use('*', async (c, next) => {
-    const session = loadSession(c, deps.db, nowMs());
+    const session = await loadSession(c, deps.db, nowMs());
     if (!session) {
       if (c.req.method === 'GET' && !c.req.header('hx-request'))
         return c.redirect(`/console/login?return=${encodeURIComponent(c.req.path)}`, 302);
@@ -121,8 +121,8 @@ export function consoleRoutes(deps: ConsoleDeps) {
     await next();
   });
 
-  app.post('/logout', (c) => {
-    endSession(c, deps.db);
+  app.post('/logout', async (c) => {
+    await endSession(c, deps.db);
     return c.redirect('/console/login', 303);
   });
 

@@ -37,11 +37,11 @@ export interface AuthRouteDeps {
 export function authRoutes(app: Hono<ConsoleEnv>, deps: AuthRouteDeps): void {
   const noUser = { user: undefined, csrf: undefined };
 
-  app.get('/login', (c) => {
+  app.get('/login', async (c) => {
     const returnTo = safeReturnTo(c.req.query('return'));
     const secret = randomSecret();
     const csrf = randomSecret();
-    putConsoleRow(deps.db, 'login', secret, { csrf, local: true }, deps.nowMs(), LOGIN_TTL_MS);
+    await putConsoleRow(deps.db, 'login', secret, { csrf, local: true }, deps.nowMs(), LOGIN_TTL_MS);
     setLoginCookie(c, secret, LOGIN_TTL_MS);
     const error = c.req.query('error');
     return c.html(
@@ -58,7 +58,7 @@ export function authRoutes(app: Hono<ConsoleEnv>, deps: AuthRouteDeps): void {
   app.post('/login/token', async (c) => {
     const form = await c.req.parseBody();
     const secret = takeLoginCookie(c);
-    const row = secret ? takeConsoleRow(deps.db, 'login', secret, deps.nowMs()) : undefined;
+    const row = secret ? await takeConsoleRow(deps.db, 'login', secret, deps.nowMs()) : undefined;
     const returnTo = safeReturnTo(form.return);
     const again = (why: string) =>
       c.redirect(
@@ -69,7 +69,7 @@ export function authRoutes(app: Hono<ConsoleEnv>, deps: AuthRouteDeps): void {
     if (!row || row.local !== true || row.csrf !== form._csrf)
       return again('the sign-in form expired; try again');
     const found =
-      typeof form.token === 'string' ? c.var.tokens.lookup(form.token) : { kind: 'unknown' as const };
+      typeof form.token === 'string' ? await c.var.tokens.lookup(form.token) : { kind: 'unknown' as const };
     if (found.kind === 'expired') return again(`that token expired at ${found.expiredAt}`);
     if (found.kind !== 'valid') return again('unknown token');
     const u = found.user;
@@ -85,7 +85,7 @@ export function authRoutes(app: Hono<ConsoleEnv>, deps: AuthRouteDeps): void {
       via: 'local',
       auth: { method: 'session', amr: [] },
     };
-    startSession(c, deps.db, user, deps.sessionTtlMs, deps.nowMs());
+    await startSession(c, deps.db, user, deps.sessionTtlMs, deps.nowMs());
     return c.redirect(returnTo, 303);
   });
 
@@ -110,7 +110,7 @@ export function authRoutes(app: Hono<ConsoleEnv>, deps: AuthRouteDeps): void {
       return c.html(<ErrorPage ctx={noUser} title="Sign-in" message={why} />, 503);
     }
     const secret = randomSecret();
-    putConsoleRow(deps.db, 'login', secret, { ...started.pending }, deps.nowMs(), LOGIN_TTL_MS);
+    await putConsoleRow(deps.db, 'login', secret, { ...started.pending }, deps.nowMs(), LOGIN_TTL_MS);
     setLoginCookie(c, secret, LOGIN_TTL_MS);
     return c.redirect(started.url.href, 302);
   });
@@ -120,7 +120,7 @@ export function authRoutes(app: Hono<ConsoleEnv>, deps: AuthRouteDeps): void {
       c.html(<ErrorPage ctx={noUser} title="Sign-in failed" message={message} />, status);
     if (!deps.oidc) return fail('single sign-on is not configured');
     const secret = takeLoginCookie(c);
-    const pending = (secret ? takeConsoleRow(deps.db, 'login', secret, deps.nowMs()) : undefined) as
+    const pending = (secret ? await takeConsoleRow(deps.db, 'login', secret, deps.nowMs()) : undefined) as
       PendingLogin | undefined;
     if (!pending?.state)
       return fail('this sign-in expired or was already used: start again from the console');
@@ -138,7 +138,7 @@ export function authRoutes(app: Hono<ConsoleEnv>, deps: AuthRouteDeps): void {
       const problem = stepUpProblem(user.auth, deps.stepUp, deps.nowMs());
       if (problem) return fail(`the step-up sign-in did not give a recent second factor: ${problem}`, 403);
     }
-    startSession(c, deps.db, user, deps.sessionTtlMs, deps.nowMs());
+    await startSession(c, deps.db, user, deps.sessionTtlMs, deps.nowMs());
     return c.redirect(safeReturnTo(pending.returnTo), 303);
   });
 }

@@ -326,12 +326,12 @@ export function pageRoutes(app: Hono<ConsoleEnv>, deps: PageDeps): void {
     );
   };
   app.get('/tokens', (c) => tokensPage(c));
-  app.post('/tokens', (c) => {
+  app.post('/tokens', async (c) => {
     const user = apiUserOf(c.var.session.user);
     const token = `fbk_${crypto.randomBytes(32).toString('base64url')}`;
     const expiresAtMs = deps.nowMs() + ISSUED_TOKEN_TTL_MS;
     const issuedUser = { ...user, auth: { ...user.auth, method: 'issued' as const } };
-    putIssuedToken(
+    await putIssuedToken(
       deps.db,
       token,
       issuedUser as unknown as Record<string, unknown>,

@@ -61,24 +61,30 @@ const cookieOptions = (maxAgeS: number, path = '/console') => ({
   maxAge: maxAgeS,
 });
 
-export function startSession(c: Context, db: Db, user: ConsoleUser, ttlMs: number, nowMs: number): void {
+export async function startSession(
+  c: Context,
+  db: Db,
+  user: ConsoleUser,
+  ttlMs: number,
+  nowMs: number,
+): Promise<void> {
   const old = getCookie(c, SESSION_COOKIE);
-  if (old) deleteConsoleRow(db, old); // a new sign-in never keeps the old id (session fixation)
+  if (old) await deleteConsoleRow(db, old); // a new sign-in never keeps the old id (session fixation)
   const id = randomSecret();
   const session: ConsoleSession = { user, csrf: randomSecret() };
-  putConsoleRow(db, 'session', id, session as unknown as Record<string, unknown>, nowMs, ttlMs);
+  await putConsoleRow(db, 'session', id, session as unknown as Record<string, unknown>, nowMs, ttlMs);
   setCookie(c, SESSION_COOKIE, id, cookieOptions(Math.floor(ttlMs / 1000)));
 }
 
-export function loadSession(c: Context, db: Db, nowMs: number): ConsoleSession | undefined {
+export async function loadSession(c: Context, db: Db, nowMs: number): Promise<ConsoleSession | undefined> {
   const id = getCookie(c, SESSION_COOKIE);
   if (!id) return undefined;
-  return getConsoleRow(db, 'session', id, nowMs) as unknown as ConsoleSession | undefined;
+  return (await getConsoleRow(db, 'session', id, nowMs)) as unknown as ConsoleSession | undefined;
 }
 
-export function endSession(c: Context, db: Db): void {
+export async function endSession(c: Context, db: Db): Promise<void> {
   const id = getCookie(c, SESSION_COOKIE);
-  if (id) deleteConsoleRow(db, id);
+  if (id) await deleteConsoleRow(db, id);
   deleteCookie(c, SESSION_COOKIE, { path: '/console', secure: true });
 }
 

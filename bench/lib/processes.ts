@@ -48,7 +48,7 @@ export async function startProcessStack(
     });
     children.push(worker);
     await worker.waitFor(/worker ready/);
-    const services = openServices(config);
+    const services = await openServices(config);
     return {
       url,
       db: services.db,
@@ -57,7 +57,7 @@ export async function startProcessStack(
       worker,
       async close() {
         for (const c of children.reverse()) await c.stop();
-        closeDb(services.db);
+        await closeDb(services.db);
         await target.devServer?.stop();
         fs.rmSync(dataDir, { recursive: true, force: true });
       },

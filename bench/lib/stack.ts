@@ -63,7 +63,7 @@ export async function startBenchStack(opts: { drill?: boolean; env?: Record<stri
   const { dataDir, env } = await benchEnv(opts);
   const config = loadConfig(env);
   const log = pino({ level: 'error' });
-  const services = openServices(config);
+  const services = await openServices(config);
   const target = await resolveTemporal(config, true, log);
   const worker = await startWorker(config, target, services.db);
   const workerRun = worker.run();
@@ -78,7 +78,7 @@ export async function startBenchStack(opts: { drill?: boolean; env?: Record<stri
       await api.close();
       worker.shutdown();
       await workerRun;
-      closeDb(services.db);
+      await closeDb(services.db);
       await target.devServer?.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },

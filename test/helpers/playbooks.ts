@@ -5,9 +5,10 @@
  */
 import crypto from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
-import { actionRunRows } from '../../db/action-runs';
+import { asc, eq } from 'drizzle-orm';
+import type { Db } from '../../db/client';
 import { insertIncident } from '../../db/incidents';
-import { timelineRows as storedTimeline } from '../../db/timeline';
+import { actionRuns, timeline } from '../../db/schema';
 import type { ScriptedOutcome } from '../../domain/actions';
 import type { Severity } from '../../domain/alert';
 import type { Actor, IncidentStart, PinnedPlaybook, PlaybookState, StepStatus } from '../../domain/incident';
@@ -86,12 +87,31 @@ export async function startIncident(
   return { incidentId, handle };
 }
 
+/**
+ * The stack's action_runs rows, read synchronously for use inside `eventually` predicates (a
+ * SQLite stack's handle only; tests on PostgreSQL read through db/action-runs instead).
+ */
 export function actionRows(stack: TestStack, incidentId: string) {
-  return actionRunRows(stack.db, incidentId);
+  return stack.db
+    .select()
+    .from(actionRuns)
+    .where(eq(actionRuns.incidentId, incidentId))
+    .orderBy(asc(actionRuns.id))
+    .all();
+}
+
+/** An incident's timeline rows, read synchronously (SQLite only, as actionRows). */
+export function dbTimelineRows(db: Db, incidentId: string) {
+  return db
+    .select()
+    .from(timeline)
+    .where(eq(timeline.incidentId, incidentId))
+    .orderBy(asc(timeline.id))
+    .all();
 }
 
 export function timelineRows(stack: TestStack, incidentId: string) {
-  return storedTimeline(stack.db, incidentId);
+  return dbTimelineRows(stack.db, incidentId);
 }
 
 export async function pbState(handle: WorkflowHandle): Promise<PlaybookState> {

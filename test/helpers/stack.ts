@@ -21,8 +21,9 @@ import type { Credentials } from '../../app/credentials';
 import { loadOrCreateSigningKey, type SigningKey } from '../../app/keys';
 import type { AuditVerifier } from '../../db/audit-signer';
 import { openBlobStore } from '../../db/blob-store';
-import { openDb, type Db } from '../../db/client';
+import { closeDb, openDatabase, type Db } from '../../db/client';
 import type { DecisionSigner } from '../../domain/decision-proof';
+import type { PinnedPlaybook } from '../../domain/incident';
 import type { PeopleDirectory } from '../../domain/people';
 import { drillStartOptions } from '../../drills/store';
 import { Outbox } from '../../intake/outbox';
@@ -31,6 +32,7 @@ import { slackNotifier, slackPeople, startSlack } from '../../slack/runtime';
 import { connectTemporal, type TemporalHandle } from '../../temporal/client';
 import { createWorker } from '../../temporal/worker';
 import { testDecisions, testDecisionStart } from './decisions';
+import { createTestDatabase } from './postgres';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0123456789abcdef';
@@ -68,6 +70,14 @@ export function quietTemporalRuntime(): void {
   runtimeInstalled = true;
 }
 
+/** With FIREBREAK_TEST_DATABASE=postgres: the run's cluster (global setup); else undefined. */
+export function runPostgresAdminUrl(): string | undefined {
+  if (process.env.FIREBREAK_TEST_DATABASE !== 'postgres') return undefined;
+  const url = inject('postgresAdminUrl');
+  if (!url) throw new Error('FIREBREAK_TEST_DATABASE=postgres but the global setup started no PostgreSQL');
+  return url;
+}
+
 export interface TestStackOptions {
   withWorker?: boolean;
   /** Extra environment for loadConfig (e.g. SLACK_* pointing at the fake Slack). */
@@ -82,6 +92,13 @@ export interface TestStackOptions {
   liveConnectors?: ActivityDeps['liveConnectors'];
   /** A Temporal server of the test's own (e.g. one it restarts); default: the shared dev server. */
   temporalAddress?: string;
+  /**
+   * Run on a fresh database of this PostgreSQL cluster (its admin URL). Default: the run's cluster
+   * with FIREBREAK_TEST_DATABASE=postgres, else SQLite in the data dir.
+   */
+  postgresAdminUrl?: string;
+  /** The playbooks the outbox chooses from; default: the built-in ones. */
+  playbooks?: PinnedPlaybook[];
 }
 
 export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
@@ -106,10 +123,12 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   };
   const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
   const auditKey = loadAuditKey(config.keyDir);
-  const db = openDb(path.join(dataDir, 'firebreak.db'), {
-    auditSigner: auditKey.signer,
-    evidence: openBlobStore(config.evidence),
-  });
+  const pgAdmin = opts.postgresAdminUrl ?? runPostgresAdminUrl();
+  const pgDb = pgAdmin ? await createTestDatabase(pgAdmin) : undefined;
+  const db = await openDatabase(
+    { databaseUrl: pgDb?.url, dataDir: config.dataDir },
+    { auditSigner: auditKey.signer, evidence: openBlobStore(config.evidence) },
+  );
   const temporal = await connectTemporal(config.temporal, config.temporal.address!);
   const { worker } = await createWorker({
     address: config.temporal.address!,
@@ -132,6 +151,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     log,
     drillStartOptions,
     retryDelayMs: 100,
+    ...(opts.playbooks ? { playbooks: opts.playbooks } : {}),
     decisionStart: {
       ...testDecisionStart,
       deciderRoles: opts.fileConfig?.decisionRoles ?? [...DEFAULT_DECISION_ROLES],
@@ -206,7 +226,8 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
       await stack.stopWorker();
       for (const c of extraConnections) await c.close();
       await temporal.connection.close();
-      db.$client.close();
+      await closeDb(db);
+      await pgDb?.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
       fs.rmSync(config.keyDir, { recursive: true, force: true });
     },

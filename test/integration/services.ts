@@ -40,7 +40,8 @@ export interface LocalPostgres {
   stop(): Promise<void>;
 }
 
-export async function startPostgres(): Promise<LocalPostgres> {
+/** `durable`: fsync on, as a production server runs (benchmarks); tests run with fsync off. */
+export async function startPostgres(opts: { durable?: boolean } = {}): Promise<LocalPostgres> {
   const bin = postgresBinDir();
   const asRoot = process.getuid?.() === 0;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-pg-'));
@@ -83,7 +84,7 @@ export async function startPostgres(): Promise<LocalPostgres> {
     '-t',
     '60',
     '-o',
-    `-h 127.0.0.1 -p ${port} -k ${dir} -c fsync=off`,
+    `-h 127.0.0.1 -p ${port} -k ${dir}${opts.durable ? '' : ' -c fsync=off'}`,
     'start',
   ]);
   const adminUrl = `postgres://fb_admin:${password}@127.0.0.1:${port}/postgres`;

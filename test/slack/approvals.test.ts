@@ -3,7 +3,7 @@
  * button clicks and modal submissions become workflow updates, and the messages are re-rendered.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { timelineRows } from '../../db/timeline';
+import { dbTimelineRows as timelineRows } from '../helpers/playbooks';
 import { text } from '../helpers/slack-requests';
 import { eventually } from '../helpers/stack';
 import { postedFor, startPlaybookIncident, stepStatus } from './playbook-incident';

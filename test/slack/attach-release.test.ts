@@ -5,7 +5,7 @@
  * `/incident release <reason>` opens the k-of-n release approval, decided with its buttons.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { timelineRows } from '../../db/timeline';
+import { dbTimelineRows as timelineRows } from '../helpers/playbooks';
 import { loadPlaybookDir } from '../../playbooks/loader';
 import { incidentWorkflowId } from '../../temporal/client';
 import { incidentState } from '../../workflows/messages';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rolesOf } from '../../db/incident-roles';
 import { listIncidents } from '../../db/incidents';
-import { timelineRows } from '../../db/timeline';
+import { dbTimelineRows as timelineRows } from '../helpers/playbooks';
 import { text } from '../helpers/slack-requests';
 import { eventually } from '../helpers/stack';
 import { incidentChannel, openIncident, startSlackStack, type SlackStack } from './setup';

@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listIncidents } from '../../db/incidents';
-import { timelineRows } from '../../db/timeline';
 import type { IncidentStart } from '../../domain/incident';
 import { incidentWorkflowId } from '../../temporal/client';
+import { dbTimelineRows as timelineRows } from '../helpers/playbooks';
 import { text } from '../helpers/slack-requests';
 import { eventually } from '../helpers/stack';
 import { postedFor, startPlaybookIncident, stepStatus } from './playbook-incident';

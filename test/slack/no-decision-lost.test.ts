@@ -8,7 +8,7 @@
  * test (lifted once everything took effect), not a wall-clock one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { timelineRows } from '../../db/timeline';
+import { dbTimelineRows as timelineRows } from '../helpers/playbooks';
 import { eventually } from '../helpers/stack';
 import { postedFor, startPlaybookIncident, stepStatus } from './playbook-incident';
 import { refOf, renderedText, startSlackStack, type SlackStack } from './setup';

@@ -5,7 +5,7 @@
  * the incident nor leaves a channel with only the bot in it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { timelineRows } from '../../db/timeline';
+import { dbTimelineRows as timelineRows } from '../helpers/playbooks';
 import { bearer, eventually, TEST_WEBHOOK_SECRET } from '../helpers/stack';
 import {
   openIncident,
