@@ -285,18 +285,24 @@ describe('a critical alert stops the example agents', () => {
         expect(await a.exited).toBe(0);
       } else {
         // The agent never learns of the disable and goes on calling; the enforcement point in
-        // front of the MCP server refuses it. Once a call failed after the verified disable, and
-        // the next one too, the process is ended.
-        const refused = (e: AgentEvent) => e.event === 'step' && e.ok === false && at(e) > verified[i]!;
+        // front of the MCP server refuses it. A refusal is an error of the call itself (a JSON-RPC
+        // or HTTP error), not a tool's error result (lookup answers one for an unknown document).
+        // The Python MCP client does not survive an HTTP 401 from ContextForge: its agent ends
+        // with an error, which stops it just as well. After two refusals the process is ended.
+        const refused = (e: AgentEvent) =>
+          at(e) > verified[i]! &&
+          ((e.event === 'step' && e.ok === false && e.error !== undefined) || e.event === 'error');
         const first = await a.waitFor(refused, 'a refused tool call');
-        await a.waitFor((e) => refused(e) && e !== first, 'a second refused tool call');
+        if (first.event !== 'error')
+          await a.waitFor((e) => refused(e) && e !== first, 'a second refused tool call');
         await a.stop();
         expect(a.events.some((e) => e.event === 'stopped')).toBe(false);
         const served = a.events.filter((e) => e.event === 'step' && e.ok === true && at(e) > verified[i]!);
         expect(served.length, `served after the disable: ${JSON.stringify(served)}`).toBeLessThanOrEqual(1);
       }
       const calls = path.calls(a.id);
-      expect(calls.length).toBeGreaterThanOrEqual(3);
+      // The agent was working: its successful steps (step 3 and one before it) reached the server.
+      expect(calls.length).toBeGreaterThanOrEqual(2);
       const late = calls.filter((c) => Date.parse(c.time) > verified[i]! + path.graceMs);
       expect(
         late.length,
