@@ -288,10 +288,11 @@ describe('a critical alert stops the example agents', () => {
         // front of the MCP server refuses it. A refusal is an error of the call itself (a JSON-RPC
         // or HTTP error), not a tool's error result (lookup answers one for an unknown document).
         // The Python MCP client does not survive an HTTP 401 from ContextForge: its agent ends
-        // with an error, which stops it just as well. After two refusals the process is ended.
+        // with an error (at the refusal, which may come before the verification has finished),
+        // which stops it just as well. After two refusals the process is ended.
         const refused = (e: AgentEvent) =>
-          at(e) > verified[i]! &&
-          ((e.event === 'step' && e.ok === false && e.error !== undefined) || e.event === 'error');
+          (e.event === 'step' && e.ok === false && e.error !== undefined && at(e) > verified[i]!) ||
+          e.event === 'error';
         const first = await a.waitFor(refused, 'a refused tool call');
         if (first.event !== 'error')
           await a.waitFor((e) => refused(e) && e !== first, 'a second refused tool call');
