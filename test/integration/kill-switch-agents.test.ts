@@ -7,21 +7,55 @@
  * the one in flight, and on a polling path none later than one poll interval after it.
  *
  * One table row per enforcement path: how each agent is configured to learn of the disable and
- * where it sends its tool calls. Also: a blocked tool is skipped and a disabled agent idles until
+ * where it sends its tool calls. On the OPA and gateway paths the agent skips its own check
+ * (KILL_SWITCH_MODE=none, a compromised runtime): there, a real OPA behind
+ * examples/gateways/opa-mcp-proxy, or a real ContextForge with the MCP gateway connector, refuses
+ * its calls, and nothing the agent does stops it. Also: a blocked tool is skipped and a disabled agent idles until
  * enabled again; each agent's GenAI spans reach an OTLP/HTTP collector; and an "enabled" answer
  * forged with the webhook secret stops both agents before their first tool call.
  */
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFileConfig } from '../../app/config-file';
+import { syncEnforcementPoints } from '../../connectors/enforcement-sync';
+import type { McpGatewayConfig } from '../../connectors/mcp-gateway';
+import { enforcementPoints } from '../../connectors/registry';
 import { STATUS_JWS_TYPE } from '../../connectors/status-document';
 import { actionRunOf } from '../../db/action-runs';
-import { actionsFor, importAgents, liveFor, localServer, readBody, req } from '../connectors/fixtures';
-import { startExampleAgent, type AgentLanguage, type ExampleAgent } from '../helpers/example-agents';
+import { createProxy } from '../../examples/gateways/opa-mcp-proxy/proxy';
+import {
+  actionsFor,
+  connectorConfig,
+  importAgents,
+  liveFor,
+  localServer,
+  readBody,
+  req,
+} from '../connectors/fixtures';
+import {
+  startExampleAgent,
+  type AgentEvent,
+  type AgentLanguage,
+  type ExampleAgent,
+} from '../helpers/example-agents';
 import { startTestStack, TEST_WEBHOOK_SECRET, type TestStack } from '../helpers/stack';
-import { startExampleMcpServer, type ExampleMcpServer } from './mcp-services';
+import {
+  adminApiToken,
+  agentAccess,
+  fronting,
+  startContextForge,
+  startExampleMcpServer,
+  type AgentAccess,
+  type ContextForge,
+  type ExampleMcpServer,
+  type ToolCallRecord,
+} from './mcp-services';
+import { startOpa, type LocalOpa } from './opa-server';
 
 const TOKEN = 'runtime-token-agents-0123456789';
+const OPA_TOKEN = 'opa-token-agents-0123456789';
 const POLL_MS = 1000;
 const LANGUAGES: AgentLanguage[] = ['typescript', 'python'];
 
@@ -31,6 +65,9 @@ interface PathContext {
   agentId: string;
 }
 
+/** The OPA-checking proxy's bearer token of an agent. */
+const proxyToken = (agentId: string) => `proxy-token-${agentId}`;
+
 interface EnforcementPath {
   name: string;
   slug: string;
@@ -38,7 +75,16 @@ interface EnforcementPath {
   agentEnv(ctx: PathContext): Record<string, string>;
   /** How long after the verified disable a tool call may still start (a poll interval). */
   graceMs: number;
+  /**
+   * false: the agent skips its own check (KILL_SWITCH_MODE=none), so only the enforcement point
+   * in front of the MCP server can stop it.
+   */
+  selfCheck: boolean;
+  /** The agent's successful tool calls, as the MCP server logged them. */
+  calls(agentId: string): ToolCallRecord[];
 }
+
+const callsOf = (agentId: string) => mcp.calls().filter((c) => c.caller === agentId);
 
 const PATHS: EnforcementPath[] = [
   {
@@ -46,6 +92,8 @@ const PATHS: EnforcementPath[] = [
     slug: 'events',
     agentEnv: ({ mcp }) => ({ KILL_SWITCH_MODE: 'events', MCP_URL: mcp.url }),
     graceMs: 0,
+    selfCheck: true,
+    calls: callsOf,
   },
   {
     name: 'OFREP polling',
@@ -56,6 +104,34 @@ const PATHS: EnforcementPath[] = [
       MCP_URL: mcp.url,
     }),
     graceMs: POLL_MS,
+    selfCheck: true,
+    calls: callsOf,
+  },
+  {
+    name: 'OPA (the agent skips its own check)',
+    slug: 'opa',
+    // The proxy forwards X-Agent-Id (which its token allows) to the MCP server, which logs it.
+    agentEnv: ({ agentId }) => ({
+      KILL_SWITCH_MODE: 'none',
+      MCP_URL: `${proxyUrl}/mcp`,
+      MCP_AUTHORIZATION: `Bearer ${proxyToken(agentId)}`,
+    }),
+    graceMs: 0,
+    selfCheck: false,
+    calls: callsOf,
+  },
+  {
+    name: 'MCP gateway (the agent skips its own check)',
+    slug: 'gateway',
+    // ContextForge does not forward X-Agent-Id: each agent's tools are on an MCP server of its own.
+    agentEnv: ({ agentId }) => ({
+      KILL_SWITCH_MODE: 'none',
+      MCP_URL: `${cf.url}/servers/${gatewayAgents.get(agentId)!.access.serverId}/mcp`,
+      MCP_AUTHORIZATION: `Bearer ${gatewayAgents.get(agentId)!.access.token}`,
+    }),
+    graceMs: 0,
+    selfCheck: false,
+    calls: (agentId) => gatewayAgents.get(agentId)!.mcp.calls(),
   },
 ];
 
@@ -64,29 +140,85 @@ const agentIds = (p: EnforcementPath) =>
 
 let stack: TestStack;
 let mcp: ExampleMcpServer;
+let opa: LocalOpa;
+let proxy: http.Server | undefined;
+let proxyUrl: string;
+let cf: ContextForge;
+/** The gateway path's agents: each one's MCP server behind ContextForge, and its access there. */
+const gatewayAgents = new Map<string, { mcp: ExampleMcpServer; access: AgentAccess }>();
+let connectors: Parameters<typeof liveFor>[1];
 const running: ExampleAgent[] = [];
 
 beforeAll(async () => {
   const ids = [...PATHS.flatMap(agentIds), 'ts-idle', 'py-idle', 'ts-traced', 'py-traced'];
-  stack = await startTestStack({
-    fileConfig: parseFileConfig(
-      { runtimes: { tokens: [{ name: 'example-agents', token_env: 'RT', agents: ids }] } },
-      { RT: TOKEN },
-      'test',
-    ),
-    liveConnectors: () => (live ??= liveFor(stack)),
-  });
+  const gatewayIds = agentIds(PATHS.find((p) => p.slug === 'gateway')!);
+  let gatewayMcps: ExampleMcpServer[];
+  [stack, mcp, opa, cf, gatewayMcps] = await Promise.all([
+    startTestStack({
+      fileConfig: parseFileConfig(
+        { runtimes: { tokens: [{ name: 'example-agents', token_env: 'RT', agents: ids }] } },
+        { RT: TOKEN },
+        'test',
+      ),
+      liveConnectors: () => (live ??= liveFor(stack, connectors)),
+    }),
+    startExampleMcpServer(),
+    startOpa({ token: OPA_TOKEN }),
+    startContextForge(),
+    Promise.all(gatewayIds.map(() => startExampleMcpServer())),
+  ]);
   await importAgents(
     stack,
     ids.map((id) => ({ id, name: `Example agent ${id}`, owner: 'sec@example.com', environment: 'prod' })),
   );
-  mcp = await startExampleMcpServer();
+
+  // The OPA path: examples/gateways/opa-mcp-proxy asks OPA about every tool call.
+  proxy = createProxy({
+    upstream: mcp.url,
+    opaUrl: opa.url,
+    opaToken: OPA_TOKEN,
+    agents: Object.fromEntries(ids.map((id) => [proxyToken(id), id])),
+  });
+  await new Promise<void>((r) => proxy!.listen(0, '127.0.0.1', () => r()));
+  proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+
+  // The gateway path: each agent's own MCP server fronted by ContextForge, with its user, virtual
+  // server and token there, as an operator sets it up.
+  for (const [i, id] of gatewayIds.entries()) {
+    const fronted = await fronting(cf, gatewayMcps[i]!, `tools-${id}`);
+    const access = await agentAccess(cf, id, Object.values(fronted.toolIds));
+    gatewayAgents.set(id, { mcp: gatewayMcps[i]!, access });
+  }
+  const gateway: McpGatewayConfig = {
+    url: cf.url,
+    token: await adminApiToken(cf),
+    timeout_ms: 30_000,
+    agents: gatewayIds.map((id) => ({
+      agent_id: id,
+      user_email: gatewayAgents.get(id)!.access.userEmail,
+      server_id: gatewayAgents.get(id)!.access.serverId,
+      token: gatewayAgents.get(id)!.access.token,
+      probe_tool: 'lookup',
+      probe_arguments: { name: 'faq' },
+    })),
+  };
+  connectors = { opa: { url: opa.url, token: OPA_TOKEN }, mcpGateway: gateway };
+  // OPA starts empty (every agent unknown, so denied): write the inventory there, as the worker does.
+  const synced = await syncEnforcementPoints(
+    stack.db,
+    enforcementPoints({ ...connectorConfig(stack), ...connectors }, stack.db),
+  );
+  expect(synced.filter((r) => 'error' in r)).toEqual([]);
 });
 let live: ReturnType<typeof liveFor> | undefined;
 afterAll(async () => {
   await Promise.all(running.map((a) => a.stop()));
-  await mcp?.stop();
-  await stack?.close();
+  if (proxy) {
+    proxy.closeAllConnections();
+    await new Promise((r) => proxy!.close(r));
+  }
+  await Promise.all([mcp?.stop(), ...[...gatewayAgents.values()].map((g) => g.mcp.stop())]);
+  await Promise.all([stack?.close(), opa?.close(), cf?.stop()]);
 });
 
 async function sendCriticalAlert(agentId: string): Promise<string> {
@@ -145,17 +277,39 @@ describe('a critical alert stops the example agents', () => {
     const verified = await Promise.all(incidents.map(disableVerifiedAt));
 
     for (const [i, a] of agents.entries()) {
-      const stopped = await a.waitFor((e) => e.event === 'stopped', 'stop');
-      expect(stopped).toMatchObject({ reason: 'disabled', incident: incidents[i] });
-      expect(await a.exited).toBe(0);
-
-      const calls = mcp.calls().filter((c) => c.caller === a.id);
-      expect(calls.length).toBeGreaterThanOrEqual(3);
+      const at = (e: { t?: unknown }) => Date.parse(String(e.t));
+      let stopped;
+      if (path.selfCheck) {
+        stopped = await a.waitFor((e) => e.event === 'stopped', 'stop');
+        expect(stopped).toMatchObject({ reason: 'disabled', incident: incidents[i] });
+        expect(await a.exited).toBe(0);
+      } else {
+        // The agent never learns of the disable and goes on calling; the enforcement point in
+        // front of the MCP server refuses it. A refusal is an error of the call itself (a JSON-RPC
+        // or HTTP error), not a tool's error result (lookup answers one for an unknown document).
+        // The Python MCP client does not survive an HTTP 401 from ContextForge: its agent ends
+        // with an error (at the refusal, which may come before the verification has finished),
+        // which stops it just as well. After two refusals the process is ended.
+        const refused = (e: AgentEvent) =>
+          (e.event === 'step' && e.ok === false && e.error !== undefined && at(e) > verified[i]!) ||
+          e.event === 'error';
+        const first = await a.waitFor(refused, 'a refused tool call');
+        if (first.event !== 'error')
+          await a.waitFor((e) => refused(e) && e !== first, 'a second refused tool call');
+        await a.stop();
+        expect(a.events.some((e) => e.event === 'stopped')).toBe(false);
+        const served = a.events.filter((e) => e.event === 'step' && e.ok === true && at(e) > verified[i]!);
+        expect(served.length, `served after the disable: ${JSON.stringify(served)}`).toBeLessThanOrEqual(1);
+      }
+      const calls = path.calls(a.id);
+      // The agent was working: its successful steps (step 3 and one before it) reached the server.
+      expect(calls.length).toBeGreaterThanOrEqual(2);
       const late = calls.filter((c) => Date.parse(c.time) > verified[i]! + path.graceMs);
       expect(
         late.length,
         `${a.language} calls after the verified disable: ${JSON.stringify(late)}`,
       ).toBeLessThanOrEqual(1);
+      if (!stopped) continue;
       // The agent's own view: once it saw the disable it started no step; one in flight may end.
       const after = a.events.slice(a.events.indexOf(stopped) + 1).filter((e) => e.event === 'step');
       expect(after.length).toBeLessThanOrEqual(1);
@@ -168,7 +322,7 @@ describe('a blocked tool and an idle agent', () => {
     'the %s agent skips a blocked tool, idles while disabled and resumes when enabled',
     async (language) => {
       const agentId = `${language === 'typescript' ? 'ts' : 'py'}-idle`;
-      const acts = actionsFor(stack, () => (live ??= liveFor(stack)));
+      const acts = actionsFor(stack, () => (live ??= liveFor(stack, connectors)));
       const a = startExampleAgent(language, {
         FIREBREAK_URL: stack.url,
         FIREBREAK_RUNTIME_TOKEN: TOKEN,

@@ -64,6 +64,26 @@ def sample_arguments(schema: dict, step: int) -> dict:
     return args
 
 
+class Unchecked:
+    """KILL_SWITCH_MODE=none, for tests only: a compromised runtime that skips its own check and
+    calls every tool, so that only an enforcement point outside it (an OPA-checking proxy, an MCP
+    gateway) can stop it."""
+
+    allowed = Answer(allowed=True, version=None, incident=None, error=None)
+
+    def agent(self) -> Answer:
+        return self.allowed
+
+    def tool(self, _tool: str) -> Answer:
+        return self.allowed
+
+    def listen(self, _on_change) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def fields(a: Answer) -> dict:
     return {"version": a.version, "incident": a.incident, **({"error": a.error} if a.error else {})}
 
@@ -73,8 +93,8 @@ async def run() -> None:
     agent_name = os.environ.get("AGENT_NAME", AGENT_ID)
     mode = os.environ.get("KILL_SWITCH_MODE", "events")
     on_disable = os.environ.get("ON_DISABLE", "exit")
-    if mode not in ("events", "polling"):
-        raise SystemExit(f"KILL_SWITCH_MODE must be events or polling, not {mode}")
+    if mode not in ("events", "polling", "none"):
+        raise SystemExit(f"KILL_SWITCH_MODE must be events, polling or none, not {mode}")
     if on_disable not in ("exit", "idle"):
         raise SystemExit(f"ON_DISABLE must be exit or idle, not {on_disable}")
     poll_s = float(os.environ.get("POLL_INTERVAL_MS", "1000")) / 1000
@@ -90,7 +110,11 @@ async def run() -> None:
     tracer, shutdown_telemetry = start_telemetry(agent_name)
     conversation_id = str(uuid.uuid4())
     loop = asyncio.get_running_loop()
-    gate = KillSwitch(firebreak_url, need("FIREBREAK_RUNTIME_TOKEN"), AGENT_ID, mode, poll_s, say)
+    gate = (
+        Unchecked()
+        if mode == "none"
+        else KillSwitch(firebreak_url, need("FIREBREAK_RUNTIME_TOKEN"), AGENT_ID, mode, poll_s, say)
+    )
     gate_lock = asyncio.Lock()
     wake = asyncio.Event()
     state: dict = {"stopped": None}

@@ -22,7 +22,7 @@ interface Settings {
   mcpUrl: string;
   mcpAuthorization: string | undefined;
   tools: string[] | undefined;
-  mode: 'events' | 'polling';
+  mode: 'events' | 'polling' | 'none';
   pollIntervalMs: number;
   stepIntervalMs: number;
   onDisable: 'exit' | 'idle';
@@ -36,8 +36,8 @@ function settings(env: NodeJS.ProcessEnv): Settings {
     return v;
   };
   const mode = env.KILL_SWITCH_MODE ?? 'events';
-  if (mode !== 'events' && mode !== 'polling')
-    throw new Error(`KILL_SWITCH_MODE must be events or polling, not ${mode}`);
+  if (mode !== 'events' && mode !== 'polling' && mode !== 'none')
+    throw new Error(`KILL_SWITCH_MODE must be events, polling or none, not ${mode}`);
   const onDisable = env.ON_DISABLE ?? 'exit';
   if (onDisable !== 'exit' && onDisable !== 'idle')
     throw new Error(`ON_DISABLE must be exit or idle, not ${onDisable}`);
@@ -77,7 +77,7 @@ async function main() {
   const log = (e: Record<string, unknown>) => say(s.agentId, e);
   const telemetry = startTelemetry(s.agentName);
   const conversationId = crypto.randomUUID();
-  const gate = await KillSwitch.open({ ...s, onEvent: log });
+  const gate = s.mode === 'none' ? unchecked : await KillSwitch.open({ ...s, mode: s.mode, onEvent: log });
 
   const mcp = new Client({ name: s.agentName, version: '1.0.0' });
   // X-Agent-Id names the caller to the MCP server (and gateways that log it); a gateway credential
@@ -208,6 +208,19 @@ async function main() {
   await gate.close();
   await telemetry.shutdown();
 }
+
+/**
+ * KILL_SWITCH_MODE=none, for tests only: a compromised runtime that skips its own check and calls
+ * every tool, so that only an enforcement point outside it (an OPA-checking proxy, an MCP gateway)
+ * can stop it.
+ */
+const allowed: Answer = { allowed: true, version: undefined, incident: undefined, error: undefined };
+const unchecked: Pick<KillSwitch, 'agent' | 'tool' | 'listen' | 'close'> = {
+  agent: () => Promise.resolve(allowed),
+  tool: () => Promise.resolve(allowed),
+  listen: () => undefined,
+  close: () => Promise.resolve(),
+};
 
 function fields(a: Answer) {
   return { version: a.version ?? null, incident: a.incident ?? null, ...(a.error ? { error: a.error } : {}) };
