@@ -79,14 +79,12 @@ export async function putIssuedToken(
   expiresAtMs: number,
 ): Promise<void> {
   await inTransaction(db, async (tx) => {
-    await tx
-      .insert(issuedTokens)
-      .values({
-        sha256: digest(token),
-        user,
-        createdAt: new Date(nowMs).toISOString(),
-        expiresAt: expiresAtMs,
-      });
+    await tx.insert(issuedTokens).values({
+      sha256: digest(token),
+      user,
+      createdAt: new Date(nowMs).toISOString(),
+      expiresAt: expiresAtMs,
+    });
     await tx.delete(issuedTokens).where(lte(issuedTokens.expiresAt, nowMs));
   });
 }

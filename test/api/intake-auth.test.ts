@@ -278,7 +278,7 @@ describe('a signed alert is accepted once', () => {
       expect(replay.status).toBe(409);
       expect(replay.body.error.code).toBe('replayed_signature');
     } finally {
-      closeDb(db);
+      await closeDb(db);
     }
     expect(await countSeenSignatures(stack.db)).toBeGreaterThan(0);
   });

@@ -44,9 +44,9 @@ async function signedLog(n: number): Promise<Log> {
   return log;
 }
 
-afterEach(() => {
+afterEach(async () => {
   for (const l of logs.splice(0)) {
-    closeDb(l.db);
+    await closeDb(l.db);
     fs.rmSync(l.dir, { recursive: true, force: true });
     fs.rmSync(l.keyDir, { recursive: true, force: true });
   }
@@ -168,7 +168,7 @@ describe('signed, hash-chained audit log', () => {
         }
       }
     } finally {
-      closeDb(attacker);
+      await closeDb(attacker);
     }
   }
 

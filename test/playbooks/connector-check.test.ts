@@ -128,7 +128,7 @@ describe('start-up warning', () => {
       expect(warnings.some((w) => /revoke_credential .*aws_iam held by agent-x/.test(w))).toBe(true);
       expect(warnings.some((w) => /agent\.disable/.test(w))).toBe(false);
     } finally {
-      closeDb(db);
+      await closeDb(db);
     }
   });
 });

@@ -5,10 +5,10 @@
  * `/incident release <reason>` opens the k-of-n release approval, decided with its buttons.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dbTimelineRows as timelineRows } from '../helpers/playbooks';
 import { loadPlaybookDir } from '../../playbooks/loader';
 import { incidentWorkflowId } from '../../temporal/client';
 import { incidentState } from '../../workflows/messages';
+import { dbTimelineRows as timelineRows } from '../helpers/playbooks';
 import { eventually } from '../helpers/stack';
 import { postedFor, startPlaybookIncident, stepStatus } from './playbook-incident';
 import { incidentChannel, openIncident, startSlackStack, type SlackStack } from './setup';
