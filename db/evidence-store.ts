@@ -19,20 +19,23 @@ export function evidenceDirFor(db: Db): string {
 }
 
 export class EvidenceStore {
-  readonly blobs: BlobStore;
+  private chosen: BlobStore | undefined;
 
   /**
    * `blobs`: a blob store, or a local directory; default: the store attached to the database
-   * handle (openDb's `evidence`, FIREBREAK_EVIDENCE_URL), else DATA_DIR/evidence beside it.
+   * handle (openDb's `evidence`, FIREBREAK_EVIDENCE_URL), else DATA_DIR/evidence beside it,
+   * chosen on first use (an in-memory database has no DATA_DIR until something is stored).
    */
   constructor(
     private readonly db: Db,
     blobs?: BlobStore | string,
   ) {
-    this.blobs =
-      typeof blobs === 'string'
-        ? new LocalBlobStore(blobs)
-        : (blobs ?? blobStoreOf(db) ?? new LocalBlobStore(evidenceDirFor(db)));
+    this.chosen = typeof blobs === 'string' ? new LocalBlobStore(blobs) : blobs;
+  }
+
+  get blobs(): BlobStore {
+    this.chosen ??= blobStoreOf(this.db) ?? new LocalBlobStore(evidenceDirFor(this.db));
+    return this.chosen;
   }
 
   /** Stores the bytes (once per content) and records custody for this incident (once). */

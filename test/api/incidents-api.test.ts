@@ -85,6 +85,7 @@ describe('tokens and scopes', () => {
       slackUserId: 'U0ALICE',
       roles: ['responder'],
       scopes: ['read', 'respond'],
+      auth: { method: 'token', amr: [] },
     });
     expect(await (await call(TEST_ADMIN_TOKEN)).json()).toMatchObject({
       id: 'admin',

@@ -15,6 +15,7 @@ import { parseFileConfig } from '../../app/config-file';
 import type { LiveConnectors } from '../../connectors/types';
 import { getAgent } from '../../db/agents';
 import { auditEntries } from '../../db/audit';
+import { putIssuedToken } from '../../db/console-sessions';
 import { decideApproval } from '../../workflows/messages';
 import { importAgents, liveFor } from '../connectors/fixtures';
 import { signed } from '../helpers/decisions';
@@ -35,6 +36,39 @@ const tokens = {
   mallory: 'mallory-release-token-01234567',
 };
 const sha = (t: string) => crypto.createHash('sha256').update(t).digest('hex');
+/**
+ * Approving a release needs a recent multi-factor sign-in (MFA step-up, domain/step-up.ts): over
+ * the API, a short-lived token the console issued after such a sign-in. These stand for them.
+ */
+const stepUp = {
+  alice: 'fbk_alice-step-up-token-0123456789',
+  bob: 'fbk_bob-step-up-token-0123456789ab',
+  mallory: 'fbk_mallory-step-up-token-012345',
+};
+async function issueStepUpTokens(db: TestStack['db']): Promise<void> {
+  const now = Date.now();
+  const people: [keyof typeof stepUp, string, string[]][] = [
+    ['alice', 'U_ALICE', ['incident_commander']],
+    ['bob', 'U_BOB', ['incident_commander']],
+    ['mallory', 'U_MALLORY', []],
+  ];
+  for (const [id, slack, roles] of people) {
+    await putIssuedToken(
+      db,
+      stepUp[id],
+      {
+        id,
+        name: id,
+        slackUserId: slack,
+        roles,
+        scopes: ['read', 'respond'],
+        auth: { method: 'issued', amr: ['pwd', 'otp'], authTimeMs: now },
+      },
+      now,
+      now + 15 * 60_000,
+    );
+  }
+}
 const user = (id: string, slack: string, roles: string[], token: string) => ({
   id,
   name: id,
@@ -76,6 +110,7 @@ beforeAll(async () => {
       'test config',
     ),
   });
+  await issueStepUpTokens(stack.db);
 });
 afterAll(async () => {
   await stack?.close();
@@ -113,13 +148,17 @@ describe('a stand-alone release of containment', () => {
     const pending = (await pbState(handle)).pendingApprovals.find((p) => p.stepId === 'release_1');
     expect(pending).toMatchObject({ minApprovals: 2, approvals: 0 });
 
+    // A config-file token has no recent second factor: MFA step-up refuses it.
+    const plain = await post(`${incidentId}/approvals/release_1`, tokens.alice, { decision: 'approve' });
+    expect(plain.status).toBe(403);
+    expect(plain.json.error.code).toBe('step_up_required');
     expect(
-      (await post(`${incidentId}/approvals/release_1`, tokens.alice, { decision: 'approve' })).status,
+      (await post(`${incidentId}/approvals/release_1`, stepUp.alice, { decision: 'approve' })).status,
     ).toBe(200);
     // One approval of two: still contained.
     expect(await agentStatus(agentId)).toBe('disabled');
     expect(
-      (await post(`${incidentId}/approvals/release_1`, tokens.bob, { decision: 'approve' })).status,
+      (await post(`${incidentId}/approvals/release_1`, stepUp.bob, { decision: 'approve' })).status,
     ).toBe(200);
 
     await eventually(async () => (await agentStatus(agentId)) === 'enabled', 20_000, 'the agent re-enabled');
@@ -152,7 +191,7 @@ describe('a stand-alone release of containment', () => {
     const { incidentId, handle, agentId } = await contained();
     expect((await post(`${incidentId}/release`, tokens.bob, { reason: 'looks benign' })).status).toBe(200);
     expect(
-      (await post(`${incidentId}/approvals/release_1`, tokens.alice, { decision: 'approve' })).status,
+      (await post(`${incidentId}/approvals/release_1`, stepUp.alice, { decision: 'approve' })).status,
     ).toBe(200);
     // Alice again, now as her Slack identity (what the Slack receiver signs for U_ALICE).
     const slackAlice = stack.people.slackActor({ id: 'U_ALICE', name: 'alice' });
@@ -182,7 +221,7 @@ describe('a stand-alone release of containment', () => {
     const { incidentId, handle, agentId } = await contained();
     expect((await post(`${incidentId}/release`, tokens.alice, { reason: 'customer asks' })).status).toBe(200);
     expect(
-      (await post(`${incidentId}/approvals/release_1`, tokens.bob, { decision: 'reject', reason: 'not yet' }))
+      (await post(`${incidentId}/approvals/release_1`, stepUp.bob, { decision: 'reject', reason: 'not yet' }))
         .status,
     ).toBe(200);
     const s = await waitForStep(handle, 'release_1', 'rejected');
@@ -211,10 +250,10 @@ describe('a stand-alone release of containment', () => {
 
     expect((await post(`${incidentId}/release`, tokens.bob, { reason: 'handled by hand' })).status).toBe(200);
     expect(
-      (await post(`${incidentId}/approvals/release_1`, tokens.alice, { decision: 'approve' })).status,
+      (await post(`${incidentId}/approvals/release_1`, stepUp.alice, { decision: 'approve' })).status,
     ).toBe(200);
     expect(
-      (await post(`${incidentId}/approvals/release_1`, tokens.bob, { decision: 'approve' })).status,
+      (await post(`${incidentId}/approvals/release_1`, stepUp.bob, { decision: 'approve' })).status,
     ).toBe(200);
     await eventually(async () => (await agentStatus(agentId)) === 'enabled', 20_000, 'the agent re-enabled');
     expect((await waitForStep(handle, 'release_1', 'succeeded')).contained).toEqual([]);
@@ -237,7 +276,7 @@ describe('a stand-alone release of containment', () => {
       'refused',
     ]);
     expect((await post(`${incidentId}/release`, tokens.alice, { reason: 'benign' })).status).toBe(200);
-    const vote = await post(`${incidentId}/approvals/release_1`, tokens.mallory, { decision: 'approve' });
+    const vote = await post(`${incidentId}/approvals/release_1`, stepUp.mallory, { decision: 'approve' });
     expect(vote.status).toBe(403);
     expect(await agentStatus(agentId)).toBe('disabled');
   });
@@ -275,8 +314,12 @@ phases:
       );
     const { stdout } = await cli(tokens.alice, 'release', incidentId, '--reason', 'benign');
     expect(JSON.parse(stdout).result).toMatchObject({ stepId: 'release_1' });
-    await cli(tokens.alice, 'approve', incidentId, 'release_1');
-    await cli(tokens.bob, 'approve', incidentId, 'release_1');
+    // A config token cannot approve it (no recent second factor); the issued ones can.
+    await expect(cli(tokens.alice, 'approve', incidentId, 'release_1')).rejects.toMatchObject({
+      stderr: expect.stringMatching(/403: .*needs a recent multi-factor sign-in/),
+    });
+    await cli(stepUp.alice, 'approve', incidentId, 'release_1');
+    await cli(stepUp.bob, 'approve', incidentId, 'release_1');
     await waitForStep(handle, 'release_1', 'succeeded');
     expect(await agentStatus(agentId)).toBe('enabled');
   });
