@@ -167,7 +167,7 @@ describe('evidence in S3', () => {
     const bytes = await objectBytes(art.sha256);
     expect(sha256(bytes)).toBe(art.sha256);
     expect(bytes.length).toBe(art.size);
-    expect(JSON.parse(bytes.toString()).sources.inventory).toMatchObject({ id: 'agent-s3' });
+    expect(JSON.parse(bytes.toString()).sources['firebreak:inventory']).toMatchObject({ id: 'agent-s3' });
 
     // Collected twice, stored once: content addressing makes the second upload a no-op.
     const again = await acts.executeAction(
