@@ -14,7 +14,6 @@ import { EMPTY_FILE_CONFIG, type FileConfig } from '../app/config-file';
 import type { Credentials } from '../app/credentials';
 import { statusJwks, type StatusSigningKey } from '../connectors/status-document';
 import type { AuditVerifier } from '../db/audit-signer';
-import type { BlobStore } from '../db/blob-store';
 import type { Db } from '../db/client';
 import { pingDb } from '../db/client';
 import type { DecisionSigner } from '../domain/decision-proof';
@@ -66,8 +65,6 @@ export interface ApiDeps {
   decisions: DecisionSigner;
   /** Who API users are as deciders; default: the config file's users, without Slack roles. */
   people?: PeopleDirectory;
-  /** Where evidence artifacts are kept (FIREBREAK_EVIDENCE_URL); default DATA_DIR/evidence. */
-  evidence?: BlobStore;
   /** The web console (/console): sign-in and the MFA step-up rule; default: local sign-in only. */
   console?: ConsoleConfig;
   /** The audit key's public half: the console's audit page shows `audit verify`'s verdict with it. */

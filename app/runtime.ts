@@ -122,7 +122,6 @@ export async function startWorker(config: Config, target: TemporalTarget, db: Db
       statusKeys,
       statusToken: () => signVerifierToken(statusKey),
       config: config.connectors,
-      evidence: openBlobStore(config.evidence),
     }),
   );
   // Gateways asking OPA deny agents it holds no state for: write every agent there, and again
@@ -211,7 +210,6 @@ export async function startApi(
     statusKey: services.statusKey,
     decisions,
     people,
-    evidence: openBlobStore(config.evidence),
     console: config.console,
     auditVerifier: services.auditVerifier,
   });

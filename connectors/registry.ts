@@ -6,7 +6,6 @@
  * client; clients themselves connect per call.
  */
 import type { JSONWebKeySet } from 'jose';
-import type { BlobStore } from '../db/blob-store';
 import type { Db } from '../db/client';
 import { incidentExists } from '../db/incidents';
 import { appendTimelineEvent } from '../db/timeline';
@@ -33,8 +32,6 @@ export interface LiveConnectorDeps {
   config: ConnectorConfig;
   /** Overrides for AWS (explicit credentials, secret handoff for rotation). */
   aws?: Omit<AwsIamOptions, 'endpoint' | 'region'>;
-  /** Where evidence artifacts go (FIREBREAK_EVIDENCE_URL); default DATA_DIR/evidence. */
-  evidence?: BlobStore;
   now?: () => Date;
 }
 
@@ -72,7 +69,7 @@ export function buildLiveConnectors(deps: LiveConnectorDeps): LiveConnectors {
     }),
     ...credentialsConnector(db, creds),
     ...accessConnector(access, db),
-    'evidence.collect': evidenceCollectHandler({ db, sources, blobs: deps.evidence, now: deps.now }),
+    'evidence.collect': evidenceCollectHandler({ db, sources, now: deps.now }),
     notify: notifyHandler(db, deps.now),
   };
 }

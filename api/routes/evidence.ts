@@ -32,7 +32,7 @@ function declaredMediaType(header: string | undefined): string {
 
 export function evidenceRoutes(deps: ApiDeps) {
   const app = new Hono<ApiEnv>();
-  const store = new EvidenceStore(deps.db, deps.evidence);
+  const store = new EvidenceStore(deps.db);
 
   app.post('/:id/evidence', requireScope('respond'), async (c) => {
     const kind = c.req.query('kind');

@@ -173,7 +173,6 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     statusKey,
     decisions: testDecisions,
     people,
-    evidence: openBlobStore(config.evidence),
     console: config.console,
     auditVerifier: auditKey.verifier,
   });

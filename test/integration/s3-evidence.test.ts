@@ -10,7 +10,6 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3BlobStore } from '../../db/blob-store';
 import { actionsFor, importAgents, liveFor, req } from '../connectors/fixtures';
 import {
   bearer,
@@ -30,7 +29,6 @@ const PREFIX = 'prod/';
 let moto: LocalMoto;
 let stack: TestStack;
 let s3: S3Client;
-let blobs: S3BlobStore;
 
 beforeAll(async () => {
   moto = await startMoto();
@@ -52,14 +50,6 @@ beforeAll(async () => {
       FIREBREAK_EVIDENCE_S3_REGION: 'us-east-1',
     },
   });
-  blobs = new S3BlobStore({
-    bucket: BUCKET,
-    prefix: PREFIX,
-    region: 'us-east-1',
-    endpoint: moto.endpoint,
-    forcePathStyle: true,
-    credentials: creds,
-  });
   await importAgents(stack, [
     {
       id: 'agent-s3',
@@ -71,7 +61,6 @@ beforeAll(async () => {
   ]);
 });
 afterAll(async () => {
-  blobs?.destroy();
   s3?.destroy();
   await stack?.close();
   await moto?.stop();
@@ -154,7 +143,7 @@ describe('evidence in S3', () => {
   });
 
   it('collects evidence into the bucket, and the action verifies by re-hashing what S3 returns', async () => {
-    const acts = actionsFor(stack, () => liveFor(stack, {}, { evidence: blobs }));
+    const acts = actionsFor(stack, () => liveFor(stack));
     const out = await acts.executeAction(
       req(
         'evidence.collect',
