@@ -68,12 +68,11 @@ export async function submitDecision<R, A extends UnsignedDecision>(
   const decisionId = req.decisionId ?? crypto.randomUUID();
   const actor = deps.people.apiActor(req.user);
   const arg = req.arg({ decisionId, actor });
-  const kind = req.kind === 'abort' && arg.release === true ? 'release' : req.kind;
   const actions =
-    kind === 'approval' && arg.decision === 'approve' && arg.stepId
+    req.kind === 'approval' && arg.decision === 'approve' && arg.stepId
       ? await pendingApprovalActions(deps.temporal, id, arg.stepId)
       : [];
-  const rule = stepUpRule(kind, arg.decision, actions);
+  const rule = stepUpRule(req.kind, arg.decision, actions);
   if (rule) {
     const problem = stepUpProblem(req.user.auth, deps.stepUp, (deps.now?.() ?? new Date()).getTime());
     if (problem) throw new StepUpRequired(rule, problem);

@@ -11,14 +11,12 @@ import type { Actor, DecisionProof, PinnedPlaybook } from './incident';
 export type { DecisionProof } from './incident';
 
 /**
- * What a decision is: which update it drives. `release` is an abort that also undoes containment:
- * it is signed as its own kind, so a signed abort can never be turned into a release.
- * `release_request` opens the k-of-n approval of a stand-alone release (it undoes nothing by
- * itself, and is signed as its own kind so it can never pass for a `release`); `attach` attaches
- * a playbook to a running incident.
+ * What a decision is: which update it drives. An `abort` never undoes containment: only the
+ * k-of-n approval of a release does, and `release_request` (signed as its own kind) only opens
+ * that approval; `attach` attaches a playbook to a running incident.
  */
 export type DecisionKind =
-  'approval' | 'task' | 'abort' | 'release' | 'release_request' | 'attach' | 'escalate' | 'note' | 'close';
+  'approval' | 'task' | 'abort' | 'release_request' | 'attach' | 'escalate' | 'note' | 'close';
 
 /**
  * What an `attach` decision's signature covers of the playbook it attaches: id, version, source
@@ -26,11 +24,6 @@ export type DecisionKind =
  */
 export function playbookClaim(p: PinnedPlaybook): string {
   return JSON.stringify(['firebreak-playbook-v1', p.id, p.version, p.hash, p.definition]);
-}
-
-/** The kind an abort request is signed and checked as: `release` when it releases containment. */
-export function abortKind(a: { release?: boolean }): 'abort' | 'release' {
-  return a.release === true ? 'release' : 'abort';
 }
 
 /** How far a signed decision's `at` may be from the workflow's clock (either way). */
@@ -91,7 +84,6 @@ export interface UnsignedDecision {
   note?: string;
   text?: string;
   target?: string;
-  release?: boolean;
   /** The playbook an `attach` decision attaches (signed as `playbookClaim`, in `target`). */
   playbook?: PinnedPlaybook;
 }
@@ -108,7 +100,7 @@ export function signDecision<A extends UnsignedDecision>(
 ): A & { proof: DecisionProof } {
   const proof = signer.sign({
     incidentId,
-    kind: kind === 'abort' ? abortKind(arg) : kind,
+    kind,
     decisionId: arg.decisionId,
     actor: arg.actor,
     ...(arg.stepId !== undefined ? { stepId: arg.stepId } : {}),

@@ -70,7 +70,6 @@ export function stepUpRule(
   decision: 'approve' | 'reject' | undefined,
   actions: readonly string[],
 ): string | undefined {
-  if (kind === 'release') return 'releasing containment needs a recent multi-factor sign-in';
   if (kind !== 'approval' || decision !== 'approve') return undefined;
   const irreversible = actions.find(isIrreversible);
   if (irreversible)

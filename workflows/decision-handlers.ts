@@ -10,7 +10,7 @@
  * before it returns (a regular activity, see projection-queue.ts).
  */
 import { isCancellation, setHandler } from '@temporalio/workflow';
-import { abortKind, type DecisionKind } from '../domain/decision-proof';
+import type { DecisionKind } from '../domain/decision-proof';
 import type { IncidentStart } from '../domain/incident';
 import type { ApprovalStep } from '../domain/playbook';
 import { followUpActions } from './action-requests';
@@ -141,7 +141,7 @@ export class DecisionHandlers {
     const abort = (a: AbortRequest) =>
       checkIncidentDecision(
         s(),
-        abortKind(a),
+        'abort',
         a,
         { text: a.reason },
         { authorized: true, needsRunning: true },
@@ -198,7 +198,7 @@ export class DecisionHandlers {
     setHandler(
       abortIncident,
       async (a) => {
-        await this.admit(abortKind(a), undefined, a, abort(a));
+        await this.admit('abort', undefined, a, abort(a));
         return this.abort(a);
       },
       {
@@ -351,21 +351,17 @@ export class DecisionHandlers {
 
   private abort(a: AbortRequest): Promise<DecisionResult> {
     return this.once(
-      decisionKey(abortKind(a), undefined, a),
+      decisionKey('abort', undefined, a),
       a.decisionId,
       () => {
-        this.ctx!.run.abortRequested ??= {
-          actor: a.actor.id,
-          reason: a.reason,
-          ...(a.release === true ? { release: true } : {}),
-        };
+        this.ctx!.run.abortRequested ??= { actor: a.actor.id, reason: a.reason };
         return {};
       },
       {
         kind: 'abort.requested',
         actor: a.actor.id,
-        message: `${a.actor.name ?? a.actor.id} aborted the playbook${a.release === true ? ' and released containment' : ''} via ${a.actor.via}: ${a.reason}`,
-        data: { via: a.actor.via, release: a.release === true },
+        message: `${a.actor.name ?? a.actor.id} aborted the playbook via ${a.actor.via}: ${a.reason}`,
+        data: { via: a.actor.via },
       },
     );
   }

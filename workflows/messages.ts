@@ -52,12 +52,8 @@ export interface AbortRequest {
   decisionId: string;
   proof: DecisionProof;
   actor: Actor;
+  /** Why; an abort keeps every containment in place (only an approved release undoes it). */
   reason: string;
-  /**
-   * An explicit release decision: also undo containment (re-enable the agent, reactivate
-   * credentials, restore access). Without it an abort keeps every containment in place.
-   */
-  release?: boolean;
 }
 
 export interface EscalationRequest {

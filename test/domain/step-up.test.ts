@@ -26,11 +26,10 @@ describe('stepUpRule', () => {
       'credentials.rotate (irreversible',
     );
   });
-  it('covers every action that undoes a containment action, and a release', () => {
+  it('covers every action that undoes a containment action', () => {
     for (const a of ['agent.enable', 'credentials.reactivate', 'access.restore'])
       expect(stepUpRule('approval', 'approve', [a]), a).toContain('releases containment');
     expect(releasesContainment('agent.tools.allow')).toBe(false);
-    expect(stepUpRule('release', undefined, [])).toContain('releasing containment');
   });
   it('needs nothing for containment itself, for a rejection, or for other kinds', () => {
     expect(stepUpRule('approval', 'approve', ['agent.disable', 'credentials.revoke'])).toBeUndefined();

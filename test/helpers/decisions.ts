@@ -22,7 +22,6 @@ interface ArgOf {
   approval: ApprovalDecision;
   task: TaskCompletion;
   abort: AbortRequest;
-  release: AbortRequest;
   release_request: ReleaseRequest;
   attach: AttachPlaybookRequest;
   escalate: EscalationRequest;

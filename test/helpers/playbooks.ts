@@ -14,9 +14,9 @@ import type { Severity } from '../../domain/alert';
 import type { Actor, IncidentStart, PinnedPlaybook, PlaybookState, StepStatus } from '../../domain/incident';
 import { pinPlaybook } from '../../playbooks/loader';
 import { incidentWorkflowId } from '../../temporal/client';
-import { playbookState } from '../../workflows/messages';
+import { decideApproval, playbookState, requestRelease } from '../../workflows/messages';
 import type { runIncident } from '../../workflows/run-incident';
-import { testDecisionStart } from './decisions';
+import { signed, testDecisionStart } from './decisions';
 import { eventually, type TestStack } from './stack';
 
 export function pinYaml(yaml: string): PinnedPlaybook {
@@ -154,3 +154,32 @@ export async function waitForPlaybook(
 export const alice: Actor = { id: 'U_ALICE', name: 'Alice', via: 'api' };
 export const bob: Actor = { id: 'U_BOB', name: 'Bob', via: 'slack' };
 export const carol: Actor = { id: 'U_CAROL', name: 'Carol', via: 'cli' };
+
+/**
+ * A stand-alone release as responders make it (issue 13): `by[0]` asks, then every person in `by`
+ * approves the `release_<n>` step it opens (k = 2 by default, deciders only). Returns the step id.
+ */
+export async function releaseContainment(
+  handle: WorkflowHandle,
+  by: readonly Actor[] = [alice, bob],
+  reason = 'released after review',
+): Promise<string> {
+  const decider = (a: Actor): Actor => ({ ...a, roles: ['admin'] });
+  const seq = crypto.randomUUID();
+  const opened = await handle.executeUpdate(requestRelease, {
+    args: [signed(handle, 'release_request', { decisionId: `r-${seq}`, actor: decider(by[0]!), reason })],
+  });
+  const stepId = opened.stepId!;
+  for (const [i, a] of by.entries())
+    await handle.executeUpdate(decideApproval, {
+      args: [
+        signed(handle, 'approval', {
+          decisionId: `v${i}-${seq}`,
+          stepId,
+          decision: 'approve',
+          actor: decider(a),
+        }),
+      ],
+    });
+  return stepId;
+}

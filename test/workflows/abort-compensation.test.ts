@@ -6,6 +6,7 @@ import {
   alice,
   bob,
   pinYaml,
+  releaseContainment,
   startIncident,
   timelineRows,
   waitForPlaybook,
@@ -50,17 +51,13 @@ phases:
 `);
 
 describe('abort and compensation', () => {
-  it('abortIncident with release runs the undo of every completed action in reverse order, once', async () => {
+  it('an approved release aborts the running playbook and undoes every completed action in reverse order, once', async () => {
     const { incidentId, handle } = await startIncident(stack, { playbook: containThenHold });
     await waitForStep(handle, 'hold', 'waiting');
-    const req = { decisionId: 'abort-1', actor: alice, reason: 'false positive', release: true };
-    const first = await handle.executeUpdate(abortIncident, { args: [signed(handle, 'abort', req)] });
-    expect(first.duplicate).toBe(false);
-    expect(
-      (await handle.executeUpdate(abortIncident, { args: [signed(handle, 'abort', req)] })).duplicate,
-    ).toBe(true);
-    const s = await waitForPlaybook(handle, 'aborted');
-    expect(s.abortReason).toBe('false positive');
+    const stepId = await releaseContainment(handle, [alice, bob], 'false positive');
+    const s = await waitForStep(handle, stepId, 'succeeded');
+    expect(s.status).toBe('aborted');
+    expect(s.abortReason).toMatch(/^containment released \(release_1, approved by U_ALICE, U_BOB\)/);
 
     const rows = actionRows(stack, incidentId).map((r) => [r.stepId, r.action, r.status]);
     expect(rows).toEqual([
@@ -82,15 +79,34 @@ describe('abort and compensation', () => {
       'restrict',
     ]);
     const events = timelineRows(stack, incidentId);
-    const abortEvent = events.find((e) => e.kind === 'abort.requested')!;
-    expect(abortEvent.actor).toBe('U_ALICE');
     expect(events.filter((e) => e.kind === 'compensation.succeeded').map((e) => e.data?.stepId)).toEqual([
       'restrict',
       'revoke',
       'disable_agent',
     ]);
-    expect(events.at(-1)).toMatchObject({ kind: 'playbook.aborted', actor: 'U_ALICE' });
+    // The undo runs under the approver who completed k-of-n.
+    expect(events.find((e) => e.kind === 'playbook.aborted')).toMatchObject({ actor: 'U_BOB' });
     expect(s.steps.some((x) => x.id === 'enable')).toBe(false);
+  });
+
+  it('an abort never releases containment, even one carrying a release flag (k-of-n cannot be skipped)', async () => {
+    const { incidentId, handle } = await startIncident(stack, { playbook: containThenHold });
+    await waitForStep(handle, 'hold', 'waiting');
+    // A single decider's abort with the flag an earlier version honoured: signed, but not a release.
+    const req = { decisionId: 'abort-flag', actor: alice, reason: 'false positive', release: true };
+    const first = await handle.executeUpdate(abortIncident, { args: [signed(handle, 'abort', req)] });
+    expect(first.duplicate).toBe(false);
+    expect(
+      (await handle.executeUpdate(abortIncident, { args: [signed(handle, 'abort', req)] })).duplicate,
+    ).toBe(true);
+    const s = await waitForPlaybook(handle, 'aborted');
+    expect(s.abortReason).toBe('false positive');
+    expect(s.contained).toEqual(['disable_agent', 'revoke', 'restrict']);
+    expect(actionRows(stack, incidentId).map((r) => r.action)).not.toContain('agent.enable');
+    expect(timelineRows(stack, incidentId).find((e) => e.kind === 'abort.requested')).toMatchObject({
+      actor: 'U_ALICE',
+      message: 'Alice aborted the playbook via api: false positive',
+    });
   });
 
   it('abortIncident without release keeps every containment and marks the incident', async () => {

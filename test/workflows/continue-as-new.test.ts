@@ -10,11 +10,19 @@ import { getIncident } from '../../db/incidents';
 import { insertIncident } from '../../db/incidents';
 import type { IncidentStart } from '../../domain/incident';
 import { incidentWorkflowId } from '../../temporal/client';
-import { abortIncident, decideApproval } from '../../workflows/messages';
+import { decideApproval } from '../../workflows/messages';
 import type { RunIncidentCarry, runIncident } from '../../workflows/run-incident';
 import { signed } from '../helpers/decisions';
 import { testDecisionStart } from '../helpers/decisions';
-import { actionRows, alice, bob, pinYaml, waitForPlaybook, waitForStep } from '../helpers/playbooks';
+import {
+  actionRows,
+  alice,
+  bob,
+  pinYaml,
+  releaseContainment,
+  waitForPlaybook,
+  waitForStep,
+} from '../helpers/playbooks';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
@@ -156,10 +164,8 @@ describe('continue-as-new hand-over', () => {
       ],
     });
     await waitForStep(handle, 'hold', 'waiting');
-    await handle.executeUpdate(abortIncident, {
-      args: [signed(handle, 'abort', { decisionId: 'a1', actor: bob, reason: 'drill', release: true })],
-    });
-    await waitForPlaybook(handle, 'aborted');
+    await releaseContainment(handle, [alice, bob], 'drill');
+    await waitForStep(handle, 'release_1', 'succeeded');
     expect(actionRows(stack, incidentId).map((r) => `${r.stepId} ${r.action}`)).toEqual([
       'revoke credentials.revoke',
       'revoke.undo credentials.reactivate',

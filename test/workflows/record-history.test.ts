@@ -29,7 +29,6 @@ import {
   decideApproval,
   escalate,
   incidentState,
-  requestRelease,
 } from '../../workflows/messages';
 import { signed } from '../helpers/decisions';
 import { HISTORY_DIR, readHistory, replayOptions } from '../helpers/histories';
@@ -40,6 +39,7 @@ import {
   carol,
   pbState,
   pinYaml,
+  releaseContainment,
   startIncident,
   timelineRows,
   waitForPlaybook,
@@ -235,7 +235,7 @@ phases:
     await closeAndRecord(handle, 'approval-escalates');
   });
 
-  it('an abort with compensation (every step kind and update on the way)', async () => {
+  it('a release of a running playbook with compensation (every step kind and update on the way)', async () => {
     const { incidentId, handle } = await startIncident(stack, {
       playbook: everyKind,
       requestedBy: 'U_CAROL',
@@ -262,16 +262,12 @@ phases:
       args: [signed(handle, 'task', { decisionId: 't1', stepId: 'review', actor: carol })],
     });
     await waitForStep(handle, 'hold', 'waiting');
-    await handle.executeUpdate(abortIncident, {
-      args: [
-        signed(handle, 'abort', { decisionId: 'a1', actor: alice, reason: 'drill over', release: true }),
-      ],
-    });
-    await waitForPlaybook(handle, 'aborted');
+    await releaseContainment(handle, [alice, bob], 'drill over');
+    await waitForStep(handle, 'release_1', 'succeeded');
     expect(actionRows(stack, incidentId).map((r) => r.stepId)).toEqual(
       expect.arrayContaining(['revoke.undo', 'disable.undo']),
     );
-    await closeAndRecord(handle, 'abort-with-compensation');
+    await closeAndRecord(handle, 'release-while-running');
   });
 
   it('a failed step after containment: the containment is kept and the incident needs attention', async () => {
@@ -324,29 +320,11 @@ phases:
 `);
     const { incidentId, handle } = await startIncident(stack, { playbook: pb });
     await waitForStep(handle, 'hold', 'waiting');
-    const admin = (a: Actor): Actor => ({ ...a, roles: ['admin'] });
     await handle.executeUpdate(abortIncident, {
       args: [signed(handle, 'abort', { decisionId: 'a1', actor: alice, reason: 'stop here' })],
     });
     expect((await waitForPlaybook(handle, 'aborted')).contained).toEqual(['disable']);
-    await handle.executeUpdate(requestRelease, {
-      args: [signed(handle, 'release_request', { decisionId: 'r1', actor: admin(alice), reason: 'benign' })],
-    });
-    for (const [id, actor] of [
-      ['v1', alice],
-      ['v2', bob],
-    ] as const) {
-      await handle.executeUpdate(decideApproval, {
-        args: [
-          signed(handle, 'approval', {
-            decisionId: id,
-            stepId: 'release_1',
-            decision: 'approve',
-            actor: admin(actor),
-          }),
-        ],
-      });
-    }
+    await releaseContainment(handle, [alice, bob], 'benign');
     expect((await waitForStep(handle, 'release_1', 'succeeded')).contained).toEqual([]);
     expect(actionRows(stack, incidentId).map((r) => r.stepId)).toContain('disable.undo');
     await closeAndRecord(handle, 'release-after-abort');

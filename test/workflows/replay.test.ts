@@ -14,7 +14,7 @@ const SCENARIOS = [
   'no-playbook',
   ...loadPlaybookDir().map((p) => `playbook-${p.id}`),
   'approval-escalates',
-  'abort-with-compensation',
+  'release-while-running',
   'abort-keeps-containment',
   'release-after-abort',
   'attach-playbook',
@@ -34,7 +34,7 @@ describe('replay of committed histories', () => {
   });
 
   it('fails on a non-deterministic difference (a history whose scheduled action differs from the code)', async () => {
-    const h = committedHistories().find((x) => x.workflowId === 'abort-with-compensation')!;
+    const h = committedHistories().find((x) => x.workflowId === 'release-while-running')!;
     const scheduled = h.history.events!.find(
       (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'executeAction',
     )!;
