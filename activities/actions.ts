@@ -111,22 +111,27 @@ async function audit(
   target: string,
   outcome: string,
   detail: Record<string, unknown>,
+  alongside?: (tx: Db) => Promise<void>,
 ) {
-  await appendAudit(deps.db, {
-    at: nowOf(deps),
-    actor: a.req.actor,
-    action: a.req.action,
-    target,
-    incidentId: a.req.incidentId,
-    stepId: a.req.stepId,
-    inputs: { ...a.params, mode: a.req.mode },
-    outcome,
-    detail,
-    durationMs: performance.now() - a.t0,
-  });
+  await appendAudit(
+    deps.db,
+    {
+      at: nowOf(deps),
+      actor: a.req.actor,
+      action: a.req.action,
+      target,
+      incidentId: a.req.incidentId,
+      stepId: a.req.stepId,
+      inputs: { ...a.params, mode: a.req.mode },
+      outcome,
+      detail,
+      durationMs: performance.now() - a.t0,
+    },
+    alongside,
+  );
 }
 
-/** Stores the result (so a retry replays it) and audits it. */
+/** Stores the result (so a retry replays it) and audits it, in one transaction. */
 async function finish(
   deps: ActionActivityDeps,
   a: Attempt,
@@ -141,16 +146,15 @@ async function finish(
     summary: redactString(o.summary),
   };
   result.output = redactRecord(result.output);
-  await finishActionRun(deps.db, a.req.incidentId, a.req.stepId, {
-    ok: result.ok,
-    result: { ...result },
-    at: nowOf(deps),
-  });
-  await audit(deps, a, target, outcomeOf(result), {
-    summary: result.summary,
-    verified: result.verified,
-    detail,
-  });
+  const stored = { ok: result.ok, result: { ...result }, at: nowOf(deps) };
+  await audit(
+    deps,
+    a,
+    target,
+    outcomeOf(result),
+    { summary: result.summary, verified: result.verified, detail },
+    (tx) => finishActionRun(tx, a.req.incidentId, a.req.stepId, stored),
+  );
   return result;
 }
 

@@ -22,18 +22,26 @@ export interface AuditEntry {
   durationMs: number;
 }
 
-/** Appends one entry, redacted, to the hash chain. */
-export async function appendAudit(db: Db, e: AuditEntry): Promise<AuditRow> {
-  return appendAuditEntry(db, {
-    at: e.at,
-    actor: redactString(e.actor),
-    action: e.action,
-    target: redactString(e.target),
-    incidentId: e.incidentId ?? null,
-    stepId: e.stepId ?? null,
-    inputs: redactValue(e.inputs) as Record<string, unknown>,
-    outcome: e.outcome,
-    detail: redactValue(e.detail ?? {}) as Record<string, unknown>,
-    durationMs: Math.round(e.durationMs),
-  });
+/** Appends one entry, redacted, to the hash chain (with `alongside` in its transaction). */
+export async function appendAudit(
+  db: Db,
+  e: AuditEntry,
+  alongside?: (tx: Db) => Promise<void>,
+): Promise<AuditRow> {
+  return appendAuditEntry(
+    db,
+    {
+      at: e.at,
+      actor: redactString(e.actor),
+      action: e.action,
+      target: redactString(e.target),
+      incidentId: e.incidentId ?? null,
+      stepId: e.stepId ?? null,
+      inputs: redactValue(e.inputs) as Record<string, unknown>,
+      outcome: e.outcome,
+      detail: redactValue(e.detail ?? {}) as Record<string, unknown>,
+      durationMs: Math.round(e.durationMs),
+    },
+    alongside,
+  );
 }

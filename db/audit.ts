@@ -85,10 +85,25 @@ export async function insertAuditEntry(
   return row;
 }
 
-/** Appends one entry; reading the chain head and inserting happen in one write transaction. */
-export async function appendAuditEntry(db: Db, e: AuditContent): Promise<AuditRow> {
+/**
+ * Appends one entry; reading the chain head and inserting happen in one write transaction.
+ * `alongside`: writes that commit with the entry or not at all (one commit, one fsync), such as
+ * the stored result of the action the entry audits.
+ */
+export async function appendAuditEntry(
+  db: Db,
+  e: AuditContent,
+  alongside?: (tx: Db) => Promise<void>,
+): Promise<AuditRow> {
   const signer = auditSignerOf(db);
-  const row = await inTransaction(db, (tx) => insertAuditEntry(tx, signer, e), 'immediate');
+  const row = await inTransaction(
+    db,
+    async (tx) => {
+      await alongside?.(tx);
+      return insertAuditEntry(tx, signer, e);
+    },
+    'immediate',
+  );
   recordAuditHead(db, row);
   return row;
 }
