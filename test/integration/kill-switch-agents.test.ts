@@ -32,7 +32,12 @@ import {
   readBody,
   req,
 } from '../connectors/fixtures';
-import { startExampleAgent, type AgentLanguage, type ExampleAgent } from '../helpers/example-agents';
+import {
+  startExampleAgent,
+  type AgentEvent,
+  type AgentLanguage,
+  type ExampleAgent,
+} from '../helpers/example-agents';
 import {
   gatewayAgent,
   mcpGatewayConfig,
@@ -123,6 +128,9 @@ const PATHS: EnforcementPath[] = [
   },
 ];
 
+/** Gateway agents that idle after a refusal. */
+const REFUSED_IDLE = ['ts-gw-idle', 'py-gw-idle'];
+
 const agentIds = (p: EnforcementPath) =>
   LANGUAGES.map((l) => `${l === 'typescript' ? 'ts' : 'py'}-${p.slug}`);
 
@@ -137,8 +145,8 @@ let connectors: Parameters<typeof liveFor>[1];
 const running: ExampleAgent[] = [];
 
 beforeAll(async () => {
-  const ids = [...PATHS.flatMap(agentIds), 'ts-idle', 'py-idle', 'ts-traced', 'py-traced'];
-  const gatewayIds = agentIds(PATHS.find((p) => p.slug === 'gateway')!);
+  const ids = [...PATHS.flatMap(agentIds), ...REFUSED_IDLE, 'ts-idle', 'py-idle', 'ts-traced', 'py-traced'];
+  const gatewayIds = [...agentIds(PATHS.find((p) => p.slug === 'gateway')!), ...REFUSED_IDLE];
   let gatewayMcps: ExampleMcpServer[];
   [stack, mcp, opa, cf, gatewayMcps] = await Promise.all([
     startTestStack({
@@ -342,6 +350,62 @@ describe('a blocked tool and an idle agent', () => {
         (e) => a.events.indexOf(e) > a.events.indexOf(resumed) && e.event === 'step' && e.ok === true,
         'a step after resuming',
       );
+      expect(a.alive()).toBe(true);
+      await a.stop();
+    },
+  );
+});
+
+describe('an agent the gateway refuses, with ON_DISABLE=idle', () => {
+  it.each(LANGUAGES)(
+    'the %s agent idles, tries again each interval without a call getting through, and resumes when enabled',
+    async (language) => {
+      const agentId = `${language === 'typescript' ? 'ts' : 'py'}-gw-idle`;
+      const { mcp: own, gateway } = gatewayAgents.get(agentId)!;
+      const acts = actionsFor(stack, () => (live ??= liveFor(stack, connectors)));
+      // KILL_SWITCH_MODE=none: only the gateway stops it; idle, it tries again each 300 ms.
+      const a = startExampleAgent(language, {
+        FIREBREAK_URL: stack.url,
+        FIREBREAK_RUNTIME_TOKEN: TOKEN,
+        AGENT_ID: agentId,
+        KILL_SWITCH_MODE: 'none',
+        POLL_INTERVAL_MS: '300',
+        STEP_INTERVAL_MS: '100',
+        ON_DISABLE: 'idle',
+        ...gateway.env,
+      });
+      running.push(a);
+      await a.waitFor((e) => e.event === 'step' && e.ok === true && e.step === 3, 'third successful step');
+
+      const disable = req('agent.disable', { agent_id: agentId }, { incidentId: `inc-${agentId}` });
+      expect(await acts.executeAction(disable)).toMatchObject({ ok: true, verified: true });
+      const verifiedAt = Date.now();
+      const first = await a.waitFor((e) => e.event === 'stopped', 'stop after a refused call');
+      expect(first).toMatchObject({ reason: 'refused' });
+      expect(String(first.error)).toMatch(/HTTP 401/);
+      // Idle, it tries again (resumed: its own check allows it) and is refused again: stopped again.
+      const later = (than: AgentEvent) => (e: AgentEvent) => a.events.indexOf(e) > a.events.indexOf(than);
+      const retried = await a.waitFor((e) => e.event === 'resumed' && later(first)(e), 'a retry');
+      const again = await a.waitFor(
+        (e) => e.event === 'stopped' && later(retried)(e),
+        'a second stop after the retry',
+      );
+      expect(again).toMatchObject({ reason: 'refused' });
+      expect(a.alive()).toBe(true);
+      const late = own.calls().filter((c) => Date.parse(c.time) > verifiedAt);
+      expect(late.length, `calls after the verified disable: ${JSON.stringify(late)}`).toBeLessThanOrEqual(1);
+
+      const enable = req('agent.enable', { agent_id: agentId }, { incidentId: `inc-${agentId}` });
+      expect(await acts.executeAction(enable)).toMatchObject({ ok: true, verified: true });
+      const enabledAt = a.events.length;
+      await a.waitFor(
+        (e) => a.events.indexOf(e) >= enabledAt && e.event === 'step' && e.ok === true,
+        'a served step after the enable',
+      );
+      expect(
+        a.events.some((e) => e.event === 'error'),
+        a.output(),
+      ).toBe(false);
       expect(a.alive()).toBe(true);
       await a.stop();
     },

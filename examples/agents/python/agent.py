@@ -102,7 +102,7 @@ def refusal(err: BaseException) -> str | None:
     if isinstance(err, httpx.HTTPStatusError) and err.response.status_code in REFUSED_HTTP:
         return f"HTTP {err.response.status_code}: {err}"
     if isinstance(err, McpError) and err.error.code == REFUSED_JSONRPC:
-        return err.error.message
+        return f"MCP error {err.error.code}: {err.error.message}"  # as the TypeScript SDK words it
     return None
 
 

@@ -195,7 +195,7 @@ async function main() {
                   tool: tool.name,
                   call_id: callId,
                   ok: false,
-                  error: (err as Error).message,
+                  error: refused ?? (err as Error).message,
                   ...(refused ? { refused: true } : {}),
                 });
                 // Refused from outside: stop as on a disable (the agent cannot tell which it was).
