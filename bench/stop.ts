@@ -15,10 +15,11 @@
  * starts the TypeScript example agent (examples/agents/typescript, a separate process, one tool
  * call every 100 ms on the in-process MCP tool server) as a fresh agent, waits for three
  * successful calls, sends the alert, waits for the agent to stop (it sees the disable itself, or
- * it is refused a call and stops for that) and for the disable step to finish verified. ContextForge
- * starts once per bench. Baseline, same incidents: alert → containment (the disable step's
- * activity starting, as `bench containment` measures it). Targets: with change notification
- * p50 < 1 s, p99 < 2 s; with polling, bounded by the poll interval plus the containment latency.
+ * it is refused a call and stops for that) and for the disable step to finish verified.
+ * ContextForge starts once per bench, with its rate limiting off. Baseline, same incidents:
+ * alert → containment (the disable step's activity starting, as `bench containment` measures
+ * it). Targets: with change notification p50 < 1 s, p99 < 2 s; with polling, bounded by the poll
+ * interval plus the containment latency.
  *
  * BENCH_STOP_RUNS (default 20) runs per path; BENCH_STOP_PATHS (comma-separated, default all)
  * picks paths for a quick try.
@@ -128,7 +129,9 @@ async function startServices(paths: StopPath[], ids: string[]): Promise<Services
   const [tools, opa, cf, gatewayTools] = await Promise.all([
     startToolServer(),
     has('opa') ? startOpa({ token: OPA_TOKEN }) : undefined,
-    has('gateway') ? startContextForge() : undefined,
+    // Rate limiting off: its default MCP tier (100 requests a minute from one address) would
+    // refuse the agents' calls, one every 100 ms, and skew the figure.
+    has('gateway') ? startContextForge({ env: { RATE_LIMITING_ENABLED: 'false' } }) : undefined,
     Promise.all(gatewayIds.map(() => startToolServer())),
   ]);
   const s: Services = { tools, opa, cf, gateway: new Map() };

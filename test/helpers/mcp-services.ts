@@ -156,14 +156,19 @@ function contextForgeEnv(dir: string, port: number, adminEmail: string, adminPas
   };
 }
 
-export async function startContextForge(): Promise<ContextForge> {
+/**
+ * `env` adds or overrides settings: `npm run bench stop` turns ContextForge's rate limiting off
+ * (`RATE_LIMITING_ENABLED=false`), since its default tiers (30 token requests and 100 MCP requests
+ * a minute, from one loopback address) would refuse the bench's own set-up and agents.
+ */
+export async function startContextForge(opts: { env?: Record<string, string> } = {}): Promise<ContextForge> {
   const bin = venvBin('contextforge-venv', 'mcpgateway', 'contextforge.sh');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-contextforge-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const adminEmail = 'admin@example.com';
   const adminPassword = password();
-  const env = contextForgeEnv(dir, port, adminEmail, adminPassword);
+  const env = { ...contextForgeEnv(dir, port, adminEmail, adminPassword), ...opts.env };
   let p: Proc;
   const launch = async () => {
     p = start(bin, ['--host', '127.0.0.1', '--port', String(port)], env, dir);
