@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # IBM ContextForge, the MCP gateway the MCP gateway connector's integration tests run against
-# (test/integration/mcp-services.ts starts it on SQLite in a temp dir on a free loopback port): a
+# (test/helpers/mcp-services.ts starts it on SQLite in a temp dir on a free loopback port): a
 # venv at <repo>/.test-services/contextforge-venv with PyPI `mcp-contextforge-gateway`, pinned.
 # Idempotent: skips when the venv holds the pinned version. The install is large (about 250 MB)
 # and took about 3 minutes here; the first start of a fresh database takes about a minute more.

@@ -10,21 +10,19 @@
  * where it sends its tool calls. On the OPA and gateway paths the agent skips its own check
  * (KILL_SWITCH_MODE=none, a compromised runtime): there, a real OPA behind
  * examples/gateways/opa-mcp-proxy, or a real ContextForge with the MCP gateway connector, refuses
- * its calls, and nothing the agent does stops it. Also: a blocked tool is skipped and a disabled agent idles until
+ * its calls, and nothing the agent does gets a call through. The agent treats the refusal as a stop,
+ * as a real runtime would: it logs the refused step, prints `stopped` (reason `refused`) and exits;
+ * the refusal itself is what the test waits for. Also: a blocked tool is skipped and a disabled agent idles until
  * enabled again; each agent's GenAI spans reach an OTLP/HTTP collector; and an "enabled" answer
  * forged with the webhook secret stops both agents before their first tool call.
  */
-import type http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFileConfig } from '../../app/config-file';
 import { syncEnforcementPoints } from '../../connectors/enforcement-sync';
-import type { McpGatewayConfig } from '../../connectors/mcp-gateway';
 import { enforcementPoints } from '../../connectors/registry';
 import { STATUS_JWS_TYPE } from '../../connectors/status-document';
 import { actionRunOf } from '../../db/action-runs';
-import { createProxy } from '../../examples/gateways/opa-mcp-proxy/proxy';
 import {
   actionsFor,
   connectorConfig,
@@ -40,19 +38,18 @@ import {
   type AgentLanguage,
   type ExampleAgent,
 } from '../helpers/example-agents';
-import { startTestStack, TEST_WEBHOOK_SECRET, type TestStack } from '../helpers/stack';
 import {
-  adminApiToken,
-  agentAccess,
-  fronting,
+  gatewayAgent,
+  mcpGatewayConfig,
   startContextForge,
   startExampleMcpServer,
-  type AgentAccess,
   type ContextForge,
   type ExampleMcpServer,
+  type GatewayAgent,
   type ToolCallRecord,
-} from './mcp-services';
-import { startOpa, type LocalOpa } from './opa-server';
+} from '../helpers/mcp-services';
+import { startOpa, startOpaProxy, type LocalOpa, type OpaProxy } from '../helpers/opa-server';
+import { startTestStack, TEST_WEBHOOK_SECRET, type TestStack } from '../helpers/stack';
 
 const TOKEN = 'runtime-token-agents-0123456789';
 const OPA_TOKEN = 'opa-token-agents-0123456789';
@@ -113,7 +110,7 @@ const PATHS: EnforcementPath[] = [
     // The proxy forwards X-Agent-Id (which its token allows) to the MCP server, which logs it.
     agentEnv: ({ agentId }) => ({
       KILL_SWITCH_MODE: 'none',
-      MCP_URL: `${proxyUrl}/mcp`,
+      MCP_URL: proxy!.url,
       MCP_AUTHORIZATION: `Bearer ${proxyToken(agentId)}`,
     }),
     graceMs: 0,
@@ -124,16 +121,15 @@ const PATHS: EnforcementPath[] = [
     name: 'MCP gateway (the agent skips its own check)',
     slug: 'gateway',
     // ContextForge does not forward X-Agent-Id: each agent's tools are on an MCP server of its own.
-    agentEnv: ({ agentId }) => ({
-      KILL_SWITCH_MODE: 'none',
-      MCP_URL: `${cf.url}/servers/${gatewayAgents.get(agentId)!.access.serverId}/mcp`,
-      MCP_AUTHORIZATION: `Bearer ${gatewayAgents.get(agentId)!.access.token}`,
-    }),
+    agentEnv: ({ agentId }) => ({ KILL_SWITCH_MODE: 'none', ...gatewayAgents.get(agentId)!.gateway.env }),
     graceMs: 0,
     selfCheck: false,
     calls: (agentId) => gatewayAgents.get(agentId)!.mcp.calls(),
   },
 ];
+
+/** Gateway agents that idle after a refusal. */
+const REFUSED_IDLE = ['ts-gw-idle', 'py-gw-idle'];
 
 const agentIds = (p: EnforcementPath) =>
   LANGUAGES.map((l) => `${l === 'typescript' ? 'ts' : 'py'}-${p.slug}`);
@@ -141,17 +137,16 @@ const agentIds = (p: EnforcementPath) =>
 let stack: TestStack;
 let mcp: ExampleMcpServer;
 let opa: LocalOpa;
-let proxy: http.Server | undefined;
-let proxyUrl: string;
+let proxy: OpaProxy | undefined;
 let cf: ContextForge;
 /** The gateway path's agents: each one's MCP server behind ContextForge, and its access there. */
-const gatewayAgents = new Map<string, { mcp: ExampleMcpServer; access: AgentAccess }>();
+const gatewayAgents = new Map<string, { mcp: ExampleMcpServer; gateway: GatewayAgent }>();
 let connectors: Parameters<typeof liveFor>[1];
 const running: ExampleAgent[] = [];
 
 beforeAll(async () => {
-  const ids = [...PATHS.flatMap(agentIds), 'ts-idle', 'py-idle', 'ts-traced', 'py-traced'];
-  const gatewayIds = agentIds(PATHS.find((p) => p.slug === 'gateway')!);
+  const ids = [...PATHS.flatMap(agentIds), ...REFUSED_IDLE, 'ts-idle', 'py-idle', 'ts-traced', 'py-traced'];
+  const gatewayIds = [...agentIds(PATHS.find((p) => p.slug === 'gateway')!), ...REFUSED_IDLE];
   let gatewayMcps: ExampleMcpServer[];
   [stack, mcp, opa, cf, gatewayMcps] = await Promise.all([
     startTestStack({
@@ -173,35 +168,26 @@ beforeAll(async () => {
   );
 
   // The OPA path: examples/gateways/opa-mcp-proxy asks OPA about every tool call.
-  proxy = createProxy({
+  proxy = await startOpaProxy({
     upstream: mcp.url,
     opaUrl: opa.url,
     opaToken: OPA_TOKEN,
     agents: Object.fromEntries(ids.map((id) => [proxyToken(id), id])),
   });
-  await new Promise<void>((r) => proxy!.listen(0, '127.0.0.1', () => r()));
-  proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
 
   // The gateway path: each agent's own MCP server fronted by ContextForge, with its user, virtual
   // server and token there, as an operator sets it up.
   for (const [i, id] of gatewayIds.entries()) {
-    const fronted = await fronting(cf, gatewayMcps[i]!, `tools-${id}`);
-    const access = await agentAccess(cf, id, Object.values(fronted.toolIds));
-    gatewayAgents.set(id, { mcp: gatewayMcps[i]!, access });
+    const gateway = await gatewayAgent(cf, gatewayMcps[i]!, id, {
+      tool: 'lookup',
+      arguments: { name: 'faq' },
+    });
+    gatewayAgents.set(id, { mcp: gatewayMcps[i]!, gateway });
   }
-  const gateway: McpGatewayConfig = {
-    url: cf.url,
-    token: await adminApiToken(cf),
-    timeout_ms: 30_000,
-    agents: gatewayIds.map((id) => ({
-      agent_id: id,
-      user_email: gatewayAgents.get(id)!.access.userEmail,
-      server_id: gatewayAgents.get(id)!.access.serverId,
-      token: gatewayAgents.get(id)!.access.token,
-      probe_tool: 'lookup',
-      probe_arguments: { name: 'faq' },
-    })),
-  };
+  const gateway = await mcpGatewayConfig(
+    cf,
+    [...gatewayAgents.values()].map((g) => g.gateway),
+  );
   connectors = { opa: { url: opa.url, token: OPA_TOKEN }, mcpGateway: gateway };
   // OPA starts empty (every agent unknown, so denied): write the inventory there, as the worker does.
   const synced = await syncEnforcementPoints(
@@ -213,10 +199,7 @@ beforeAll(async () => {
 let live: ReturnType<typeof liveFor> | undefined;
 afterAll(async () => {
   await Promise.all(running.map((a) => a.stop()));
-  if (proxy) {
-    proxy.closeAllConnections();
-    await new Promise((r) => proxy!.close(r));
-  }
+  await proxy?.close();
   await Promise.all([mcp?.stop(), ...[...gatewayAgents.values()].map((g) => g.mcp.stop())]);
   await Promise.all([stack?.close(), opa?.close(), cf?.stop()]);
 });
@@ -285,20 +268,23 @@ describe('a critical alert stops the example agents', () => {
         expect(await a.exited).toBe(0);
       } else {
         // The agent never learns of the disable and goes on calling; the enforcement point in
-        // front of the MCP server refuses it. A refusal is an error of the call itself (a JSON-RPC
-        // or HTTP error), not a tool's error result (lookup answers one for an unknown document).
-        // The Python MCP client does not survive an HTTP 401 from ContextForge: its agent ends
-        // with an error (at the refusal, which may come before the verification has finished),
-        // which stops it just as well. After two refusals the process is ended.
-        const refused = (e: AgentEvent) =>
-          (e.event === 'step' && e.ok === false && e.error !== undefined && at(e) > verified[i]!) ||
-          e.event === 'error';
-        const first = await a.waitFor(refused, 'a refused tool call');
-        if (first.event !== 'error')
-          await a.waitFor((e) => refused(e) && e !== first, 'a second refused tool call');
-        await a.stop();
-        expect(a.events.some((e) => e.event === 'stopped')).toBe(false);
-        const served = a.events.filter((e) => e.event === 'step' && e.ok === true && at(e) > verified[i]!);
+        // front of the MCP server refuses it: the OPA proxy with JSON-RPC error -32001, ContextForge
+        // with HTTP 401 (the agent's user deactivated), which may come before the verification has
+        // finished. Not a tool's error result (lookup answers one for an unknown document). The
+        // agent logs the refused step, stops for that reason and exits, as on a disable.
+        stopped = await a.waitFor((e) => e.event === 'stopped', 'stop after a refused call');
+        expect(stopped, a.output()).toMatchObject({ reason: 'refused', version: null, incident: null });
+        const steps = a.events.filter((e) => e.event === 'step');
+        const refusal = steps.at(-1)!;
+        expect(refusal, a.output()).toMatchObject({ ok: false, refused: true });
+        expect(String(refusal.error)).toMatch(path.slug === 'opa' ? /-32001.*refused/ : /HTTP 401/);
+        expect(stopped.error).toBe(refusal.error);
+        expect(a.events.indexOf(refusal)).toBeLessThan(a.events.indexOf(stopped));
+        expect(await a.exited, a.output()).toBe(0);
+        expect(a.events.some((e) => e.event === 'error')).toBe(false);
+        // Only that one call was refused (lookup's error results for unknown documents are not).
+        expect(steps.filter((e) => e.refused === true)).toEqual([refusal]);
+        const served = steps.filter((e) => e.ok === true && at(e) > verified[i]!);
         expect(served.length, `served after the disable: ${JSON.stringify(served)}`).toBeLessThanOrEqual(1);
       }
       const calls = path.calls(a.id);
@@ -309,8 +295,8 @@ describe('a critical alert stops the example agents', () => {
         late.length,
         `${a.language} calls after the verified disable: ${JSON.stringify(late)}`,
       ).toBeLessThanOrEqual(1);
-      if (!stopped) continue;
-      // The agent's own view: once it saw the disable it started no step; one in flight may end.
+      // The agent's own view: once it saw the disable (or the refusal) it started no step; one in
+      // flight may end.
       const after = a.events.slice(a.events.indexOf(stopped) + 1).filter((e) => e.event === 'step');
       expect(after.length).toBeLessThanOrEqual(1);
     }
@@ -364,6 +350,62 @@ describe('a blocked tool and an idle agent', () => {
         (e) => a.events.indexOf(e) > a.events.indexOf(resumed) && e.event === 'step' && e.ok === true,
         'a step after resuming',
       );
+      expect(a.alive()).toBe(true);
+      await a.stop();
+    },
+  );
+});
+
+describe('an agent the gateway refuses, with ON_DISABLE=idle', () => {
+  it.each(LANGUAGES)(
+    'the %s agent idles, tries again each interval without a call getting through, and resumes when enabled',
+    async (language) => {
+      const agentId = `${language === 'typescript' ? 'ts' : 'py'}-gw-idle`;
+      const { mcp: own, gateway } = gatewayAgents.get(agentId)!;
+      const acts = actionsFor(stack, () => (live ??= liveFor(stack, connectors)));
+      // KILL_SWITCH_MODE=none: only the gateway stops it; idle, it tries again each 300 ms.
+      const a = startExampleAgent(language, {
+        FIREBREAK_URL: stack.url,
+        FIREBREAK_RUNTIME_TOKEN: TOKEN,
+        AGENT_ID: agentId,
+        KILL_SWITCH_MODE: 'none',
+        POLL_INTERVAL_MS: '300',
+        STEP_INTERVAL_MS: '100',
+        ON_DISABLE: 'idle',
+        ...gateway.env,
+      });
+      running.push(a);
+      await a.waitFor((e) => e.event === 'step' && e.ok === true && e.step === 3, 'third successful step');
+
+      const disable = req('agent.disable', { agent_id: agentId }, { incidentId: `inc-${agentId}` });
+      expect(await acts.executeAction(disable)).toMatchObject({ ok: true, verified: true });
+      const verifiedAt = Date.now();
+      const first = await a.waitFor((e) => e.event === 'stopped', 'stop after a refused call');
+      expect(first).toMatchObject({ reason: 'refused' });
+      expect(String(first.error)).toMatch(/HTTP 401/);
+      // Idle, it tries again (resumed: its own check allows it) and is refused again: stopped again.
+      const later = (than: AgentEvent) => (e: AgentEvent) => a.events.indexOf(e) > a.events.indexOf(than);
+      const retried = await a.waitFor((e) => e.event === 'resumed' && later(first)(e), 'a retry');
+      const again = await a.waitFor(
+        (e) => e.event === 'stopped' && later(retried)(e),
+        'a second stop after the retry',
+      );
+      expect(again).toMatchObject({ reason: 'refused' });
+      expect(a.alive()).toBe(true);
+      const late = own.calls().filter((c) => Date.parse(c.time) > verifiedAt);
+      expect(late.length, `calls after the verified disable: ${JSON.stringify(late)}`).toBeLessThanOrEqual(1);
+
+      const enable = req('agent.enable', { agent_id: agentId }, { incidentId: `inc-${agentId}` });
+      expect(await acts.executeAction(enable)).toMatchObject({ ok: true, verified: true });
+      const enabledAt = a.events.length;
+      await a.waitFor(
+        (e) => a.events.indexOf(e) >= enabledAt && e.event === 'step' && e.ok === true,
+        'a served step after the enable',
+      );
+      expect(
+        a.events.some((e) => e.event === 'error'),
+        a.output(),
+      ).toBe(false);
       expect(a.alive()).toBe(true);
       await a.stop();
     },

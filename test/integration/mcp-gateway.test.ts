@@ -1,6 +1,6 @@
 /**
  * The MCP gateway connector against a real IBM ContextForge fronting the example MCP server
- * (test/integration/mcp-services.ts). The agent is an MCP client (@modelcontextprotocol/sdk) that
+ * (test/helpers/mcp-services.ts). The agent is an MCP client (@modelcontextprotocol/sdk) that
  * calls tools through its ContextForge virtual server with its own token; the MCP server's call
  * log says which calls reached it.
  */
@@ -12,7 +12,6 @@ import { getAgent } from '../../db/agents';
 import { auditEntries } from '../../db/audit';
 import { gatewayChangesOf } from '../../db/mcp-gateway-changes';
 import { actionsFor, filesContaining, importAgents, liveFor, req } from '../connectors/fixtures';
-import { startTestStack, type TestStack } from '../helpers/stack';
 import {
   adminApiToken,
   agentAccess,
@@ -23,7 +22,8 @@ import {
   type ContextForge,
   type ExampleMcpServer,
   type FrontedTools,
-} from './mcp-services';
+} from '../helpers/mcp-services';
+import { startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
 let mcp: ExampleMcpServer;

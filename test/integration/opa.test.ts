@@ -1,5 +1,5 @@
 /**
- * The OPA enforcement point against a real OPA server (test/integration/opa-server.ts, the binary
+ * The OPA enforcement point against a real OPA server (test/helpers/opa-server.ts, the binary
  * scripts/provision.d/opa.sh builds) with policies/firebreak.rego loaded and token authentication
  * on: the policy's own `opa test` suite; the kill-switch actions writing each agent's state and
  * verifying through the decision, version included; fail closed when OPA is down (the incident
@@ -24,9 +24,9 @@ import { auditEntries } from '../../db/audit';
 import { getIncident } from '../../db/incidents';
 import { createProxy, REFUSED } from '../../examples/gateways/opa-mcp-proxy/proxy';
 import { actionsFor, connectorConfig, importAgents, liveFor, req } from '../connectors/fixtures';
+import { opaBinary, POLICY_DIR, startOpa, type LocalOpa } from '../helpers/opa-server';
 import { actionRows, pinYaml, startIncident } from '../helpers/playbooks';
 import { eventually, startTestStack, type TestStack } from '../helpers/stack';
-import { opaBinary, POLICY_DIR, startOpa, type LocalOpa } from './opa-server';
 
 const OPA_TOKEN = 'opa-token-for-firebreak-0123456789';
 

@@ -3,13 +3,18 @@
  * asks OpenFeature whether the agent is enabled and whether the step's tool is allowed
  * (kill-switch.ts, default false), then calls that tool on an MCP server through the MCP client
  * SDK (directly, through an MCP gateway, or through a policy-enforcing proxy: whatever MCP_URL
- * points at). One JSON line per event on stdout. When disabled it stops: exits (ON_DISABLE=exit,
- * the default) or idles until enabled again (ON_DISABLE=idle). Run it with
+ * points at). One JSON line per event on stdout. When disabled, or when the MCP endpoint refuses a
+ * call (a gateway's 401/403, a policy proxy's refusal), it stops: exits (ON_DISABLE=exit, the
+ * default) or idles until enabled again (ON_DISABLE=idle). Run it with
  * `npx tsx examples/agents/typescript/agent.ts`; the variables are in examples/agents/README.md.
  */
 import crypto from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  StreamableHTTPClientTransport,
+  StreamableHTTPError,
+} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { KillSwitch, type Answer } from './kill-switch';
 import { startTelemetry } from './telemetry';
@@ -98,10 +103,10 @@ async function main() {
 
   let stopped: Answer | undefined;
   let wake: () => void = () => undefined;
-  const stop = (a: Answer) => {
+  const stop = (a: Answer, reason = a.error ? 'fail-closed' : 'disabled') => {
     if (stopped) return;
     stopped = a;
-    log({ event: 'stopped', reason: a.error ? 'fail-closed' : 'disabled', ...fields(a) });
+    log({ event: 'stopped', reason, ...fields(a) });
     wake();
   };
   // A notification is acted on at once, not at the next step: the agent re-reads its flag now
@@ -183,14 +188,22 @@ async function main() {
                 });
               } catch (err) {
                 toolSpan.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+                const refused = refusal(err);
                 log({
                   event: 'step',
                   step,
                   tool: tool.name,
                   call_id: callId,
                   ok: false,
-                  error: (err as Error).message,
+                  error: refused ?? (err as Error).message,
+                  ...(refused ? { refused: true } : {}),
                 });
+                // Refused from outside: stop as on a disable (the agent cannot tell which it was).
+                if (refused)
+                  stop(
+                    { allowed: false, version: undefined, incident: undefined, error: refused },
+                    'refused',
+                  );
               } finally {
                 toolSpan.end();
               }
@@ -207,6 +220,22 @@ async function main() {
   await mcp.close();
   await gate.close();
   await telemetry.shutdown();
+}
+
+/** The HTTP status a gateway refuses a credential with, or a policy proxy's JSON-RPC error code. */
+const REFUSED_HTTP = new Set([401, 403]);
+const REFUSED_JSONRPC = -32001;
+
+/**
+ * Why the MCP endpoint refused the call, when it did: the agent's credential was refused (HTTP
+ * 401/403, e.g. ContextForge with the agent's user deactivated) or a policy refused the call
+ * (JSON-RPC error -32001, examples/gateways/opa-mcp-proxy). Other failures are not refusals.
+ */
+function refusal(err: unknown): string | undefined {
+  if (err instanceof StreamableHTTPError && err.code !== undefined && REFUSED_HTTP.has(err.code))
+    return `HTTP ${err.code}: ${err.message}`;
+  if (err instanceof McpError && err.code === REFUSED_JSONRPC) return err.message;
+  return undefined;
 }
 
 /**

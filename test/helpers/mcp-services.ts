@@ -4,8 +4,10 @@
  * JSON line per successful tool call, and IBM ContextForge (scripts/provision.d/contextforge.sh)
  * on SQLite in a temp dir, with its admin configured by environment. `fronting` registers the MCP
  * server in ContextForge as a gateway, so its tools are callable through ContextForge, and
- * `agentAccess` gives an agent its user, virtual server and token there. A missing
- * venv fails saying which script provisions it; nothing here skips.
+ * `agentAccess` gives an agent its user, virtual server and token there; `gatewayAgent` does both
+ * for an agent with an MCP server of its own, and `mcpGatewayConfig` configures the connector for
+ * such agents. The integration tests and `npm run bench stop` share them. A missing venv fails
+ * saying which script provisions it; nothing here skips.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -13,6 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../app/free-port';
+import type { McpGatewayConfig } from '../../connectors/mcp-gateway';
 import { projectRoot } from '../../temporal/cli-binary';
 
 const venvBin = (venv: string, bin: string, script: string) => {
@@ -153,14 +156,19 @@ function contextForgeEnv(dir: string, port: number, adminEmail: string, adminPas
   };
 }
 
-export async function startContextForge(): Promise<ContextForge> {
+/**
+ * `env` adds or overrides settings: `npm run bench stop` turns ContextForge's rate limiting off
+ * (`RATE_LIMITING_ENABLED=false`), since its default tiers (30 token requests and 100 MCP requests
+ * a minute, from one loopback address) would refuse the bench's own set-up and agents.
+ */
+export async function startContextForge(opts: { env?: Record<string, string> } = {}): Promise<ContextForge> {
   const bin = venvBin('contextforge-venv', 'mcpgateway', 'contextforge.sh');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-contextforge-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const adminEmail = 'admin@example.com';
   const adminPassword = password();
-  const env = contextForgeEnv(dir, port, adminEmail, adminPassword);
+  const env = { ...contextForgeEnv(dir, port, adminEmail, adminPassword), ...opts.env };
   let p: Proc;
   const launch = async () => {
     p = start(bin, ['--host', '127.0.0.1', '--port', String(port)], env, dir);
@@ -213,8 +221,11 @@ export interface FrontedTools {
   toolNames: Record<string, string>;
 }
 
-/** Registers the MCP server in ContextForge as a gateway (streamable HTTP); its tools follow. */
-export async function fronting(cf: ContextForge, mcp: ExampleMcpServer, name = 'example-tools') {
+/**
+ * Registers an MCP server (any streamable HTTP endpoint: the example MCP server, the TypeScript
+ * tool server) in ContextForge as a gateway; its tools follow.
+ */
+export async function fronting(cf: ContextForge, mcp: { url: string }, name = 'example-tools') {
   const g = await cf.api<{ id: string }>('POST', '/gateways', {
     name,
     url: mcp.url,
@@ -294,4 +305,57 @@ export async function adminApiToken(cf: ContextForge): Promise<string> {
     expires_in_days: 1,
   });
   return t.access_token;
+}
+
+type GatewayAgentConfig = NonNullable<McpGatewayConfig['agents']>[number];
+
+export interface GatewayAgent {
+  agentId: string;
+  access: AgentAccess;
+  /** The agent's entry in the MCP gateway connector's config. */
+  config: GatewayAgentConfig;
+  /** The example agent's MCP settings: its virtual server's endpoint and its token. */
+  env: { MCP_URL: string; MCP_AUTHORIZATION: string };
+}
+
+/**
+ * An agent that reaches its own MCP server only through ContextForge: the server fronted as a
+ * gateway, and the agent's user, virtual server (with all of that server's tools) and token. Its
+ * own server, because ContextForge does not forward X-Agent-Id: the calls that reach that server
+ * are this agent's. `probe` is the harmless tool (the MCP server's name for it) verification calls.
+ */
+export async function gatewayAgent(
+  cf: ContextForge,
+  mcp: { url: string },
+  agentId: string,
+  probe: { tool: string; arguments: Record<string, unknown> },
+): Promise<GatewayAgent> {
+  const fronted = await fronting(cf, mcp, `tools-${agentId}`);
+  const access = await agentAccess(cf, agentId, Object.values(fronted.toolIds));
+  return {
+    agentId,
+    access,
+    config: {
+      agent_id: agentId,
+      user_email: access.userEmail,
+      server_id: access.serverId,
+      token: access.token,
+      probe_tool: probe.tool,
+      probe_arguments: probe.arguments,
+    },
+    env: {
+      MCP_URL: `${cf.url}/servers/${access.serverId}/mcp`,
+      MCP_AUTHORIZATION: `Bearer ${access.token}`,
+    },
+  };
+}
+
+/** The MCP gateway connector's config for these agents, with a fresh admin API token. */
+export async function mcpGatewayConfig(cf: ContextForge, agents: GatewayAgent[]): Promise<McpGatewayConfig> {
+  return {
+    url: cf.url,
+    token: await adminApiToken(cf),
+    timeout_ms: 30_000,
+    agents: agents.map((a) => a.config),
+  };
 }

@@ -4,12 +4,15 @@
  * free loopback port with policies/firebreak.rego loaded, ready once `/health` answers. With a
  * token it also requires `Authorization: Bearer <token>` (token authentication with a
  * system.authz policy). A missing binary fails saying which script provisions it; it never skips.
+ * `startOpaProxy` runs examples/gateways/opa-mcp-proxy in front of an MCP server, asking that OPA.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../app/free-port';
+import { createProxy, type ProxyOptions } from '../../examples/gateways/opa-mcp-proxy/proxy';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
 export const OPA_BIN = path.join(ROOT, '.test-services', 'opa', 'bin', 'opa');
@@ -104,6 +107,25 @@ export async function startOpa(opts: { token?: string } = {}): Promise<LocalOpa>
     async close() {
       await stop();
       fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface OpaProxy {
+  /** The MCP endpoint agents use, `http://127.0.0.1:<port>/mcp`. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** examples/gateways/opa-mcp-proxy on a free loopback port, in this process. */
+export async function startOpaProxy(o: ProxyOptions): Promise<OpaProxy> {
+  const server = createProxy(o);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
     },
   };
 }
