@@ -18,12 +18,14 @@ export function opaDecisionLog(db: Db, senders: string[]): GatewayLog {
   return {
     source: OPA_DECISION_LOG_SOURCE,
     async toolCalls(q) {
+      // How far the record reaches is read first: an upload committed in between can only add
+      // calls beyond it, so the coverage stated is never later than what was read.
+      const progress = await decisionLogSenders(db);
       const rows = await decisionEventsOf(db, {
         agentId: q.agentId,
         start: opaTimeOf(q.start),
         end: opaTimeOf(q.end, 'end'),
       });
-      const progress = await decisionLogSenders(db);
       return {
         calls: rows
           .filter((r) => known.has(r.sender))
