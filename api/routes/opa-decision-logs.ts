@@ -63,10 +63,15 @@ function decode(body: Buffer, encoding: string | undefined): Buffer {
 }
 
 /** What to store of a parsed upload: its tool-call decisions and each OPA's newest decision time. */
-function uploadOf(sender: string, events: OpaDecisionEvent[], receivedAt: string): DecisionUpload {
+function uploadOf(
+  sender: string,
+  events: OpaDecisionEvent[],
+  raw: unknown[],
+  receivedAt: string,
+): DecisionUpload {
   const newest = new Map<string, string>();
   const byId = new Map<string, DecisionUpload['events'][number]>();
-  for (const e of events) {
+  for (const [i, e] of events.entries()) {
     const opaId = e.labels?.id ?? '';
     const at = normalizeOpaTime(e.timestamp)!;
     if ((newest.get(opaId) ?? '') < at) newest.set(opaId, at);
@@ -80,7 +85,8 @@ function uploadOf(sender: string, events: OpaDecisionEvent[], receivedAt: string
       callId: call.callId,
       outcome: call.outcome,
       at,
-      event: JSON.stringify(e),
+      // The element as OPA sent it (its keys in OPA's order), not the parsed copy.
+      event: JSON.stringify(raw[i]),
     });
   }
   return {
@@ -125,7 +131,7 @@ export function opaDecisionLogRoutes(deps: ApiDeps & { decisionLogs: DecisionLog
     }
     const parsed = OpaDecisionUpload.safeParse(doc);
     if (!parsed.success) return c.json(zodErrorBody(parsed.error), 400);
-    const upload = uploadOf(sender, parsed.data, new Date(nowMs()).toISOString());
+    const upload = uploadOf(sender, parsed.data, doc as unknown[], new Date(nowMs()).toISOString());
     const { stored } = await recordDecisionUpload(deps.db, upload);
     return c.json(
       {

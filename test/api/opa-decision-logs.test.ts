@@ -12,7 +12,7 @@ import { createApp, type App } from '../../api/app';
 import { MAX_DECISION_LOG_BYTES } from '../../api/routes/opa-decision-logs';
 import { parseFileConfig, sha256Hex } from '../../app/config-file';
 import { opaDecisionLog } from '../../connectors/opa-decision-log';
-import { decisionLogSenders } from '../../db/opa-decision-logs';
+import { decisionEventsOf, decisionLogSenders } from '../../db/opa-decision-logs';
 import { filesContaining } from '../connectors/fixtures';
 import { startTestStack, TEST_ADMIN_TOKEN, type TestStack } from '../helpers/stack';
 
@@ -147,6 +147,9 @@ describe('OPA decision-log uploads', () => {
       refused.input.tool_call.id,
     ]);
     expect((await decisionLogSenders(stack.db)).map((s) => s.sender)).toEqual(['gateway-opa', 'other-opa']);
+    // Stored as OPA sent it: the same JSON text, keys in OPA's order.
+    const rows = await decisionEventsOf(stack.db, { agentId: 'agent-dl', start: '0', end: '9' });
+    expect(rows.find((x) => x.decisionId === refused.decision_id)?.event).toBe(JSON.stringify(refused));
   });
 
   it('keeps the newest decision time when an older batch arrives later', async () => {
