@@ -39,6 +39,7 @@ import { drillRoutes } from './routes/drills';
 import { evidenceRoutes } from './routes/evidence';
 import { incidentRoutes } from './routes/incidents';
 import { ofrepRoutes } from './routes/ofrep';
+import { opaDecisionLogRoutes } from './routes/opa-decision-logs';
 import { postmortemRoutes } from './routes/postmortem';
 import { RuntimeAccess } from './runtime-auth';
 
@@ -142,6 +143,7 @@ export function createApp(deps: ApiDeps) {
   app.post('/slack/events', slackEvents(deps.slack));
   app.route('/v1/incidents', postmortemRoutes(deps));
   app.route('/v1/drills', drillRoutes(deps));
+  app.route('/v1/connectors/opa', opaDecisionLogRoutes({ ...deps, decisionLogs: file.opaDecisionLogs }));
   app.route('/console', consoleRoutes({ ...deps, people, config: consoleConfig }));
   return app;
 }

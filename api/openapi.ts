@@ -9,6 +9,7 @@ import { z } from 'zod';
 import '../domain/postmortem';
 import { AgentsImport } from '../connectors/inventory';
 import { SIGNATURE_HEADER } from './intake-auth';
+import { decisionLogPaths, DECISION_LOG_TOKEN_SCHEME } from './openapi-decision-logs';
 import { killSwitchPaths, RUNTIME_TOKEN_SCHEME } from './openapi-kill-switch';
 import { ApprovalBody, AttachBody, NoteBody, ReasonBody, ReleaseBody, TaskBody } from './routes/decisions';
 import { DrillRequest, Judgement } from './routes/drills';
@@ -418,6 +419,7 @@ export function openApiDocument(): Record<string, unknown> {
           description: 'A user API token (scopes read, respond, admin)',
         },
         runtimeToken: RUNTIME_TOKEN_SCHEME,
+        decisionLogToken: DECISION_LOG_TOKEN_SCHEME,
       },
     },
     paths: {
@@ -536,6 +538,7 @@ export function openApiDocument(): Record<string, unknown> {
       ...drillPaths(),
       ...agentPaths(),
       ...killSwitchPaths(),
+      ...decisionLogPaths(),
       ...evidencePaths(),
       ...servicePaths(),
     },

@@ -151,6 +151,42 @@ const RuntimesSchema = z
     refused_rate_limit: { per_second: 1, burst: 10 },
   });
 
+/**
+ * A token an OPA presents when it uploads decision logs (`POST /v1/connectors/opa/decision-logs`,
+ * its `services` entry's bearer credentials): one per OPA, or per group of OPAs, named in stored
+ * events and in evidence custody.
+ */
+const DecisionLogSenderSchema = z
+  .strictObject({
+    name: id,
+    token_env: envName.optional(),
+    token_sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/i, 'a hex SHA-256 digest')
+      .optional(),
+  })
+  .refine(
+    (t) => Boolean(t.token_env) !== Boolean(t.token_sha256),
+    'give exactly one of token_env, token_sha256',
+  );
+
+const DEFAULT_DECISION_LOGS = {
+  senders: [],
+  rate_limit: { per_second: 20, burst: 100 },
+  refused_rate_limit: { per_second: 1, burst: 10 },
+};
+
+/** OPA decision logs as the gateway's record of tool calls (docs/evidence.md). */
+const OpaDecisionLogsSchema = z
+  .strictObject({
+    senders: z.array(DecisionLogSenderSchema).default([]),
+    /** Per sender: uploads (OPA batches many decisions into one). */
+    rate_limit: RateLimitSchema.default(DEFAULT_DECISION_LOGS.rate_limit),
+    /** Per client address: uploads with a missing or unknown token. */
+    refused_rate_limit: RateLimitSchema.default(DEFAULT_DECISION_LOGS.refused_rate_limit),
+  })
+  .default(DEFAULT_DECISION_LOGS);
+
 export const DEFAULT_MAX_ALERTS_PER_REQUEST = 100;
 
 export const ConfigFileSchema = z.strictObject({
@@ -180,6 +216,8 @@ export const ConfigFileSchema = z.strictObject({
   connectors: ConnectorsFileSection,
   /** Tokens and rate limits of the kill-switch endpoints that agent runtimes and gateways call. */
   runtimes: RuntimesSchema,
+  /** OPAs that upload their decision logs to Firebreak: the gateway record of tool calls. */
+  opa_decision_logs: OpaDecisionLogsSchema,
 });
 export type ConfigFileInput = z.input<typeof ConfigFileSchema>;
 
@@ -253,6 +291,12 @@ export interface RuntimesConfig {
   refusedRateLimit: RateLimit;
 }
 
+export interface DecisionLogsConfig {
+  senders: { name: string; sha256: string }[];
+  rateLimit: RateLimit;
+  refusedRateLimit: RateLimit;
+}
+
 export interface FileConfig {
   sources: SourceConfig[];
   rules: RouteRule[];
@@ -263,6 +307,7 @@ export interface FileConfig {
   maxAlertsPerRequest: number;
   connectors: ConnectorsFileSection;
   runtimes: RuntimesConfig;
+  opaDecisionLogs: DecisionLogsConfig;
 }
 
 export const EMPTY_FILE_CONFIG: FileConfig = {
@@ -277,6 +322,11 @@ export const EMPTY_FILE_CONFIG: FileConfig = {
   runtimes: {
     tokens: [],
     rateLimit: { perSecond: 50, burst: 200 },
+    refusedRateLimit: { perSecond: 1, burst: 10 },
+  },
+  opaDecisionLogs: {
+    senders: [],
+    rateLimit: { perSecond: 20, burst: 100 },
     refusedRateLimit: { perSecond: 1, burst: 10 },
   },
 };
@@ -349,6 +399,16 @@ export function parseFileConfig(doc: unknown, env: NodeJS.ProcessEnv, where: str
     const digest = t.token_sha256?.toLowerCase() ?? (raw ? sha256Hex(raw) : undefined);
     return digest ? [{ name: t.name, sha256: digest, agents: t.agents }] : [];
   });
+  const decisionLogSenders = f.opa_decision_logs.senders.flatMap((t, i) => {
+    const at = `opa_decision_logs.senders.${i}.token_env`;
+    const raw = fromEnv(t.token_env, at);
+    if (raw !== undefined && raw.length < MIN_TOKEN_LENGTH)
+      problems.push(
+        `${at}: the token in ${t.token_env} has ${raw.length} characters; decision-log tokens need at least ${MIN_TOKEN_LENGTH}`,
+      );
+    const digest = t.token_sha256?.toLowerCase() ?? (raw ? sha256Hex(raw) : undefined);
+    return digest ? [{ name: t.name, sha256: digest }] : [];
+  });
   const mcp = f.connectors.mcp_gateway;
   const connectors: ConnectorsFileSection = mcp
     ? {
@@ -368,6 +428,8 @@ export function parseFileConfig(doc: unknown, env: NodeJS.ProcessEnv, where: str
   const dup = (xs: string[]) => xs.find((x, i) => xs.indexOf(x) !== i);
   const dupRuntime = dup(f.runtimes.tokens.map((t) => t.name));
   if (dupRuntime) problems.push(`runtimes.tokens: name ${dupRuntime} appears twice`);
+  const dupSender = dup(f.opa_decision_logs.senders.map((t) => t.name));
+  if (dupSender) problems.push(`opa_decision_logs.senders: name ${dupSender} appears twice`);
   const dupSource = dup(sources.map((s) => s.id));
   if (dupSource) problems.push(`sources: id ${dupSource} appears twice`);
   const dupUser = dup(users.map((u) => u.id));
@@ -391,6 +453,17 @@ export function parseFileConfig(doc: unknown, env: NodeJS.ProcessEnv, where: str
       refusedRateLimit: {
         perSecond: f.runtimes.refused_rate_limit.per_second,
         burst: f.runtimes.refused_rate_limit.burst,
+      },
+    },
+    opaDecisionLogs: {
+      senders: decisionLogSenders,
+      rateLimit: {
+        perSecond: f.opa_decision_logs.rate_limit.per_second,
+        burst: f.opa_decision_logs.rate_limit.burst,
+      },
+      refusedRateLimit: {
+        perSecond: f.opa_decision_logs.refused_rate_limit.per_second,
+        burst: f.opa_decision_logs.refused_rate_limit.burst,
       },
     },
   };

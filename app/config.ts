@@ -368,7 +368,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     slack: parseSlack(e),
     console: consoleConfig(e),
-    connectors: resolveConnectorConfig(e, file.connectors, e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`),
+    connectors: {
+      ...resolveConnectorConfig(e, file.connectors, e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`),
+      ...(file.opaDecisionLogs.senders.length
+        ? { opaDecisionLogs: { senders: file.opaDecisionLogs.senders.map((s) => s.name) } }
+        : {}),
+    },
     evidence: evidenceStorage(e, dataDir, env),
   };
 }

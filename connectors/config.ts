@@ -60,6 +60,11 @@ export interface ConnectorConfig {
   mcpGateway?: McpGatewayConfig;
   /** Where agent_traces evidence is read from; absent: that kind is not available here. */
   traceStore?: { type: 'phoenix'; url: string; project: string; apiKey?: string };
+  /**
+   * The OPAs that upload decision logs to this Firebreak (config `opa_decision_logs.senders`, by
+   * name): gateway_tool_calls evidence is read from what they uploaded; absent: not available.
+   */
+  opaDecisionLogs?: { senders: string[] };
 }
 
 /** Merges the parsed sources: the environment wins over the file. */

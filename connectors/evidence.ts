@@ -18,7 +18,11 @@ import { EvidenceStore } from '../db/evidence-store';
 import { alertsForEvidence } from '../db/incident-alerts';
 import { incidentTimeline } from '../db/timeline';
 import { genAiSummary } from '../domain/agent-activity';
-import { EVIDENCE_KIND_SOURCES, type EvidenceKind } from '../domain/evidence-kinds';
+import {
+  CONTEXTFORGE_GATEWAY_RECORD,
+  EVIDENCE_KIND_SOURCES,
+  type EvidenceKind,
+} from '../domain/evidence-kinds';
 import type { GatewayLog } from './gateway-log';
 import { agentView } from './inventory';
 import { redactValue } from './redact';
@@ -58,6 +62,8 @@ interface Gathered {
   /** Whether the part holds records of the agent's systems (kept as returned) or Firebreak's. */
   external: boolean;
   notAvailable: NotAvailable[];
+  /** Appended to the custody source: how far a batched source's record reaches. */
+  custodyNote?: string;
 }
 
 const DEFAULT_SPANS_PER_PART = 1000;
@@ -118,11 +124,22 @@ export function createEvidenceCollector(deps: EvidenceDeps) {
       }
       case 'gateway_tool_calls': {
         if (!src.gateway) {
-          missing('mcp_gateway', EVIDENCE_KIND_SOURCES[kind].unsupported ?? 'no MCP gateway is configured');
+          missing(
+            'opa_decision_logs',
+            `no OPA uploads its decision logs here (${setting(kind, 'opa_decision_logs')}); ` +
+              `ContextForge is not a source: ${CONTEXTFORGE_GATEWAY_RECORD} (docs/evidence.md)`,
+          );
           return one(true);
         }
-        data[src.gateway.source] = { tool_calls: await src.gateway.toolCalls({ agentId, ...window }) };
-        return one(true);
+        const r = await src.gateway.toolCalls({ agentId, ...window });
+        // OPA uploads in batches: say, in the artifact and its custody, up to when the record
+        // had arrived, so a reader knows the calls after that may be missing from it.
+        data[src.gateway.source] = { tool_calls: r.calls, received: r.coverage };
+        const newest = r.coverage.map((c) => c.newest_event_at).sort();
+        const custodyNote = newest.length
+          ? `decision logs received up to ${newest[0]}${newest.length > 1 ? ` (oldest of ${newest.length} OPAs)` : ''}`
+          : 'no decision logs received yet';
+        return { ...one(true), custodyNote };
       }
       case 'access_logs': {
         const roles = refs('postgres');
@@ -217,7 +234,7 @@ export function createEvidenceCollector(deps: EvidenceDeps) {
             kind: p.kind,
             mediaType: 'application/json',
             source: names.length
-              ? names.join(',')
+              ? names.join(',') + (g.custodyNote ? ` (${g.custodyNote})` : '')
               : `not available: ${g.notAvailable.map((n) => n.reason).join('; ')}`,
             collectedBy: p.collectedBy,
             collectedAt: at,

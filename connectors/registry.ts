@@ -18,6 +18,7 @@ import { evidenceCollectHandler, type EvidenceSources } from './evidence';
 import { killSwitchConnector } from './kill-switch';
 import { mcpGatewayEnforcementPoint } from './mcp-gateway';
 import { OpaConfig, opaEnforcementPoint } from './opa';
+import { opaDecisionLog } from './opa-decision-log';
 import { phoenixTraceStore } from './phoenix';
 import { postgresConnector } from './postgres';
 import { httpSystem } from './signed-http';
@@ -53,6 +54,7 @@ export function buildLiveConnectors(deps: LiveConnectorDeps): LiveConnectors {
     sources.aws = aws;
   }
   if (config.traceStore) sources.traceStore = phoenixTraceStore(config.traceStore);
+  if (config.opaDecisionLogs) sources.gateway = opaDecisionLog(db, config.opaDecisionLogs.senders);
   const systems = config.httpSystems.map(httpSystem);
   for (const s of systems) access[`http:${s.name}`] = s.access;
   if (systems.length)

@@ -406,3 +406,44 @@ export const issuedTokens = sqliteTable(
   },
   (t) => [index('issued_tokens_expiry').on(t.expiresAt)],
 );
+
+/**
+ * The gateway's record of an agent's tool calls, from OPA decision logs (api/routes/opa-decision-logs.ts):
+ * each tool-call decision event as OPA uploaded it (`event`, verbatim JSON), with the fields the
+ * evidence query reads. `decision_id` is unique, so OPA's retried uploads are stored once. `at` is
+ * OPA's decision time, UTC with nine fractional digits (compares as text).
+ */
+export const opaDecisionEvents = sqliteTable(
+  'opa_decision_events',
+  {
+    decisionId: text('decision_id').primaryKey(),
+    /** The decision-log token (config `opa_decision_logs.senders`) the upload came with. */
+    sender: text('sender').notNull(),
+    /** OPA's instance id (`labels.id`); '' when the event names none. */
+    opaId: text('opa_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    tool: text('tool').notNull(),
+    callId: text('call_id'),
+    outcome: text('outcome', { enum: ['allowed', 'refused'] }).notNull(),
+    at: text('at').notNull(),
+    receivedAt: text('received_at').notNull(),
+    event: text('event').notNull(),
+  },
+  (t) => [index('opa_decision_events_agent_at').on(t.agentId, t.at)],
+);
+
+/**
+ * How far each OPA's decision log has reached Firebreak: the newest decision time among every
+ * event it uploaded (tool calls or not) and when its last upload came. Evidence says up to when
+ * the gateway record is complete.
+ */
+export const opaDecisionSenders = sqliteTable(
+  'opa_decision_senders',
+  {
+    sender: text('sender').notNull(),
+    opaId: text('opa_id').notNull(),
+    newestAt: text('newest_at').notNull(),
+    lastUploadAt: text('last_upload_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sender, t.opaId] })],
+);

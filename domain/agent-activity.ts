@@ -60,7 +60,12 @@ const Span = z.object({
   status: z.string().optional(),
   gen_ai: z.record(z.string(), z.unknown()).optional(),
 });
-const GatewayCall = z.object({ at: z.string(), tool: z.string(), outcome: z.string() });
+const GatewayCall = z.object({
+  at: z.string(),
+  tool: z.string(),
+  outcome: z.string(),
+  call_id: z.string().nullable().optional(),
+});
 const Doc = z.object({ sources: z.record(z.string(), z.unknown()) });
 
 const MODEL_OPS = ['chat', 'text_completion', 'generate_content', 'embeddings'];
@@ -117,7 +122,7 @@ function entriesOf(a: ActivityArtifact): AgentActivityEntry[] {
         out.push({
           at: g.data.at,
           what: 'gateway_call',
-          detail: g.data.tool,
+          detail: `${g.data.tool}${g.data.call_id ? ` (call ${g.data.call_id})` : ''}`,
           outcome: g.data.outcome,
           trace_id: null,
           span_id: null,

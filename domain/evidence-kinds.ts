@@ -50,10 +50,16 @@ const TRACE_STORE: EvidenceSourceSpec = {
   setting: 'FIREBREAK_PHOENIX_URL or connectors.trace_store',
 };
 const GATEWAY: EvidenceSourceSpec = {
-  id: 'mcp_gateway',
-  description: "The MCP gateway's record of the agent's tool calls in the window, refused ones included",
-  setting: 'no gateway source is supported yet (docs/evidence.md)',
+  id: 'opa_decision_logs',
+  description:
+    "The gateway's record of the agent's tool calls in the window, refused ones included: the decisions an OPA in front of its tools uploaded as decision logs",
+  setting:
+    'opa_decision_logs.senders in FIREBREAK_CONFIG (and that OPA configured to upload its decision logs)',
 };
+
+/** Why ContextForge is not a gateway-record source, for the reason and the docs. */
+export const CONTEXTFORGE_GATEWAY_RECORD =
+  "ContextForge 1.0.7's observability API records requests by token user and URL rather than by agent, without tool arguments, and a call refused at authentication without its tool";
 const PG =
   'FIREBREAK_PG_ADMIN_URL or connectors.postgres.admin_url (and a postgres credential in the inventory)';
 const AWS =
@@ -64,11 +70,7 @@ export const EVIDENCE_KIND_SOURCES: Record<
   { sources: EvidenceSourceSpec[]; unsupported?: string }
 > = {
   agent_traces: { sources: [TRACE_STORE] },
-  gateway_tool_calls: {
-    sources: [GATEWAY],
-    unsupported:
-      "no MCP gateway record source is supported yet: ContextForge 1.0.7's observability API records requests by token user and URL rather than by agent, without tool arguments, and a call refused at authentication without its tool (docs/evidence.md)",
-  },
+  gateway_tool_calls: { sources: [GATEWAY] },
   access_logs: {
     sources: [
       {

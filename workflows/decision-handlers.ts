@@ -139,13 +139,7 @@ export class DecisionHandlers {
     const approval = (d: ApprovalDecision) => checkApproval(s(), d);
     const task = (t: TaskCompletion) => checkTask(s(), t);
     const abort = (a: AbortRequest) =>
-      checkIncidentDecision(
-        s(),
-        'abort',
-        a,
-        { text: a.reason },
-        { authorized: true, needsRunning: true },
-      );
+      checkIncidentDecision(s(), 'abort', a, { text: a.reason }, { authorized: true, needsRunning: true });
     const esc = (e: EscalationRequest) =>
       checkIncidentDecision(
         s(),

@@ -394,3 +394,33 @@ export const issuedTokens = pgTable(
   },
   (t) => [index('issued_tokens_expiry').on(t.expiresAt)],
 );
+
+/** Tool-call decision events from OPA decision logs (db/schema.ts). */
+export const opaDecisionEvents = pgTable(
+  'opa_decision_events',
+  {
+    decisionId: text('decision_id').primaryKey(),
+    sender: text('sender').notNull(),
+    opaId: text('opa_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    tool: text('tool').notNull(),
+    callId: text('call_id'),
+    outcome: text('outcome').notNull(),
+    at: text('at').notNull(),
+    receivedAt: text('received_at').notNull(),
+    event: text('event').notNull(),
+  },
+  (t) => [index('opa_decision_events_agent_at').on(t.agentId, t.at)],
+);
+
+/** How far each OPA's decision log has reached Firebreak (db/schema.ts). */
+export const opaDecisionSenders = pgTable(
+  'opa_decision_senders',
+  {
+    sender: text('sender').notNull(),
+    opaId: text('opa_id').notNull(),
+    newestAt: text('newest_at').notNull(),
+    lastUploadAt: text('last_upload_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sender, t.opaId] })],
+);

@@ -13,7 +13,7 @@ import { createApp } from '../../api/app';
 import { parseFileConfig, sha256Hex } from '../../app/config-file';
 import { startTestStack, TEST_ADMIN_TOKEN, TEST_WEBHOOK_SECRET, type TestStack } from '../helpers/stack';
 
-type Auth = 'read' | 'respond' | 'admin' | 'source' | 'slack' | 'runtime' | 'open';
+type Auth = 'read' | 'respond' | 'admin' | 'source' | 'slack' | 'runtime' | 'decision_log' | 'open';
 
 /** The README's API table, one row per method and path. */
 const ROUTES: [method: string, path: string, auth: Auth][] = [
@@ -45,6 +45,7 @@ const ROUTES: [method: string, path: string, auth: Auth][] = [
   ['POST', '/ofrep/v1/evaluate/flags/:key', 'runtime'],
   ['POST', '/ofrep/v1/evaluate/flags', 'runtime'],
   ['GET', '/ofrep/v1/event-stream', 'runtime'],
+  ['POST', '/v1/connectors/opa/decision-logs', 'decision_log'],
   ['POST', '/v1/drills', 'respond'],
   ['GET', '/v1/drills/:id/report', 'read'],
   ['POST', '/v1/drills/:id/judgements', 'respond'],
@@ -142,7 +143,9 @@ describe('the route table', () => {
               ? 'source'
               : cell.startsWith('runtime token')
                 ? 'runtime'
-                : (cell as Auth));
+                : cell.startsWith('decision-log token')
+                  ? 'decision_log'
+                  : (cell as Auth));
       return `${m} ${p} ${kind}`;
     });
     expect(rows.sort()).toEqual(ROUTES.map((r) => r.join(' ')).sort());
@@ -173,6 +176,12 @@ describe.each(ROUTES)('%s %s (%s)', (method, path, auth) => {
       if (reads) expect(res.status, res.text).not.toBe(401);
       else expect(res.status, res.text).toBe(401);
       expect(res.text).not.toContain('no route for');
+    });
+  } else if (auth === 'decision_log') {
+    // Only a decision-log token (none here) may upload: API tokens and source secrets get 401.
+    it.each(CREDENTIALS)('%s', async (_name, token) => {
+      const res = await call(method, path, token);
+      expect(res.status, res.text).toBe(401);
     });
   } else if (auth === 'source') {
     it.each(CREDENTIALS)('%s', async (name, token) => {

@@ -27,8 +27,12 @@ describe('the config file', () => {
       PAYMENTS_SIEM_SECRET: 'payments-siem-secret-0123456789',
       ALICE_API_TOKEN: 'alice-token-0123456789',
       SUPPORT_BOT_RUNTIME_TOKEN: 'support-bot-runtime-0123456789',
+      FIREBREAK_DECISION_LOG_TOKEN: 'decision-log-token-0123456789',
     };
     const f = parseFileConfig(parseYaml(yaml), env, 'docs/config.md');
+    expect(f.opaDecisionLogs.senders).toEqual([
+      { name: 'gateway-opa', sha256: sha256Hex(env.FIREBREAK_DECISION_LOG_TOKEN) },
+    ]);
     expect(f.sources.map((s) => s.id)).toEqual([
       'default',
       'prometheus',

@@ -184,7 +184,9 @@ describe('evidence', () => {
     const acts = actionsFor(stack, () => liveFor(stack));
     const expected: Record<string, RegExp[]> = {
       agent_traces: [/no trace store is configured \(FIREBREAK_PHOENIX_URL/],
-      gateway_tool_calls: [/no MCP gateway record source is supported yet: ContextForge 1\.0\.7/],
+      gateway_tool_calls: [
+        /no OPA uploads its decision logs here \(opa_decision_logs\.senders.*ContextForge is not a source: ContextForge 1\.0\.7/,
+      ],
       access_logs: [/PostgreSQL is not configured \(FIREBREAK_PG_ADMIN_URL/],
       auth_attempts: [/PostgreSQL is not configured/, /AWS IAM is not configured/],
       infra_changes: [/no infrastructure change log .* is supported/],

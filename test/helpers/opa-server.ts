@@ -3,8 +3,10 @@
  * scripts/provision.d/opa.sh builds into .test-services/opa/bin, run as `opa run --server` on a
  * free loopback port with policies/firebreak.rego loaded, ready once `/health` answers. With a
  * token it also requires `Authorization: Bearer <token>` (token authentication with a
- * system.authz policy). A missing binary fails saying which script provisions it; it never skips.
- * `startOpaProxy` runs examples/gateways/opa-mcp-proxy in front of an MCP server, asking that OPA.
+ * system.authz policy). With `decisionLogs` it uploads its decision logs to that Firebreak with the
+ * shipped configuration (examples/gateways/opa-mcp-proxy/opa-decision-logs.yaml). A missing binary
+ * fails saying which script provisions it; it never skips. `startOpaProxy` runs
+ * examples/gateways/opa-mcp-proxy in front of an MCP server, asking that OPA.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,6 +19,7 @@ import { createProxy, type ProxyOptions } from '../../examples/gateways/opa-mcp-
 const ROOT = path.join(import.meta.dirname, '..', '..');
 export const OPA_BIN = path.join(ROOT, '.test-services', 'opa', 'bin', 'opa');
 export const POLICY_DIR = path.join(ROOT, 'policies');
+export const DECISION_LOG_CONFIG = path.join(ROOT, 'examples/gateways/opa-mcp-proxy/opa-decision-logs.yaml');
 
 export function opaBinary(): string {
   if (!fs.existsSync(OPA_BIN)) {
@@ -46,17 +49,24 @@ allow if input.path == ["health"]
 allow if input.identity == ${JSON.stringify(token)}
 `;
 
-export async function startOpa(opts: { token?: string } = {}): Promise<LocalOpa> {
+export async function startOpa(
+  opts: { token?: string; decisionLogs?: { firebreakUrl: string; token: string } } = {},
+): Promise<LocalOpa> {
   const bin = opaBinary();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-opa-'));
   const files = [path.join(POLICY_DIR, 'firebreak.rego')];
-  const auth: string[] = [];
+  const flags: string[] = [];
   if (opts.token) {
     const authz = path.join(dir, 'authz.rego');
     fs.writeFileSync(authz, authzPolicy(opts.token));
     files.push(authz);
-    auth.push('--authentication=token', '--authorization=basic');
+    flags.push('--authentication=token', '--authorization=basic');
   }
+  const logs = opts.decisionLogs;
+  if (logs) flags.push('--config-file', DECISION_LOG_CONFIG);
+  const env = logs
+    ? { ...process.env, FIREBREAK_URL: logs.firebreakUrl, FIREBREAK_DECISION_LOG_TOKEN: logs.token }
+    : process.env;
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
@@ -70,10 +80,10 @@ export async function startOpa(opts: { token?: string } = {}): Promise<LocalOpa>
       `127.0.0.1:${port}`,
       '--log-level',
       'error',
-      ...auth,
+      ...flags,
       ...files,
     ];
-    const c = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const c = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
     child = c;
     c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const deadline = Date.now() + 60_000;

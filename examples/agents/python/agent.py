@@ -254,7 +254,12 @@ async def run() -> None:
                         base = {"event": "step", "step": step, "tool": tool.name, "call_id": call_id}
                         state["call"] = base
                         try:
-                            r = await session.call_tool(tool.name, sample_arguments(tool.inputSchema, step))
+                            # The call id travels with the call, so a gateway's record matches this span.
+                            r = await session.call_tool(
+                                tool.name,
+                                sample_arguments(tool.inputSchema, step),
+                                meta={"gen_ai.tool.call.id": call_id},
+                            )
                             ok = not r.isError
                             if not ok:
                                 tool_span.set_status(Status(StatusCode.ERROR, "tool returned an error"))

@@ -171,9 +171,11 @@ async function main() {
             async (toolSpan) => {
               const t0 = performance.now();
               try {
+                // The call id travels with the call, so a gateway's record matches this span.
                 const r = await mcp.callTool({
                   name: tool.name,
                   arguments: sampleArguments(tool.inputSchema, step),
+                  _meta: { 'gen_ai.tool.call.id': callId },
                 });
                 const ok = r.isError !== true;
                 if (!ok)

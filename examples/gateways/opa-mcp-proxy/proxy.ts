@@ -8,7 +8,13 @@
  * name an agent outside its token, and a compromised one cannot skip the check, because it holds
  * no route to the MCP server but this proxy. Everything else (initialize, tools/list, the GET event stream,
  * DELETE of a session) is forwarded unchanged. Depends on Node built-ins only.
+ *
+ * The input names the call as well as the agent and tool (`tool_call`: the agent's own call id
+ * from `params._meta["gen_ai.tool.call.id"]` when it sends one, the JSON-RPC id, and the SHA-256
+ * of the arguments' JSON), so that OPA's decision log, uploaded to Firebreak, is a record of every
+ * call the agent made or attempted, each matched to the agent's own trace of it.
  */
+import crypto from 'node:crypto';
 import http from 'node:http';
 
 export interface ProxyOptions {
@@ -32,11 +38,28 @@ interface JsonRpcMessage {
   jsonrpc?: string;
   id?: string | number | null;
   method?: string;
-  params?: { name?: unknown };
+  params?: { name?: unknown; arguments?: unknown; _meta?: Record<string, unknown> };
+}
+
+/** The agent's call id: the `_meta` key the example agents send (their span's `gen_ai.tool.call.id`). */
+export const CALL_ID_META = 'gen_ai.tool.call.id';
+
+/** What OPA's input says about the call, beside the agent and tool. */
+function toolCallInput(m: JsonRpcMessage) {
+  const callId = m.params?._meta?.[CALL_ID_META];
+  return {
+    id: typeof callId === 'string' ? callId : null,
+    jsonrpc_id: m.id ?? null,
+    arguments_sha256: crypto
+      .createHash('sha256')
+      .update(JSON.stringify(m.params?.arguments ?? {}))
+      .digest('hex'),
+  };
 }
 
 /** OPA's answer for one call: allowed, or why not. */
-async function decide(o: ProxyOptions, agentId: string, tool: unknown): Promise<string | undefined> {
+async function decide(o: ProxyOptions, agentId: string, m: JsonRpcMessage): Promise<string | undefined> {
+  const tool = m.params?.name;
   if (typeof tool !== 'string') return 'tools/call without a tool name';
   let res: Response;
   try {
@@ -46,7 +69,7 @@ async function decide(o: ProxyOptions, agentId: string, tool: unknown): Promise<
         'content-type': 'application/json',
         ...(o.opaToken ? { authorization: `Bearer ${o.opaToken}` } : {}),
       },
-      body: JSON.stringify({ input: { agent_id: agentId, tool } }),
+      body: JSON.stringify({ input: { agent_id: agentId, tool, tool_call: toolCallInput(m) } }),
       signal: AbortSignal.timeout(o.opaTimeoutMs ?? 2000),
     });
   } catch (err) {
@@ -105,7 +128,7 @@ function forward(o: ProxyOptions, req: http.IncomingMessage, res: http.ServerRes
 /** The refusals for the tool calls among `messages`, or none when every call is allowed. */
 async function refusals(o: ProxyOptions, agentId: string, messages: JsonRpcMessage[]) {
   const calls = messages.filter((m) => m?.method === 'tools/call');
-  const answers = await Promise.all(calls.map((m) => decide(o, agentId, m.params?.name)));
+  const answers = await Promise.all(calls.map((m) => decide(o, agentId, m)));
   const refused = calls.flatMap((m, i) => (answers[i] === undefined ? [] : [{ m, why: answers[i] }]));
   if (refused.length === 0) return undefined;
   // One refused call refuses the whole message: nothing of it reaches the MCP server.
