@@ -10,7 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConnectorsFileSection } from '../connectors/config';
 import { AlertFormat, Severity } from '../domain/alert';
-import { Duration, DurationOrSecondsMs } from '../domain/duration';
+import { Duration, durationMs, DurationOrSecondsMs } from '../domain/duration';
 import { DEFAULT_RELEASE_POLICY, type ReleasePolicy } from '../domain/incident';
 
 export const SCOPES = ['read', 'respond', 'admin'] as const;
@@ -174,6 +174,7 @@ const DEFAULT_DECISION_LOGS = {
   senders: [],
   rate_limit: { per_second: 20, burst: 100 },
   refused_rate_limit: { per_second: 1, burst: 10 },
+  wait_for_upload: '10s',
 };
 
 /** OPA decision logs as the gateway's record of tool calls (docs/evidence.md). */
@@ -184,6 +185,11 @@ const OpaDecisionLogsSchema = z
     rate_limit: RateLimitSchema.default(DEFAULT_DECISION_LOGS.rate_limit),
     /** Per client address: uploads with a missing or unknown token. */
     refused_rate_limit: RateLimitSchema.default(DEFAULT_DECISION_LOGS.refused_rate_limit),
+    /**
+     * How long a collection waits for the uploads that reach its end (OPA's max_delay_seconds
+     * and a margin); after it, the evidence says how far the record reached.
+     */
+    wait_for_upload: Duration.default(DEFAULT_DECISION_LOGS.wait_for_upload),
   })
   .default(DEFAULT_DECISION_LOGS);
 
@@ -295,6 +301,7 @@ export interface DecisionLogsConfig {
   senders: { name: string; sha256: string }[];
   rateLimit: RateLimit;
   refusedRateLimit: RateLimit;
+  waitForUploadMs: number;
 }
 
 export interface FileConfig {
@@ -328,6 +335,7 @@ export const EMPTY_FILE_CONFIG: FileConfig = {
     senders: [],
     rateLimit: { perSecond: 20, burst: 100 },
     refusedRateLimit: { perSecond: 1, burst: 10 },
+    waitForUploadMs: 10_000,
   },
 };
 
@@ -465,6 +473,7 @@ export function parseFileConfig(doc: unknown, env: NodeJS.ProcessEnv, where: str
         perSecond: f.opa_decision_logs.refused_rate_limit.per_second,
         burst: f.opa_decision_logs.refused_rate_limit.burst,
       },
+      waitForUploadMs: durationMs(f.opa_decision_logs.wait_for_upload),
     },
   };
 }

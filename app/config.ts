@@ -371,7 +371,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     connectors: {
       ...resolveConnectorConfig(e, file.connectors, e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`),
       ...(file.opaDecisionLogs.senders.length
-        ? { opaDecisionLogs: { senders: file.opaDecisionLogs.senders.map((s) => s.name) } }
+        ? {
+            opaDecisionLogs: {
+              senders: file.opaDecisionLogs.senders.map((s) => s.name),
+              waitForUploadMs: file.opaDecisionLogs.waitForUploadMs,
+            },
+          }
         : {}),
     },
     evidence: evidenceStorage(e, dataDir, env),

@@ -63,8 +63,9 @@ export interface ConnectorConfig {
   /**
    * The OPAs that upload decision logs to this Firebreak (config `opa_decision_logs.senders`, by
    * name): gateway_tool_calls evidence is read from what they uploaded; absent: not available.
+   * A collection waits up to `waitForUploadMs` for their uploads to reach its end.
    */
-  opaDecisionLogs?: { senders: string[] };
+  opaDecisionLogs?: { senders: string[]; waitForUploadMs?: number };
 }
 
 /** Merges the parsed sources: the environment wins over the file. */

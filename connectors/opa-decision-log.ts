@@ -4,7 +4,10 @@
  * as the OPA uploaded it to Firebreak (api/routes/opa-decision-logs.ts, stored by
  * db/opa-decision-logs.ts). Allowed and refused calls alike, the refusals after containment
  * included. OPA uploads in batches, so the answer also says, per OPA, the newest decision time it
- * has delivered: the record is complete up to there.
+ * has delivered: the record is complete up to there. A query first waits (up to `waitForUploadMs`)
+ * for every OPA that uploads here to have delivered a decision at or after the window's end, so a
+ * collection right after containment still holds the calls refused by then; OPA's own checks by
+ * Firebreak's verification are decisions too, so an upload past that point comes.
  */
 import type { Db } from '../db/client';
 import { decisionEventsOf, decisionLogSenders } from '../db/opa-decision-logs';
@@ -13,11 +16,28 @@ import type { GatewayLog } from './gateway-log';
 
 export const OPA_DECISION_LOG_SOURCE = 'opa_decision_logs';
 
-export function opaDecisionLog(db: Db, senders: string[]): GatewayLog {
+export function opaDecisionLog(
+  db: Db,
+  senders: string[],
+  opts: { waitForUploadMs?: number; pollMs?: number } = {},
+): GatewayLog {
   const known = new Set(senders);
+  const { waitForUploadMs = 10_000, pollMs = 250 } = opts;
+  /** Until every OPA seen here has delivered past `end`, or the wait is over. */
+  const settle = async (end: Date) => {
+    const until = Date.now() + waitForUploadMs;
+    for (;;) {
+      const behind = (await decisionLogSenders(db)).filter(
+        (p) => known.has(p.sender) && Date.parse(p.newestAt) < end.getTime(),
+      );
+      if (behind.length === 0 || Date.now() >= until) return;
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  };
   return {
     source: OPA_DECISION_LOG_SOURCE,
     async toolCalls(q) {
+      await settle(q.end);
       // How far the record reaches is read first: an upload committed in between can only add
       // calls beyond it, so the coverage stated is never later than what was read.
       const progress = await decisionLogSenders(db);

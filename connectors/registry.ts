@@ -54,7 +54,10 @@ export function buildLiveConnectors(deps: LiveConnectorDeps): LiveConnectors {
     sources.aws = aws;
   }
   if (config.traceStore) sources.traceStore = phoenixTraceStore(config.traceStore);
-  if (config.opaDecisionLogs) sources.gateway = opaDecisionLog(db, config.opaDecisionLogs.senders);
+  if (config.opaDecisionLogs)
+    sources.gateway = opaDecisionLog(db, config.opaDecisionLogs.senders, {
+      waitForUploadMs: config.opaDecisionLogs.waitForUploadMs,
+    });
   const systems = config.httpSystems.map(httpSystem);
   for (const s of systems) access[`http:${s.name}`] = s.access;
   if (systems.length)

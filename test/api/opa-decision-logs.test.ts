@@ -184,7 +184,7 @@ describe('OPA decision-log uploads', () => {
     });
     const notGzip = await upload([], { raw: Buffer.from('not gzip') });
     expect(notGzip).toMatchObject({ status: 400, body: { error: { field: '(body)' } } });
-    const log = opaDecisionLog(stack.db, ['gateway-opa']);
+    const log = opaDecisionLog(stack.db, ['gateway-opa'], { waitForUploadMs: 0 });
     const calls = await log.toolCalls({ agentId: 'agent-dl', start: new Date(0), end: new Date() });
     expect(calls.calls.map((c) => c.call_id)).not.toContain(ok.input.tool_call.id);
 
@@ -195,6 +195,41 @@ describe('OPA decision-log uploads', () => {
     });
     expect(res.status).toBe(415);
     expect(((await res.json()) as any).error.field).toBe('content-encoding');
+  });
+
+  it('a collection waits for the upload that reaches its end, and says how far it got when none comes', async () => {
+    const end = new Date();
+    const log = opaDecisionLog(stack.db, ['gateway-opa'], { waitForUploadMs: 120_000, pollMs: 20 });
+    let settled = false;
+    const pending = log.toolCalls({ agentId: 'agent-wait', start: new Date(end.getTime() - 60_000), end });
+    void pending.then(() => (settled = true));
+    // An upload whose newest decision is before the end does not complete the record.
+    const early = event({ agent: 'agent-wait', at: new Date(end.getTime() - 1000).toISOString() });
+    expect((await upload([early])).status).toBe(200);
+    expect(settled).toBe(false);
+    // The refusal OPA decided just before the end arrives with the batch that reaches past it.
+    const refusedAtEnd = event({
+      agent: 'agent-wait',
+      allow: false,
+      at: new Date(end.getTime() - 1).toISOString(),
+    });
+    const past = event({
+      input: { agent_id: 'agent-wait' },
+      at: new Date(end.getTime() + 500).toISOString(),
+    });
+    expect((await upload([refusedAtEnd, past])).status).toBe(200);
+    const r = await pending;
+    expect(r.calls.map((c) => [c.call_id, c.outcome])).toEqual([
+      [early.input.tool_call.id, 'allowed'],
+      [refusedAtEnd.input.tool_call.id, 'refused'],
+    ]);
+
+    // No upload past the end within the wait: the answer comes anyway, saying where the record stops.
+    const later = new Date(Date.now() + 3_600_000);
+    const short = opaDecisionLog(stack.db, ['gateway-opa'], { waitForUploadMs: 50, pollMs: 10 });
+    const behind = await short.toolCalls({ agentId: 'agent-wait', start: new Date(0), end: later });
+    const reach = behind.coverage.find((c) => c.from.startsWith('gateway-opa'))!;
+    expect(Date.parse(reach.newest_event_at)).toBeLessThan(later.getTime());
   });
 
   it('refuses a body that decompresses past the limit with 413', async () => {

@@ -161,10 +161,14 @@ const callsOf = (events: AgentEvent[]): AgentCall[] =>
  * agent saw them.
  */
 function expectPrefix(gatewayCalls: any[], doc: any, mine: AgentCall[]) {
-  const newest = Date.parse(doc.sources.opa_decision_logs.received[0].newest_event_at);
+  // Complete up to the record's reach, within the collection's window.
+  const reach = Math.min(
+    Date.parse(doc.sources.opa_decision_logs.received[0].newest_event_at),
+    Date.parse(doc.window.end),
+  );
   const ids = gatewayCalls.map((c) => c.call_id);
   expect(ids).toEqual(mine.slice(0, ids.length).map((c) => c.callId));
-  for (const c of mine.filter((m) => m.t <= newest)) expect(ids).toContain(c.callId);
+  for (const c of mine.filter((m) => m.t <= reach)) expect(ids).toContain(c.callId);
   for (const [i, c] of gatewayCalls.entries())
     expect(c.outcome).toBe(mine[i]!.refused ? 'refused' : 'allowed');
 }
@@ -179,7 +183,10 @@ describe('the gateway record from OPA decision logs as evidence', () => {
         FIREBREAK_RUNTIME_TOKEN: RUNTIME_TOKEN,
         AGENT_ID: AGENT,
         AGENT_NAME: `Gateway agent ${AGENT}`,
+        // A compromised runtime: it ignores its flag, and after a refusal it tries again.
         KILL_SWITCH_MODE: 'none',
+        ON_DISABLE: 'idle',
+        POLL_INTERVAL_MS: '250',
         MCP_URL: proxy!.url,
         MCP_AUTHORIZATION: `Bearer ${proxyToken(AGENT)}`,
         STEP_INTERVAL_MS: '250',
@@ -262,6 +269,12 @@ describe('the gateway record from OPA decision logs as evidence', () => {
         const calls = doc.sources.opa_decision_logs.tool_calls as any[];
         expect(e.source).toContain(doc.sources.opa_decision_logs.received[0].newest_event_at);
         expectPrefix(calls, doc, mine);
+        if (e.collected_by === 'step:gateway_calls') {
+          // After containment: it waited for OPA's upload past its end, so the record is complete
+          // up to then (expectPrefix: every call by then is in it, the refusals after the disable too).
+          const reach = Date.parse(doc.sources.opa_decision_logs.received[0].newest_event_at);
+          expect(reach).toBeGreaterThanOrEqual(Date.parse(doc.window.end));
+        }
         if (e.collected_by === 'step:preserve_gateway_calls') {
           // Before containment: the agent's first calls, all allowed.
           expect(calls.length).toBeGreaterThanOrEqual(3);
