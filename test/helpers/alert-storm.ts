@@ -1,23 +1,20 @@
 /**
  * The alert-storm fault scenario shared by the PostgreSQL fault test and its SQLite baseline
  * (test/integration/pg-fault.test.ts): real `app/api.ts` and `app/worker.ts` child processes on
- * one database and one Temporal server, a signed-HTTP target that counts every containment effect
- * by the Idempotency-Key it receives, a seeded storm of alerts (several agents, several dedup keys
- * each, every alert sent twice) spread over the APIs, SIGKILLs at seeded points of it, and the
+ * one database and one Temporal server, a signed-HTTP target (revoke-target.ts) counting every
+ * effect by the Idempotency-Key it receives, a seeded storm of alerts (several agents, several
+ * dedup keys each, each key sent several times) spread over the APIs, SIGKILLs at seeded points of it, and the
  * checks: every alert that got a 202 is stored once, in the one incident of its agent, and reached
  * that incident's workflow; every incident's credential revoke happened exactly once at the target;
  * the audit chain verifies against the database and against every process's recorded head.
  */
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { expect } from 'vitest';
 import YAML from 'yaml';
 import { loadAuditKey } from '../../app/audit-key';
-import { verifySignature } from '../../connectors/signed-http';
 import { verifyAuditChain } from '../../db/audit';
 import { closeDb, openDatabase, type Db } from '../../db/client';
 import { alertsOfIncident, getAlert, undispatchedAlertCount } from '../../db/incident-alerts';
@@ -25,9 +22,9 @@ import { playbookStepsOf } from '../../db/incident-projection';
 import { listIncidents, type IncidentRow } from '../../db/incidents';
 import { incidentState } from '../../workflows/messages';
 import { killTree, runEntry, type Child } from './process';
+import { TARGET_SECRET, type RevokeTarget } from './revoke-target';
 import { bearer, eventually, TEST_ADMIN_TOKEN, TEST_WEBHOOK_SECRET } from './stack';
 
-const TARGET_SECRET = 'storm-target-hmac-secret-0123456789';
 /** The steps of the built-in agent-credential-leak playbook a critical alert runs. */
 const CONTAINMENT = ['disable_agent', 'revoke_credential'];
 /** The manual task the playbook waits on once containment and the evidence steps are done. */
@@ -43,46 +40,6 @@ export function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/** The in-house system holding the agents' credentials: revokes, and answers whether one is active. */
-export interface RevokeTarget {
-  url: string;
-  /** Effects applied, by the Idempotency-Key they came with. */
-  effects: Map<string, number>;
-  badSignatures: number;
-  close(): Promise<void>;
-}
-
-export async function startRevokeTarget(): Promise<RevokeTarget> {
-  const revoked = new Set<string>();
-  const target: RevokeTarget = { url: '', effects: new Map(), badSignatures: 0, close: async () => {} };
-  const server = http.createServer((q, s) => {
-    let body = '';
-    q.on('data', (d: Buffer) => (body += d.toString()));
-    q.on('end', () => {
-      const signed = { method: q.method ?? '', path: q.url ?? '', body };
-      if (!verifySignature(TARGET_SECRET, q.headers['x-firebreak-signature'] as string, signed)) {
-        target.badSignatures += 1;
-        s.writeHead(401).end('{}');
-        return;
-      }
-      const m = /^\/(revoke|access)\/(.+)$/.exec(q.url ?? '');
-      const name = decodeURIComponent(m?.[2] ?? '');
-      if (m?.[1] === 'revoke') {
-        const key = String(q.headers['idempotency-key']);
-        target.effects.set(key, (target.effects.get(key) ?? 0) + 1);
-        revoked.add(name);
-        s.writeHead(200).end(JSON.stringify({ ok: true }));
-      } else if (m?.[1] === 'access') {
-        s.writeHead(200).end(JSON.stringify({ active: !revoked.has(name) }));
-      } else s.writeHead(404).end('{}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  target.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  target.close = () => new Promise<void>((r) => server.close(() => r()));
-  return target;
 }
 
 export interface StormPlan {

@@ -19,17 +19,16 @@ import {
   prng,
   sendStorm,
   startApiProcess,
-  startRevokeTarget,
   startWorkerProcess,
   stopDeployment,
   stormDeployment,
   waitForSettled,
-  type RevokeTarget,
   type StormDeployment,
   type StormPlan,
 } from '../helpers/alert-storm';
 import { createTestDatabase } from '../helpers/postgres';
 import { killTree } from '../helpers/process';
+import { startRevokeTarget, type RevokeTarget } from '../helpers/revoke-target';
 import { startPostgres, type LocalPostgres } from './services';
 
 const PLAN: Omit<StormPlan, 'seed' | 'name'> = { agents: 6, dedupKeysPerAgent: 5, copies: 4, concurrency: 8 };
