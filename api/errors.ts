@@ -58,3 +58,34 @@ export function onError(log: Logger) {
     return c.json({ error: { code: 'internal', message: 'internal error', request_id: requestId } }, 500);
   };
 }
+
+/** The dotted path of the first string or key in `value` holding U+0000, if any. */
+function nulPath(value: unknown, at: string[]): string[] | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? at : undefined;
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) {
+      const hit = nulPath(v, [...at, String(i)]);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const hit = k.includes('\u0000') ? [...at, k] : nulPath(v, [...at, k]);
+      if (hit) return hit;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Refuses a validated body with the NUL character (U+0000) in any string, naming the field:
+ * PostgreSQL cannot store it in text (nor in jsonb), so on either store it is a 400, never a 500
+ * from PostgreSQL or a value one store keeps and the other refuses.
+ */
+export function refuseNulCharacters(value: unknown): void {
+  const at = nulPath(value, []);
+  if (!at) return;
+  const field = at.join('.') || '(body)';
+  throw apiError(400, 'invalid_text', `${field}: must not contain the NUL character (U+0000)`, field);
+}

@@ -15,7 +15,7 @@ import type { Db } from '../db/client';
 import { AgentIdConflict, resolveAgentId, type Alert } from '../domain/alert';
 import { AlertIntake } from '../intake/intake';
 import type { Outbox } from '../intake/outbox';
-import { apiError, rateLimited, zodErrorBody } from './errors';
+import { apiError, rateLimited, refuseNulCharacters, zodErrorBody } from './errors';
 import { authenticateSource, claimSignatureOnce, SIGNATURE_HEADER } from './intake-auth';
 import type { IntakeMetrics } from './intake-metrics';
 import { RateLimiter } from './rate-limit';
@@ -138,6 +138,11 @@ export function createIntake(deps: IntakeDeps) {
     const parsed = schema.safeParse(json);
     if (!parsed.success)
       throw refuse(apiError(400, 'invalid_request', '', undefined, zodErrorBody(parsed.error)));
+    try {
+      refuseNulCharacters(parsed.data);
+    } catch (err) {
+      throw refuse(err as Error);
+    }
     const receivedAt = new Date(nowMs).toISOString();
     let alerts: Alert[];
     try {

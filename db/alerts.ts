@@ -147,8 +147,8 @@ const INSERT_CHUNK = 1000;
 /**
  * SQLite: statements prepared once on the connection (a transaction runs on it too), each run at
  * once; a statement costs microseconds there. PostgreSQL: every statement is a round trip, so the
- * alerts of a group go in multi-row INSERTs and each incident's counters in one UPDATE with its
- * final values, at flush; built on the transaction's client (a statement prepared on the pool
+ * alerts of a group go in multi-row INSERTs and the counters of all its incidents in one UPDATE
+ * with their final values (countAlerts), at flush; built on the transaction's client (a statement prepared on the pool
  * would run outside the transaction).
  */
 function intakeStatements(db: Db, tx: Db): IntakeStatements {
@@ -205,21 +205,32 @@ function intakeStatements(db: Db, tx: Db): IntakeStatements {
       for (let i = 0; i < rows.length; i += INSERT_CHUNK)
         await tx.insert(alerts).values(rows.slice(i, i + INSERT_CHUNK));
       rows.length = 0;
-      for (const v of counts.values()) {
-        await tx
-          .update(incidents)
-          .set({
-            alertCount: v.alertCount,
-            latestAlertId: v.alertId,
-            lastAlertAt: v.at,
-            updatedAt: v.at,
-            status: v.status,
-          })
-          .where(eq(incidents.id, v.incidentId));
-      }
+      const all = [...counts.values()];
+      for (let i = 0; i < all.length; i += INSERT_CHUNK)
+        await countAlerts(tx, all.slice(i, i + INSERT_CHUNK));
       counts.clear();
     },
   };
+}
+
+/**
+ * PostgreSQL: the counters of many incidents in ONE statement (an UPDATE joined to a VALUES list
+ * of each incident's final values), so a group commit costs one round trip for them, not one per
+ * incident.
+ */
+async function countAlerts(tx: Db, values: CountValues[]): Promise<void> {
+  const rows = sql.join(
+    values.map((v) => sql`(${v.incidentId}, ${v.alertCount}::integer, ${v.alertId}, ${v.at}, ${v.status})`),
+    sql`, `,
+  );
+  await rawRows(
+    tx,
+    sql`update incidents as i
+      set alert_count = v.alert_count, latest_alert_id = v.alert_id, last_alert_at = v.at,
+          updated_at = v.at, status = v.status
+      from (values ${rows}) as v(id, alert_count, alert_id, at, status)
+      where i.id = v.id`,
+  );
 }
 
 /** The key to use: a grouped alert joins its group's incident still inside the window. */

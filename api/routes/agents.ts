@@ -14,7 +14,7 @@ import { STATUS_CONTENT_TYPE, STATUS_JWS_HEADER } from '../../connectors/status-
 import { agentCredentialsOf, getAgent, listAgents } from '../../db/agents';
 import type { ApiDeps } from '../app';
 import { requireScope, type ApiEnv } from '../auth';
-import { apiError, zodErrorBody } from '../errors';
+import { apiError, refuseNulCharacters, zodErrorBody } from '../errors';
 import { refusalResponse, type RuntimeAccess } from '../runtime-auth';
 
 /** How long a runtime may cache a status: the kill switch takes effect within this many seconds. */
@@ -47,6 +47,7 @@ export function agentRoutes(deps: ApiDeps & { runtimeAccess: RuntimeAccess }) {
     });
     const parsed = AgentsImport.safeParse(Array.isArray(raw) ? { agents: raw } : raw);
     if (!parsed.success) return c.json(zodErrorBody(parsed.error), 400);
+    refuseNulCharacters(parsed.data);
     try {
       return c.json(await upsertAgents(deps.db, parsed.data.agents, now(), c.var.user.id), 200);
     } catch (err) {

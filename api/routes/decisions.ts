@@ -29,7 +29,7 @@ import {
 import type { ApiDeps } from '../app';
 import { requireScope, type ApiEnv } from '../auth';
 import { submitDecision, type DecisionBase } from '../decide';
-import { apiError, zodErrorBody } from '../errors';
+import { apiError, refuseNulCharacters, zodErrorBody } from '../errors';
 
 const DecisionId = z.string().min(1).max(200).optional();
 export const ApprovalBody = z.object({
@@ -82,6 +82,7 @@ export function decisionRoutes(deps: ApiDeps & { people: PeopleDirectory; stepUp
     async (c: Context<ApiEnv>) => {
       const parsed = schema.safeParse(await readJson(c));
       if (!parsed.success) return c.json(zodErrorBody(parsed.error), 400);
+      refuseNulCharacters(parsed.data);
       const b: z.infer<S> = parsed.data;
       const given = (b as { decision_id?: string }).decision_id;
       const out = await submitDecision(decideDeps, {

@@ -22,7 +22,7 @@ import type { Outbox } from '../../intake/outbox';
 import type { SlackNotifierDeps } from '../../slack/notifier';
 import type { TemporalHandle } from '../../temporal/client';
 import { requireScope, type ApiEnv } from '../auth';
-import { apiError, zodErrorBody } from '../errors';
+import { apiError, refuseNulCharacters, zodErrorBody } from '../errors';
 
 export const DrillRequest = z.strictObject({
   scenario: BoundedJsonObject.optional(),
@@ -103,6 +103,7 @@ export function drillRoutes(deps: DrillDeps) {
   app.post('/', requireScope('respond'), async (c) => {
     const body = DrillRequest.safeParse(await c.req.json().catch(() => undefined));
     if (!body.success) return c.json(zodErrorBody(body.error), 400);
+    refuseNulCharacters(body.data);
     const source =
       body.data.scenario_yaml ?? (body.data.scenario ? stringify(body.data.scenario) : undefined);
     if (!source) throw apiError(400, 'invalid_request', 'scenario or scenario_yaml is required', 'scenario');
@@ -125,6 +126,7 @@ export function drillRoutes(deps: DrillDeps) {
   app.post('/:id/judgements', requireScope('respond'), async (c) => {
     const body = Judgement.safeParse(await c.req.json().catch(() => undefined));
     if (!body.success) return c.json(zodErrorBody(body.error), 400);
+    refuseNulCharacters(body.data);
     const incidentId = c.req.param('id');
     try {
       await judgeExpectation(deps.db, { incidentId, ...body.data, actor: c.var.user.id });

@@ -7,12 +7,14 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { createActivities } from '../../activities';
 import type { ConnectorConfig } from '../../connectors/config';
 import { buildLiveConnectors, type LiveConnectorDeps } from '../../connectors/registry';
 import { signVerifierToken, statusJwks } from '../../connectors/status-document';
 import type { LiveConnectors } from '../../connectors/types';
+import { dialectOf, rawRows } from '../../db/client';
 import type { ActionName, ActionRequest } from '../../domain/actions';
 import { bearer, TEST_ADMIN_TOKEN, type TestStack } from '../helpers/stack';
 
@@ -98,5 +100,29 @@ export function filesContaining(dir: string, needle: string): string[] {
     }
   };
   walk(dir);
+  return hits;
+}
+
+/**
+ * Where the stack stores `needle`: files under its data dir (SQLite's database, its WAL first
+ * checkpointed into it, evidence, the audit head) and, on PostgreSQL, the rows of every table of
+ * its database (as text), named `table <name>`.
+ */
+export async function storedContaining(stack: TestStack, needle: string): Promise<string[]> {
+  if (dialectOf(stack.db) === 'sqlite') stack.db.$client.pragma('wal_checkpoint(TRUNCATE)');
+  const hits = filesContaining(stack.dataDir, needle);
+  if (dialectOf(stack.db) === 'postgres') {
+    const tables = await rawRows<{ name: string }>(
+      stack.db,
+      sql`select table_name as name from information_schema.tables where table_schema = 'public'`,
+    );
+    for (const { name } of tables) {
+      const [row] = await rawRows<{ n: number }>(
+        stack.db,
+        sql`select count(*)::int as n from ${sql.identifier(name)} t where strpos(t::text, ${needle}) > 0`,
+      );
+      if (row && row.n > 0) hits.push(`table ${name}`);
+    }
+  }
   return hits;
 }

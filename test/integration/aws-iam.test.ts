@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../activities/audit';
 import type { LiveConnectors } from '../../connectors/types';
 import { agentCredentialsOf } from '../../db/agents';
-import { actionsFor, filesContaining, importAgents, liveFor, req } from '../connectors/fixtures';
+import { actionsFor, importAgents, liveFor, req, storedContaining } from '../connectors/fixtures';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { startMoto, type LocalMoto } from './services';
 
@@ -106,9 +106,8 @@ describe('AWS IAM connector against moto', () => {
     ]);
     expect(await keyStatus(keyId)).toBe('Inactive');
     expect(await keyStatus(next.keyId)).toBe('Active');
-    stack.db.$client.pragma('wal_checkpoint(TRUNCATE)');
-    expect(filesContaining(stack.dataDir, next.secret)).toEqual([]);
-    expect(filesContaining(stack.dataDir, firstSecret)).toEqual([]);
+    expect(await storedContaining(stack, next.secret)).toEqual([]);
+    expect(await storedContaining(stack, firstSecret)).toEqual([]);
     expect(JSON.stringify(r)).not.toContain(next.secret);
     expect((await verifyAuditChain(stack.db, { key: stack.auditKey })).ok).toBe(true);
   });

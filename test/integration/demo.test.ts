@@ -3,6 +3,8 @@
  * dev server and SQLite in a temp dir, the example inventory, the TypeScript example agent and the
  * in-process MCP tool server. The agent must stop on the critical alert with no tool call getting
  * through after it, and the demo must print the incident and the step that waits for a responder.
+ * It stays on SQLite also when the suite runs with FIREBREAK_TEST_DATABASE=postgres: the demo is
+ * the no-configuration path (`npm start` without DATABASE_URL), which must keep working unchanged.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';

@@ -11,7 +11,7 @@ import type { McpGatewayConfig } from '../../connectors/mcp-gateway';
 import { getAgent } from '../../db/agents';
 import { auditEntries } from '../../db/audit';
 import { gatewayChangesOf } from '../../db/mcp-gateway-changes';
-import { actionsFor, filesContaining, importAgents, liveFor, req } from '../connectors/fixtures';
+import { actionsFor, importAgents, liveFor, req, storedContaining } from '../connectors/fixtures';
 import {
   adminApiToken,
   agentAccess,
@@ -141,8 +141,8 @@ describe('MCP gateway connector against ContextForge', () => {
     expect(mcp.calls().at(-1)).toMatchObject({ tool: 'query', args: { customer: 'bob' } });
     expect(await gatewayChangesOf(stack.db, 'support-bot', cf.url)).toEqual([]);
     // Neither the agent's token nor the admin token is stored anywhere in Firebreak's data.
-    expect(filesContaining(stack.dataDir, agent.token)).toEqual([]);
-    expect(filesContaining(stack.dataDir, gateway.token!)).toEqual([]);
+    expect(await storedContaining(stack, agent.token)).toEqual([]);
+    expect(await storedContaining(stack, gateway.token!)).toEqual([]);
   });
 
   it('enable reactivates only a user Firebreak deactivated', async () => {

@@ -19,13 +19,14 @@ import { syncEnforcementPoints } from '../../connectors/enforcement-sync';
 import { opaClient } from '../../connectors/opa';
 import { enforcementPoints } from '../../connectors/registry';
 import type { LiveConnectors } from '../../connectors/types';
+import { actionRunsOf } from '../../db/action-runs';
 import { getAgent } from '../../db/agents';
 import { auditEntries } from '../../db/audit';
 import { getIncident } from '../../db/incidents';
 import { createProxy, REFUSED } from '../../examples/gateways/opa-mcp-proxy/proxy';
 import { actionsFor, connectorConfig, importAgents, liveFor, req } from '../connectors/fixtures';
 import { opaBinary, POLICY_DIR, startOpa, type LocalOpa } from '../helpers/opa-server';
-import { actionRows, pinYaml, startIncident } from '../helpers/playbooks';
+import { pinYaml, startIncident } from '../helpers/playbooks';
 import { eventually, startTestStack, type TestStack } from '../helpers/stack';
 
 const OPA_TOKEN = 'opa-token-for-firebreak-0123456789';
@@ -221,7 +222,7 @@ phases:
         /containment step disable_agent failed: .*not updated: OPA at .* unreachable.*; verification failed: status endpoint says disabled \(version 2\); OPA at .* unreachable/,
       );
       expect((await getAgent(stack.db, 'agent-down'))?.status).toBe('disabled');
-      const step = actionRows(stack, incidentId).find((a) => a.stepId === 'disable_agent');
+      const step = (await actionRunsOf(stack.db, incidentId)).find((a) => a.stepId === 'disable_agent');
       expect(step).toMatchObject({ status: 'failed' });
       expect(JSON.stringify(step?.result)).toMatch(/OPA at .* unreachable/);
     } finally {

@@ -20,7 +20,7 @@ import {
 import { appendAuditEntry, verifyAuditChain } from '../../db/audit';
 import type { AuditSigner, AuditVerifier } from '../../db/audit-signer';
 import { closeDb, openPgDb, type Db } from '../../db/client';
-import { countIncidents, listIncidents } from '../../db/incidents';
+import { countIncidents, getIncident, listIncidents } from '../../db/incidents';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { startPostgres, type LocalPostgres } from './services';
 
@@ -160,6 +160,27 @@ describe('PostgreSQL store', () => {
     for (const inc of stormed) expect(inc.alertCount).toBe(40);
     expect(new Set(stored.map((s) => s.incidentId)).size).toBe(20);
     expect(new Set(stored.map((s) => s.alertId)).size).toBe(800);
+  });
+
+  it('writes the counters of every incident of a group commit: count, latest alert, time and status each', async () => {
+    const db = handles[0]!;
+    const keys = Array.from({ length: 30 }, (_, i) => `c${i}`);
+    const first = (await storeAlertBatches(db, [batch(keys.slice(0, 10))], (id) => `incident-${id}`)).flat();
+    // One group: alerts for 10 open incidents and 20 new ones, a second alert for 15 of them, and
+    // the last one a resolve.
+    const b = batch([...keys, ...keys.slice(0, 15)]);
+    const last = b.items.at(-1)!;
+    last.alert = { ...last.alert, status: 'resolved' };
+    const stored = (await storeAlertBatches(db, [b], (id) => `incident-${id}`)).flat();
+    expect(new Set(stored.map((s) => s.incidentId)).size).toBe(30);
+    for (const id of new Set(stored.map((s) => s.incidentId!))) {
+      const own = [...first, ...stored].filter((s) => s.incidentId === id);
+      const row = (await getIncident(db, id))!;
+      expect(row.alertCount, id).toBe(own.length);
+      expect(row.latestAlertId, id).toBe(own.at(-1)!.alertId);
+      expect(row.lastAlertAt, id).toBe(b.receivedAt);
+      expect(row.status, id).toBe(id === stored.at(-1)!.incidentId ? 'resolved' : 'open');
+    }
   });
 
   it('dispatches each stored row from one process at a time, and a dead dispatcher leaves its rows to the others', async () => {

@@ -3,8 +3,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../activities/audit';
-import { auditLog } from '../../db/schema';
-import { actionsFor, filesContaining, importAgents, liveFor, req } from '../connectors/fixtures';
+import { auditEntries } from '../../db/audit';
+import { actionsFor, importAgents, liveFor, req, storedContaining } from '../connectors/fixtures';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { startPostgres, type LocalPostgres } from './services';
 
@@ -162,17 +162,15 @@ describe('PostgreSQL connector on a real local server', () => {
     expect(r.summary).toMatch(/verification failed: postgres:agent_reporting access still works/);
     expect((await session.client.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
     await session.client.end();
-    expect(stack.db.select().from(auditLog).all().at(-1)?.outcome).toBe('unverified');
-    stack.db.$client.pragma('wal_checkpoint(TRUNCATE)');
-    expect(filesContaining(stack.dataDir, limitedPw)).toEqual([]);
+    expect((await auditEntries(stack.db)).at(-1)?.outcome).toBe('unverified');
+    expect(await storedContaining(stack, limitedPw)).toEqual([]);
   });
 
   it('never stores the admin or role password', async () => {
     const adminPw = decodeURIComponent(new URL(pgsrv.adminUrl).password);
-    stack.db.$client.pragma('wal_checkpoint(TRUNCATE)');
-    expect(filesContaining(stack.dataDir, adminPw)).toEqual([]);
-    expect(filesContaining(stack.dataDir, ROLE_PW)).toEqual([]);
-    expect(stack.db.select().from(auditLog).all().length).toBeGreaterThan(4);
+    expect(await storedContaining(stack, adminPw)).toEqual([]);
+    expect(await storedContaining(stack, ROLE_PW)).toEqual([]);
+    expect((await auditEntries(stack.db)).length).toBeGreaterThan(4);
     expect((await verifyAuditChain(stack.db, { key: stack.auditKey })).ok).toBe(true);
   });
 });
