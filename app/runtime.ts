@@ -22,6 +22,7 @@ import type { AuditVerifier } from '../db/audit-signer';
 import { openBlobStore } from '../db/blob-store';
 import { openDatabase, type Db } from '../db/client';
 import type { DecisionSigner } from '../domain/decision-proof';
+import type { PinnedPlaybook } from '../domain/incident';
 import { drillStartOptions } from '../drills/store';
 import { Outbox } from '../intake/outbox';
 import { slackNotifier, slackPeople, startSlack } from '../slack/runtime';
@@ -176,11 +177,13 @@ function listen(fetch: Parameters<typeof serve>[0]['fetch'], host: string, port:
   });
 }
 
+/** `playbooks`: the set intake selects from (default: the built-in playbooks; benchmarks add variants). */
 export async function startApi(
   config: Config,
   target: TemporalTarget,
   services: Services,
   log: Logger,
+  opts: { playbooks?: PinnedPlaybook[] } = {},
 ): Promise<RunningApi> {
   const temporal = await connectTemporal(config.temporal, target.address);
   const decisions = loadDecisionSigner(config.keyDir);
@@ -190,6 +193,7 @@ export async function startApi(
     temporal,
     log,
     drillStartOptions,
+    ...(opts.playbooks ? { playbooks: opts.playbooks } : {}),
     decisionStart: {
       decisionKey: decisions.publicKeyHex,
       deciderRoles: config.file.decisionRoles,

@@ -86,9 +86,13 @@ export async function createWorker(opts: WorkerOptions): Promise<CreatedWorker> 
     // a worker with 1,000 waiting incidents reached 2.2 GiB RSS (bench/RESULTS.md, scale).
     maxCachedWorkflows: opts.temporal.maxCachedWorkflows,
     // A stop is bounded (npm start: 15 s in all): running activities get 3 s to finish, then the
-    // worker gives up on what is still in flight (e.g. a local activity between retries).
+    // worker gives up on what is still in flight (e.g. a projection write between retries).
     shutdownGraceTime: '3s',
     shutdownForceTime: '8s',
+    // An incident's first task schedules its projection write, the announcement, the forensic
+    // snapshot's collections and the first containment action together: with the SDK's default of
+    // 3 eager slots per task, containment came fifth and waited for a poll (bench/RESULTS.md, run 9).
+    maxEagerActivityReservationsPerWorkflowTask: 8,
     workflowBundle: { code },
     workerDeploymentOptions: { version, useWorkerVersioning: true, defaultVersioningBehavior: 'PINNED' },
   });

@@ -30,7 +30,7 @@ export class PlaybookContext {
   readonly index: Map<string, IndexedStep>;
   /** Set before continue-as-new or close: no new activity or projection starts. */
   suspending = false;
-  /** Steps running in the background (`wait: false` notifications); awaited before the run ends. */
+  /** Steps running in the background (`wait: false`); awaited before the post-mortem and the end. */
   readonly background: Promise<void>[] = [];
   private inFlight = 0;
 

@@ -1,7 +1,8 @@
 /**
  * A whole playbook run: its phases in order, each entered, run and closed with its milestone (a
- * phase reached in an earlier run is not run again), then the outcome on the timeline. On abort,
- * background steps and running actions finish first, then the compensations run in reverse,
+ * phase reached in an earlier run is not run again), then the outcome on the timeline. Background
+ * steps (`wait: false`) are awaited before the post-mortem is written and before the run ends. On
+ * abort, background steps and running actions finish first, then the compensations run in reverse,
  * except containment (only an explicit release undoes it); if containment holds, the incident is
  * marked as needing attention and the escalation target is paged.
  */
@@ -53,7 +54,11 @@ async function runPhase(ctx: PlaybookContext, phase: Phase): Promise<void> {
   ctx.run.phase = phase;
   ctx.onPhase(phase);
   await ctx.project('recordPhase', { incidentId: ctx.incidentId, phase, actor: ctx.actor, at: nowIso() });
-  if (phase === 'postmortem') await writePostmortem(ctx);
+  if (phase === 'postmortem') {
+    // The post-mortem reads the evidence: a background snapshot still running is part of it.
+    if (ctx.background.length > 0) await Promise.all(ctx.background);
+    await writePostmortem(ctx);
+  }
   await runSteps(ctx, steps, phase);
   ctx.run.milestones.push(phase);
   await ctx.project('recordPhase', {

@@ -1,47 +1,39 @@
 /**
  * The incident's projection writes (its start, steps, phases, timeline events): the DB rows the API
- * and the console read. Writes are queued and flushed by a local activity, in order and in one
+ * and the console read. Writes are queued and flushed by an activity, in order and in one
  * transaction; writes queued while a flush runs go together in the next, so a task that moves
- * several steps costs a write or two and no server round trip. Every write is idempotent (upserts, timeline event keys): a retried flush is
- * safe. A flush whose error can never succeed (non-retryable, e.g. the incident has no row) fails
- * the incident workflow; a retryable one that outlasts the local activity's bounded retries is
- * tried again after a workflow timer, so a long database outage never spins a workflow task.
+ * several steps costs a write or two. Nothing in the workflow waits for a flush before it goes on
+ * (an action is scheduled in the same task as the writes that precede it). Every write is
+ * idempotent (upserts, timeline event keys): a retried flush is safe. A flush whose error can never
+ * succeed (non-retryable, e.g. the incident has no row) fails the incident workflow; a retryable
+ * one is retried by the server with backoff, so a long database outage never holds a workflow task.
  *
- * Nothing an update handler returns waits on this queue: a write the caller must find when the
- * update returns (a decision on the timeline, the close) goes through `updateWrites`, a regular
- * activity. An update whose completion waited on a local activity was seen to replay differently
- * from its live run under load ("No command scheduled for event WorkflowExecutionUpdateCompleted").
+ * Why a regular activity and not a local one: when a flush ends decides whether the next write
+ * starts a flush of its own or joins the queue, and so how many flushes there are and which
+ * command sequence numbers the actions after them get. A regular activity's completion is an event
+ * in the history, delivered on replay exactly where it was delivered live. A local activity's
+ * resolution is not: the worker can hand it to the workflow together with the events of the next
+ * workflow task (after them) while replay hands it over in the task whose completion recorded its
+ * marker. A flush that ended "late" live and "early" on replay made replay start one flush more,
+ * and every activity after it had another id (TMPRL1100), whenever activities completed while
+ * another task ran: background steps, parallel branches (test/workflows/projection-replay.test.ts).
  */
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  proxyActivities,
-  proxyLocalActivities,
-  sleep,
-} from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ProjectionWrite } from '../activities/incidents';
 
 /**
- * Bounded, like every local activity: it runs inside a workflow task, and one retried without end
- * holds its incident's task (and the worker slot) forever.
+ * Retried until the database answers (with backoff, by the server); only a non-retryable error
+ * (the error says no retry can fix it) ends the flush.
  */
-export const LOCAL_ACTIVITY_OPTIONS = {
+export const PROJECTION_ACTIVITY_OPTIONS = {
   startToCloseTimeout: '30 seconds',
-  scheduleToCloseTimeout: '2 minutes',
-  retry: {
-    initialInterval: '1 second',
-    maximumInterval: '10 seconds',
-    backoffCoefficient: 2,
-    maximumAttempts: 8,
-  },
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
 } as const;
 
-const RETRY_FLUSH_AFTER = '30 seconds';
+const projectionWrites = proxyActivities<Activities>(PROJECTION_ACTIVITY_OPTIONS);
 
-export const localProjections = proxyLocalActivities<Activities>(LOCAL_ACTIVITY_OPTIONS);
-
-/** Writes an update handler waits for before it returns (see the module comment). */
+/** Writes an update handler waits for before it returns (not queued behind other writes). */
 export const updateWrites = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
@@ -50,21 +42,11 @@ export const updateWrites = proxyActivities<Activities>({
 export type ProjectionKind = ProjectionWrite['kind'];
 export type ProjectionInput<K extends ProjectionKind> = Extract<ProjectionWrite, { kind: K }>['input'];
 
-/** An activity failure that no retry can fix: the error says so itself. */
-export function isPermanent(err: unknown): boolean {
-  return (
-    err instanceof ActivityFailure &&
-    err.cause instanceof ApplicationFailure &&
-    err.cause.nonRetryable === true
-  );
-}
-
 /**
- * A flush starts in the same activation as the write that needs it (never from a condition), so
- * its place among the workflow's commands follows from the code alone and replays identically;
- * writes queued while a flush runs go in the next one, started as soon as it returns.
+ * A flush starts in the same activation as the write that needs it, or as the completion of the
+ * flush before it (an event in the history), so its place among the workflow's commands replays
+ * identically.
  */
-
 export class ProjectionQueue {
   private readonly queue: ProjectionWrite[] = [];
   private flushing = false;
@@ -90,24 +72,13 @@ export class ProjectionQueue {
   private async drain(): Promise<void> {
     this.flushing = true;
     try {
-      while (this.queue.length > 0) await this.flush(this.queue.splice(0, this.queue.length));
+      while (this.queue.length > 0)
+        await projectionWrites.recordProjections({ writes: this.queue.splice(0, this.queue.length) });
     } catch (err) {
-      // The workflow fails with this error (IncidentLifecycle.nextChange).
+      // Only a non-retryable error gets here; the workflow fails with it (IncidentLifecycle.nextChange).
       this.failure = err;
     } finally {
       this.flushing = false;
-    }
-  }
-
-  private async flush(writes: ProjectionWrite[]): Promise<void> {
-    for (;;) {
-      try {
-        await localProjections.recordProjections({ writes });
-        return;
-      } catch (err) {
-        if (!(err instanceof ActivityFailure) || isPermanent(err)) throw err;
-        await sleep(RETRY_FLUSH_AFTER);
-      }
     }
   }
 }

@@ -11,6 +11,7 @@ import { loadConfig } from '../../app/config';
 import { freePort } from '../../app/free-port';
 import { openServices, resolveTemporal, startApi, startWorker } from '../../app/runtime';
 import { closeDb } from '../../db/client';
+import type { PinnedPlaybook } from '../../domain/incident';
 
 export const BENCH_WEBHOOK_SECRET = 'bench-webhook-secret-0123456789';
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789ab';
@@ -59,7 +60,9 @@ export async function benchEnv(opts: { drill?: boolean; env?: Record<string, str
 }
 
 /** Everything in this process: the embedded Temporal server's client side, worker and API. */
-export async function startBenchStack(opts: { drill?: boolean; env?: Record<string, string> } = {}) {
+export async function startBenchStack(
+  opts: { drill?: boolean; env?: Record<string, string>; playbooks?: PinnedPlaybook[] } = {},
+) {
   const { dataDir, env } = await benchEnv(opts);
   const config = loadConfig(env);
   const log = pino({ level: 'error' });
@@ -67,7 +70,7 @@ export async function startBenchStack(opts: { drill?: boolean; env?: Record<stri
   const target = await resolveTemporal(config, true, log);
   const worker = await startWorker(config, target, services.db);
   const workerRun = worker.run();
-  const api = await startApi(config, target, services, log);
+  const api = await startApi(config, target, services, log, { playbooks: opts.playbooks });
   return {
     config,
     api,

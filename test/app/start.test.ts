@@ -129,7 +129,7 @@ describe('npm start (embedded Temporal)', () => {
     },
   );
 
-  it('stops within 15 s on SIGTERM while a local activity retries, and its Temporal server with it', async () => {
+  it('stops within 15 s on SIGTERM after an incident failed on a projection write, and its Temporal server with it', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'firebreak-stop-'));
     const temporalPort = await freePort();
     const child = runEntry('app/start.ts', {

@@ -58,12 +58,21 @@ describe('an alert no playbook matches', () => {
     expect(steps.get('choose_playbook')).toBe('waiting');
 
     expect((await queryIncident(stack.temporal, id, incidentState)).playbook).toMatchObject({ id: 'triage' });
-    const inc = (await (
-      await fetch(`${stack.url}/v1/incidents/${id}`, { headers: bearer(TEST_ADMIN_TOKEN) })
-    ).json()) as { playbook?: { id: string } | null; playbook_id?: string | null };
-    expect(JSON.stringify(inc)).toContain('triage');
-    expect(timelineRows(stack, id).map((r) => r.message)).toEqual(
-      expect.arrayContaining([expect.stringMatching(/Task: Decide which playbook applies/)]),
+    // The incident row follows with the workflow's next projection flush.
+    await eventually(
+      async () => {
+        const res = await fetch(`${stack.url}/v1/incidents/${id}`, { headers: bearer(TEST_ADMIN_TOKEN) });
+        return JSON.stringify(await res.json()).includes('triage') || undefined;
+      },
+      15_000,
+      'the incident row to name triage',
+    );
+    await eventually(
+      () =>
+        timelineRows(stack, id).some((r) => /Task: Decide which playbook applies/.test(r.message)) ||
+        undefined,
+      15_000,
+      'the triage task on the timeline',
     );
   });
 });

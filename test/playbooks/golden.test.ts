@@ -124,10 +124,10 @@ describe('golden playbook runs (drill mode)', () => {
       contained: ['revoke_credential'],
       needsAttention: undefined,
       steps: [
-        'announce: succeeded',
         'preserve: succeeded',
         'preserve_traces: succeeded',
         'preserve_gateway_calls: succeeded',
+        'announce: succeeded',
         'auto_contain: succeeded',
         'disable_agent: succeeded',
         'approve_disable: skipped',
@@ -202,12 +202,12 @@ describe('golden playbook runs (drill mode)', () => {
     expect(r.contained).toEqual(['restrict_data', 'disable_agent']);
     expect(r.needsAttention).toMatchObject({ stepId: 'disable_agent' });
     expect(r.steps).toEqual([
-      'announce: succeeded',
-      'snapshot: succeeded',
-      'collect_alerts: succeeded',
       'preserve: succeeded',
       'preserve_traces: succeeded',
       'preserve_gateway_calls: succeeded',
+      'announce: succeeded',
+      'snapshot: succeeded',
+      'collect_alerts: succeeded',
       'restrict_data: succeeded',
       'stop_agent: failed',
       'disable_agent: failed',

@@ -55,7 +55,7 @@ function rootCause(err: Error): Error {
   return e;
 }
 
-describe('a local activity that can never succeed', () => {
+describe('a projection write that can never succeed', () => {
   for (const withPlaybook of [false, true]) {
     it(`fails the workflow instead of retrying (${withPlaybook ? 'with' : 'without'} a playbook)`, async () => {
       const input = rowless(withPlaybook);

@@ -12,7 +12,7 @@ import {
   waitForPlaybook,
   waitForStep,
 } from '../helpers/playbooks';
-import { startTestStack, type TestStack } from '../helpers/stack';
+import { eventually, startTestStack, type TestStack } from '../helpers/stack';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -51,7 +51,12 @@ describe('phases, milestones, tasks and waits', () => {
     const { incidentId, handle } = await startIncident(stack, { playbook: allPhases, severity: 'medium' });
     await waitForStep(handle, 'pm', 'waiting', 30_000);
     expect((await handle.query(incidentState)).phase).toBe('postmortem');
-    expect((await getIncident(stack.db, incidentId))?.phase).toBe('postmortem');
+    // The row follows with the next projection flush (an activity after the task that moved it).
+    await eventually(
+      async () => (await getIncident(stack.db, incidentId))?.phase === 'postmortem',
+      15_000,
+      'the incident row in phase postmortem',
+    );
     await handle.executeUpdate(completeTask, {
       args: [signed(handle, 'task', { decisionId: 'pm-done', stepId: 'pm', actor: alice })],
     });
