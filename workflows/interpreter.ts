@@ -13,7 +13,7 @@
  * attention (needs-attention.ts) whatever its `on_failure`. Retries (`retry.attempts`, `retry.backoff`) apply to activity errors; an action that
  * reports ok:false is a definite answer and is not retried.
  */
-import { isCancellation } from '@temporalio/workflow';
+import { condition, isCancellation } from '@temporalio/workflow';
 import { isContaining } from '../domain/action-catalog';
 import type { Phase } from '../domain/incident';
 import type { ManualTaskStep, Step } from '../domain/playbook';
@@ -102,16 +102,35 @@ export async function runSteps(ctx: PlaybookContext, steps: Step[], phase: Phase
 
 /**
  * Starts a `wait: false` step (a notify, or an action or parallel that changes nothing, such as
- * the forensic snapshot taken before containment) and returns at once. Its outcome is recorded like any step's; if its
- * on_failure aborts, the abort is requested and the playbook stops at its next step.
+ * the forensic snapshot taken before containment) and returns at once. Its outcome is recorded
+ * like any step's; if its on_failure aborts, the abort is requested and the playbook stops at its
+ * next step. It starts after the foreground's next commands: see `afterForeground`.
  */
 function inBackground(ctx: PlaybookContext, step: Step, phase: Phase): void {
   ctx.background.push(
-    runStep(ctx, step, phase).catch((err: unknown) => {
-      if (err instanceof PlaybookAborted || isCancellation(err)) return;
-      throw err;
-    }),
+    afterForeground()
+      .then(() => runStep(ctx, step, phase))
+      .catch((err: unknown) => {
+        if (err instanceof PlaybookAborted || isCancellation(err)) return;
+        throw err;
+      }),
   );
+}
+
+/**
+ * Resolves once the rest of this activation has run. The SDK evaluates blocked conditions only
+ * after the workflow's pending microtasks settle, and this one holds at its second evaluation, so
+ * the foreground reaches its next wait first: containment's activity is scheduled (and started by
+ * the worker) before the background snapshot's, which would otherwise take the worker's event loop
+ * and SQLite first. Deterministic: the same activation runs the same way on replay.
+ */
+function afterForeground(): Promise<void> {
+  let evaluated = false;
+  return condition(() => {
+    if (evaluated) return true;
+    evaluated = true;
+    return false;
+  });
 }
 
 async function runStep(ctx: PlaybookContext, step: Step, phase: Phase): Promise<void> {

@@ -81,9 +81,13 @@ describe('post-mortem of an incident run through every phase', () => {
     // It covers its own timeline event (recorded first, so the stored report is not born stale).
     expect((stored.report as PostmortemReport).timeline.at(-1)?.kind).toBe('postmortem.generated');
     expect(stored.coversTimelineId).toBe((stored.report as PostmortemReport).timeline.at(-1)?.id);
-    const items = (await (await get(`/v1/incidents/${incidentId}/action-items`)).json()) as {
-      action_items: { step_id: string; owner: string; status: string; completed_by: string | null }[];
-    };
+    // The task rows follow the workflow by one projection flush: wait for rotate's completion.
+    const items = await eventually(async () => {
+      const body = (await (await get(`/v1/incidents/${incidentId}/action-items`)).json()) as {
+        action_items: { step_id: string; owner: string; status: string; completed_by: string | null }[];
+      };
+      return body.action_items.find((i) => i.step_id === 'rotate')?.status === 'done' ? body : undefined;
+    });
     expect(items.action_items.map((i) => [i.step_id, i.owner, i.status, i.completed_by])).toEqual([
       ['rotate', 'U_BOB', 'done', 'U_BOB'],
       ['review', 'U_CAROL', 'open', null],
