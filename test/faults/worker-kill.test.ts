@@ -15,6 +15,7 @@ import YAML from 'yaml';
 import { verifySignature } from '../../connectors/signed-http';
 import { importAgents } from '../connectors/fixtures';
 import { actionRows, pinYaml, startIncident, timelineRows, waitForPlaybook } from '../helpers/playbooks';
+import { prng } from '../helpers/prng';
 import { descendants, isAlive, killTree, runEntry, type Child } from '../helpers/process';
 import { startTestStack, TEST_ADMIN_TOKEN, TEST_WEBHOOK_SECRET, type TestStack } from '../helpers/stack';
 
@@ -25,18 +26,6 @@ const KILLS = 5;
 const RESPONSE_DELAY_MS = 250;
 const SEED = 0x9e3779b9;
 const STEPS = ['restrict_a', 'restrict_b', 'restrict_c'];
-
-/** mulberry32: a small seeded PRNG, so a failing kill schedule can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The in-house system: applies a restriction, then answers slowly (a window for a kill). */
 const target = {

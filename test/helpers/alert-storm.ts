@@ -21,6 +21,7 @@ import { alertsOfIncident, getAlert, undispatchedAlertCount } from '../../db/inc
 import { playbookStepsOf } from '../../db/incident-projection';
 import { listIncidents, type IncidentRow } from '../../db/incidents';
 import { incidentState } from '../../workflows/messages';
+import { prng } from './prng';
 import { killTree, runEntry, type Child } from './process';
 import { TARGET_SECRET, type RevokeTarget } from './revoke-target';
 import { bearer, eventually, TEST_ADMIN_TOKEN, TEST_WEBHOOK_SECRET } from './stack';
@@ -29,18 +30,6 @@ import { bearer, eventually, TEST_ADMIN_TOKEN, TEST_WEBHOOK_SECRET } from './sta
 const CONTAINMENT = ['disable_agent', 'revoke_credential'];
 /** The manual task the playbook waits on once containment and the evidence steps are done. */
 const SETTLED_AT = 'scope_use';
-
-/** mulberry32: a small seeded PRNG, so a failing storm and kill schedule can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface StormPlan {
   seed: number;

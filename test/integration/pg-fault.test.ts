@@ -16,7 +16,6 @@ import { undispatchedAlertCount } from '../../db/incident-alerts';
 import {
   assertStormOutcome,
   importStormAgents,
-  prng,
   sendStorm,
   startApiProcess,
   startWorkerProcess,
@@ -27,6 +26,7 @@ import {
   type StormPlan,
 } from '../helpers/alert-storm';
 import { createTestDatabase } from '../helpers/postgres';
+import { prng } from '../helpers/prng';
 import { killTree } from '../helpers/process';
 import { startRevokeTarget, type RevokeTarget } from '../helpers/revoke-target';
 import { startPostgres, type LocalPostgres } from './services';
