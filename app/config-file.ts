@@ -119,20 +119,23 @@ const UserSchema = z.strictObject({
  * A token that agent runtimes or gateways present to the kill-switch endpoints (status documents,
  * OFREP): it may ask only about the agents it names (one for a runtime, several for a gateway).
  */
+/** A named secret given as an environment variable or as its SHA-256 digest (never the secret itself). */
+const namedToken = {
+  name: id,
+  token_env: envName.optional(),
+  token_sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/i, 'a hex SHA-256 digest')
+    .optional(),
+};
+const oneTokenSource = [
+  (t: { token_env?: string; token_sha256?: string }) => Boolean(t.token_env) !== Boolean(t.token_sha256),
+  'give exactly one of token_env, token_sha256',
+] as const;
+
 const RuntimeTokenSchema = z
-  .strictObject({
-    name: id,
-    token_env: envName.optional(),
-    token_sha256: z
-      .string()
-      .regex(/^[0-9a-f]{64}$/i, 'a hex SHA-256 digest')
-      .optional(),
-    agents: z.array(z.string().min(1)).min(1),
-  })
-  .refine(
-    (t) => Boolean(t.token_env) !== Boolean(t.token_sha256),
-    'give exactly one of token_env, token_sha256',
-  );
+  .strictObject({ ...namedToken, agents: z.array(z.string().min(1)).min(1) })
+  .refine(...oneTokenSource);
 
 /** Roles that may abort, close and complete tasks on any live incident (config `decision_roles`). */
 export const DEFAULT_DECISION_ROLES = ['admin', 'incident_commander'] as const;
@@ -156,19 +159,7 @@ const RuntimesSchema = z
  * its `services` entry's bearer credentials): one per OPA, or per group of OPAs, named in stored
  * events and in evidence custody.
  */
-const DecisionLogSenderSchema = z
-  .strictObject({
-    name: id,
-    token_env: envName.optional(),
-    token_sha256: z
-      .string()
-      .regex(/^[0-9a-f]{64}$/i, 'a hex SHA-256 digest')
-      .optional(),
-  })
-  .refine(
-    (t) => Boolean(t.token_env) !== Boolean(t.token_sha256),
-    'give exactly one of token_env, token_sha256',
-  );
+const DecisionLogSenderSchema = z.strictObject(namedToken).refine(...oneTokenSource);
 
 const DEFAULT_DECISION_LOGS = {
   senders: [],
