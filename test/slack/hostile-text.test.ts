@@ -90,7 +90,8 @@ describe('the longest, most hostile alert text the API accepts', () => {
       30_000,
       'the decided approval render',
     );
-    expect(await refOf(s, incidentId, 'summary')).toBeDefined();
+    // The summary card's ref is stored once its post answers, which may come after the render.
+    await eventually(() => refOf(s, incidentId, 'summary'), 20_000, 'the summary card');
     await eventually(
       () => s.fake.sent('chat.postMessage').find((c) => c.args.channel === s.announceChannel),
       20_000,
