@@ -27,7 +27,7 @@ import { issuedTokenLookup, requireScope, tokenRegistry, TokenRegistry, type Api
 import { requestBodyLimit } from './body-limit';
 import { consoleRoutes } from './console/app';
 import { docsPage } from './docs-page';
-import { onError } from './errors';
+import { onError, refuseNulInUrl } from './errors';
 import { createIntake } from './intake';
 import { IntakeMetrics } from './intake-metrics';
 import { renderMetrics } from './metrics';
@@ -84,6 +84,7 @@ export function createApp(deps: ApiDeps) {
   const file = deps.fileConfig ?? EMPTY_FILE_CONFIG;
   const app = new Hono<ApiEnv>();
   app.use(requestId());
+  app.use(refuseNulInUrl());
   app.use(requestBodyLimit());
   app.use(
     tokenRegistry(

@@ -3,7 +3,7 @@
  * failures name the offending field; expected failures are HTTPExceptions; anything else is a
  * real bug, logged with the request id and answered 500 without internals.
  */
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
 import type { ZodError } from 'zod';
@@ -88,4 +88,23 @@ export function refuseNulCharacters(value: unknown): void {
   if (!at) return;
   const field = at.join('.') || '(body)';
   throw apiError(400, 'invalid_text', `${field}: must not contain the NUL character (U+0000)`, field);
+}
+
+/**
+ * The same rule for the URL: a query parameter or path segment holding U+0000 is a 400 naming
+ * it (`query.<name>` or `(path)`), before any route looks it up in the database.
+ */
+export function refuseNulInUrl(): MiddlewareHandler {
+  return async (c, next) => {
+    const url = new URL(c.req.url);
+    for (const [name, value] of url.searchParams) {
+      if (name.includes('\u0000') || value.includes('\u0000')) {
+        const field = `query.${name.replaceAll('\u0000', '')}`;
+        throw apiError(400, 'invalid_text', `${field}: must not contain the NUL character (U+0000)`, field);
+      }
+    }
+    if (/%00/i.test(url.pathname))
+      throw apiError(400, 'invalid_text', '(path): must not contain the NUL character (U+0000)', '(path)');
+    await next();
+  };
 }

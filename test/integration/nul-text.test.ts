@@ -1,7 +1,8 @@
 /**
- * The NUL character (U+0000) in a request body: PostgreSQL cannot store it in text, so every
- * store refuses it the same way, 400 naming the field, before anything is written (schemathesis
- * found POST /v1/agents answering 500 on PostgreSQL). Checked on a PostgreSQL store and on the
+ * The NUL character (U+0000) in a request body or URL: PostgreSQL cannot store or compare it in
+ * text, so every store refuses it the same way, 400 naming the field, before anything is written
+ * or looked up (schemathesis found POST /v1/agents, and later GET /ofrep/v1/event-stream?agent=,
+ * answering 500 on PostgreSQL). Checked on a PostgreSQL store and on the
  * run's store (SQLite, or PostgreSQL with FIREBREAK_TEST_DATABASE=postgres).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,6 +66,27 @@ describe('the NUL character in a request body', () => {
       // The same bodies without the NUL are taken.
       expect((await post(stack, '/v1/agents', TEST_ADMIN_TOKEN, { agents: [agent] })).status, name).toBe(200);
       expect((await post(stack, '/v1/alerts', TEST_WEBHOOK_SECRET, alert)).status, name).toBe(202);
+    }
+  });
+
+  it('in a query parameter or a path segment is refused with 400 naming it', async () => {
+    for (const { name, stack } of stacks) {
+      const get = async (path: string, token = TEST_ADMIN_TOKEN) => {
+        const res = await fetch(`${stack.url}${path}`, { headers: bearer(token) });
+        return {
+          status: res.status,
+          body: (await res.json()) as { error?: { code: string; field?: string } },
+        };
+      };
+      // A runtime's event stream names its agents in the query (looked up before the token's scope).
+      const stream = await get('/ofrep/v1/event-stream?agent=a%00b');
+      expect(stream, name).toMatchObject({
+        status: 400,
+        body: { error: { code: 'invalid_text', field: 'query.agent' } },
+      });
+      const path = await get('/v1/incidents/inc%00x');
+      expect(path, name).toMatchObject({ status: 400, body: { error: { field: '(path)' } } });
+      expect((await get('/v1/incidents/inc-none')).status, name).toBe(404);
     }
   });
 });
