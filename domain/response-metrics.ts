@@ -29,14 +29,19 @@ export function milestoneAt(events: FactEvent[], milestone: string): string | un
 
 /** Every approval decision with who, when, and how long it waited since the request. */
 export function approvalsOf(events: FactEvent[]): ApprovalRecord[] {
+  // The request first, wherever it stands: a decision is written by its update at once, while the
+  // step's `step.waiting` reaches the timeline with the next projection flush, so a quick decision
+  // can be stored before the request it answers.
   const requested = new Map<string, string>();
+  for (const e of events) {
+    const stepId = str(e.data?.stepId);
+    if (stepId && e.kind === 'step.waiting' && e.data?.kind === 'approval' && !requested.has(stepId))
+      requested.set(stepId, e.at);
+  }
   const out: ApprovalRecord[] = [];
   for (const e of events) {
     const stepId = str(e.data?.stepId);
     if (!stepId) continue;
-    if (e.kind === 'step.waiting' && e.data?.kind === 'approval' && !requested.has(stepId)) {
-      requested.set(stepId, e.at);
-    }
     if (e.kind === 'approval.approved' || e.kind === 'approval.rejected') {
       const req = requested.get(stepId);
       out.push({

@@ -54,7 +54,11 @@ describe('/incident playbook', () => {
     const reply = await command('playbook agent-config-tampering config drifted', channel, ALICE);
     expect(reply.response_type).toBe('in_channel');
     expect(reply.text).toContain('attached playbook *agent-config-tampering*');
-    const state = await stateOf(incidentId);
+    // Slack is answered first; the attach reaches the workflow right after.
+    const state = await eventually(async () => {
+      const st = await stateOf(incidentId);
+      return st.playbook?.id === tampering.id ? st : undefined;
+    });
     expect(state.playbook).toMatchObject({
       id: tampering.id,
       version: tampering.version,
