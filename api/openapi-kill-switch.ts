@@ -134,6 +134,7 @@ export function killSwitchPaths(): Record<string, unknown> {
               '`data: {"type":"refetchEvaluation","etag","lastModified"}` per change, `id: v<version>`',
             content: { 'text/event-stream': { schema: { type: 'string' } } },
           },
+          '400': { description: 'An agent id with the NUL character (invalid_text)', ...errorJson },
           ...refusals,
         },
       },
