@@ -10,7 +10,8 @@
  * must not `use('*', requireScope(...))`: the wildcard would guard their neighbours' routes too.
  */
 import crypto from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context, MiddlewareHandler } from 'hono';
 import { SCOPES, sha256Hex, type Scope, type UserConfig } from '../app/config-file';
 import type { Db } from '../db/client';
 import { issuedToken } from '../db/console-sessions';
@@ -23,6 +24,15 @@ export function safeEqual(a: string, b: string): boolean {
   const da = crypto.createHash('sha256').update(a).digest();
   const db = crypto.createHash('sha256').update(b).digest();
   return crypto.timingSafeEqual(da, db);
+}
+
+/** The peer's address on a real socket; undefined under app.request() (tests: no socket). */
+export function peerAddress(c: Context): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The token of an `Authorization: Bearer <token>` header, or undefined. */

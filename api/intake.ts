@@ -5,7 +5,6 @@
  * body spends one), then hand them to the durable intake (intake/: route, group commit, outbox),
  * which resolves once they are committed. Every refusal is an expected 4xx, never a 5xx.
  */
-import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -15,6 +14,7 @@ import type { Db } from '../db/client';
 import { AgentIdConflict, resolveAgentId, type Alert } from '../domain/alert';
 import { AlertIntake } from '../intake/intake';
 import type { Outbox } from '../intake/outbox';
+import { peerAddress } from './auth';
 import { apiError, rateLimited, refuseNulCharacters, zodErrorBody } from './errors';
 import { authenticateSource, claimSignatureOnce, SIGNATURE_HEADER } from './intake-auth';
 import type { IntakeMetrics } from './intake-metrics';
@@ -45,15 +45,6 @@ export function intakeSources(file: FileConfig, webhookSecret: string): SourceCo
     routingKey: fromFile?.routingKey ?? fromFile?.secret ?? webhookSecret,
   };
   return [def, ...file.sources.filter((s) => s.id !== DEFAULT_SOURCE)];
-}
-
-/** The peer address on a real socket; undefined under app.request() in tests. */
-function remoteAddress(c: Context): string | undefined {
-  try {
-    return getConnInfo(c).remote.address;
-  } catch {
-    return undefined;
-  }
 }
 
 export type Normalize<T> = (body: T, source: SourceConfig, receivedAt: string) => Alert[];
@@ -110,7 +101,7 @@ export function createIntake(deps: IntakeDeps) {
     if (!auth.ok) {
       deps.metrics.authFailures[auth.reason] += 1;
       deps.log.warn(
-        { path: c.req.path, reason: auth.reason, source: auth.source?.id, remote: remoteAddress(c) },
+        { path: c.req.path, reason: auth.reason, source: auth.source?.id, remote: peerAddress(c) },
         'alert rejected: authentication failed',
       );
       if (auth.reason === 'signature_required') {
@@ -162,7 +153,7 @@ export function createIntake(deps: IntakeDeps) {
     if (!claim.ok) {
       deps.metrics.authFailures[claim.reason] += 1;
       deps.log.warn(
-        { path: c.req.path, reason: claim.reason, source: source.id, remote: remoteAddress(c) },
+        { path: c.req.path, reason: claim.reason, source: source.id, remote: peerAddress(c) },
         'alert rejected: authentication failed',
       );
       throw apiError(

@@ -7,12 +7,11 @@
  * per client address and accepted requests per token (429 with Retry-After), so an outsider can
  * neither enumerate agents nor learn which are under investigation.
  */
-import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import type { JSONWebKeySet } from 'jose';
 import { sha256Hex, type RuntimesConfig } from '../app/config-file';
 import { verifierTokenValid } from '../connectors/status-document';
-import { bearerToken, type ApiEnv } from './auth';
+import { bearerToken, peerAddress, type ApiEnv } from './auth';
 import { RateLimiter } from './rate-limit';
 
 /** Who asked: its name (for rate limiting and logs) and the agents it may ask about. */
@@ -24,14 +23,6 @@ export interface RuntimeCaller {
 
 export type RuntimeRefusal = { kind: 'refused'; status: 401 | 403 } | { kind: 'limited'; retryAfter: number };
 export type RuntimeDecision = { kind: 'allowed'; caller: RuntimeCaller } | RuntimeRefusal;
-
-function clientAddress(c: Context<ApiEnv>): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown'; // app.request() in a test: no socket
-  }
-}
 
 export class RuntimeAccess {
   private readonly byDigest = new Map<string, RuntimeCaller>();
@@ -65,7 +56,7 @@ export class RuntimeAccess {
 
   /** Refusal counted against the client's address; 429 once that address has refused too often. */
   refuse(c: Context<ApiEnv>, status: 401 | 403): RuntimeRefusal {
-    const wait = this.limiter.take(`refused:${clientAddress(c)}`, this.nowMs());
+    const wait = this.limiter.take(`refused:${peerAddress(c) ?? 'unknown'}`, this.nowMs());
     return wait > 0 ? { kind: 'limited', retryAfter: wait } : { kind: 'refused', status };
   }
 

@@ -23,24 +23,24 @@ export function opaDecisionLog(
 ): GatewayLog {
   const known = new Set(senders);
   const { waitForUploadMs = 10_000, pollMs = 250 } = opts;
-  /** Until every OPA seen here has delivered past `end`, or the wait is over. */
-  const settle = async (end: Date) => {
+  /**
+   * How far each known OPA's record reaches, read until every one has delivered past `end` or
+   * the wait is over. It is read before the calls: an upload committed in between can only add
+   * calls beyond it, so the coverage stated is never later than what was read.
+   */
+  const settledProgress = async (end: Date) => {
     const until = Date.now() + waitForUploadMs;
     for (;;) {
-      const behind = (await decisionLogSenders(db)).filter(
-        (p) => known.has(p.sender) && Date.parse(p.newestAt) < end.getTime(),
-      );
-      if (behind.length === 0 || Date.now() >= until) return;
+      const progress = (await decisionLogSenders(db)).filter((p) => known.has(p.sender));
+      const behind = progress.some((p) => Date.parse(p.newestAt) < end.getTime());
+      if (!behind || Date.now() >= until) return progress;
       await new Promise((r) => setTimeout(r, pollMs));
     }
   };
   return {
     source: OPA_DECISION_LOG_SOURCE,
     async toolCalls(q) {
-      await settle(q.end);
-      // How far the record reaches is read first: an upload committed in between can only add
-      // calls beyond it, so the coverage stated is never later than what was read.
-      const progress = await decisionLogSenders(db);
+      const progress = await settledProgress(q.end);
       const rows = await decisionEventsOf(db, {
         agentId: q.agentId,
         start: opaTimeOf(q.start),
@@ -56,13 +56,11 @@ export function opaDecisionLog(
             outcome: r.outcome,
             stored: JSON.parse(r.event) as unknown,
           })),
-        coverage: progress
-          .filter((p) => known.has(p.sender))
-          .map((p) => ({
-            from: `${p.sender}${p.opaId ? ` (OPA ${p.opaId})` : ''}`,
-            newest_event_at: p.newestAt,
-            last_upload_at: p.lastUploadAt,
-          })),
+        coverage: progress.map((p) => ({
+          from: `${p.sender}${p.opaId ? ` (OPA ${p.opaId})` : ''}`,
+          newest_event_at: p.newestAt,
+          last_upload_at: p.lastUploadAt,
+        })),
       };
     },
   };

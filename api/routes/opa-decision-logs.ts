@@ -11,8 +11,7 @@
  * field; a body over MAX_REQUEST_BYTES compressed or MAX_DECISION_LOG_BYTES decompressed is a 413.
  */
 import zlib from 'node:zlib';
-import { getConnInfo } from '@hono/node-server/conninfo';
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { sha256Hex, type DecisionLogsConfig } from '../../app/config-file';
 import { recordDecisionUpload, type DecisionUpload } from '../../db/opa-decision-logs';
 import {
@@ -22,7 +21,7 @@ import {
   type OpaDecisionEvent,
 } from '../../domain/opa-decision-log';
 import type { ApiDeps } from '../app';
-import { bearerToken, type ApiEnv } from '../auth';
+import { bearerToken, peerAddress, type ApiEnv } from '../auth';
 import { apiError, rateLimited, zodErrorBody } from '../errors';
 import { RateLimiter } from '../rate-limit';
 
@@ -30,14 +29,6 @@ import { RateLimiter } from '../rate-limit';
 export const MAX_DECISION_LOG_BYTES = 16 * 1024 * 1024;
 
 export const DECISION_LOG_PATH = '/v1/connectors/opa/decision-logs';
-
-function clientAddress(c: Context<ApiEnv>): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown'; // app.request() in a test: no socket
-  }
-}
 
 function decode(body: Buffer, encoding: string | undefined): Buffer {
   const enc = (encoding ?? 'identity').trim().toLowerCase();
@@ -110,7 +101,7 @@ export function opaDecisionLogRoutes(deps: ApiDeps & { decisionLogs: DecisionLog
     const token = bearerToken(c.req.header('authorization'));
     const sender = token ? senders.get(sha256Hex(token)) : undefined;
     if (!sender) {
-      const wait = limiter.take(`refused:${clientAddress(c)}`, nowMs());
+      const wait = limiter.take(`refused:${peerAddress(c) ?? 'unknown'}`, nowMs());
       if (wait > 0) throw rateLimited(`retry after ${wait} s`, wait);
       throw apiError(401, 'unauthorized', 'missing or unknown decision-log token');
     }
