@@ -101,16 +101,17 @@ export async function startExampleMcpServer(): Promise<ExampleMcpServer> {
 
 /**
  * A random password ContextForge's policy accepts: mixed case, digit and symbol, and no run of
- * sequential or repeated characters (it refuses "too many sequential characters").
+ * sequential or repeated characters in any case (it refuses "too many sequential characters").
  */
 function password(): string {
   const alphabet = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
   let out = 'Fb7!';
   while (out.length < 24) {
     const c = alphabet[crypto.randomInt(alphabet.length)]!;
-    const last = out.charCodeAt(out.length - 1);
-    // No two neighbours adjacent in the character order, nor equal: no sequential or repeated run.
-    if (Math.abs(c.charCodeAt(0) - last) > 1) out += c;
+    // ContextForge compares letters case-insensitively ("aBc" is a sequential run), so do the
+    // same: no two neighbours adjacent in the character order, nor equal, ignoring case.
+    const last = out.at(-1)!.toLowerCase().charCodeAt(0);
+    if (Math.abs(c.toLowerCase().charCodeAt(0) - last) > 1) out += c;
   }
   return out;
 }
