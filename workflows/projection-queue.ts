@@ -26,18 +26,13 @@ import type { ProjectionWrite } from '../activities/incidents';
  * Retried until the database answers (with backoff, by the server); only a non-retryable error
  * (the error says no retry can fix it) ends the flush.
  */
-export const PROJECTION_ACTIVITY_OPTIONS = {
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
-} as const;
-
-const projectionWrites = proxyActivities<Activities>(PROJECTION_ACTIVITY_OPTIONS);
-
-/** Writes an update handler waits for before it returns (not queued behind other writes). */
-export const updateWrites = proxyActivities<Activities>({
+const projectionWrites = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
 });
+
+/** Writes an update handler waits for before it returns: not queued behind other writes. */
+export const updateWrites = projectionWrites;
 
 export type ProjectionKind = ProjectionWrite['kind'];
 export type ProjectionInput<K extends ProjectionKind> = Extract<ProjectionWrite, { kind: K }>['input'];
