@@ -86,8 +86,11 @@ function nulPath(value: unknown, at: string[]): string[] | undefined {
 export function refuseNulCharacters(value: unknown): void {
   const at = nulPath(value, []);
   if (!at) return;
-  const field = at.join('.') || '(body)';
-  throw apiError(400, 'invalid_text', `${field}: must not contain the NUL character (U+0000)`, field);
+  throw nulRefusal(at.join('.') || '(body)');
+}
+
+function nulRefusal(field: string) {
+  return apiError(400, 'invalid_text', `${field}: must not contain the NUL character (U+0000)`, field);
 }
 
 /**
@@ -98,13 +101,10 @@ export function refuseNulInUrl(): MiddlewareHandler {
   return async (c, next) => {
     const url = new URL(c.req.url);
     for (const [name, value] of url.searchParams) {
-      if (name.includes('\u0000') || value.includes('\u0000')) {
-        const field = `query.${name.replaceAll('\u0000', '')}`;
-        throw apiError(400, 'invalid_text', `${field}: must not contain the NUL character (U+0000)`, field);
-      }
+      if (name.includes('\u0000') || value.includes('\u0000'))
+        throw nulRefusal(`query.${name.replaceAll('\u0000', '')}`);
     }
-    if (/%00/i.test(url.pathname))
-      throw apiError(400, 'invalid_text', '(path): must not contain the NUL character (U+0000)', '(path)');
+    if (/%00/i.test(url.pathname)) throw nulRefusal('(path)');
     await next();
   };
 }
