@@ -77,6 +77,7 @@ export function killSwitchPaths(): Record<string, unknown> {
             content: { 'application/jose': { schema: { type: 'string' } } },
           },
           '304': { description: 'Unchanged since the ETag sent', headers: freshDocument },
+          '400': { description: 'An agent id with the NUL character (invalid_text)', ...errorJson },
           ...refusals,
         },
       },
