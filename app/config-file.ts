@@ -115,10 +115,6 @@ const UserSchema = z.strictObject({
   tokens: z.array(TokenSchema).default([]),
 });
 
-/**
- * A token that agent runtimes or gateways present to the kill-switch endpoints (status documents,
- * OFREP): it may ask only about the agents it names (one for a runtime, several for a gateway).
- */
 /** A named secret given as an environment variable or as its SHA-256 digest (never the secret itself). */
 const namedToken = {
   name: id,
@@ -133,6 +129,10 @@ const oneTokenSource = [
   'give exactly one of token_env, token_sha256',
 ] as const;
 
+/**
+ * A token that agent runtimes or gateways present to the kill-switch endpoints (status documents,
+ * OFREP): it may ask only about the agents it names (one for a runtime, several for a gateway).
+ */
 const RuntimeTokenSchema = z
   .strictObject({ ...namedToken, agents: z.array(z.string().min(1)).min(1) })
   .refine(...oneTokenSource);
